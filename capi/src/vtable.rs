@@ -1,0 +1,374 @@
+//! The function table of `struct lxc_container`: one thunk per entry.
+//! Entries whose operation the core does not provide yet fail cleanly with
+//! `error_num = ENOSYS` and an `error_string` saying so.
+
+use std::ffi::CStr;
+use std::path::Path;
+use std::ptr::{self, addr_of_mut};
+
+use libc::{c_char, c_int, c_uint, c_ulong, c_void, pid_t};
+use lxc_core::container::STATES;
+use lxc_core::Error;
+
+use crate::abi::attach_options::{lxc_attach_exec_t, lxc_attach_options_t};
+use crate::abi::lxccontainer::{
+    bdev_specs, lxc_console_log, lxc_container, lxc_mount, lxc_snapshot, migrate_opts,
+};
+use crate::cstr::{copy_out, malloc_strdup, opt_str, req_str};
+use crate::handle::entry;
+
+extern "C" {
+    // capi/shim/variadic.c: collect the variadic arguments, then call the
+    // array variants through this same table.
+    fn lxcrs_startl(c: *mut lxc_container, useinit: c_int, ...) -> bool;
+    fn lxcrs_createl(
+        c: *mut lxc_container,
+        t: *const c_char,
+        bdevtype: *const c_char,
+        specs: *mut bdev_specs,
+        flags: c_int,
+        ...
+    ) -> bool;
+    fn lxcrs_attach_run_waitl(
+        c: *mut lxc_container,
+        options: *mut lxc_attach_options_t,
+        program: *const c_char,
+        arg: *const c_char,
+        ...
+    ) -> c_int;
+}
+
+/// NUL-terminated state names with static storage, for `state()`.
+static STATE_NAMES: [&CStr; 8] = [
+    c"STOPPED",
+    c"STARTING",
+    c"RUNNING",
+    c"STOPPING",
+    c"ABORTING",
+    c"FREEZING",
+    c"FROZEN",
+    c"THAWED",
+];
+
+/// The C string of a state name returned by the core.
+pub fn state_cstr(name: &str) -> &'static CStr {
+    STATES
+        .iter()
+        .position(|s| *s == name)
+        .map_or(c"STOPPED", |i| STATE_NAMES[i])
+}
+
+pub fn state_names() -> &'static [&'static CStr; 8] {
+    &STATE_NAMES
+}
+
+fn no_config() -> Error {
+    Error::new(libc::EINVAL, "No configuration loaded")
+}
+
+unsafe extern "C" fn is_defined(c: *mut lxc_container) -> bool {
+    entry(c, "is_defined", false, |h| {
+        h.follow_configfile();
+        Ok(h.core.is_defined())
+    })
+}
+
+unsafe extern "C" fn state(c: *mut lxc_container) -> *const c_char {
+    entry(c, "state", ptr::null(), |h| {
+        Ok(state_cstr(h.core.state()).as_ptr())
+    })
+}
+
+unsafe extern "C" fn is_running(c: *mut lxc_container) -> bool {
+    entry(c, "is_running", false, |h| Ok(h.core.is_running()))
+}
+
+unsafe extern "C" fn init_pid(c: *mut lxc_container) -> pid_t {
+    // No container of this handle can be running yet: LXC's answer for a
+    // stopped container is -1.
+    entry(c, "init_pid", -1, |_| Ok(-1))
+}
+
+unsafe extern "C" fn load_config(c: *mut lxc_container, alt_file: *const c_char) -> bool {
+    entry(c, "load_config", false, |h| {
+        h.follow_configfile();
+        let alt = opt_str(alt_file, "alt_file")?;
+        let result = h.core.load_config(alt.map(Path::new));
+        h.sync_conf();
+        result.map(|()| true)
+    })
+}
+
+unsafe extern "C" fn want_daemonize(c: *mut lxc_container, state: bool) -> bool {
+    entry(c, "want_daemonize", false, |h| {
+        if !h.core.has_config() {
+            return Err(no_config());
+        }
+        h.set_daemonize(state);
+        Ok(true)
+    })
+}
+
+unsafe extern "C" fn want_close_all_fds(c: *mut lxc_container, state: bool) -> bool {
+    entry(c, "want_close_all_fds", false, |h| {
+        if !h.core.has_config() {
+            return Err(no_config());
+        }
+        h.core.set_close_all_fds(state);
+        Ok(true)
+    })
+}
+
+unsafe extern "C" fn config_file_name(c: *mut lxc_container) -> *mut c_char {
+    entry(c, "config_file_name", ptr::null_mut(), |h| {
+        h.follow_configfile();
+        Ok(malloc_strdup(&h.core.config_file().to_string_lossy()))
+    })
+}
+
+unsafe extern "C" fn set_config_item(
+    c: *mut lxc_container,
+    key: *const c_char,
+    value: *const c_char,
+) -> bool {
+    entry(c, "set_config_item", false, |h| {
+        let key = req_str(key, "key")?;
+        let value = req_str(value, "value")?;
+        let result = h.core.set_config_item(key, value);
+        h.sync_conf();
+        result.map(|()| true)
+    })
+}
+
+unsafe extern "C" fn save_config(c: *mut lxc_container, alt_file: *const c_char) -> bool {
+    entry(c, "save_config", false, |h| {
+        h.follow_configfile();
+        let alt = opt_str(alt_file, "alt_file")?;
+        let result = h.core.save_config(alt.map(Path::new));
+        h.sync_conf();
+        result.map(|()| true)
+    })
+}
+
+unsafe extern "C" fn clear_config(c: *mut lxc_container) {
+    entry(c, "clear_config", (), |h| {
+        h.core.clear_config();
+        h.sync_conf();
+        Ok(())
+    })
+}
+
+unsafe extern "C" fn clear_config_item(c: *mut lxc_container, key: *const c_char) -> bool {
+    entry(c, "clear_config_item", false, |h| {
+        let key = req_str(key, "key")?;
+        h.core.clear_config_item(key).map(|()| true)
+    })
+}
+
+unsafe extern "C" fn get_config_item(
+    c: *mut lxc_container,
+    key: *const c_char,
+    retv: *mut c_char,
+    inlen: c_int,
+) -> c_int {
+    entry(c, "get_config_item", -1, |h| {
+        let key = req_str(key, "key")?;
+        let value = h.core.get_config_item(key)?;
+        Ok(copy_out(&value, retv, inlen))
+    })
+}
+
+unsafe extern "C" fn get_keys(
+    c: *mut lxc_container,
+    key: *const c_char,
+    retv: *mut c_char,
+    inlen: c_int,
+) -> c_int {
+    entry(c, "get_keys", -1, |h| {
+        let prefix = opt_str(key, "key")?;
+        let keys = h.core.get_keys(prefix)?;
+        let joined: String = keys.iter().map(|k| format!("{k}\n")).collect();
+        Ok(copy_out(&joined, retv, inlen))
+    })
+}
+
+unsafe extern "C" fn get_config_path(c: *mut lxc_container) -> *const c_char {
+    entry(c, "get_config_path", ptr::null(), |h| {
+        Ok((*h.raw()).config_path as *const c_char)
+    })
+}
+
+unsafe extern "C" fn set_config_path(c: *mut lxc_container, path: *const c_char) -> bool {
+    entry(c, "set_config_path", false, |h| {
+        let path = req_str(path, "path")?;
+        h.core.set_config_path(path)?;
+        h.replace_string(|c| addr_of_mut!((*c).config_path), &h.core.lxcpath());
+        h.replace_string(
+            |c| addr_of_mut!((*c).configfile),
+            &h.core.config_file().to_string_lossy(),
+        );
+        Ok(true)
+    })
+}
+
+unsafe extern "C" fn may_control(c: *mut lxc_container) -> bool {
+    // LXC answers true unless the running container's monitor refuses the
+    // caller; no container of ours runs yet.
+    entry(c, "may_control", false, |_| Ok(true))
+}
+
+unsafe extern "C" fn set_timeout(c: *mut lxc_container, timeout: c_int) -> bool {
+    entry(c, "set_timeout", false, |h| {
+        if timeout < -1 {
+            return Err(Error::invalid(format!("Invalid timeout {timeout}")));
+        }
+        h.set_rcv_timeout(timeout);
+        Ok(true)
+    })
+}
+
+/// Entries of operations not built yet: they fail with ENOSYS.
+macro_rules! not_built {
+    ($($name:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty = $fail:expr;)*) => {
+        $(
+            unsafe extern "C" fn $name(c: *mut lxc_container, $($arg: $ty),*) -> $ret {
+                $(let _ = $arg;)*
+                entry(c, stringify!($name), $fail, |_| {
+                    Err(Error::not_implemented(stringify!($name)))
+                })
+            }
+        )*
+    };
+}
+
+not_built! {
+    freeze() -> bool = false;
+    unfreeze() -> bool = false;
+    start(useinit: c_int, argv: *const *mut c_char) -> bool = false;
+    stop() -> bool = false;
+    wait(state: *const c_char, timeout: c_int) -> bool = false;
+    destroy() -> bool = false;
+    create(t: *const c_char, bdevtype: *const c_char, specs: *mut bdev_specs, flags: c_int,
+           argv: *const *mut c_char) -> bool = false;
+    rename(newname: *const c_char) -> bool = false;
+    reboot() -> bool = false;
+    shutdown(timeout: c_int) -> bool = false;
+    get_running_config_item(key: *const c_char) -> *mut c_char = ptr::null_mut();
+    get_interfaces() -> *mut *mut c_char = ptr::null_mut();
+    get_ips(interface: *const c_char, family: *const c_char, scope: c_int)
+        -> *mut *mut c_char = ptr::null_mut();
+    get_cgroup_item(subsys: *const c_char, retv: *mut c_char, inlen: c_int) -> c_int = -1;
+    set_cgroup_item(subsys: *const c_char, value: *const c_char) -> bool = false;
+    clone(newname: *const c_char, lxcpath: *const c_char, flags: c_int, bdevtype: *const c_char,
+          bdevdata: *const c_char, newsize: u64, hookargs: *mut *mut c_char)
+        -> *mut lxc_container = ptr::null_mut();
+    console_getfd(ttynum: *mut c_int, ptxfd: *mut c_int) -> c_int = -1;
+    console(ttynum: c_int, stdinfd: c_int, stdoutfd: c_int, stderrfd: c_int, escape: c_int)
+        -> c_int = -1;
+    attach(exec_function: lxc_attach_exec_t, exec_payload: *mut c_void,
+           options: *mut lxc_attach_options_t, attached_process: *mut pid_t) -> c_int = -1;
+    attach_run_wait(options: *mut lxc_attach_options_t, program: *const c_char,
+                    argv: *const *const c_char) -> c_int = -1;
+    snapshot(commentfile: *const c_char) -> c_int = -1;
+    snapshot_list(snapshots: *mut *mut lxc_snapshot) -> c_int = -1;
+    snapshot_restore(snapname: *const c_char, newname: *const c_char) -> bool = false;
+    snapshot_destroy(snapname: *const c_char) -> bool = false;
+    add_device_node(src_path: *const c_char, dest_path: *const c_char) -> bool = false;
+    remove_device_node(src_path: *const c_char, dest_path: *const c_char) -> bool = false;
+    attach_interface(dev: *const c_char, dst_dev: *const c_char) -> bool = false;
+    detach_interface(dev: *const c_char, dst_dev: *const c_char) -> bool = false;
+    checkpoint(directory: *mut c_char, stop: bool, verbose: bool) -> bool = false;
+    restore(directory: *mut c_char, verbose: bool) -> bool = false;
+    destroy_with_snapshots() -> bool = false;
+    snapshot_destroy_all() -> bool = false;
+    migrate(cmd: c_uint, opts: *mut migrate_opts, size: c_uint) -> c_int = -1;
+    console_log(log: *mut lxc_console_log) -> c_int = -1;
+    reboot2(timeout: c_int) -> bool = false;
+    mount(source: *const c_char, target: *const c_char, filesystemtype: *const c_char,
+          mountflags: c_ulong, data: *const c_void, mnt: *mut lxc_mount) -> c_int = -1;
+    umount(target: *const c_char, mountflags: c_ulong, mnt: *mut lxc_mount) -> c_int = -1;
+    seccomp_notify_fd() -> c_int = -1;
+    seccomp_notify_fd_active() -> c_int = -1;
+    init_pidfd() -> c_int = -1;
+    devpts_fd() -> c_int = -1;
+}
+
+/// A `struct lxc_container` with every entry set and every field zeroed.
+pub fn table() -> lxc_container {
+    lxc_container {
+        name: ptr::null_mut(),
+        configfile: ptr::null_mut(),
+        pidfile: ptr::null_mut(),
+        slock: ptr::null_mut(),
+        privlock: ptr::null_mut(),
+        numthreads: 0,
+        lxc_conf: ptr::null_mut(),
+        error_string: ptr::null_mut(),
+        error_num: 0,
+        daemonize: false,
+        config_path: ptr::null_mut(),
+        is_defined: Some(is_defined),
+        state: Some(state),
+        is_running: Some(is_running),
+        freeze: Some(freeze),
+        unfreeze: Some(unfreeze),
+        init_pid: Some(init_pid),
+        load_config: Some(load_config),
+        start: Some(start),
+        startl: Some(lxcrs_startl),
+        stop: Some(stop),
+        want_daemonize: Some(want_daemonize),
+        want_close_all_fds: Some(want_close_all_fds),
+        config_file_name: Some(config_file_name),
+        wait: Some(wait),
+        set_config_item: Some(set_config_item),
+        destroy: Some(destroy),
+        save_config: Some(save_config),
+        create: Some(create),
+        createl: Some(lxcrs_createl),
+        rename: Some(rename),
+        reboot: Some(reboot),
+        shutdown: Some(shutdown),
+        clear_config: Some(clear_config),
+        clear_config_item: Some(clear_config_item),
+        get_config_item: Some(get_config_item),
+        get_running_config_item: Some(get_running_config_item),
+        get_keys: Some(get_keys),
+        get_interfaces: Some(get_interfaces),
+        get_ips: Some(get_ips),
+        get_cgroup_item: Some(get_cgroup_item),
+        set_cgroup_item: Some(set_cgroup_item),
+        get_config_path: Some(get_config_path),
+        set_config_path: Some(set_config_path),
+        clone: Some(clone),
+        console_getfd: Some(console_getfd),
+        console: Some(console),
+        attach: Some(attach),
+        attach_run_wait: Some(attach_run_wait),
+        attach_run_waitl: Some(lxcrs_attach_run_waitl),
+        snapshot: Some(snapshot),
+        snapshot_list: Some(snapshot_list),
+        snapshot_restore: Some(snapshot_restore),
+        snapshot_destroy: Some(snapshot_destroy),
+        may_control: Some(may_control),
+        add_device_node: Some(add_device_node),
+        remove_device_node: Some(remove_device_node),
+        attach_interface: Some(attach_interface),
+        detach_interface: Some(detach_interface),
+        checkpoint: Some(checkpoint),
+        restore: Some(restore),
+        destroy_with_snapshots: Some(destroy_with_snapshots),
+        snapshot_destroy_all: Some(snapshot_destroy_all),
+        migrate: Some(migrate),
+        console_log: Some(console_log),
+        reboot2: Some(reboot2),
+        mount: Some(mount),
+        umount: Some(umount),
+        seccomp_notify_fd: Some(seccomp_notify_fd),
+        seccomp_notify_fd_active: Some(seccomp_notify_fd_active),
+        init_pidfd: Some(init_pidfd),
+        devpts_fd: Some(devpts_fd),
+        rcv_timeout: 0,
+        set_timeout: Some(set_timeout),
+    }
+}

@@ -1,0 +1,347 @@
+//! The container handle of the core. One `Container` per
+//! `lxc_container_new`; its state sits behind one mutex so that threads
+//! sharing a handle cannot tear it.
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::globals;
+use crate::names;
+
+/// States in LXC's order: the index is the wire value of the command socket.
+pub const STATES: [&str; 8] = [
+    "STOPPED", "STARTING", "RUNNING", "STOPPING", "ABORTING", "FREEZING", "FROZEN", "THAWED",
+];
+
+#[derive(Debug)]
+struct State {
+    name: String,
+    lxcpath: String,
+    config_file: PathBuf,
+    /// `None` until a configuration is loaded or a key is set (LXC's NULL lxc_conf).
+    config: Option<Config>,
+    daemonize: bool,
+    close_all_fds: bool,
+    rcv_timeout: i32,
+}
+
+#[derive(Debug)]
+pub struct Container {
+    state: Mutex<State>,
+}
+
+fn config_file_of(lxcpath: &str, name: &str) -> PathBuf {
+    Path::new(lxcpath).join(name).join("config")
+}
+
+impl Container {
+    /// Opens the container `name` under `lxcpath` (the default lxcpath when
+    /// `None`), loading its configuration if it is defined.
+    pub fn new(name: &str, lxcpath: Option<&str>) -> Result<Container> {
+        names::validate_name(name)?;
+        let lxcpath = match lxcpath {
+            Some(p) => {
+                names::validate_lxcpath(p)?;
+                p.to_string()
+            }
+            None => globals::default_lxcpath(),
+        };
+        let config_file = config_file_of(&lxcpath, name);
+        let container = Container {
+            state: Mutex::new(State {
+                name: name.to_string(),
+                lxcpath,
+                config_file,
+                config: None,
+                daemonize: true,
+                close_all_fds: false,
+                rcv_timeout: 0,
+            }),
+        };
+        if container.is_defined() {
+            container.load_config(None).map_err(|e| {
+                Error::new(
+                    e.errno,
+                    format!("Failed to load config for \"{name}\": {}", e.message),
+                )
+            })?;
+        }
+        Ok(container)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock is caught at the C boundary; the
+        // state it protects stays consistent because every mutation is a
+        // whole-value replacement, so a poisoned lock is safe to reuse.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn name(&self) -> String {
+        self.lock().name.clone()
+    }
+
+    pub fn lxcpath(&self) -> String {
+        self.lock().lxcpath.clone()
+    }
+
+    pub fn config_file(&self) -> PathBuf {
+        self.lock().config_file.clone()
+    }
+
+    /// Clients may point a handle at another configuration file (LXC's tools
+    /// assign `c->configfile`); load and save then use it.
+    pub fn set_config_file(&self, path: &Path) {
+        self.lock().config_file = path.to_path_buf();
+    }
+
+    /// Whether the configuration file exists.
+    pub fn is_defined(&self) -> bool {
+        self.config_file().exists()
+    }
+
+    /// Whether a configuration is loaded (LXC's non-NULL `lxc_conf`).
+    pub fn has_config(&self) -> bool {
+        self.lock().config.is_some()
+    }
+
+    /// Loads `alt_file`, or the container's config file, replacing the
+    /// in-memory configuration only when the whole load succeeds.
+    pub fn load_config(&self, alt_file: Option<&Path>) -> Result<()> {
+        let path = alt_file.map_or_else(|| self.config_file(), Path::to_path_buf);
+        let mut fresh = Config::new();
+        fresh.load_file(&path)?;
+        self.lock().config = Some(fresh);
+        Ok(())
+    }
+
+    /// Writes the configuration atomically (temporary file, fsync, rename):
+    /// a crash or a full disk never leaves a half-written config. With no
+    /// configuration loaded, LXC's default config is loaded first.
+    pub fn save_config(&self, alt_file: Option<&Path>) -> Result<()> {
+        if !self.has_config() {
+            let default = globals::global_config_value(
+                "lxc.default_config",
+                &globals::GlobalPaths::current(),
+            )
+            .ok()
+            .flatten();
+            let mut config = Config::new();
+            if let Some(d) = default.filter(|d| Path::new(d).exists()) {
+                config.load_file(Path::new(&d))?;
+            }
+            let mut st = self.lock();
+            if st.config.is_none() {
+                st.config = Some(config);
+            }
+        }
+        let path = match alt_file {
+            Some(p) => p.to_path_buf(),
+            None => {
+                let path = self.config_file();
+                if let Some(dir) = path.parent() {
+                    create_container_dir(dir)?;
+                }
+                path
+            }
+        };
+        let text = self
+            .lock()
+            .config
+            .as_ref()
+            .map(Config::write)
+            .unwrap_or_default();
+        write_atomically(&path, text.as_bytes(), 0o640)
+    }
+
+    pub fn set_config_item(&self, key: &str, value: &str) -> Result<()> {
+        let mut st = self.lock();
+        let config = st.config.get_or_insert_with(Config::new);
+        config.set_item(key, value).map_err(Error::from)
+    }
+
+    pub fn get_config_item(&self, key: &str) -> Result<String> {
+        let st = self.lock();
+        let config = st
+            .config
+            .as_ref()
+            .ok_or_else(|| Error::new(libc::ENOENT, "No configuration loaded"))?;
+        config.get_item(key).map_err(Error::from)
+    }
+
+    pub fn clear_config_item(&self, key: &str) -> Result<()> {
+        let mut st = self.lock();
+        let config = st
+            .config
+            .as_mut()
+            .ok_or_else(|| Error::new(libc::ENOENT, "No configuration loaded"))?;
+        config.clear_item(key).map_err(Error::from)
+    }
+
+    pub fn get_keys(&self, prefix: Option<&str>) -> Result<Vec<String>> {
+        let st = self.lock();
+        let config = st
+            .config
+            .as_ref()
+            .ok_or_else(|| Error::new(libc::ENOENT, "No configuration loaded"))?;
+        config.get_keys(prefix).map_err(Error::from)
+    }
+
+    /// Drops the whole in-memory configuration.
+    pub fn clear_config(&self) {
+        self.lock().config = None;
+    }
+
+    pub fn daemonize(&self) -> bool {
+        self.lock().daemonize
+    }
+
+    pub fn set_daemonize(&self, on: bool) {
+        self.lock().daemonize = on;
+    }
+
+    pub fn close_all_fds(&self) -> bool {
+        self.lock().close_all_fds
+    }
+
+    pub fn set_close_all_fds(&self, on: bool) {
+        self.lock().close_all_fds = on;
+    }
+
+    pub fn rcv_timeout(&self) -> i32 {
+        self.lock().rcv_timeout
+    }
+
+    /// Bounds command-socket round-trips; 0 or negative means no timeout.
+    pub fn set_rcv_timeout(&self, seconds: i32) {
+        self.lock().rcv_timeout = seconds;
+    }
+
+    /// Points the handle at another lxcpath (its config file moves with it).
+    pub fn set_config_path(&self, lxcpath: &str) -> Result<()> {
+        names::validate_lxcpath(lxcpath)?;
+        let mut st = self.lock();
+        st.config_file = config_file_of(lxcpath, &st.name);
+        st.lxcpath = lxcpath.to_string();
+        Ok(())
+    }
+
+    /// The container's state name. Without a running monitor (lifecycle
+    /// is not built yet) a container is STOPPED.
+    pub fn state(&self) -> &'static str {
+        STATES[0]
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.state() != STATES[0]
+    }
+}
+
+fn create_container_dir(dir: &Path) -> Result<()> {
+    match std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(dir)
+    {
+        Ok(()) => Ok(()),
+        Err(e) => Err(Error::io("Failed to create container directory", dir, &e)),
+    }
+}
+
+use std::os::unix::fs::DirBuilderExt;
+
+/// Writes `data` to `path` through a temporary file in the same directory
+/// and a rename, so readers see the old or the new file, never a mix.
+pub fn write_atomically(path: &Path, data: &[u8], mode: u32) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| Error::invalid(format!("Invalid file path {}", path.display())))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp{}",
+        file_name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(mode)
+            .custom_flags(libc::O_CLOEXEC)
+            .open(&tmp)
+            .map_err(|e| Error::io("Failed to create", &tmp, &e))?;
+        f.write_all(data)
+            .and_then(|()| f.sync_all())
+            .map_err(|e| Error::io("Failed to write", &tmp, &e))?;
+        std::fs::rename(&tmp, path).map_err(|e| Error::io("Failed to replace", path, &e))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(tag: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("lxc-core-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn new_rejects_bad_names() {
+        assert!(Container::new("../etc", Some("/tmp")).is_err());
+        assert!(Container::new("", Some("/tmp")).is_err());
+        assert!(Container::new("ok", Some("")).is_err());
+    }
+
+    #[test]
+    fn undefined_container() {
+        let d = scratch("undef");
+        let c = Container::new("c1", Some(d.to_str().unwrap())).unwrap();
+        assert!(!c.is_defined());
+        assert!(!c.has_config());
+        assert_eq!(c.state(), "STOPPED");
+        assert!(c.daemonize());
+        assert_eq!(c.config_file(), d.join("c1/config"));
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn atomic_write_replaces() {
+        let d = scratch("atomic");
+        let p = d.join("config");
+        write_atomically(&p, b"a = 1\n", 0o640).unwrap();
+        write_atomically(&p, b"b = 2\n", 0o640).unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "b = 2\n");
+        assert_eq!(
+            std::fs::read_dir(&d).unwrap().count(),
+            1,
+            "no temp file left"
+        );
+        let err = write_atomically(&d.join("missing/config"), b"x", 0o640).unwrap_err();
+        assert_eq!(err.errno, libc::ENOENT);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn set_config_path_moves_config_file() {
+        let c = Container::new("c1", Some("/a")).unwrap();
+        c.set_config_path("/b").unwrap();
+        assert_eq!(c.lxcpath(), "/b");
+        assert_eq!(c.config_file(), PathBuf::from("/b/c1/config"));
+    }
+}

@@ -1,0 +1,58 @@
+//! The one error type of the core: an errno and a message that says what
+//! failed and why (which step, which path), ready for `error_string`.
+
+use std::fmt;
+
+use crate::config::ConfigError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    /// A positive errno value (`EINVAL`, `ENOENT`, ...).
+    pub errno: i32,
+    pub message: String,
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub fn new(errno: i32, message: impl Into<String>) -> Self {
+        Error {
+            errno,
+            message: message.into(),
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(libc::EINVAL, message)
+    }
+
+    /// An operation of the API that this library does not implement yet.
+    pub fn not_implemented(operation: &str) -> Self {
+        Self::new(
+            libc::ENOSYS,
+            format!("{operation}: not implemented yet by this liblxc"),
+        )
+    }
+
+    /// An I/O failure on `path` while doing `what`.
+    pub fn io(what: &str, path: &std::path::Path, err: &std::io::Error) -> Self {
+        Self::new(
+            err.raw_os_error().unwrap_or(libc::EIO),
+            format!("{what} {}: {err}", path.display()),
+        )
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Error::new(e.errno, e.message)
+    }
+}

@@ -1,0 +1,15 @@
+//! The Rust core of liblxc: a safe API over LXC system containers that knows
+//! nothing about C. The `capi/` crate exposes it as LXC 6.0's `liblxc.so.1`.
+
+pub mod config;
+pub mod container;
+pub mod error;
+pub mod globals;
+pub mod listing;
+pub mod log;
+pub mod names;
+pub mod refcount;
+pub mod version;
+
+pub use container::Container;
+pub use error::{Error, Result};

@@ -1,0 +1,97 @@
+//! Which containers exist under an lxcpath: defined ones (a directory with
+//! a `config` file) and active ones (a listening command socket).
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// Names of the containers defined under `lxcpath`, sorted. A missing
+/// lxcpath holds no containers.
+pub fn defined_names(lxcpath: &str) -> Result<Vec<String>> {
+    let entries = match std::fs::read_dir(lxcpath) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io("Failed to open lxcpath", Path::new(lxcpath), &e)),
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let name = entry.file_name().into_string().ok()?;
+            if name.starts_with('.') {
+                return None;
+            }
+            entry.path().join("config").is_file().then_some(name)
+        })
+        .collect();
+    names.sort();
+    Ok(names)
+}
+
+/// Names of the running containers of `lxcpath`, found from the abstract
+/// command sockets in /proc/net/unix ("@<lxcpath>/<name>/command"), sorted
+/// and unique. Hashed socket names (over-long paths) are not resolved yet.
+pub fn active_names(lxcpath: &str) -> Result<Vec<String>> {
+    let table = std::fs::read_to_string("/proc/net/unix")
+        .map_err(|e| Error::io("Failed to read", Path::new("/proc/net/unix"), &e))?;
+    Ok(active_names_in(&table, lxcpath))
+}
+
+/// The parsing half of [`active_names`], separate for testing.
+pub fn active_names_in(proc_net_unix: &str, lxcpath: &str) -> Vec<String> {
+    let prefix = format!("@{}/", lxcpath.trim_end_matches('/'));
+    let mut names: Vec<String> = proc_net_unix
+        .lines()
+        .filter_map(|line| {
+            let path = line.split_whitespace().nth(7)?;
+            let rest = path.strip_prefix(&prefix)?;
+            let name = rest.strip_suffix("/command")?;
+            (!name.is_empty() && !name.contains('/')).then(|| name.to_string())
+        })
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Defined and active names merged, sorted, unique.
+pub fn all_names(lxcpath: &str) -> Result<Vec<String>> {
+    let mut names = defined_names(lxcpath)?;
+    names.extend(active_names(lxcpath)?);
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_proc_net_unix() {
+        let table = "Num       RefCount Protocol Flags    Type St Inode Path\n\
+            0000000000000000: 00000002 00000000 00010000 0001 01 31 @/var/lib/lxc/c2/command\n\
+            0000000000000000: 00000002 00000000 00010000 0001 01 32 @/var/lib/lxc/c1/command\n\
+            0000000000000000: 00000002 00000000 00010000 0001 01 33 @/var/lib/lxc/c1/command\n\
+            0000000000000000: 00000002 00000000 00010000 0001 01 34 @/other/c3/command\n\
+            0000000000000000: 00000002 00000000 00010000 0001 01 35 /run/x.sock\n\
+            0000000000000000: 00000002 00000000 00010000 0001 01 36\n";
+        assert_eq!(active_names_in(table, "/var/lib/lxc"), vec!["c1", "c2"]);
+        assert_eq!(active_names_in(table, "/var/lib/lxc/"), vec!["c1", "c2"]);
+        assert!(active_names_in(table, "/none").is_empty());
+    }
+
+    #[test]
+    fn defined() {
+        let d = std::env::temp_dir().join(format!("lxc-listing-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        for (name, with_config) in [("b", true), ("a", true), ("nocfg", false)] {
+            std::fs::create_dir_all(d.join(name)).unwrap();
+            if with_config {
+                std::fs::write(d.join(name).join("config"), "").unwrap();
+            }
+        }
+        assert_eq!(defined_names(d.to_str().unwrap()).unwrap(), vec!["a", "b"]);
+        assert!(defined_names("/nonexistent-lxcpath").unwrap().is_empty());
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+}

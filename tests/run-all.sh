@@ -1,0 +1,66 @@
+#!/bin/sh
+# The project's one test command: every layer, against real kernel objects
+# and Debian's LXC as the oracle. Run as root on a machine with the
+# packages of .ci/run installed.
+#   1. lints: cargo fmt, cargo clippy -D warnings
+#   2. cargo test (core and C layer unit tests)
+#   3. the committed headers equal the generated ones
+#   4. meson build + install into a scratch prefix; exported symbols
+#   5. tests-c/ programs through pkg-config against the installed library
+#   6. ABI conformance against Debian's lxc-dev headers and library
+#   7. real clients: Debian's python3-lxc on our library
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+work=$(mktemp -d /tmp/lxc-rs-tests.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+prefix="$work/prefix"
+status=0
+step() { printf '\n=== %s\n' "$*"; }
+fail() { echo "FAILED: $*"; status=1; }
+
+step "lints"
+cargo fmt --all -- --check || fail "cargo fmt"
+cargo clippy --workspace --all-targets --locked -- -D warnings || fail "cargo clippy"
+
+step "cargo test"
+cargo test --workspace --locked || fail "cargo test"
+
+step "generated headers are committed"
+if git rev-parse --git-dir >/dev/null 2>&1; then
+	git diff --exit-code -- include/ || fail "include/ differs from what build.rs generates: commit it"
+fi
+
+step "meson build and install"
+if meson setup "$work/build" --prefix="$prefix" >"$work/meson.log" 2>&1 &&
+	meson compile -C "$work/build" >>"$work/meson.log" 2>&1 &&
+	meson install -C "$work/build" >>"$work/meson.log" 2>&1; then
+	echo "installed into $prefix"
+else
+	cat "$work/meson.log"; fail "meson"; exit 1
+fi
+libdir=$(dirname "$(find "$prefix" -name liblxc.so.1 | head -n1)")
+[ -L "$libdir/liblxc.so" ] || fail "liblxc.so dev link missing"
+
+step "exported symbols"
+expected="list_active_containers list_all_containers list_defined_containers lxc_attach_run_command
+lxc_attach_run_shell lxc_config_item_is_supported lxc_container_get lxc_container_new lxc_container_put
+lxc_get_global_config_item lxc_get_version lxc_get_wait_states lxc_has_api_extension lxc_log_close lxc_log_init"
+got=$(nm -D --defined-only "$libdir/liblxc.so.1" | awk '{print $3}' | sort | tr '\n' ' ')
+want=$(echo $expected | tr ' ' '\n' | sort | tr '\n' ' ')
+[ "$got" = "$want" ] && echo "exports: exactly the public API" || fail "exports: got [$got] want [$want]"
+readelf -d "$libdir/liblxc.so.1" | grep -q 'SONAME.*\[liblxc.so.1\]' || fail "soname"
+
+step "tests-c"
+tests-c/run.sh "$prefix" || fail "tests-c"
+
+step "ABI against Debian's LXC"
+tests-c/abi-check.sh "$prefix" || fail "abi-check"
+
+step "python3-lxc on our library"
+mkdir -p "$work/py"
+LD_LIBRARY_PATH="$libdir" /usr/bin/python3 tests/clients/python_smoke.py "$work/py" || fail "python3-lxc smoke"
+
+echo
+if [ $status -eq 0 ]; then echo "ALL TESTS PASSED"; else echo "SOME TESTS FAILED"; fi
+exit $status
