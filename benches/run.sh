@@ -1,0 +1,32 @@
+#!/bin/bash
+# Benchmarks: the same C client against Debian's liblxc.so.1 and ours, in
+# one run; prints ns/op for each and the speed ratio (LXC time / ours:
+# above 1 means we are faster). Not a timed test: numbers are reported.
+# Usage: benches/run.sh [PREFIX]   (PREFIX: a meson install of ours;
+#        default: build one into a scratch directory)
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d /tmp/lxc-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+if [ $# -ge 1 ]; then
+	prefix=$(cd "$1" && pwd)
+else
+	prefix="$work/prefix"
+	meson setup "$work/build" "$top" --prefix="$prefix" >/dev/null
+	meson compile -C "$work/build" >/dev/null
+	meson install -C "$work/build" >/dev/null
+fi
+ours=$(dirname "$(find "$prefix" -name liblxc.so.1 | head -n1)")
+debian=/usr/lib/x86_64-linux-gnu
+
+gcc -O2 -std=gnu11 -Wall -I"$prefix/include" -o "$work/bench" "$top/benches/bench.c" \
+	-L"$ours" -llxc
+mkdir -p "$work/lxcpath/big" "$work/lxcpath/saved"
+"$top/benches/make-config.sh" >"$work/lxcpath/big/config"
+
+LD_LIBRARY_PATH="$debian" "$work/bench" "$work/lxcpath" >"$work/debian.txt"
+LD_LIBRARY_PATH="$ours" "$work/bench" "$work/lxcpath" >"$work/ours.txt"
+printf '%-30s %14s %14s %8s\n' "benchmark" "LXC 5.0.2 ns" "ours ns" "ratio"
+
+paste -d ' ' "$work/debian.txt" "$work/ours.txt" |
+	awk '{ printf "%-30s %14d %14d %7.2fx\n", $1, $2, $4, $2 / ($4 > 0 ? $4 : 1) }'
