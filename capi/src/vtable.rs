@@ -7,12 +7,15 @@ use std::path::Path;
 use std::ptr::{self, addr_of_mut};
 
 use libc::{c_char, c_int, c_uint, c_ulong, c_void, pid_t};
-use lxc_core::container::STATES;
-use lxc_core::Error;
+use std::os::fd::IntoRawFd;
+
+use lxc_core::container::{BdevSpecs, CreateOptions, StartOptions, STATES};
+use lxc_core::{Error, Result};
 
 use crate::abi::attach_options::{lxc_attach_exec_t, lxc_attach_options_t};
 use crate::abi::lxccontainer::{
     bdev_specs, lxc_console_log, lxc_container, lxc_mount, lxc_snapshot, migrate_opts,
+    LXC_CREATE_MAXFLAGS, LXC_CREATE_QUIET,
 };
 use crate::cstr::{copy_out, malloc_strdup, opt_str, req_str};
 use crate::handle::entry;
@@ -84,9 +87,153 @@ unsafe extern "C" fn is_running(c: *mut lxc_container) -> bool {
 }
 
 unsafe extern "C" fn init_pid(c: *mut lxc_container) -> pid_t {
-    // No container of this handle can be running yet: LXC's answer for a
-    // stopped container is -1.
-    entry(c, "init_pid", -1, |_| Ok(-1))
+    entry(c, "init_pid", -1, |h| Ok(h.core.init_pid()))
+}
+
+unsafe extern "C" fn init_pidfd(c: *mut lxc_container) -> c_int {
+    entry(c, "init_pidfd", -1, |h| {
+        Ok(h.core.init_pidfd()?.into_raw_fd())
+    })
+}
+
+unsafe extern "C" fn freeze(c: *mut lxc_container) -> bool {
+    entry(c, "freeze", false, |h| h.core.freeze().map(|()| true))
+}
+
+unsafe extern "C" fn unfreeze(c: *mut lxc_container) -> bool {
+    entry(c, "unfreeze", false, |h| h.core.unfreeze().map(|()| true))
+}
+
+unsafe extern "C" fn stop(c: *mut lxc_container) -> bool {
+    entry(c, "stop", false, |h| h.core.stop().map(|()| true))
+}
+
+unsafe extern "C" fn reboot(c: *mut lxc_container) -> bool {
+    entry(c, "reboot", false, |h| h.core.reboot().map(|()| true))
+}
+
+unsafe extern "C" fn reboot2(c: *mut lxc_container, timeout: c_int) -> bool {
+    entry(c, "reboot2", false, |h| h.core.reboot2(timeout))
+}
+
+unsafe extern "C" fn shutdown(c: *mut lxc_container, timeout: c_int) -> bool {
+    entry(c, "shutdown", false, |h| h.core.shutdown(timeout))
+}
+
+unsafe extern "C" fn wait(c: *mut lxc_container, state: *const c_char, timeout: c_int) -> bool {
+    entry(c, "wait", false, |h| {
+        h.core.wait(req_str(state, "state")?, timeout)
+    })
+}
+
+unsafe extern "C" fn get_running_config_item(
+    c: *mut lxc_container,
+    key: *const c_char,
+) -> *mut c_char {
+    entry(c, "get_running_config_item", ptr::null_mut(), |h| {
+        let value = h.core.get_running_config_item(req_str(key, "key")?)?;
+        Ok(malloc_strdup(&value))
+    })
+}
+
+/// Copies a NULL-terminated C argv into owned strings.
+unsafe fn argv_vec(argv: *const *mut c_char) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    if argv.is_null() {
+        return Ok(out);
+    }
+    let mut i = 0;
+    while !(*argv.add(i)).is_null() {
+        out.push(req_str(*argv.add(i), "argv")?.to_string());
+        i += 1;
+    }
+    Ok(out)
+}
+
+unsafe extern "C" fn start(
+    c: *mut lxc_container,
+    useinit: c_int,
+    argv: *const *mut c_char,
+) -> bool {
+    entry(c, "start", false, |h| {
+        let raw = h.raw();
+        let opts = StartOptions {
+            use_init: useinit != 0,
+            argv: argv_vec(argv)?,
+            daemonize: (*raw).daemonize,
+            close_all_fds: h.core.close_all_fds(),
+            pidfile: opt_str((*raw).pidfile, "pidfile")?.map(str::to_string),
+        };
+        let status = h.core.start(&opts)?;
+        if !opts.daemonize {
+            // LXC reports a foreground container's exit status here.
+            (*raw).error_num = status;
+        }
+        Ok(true)
+    })
+}
+
+unsafe fn bdev_specs_of(specs: *const bdev_specs) -> Result<Option<BdevSpecs>> {
+    let Some(s) = specs.as_ref() else {
+        return Ok(None);
+    };
+    let own = |p: *mut c_char, what| opt_str(p, what).map(|v| v.map(str::to_string));
+    Ok(Some(BdevSpecs {
+        fstype: own(s.fstype, "fstype")?,
+        fssize: s.fssize,
+        zfs_root: own(s.zfs.zfsroot, "zfsroot")?,
+        lvm_vg: own(s.lvm.vg, "vg")?,
+        lvm_lv: own(s.lvm.lv, "lv")?,
+        lvm_thinpool: own(s.lvm.thinpool, "thinpool")?,
+        dir: own(s.dir, "dir")?,
+        rbd_name: own(s.rbd.rbdname, "rbdname")?,
+        rbd_pool: own(s.rbd.rbdpool, "rbdpool")?,
+    }))
+}
+
+unsafe extern "C" fn create(
+    c: *mut lxc_container,
+    t: *const c_char,
+    bdevtype: *const c_char,
+    specs: *mut bdev_specs,
+    flags: c_int,
+    argv: *const *mut c_char,
+) -> bool {
+    entry(c, "create", false, |h| {
+        if flags & !(LXC_CREATE_MAXFLAGS - 1) != 0 {
+            return Err(Error::invalid(format!("Invalid create flags {flags:#x}")));
+        }
+        let opts = CreateOptions {
+            template: opt_str(t, "template")?.map(str::to_string),
+            bdevtype: opt_str(bdevtype, "bdevtype")?.map(str::to_string),
+            specs: bdev_specs_of(specs)?,
+            quiet: flags & LXC_CREATE_QUIET != 0,
+            argv: argv_vec(argv)?,
+        };
+        h.follow_configfile();
+        let result = h.core.create(&opts);
+        h.sync_conf();
+        result.map(|()| true)
+    })
+}
+
+unsafe extern "C" fn destroy(c: *mut lxc_container) -> bool {
+    entry(c, "destroy", false, |h| {
+        h.follow_configfile();
+        h.core.destroy().map(|()| true)
+    })
+}
+
+unsafe extern "C" fn rename(c: *mut lxc_container, newname: *const c_char) -> bool {
+    entry(c, "rename", false, |h| {
+        h.core.rename(req_str(newname, "newname")?)?;
+        h.replace_string(|c| addr_of_mut!((*c).name), &h.core.name());
+        h.replace_string(
+            |c| addr_of_mut!((*c).configfile),
+            &h.core.config_file().to_string_lossy(),
+        );
+        Ok(true)
+    })
 }
 
 unsafe extern "C" fn load_config(c: *mut lxc_container, alt_file: *const c_char) -> bool {
@@ -212,9 +359,7 @@ unsafe extern "C" fn set_config_path(c: *mut lxc_container, path: *const c_char)
 }
 
 unsafe extern "C" fn may_control(c: *mut lxc_container) -> bool {
-    // LXC answers true unless the running container's monitor refuses the
-    // caller; no container of ours runs yet.
-    entry(c, "may_control", false, |_| Ok(true))
+    entry(c, "may_control", false, |h| Ok(h.core.may_control()))
 }
 
 unsafe extern "C" fn set_timeout(c: *mut lxc_container, timeout: c_int) -> bool {
@@ -223,6 +368,7 @@ unsafe extern "C" fn set_timeout(c: *mut lxc_container, timeout: c_int) -> bool 
             return Err(Error::invalid(format!("Invalid timeout {timeout}")));
         }
         h.set_rcv_timeout(timeout);
+        h.core.set_rcv_timeout(timeout);
         Ok(true)
     })
 }
@@ -242,18 +388,6 @@ macro_rules! not_built {
 }
 
 not_built! {
-    freeze() -> bool = false;
-    unfreeze() -> bool = false;
-    start(useinit: c_int, argv: *const *mut c_char) -> bool = false;
-    stop() -> bool = false;
-    wait(state: *const c_char, timeout: c_int) -> bool = false;
-    destroy() -> bool = false;
-    create(t: *const c_char, bdevtype: *const c_char, specs: *mut bdev_specs, flags: c_int,
-           argv: *const *mut c_char) -> bool = false;
-    rename(newname: *const c_char) -> bool = false;
-    reboot() -> bool = false;
-    shutdown(timeout: c_int) -> bool = false;
-    get_running_config_item(key: *const c_char) -> *mut c_char = ptr::null_mut();
     get_interfaces() -> *mut *mut c_char = ptr::null_mut();
     get_ips(interface: *const c_char, family: *const c_char, scope: c_int)
         -> *mut *mut c_char = ptr::null_mut();
@@ -283,13 +417,11 @@ not_built! {
     snapshot_destroy_all() -> bool = false;
     migrate(cmd: c_uint, opts: *mut migrate_opts, size: c_uint) -> c_int = -1;
     console_log(log: *mut lxc_console_log) -> c_int = -1;
-    reboot2(timeout: c_int) -> bool = false;
     mount(source: *const c_char, target: *const c_char, filesystemtype: *const c_char,
           mountflags: c_ulong, data: *const c_void, mnt: *mut lxc_mount) -> c_int = -1;
     umount(target: *const c_char, mountflags: c_ulong, mnt: *mut lxc_mount) -> c_int = -1;
     seccomp_notify_fd() -> c_int = -1;
     seccomp_notify_fd_active() -> c_int = -1;
-    init_pidfd() -> c_int = -1;
     devpts_fd() -> c_int = -1;
 }
 

@@ -7,6 +7,15 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
+mod create;
+mod destroy;
+mod rename;
+mod runtime;
+mod start;
+
+pub use create::{BdevSpecs, CreateOptions};
+pub use start::StartOptions;
+
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::globals;
@@ -230,16 +239,6 @@ impl Container {
         st.lxcpath = lxcpath.to_string();
         Ok(())
     }
-
-    /// The container's state name. Without a running monitor (lifecycle
-    /// is not built yet) a container is STOPPED.
-    pub fn state(&self) -> &'static str {
-        STATES[0]
-    }
-
-    pub fn is_running(&self) -> bool {
-        self.state() != STATES[0]
-    }
 }
 
 fn create_container_dir(dir: &Path) -> Result<()> {
@@ -317,7 +316,6 @@ mod tests {
         let c = Container::new("c1", Some(d.to_str().unwrap())).unwrap();
         assert!(!c.is_defined());
         assert!(!c.has_config());
-        assert_eq!(c.state(), "STOPPED");
         assert!(c.daemonize());
         assert_eq!(c.config_file(), d.join("c1/config"));
         std::fs::remove_dir_all(&d).unwrap();
