@@ -1,20 +1,80 @@
 //! Container configuration: the LXC 6.0 key table, the parser, the writer.
 //! Pure: no syscalls beyond reading included files.
+//!
+//! The layout mirrors LXC's: a typed model (`model::LxcConf`, LXC's
+//! `struct lxc_conf`) that the key table (`keys.rs`) reads and writes, and
+//! the "unexpanded" text that `save_config` writes back: the loaded lines
+//! verbatim (includes not expanded) plus "key = value" lines for items set
+//! through the API, minus the lines of cleared items.
 
+mod include;
+mod items;
+mod keys;
+mod legacy;
+mod lists;
+pub mod model;
+pub mod net;
+mod parse;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod tests_fuzz;
+
+use std::fmt;
 use std::path::Path;
+
+pub use model::{IdMap, LxcConf, Personality, Rlimit, HOOK_NAMES};
+pub use net::{NetDev, NetType};
 
 /// A configuration error: an errno-style code and a message naming the key
 /// (and, for parse errors, the file and the line).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
+    /// Positive errno (`EINVAL`, `ENOENT`, `ENOSYS`, ...). For
+    /// `get_item`, LXC's `get_config_item` returns `-errno`.
     pub errno: i32,
     pub message: String,
 }
 
+impl ConfigError {
+    pub fn new(errno: i32, message: impl Into<String>) -> Self {
+        ConfigError {
+            errno,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
 /// A container's in-memory configuration.
 #[derive(Debug, Clone, Default)]
 pub struct Config {
-    lines: Vec<(String, String)>,
+    conf: LxcConf,
+    /// The text `write` returns; every line ends with '\n'.
+    unexpanded: String,
+}
+
+/// C strings end at the first NUL; keys and values behave the same here.
+fn c_str(s: &str) -> &str {
+    s.find('\0').map_or(s, |i| &s[..i])
+}
+
+/// Keys whose clearing removes every saved line starting with the key
+/// (LXC's `do_clear_unexp_config_line`).
+fn clears_subkeys(key: &str) -> bool {
+    matches!(key, "lxc.cgroup" | "lxc.network" | "lxc.net" | "lxc.hook")
+        || key
+            .strip_prefix("lxc.net.")
+            .is_some_and(|idx| validate::safe_uint(idx).is_ok())
 }
 
 impl Config {
@@ -22,56 +82,159 @@ impl Config {
         Self::default()
     }
 
+    /// `set_config_item`. On error the configuration is unchanged.
     pub fn set_item(&mut self, key: &str, value: &str) -> Result<(), ConfigError> {
-        self.lines.push((key.to_string(), value.to_string()));
-        Ok(())
-    }
-
-    pub fn get_item(&self, key: &str) -> Result<String, ConfigError> {
-        Ok(self
-            .lines
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default())
-    }
-
-    pub fn clear_item(&mut self, key: &str) -> Result<(), ConfigError> {
-        self.lines.retain(|(k, _)| k != key);
-        Ok(())
-    }
-
-    pub fn get_keys(&self, _prefix: Option<&str>) -> Result<Vec<String>, ConfigError> {
-        Ok(Vec::new())
-    }
-
-    pub fn load_file(&mut self, path: &Path) -> Result<(), ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            errno: e.raw_os_error().unwrap_or(libc::EIO),
-            message: format!("Failed to read {}: {e}", path.display()),
-        })?;
-        for line in text.lines() {
-            if let Some((k, v)) = line.split_once('=') {
-                self.set_item(k.trim(), v.trim())?;
+        let key = c_str(key);
+        let value = c_str(value);
+        let def = keys::lookup(key)?;
+        // Complete "xx" placeholders once, so the model and the saved line agree.
+        let completed;
+        let value = if parse::is_hwaddr_key(key) {
+            completed = validate::complete_hwaddr(value);
+            completed.as_str()
+        } else {
+            value
+        };
+        let mut ctx = keys::SetCtx::default();
+        if key == "lxc.include" {
+            // An include applies many lines; apply them to a copy.
+            let mut copy = self.conf.clone();
+            (def.set)(&mut copy, key, value, &mut ctx)?;
+            self.conf = copy;
+        } else {
+            (def.set)(&mut self.conf, key, value, &mut ctx)?;
+        }
+        if value.is_empty() {
+            self.clear_unexpanded(key);
+        } else {
+            self.unexpanded.push_str(key);
+            self.unexpanded.push_str(" = ");
+            self.unexpanded.push_str(value);
+            if !value.ends_with('\n') {
+                self.unexpanded.push('\n');
             }
         }
         Ok(())
     }
 
-    pub fn write(&self) -> String {
-        self.lines
-            .iter()
-            .map(|(k, v)| format!("{k} = {v}\n"))
-            .collect()
+    /// `get_config_item`: exactly the text LXC writes into its buffer.
+    pub fn get_item(&self, key: &str) -> Result<String, ConfigError> {
+        let key = c_str(key);
+        (keys::lookup(key)?.get)(&self.conf, key)
     }
 
+    /// `clear_config_item`: resets the item and drops its saved lines.
+    pub fn clear_item(&mut self, key: &str) -> Result<(), ConfigError> {
+        let key = c_str(key);
+        (keys::lookup(key)?.clr)(&mut self.conf, key)?;
+        self.clear_unexpanded(key);
+        Ok(())
+    }
+
+    /// `get_keys`. `None` lists every top-level key; "lxc.net.<i>" the
+    /// keys valid for that interface's type; a few namespaces ("lxc.cap",
+    /// "lxc.hook", ...) their fixed subkey lists. LXC writes each entry
+    /// followed by '\n' (the last one too).
+    pub fn get_keys(&self, prefix: Option<&str>) -> Result<Vec<String>, ConfigError> {
+        let prefix = match prefix {
+            None => return Ok(keys::all_names()),
+            Some(p) => c_str(p),
+        };
+        if prefix.starts_with("lxc.net.") {
+            return net::list_keys(&self.conf, prefix);
+        }
+        keys::subkeys(prefix)
+            .map(|l| l.iter().map(|s| s.to_string()).collect())
+            .ok_or_else(|| ConfigError::new(libc::EINVAL, format!("No subkeys for \"{prefix}\"")))
+    }
+
+    /// Loads a configuration file on top of this configuration (LXC's
+    /// `load_config` does not reset either). On error nothing changes.
+    pub fn load_file(&mut self, path: &Path) -> Result<(), ConfigError> {
+        let text = include::read_text(path)?;
+        self.parse_str(&text, &path.display().to_string())
+    }
+
+    /// Parses configuration text as if read from the file `origin`.
+    /// On error nothing changes.
+    pub fn parse_str(&mut self, text: &str, origin: &str) -> Result<(), ConfigError> {
+        let text = c_str(text);
+        let mut conf = self.conf.clone();
+        let mut unexpanded = self.unexpanded.clone();
+        let mut ctx = keys::SetCtx::default();
+        parse::parse_lines(&mut conf, Some(&mut unexpanded), text, origin, &mut ctx)?;
+        self.conf = conf;
+        self.unexpanded = unexpanded;
+        Ok(())
+    }
+
+    /// The text `save_config` writes.
+    pub fn write(&self) -> String {
+        self.unexpanded.clone()
+    }
+
+    /// Forgets everything (a fresh configuration with LXC's defaults).
     pub fn clear(&mut self) {
-        self.lines.clear();
+        *self = Config::default();
+    }
+
+    /// `clear_unexp_config_line`: drops saved lines that start with `key`
+    /// followed by a blank or '=' (or anything, for subkey-clearing keys).
+    fn clear_unexpanded(&mut self, key: &str) {
+        if key.is_empty() || !self.unexpanded.contains(key) {
+            return;
+        }
+        let subkeys = clears_subkeys(key);
+        let mut kept = String::with_capacity(self.unexpanded.len());
+        for line in self.unexpanded.split_inclusive('\n') {
+            let drop = line.strip_prefix(key).is_some_and(|rest| {
+                subkeys
+                    || rest
+                        .bytes()
+                        .next()
+                        .is_some_and(|b| validate::is_c_space(b) || b == b'=')
+            });
+            if !drop {
+                kept.push_str(line);
+            }
+        }
+        self.unexpanded = kept;
+    }
+
+    /// The typed model, for the lifecycle code.
+    pub fn conf(&self) -> &LxcConf {
+        &self.conf
+    }
+
+    pub fn uts_name(&self) -> Option<&str> {
+        self.conf.uts_name.as_deref()
+    }
+
+    pub fn rootfs_path(&self) -> Option<&str> {
+        self.conf.rootfs_path.as_deref()
+    }
+
+    pub fn log_file(&self) -> Option<&str> {
+        self.conf.log_file.as_deref()
+    }
+
+    /// 0 (TRACE) ..= 8 (FATAL), `None` when not configured.
+    pub fn log_level(&self) -> Option<i32> {
+        (self.conf.log_level != model::LOG_LEVEL_NOTSET).then_some(self.conf.log_level)
+    }
+
+    pub fn init_cmd(&self) -> Option<&str> {
+        self.conf.init_cmd.as_deref()
+    }
+
+    /// Network interfaces in index order.
+    pub fn networks(&self) -> impl Iterator<Item = (u32, &NetDev)> {
+        self.conf.netdevs.iter().map(|(i, d)| (*i, d))
     }
 }
 
-/// Whether `key` is exactly one of LXC 6.0's top-level configuration keys.
-pub fn is_supported_key(_key: &str) -> bool {
-    false
+/// `lxc_config_item_is_supported`: an exact match on one of the 86 table
+/// names ("lxc.net" and "lxc.net." yes, "lxc.net.0.type" no).
+pub fn is_supported_key(key: &str) -> bool {
+    keys::is_table_name(key)
 }

@@ -65,10 +65,19 @@ pub struct Rlimit {
 /// Ordered key/value entries with O(1) lookup by key; used where LXC
 /// replaces an existing entry in place (sysctl, prlimit), so that 100,000
 /// distinct keys do not cost a quadratic scan.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct IndexedList<V> {
     entries: Vec<(String, V)>,
     index: HashMap<String, usize>,
+}
+
+impl<V> Default for IndexedList<V> {
+    fn default() -> Self {
+        IndexedList {
+            entries: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
 }
 
 impl<V> IndexedList<V> {

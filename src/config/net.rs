@@ -55,11 +55,21 @@ impl NetType {
 /// A gateway setting. LXC keeps "auto" and "dev" as flags next to the
 /// address, and clearing only drops the address; we keep that shape
 /// because it is observable ("dev" then an address still reads "dev").
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gateway<A> {
     pub auto: bool,
     pub dev: bool,
     pub addr: Option<A>,
+}
+
+impl<A> Default for Gateway<A> {
+    fn default() -> Self {
+        Gateway {
+            auto: false,
+            dev: false,
+            addr: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -436,11 +446,7 @@ fn get_gateway<A>(gw: &Gateway<A>, show: fn(&A) -> String) -> Result<String, Con
     })
 }
 
-fn route<A>(
-    v: &str,
-    max: u32,
-    parse: fn(&str) -> Option<A>,
-) -> Result<(A, u32), ConfigError> {
+fn route<A>(v: &str, max: u32, parse: fn(&str) -> Option<A>) -> Result<(A, u32), ConfigError> {
     let bad = || einval(format!("Invalid route \"{v}\""));
     let (a, p) = v.split_once('/').ok_or_else(bad)?;
     if p.is_empty() {
@@ -499,7 +505,8 @@ fn mode_setter(
 }
 
 const VETH_MODES: &[(&str, i32)] = &[("bridge", 1), ("router", 2)];
-const MACVLAN_MODES: &[(&str, i32)] = &[("private", 1), ("vepa", 2), ("bridge", 4), ("passthru", 8)];
+const MACVLAN_MODES: &[(&str, i32)] =
+    &[("private", 1), ("vepa", 2), ("bridge", 4), ("passthru", 8)];
 const IPVLAN_MODES: &[(&str, i32)] = &[("l3", 1), ("l3s", 2), ("l2", 0)];
 const IPVLAN_ISOLATIONS: &[(&str, i32)] = &[("bridge", 0), ("private", 1), ("vepa", 2)];
 
@@ -607,10 +614,17 @@ fn show4(list: &[Inet4]) -> String {
 }
 
 fn show6(list: &[Inet6]) -> String {
-    join_lines(list.iter().map(|i| format!("{}/{}", ntop6(&i.addr), i.prefix)))
+    join_lines(
+        list.iter()
+            .map(|i| format!("{}/{}", ntop6(&i.addr), i.prefix)),
+    )
 }
 
-fn typed(d: &NetDev, kind: NetType, f: impl FnOnce(&NetDev) -> String) -> Result<String, ConfigError> {
+fn typed(
+    d: &NetDev,
+    kind: NetType,
+    f: impl FnOnce(&NetDev) -> String,
+) -> Result<String, ConfigError> {
     require(d, kind, kind.name())?;
     Ok(f(d))
 }
@@ -618,31 +632,232 @@ fn typed(d: &NetDev, kind: NetType, f: impl FnOnce(&NetDev) -> String) -> Result
 /// The 25 subkeys, in LXC's table order (first prefix match wins there too,
 /// but every entry is an exact match).
 static NET_KEYS: &[NetKey] = &[
-    NetKey { name: "flags", set: set_flags, get: |d| Ok(if d.up { "up".into() } else { String::new() }), clr: |d| d.up = false },
-    NetKey { name: "hwaddr", set: set_hwaddr, get: |d| Ok(opt(&d.hwaddr)), clr: |d| d.hwaddr = None },
-    NetKey { name: "ipv4.address", set: set_ipv4_address, get: |d| Ok(show4(&d.ipv4)), clr: |d| d.ipv4.clear() },
-    NetKey { name: "ipv4.gateway", set: set_ipv4_gateway, get: |d| get_gateway(&d.ipv4_gateway, |a| a.to_string()), clr: |d| d.ipv4_gateway.addr = None },
-    NetKey { name: "ipv6.address", set: set_ipv6_address, get: |d| Ok(show6(&d.ipv6)), clr: |d| d.ipv6.clear() },
-    NetKey { name: "ipv6.gateway", set: set_ipv6_gateway, get: |d| get_gateway(&d.ipv6_gateway, ntop6), clr: |d| d.ipv6_gateway.addr = None },
-    NetKey { name: "link", set: set_link, get: |d| Ok(d.link.clone()), clr: |d| d.link.clear() },
-    NetKey { name: "l2proxy", set: set_l2proxy, get: |d| Ok(u8::from(d.l2proxy).to_string()), clr: |d| d.l2proxy = false },
-    NetKey { name: "macvlan.mode", set: set_macvlan_mode, get: |d| typed(d, NetType::Macvlan, |d| mode_name(MACVLAN_MODES, d.mode)), clr: |d| if d.kind == Some(NetType::Macvlan) { d.mode = -1 } },
-    NetKey { name: "ipvlan.mode", set: set_ipvlan_mode, get: |d| typed(d, NetType::Ipvlan, |d| mode_name(IPVLAN_MODES, d.mode)), clr: |d| if d.kind == Some(NetType::Ipvlan) { d.mode = -1 } },
-    NetKey { name: "ipvlan.isolation", set: set_ipvlan_isolation, get: |d| typed(d, NetType::Ipvlan, |d| mode_name(IPVLAN_ISOLATIONS, d.isolation)), clr: |d| if d.kind == Some(NetType::Ipvlan) { d.isolation = -1 } },
-    NetKey { name: "mtu", set: set_mtu, get: |d| Ok(opt(&d.mtu)), clr: |d| d.mtu = None },
-    NetKey { name: "name", set: set_name, get: |d| Ok(d.name.clone()), clr: |d| d.name.clear() },
-    NetKey { name: "script.down", set: set_script_down, get: |d| Ok(opt(&d.downscript)), clr: |d| d.downscript = None },
-    NetKey { name: "script.up", set: set_script_up, get: |d| Ok(opt(&d.upscript)), clr: |d| d.upscript = None },
-    NetKey { name: "type", set: set_type, get: get_type, clr: |d| *d = NetDev::cleared() },
-    NetKey { name: "vlan.id", set: set_vlan_id, get: |d| typed(d, NetType::Vlan, |d| d.vlan_id.to_string()), clr: |d| if d.kind == Some(NetType::Vlan) { d.vlan_id = 0 } },
-    NetKey { name: "veth.mode", set: set_veth_mode, get: |d| typed(d, NetType::Veth, |d| mode_name(VETH_MODES, d.mode)), clr: |d| if d.kind == Some(NetType::Veth) { d.mode = -1 } },
-    NetKey { name: "veth.n_rxqueues", set: set_veth_n_rxqueues, get: |d| typed(d, NetType::Veth, |d| if d.veth_n_rxqueues > 0 { d.veth_n_rxqueues.to_string() } else { String::new() }), clr: |d| if d.kind == Some(NetType::Veth) { d.veth_n_rxqueues = -1 } },
-    NetKey { name: "veth.n_txqueues", set: set_veth_n_txqueues, get: |d| typed(d, NetType::Veth, |d| if d.veth_n_txqueues > 0 { d.veth_n_txqueues.to_string() } else { String::new() }), clr: |d| if d.kind == Some(NetType::Veth) { d.veth_n_txqueues = -1 } },
-    NetKey { name: "veth.pair", set: set_veth_pair, get: |d| typed(d, NetType::Veth, |d| d.veth_pair.clone()), clr: |d| if d.kind == Some(NetType::Veth) { d.veth_pair.clear() } },
-    NetKey { name: "veth.ipv4.route", set: set_veth_ipv4_route, get: |d| typed(d, NetType::Veth, |d| show4(&d.veth_ipv4_routes)), clr: |d| if d.kind == Some(NetType::Veth) { d.veth_ipv4_routes.clear() } },
-    NetKey { name: "veth.ipv6.route", set: set_veth_ipv6_route, get: |d| typed(d, NetType::Veth, |d| show6(&d.veth_ipv6_routes)), clr: |d| if d.kind == Some(NetType::Veth) { d.veth_ipv6_routes.clear() } },
-    NetKey { name: "veth.vlan.id", set: set_veth_vlan_id, get: |d| typed(d, NetType::Veth, |d| d.veth_vlan_id.map(|v| v.to_string()).unwrap_or_default()), clr: |d| if d.kind == Some(NetType::Veth) { d.veth_vlan_id = None } },
-    NetKey { name: "veth.vlan.tagged.id", set: set_veth_vlan_tagged_id, get: |d| typed(d, NetType::Veth, |d| join_lines(d.veth_vlan_tagged_ids.iter().map(u16::to_string))), clr: |d| if d.kind == Some(NetType::Veth) { d.veth_vlan_tagged_ids.clear() } },
+    NetKey {
+        name: "flags",
+        set: set_flags,
+        get: |d| Ok(if d.up { "up".into() } else { String::new() }),
+        clr: |d| d.up = false,
+    },
+    NetKey {
+        name: "hwaddr",
+        set: set_hwaddr,
+        get: |d| Ok(opt(&d.hwaddr)),
+        clr: |d| d.hwaddr = None,
+    },
+    NetKey {
+        name: "ipv4.address",
+        set: set_ipv4_address,
+        get: |d| Ok(show4(&d.ipv4)),
+        clr: |d| d.ipv4.clear(),
+    },
+    NetKey {
+        name: "ipv4.gateway",
+        set: set_ipv4_gateway,
+        get: |d| get_gateway(&d.ipv4_gateway, |a| a.to_string()),
+        clr: |d| d.ipv4_gateway.addr = None,
+    },
+    NetKey {
+        name: "ipv6.address",
+        set: set_ipv6_address,
+        get: |d| Ok(show6(&d.ipv6)),
+        clr: |d| d.ipv6.clear(),
+    },
+    NetKey {
+        name: "ipv6.gateway",
+        set: set_ipv6_gateway,
+        get: |d| get_gateway(&d.ipv6_gateway, ntop6),
+        clr: |d| d.ipv6_gateway.addr = None,
+    },
+    NetKey {
+        name: "link",
+        set: set_link,
+        get: |d| Ok(d.link.clone()),
+        clr: |d| d.link.clear(),
+    },
+    NetKey {
+        name: "l2proxy",
+        set: set_l2proxy,
+        get: |d| Ok(u8::from(d.l2proxy).to_string()),
+        clr: |d| d.l2proxy = false,
+    },
+    NetKey {
+        name: "macvlan.mode",
+        set: set_macvlan_mode,
+        get: |d| typed(d, NetType::Macvlan, |d| mode_name(MACVLAN_MODES, d.mode)),
+        clr: |d| {
+            if d.kind == Some(NetType::Macvlan) {
+                d.mode = -1
+            }
+        },
+    },
+    NetKey {
+        name: "ipvlan.mode",
+        set: set_ipvlan_mode,
+        get: |d| typed(d, NetType::Ipvlan, |d| mode_name(IPVLAN_MODES, d.mode)),
+        clr: |d| {
+            if d.kind == Some(NetType::Ipvlan) {
+                d.mode = -1
+            }
+        },
+    },
+    NetKey {
+        name: "ipvlan.isolation",
+        set: set_ipvlan_isolation,
+        get: |d| {
+            typed(d, NetType::Ipvlan, |d| {
+                mode_name(IPVLAN_ISOLATIONS, d.isolation)
+            })
+        },
+        clr: |d| {
+            if d.kind == Some(NetType::Ipvlan) {
+                d.isolation = -1
+            }
+        },
+    },
+    NetKey {
+        name: "mtu",
+        set: set_mtu,
+        get: |d| Ok(opt(&d.mtu)),
+        clr: |d| d.mtu = None,
+    },
+    NetKey {
+        name: "name",
+        set: set_name,
+        get: |d| Ok(d.name.clone()),
+        clr: |d| d.name.clear(),
+    },
+    NetKey {
+        name: "script.down",
+        set: set_script_down,
+        get: |d| Ok(opt(&d.downscript)),
+        clr: |d| d.downscript = None,
+    },
+    NetKey {
+        name: "script.up",
+        set: set_script_up,
+        get: |d| Ok(opt(&d.upscript)),
+        clr: |d| d.upscript = None,
+    },
+    NetKey {
+        name: "type",
+        set: set_type,
+        get: get_type,
+        clr: |d| *d = NetDev::cleared(),
+    },
+    NetKey {
+        name: "vlan.id",
+        set: set_vlan_id,
+        get: |d| typed(d, NetType::Vlan, |d| d.vlan_id.to_string()),
+        clr: |d| {
+            if d.kind == Some(NetType::Vlan) {
+                d.vlan_id = 0
+            }
+        },
+    },
+    NetKey {
+        name: "veth.mode",
+        set: set_veth_mode,
+        get: |d| typed(d, NetType::Veth, |d| mode_name(VETH_MODES, d.mode)),
+        clr: |d| {
+            if d.kind == Some(NetType::Veth) {
+                d.mode = -1
+            }
+        },
+    },
+    NetKey {
+        name: "veth.n_rxqueues",
+        set: set_veth_n_rxqueues,
+        get: |d| {
+            typed(d, NetType::Veth, |d| {
+                if d.veth_n_rxqueues > 0 {
+                    d.veth_n_rxqueues.to_string()
+                } else {
+                    String::new()
+                }
+            })
+        },
+        clr: |d| {
+            if d.kind == Some(NetType::Veth) {
+                d.veth_n_rxqueues = -1
+            }
+        },
+    },
+    NetKey {
+        name: "veth.n_txqueues",
+        set: set_veth_n_txqueues,
+        get: |d| {
+            typed(d, NetType::Veth, |d| {
+                if d.veth_n_txqueues > 0 {
+                    d.veth_n_txqueues.to_string()
+                } else {
+                    String::new()
+                }
+            })
+        },
+        clr: |d| {
+            if d.kind == Some(NetType::Veth) {
+                d.veth_n_txqueues = -1
+            }
+        },
+    },
+    NetKey {
+        name: "veth.pair",
+        set: set_veth_pair,
+        get: |d| typed(d, NetType::Veth, |d| d.veth_pair.clone()),
+        clr: |d| {
+            if d.kind == Some(NetType::Veth) {
+                d.veth_pair.clear()
+            }
+        },
+    },
+    NetKey {
+        name: "veth.ipv4.route",
+        set: set_veth_ipv4_route,
+        get: |d| typed(d, NetType::Veth, |d| show4(&d.veth_ipv4_routes)),
+        clr: |d| {
+            if d.kind == Some(NetType::Veth) {
+                d.veth_ipv4_routes.clear()
+            }
+        },
+    },
+    NetKey {
+        name: "veth.ipv6.route",
+        set: set_veth_ipv6_route,
+        get: |d| typed(d, NetType::Veth, |d| show6(&d.veth_ipv6_routes)),
+        clr: |d| {
+            if d.kind == Some(NetType::Veth) {
+                d.veth_ipv6_routes.clear()
+            }
+        },
+    },
+    NetKey {
+        name: "veth.vlan.id",
+        set: set_veth_vlan_id,
+        get: |d| {
+            typed(d, NetType::Veth, |d| {
+                d.veth_vlan_id.map(|v| v.to_string()).unwrap_or_default()
+            })
+        },
+        clr: |d| {
+            if d.kind == Some(NetType::Veth) {
+                d.veth_vlan_id = None
+            }
+        },
+    },
+    NetKey {
+        name: "veth.vlan.tagged.id",
+        set: set_veth_vlan_tagged_id,
+        get: |d| {
+            typed(d, NetType::Veth, |d| {
+                join_lines(d.veth_vlan_tagged_ids.iter().map(u16::to_string))
+            })
+        },
+        clr: |d| {
+            if d.kind == Some(NetType::Veth) {
+                d.veth_vlan_tagged_ids.clear()
+            }
+        },
+    },
 ];
 
 /// The per-interface subkey names (for documentation and tests).
@@ -664,7 +879,9 @@ fn parse_key(key: &str) -> Result<NetRef<'_>, ConfigError> {
         .strip_prefix("lxc.net.")
         .ok_or_else(|| einval(format!("Invalid network configuration key \"{key}\"")))?;
     if !tail.as_bytes().first().is_some_and(u8::is_ascii_digit) {
-        return Err(einval(format!("Failed to detect digit in string \"{tail}\"")));
+        return Err(einval(format!(
+            "Failed to detect digit in string \"{tail}\""
+        )));
     }
     let (idx, rest) = safe_int64_residual(tail, SUBKEY_BUF)?;
     if !(0..i64::from(i32::MAX)).contains(&idx) {
@@ -710,7 +927,11 @@ pub fn set(conf: &mut LxcConf, key: &str, value: &str) -> Result<(), ConfigError
     })?;
     let entry = lookup(sub, key)?;
     // Work on a copy so a failed set leaves no half-allocated interface.
-    let mut dev = conf.netdevs.get(&r.idx).cloned().unwrap_or_else(NetDev::new);
+    let mut dev = conf
+        .netdevs
+        .get(&r.idx)
+        .cloned()
+        .unwrap_or_else(NetDev::new);
     (entry.set)(&mut dev, value)?;
     conf.netdevs.insert(r.idx, dev);
     Ok(())
@@ -720,7 +941,9 @@ pub fn set(conf: &mut LxcConf, key: &str, value: &str) -> Result<(), ConfigError
 pub fn clear(conf: &mut LxcConf, key: &str) -> Result<(), ConfigError> {
     let tail = key.strip_prefix("lxc.net.").unwrap_or("");
     if !tail.as_bytes().first().is_some_and(u8::is_ascii_digit) {
-        return Err(einval(format!("Invalid network configuration key \"{key}\"")));
+        return Err(einval(format!(
+            "Invalid network configuration key \"{key}\""
+        )));
     }
     if !tail.contains('.') {
         let idx = safe_uint(tail)?;

@@ -444,7 +444,12 @@ pub fn parse_cap(name: &str) -> Result<u32, ConfigError> {
     if let Some(i) = CAPS.iter().position(|c| *c == name) {
         return Ok(i as u32);
     }
-    let bad = || err(libc::EINVAL, format!("Invalid capability specified: {name}"));
+    let bad = || {
+        err(
+            libc::EINVAL,
+            format!("Invalid capability specified: {name}"),
+        )
+    };
     let n = safe_uint(name).map_err(|_| bad())?;
     if n > last_cap() {
         return Err(bad());
