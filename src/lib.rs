@@ -1,6 +1,8 @@
 //! The Rust core of liblxc: a safe API over LXC system containers that knows
 //! nothing about C. The `capi/` crate exposes it as LXC 6.0's `liblxc.so.1`.
 
+pub mod caps;
+pub mod cgroups;
 pub mod config;
 pub mod container;
 pub mod error;
@@ -9,6 +11,9 @@ pub mod listing;
 pub mod log;
 pub mod names;
 pub mod refcount;
+pub mod rootfs;
+pub mod spawn;
+pub mod sys;
 pub mod version;
 
 pub use container::Container;

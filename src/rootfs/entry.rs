@@ -1,0 +1,131 @@
+//! `lxc.mount.entry` / fstab lines: parsing and the mount flags they mean.
+
+use crate::error::{Error, Result};
+
+/// One fstab-format entry: "source target fstype options [dump [pass]]".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountEntry {
+    pub source: String,
+    /// Relative to the rootfs (a leading '/' is stripped, as LXC does).
+    pub target: String,
+    pub fstype: String,
+    pub flags: libc::c_ulong,
+    /// Options that are not flags, passed to the filesystem.
+    pub data: String,
+    /// LXC's own options.
+    pub create_dir: bool,
+    pub create_file: bool,
+    pub optional: bool,
+}
+
+const FLAG_OPTIONS: &[(&str, libc::c_ulong, bool)] = &[
+    ("defaults", 0, false),
+    ("ro", libc::MS_RDONLY, false),
+    ("rw", libc::MS_RDONLY, true),
+    ("nosuid", libc::MS_NOSUID, false),
+    ("suid", libc::MS_NOSUID, true),
+    ("nodev", libc::MS_NODEV, false),
+    ("dev", libc::MS_NODEV, true),
+    ("noexec", libc::MS_NOEXEC, false),
+    ("exec", libc::MS_NOEXEC, true),
+    ("sync", libc::MS_SYNCHRONOUS, false),
+    ("async", libc::MS_SYNCHRONOUS, true),
+    ("remount", libc::MS_REMOUNT, false),
+    ("mand", libc::MS_MANDLOCK, false),
+    ("nomand", libc::MS_MANDLOCK, true),
+    ("dirsync", libc::MS_DIRSYNC, false),
+    ("noatime", libc::MS_NOATIME, false),
+    ("atime", libc::MS_NOATIME, true),
+    ("nodiratime", libc::MS_NODIRATIME, false),
+    ("diratime", libc::MS_NODIRATIME, true),
+    ("bind", libc::MS_BIND, false),
+    ("rbind", libc::MS_BIND | libc::MS_REC, false),
+    ("relatime", libc::MS_RELATIME, false),
+    ("norelatime", libc::MS_RELATIME, true),
+    ("strictatime", libc::MS_STRICTATIME, false),
+    ("private", libc::MS_PRIVATE, false),
+    ("rprivate", libc::MS_PRIVATE | libc::MS_REC, false),
+    ("slave", libc::MS_SLAVE, false),
+    ("rslave", libc::MS_SLAVE | libc::MS_REC, false),
+    ("shared", libc::MS_SHARED, false),
+    ("rshared", libc::MS_SHARED | libc::MS_REC, false),
+    ("unbindable", libc::MS_UNBINDABLE, false),
+    ("runbindable", libc::MS_UNBINDABLE | libc::MS_REC, false),
+];
+
+/// Propagation flags must be applied in a separate mount call.
+pub const PROPAGATION: libc::c_ulong =
+    libc::MS_PRIVATE | libc::MS_SLAVE | libc::MS_SHARED | libc::MS_UNBINDABLE;
+
+impl MountEntry {
+    pub fn parse(line: &str) -> Result<MountEntry> {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields.len() < 4 {
+            return Err(Error::invalid(format!(
+                "Invalid mount entry \"{line}\": want \"source target fstype options\""
+            )));
+        }
+        let target = fields[1].trim_start_matches('/').to_string();
+        if target.split('/').any(|c| c == "..") {
+            return Err(Error::invalid(format!(
+                "Invalid mount entry \"{line}\": target must stay inside the rootfs"
+            )));
+        }
+        let mut entry = MountEntry {
+            source: fields[0].to_string(),
+            target,
+            fstype: fields[2].to_string(),
+            flags: 0,
+            data: String::new(),
+            create_dir: false,
+            create_file: false,
+            optional: false,
+        };
+        let mut data = Vec::new();
+        for opt in fields[3].split(',').filter(|o| !o.is_empty()) {
+            match opt {
+                "create=dir" => entry.create_dir = true,
+                "create=file" => entry.create_file = true,
+                "optional" => entry.optional = true,
+                _ => match FLAG_OPTIONS.iter().find(|(n, _, _)| *n == opt) {
+                    Some((_, flag, true)) => entry.flags &= !flag,
+                    Some((_, flag, false)) => entry.flags |= flag,
+                    None => data.push(opt),
+                },
+            }
+        }
+        entry.data = data.join(",");
+        Ok(entry)
+    }
+
+    pub fn is_bind(&self) -> bool {
+        self.flags & libc::MS_BIND != 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn busybox_entries() {
+        let e = MountEntry::parse("/lib lib none ro,bind 0 0").unwrap();
+        assert_eq!(e.target, "lib");
+        assert!(e.is_bind());
+        assert_eq!(e.flags & libc::MS_RDONLY, libc::MS_RDONLY);
+        let e = MountEntry::parse("shm dev/shm tmpfs defaults,create=dir 0 0").unwrap();
+        assert!(e.create_dir && !e.optional && e.flags == 0);
+        let e = MountEntry::parse("mqueue /dev/mqueue mqueue defaults,optional,create=dir").unwrap();
+        assert!(e.optional);
+        assert_eq!(e.target, "dev/mqueue");
+        let e = MountEntry::parse("tmpfs tmp tmpfs size=10m,mode=1777,nosuid 0 0").unwrap();
+        assert_eq!(e.data, "size=10m,mode=1777");
+        assert_eq!(e.flags, libc::MS_NOSUID);
+    }
+
+    #[test]
+    fn rejects() {
+        assert!(MountEntry::parse("a b").is_err());
+        assert!(MountEntry::parse("/x ../../etc none bind 0 0").is_err());
+    }
+}

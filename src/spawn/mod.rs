@@ -1,0 +1,222 @@
+//! Creating the container's init: clone into new namespaces, let the parent
+//! place it in its cgroups, build the rootfs, pivot, drop privileges, exec.
+//!
+//! This runs in the monitor, a freshly exec'd single-threaded process, so
+//! the child may allocate and use std freely before its exec.
+
+pub mod signals;
+pub mod spec;
+
+use std::ffi::CString;
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+
+pub use spec::StartSpec;
+
+use crate::cgroups::ContainerCgroups;
+use crate::error::{Error, Result};
+use crate::rootfs::RootfsPlan;
+use crate::sys;
+
+/// The container's init, seen from the monitor.
+#[derive(Debug)]
+pub struct InitProcess {
+    pub pid: i32,
+    pub pidfd: OwnedFd,
+}
+
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Clones init and drives it to its exec. On success init has exec'd; on
+/// failure it has exited and the error says which step failed inside.
+pub fn spawn_init(spec: &StartSpec, plan: &RootfsPlan, cgroups: &ContainerCgroups) -> Result<InitProcess> {
+    let (parent_end, child_end) = sys::socketpair_seqpacket()?;
+    let mut pidfd: libc::c_int = -1;
+    let flags = (spec.clone_flags | libc::CLONE_PIDFD | libc::SIGCHLD) as libc::c_ulong;
+    // SAFETY: a fork-like clone (no new stack, no CLONE_VM) in a
+    // single-threaded process; with CLONE_PIDFD the kernel stores the pidfd
+    // through the parent_tid pointer.
+    let pid = unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            flags,
+            0usize,
+            &mut pidfd as *mut libc::c_int,
+            0usize,
+            0usize,
+        )
+    };
+    if pid < 0 {
+        return Err(Error::new(
+            sys::errno(),
+            format!("Failed to clone the container's init: {}", std::io::Error::last_os_error()),
+        ));
+    }
+    if pid == 0 {
+        drop(parent_end);
+        let err = child_main(spec, plan, &child_end);
+        report_and_exit(&child_end, &err);
+    }
+    drop(child_end);
+    let pid = pid as i32;
+    // SAFETY: the kernel gave us this fresh descriptor.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+    let init = InitProcess { pid, pidfd };
+    let mut sock = UnixStream::from(parent_end);
+    let parent_steps = cgroups.attach(pid).and_then(|()| {
+        sock.write_all(b"go")
+            .map_err(|e| Error::new(e.raw_os_error().unwrap_or(libc::EIO), format!("Failed to release init: {e}")))
+    });
+    if let Err(e) = parent_steps {
+        kill_and_reap(&init);
+        return Err(e);
+    }
+    // EOF means exec succeeded (the socket is close-on-exec); a message is
+    // the child's error.
+    let mut msg = String::new();
+    let _ = sock.read_to_string(&mut msg);
+    if msg.is_empty() {
+        return Ok(init);
+    }
+    kill_and_reap(&init);
+    let (errno, text) = msg.split_once(' ').unwrap_or(("5", &msg));
+    Err(Error::new(errno.parse().unwrap_or(libc::EIO), text.to_string()))
+}
+
+/// Kills a half-started init and reaps it.
+pub fn kill_and_reap(init: &InitProcess) {
+    // SAFETY: signalling and reaping our own child.
+    unsafe {
+        libc::syscall(libc::SYS_pidfd_send_signal, init.pidfd.as_raw_fd(), libc::SIGKILL, 0, 0);
+        let mut status = 0;
+        libc::waitpid(init.pid, &mut status, 0);
+    }
+}
+
+fn report_and_exit(sock: &OwnedFd, err: &Error) -> ! {
+    let msg = format!("{} {}", err.errno, err.message);
+    // SAFETY: writing a buffer we own, then leaving without unwinding or
+    // running the monitor's atexit handlers.
+    unsafe {
+        libc::write(sock.as_raw_fd(), msg.as_ptr() as *const libc::c_void, msg.len());
+        libc::_exit(1)
+    }
+}
+
+/// The child's side; returns only on failure.
+fn child_main(spec: &StartSpec, plan: &RootfsPlan, sock: &OwnedFd) -> Error {
+    match child_steps(spec, plan, sock) {
+        Ok(never) => match never {},
+        Err(e) => e,
+    }
+}
+
+enum Never {}
+
+fn child_steps(spec: &StartSpec, plan: &RootfsPlan, sock: &OwnedFd) -> Result<Never> {
+    // Die with the monitor rather than outlive it unsupervised.
+    // SAFETY: prctl with integer arguments.
+    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) };
+    let mut go = [0u8; 2];
+    // SAFETY: reading into a local buffer.
+    let n = unsafe { libc::read(sock.as_raw_fd(), go.as_mut_ptr() as *mut libc::c_void, 2) };
+    if n != 2 {
+        return Err(Error::new(libc::EPIPE, "The monitor went away before init was released"));
+    }
+    // Entered only now, so the cgroup namespace is rooted at the
+    // container's cgroup that the parent just moved us into.
+    // SAFETY: unshare with a flag.
+    if unsafe { libc::unshare(libc::CLONE_NEWCGROUP) } < 0 {
+        return Err(Error::new(sys::errno(), "Failed to create the cgroup namespace"));
+    }
+    plan.setup()?;
+    sys::pivot_root_here(&plan.rootfs)?;
+    sys::sethostname(&spec.uts_name)?;
+    setup_stdio(plan.console.is_some())?;
+    crate::caps::drop_bounding(&spec.caps_drop)?;
+    if spec.no_new_privs {
+        // SAFETY: prctl with integer arguments.
+        if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } < 0 {
+            return Err(Error::new(sys::errno(), "Failed to set no_new_privs"));
+        }
+    }
+    switch_ids(spec.init_uid, spec.init_gid)?;
+    std::env::set_current_dir(&spec.init_cwd)
+        .map_err(|e| Error::io("Failed to enter lxc.init.cwd", Path::new(&spec.init_cwd), &e))?;
+    exec_init(spec)
+}
+
+/// New session with /dev/console as controlling terminal and stdio.
+fn setup_stdio(has_console: bool) -> Result<()> {
+    // SAFETY: plain syscalls on descriptors we own.
+    unsafe {
+        libc::setsid();
+        let path = if has_console { c"/dev/console" } else { c"/dev/null" };
+        let fd = libc::open(path.as_ptr(), libc::O_RDWR);
+        if fd < 0 {
+            return Err(Error::new(sys::errno(), format!("Failed to open {}", path.to_string_lossy())));
+        }
+        if has_console {
+            libc::ioctl(fd, libc::TIOCSCTTY, 0);
+        }
+        for target in 0..3 {
+            libc::dup2(fd, target);
+        }
+        if fd > 2 {
+            libc::close(fd);
+        }
+    }
+    Ok(())
+}
+
+fn switch_ids(uid: u32, gid: u32) -> Result<()> {
+    if uid == 0 && gid == 0 {
+        return Ok(());
+    }
+    // SAFETY: plain syscalls.
+    unsafe {
+        if libc::setgroups(0, std::ptr::null()) < 0 || libc::setgid(gid) < 0 || libc::setuid(uid) < 0 {
+            return Err(Error::new(sys::errno(), format!("Failed to switch to uid {uid} gid {gid}")));
+        }
+    }
+    Ok(())
+}
+
+/// The environment of init: only what LXC gives it.
+fn init_environment(spec: &StartSpec) -> Vec<String> {
+    let mut env = vec!["container=lxc".to_string(), format!("PATH={DEFAULT_PATH}")];
+    env.extend(spec.environment.iter().cloned());
+    env
+}
+
+fn exec_init(spec: &StartSpec) -> Result<Never> {
+    let argv: Vec<CString> = spec.init_argv.iter().map(|a| sys::cstring(a)).collect::<Result<_>>()?;
+    let envp: Vec<CString> = init_environment(spec).iter().map(|e| sys::cstring(e)).collect::<Result<_>>()?;
+    let program = resolve_program(&spec.init_argv[0]);
+    let prog = sys::cpath(&program)?;
+    let mut argv_ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
+    argv_ptrs.push(std::ptr::null());
+    let mut env_ptrs: Vec<*const libc::c_char> = envp.iter().map(|e| e.as_ptr()).collect();
+    env_ptrs.push(std::ptr::null());
+    // Nothing of the monitor may reach the container.
+    sys::cloexec_from(3);
+    // SAFETY: NULL-terminated arrays of valid C strings.
+    unsafe { libc::execve(prog.as_ptr(), argv_ptrs.as_ptr(), env_ptrs.as_ptr()) };
+    Err(Error::new(
+        sys::errno(),
+        format!("Failed to exec init {}: {}", program.display(), std::io::Error::last_os_error()),
+    ))
+}
+
+fn resolve_program(name: &str) -> std::path::PathBuf {
+    if name.contains('/') {
+        return name.into();
+    }
+    DEFAULT_PATH
+        .split(':')
+        .map(|d| Path::new(d).join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| name.into())
+}

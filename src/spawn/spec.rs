@@ -1,0 +1,203 @@
+//! `StartSpec`: what starting a container means, derived once from its
+//! configuration and the start options, and validated before anything is
+//! created. Reads the configuration only through `get_item`, LXC's own
+//! string view of each key.
+
+use std::path::PathBuf;
+
+use super::signals::parse_signal;
+use crate::caps;
+use crate::config::Config;
+use crate::container::StartOptions;
+use crate::error::{Error, Result};
+use crate::rootfs::{MountAuto, MountEntry};
+
+#[derive(Debug, Clone)]
+pub struct StartSpec {
+    pub name: String,
+    pub lxcpath: String,
+    pub config_file: PathBuf,
+    pub rootfs: PathBuf,
+    pub uts_name: String,
+    pub init_argv: Vec<String>,
+    pub init_uid: u32,
+    pub init_gid: u32,
+    pub init_cwd: String,
+    pub environment: Vec<String>,
+    pub tty_max: u32,
+    pub pty_max: u32,
+    pub autodev: bool,
+    pub mount_auto: MountAuto,
+    pub mount_entries: Vec<MountEntry>,
+    pub caps_drop: Vec<u32>,
+    /// CLONE_NEW* flags of the namespaces the container gets.
+    pub clone_flags: i32,
+    pub halt_signal: i32,
+    pub reboot_signal: i32,
+    pub stop_signal: i32,
+    pub no_new_privs: bool,
+    pub log_file: Option<String>,
+    pub log_level: Option<String>,
+}
+
+fn item(config: &Config, key: &str) -> String {
+    config.get_item(key).unwrap_or_default().trim().to_string()
+}
+
+/// The values of a list key, one per line (LXC prints lists line by line).
+fn list(config: &Config, key: &str) -> Vec<String> {
+    item(config, key)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn words(config: &Config, key: &str) -> Vec<String> {
+    item(config, key).split_whitespace().map(str::to_string).collect()
+}
+
+fn number<T: std::str::FromStr>(config: &Config, key: &str, default: T) -> Result<T> {
+    let v = item(config, key);
+    if v.is_empty() {
+        return Ok(default);
+    }
+    v.parse()
+        .map_err(|_| Error::invalid(format!("Invalid value \"{v}\" for {key}")))
+}
+
+fn signal(config: &Config, key: &str, default: i32) -> Result<i32> {
+    let v = item(config, key);
+    if v.is_empty() {
+        Ok(default)
+    } else {
+        parse_signal(&v).map_err(|e| Error::invalid(format!("{key}: {}", e.message)))
+    }
+}
+
+/// Strips a storage prefix: "dir:/x" -> "/x". Other backends are storage's.
+fn rootfs_dir(path: &str) -> Result<PathBuf> {
+    let p = path.strip_prefix("dir:").unwrap_or(path);
+    if p.is_empty() {
+        return Err(Error::invalid("lxc.rootfs.path is not set"));
+    }
+    if let Some((kind, _)) = p.split_once(':') {
+        if !p.starts_with('/') {
+            return Err(Error::new(
+                libc::ENOTSUP,
+                format!("Rootfs backend \"{kind}\" is not supported yet"),
+            ));
+        }
+    }
+    Ok(PathBuf::from(p))
+}
+
+/// Network namespace decision: a new one unless lxc.net.N.type is "none"
+/// (shares the host's). Types that need host-side setup are not built yet
+/// and fail clearly instead of starting a container without its network.
+fn network_clone_flag(config: &Config) -> Result<i32> {
+    let mut flag = libc::CLONE_NEWNET;
+    for i in 0..1024 {
+        let kind = item(config, &format!("lxc.net.{i}.type"));
+        if kind.is_empty() {
+            break;
+        }
+        match kind.as_str() {
+            "empty" => {}
+            "none" => flag = 0,
+            other => {
+                return Err(Error::new(
+                    libc::ENOTSUP,
+                    format!("lxc.net.{i}.type = {other}: this network type is not supported yet"),
+                ))
+            }
+        }
+    }
+    Ok(flag)
+}
+
+impl StartSpec {
+    pub fn from_config(
+        name: &str,
+        lxcpath: &str,
+        config_file: PathBuf,
+        config: &Config,
+        opts: &StartOptions,
+    ) -> Result<StartSpec> {
+        if opts.use_init {
+            return Err(Error::not_implemented("start with useinit (application containers)"));
+        }
+        let init_argv = if !opts.argv.is_empty() {
+            opts.argv.clone()
+        } else {
+            let cmd = words(config, "lxc.init.cmd");
+            if cmd.is_empty() {
+                vec!["/sbin/init".to_string()]
+            } else {
+                cmd
+            }
+        };
+        let uts = item(config, "lxc.uts.name");
+        let uts_name = if uts.is_empty() { name.to_string() } else { uts.trim_matches('"').to_string() };
+        let entries = list(config, "lxc.mount.entry")
+            .iter()
+            .map(|l| MountEntry::parse(l))
+            .collect::<Result<Vec<_>>>()?;
+        let caps_drop = caps::caps_to_drop(
+            &words(config, "lxc.cap.drop"),
+            &words(config, "lxc.cap.keep"),
+            caps::last_cap(),
+        )?;
+        let clone_flags = libc::CLONE_NEWNS
+            | libc::CLONE_NEWPID
+            | libc::CLONE_NEWUTS
+            | libc::CLONE_NEWIPC
+            | network_clone_flag(config)?;
+        if !list(config, "lxc.idmap").is_empty() {
+            return Err(Error::not_implemented("start with lxc.idmap (user namespaces)"));
+        }
+        let autodev = number::<i32>(config, "lxc.autodev", 1)? != 0;
+        Ok(StartSpec {
+            name: name.to_string(),
+            lxcpath: lxcpath.to_string(),
+            config_file,
+            rootfs: rootfs_dir(&item(config, "lxc.rootfs.path"))?,
+            uts_name,
+            init_argv,
+            init_uid: number(config, "lxc.init.uid", 0)?,
+            init_gid: number(config, "lxc.init.gid", 0)?,
+            init_cwd: {
+                let cwd = item(config, "lxc.init.cwd");
+                if cwd.is_empty() { "/".into() } else { cwd }
+            },
+            environment: list(config, "lxc.environment"),
+            tty_max: number(config, "lxc.tty.max", 0)?,
+            pty_max: number(config, "lxc.pty.max", 0)?,
+            autodev,
+            mount_auto: MountAuto::parse(&words(config, "lxc.mount.auto"))?,
+            mount_entries: entries,
+            caps_drop,
+            clone_flags,
+            halt_signal: signal(config, "lxc.signal.halt", libc::SIGPWR)?,
+            reboot_signal: signal(config, "lxc.signal.reboot", libc::SIGINT)?,
+            stop_signal: signal(config, "lxc.signal.stop", libc::SIGKILL)?,
+            no_new_privs: number::<i32>(config, "lxc.no_new_privs", 0)? != 0,
+            log_file: Some(item(config, "lxc.log.file")).filter(|s| !s.is_empty()),
+            log_level: Some(item(config, "lxc.log.level")).filter(|s| !s.is_empty()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rootfs_paths() {
+        assert_eq!(rootfs_dir("dir:/a/b").unwrap(), PathBuf::from("/a/b"));
+        assert_eq!(rootfs_dir("/a/b").unwrap(), PathBuf::from("/a/b"));
+        assert!(rootfs_dir("").is_err());
+        assert_eq!(rootfs_dir("overlay:/a:/b").unwrap_err().errno, libc::ENOTSUP);
+    }
+}

@@ -1,0 +1,157 @@
+//! Thin, typed wrappers over the syscalls the container setup needs. They
+//! decide nothing; they turn errno into `Error` with the path and the step.
+
+use std::ffi::{CStr, CString};
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::path::Path;
+use std::ptr;
+
+use crate::error::{Error, Result};
+
+pub fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+}
+
+fn os_error(what: String) -> Error {
+    let err = std::io::Error::last_os_error();
+    Error::new(err.raw_os_error().unwrap_or(libc::EIO), format!("{what}: {err}"))
+}
+
+pub fn cstring(s: &str) -> Result<CString> {
+    CString::new(s).map_err(|_| Error::invalid(format!("{s:?} contains a NUL byte")))
+}
+
+pub fn cpath(p: &Path) -> Result<CString> {
+    use std::os::unix::ffi::OsStrExt;
+    CString::new(p.as_os_str().as_bytes())
+        .map_err(|_| Error::invalid(format!("{} contains a NUL byte", p.display())))
+}
+
+/// mount(2). `source`/`fstype`/`data` may be None.
+pub fn mount(
+    source: Option<&str>,
+    target: &Path,
+    fstype: Option<&str>,
+    flags: libc::c_ulong,
+    data: Option<&str>,
+) -> Result<()> {
+    let src = source.map(cstring).transpose()?;
+    let fs = fstype.map(cstring).transpose()?;
+    let dat = data.map(cstring).transpose()?;
+    let tgt = cpath(target)?;
+    let opt = |c: &Option<CString>| c.as_ref().map_or(ptr::null(), |c| c.as_ptr());
+    // SAFETY: all pointers are NUL-terminated strings or NULL.
+    let rc = unsafe {
+        libc::mount(
+            opt(&src),
+            tgt.as_ptr(),
+            opt(&fs),
+            flags,
+            opt(&dat) as *const libc::c_void,
+        )
+    };
+    if rc < 0 {
+        return Err(os_error(format!(
+            "Failed to mount {} on {} (type {}, flags {flags:#x}, data {})",
+            source.unwrap_or("none"),
+            target.display(),
+            fstype.unwrap_or("none"),
+            data.unwrap_or("")
+        )));
+    }
+    Ok(())
+}
+
+pub fn umount_detach(target: &Path) -> Result<()> {
+    let tgt = cpath(target)?;
+    // SAFETY: a valid C string.
+    if unsafe { libc::umount2(tgt.as_ptr(), libc::MNT_DETACH) } < 0 {
+        return Err(os_error(format!("Failed to unmount {}", target.display())));
+    }
+    Ok(())
+}
+
+pub fn mknod(path: &Path, mode: libc::mode_t, major: u32, minor: u32) -> Result<()> {
+    let p = cpath(path)?;
+    // SAFETY: a valid C string.
+    if unsafe { libc::mknod(p.as_ptr(), mode, libc::makedev(major, minor)) } < 0 {
+        return Err(os_error(format!("Failed to create device node {}", path.display())));
+    }
+    Ok(())
+}
+
+pub fn sethostname(name: &str) -> Result<()> {
+    // SAFETY: pointer and length describe `name`.
+    if unsafe { libc::sethostname(name.as_ptr() as *const libc::c_char, name.len()) } < 0 {
+        return Err(os_error(format!("Failed to set hostname to \"{name}\"")));
+    }
+    Ok(())
+}
+
+/// pivot_root(".", ".") in `new_root`, then detach the old root stacked
+/// underneath: no directory for the old root is needed inside the rootfs.
+pub fn pivot_root_here(new_root: &Path) -> Result<()> {
+    std::env::set_current_dir(new_root)
+        .map_err(|e| Error::io("Failed to enter rootfs", new_root, &e))?;
+    let dot = c".";
+    // SAFETY: valid C strings; a raw syscall because libc has no wrapper.
+    if unsafe { libc::syscall(libc::SYS_pivot_root, dot.as_ptr(), dot.as_ptr()) } < 0 {
+        return Err(os_error(format!("Failed to pivot_root into {}", new_root.display())));
+    }
+    umount_detach(Path::new("."))?;
+    std::env::set_current_dir("/").map_err(|e| Error::io("Failed to enter", Path::new("/"), &e))
+}
+
+/// A pipe-like connected pair of CLOEXEC sockets.
+pub fn socketpair_seqpacket() -> Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: fds has room for two descriptors.
+    let rc = unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
+            0,
+            fds.as_mut_ptr(),
+        )
+    };
+    if rc < 0 {
+        return Err(os_error("Failed to create a socket pair".into()));
+    }
+    // SAFETY: both descriptors are fresh and ours.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// A new pseudo-terminal from the host's /dev/ptmx: (master, slave path).
+pub fn open_pty() -> Result<(OwnedFd, String)> {
+    // SAFETY: plain libc calls on a descriptor we own.
+    unsafe {
+        let master = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+        if master < 0 {
+            return Err(os_error("Failed to open /dev/ptmx".into()));
+        }
+        let master = OwnedFd::from_raw_fd(master);
+        use std::os::fd::AsRawFd;
+        if libc::grantpt(master.as_raw_fd()) < 0 || libc::unlockpt(master.as_raw_fd()) < 0 {
+            return Err(os_error("Failed to unlock a pty".into()));
+        }
+        let mut buf = [0 as libc::c_char; 128];
+        if libc::ptsname_r(master.as_raw_fd(), buf.as_mut_ptr(), buf.len()) != 0 {
+            return Err(os_error("Failed to name a pty".into()));
+        }
+        let name = CStr::from_ptr(buf.as_ptr()).to_string_lossy().into_owned();
+        Ok((master, name))
+    }
+}
+
+/// Sets FD_CLOEXEC on every descriptor from `first` up.
+pub fn cloexec_from(first: RawFd) {
+    // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only flags descriptors.
+    unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            first as libc::c_uint,
+            libc::c_uint::MAX,
+            libc::CLOSE_RANGE_CLOEXEC as libc::c_uint,
+        )
+    };
+}
