@@ -5,12 +5,47 @@ use crate::error::{Error, Result};
 
 /// Linux capability names, index = capability number.
 pub const CAP_NAMES: [&str; 41] = [
-    "chown", "dac_override", "dac_read_search", "fowner", "fsetid", "kill", "setgid", "setuid",
-    "setpcap", "linux_immutable", "net_bind_service", "net_broadcast", "net_admin", "net_raw",
-    "ipc_lock", "ipc_owner", "sys_module", "sys_rawio", "sys_chroot", "sys_ptrace", "sys_pacct",
-    "sys_admin", "sys_boot", "sys_nice", "sys_resource", "sys_time", "sys_tty_config", "mknod",
-    "lease", "audit_write", "audit_control", "setfcap", "mac_override", "mac_admin", "syslog",
-    "wake_alarm", "block_suspend", "audit_read", "perfmon", "bpf", "checkpoint_restore",
+    "chown",
+    "dac_override",
+    "dac_read_search",
+    "fowner",
+    "fsetid",
+    "kill",
+    "setgid",
+    "setuid",
+    "setpcap",
+    "linux_immutable",
+    "net_bind_service",
+    "net_broadcast",
+    "net_admin",
+    "net_raw",
+    "ipc_lock",
+    "ipc_owner",
+    "sys_module",
+    "sys_rawio",
+    "sys_chroot",
+    "sys_ptrace",
+    "sys_pacct",
+    "sys_admin",
+    "sys_boot",
+    "sys_nice",
+    "sys_resource",
+    "sys_time",
+    "sys_tty_config",
+    "mknod",
+    "lease",
+    "audit_write",
+    "audit_control",
+    "setfcap",
+    "mac_override",
+    "mac_admin",
+    "syslog",
+    "wake_alarm",
+    "block_suspend",
+    "audit_read",
+    "perfmon",
+    "bpf",
+    "checkpoint_restore",
 ];
 
 /// A capability by name ("sys_admin", "CAP_SYS_ADMIN", any case) or number.
@@ -59,7 +94,10 @@ pub fn drop_bounding(caps: &[u32]) -> Result<()> {
         if unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) } < 0 {
             return Err(Error::new(
                 crate::sys::errno(),
-                format!("Failed to drop capability {}", CAP_NAMES.get(cap as usize).unwrap_or(&"?")),
+                format!(
+                    "Failed to drop capability {}",
+                    CAP_NAMES.get(cap as usize).unwrap_or(&"?")
+                ),
             ));
         }
     }
@@ -81,7 +119,10 @@ mod tests {
     #[test]
     fn drop_and_keep() {
         let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-        assert_eq!(caps_to_drop(&s(&["sys_time", "sys_module"]), &[], 40).unwrap(), vec![16, 25]);
+        assert_eq!(
+            caps_to_drop(&s(&["sys_time", "sys_module"]), &[], 40).unwrap(),
+            vec![16, 25]
+        );
         let all_but = caps_to_drop(&[], &s(&["chown"]), 40).unwrap();
         assert_eq!(all_but.len(), 40);
         assert!(!all_but.contains(&0));

@@ -3,12 +3,14 @@
 
 pub mod caps;
 pub mod cgroups;
+pub mod commands;
 pub mod config;
 pub mod container;
 pub mod error;
 pub mod globals;
 pub mod listing;
 pub mod log;
+pub mod monitor;
 pub mod names;
 pub mod refcount;
 pub mod rootfs;

@@ -9,12 +9,17 @@ use std::ptr;
 use crate::error::{Error, Result};
 
 pub fn errno() -> i32 {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(libc::EIO)
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
 }
 
 fn os_error(what: String) -> Error {
     let err = std::io::Error::last_os_error();
-    Error::new(err.raw_os_error().unwrap_or(libc::EIO), format!("{what}: {err}"))
+    Error::new(
+        err.raw_os_error().unwrap_or(libc::EIO),
+        format!("{what}: {err}"),
+    )
 }
 
 pub fn cstring(s: &str) -> Result<CString> {
@@ -75,7 +80,10 @@ pub fn mknod(path: &Path, mode: libc::mode_t, major: u32, minor: u32) -> Result<
     let p = cpath(path)?;
     // SAFETY: a valid C string.
     if unsafe { libc::mknod(p.as_ptr(), mode, libc::makedev(major, minor)) } < 0 {
-        return Err(os_error(format!("Failed to create device node {}", path.display())));
+        return Err(os_error(format!(
+            "Failed to create device node {}",
+            path.display()
+        )));
     }
     Ok(())
 }
@@ -96,7 +104,10 @@ pub fn pivot_root_here(new_root: &Path) -> Result<()> {
     let dot = c".";
     // SAFETY: valid C strings; a raw syscall because libc has no wrapper.
     if unsafe { libc::syscall(libc::SYS_pivot_root, dot.as_ptr(), dot.as_ptr()) } < 0 {
-        return Err(os_error(format!("Failed to pivot_root into {}", new_root.display())));
+        return Err(os_error(format!(
+            "Failed to pivot_root into {}",
+            new_root.display()
+        )));
     }
     umount_detach(Path::new("."))?;
     std::env::set_current_dir("/").map_err(|e| Error::io("Failed to enter", Path::new("/"), &e))

@@ -77,8 +77,19 @@ fn unescape(s: &str) -> String {
 
 fn is_controller_option(opt: &str) -> bool {
     const NOT_CONTROLLERS: &[&str] = &[
-        "rw", "ro", "relatime", "noatime", "nosuid", "nodev", "noexec", "clone_children",
-        "xattr", "nsdelegate", "memory_recursiveprot", "noprefix", "cpuset_v2_mode",
+        "rw",
+        "ro",
+        "relatime",
+        "noatime",
+        "nosuid",
+        "nodev",
+        "noexec",
+        "clone_children",
+        "xattr",
+        "nsdelegate",
+        "memory_recursiveprot",
+        "noprefix",
+        "cpuset_v2_mode",
     ];
     !opt.is_empty() && !NOT_CONTROLLERS.contains(&opt) && !opt.starts_with("release_agent=")
 }
@@ -140,6 +151,32 @@ pub fn detect() -> Result<Vec<Hierarchy>> {
     ))
 }
 
+/// A new v1 cpuset cgroup starts with empty `cpuset.cpus`/`cpuset.mems`
+/// (no task may join it) unless `cgroup.clone_children` is set above: copy
+/// the parent's values, as LXC does.
+fn inherit_cpuset(h: &Hierarchy, dir: &Path) -> Result<()> {
+    if h.unified || !h.controllers.iter().any(|c| c == "cpuset") {
+        return Ok(());
+    }
+    for file in ["cpuset.cpus", "cpuset.mems"] {
+        let own = dir.join(file);
+        let current = std::fs::read_to_string(&own).unwrap_or_default();
+        if !current.trim().is_empty() {
+            continue;
+        }
+        let parent_value = dir
+            .ancestors()
+            .skip(1)
+            .take_while(|p| p.starts_with(&h.mountpoint))
+            .filter_map(|p| std::fs::read_to_string(p.join(file)).ok())
+            .find(|v| !v.trim().is_empty())
+            .unwrap_or_default();
+        std::fs::write(&own, parent_value.trim())
+            .map_err(|e| Error::io("Failed to initialise", &own, &e))?;
+    }
+    Ok(())
+}
+
 /// The cgroup directories of one container, one per hierarchy.
 #[derive(Debug, Clone, Default)]
 pub struct ContainerCgroups {
@@ -159,12 +196,25 @@ impl ContainerCgroups {
     pub fn create(hierarchies: &[Hierarchy], container: &str) -> Result<ContainerCgroups> {
         let base = payload_name(container);
         'suffix: for n in 0..100 {
-            let leaf = if n == 0 { base.clone() } else { format!("{base}-{n}") };
+            let leaf = if n == 0 {
+                base.clone()
+            } else {
+                format!("{base}-{n}")
+            };
             let mut made = ContainerCgroups::default();
             for h in hierarchies {
-                let dir = h.mountpoint.join(h.current.trim_start_matches('/')).join(&leaf);
+                let dir = h
+                    .mountpoint
+                    .join(h.current.trim_start_matches('/'))
+                    .join(&leaf);
                 match std::fs::create_dir(&dir) {
-                    Ok(()) => made.dirs.push((h.clone(), dir)),
+                    Ok(()) => {
+                        made.dirs.push((h.clone(), dir.clone()));
+                        if let Err(e) = inherit_cpuset(h, &dir) {
+                            made.remove();
+                            return Err(e);
+                        }
+                    }
                     Err(e) if e.kind() == ErrorKind::AlreadyExists => {
                         made.remove();
                         continue 'suffix;
@@ -205,7 +255,10 @@ impl ContainerCgroups {
     /// host has it, `cgroup.freeze` on v2 otherwise.
     pub fn set_frozen(&self, frozen: bool) -> Result<()> {
         let (path, value) = if let Some(dir) = self.freezer() {
-            (dir.join("freezer.state"), if frozen { "FROZEN" } else { "THAWED" })
+            (
+                dir.join("freezer.state"),
+                if frozen { "FROZEN" } else { "THAWED" },
+            )
         } else if let Some((_, dir)) = self.dirs.iter().find(|(h, _)| h.unified) {
             (dir.join("cgroup.freeze"), if frozen { "1" } else { "0" })
         } else {

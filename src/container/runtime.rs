@@ -1,70 +1,346 @@
 //! Queries and control of a running container through its monitor's
 //! command socket: state, init pid, stop, freeze, wait, shutdown, reboot.
+//! Works the same on containers started by LXC itself (same protocol).
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::{Duration, Instant};
 
 use super::{Container, STATES};
+use crate::commands::client::{self, StateWait, Target};
+use crate::commands::{state_index, MAX_STATE};
 use crate::error::{Error, Result};
 
+const STOPPED: usize = 0;
+const FREEZING: usize = 5;
+const FROZEN: usize = 6;
+const THAWED: usize = 7;
+
+/// A command target owning its strings (the lock is not held while
+/// talking to the monitor).
+struct Addr {
+    lxcpath: String,
+    name: String,
+    timeout: i32,
+}
+
+impl Addr {
+    fn target(&self) -> Target<'_> {
+        Target {
+            lxcpath: &self.lxcpath,
+            name: &self.name,
+            timeout: self.timeout,
+        }
+    }
+}
+
 impl Container {
+    fn addr(&self) -> Addr {
+        let st = self.lock();
+        Addr {
+            lxcpath: st.lxcpath.clone(),
+            name: st.name.clone(),
+            timeout: st.rcv_timeout,
+        }
+    }
+
+    /// The container's state index; errors read as STOPPED only when no
+    /// monitor answers.
+    fn state_index(&self) -> Result<usize> {
+        // The monitor answers FROZEN itself (ours checks the freezer; LXC's
+        // is told by the freezing client).
+        self.addr().target().get_state()
+    }
+
     /// The container's state name (STOPPED when no monitor answers).
     pub fn state(&self) -> &'static str {
-        STATES[0]
+        match self.state_index() {
+            Ok(s) => STATES[s],
+            Err(e) => {
+                log::warn!(
+                    "Failed to get the state of \"{}\": {}",
+                    self.name(),
+                    e.message
+                );
+                STATES[STOPPED]
+            }
+        }
     }
 
     pub fn is_running(&self) -> bool {
-        self.state() != STATES[0]
+        self.state() != STATES[STOPPED]
     }
 
     /// PID of init in the caller's pid namespace, or -1 when not running.
     pub fn init_pid(&self) -> i32 {
-        -1
+        self.addr()
+            .target()
+            .get_init_pid()
+            .ok()
+            .flatten()
+            .unwrap_or(-1)
     }
 
+    pub fn init_pidfd(&self) -> Result<OwnedFd> {
+        let addr = self.addr();
+        addr.target().get_init_pidfd()?.ok_or_else(|| {
+            Error::new(
+                libc::ESRCH,
+                format!("Container \"{}\" is not running", addr.name),
+            )
+        })
+    }
+
+    /// Kills the container (lxc.signal.stop, default SIGKILL) and waits
+    /// until its monitor has cleaned up.
     pub fn stop(&self) -> Result<()> {
-        Err(Error::not_implemented("stop"))
+        let addr = self.addr();
+        if addr.target().get_state()? == STOPPED {
+            return Ok(());
+        }
+        // A frozen container cannot die: the monitor thaws it, but the
+        // client-side v1 freezer of LXC-started containers needs us.
+        self.stop_inner(&addr)
+    }
+
+    fn stop_inner(&self, addr: &Addr) -> Result<()> {
+        let unbounded = Addr {
+            timeout: 0,
+            lxcpath: addr.lxcpath.clone(),
+            name: addr.name.clone(),
+        };
+        unbounded.target().stop()?;
+        // The connection closes when the monitor exits; the socket may
+        // linger a moment longer.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while addr.target().get_state()? != STOPPED {
+            if Instant::now() > deadline {
+                return Err(Error::new(
+                    libc::ETIMEDOUT,
+                    format!("Container \"{}\" did not stop", addr.name),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        Ok(())
+    }
+
+    /// Freezer state from the monitor's cgroup answer (v1 freezer, or v2
+    /// cgroup.events), None when it cannot be read.
+    fn freezer_state(&self, addr: &Addr) -> Option<bool> {
+        let (file, frozen_marker) = self.freezer_file(addr, true)?;
+        let text = std::fs::read_to_string(file).ok()?;
+        Some(text.lines().any(|l| l.trim() == frozen_marker))
+    }
+
+    /// The freezer control file of a running container: (path, value that
+    /// means frozen). `for_reading` picks cgroup.events over cgroup.freeze.
+    fn freezer_file(
+        &self,
+        addr: &Addr,
+        for_reading: bool,
+    ) -> Option<(std::path::PathBuf, &'static str)> {
+        let hierarchies = crate::cgroups::detect().ok()?;
+        if let Some(h) = hierarchies
+            .iter()
+            .find(|h| h.controllers.iter().any(|c| c == "freezer"))
+        {
+            let rel = addr.target().get_cgroup(Some("freezer")).ok().flatten()?;
+            let dir = h.mountpoint.join(rel.trim_start_matches('/'));
+            return Some((dir.join("freezer.state"), "FROZEN"));
+        }
+        let h = hierarchies.iter().find(|h| h.unified)?;
+        let rel = addr.target().get_cgroup(None).ok().flatten()?;
+        let dir = h.mountpoint.join(rel.trim_start_matches('/'));
+        if for_reading {
+            Some((dir.join("cgroup.events"), "frozen 1"))
+        } else {
+            Some((dir.join("cgroup.freeze"), "1"))
+        }
+    }
+
+    fn set_frozen(&self, freeze: bool) -> Result<()> {
+        let addr = self.addr();
+        let state = self.state_index()?;
+        if state == STOPPED {
+            return Err(Error::new(
+                libc::EINVAL,
+                format!("Container \"{}\" is not running", addr.name),
+            ));
+        }
+        if (state == FROZEN) == freeze {
+            return Ok(());
+        }
+        let (file, _) = self.freezer_file(&addr, false).ok_or_else(|| {
+            Error::new(
+                libc::ENOENT,
+                format!("No freezer cgroup found for \"{}\"", addr.name),
+            )
+        })?;
+        let target = addr.target();
+        if freeze {
+            let _ = target.serve_state_clients(FREEZING);
+        }
+        let value = match (file.ends_with("freezer.state"), freeze) {
+            (true, true) => "FROZEN",
+            (true, false) => "THAWED",
+            (false, true) => "1",
+            (false, false) => "0",
+        };
+        std::fs::write(&file, value).map_err(|e| Error::io("Failed to write", &file, &e))?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.freezer_state(&addr) != Some(freeze) {
+            if Instant::now() > deadline {
+                return Err(Error::new(
+                    libc::ETIMEDOUT,
+                    format!("Freezer of \"{}\" did not settle", addr.name),
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let _ = target.serve_state_clients(if freeze { FROZEN } else { THAWED });
+        Ok(())
     }
 
     pub fn freeze(&self) -> Result<()> {
-        Err(Error::not_implemented("freeze"))
+        self.set_frozen(true)
     }
 
     pub fn unfreeze(&self) -> Result<()> {
-        Err(Error::not_implemented("unfreeze"))
+        self.set_frozen(false)
     }
 
     /// Waits up to `timeout` seconds (-1: forever, 0: just check) for
-    /// `state`; Ok(false) on timeout.
+    /// `state`; Ok(false) on timeout. Blocks on a state-client connection,
+    /// never polls the monitor in a loop (except, as LXC, once a second
+    /// while no monitor exists yet).
     pub fn wait(&self, state: &str, timeout: i32) -> Result<bool> {
-        let _ = (state, timeout);
-        Err(Error::not_implemented("wait"))
+        let mut wanted = [false; MAX_STATE];
+        for s in state.split('|').map(str::trim).filter(|s| !s.is_empty()) {
+            let i =
+                state_index(s).ok_or_else(|| Error::invalid(format!("Invalid state \"{s}\"")))?;
+            wanted[i] = true;
+        }
+        if !wanted.iter().any(|&w| w) {
+            return Err(Error::invalid("No state to wait for"));
+        }
+        let addr = self.addr();
+        let deadline = (timeout >= 0).then(|| Instant::now() + Duration::from_secs(timeout as u64));
+        loop {
+            match addr.target().add_state_client(&wanted)? {
+                StateWait::Now(s) if wanted[s] => return Ok(true),
+                StateWait::Now(_) => {
+                    // Not running yet (or already gone): LXC retries each second.
+                    let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+                    if left == Some(Duration::ZERO) {
+                        return Ok(false);
+                    }
+                    std::thread::sleep(left.map_or(Duration::from_millis(100), |l| {
+                        l.min(Duration::from_millis(100))
+                    }));
+                }
+                StateWait::Later(conn) => {
+                    let left = deadline.map_or(-1, |d| {
+                        d.saturating_duration_since(Instant::now()).as_secs() as i32
+                    });
+                    return match client::receive_state(&conn, left)? {
+                        Some(s) => Ok(wanted[s]),
+                        None => Ok(false),
+                    };
+                }
+            }
+        }
     }
 
-    /// Sends lxc.signal.halt and waits up to `timeout` seconds for STOPPED.
+    /// Sends lxc.signal.halt (default SIGPWR) and waits up to `timeout`
+    /// seconds (-1: forever, 0: don't wait) for STOPPED.
     pub fn shutdown(&self, timeout: i32) -> Result<bool> {
-        let _ = timeout;
-        Err(Error::not_implemented("shutdown"))
+        let addr = self.addr();
+        if addr.target().get_state()? == STOPPED {
+            return Ok(true);
+        }
+        let halt = self.signal_item("lxc.signal.halt", libc::SIGPWR)?;
+        let pidfd = self.init_pidfd()?;
+        send_signal(&pidfd, halt)?;
+        if timeout == 0 {
+            return Ok(true);
+        }
+        let ms = if timeout < 0 {
+            -1
+        } else {
+            timeout.saturating_mul(1000)
+        };
+        if !client::wait_readable(&pidfd, ms)? {
+            return Ok(false);
+        }
+        // Init is gone; the monitor is cleaning up.
+        self.wait("STOPPED", if timeout < 0 { -1 } else { timeout.max(5) })
     }
 
+    fn signal_item(&self, key: &str, default: i32) -> Result<i32> {
+        let v = self.get_config_item(key).unwrap_or_default();
+        let v = v.trim();
+        if v.is_empty() {
+            return Ok(default);
+        }
+        crate::spawn::signals::parse_signal(v)
+            .map_err(|e| Error::invalid(format!("{key}: {}", e.message)))
+    }
+
+    /// Asks init to reboot (lxc.signal.reboot, default SIGINT).
     pub fn reboot(&self) -> Result<()> {
-        Err(Error::not_implemented("reboot"))
+        let sig = self.signal_item("lxc.signal.reboot", libc::SIGINT)?;
+        let pidfd = self.init_pidfd()?;
+        send_signal(&pidfd, sig)
     }
 
+    /// Reboots and waits up to `timeout` seconds for the old init to exit.
     pub fn reboot2(&self, timeout: i32) -> Result<bool> {
-        let _ = timeout;
-        Err(Error::not_implemented("reboot2"))
-    }
-
-    pub fn init_pidfd(&self) -> Result<std::os::fd::OwnedFd> {
-        Err(Error::not_implemented("init_pidfd"))
+        let pidfd = self.init_pidfd()?;
+        self.reboot()?;
+        if timeout == 0 {
+            return Ok(true);
+        }
+        let ms = if timeout < 0 {
+            -1
+        } else {
+            timeout.saturating_mul(1000)
+        };
+        client::wait_readable(&pidfd, ms)
     }
 
     pub fn get_running_config_item(&self, key: &str) -> Result<String> {
-        let _ = key;
-        Err(Error::not_implemented("get_running_config_item"))
+        let addr = self.addr();
+        addr.target().get_config_item(key)?.ok_or_else(|| {
+            Error::new(
+                libc::ESRCH,
+                format!("Container \"{}\" is not running", addr.name),
+            )
+        })
     }
 
-    /// Whether the caller may control the container (its monitor accepts
-    /// our credentials); true for a stopped container.
+    /// Whether the caller may control the container: a monitor that
+    /// refuses our credentials answers EPERM. True for a stopped container.
     pub fn may_control(&self) -> bool {
-        true
+        !matches!(self.addr().target().get_init_pidfd(), Err(e) if e.errno == libc::EPERM)
     }
+}
+
+fn send_signal(pidfd: &OwnedFd, signo: i32) -> Result<()> {
+    // SAFETY: pidfd_send_signal on a pidfd we own.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            signo,
+            0usize,
+            0u32,
+        )
+    };
+    if r < 0 {
+        return Err(Error::new(
+            crate::sys::errno(),
+            format!("Failed to send signal {signo} to init"),
+        ));
+    }
+    Ok(())
 }

@@ -1,8 +1,18 @@
 //! `start`: hand the in-memory configuration to a freshly exec'd monitor,
 //! which creates the container and reports when it is RUNNING.
+//!
+//! The caller's process only runs `posix_spawn` (no code of ours between
+//! fork and exec), so threaded callers cannot deadlock in the child.
+
+use std::ffi::CString;
+use std::io::{BufRead, BufReader, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
 
 use super::Container;
 use crate::error::{Error, Result};
+use crate::monitor::{Args, StatusLine, STATUS_FD};
+use crate::sys;
 
 /// Arguments of `start(useinit, argv)` plus the handle's start settings.
 #[derive(Debug, Clone, Default)]
@@ -17,11 +27,288 @@ pub struct StartOptions {
     pub pidfile: Option<String>,
 }
 
+/// File name of the monitor executable.
+pub const MONITOR_BIN: &str = "lxc-rs-monitor";
+
+/// Where the monitor is looked for: `$LXC_RS_MONITOR`, then next to the
+/// library (installed layouts `<prefix>/lib[/<triplet>]` with the monitor
+/// in `<prefix>/libexec/lxc`, and cargo's target directory), then the
+/// libexec directory the build was configured with.
+pub fn monitor_candidates(lib_dir: Option<&Path>) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Some(p) = std::env::var_os("LXC_RS_MONITOR") {
+        out.push(PathBuf::from(p));
+    }
+    if let Some(dir) = lib_dir {
+        out.push(dir.join("../libexec/lxc").join(MONITOR_BIN));
+        out.push(dir.join("../../libexec/lxc").join(MONITOR_BIN));
+        out.push(dir.join(MONITOR_BIN));
+        out.push(dir.join("..").join(MONITOR_BIN));
+    }
+    if let Some(dir) = option_env!("LXC_RS_LIBEXECDIR") {
+        out.push(Path::new(dir).join("lxc").join(MONITOR_BIN));
+    }
+    out
+}
+
+/// Directory of the object this code is linked into (liblxc.so.1, or a
+/// test executable).
+fn own_object_dir() -> Option<PathBuf> {
+    // SAFETY: dladdr on the address of one of our functions; the returned
+    // file name points into the loader's tables.
+    unsafe {
+        let mut info: libc::Dl_info = std::mem::zeroed();
+        if libc::dladdr(own_object_dir as *const libc::c_void, &mut info) == 0
+            || info.dli_fname.is_null()
+        {
+            return None;
+        }
+        let file = std::ffi::CStr::from_ptr(info.dli_fname)
+            .to_string_lossy()
+            .into_owned();
+        let path = std::fs::canonicalize(&file)
+            .ok()
+            .or_else(|| std::env::current_exe().ok())?;
+        path.parent().map(Path::to_path_buf)
+    }
+}
+
+fn find_monitor() -> Result<PathBuf> {
+    let candidates = monitor_candidates(own_object_dir().as_deref());
+    candidates
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .ok_or_else(|| {
+            Error::new(
+                libc::ENOENT,
+                format!(
+                    "Cannot find the {MONITOR_BIN} executable (looked in {}); set LXC_RS_MONITOR",
+                    candidates
+                        .iter()
+                        .map(|p| p.display().to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })
+}
+
+/// A memfd holding the configuration text, for the monitor's fd 3.
+fn config_memfd(text: &str) -> Result<OwnedFd> {
+    // SAFETY: memfd_create with a static name.
+    let fd = unsafe { libc::memfd_create(c"lxc-config".as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(Error::new(
+            sys::errno(),
+            "Failed to create a memfd for the configuration",
+        ));
+    }
+    // SAFETY: fresh descriptor.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let mut file = std::fs::File::from(fd);
+    file.write_all(text.as_bytes()).map_err(|e| {
+        Error::new(
+            e.raw_os_error().unwrap_or(libc::EIO),
+            format!("Failed to pass the configuration: {e}"),
+        )
+    })?;
+    // SAFETY: rewinding our descriptor so the monitor reads from the start.
+    unsafe { libc::lseek(file.as_raw_fd(), 0, libc::SEEK_SET) };
+    Ok(OwnedFd::from(file))
+}
+
+fn status_pipe() -> Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 into a local array.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
+        return Err(Error::new(sys::errno(), "Failed to create the status pipe"));
+    }
+    // SAFETY: fresh descriptors.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+extern "C" {
+    static environ: *const *const libc::c_char;
+}
+
+/// posix_spawn of the monitor with the config on fd 3, the status pipe on
+/// fd 4, default signal dispositions and an empty signal mask.
+fn spawn_monitor(
+    program: &Path,
+    argv: &[String],
+    config: &OwnedFd,
+    status_w: &OwnedFd,
+) -> Result<libc::pid_t> {
+    let prog = sys::cpath(program)?;
+    let args: Vec<CString> = argv
+        .iter()
+        .map(|a| sys::cstring(a))
+        .collect::<Result<_>>()?;
+    let mut arg_ptrs: Vec<*mut libc::c_char> = args
+        .iter()
+        .map(|a| a.as_ptr() as *mut libc::c_char)
+        .collect();
+    arg_ptrs.push(std::ptr::null_mut());
+    // SAFETY: the attribute and file-action objects live on this stack frame
+    // and are destroyed before returning; every pointer is valid for the call.
+    unsafe {
+        let mut actions: libc::posix_spawn_file_actions_t = std::mem::zeroed();
+        let mut attr: libc::posix_spawnattr_t = std::mem::zeroed();
+        libc::posix_spawn_file_actions_init(&mut actions);
+        libc::posix_spawnattr_init(&mut attr);
+        libc::posix_spawn_file_actions_adddup2(
+            &mut actions,
+            config.as_raw_fd(),
+            crate::monitor::CONFIG_FD,
+        );
+        libc::posix_spawn_file_actions_adddup2(&mut actions, status_w.as_raw_fd(), STATUS_FD);
+        let mut none: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut none);
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::posix_spawnattr_setsigmask(&mut attr, &none);
+        libc::posix_spawnattr_setsigdefault(&mut attr, &all);
+        libc::posix_spawnattr_setflags(
+            &mut attr,
+            (libc::POSIX_SPAWN_SETSIGMASK | libc::POSIX_SPAWN_SETSIGDEF) as libc::c_short,
+        );
+        let mut pid: libc::pid_t = 0;
+        let r = libc::posix_spawn(
+            &mut pid,
+            prog.as_ptr(),
+            &actions,
+            &attr,
+            arg_ptrs.as_ptr(),
+            environ as *const *mut libc::c_char,
+        );
+        libc::posix_spawn_file_actions_destroy(&mut actions);
+        libc::posix_spawnattr_destroy(&mut attr);
+        if r != 0 {
+            return Err(Error::new(
+                r,
+                format!(
+                    "Failed to run the monitor {}: {}",
+                    program.display(),
+                    std::io::Error::from_raw_os_error(r)
+                ),
+            ));
+        }
+        Ok(pid)
+    }
+}
+
+fn wait_child(pid: libc::pid_t) -> Option<i32> {
+    let mut status = 0;
+    loop {
+        // SAFETY: reaping the child we spawned.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r == pid {
+            return Some(status);
+        }
+        if r < 0 && sys::errno() == libc::EINTR {
+            continue;
+        }
+        return None;
+    }
+}
+
 impl Container {
-    /// Starts the container. In the foreground mode returns the exit status
-    /// of the container's init once it stopped.
+    /// Starts the container. In the foreground mode returns the wait
+    /// status of the container's init once it stopped (LXC's error_num).
     pub fn start(&self, opts: &StartOptions) -> Result<i32> {
-        let _ = opts;
-        Err(Error::not_implemented("start"))
+        let (name, lxcpath, config_file, text) = {
+            let st = self.lock();
+            let Some(config) = &st.config else {
+                return Err(Error::new(
+                    libc::ENOENT,
+                    format!(
+                        "Container \"{}\" has no configuration: it is not defined in {}",
+                        st.name, st.lxcpath
+                    ),
+                ));
+            };
+            (
+                st.name.clone(),
+                st.lxcpath.clone(),
+                st.config_file.clone(),
+                config.write(),
+            )
+        };
+        if self.is_running() {
+            return Err(Error::new(
+                libc::EBUSY,
+                format!("Container \"{name}\" is already running"),
+            ));
+        }
+        let args = Args {
+            name: name.clone(),
+            lxcpath: lxcpath.clone(),
+            config_file: config_file.to_string_lossy().into_owned(),
+            foreground: !opts.daemonize,
+            init_argv: opts.argv.clone(),
+        };
+        if opts.use_init {
+            return Err(Error::not_implemented(
+                "start with useinit (application containers)",
+            ));
+        }
+        let mut argv = vec![format!("[lxc monitor] {lxcpath} {name}")];
+        argv.extend(args.to_argv());
+        let program = find_monitor()?;
+        let config_fd = config_memfd(&text)?;
+        let (status_r, status_w) = status_pipe()?;
+        let pid = spawn_monitor(&program, &argv, &config_fd, &status_w)?;
+        drop(status_w);
+        drop(config_fd);
+        let mut reader = BufReader::new(std::fs::File::from(status_r));
+        let first = read_status(&mut reader);
+        if opts.daemonize {
+            // The intermediate process exits as soon as the monitor forked.
+            wait_child(pid);
+        }
+        let init_pid = match first {
+            Some(StatusLine::Running(p)) => p,
+            Some(StatusLine::Error(errno, msg)) => {
+                if !opts.daemonize {
+                    wait_child(pid);
+                }
+                return Err(Error::new(errno, msg));
+            }
+            _ => {
+                let status = if opts.daemonize {
+                    None
+                } else {
+                    wait_child(pid)
+                };
+                return Err(Error::new(
+                    libc::ECHILD,
+                    format!("The monitor of \"{name}\" exited without reporting (wait status {status:?})"),
+                ));
+            }
+        };
+        if let Some(pidfile) = &opts.pidfile {
+            std::fs::write(pidfile, format!("{init_pid}\n"))
+                .map_err(|e| Error::io("Failed to write pidfile", Path::new(pidfile), &e))?;
+        }
+        if opts.daemonize {
+            return Ok(0);
+        }
+        let mut exit = None;
+        while let Some(line) = read_status(&mut reader) {
+            if let StatusLine::Exited(s) = line {
+                exit = Some(s);
+            }
+        }
+        let monitor_status = wait_child(pid);
+        Ok(exit.or(monitor_status).unwrap_or(1))
+    }
+}
+
+fn read_status(reader: &mut impl BufRead) -> Option<StatusLine> {
+    let mut line = String::new();
+    match reader.read_line(&mut line) {
+        Ok(n) if n > 0 => StatusLine::parse(&line),
+        _ => None,
     }
 }

@@ -115,7 +115,8 @@ mod tests {
         assert_eq!(e.flags & libc::MS_RDONLY, libc::MS_RDONLY);
         let e = MountEntry::parse("shm dev/shm tmpfs defaults,create=dir 0 0").unwrap();
         assert!(e.create_dir && !e.optional && e.flags == 0);
-        let e = MountEntry::parse("mqueue /dev/mqueue mqueue defaults,optional,create=dir").unwrap();
+        let e =
+            MountEntry::parse("mqueue /dev/mqueue mqueue defaults,optional,create=dir").unwrap();
         assert!(e.optional);
         assert_eq!(e.target, "dev/mqueue");
         let e = MountEntry::parse("tmpfs tmp tmpfs size=10m,mode=1777,nosuid 0 0").unwrap();

@@ -148,12 +148,21 @@ impl RootfsPlan {
     /// ready for pivot_root.
     pub fn setup(&self) -> Result<()> {
         // Nothing we mount may propagate back to the host.
-        mount(None, Path::new("/"), None, libc::MS_SLAVE | libc::MS_REC, None)?;
+        mount(
+            None,
+            Path::new("/"),
+            None,
+            libc::MS_SLAVE | libc::MS_REC,
+            None,
+        )?;
         let root = &self.rootfs;
         if !root.is_dir() {
             return Err(Error::new(
                 libc::ENOENT,
-                format!("Rootfs {} does not exist or is not a directory", root.display()),
+                format!(
+                    "Rootfs {} does not exist or is not a directory",
+                    root.display()
+                ),
             ));
         }
         bind(root, root, true)?;
@@ -166,7 +175,11 @@ impl RootfsPlan {
         for entry in &self.entries {
             if let Err(e) = self.mount_entry(entry) {
                 if entry.optional {
-                    log::info!("Skipping optional mount entry {}: {}", entry.target, e.message);
+                    log::info!(
+                        "Skipping optional mount entry {}: {}",
+                        entry.target,
+                        e.message
+                    );
                 } else {
                     return Err(e);
                 }
@@ -182,7 +195,11 @@ impl RootfsPlan {
     fn mount_dev_tmpfs(&self) -> Result<()> {
         let dev = resolve_inside(&self.rootfs, "dev")?;
         mkdir_p(&dev)?;
-        let size = if self.autodev_tmpfs_size > 0 { self.autodev_tmpfs_size } else { 500_000 };
+        let size = if self.autodev_tmpfs_size > 0 {
+            self.autodev_tmpfs_size
+        } else {
+            500_000
+        };
         mount(
             Some("none"),
             &dev,
@@ -207,9 +224,12 @@ impl RootfsPlan {
             let net = sys.join("net");
             bind(&net, &net, false)?;
             remount_ro(&sys, MS_BASE)?;
+            // Kernels without CONFIG_MAGIC_SYSRQ have no trigger to guard.
             let trigger = proc_dir.join("sysrq-trigger");
-            bind(&trigger, &trigger, false)?;
-            remount_ro(&trigger, MS_BASE)?;
+            if trigger.exists() {
+                bind(&trigger, &trigger, false)?;
+                remount_ro(&trigger, MS_BASE)?;
+            }
         }
         Ok(())
     }
@@ -240,7 +260,13 @@ impl RootfsPlan {
         };
         let base = resolve_inside(&self.rootfs, "sys/fs/cgroup")?;
         mkdir_p(&base)?;
-        mount(Some("cgroup"), &base, Some("tmpfs"), MS_BASE, Some("size=10240k,mode=755"))?;
+        mount(
+            Some("cgroup"),
+            &base,
+            Some("tmpfs"),
+            MS_BASE,
+            Some("size=10240k,mode=755"),
+        )?;
         for h in &self.hierarchies {
             let name = h
                 .mountpoint
@@ -256,10 +282,22 @@ impl RootfsPlan {
                 let opts = h
                     .controllers
                     .iter()
-                    .map(|c| if c.starts_with("name=") { format!("none,{c}") } else { c.clone() })
+                    .map(|c| {
+                        if c.starts_with("name=") {
+                            format!("none,{c}")
+                        } else {
+                            c.clone()
+                        }
+                    })
                     .collect::<Vec<_>>()
                     .join(",");
-                mount(Some("cgroup"), &dir, Some("cgroup"), MS_BASE | ro, Some(&opts))?;
+                mount(
+                    Some("cgroup"),
+                    &dir,
+                    Some("cgroup"),
+                    MS_BASE | ro,
+                    Some(&opts),
+                )?;
             }
         }
         remount_ro(&base, MS_BASE)
@@ -275,21 +313,43 @@ impl RootfsPlan {
             }
         }
         let base = e.flags & !entry::PROPAGATION;
-        let source = if e.source.is_empty() { "none" } else { &e.source };
+        let source = if e.source.is_empty() {
+            "none"
+        } else {
+            &e.source
+        };
         let data = (!e.data.is_empty()).then_some(e.data.as_str());
         let fstype = (e.fstype != "none" && !e.is_bind()).then_some(e.fstype.as_str());
         if e.is_bind() {
-            mount(Some(source), &target, None, base & (libc::MS_BIND | libc::MS_REC), None)?;
+            mount(
+                Some(source),
+                &target,
+                None,
+                base & (libc::MS_BIND | libc::MS_REC),
+                None,
+            )?;
             // A bind mount ignores the other flags: apply them by remounting.
             let rest = base & !(libc::MS_BIND | libc::MS_REC | libc::MS_REMOUNT);
             if rest != 0 {
-                mount(None, &target, None, libc::MS_REMOUNT | libc::MS_BIND | rest, None)?;
+                mount(
+                    None,
+                    &target,
+                    None,
+                    libc::MS_REMOUNT | libc::MS_BIND | rest,
+                    None,
+                )?;
             }
         } else {
             mount(Some(source), &target, fstype, base, data)?;
         }
         if e.flags & entry::PROPAGATION != 0 {
-            mount(None, &target, None, e.flags & (entry::PROPAGATION | libc::MS_REC), None)?;
+            mount(
+                None,
+                &target,
+                None,
+                e.flags & (entry::PROPAGATION | libc::MS_REC),
+                None,
+            )?;
         }
         Ok(())
     }
@@ -334,7 +394,11 @@ impl RootfsPlan {
     fn mount_devpts(&self) -> Result<()> {
         let pts = resolve_inside(&self.rootfs, "dev/pts")?;
         mkdir_p(&pts)?;
-        let max = if self.pty_max > 0 { format!(",max={}", self.pty_max) } else { String::new() };
+        let max = if self.pty_max > 0 {
+            format!(",max={}", self.pty_max)
+        } else {
+            String::new()
+        };
         mount(
             Some("devpts"),
             &pts,
@@ -381,7 +445,13 @@ mod tests {
         assert_eq!(a.sys.as_deref(), Some("ro"));
         assert_eq!(a.cgroup.as_deref(), Some("mixed"));
         assert!(MountAuto::parse(&w(&["proc:bogus"])).is_err());
-        assert_eq!(MountAuto::parse(&w(&["sys:rw:force"])).unwrap().sys.as_deref(), Some("rw"));
+        assert_eq!(
+            MountAuto::parse(&w(&["sys:rw:force"]))
+                .unwrap()
+                .sys
+                .as_deref(),
+            Some("rw")
+        );
     }
 
     #[test]
@@ -392,9 +462,17 @@ mod tests {
         symlink("/etc", d.join("rootfs/evil")).unwrap();
         symlink("../../..", d.join("rootfs/dev/up")).unwrap();
         let root = d.join("rootfs");
-        assert!(resolve_inside(&root, "dev/shm").unwrap().ends_with("rootfs/dev/shm"));
-        assert_eq!(resolve_inside(&root, "evil/passwd").unwrap_err().errno, libc::ELOOP);
-        assert_eq!(resolve_inside(&root, "dev/up/x").unwrap_err().errno, libc::ELOOP);
+        assert!(resolve_inside(&root, "dev/shm")
+            .unwrap()
+            .ends_with("rootfs/dev/shm"));
+        assert_eq!(
+            resolve_inside(&root, "evil/passwd").unwrap_err().errno,
+            libc::ELOOP
+        );
+        assert_eq!(
+            resolve_inside(&root, "dev/up/x").unwrap_err().errno,
+            libc::ELOOP
+        );
         assert!(resolve_inside(&root, "../x").is_err());
         std::fs::remove_dir_all(&d).unwrap();
     }

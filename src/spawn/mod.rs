@@ -31,7 +31,11 @@ const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 
 /// Clones init and drives it to its exec. On success init has exec'd; on
 /// failure it has exited and the error says which step failed inside.
-pub fn spawn_init(spec: &StartSpec, plan: &RootfsPlan, cgroups: &ContainerCgroups) -> Result<InitProcess> {
+pub fn spawn_init(
+    spec: &StartSpec,
+    plan: &RootfsPlan,
+    cgroups: &ContainerCgroups,
+) -> Result<InitProcess> {
     let (parent_end, child_end) = sys::socketpair_seqpacket()?;
     let mut pidfd: libc::c_int = -1;
     let flags = (spec.clone_flags | libc::CLONE_PIDFD | libc::SIGCHLD) as libc::c_ulong;
@@ -51,7 +55,10 @@ pub fn spawn_init(spec: &StartSpec, plan: &RootfsPlan, cgroups: &ContainerCgroup
     if pid < 0 {
         return Err(Error::new(
             sys::errno(),
-            format!("Failed to clone the container's init: {}", std::io::Error::last_os_error()),
+            format!(
+                "Failed to clone the container's init: {}",
+                std::io::Error::last_os_error()
+            ),
         ));
     }
     if pid == 0 {
@@ -66,8 +73,12 @@ pub fn spawn_init(spec: &StartSpec, plan: &RootfsPlan, cgroups: &ContainerCgroup
     let init = InitProcess { pid, pidfd };
     let mut sock = UnixStream::from(parent_end);
     let parent_steps = cgroups.attach(pid).and_then(|()| {
-        sock.write_all(b"go")
-            .map_err(|e| Error::new(e.raw_os_error().unwrap_or(libc::EIO), format!("Failed to release init: {e}")))
+        sock.write_all(b"go").map_err(|e| {
+            Error::new(
+                e.raw_os_error().unwrap_or(libc::EIO),
+                format!("Failed to release init: {e}"),
+            )
+        })
     });
     if let Err(e) = parent_steps {
         kill_and_reap(&init);
@@ -75,21 +86,37 @@ pub fn spawn_init(spec: &StartSpec, plan: &RootfsPlan, cgroups: &ContainerCgroup
     }
     // EOF means exec succeeded (the socket is close-on-exec); a message is
     // the child's error.
-    let mut msg = String::new();
-    let _ = sock.read_to_string(&mut msg);
+    // One SEQPACKET message: read it whole (a short buffer truncates it).
+    let mut buf = vec![0u8; 8192];
+    let n = loop {
+        match sock.read(&mut buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            other => break other.unwrap_or(0),
+        }
+    };
+    let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
     if msg.is_empty() {
         return Ok(init);
     }
     kill_and_reap(&init);
     let (errno, text) = msg.split_once(' ').unwrap_or(("5", &msg));
-    Err(Error::new(errno.parse().unwrap_or(libc::EIO), text.to_string()))
+    Err(Error::new(
+        errno.parse().unwrap_or(libc::EIO),
+        text.to_string(),
+    ))
 }
 
 /// Kills a half-started init and reaps it.
 pub fn kill_and_reap(init: &InitProcess) {
     // SAFETY: signalling and reaping our own child.
     unsafe {
-        libc::syscall(libc::SYS_pidfd_send_signal, init.pidfd.as_raw_fd(), libc::SIGKILL, 0, 0);
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            init.pidfd.as_raw_fd(),
+            libc::SIGKILL,
+            0,
+            0,
+        );
         let mut status = 0;
         libc::waitpid(init.pid, &mut status, 0);
     }
@@ -100,7 +127,11 @@ fn report_and_exit(sock: &OwnedFd, err: &Error) -> ! {
     // SAFETY: writing a buffer we own, then leaving without unwinding or
     // running the monitor's atexit handlers.
     unsafe {
-        libc::write(sock.as_raw_fd(), msg.as_ptr() as *const libc::c_void, msg.len());
+        libc::write(
+            sock.as_raw_fd(),
+            msg.as_ptr() as *const libc::c_void,
+            msg.len(),
+        );
         libc::_exit(1)
     }
 }
@@ -118,18 +149,32 @@ enum Never {}
 fn child_steps(spec: &StartSpec, plan: &RootfsPlan, sock: &OwnedFd) -> Result<Never> {
     // Die with the monitor rather than outlive it unsupervised.
     // SAFETY: prctl with integer arguments.
-    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) };
+    unsafe {
+        libc::prctl(
+            libc::PR_SET_PDEATHSIG,
+            libc::SIGKILL as libc::c_ulong,
+            0,
+            0,
+            0,
+        )
+    };
     let mut go = [0u8; 2];
     // SAFETY: reading into a local buffer.
     let n = unsafe { libc::read(sock.as_raw_fd(), go.as_mut_ptr() as *mut libc::c_void, 2) };
     if n != 2 {
-        return Err(Error::new(libc::EPIPE, "The monitor went away before init was released"));
+        return Err(Error::new(
+            libc::EPIPE,
+            "The monitor went away before init was released",
+        ));
     }
     // Entered only now, so the cgroup namespace is rooted at the
     // container's cgroup that the parent just moved us into.
     // SAFETY: unshare with a flag.
     if unsafe { libc::unshare(libc::CLONE_NEWCGROUP) } < 0 {
-        return Err(Error::new(sys::errno(), "Failed to create the cgroup namespace"));
+        return Err(Error::new(
+            sys::errno(),
+            "Failed to create the cgroup namespace",
+        ));
     }
     plan.setup()?;
     sys::pivot_root_here(&plan.rootfs)?;
@@ -143,8 +188,13 @@ fn child_steps(spec: &StartSpec, plan: &RootfsPlan, sock: &OwnedFd) -> Result<Ne
         }
     }
     switch_ids(spec.init_uid, spec.init_gid)?;
-    std::env::set_current_dir(&spec.init_cwd)
-        .map_err(|e| Error::io("Failed to enter lxc.init.cwd", Path::new(&spec.init_cwd), &e))?;
+    std::env::set_current_dir(&spec.init_cwd).map_err(|e| {
+        Error::io(
+            "Failed to enter lxc.init.cwd",
+            Path::new(&spec.init_cwd),
+            &e,
+        )
+    })?;
     exec_init(spec)
 }
 
@@ -153,10 +203,17 @@ fn setup_stdio(has_console: bool) -> Result<()> {
     // SAFETY: plain syscalls on descriptors we own.
     unsafe {
         libc::setsid();
-        let path = if has_console { c"/dev/console" } else { c"/dev/null" };
+        let path = if has_console {
+            c"/dev/console"
+        } else {
+            c"/dev/null"
+        };
         let fd = libc::open(path.as_ptr(), libc::O_RDWR);
         if fd < 0 {
-            return Err(Error::new(sys::errno(), format!("Failed to open {}", path.to_string_lossy())));
+            return Err(Error::new(
+                sys::errno(),
+                format!("Failed to open {}", path.to_string_lossy()),
+            ));
         }
         if has_console {
             libc::ioctl(fd, libc::TIOCSCTTY, 0);
@@ -177,8 +234,14 @@ fn switch_ids(uid: u32, gid: u32) -> Result<()> {
     }
     // SAFETY: plain syscalls.
     unsafe {
-        if libc::setgroups(0, std::ptr::null()) < 0 || libc::setgid(gid) < 0 || libc::setuid(uid) < 0 {
-            return Err(Error::new(sys::errno(), format!("Failed to switch to uid {uid} gid {gid}")));
+        if libc::setgroups(0, std::ptr::null()) < 0
+            || libc::setgid(gid) < 0
+            || libc::setuid(uid) < 0
+        {
+            return Err(Error::new(
+                sys::errno(),
+                format!("Failed to switch to uid {uid} gid {gid}"),
+            ));
         }
     }
     Ok(())
@@ -192,8 +255,15 @@ fn init_environment(spec: &StartSpec) -> Vec<String> {
 }
 
 fn exec_init(spec: &StartSpec) -> Result<Never> {
-    let argv: Vec<CString> = spec.init_argv.iter().map(|a| sys::cstring(a)).collect::<Result<_>>()?;
-    let envp: Vec<CString> = init_environment(spec).iter().map(|e| sys::cstring(e)).collect::<Result<_>>()?;
+    let argv: Vec<CString> = spec
+        .init_argv
+        .iter()
+        .map(|a| sys::cstring(a))
+        .collect::<Result<_>>()?;
+    let envp: Vec<CString> = init_environment(spec)
+        .iter()
+        .map(|e| sys::cstring(e))
+        .collect::<Result<_>>()?;
     let program = resolve_program(&spec.init_argv[0]);
     let prog = sys::cpath(&program)?;
     let mut argv_ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
@@ -206,7 +276,11 @@ fn exec_init(spec: &StartSpec) -> Result<Never> {
     unsafe { libc::execve(prog.as_ptr(), argv_ptrs.as_ptr(), env_ptrs.as_ptr()) };
     Err(Error::new(
         sys::errno(),
-        format!("Failed to exec init {}: {}", program.display(), std::io::Error::last_os_error()),
+        format!(
+            "Failed to exec init {}: {}",
+            program.display(),
+            std::io::Error::last_os_error()
+        ),
     ))
 }
 

@@ -43,21 +43,42 @@ pub fn parse_signal(s: &str) -> Result<i32> {
     let s = s.trim();
     let bad = || Error::invalid(format!("Invalid signal \"{s}\""));
     if let Ok(n) = s.parse::<i32>() {
-        return (1..=libc::SIGRTMAX()).contains(&n).then_some(n).ok_or_else(bad);
+        return (1..=libc::SIGRTMAX())
+            .contains(&n)
+            .then_some(n)
+            .ok_or_else(bad);
     }
     let upper = s.to_ascii_uppercase();
     let bare = upper.strip_prefix("SIG").unwrap_or(&upper);
     if let Some(off) = bare.strip_prefix("RTMIN") {
-        let n = if off.is_empty() { 0 } else { off.strip_prefix('+').ok_or_else(bad)?.parse().map_err(|_| bad())? };
+        let n = if off.is_empty() {
+            0
+        } else {
+            off.strip_prefix('+')
+                .ok_or_else(bad)?
+                .parse()
+                .map_err(|_| bad())?
+        };
         let sig = libc::SIGRTMIN() + n;
         return (sig <= libc::SIGRTMAX()).then_some(sig).ok_or_else(bad);
     }
     if let Some(off) = bare.strip_prefix("RTMAX") {
-        let n: i32 = if off.is_empty() { 0 } else { off.strip_prefix('-').ok_or_else(bad)?.parse().map_err(|_| bad())? };
+        let n: i32 = if off.is_empty() {
+            0
+        } else {
+            off.strip_prefix('-')
+                .ok_or_else(bad)?
+                .parse()
+                .map_err(|_| bad())?
+        };
         let sig = libc::SIGRTMAX() - n;
         return (sig >= libc::SIGRTMIN()).then_some(sig).ok_or_else(bad);
     }
-    NAMES.iter().find(|(n, _)| *n == bare).map(|(_, v)| *v).ok_or_else(bad)
+    NAMES
+        .iter()
+        .find(|(n, _)| *n == bare)
+        .map(|(_, v)| *v)
+        .ok_or_else(bad)
 }
 
 #[cfg(test)]

@@ -55,7 +55,10 @@ fn list(config: &Config, key: &str) -> Vec<String> {
 }
 
 fn words(config: &Config, key: &str) -> Vec<String> {
-    item(config, key).split_whitespace().map(str::to_string).collect()
+    item(config, key)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
 }
 
 fn number<T: std::str::FromStr>(config: &Config, key: &str, default: T) -> Result<T> {
@@ -69,7 +72,8 @@ fn number<T: std::str::FromStr>(config: &Config, key: &str, default: T) -> Resul
 
 fn signal(config: &Config, key: &str, default: i32) -> Result<i32> {
     let v = item(config, key);
-    if v.is_empty() {
+    // LXC prints an unset signal as "0".
+    if v.is_empty() || v == "0" {
         Ok(default)
     } else {
         parse_signal(&v).map_err(|e| Error::invalid(format!("{key}: {}", e.message)))
@@ -126,7 +130,9 @@ impl StartSpec {
         opts: &StartOptions,
     ) -> Result<StartSpec> {
         if opts.use_init {
-            return Err(Error::not_implemented("start with useinit (application containers)"));
+            return Err(Error::not_implemented(
+                "start with useinit (application containers)",
+            ));
         }
         let init_argv = if !opts.argv.is_empty() {
             opts.argv.clone()
@@ -139,7 +145,11 @@ impl StartSpec {
             }
         };
         let uts = item(config, "lxc.uts.name");
-        let uts_name = if uts.is_empty() { name.to_string() } else { uts.trim_matches('"').to_string() };
+        let uts_name = if uts.is_empty() {
+            name.to_string()
+        } else {
+            uts.trim_matches('"').to_string()
+        };
         let entries = list(config, "lxc.mount.entry")
             .iter()
             .map(|l| MountEntry::parse(l))
@@ -155,7 +165,9 @@ impl StartSpec {
             | libc::CLONE_NEWIPC
             | network_clone_flag(config)?;
         if !list(config, "lxc.idmap").is_empty() {
-            return Err(Error::not_implemented("start with lxc.idmap (user namespaces)"));
+            return Err(Error::not_implemented(
+                "start with lxc.idmap (user namespaces)",
+            ));
         }
         let autodev = number::<i32>(config, "lxc.autodev", 1)? != 0;
         Ok(StartSpec {
@@ -169,7 +181,11 @@ impl StartSpec {
             init_gid: number(config, "lxc.init.gid", 0)?,
             init_cwd: {
                 let cwd = item(config, "lxc.init.cwd");
-                if cwd.is_empty() { "/".into() } else { cwd }
+                if cwd.is_empty() {
+                    "/".into()
+                } else {
+                    cwd
+                }
             },
             environment: list(config, "lxc.environment"),
             tty_max: number(config, "lxc.tty.max", 0)?,
@@ -198,6 +214,9 @@ mod tests {
         assert_eq!(rootfs_dir("dir:/a/b").unwrap(), PathBuf::from("/a/b"));
         assert_eq!(rootfs_dir("/a/b").unwrap(), PathBuf::from("/a/b"));
         assert!(rootfs_dir("").is_err());
-        assert_eq!(rootfs_dir("overlay:/a:/b").unwrap_err().errno, libc::ENOTSUP);
+        assert_eq!(
+            rootfs_dir("overlay:/a:/b").unwrap_err().errno,
+            libc::ENOTSUP
+        );
     }
 }

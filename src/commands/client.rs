@@ -1,0 +1,340 @@
+//! Client side of the command socket: one connection per command, as LXC.
+
+use std::os::fd::OwnedFd;
+
+use super::unix;
+use super::{
+    decode_state_msg, int_to_ptr, socket_name, Cmd, Header, DATA_MAX, HEADER_LEN, MAX_STATE,
+    STATE_MSG_LEN,
+};
+use crate::error::{Error, Result};
+
+/// What a request carries besides its number.
+#[derive(Debug, Clone)]
+pub enum Payload {
+    None,
+    /// An integer in the pointer field (ttynum, timeout, state).
+    Inline(i32),
+    /// Bytes sent after the header (strings include their NUL).
+    Data(Vec<u8>),
+}
+
+impl Payload {
+    pub fn string(s: &str) -> Payload {
+        let mut v = s.as_bytes().to_vec();
+        v.push(0);
+        Payload::Data(v)
+    }
+}
+
+/// A response: header, payload and a passed descriptor, if any.
+#[derive(Debug)]
+pub struct Reply {
+    pub header: Header,
+    pub data: Vec<u8>,
+    pub fd: Option<OwnedFd>,
+    /// The connection, for commands that keep it open (state clients).
+    pub conn: OwnedFd,
+}
+
+impl Reply {
+    /// `ret` as a Result (`ret` is 0 or -errno).
+    pub fn check(&self, what: &str) -> Result<()> {
+        if self.header.first < 0 {
+            let errno = -self.header.first;
+            return Err(Error::new(
+                errno,
+                format!(
+                    "{what}: the monitor answered {}",
+                    std::io::Error::from_raw_os_error(errno)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The payload as a string without its trailing NUL.
+    pub fn text(&self) -> String {
+        let end = self
+            .data
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(self.data.len());
+        String::from_utf8_lossy(&self.data[..end]).into_owned()
+    }
+}
+
+/// The outcome of one command.
+#[derive(Debug)]
+pub enum Outcome {
+    /// No monitor listens (or it went away): the container is stopped.
+    Stopped,
+    /// The monitor closed the connection without answering.
+    Closed,
+    Reply(Reply),
+}
+
+/// A container's command socket address.
+#[derive(Debug, Clone)]
+pub struct Target<'a> {
+    pub lxcpath: &'a str,
+    pub name: &'a str,
+    /// Seconds every receive may wait (`rcv_timeout`); 0 = unbounded.
+    pub timeout: i32,
+}
+
+fn is_stopped_errno(errno: i32) -> bool {
+    matches!(
+        errno,
+        libc::ECONNREFUSED | libc::EPIPE | libc::ENOENT | libc::ECONNRESET
+    )
+}
+
+impl Target<'_> {
+    /// Sends `cmd` and collects the response.
+    pub fn command(&self, cmd: Cmd, payload: Payload) -> Result<Outcome> {
+        let sock_name = socket_name(self.lxcpath, self.name);
+        let conn = match unix::connect(&sock_name) {
+            Ok(c) => c,
+            Err(e) if is_stopped_errno(e.errno) => return Ok(Outcome::Stopped),
+            Err(e) => return Err(e),
+        };
+        let keeps_connection = matches!(cmd, Cmd::AddStateClient | Cmd::GetTtyFd);
+        if self.timeout > 0 && !keeps_connection {
+            unix::set_recv_timeout(&conn, self.timeout)?;
+        }
+        let (datalen, inline, data) = match payload {
+            Payload::None => (0, 0, Vec::new()),
+            Payload::Inline(v) => (0, int_to_ptr(v), Vec::new()),
+            Payload::Data(d) => (d.len() as i32, 0, d),
+        };
+        let header = Header {
+            first: cmd as i32,
+            datalen,
+            inline,
+        };
+        match unix::send_with_credentials(&conn, &header.encode()) {
+            Ok(n) if n == HEADER_LEN => {}
+            Ok(_) => return Err(Error::new(libc::EIO, "Short write of a command request")),
+            Err(e) if is_stopped_errno(e.errno) => return Ok(Outcome::Stopped),
+            Err(e) => return Err(e),
+        }
+        if !data.is_empty() {
+            unix::write_full(&conn, &data)?;
+        }
+        let mut hbuf = [0u8; HEADER_LEN];
+        let first = match unix::recv_msg(&conn, &mut hbuf) {
+            Ok(r) => r,
+            Err(e) if e.errno == libc::ECONNRESET => return Ok(Outcome::Stopped),
+            Err(e) if e.errno == libc::EAGAIN => {
+                return Err(Error::new(
+                    libc::ETIMEDOUT,
+                    format!(
+                        "Command {cmd:?} to \"{}\" timed out after {}s",
+                        self.name, self.timeout
+                    ),
+                ))
+            }
+            Err(e) => return Err(e),
+        };
+        if first.len == 0 {
+            return Ok(Outcome::Closed);
+        }
+        if first.len < HEADER_LEN && !unix::read_full(&conn, &mut hbuf[first.len..])? {
+            return Ok(Outcome::Closed);
+        }
+        let header = Header::decode(&hbuf);
+        let wanted = usize::try_from(header.datalen).unwrap_or(0);
+        if wanted > DATA_MAX && cmd != Cmd::ConsoleLog {
+            return Err(Error::new(
+                libc::E2BIG,
+                format!("Response to {cmd:?} too long: {wanted} bytes"),
+            ));
+        }
+        let mut data = vec![0u8; wanted];
+        if wanted > 0 && !unix::read_full(&conn, &mut data)? {
+            return Err(Error::new(
+                libc::EPIPE,
+                format!("Response to {cmd:?} cut short"),
+            ));
+        }
+        Ok(Outcome::Reply(Reply {
+            header,
+            data,
+            fd: first.fds.into_iter().next(),
+            conn,
+        }))
+    }
+
+    /// A command that must be answered (a closed connection is an error).
+    fn ask(&self, cmd: Cmd, payload: Payload) -> Result<Option<Reply>> {
+        match self.command(cmd, payload)? {
+            Outcome::Stopped => Ok(None),
+            Outcome::Closed => Err(Error::new(
+                libc::ECONNRESET,
+                format!(
+                    "The monitor of \"{}\" closed the connection without answering {cmd:?}",
+                    self.name
+                ),
+            )),
+            Outcome::Reply(r) => Ok(Some(r)),
+        }
+    }
+
+    /// The state index (0 = STOPPED when no monitor answers).
+    pub fn get_state(&self) -> Result<usize> {
+        match self.command(Cmd::GetState, Payload::None)? {
+            Outcome::Stopped | Outcome::Closed => Ok(0),
+            Outcome::Reply(r) => {
+                let s = r.header.inline_int();
+                usize::try_from(s)
+                    .ok()
+                    .filter(|&s| s < MAX_STATE)
+                    .ok_or_else(|| {
+                        Error::new(libc::EPROTO, format!("Monitor reported invalid state {s}"))
+                    })
+            }
+        }
+    }
+
+    pub fn get_init_pid(&self) -> Result<Option<i32>> {
+        Ok(self
+            .ask(Cmd::GetInitPid, Payload::None)?
+            .map(|r| r.header.inline_int())
+            .filter(|&p| p > 0))
+    }
+
+    pub fn get_init_pidfd(&self) -> Result<Option<OwnedFd>> {
+        match self.ask(Cmd::GetInitPidfd, Payload::None)? {
+            None => Ok(None),
+            Some(r) => {
+                r.check("GET_INIT_PIDFD")?;
+                r.fd.map(Some)
+                    .ok_or_else(|| Error::new(libc::EBADF, "The monitor sent no pidfd"))
+            }
+        }
+    }
+
+    /// Asks the monitor to stop the container and waits until it is gone
+    /// (LXC's monitor answers only on failure and closes when done).
+    pub fn stop(&self) -> Result<()> {
+        match self.command(Cmd::Stop, Payload::None)? {
+            Outcome::Stopped | Outcome::Closed => Ok(()),
+            Outcome::Reply(r) => r.check("Failed to stop the container"),
+        }
+    }
+
+    pub fn get_config_item(&self, key: &str) -> Result<Option<String>> {
+        match self.ask(Cmd::GetConfigItem, Payload::string(key))? {
+            None => Ok(None),
+            Some(r) => {
+                if r.header.first < 0 {
+                    return Err(Error::new(
+                        libc::EINVAL,
+                        format!("The running container has no value for {key}"),
+                    ));
+                }
+                Ok(Some(r.text()))
+            }
+        }
+    }
+
+    /// The container's cgroup path relative to the hierarchy root of
+    /// `controller` (None: the unified hierarchy).
+    pub fn get_cgroup(&self, controller: Option<&str>) -> Result<Option<String>> {
+        let payload = controller.map_or(Payload::None, Payload::string);
+        match self.command(Cmd::GetCgroup, payload)? {
+            Outcome::Stopped => Ok(None),
+            Outcome::Closed => Err(Error::new(
+                libc::ENOENT,
+                format!("No cgroup for controller {controller:?}"),
+            )),
+            Outcome::Reply(r) => {
+                r.check("GET_CGROUP")?;
+                Ok(Some(r.text()))
+            }
+        }
+    }
+
+    /// Tells the monitor a state change it cannot see itself (freezer).
+    pub fn serve_state_clients(&self, state: usize) -> Result<()> {
+        self.ask(Cmd::ServeStateClients, Payload::Inline(state as i32))?;
+        Ok(())
+    }
+
+    /// Registers for the given states. Returns the current state if it is
+    /// already one of them, else the connection on which the next matching
+    /// state will arrive.
+    pub fn add_state_client(&self, states: &[bool; MAX_STATE]) -> Result<StateWait> {
+        let mut data = Vec::with_capacity(4 * MAX_STATE);
+        for &s in states {
+            data.extend_from_slice(&i32::from(s).to_ne_bytes());
+        }
+        match self.command(Cmd::AddStateClient, Payload::Data(data))? {
+            Outcome::Stopped | Outcome::Closed => Ok(StateWait::Now(0)),
+            Outcome::Reply(r) => {
+                r.check("ADD_STATE_CLIENT")?;
+                let s = r.header.inline_int();
+                match usize::try_from(s) {
+                    Ok(s) if s < MAX_STATE => Ok(StateWait::Now(s)),
+                    _ => Ok(StateWait::Later(r.conn)),
+                }
+            }
+        }
+    }
+}
+
+/// Result of registering a state client.
+#[derive(Debug)]
+pub enum StateWait {
+    Now(usize),
+    Later(OwnedFd),
+}
+
+/// Waits on a state-client connection for its state message. `timeout` in
+/// seconds, negative = forever. Ok(None) on timeout; a closed connection
+/// means the monitor exited: STOPPED.
+pub fn receive_state(conn: &OwnedFd, timeout: i32) -> Result<Option<usize>> {
+    if timeout >= 0 {
+        let ms = timeout.saturating_mul(1000);
+        if !wait_readable(conn, ms)? {
+            return Ok(None);
+        }
+    }
+    let mut buf = [0u8; STATE_MSG_LEN];
+    match unix::read_full(conn, &mut buf) {
+        Ok(true) => {
+            let s = decode_state_msg(&buf);
+            Ok(usize::try_from(s).ok().filter(|&s| s < MAX_STATE))
+        }
+        Ok(false) => Ok(Some(0)),
+        Err(e) if e.errno == libc::ECONNRESET || e.errno == libc::EPIPE => Ok(Some(0)),
+        Err(e) => Err(e),
+    }
+}
+
+/// Polls one descriptor for input; false on timeout.
+pub fn wait_readable(fd: &OwnedFd, timeout_ms: i32) -> Result<bool> {
+    use std::os::fd::AsRawFd;
+    let deadline =
+        std::time::Instant::now() + std::time::Duration::from_millis(timeout_ms.max(0) as u64);
+    loop {
+        let left = deadline
+            .saturating_duration_since(std::time::Instant::now())
+            .as_millis() as i32;
+        let mut pfd = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: polling one valid descriptor.
+        let n = unsafe { libc::poll(&mut pfd, 1, if timeout_ms < 0 { -1 } else { left }) };
+        if n < 0 {
+            if crate::sys::errno() == libc::EINTR {
+                continue;
+            }
+            return Err(Error::new(crate::sys::errno(), "poll failed"));
+        }
+        return Ok(n > 0);
+    }
+}

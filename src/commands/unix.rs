@@ -1,0 +1,339 @@
+//! Abstract AF_UNIX stream sockets with credentials and fd passing: the
+//! few socket calls the command protocol needs.
+
+use std::mem::{size_of, zeroed};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+
+use crate::error::{Error, Result};
+use crate::sys;
+
+fn abstract_addr(name: &str) -> Result<(libc::sockaddr_un, libc::socklen_t)> {
+    // SAFETY: sockaddr_un is plain data.
+    let mut addr: libc::sockaddr_un = unsafe { zeroed() };
+    addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    let bytes = name.as_bytes();
+    if bytes.len() + 1 >= addr.sun_path.len() {
+        return Err(Error::invalid(format!("Socket name too long: {name}")));
+    }
+    for (i, b) in bytes.iter().enumerate() {
+        addr.sun_path[i + 1] = *b as libc::c_char;
+    }
+    let len = size_of::<libc::sa_family_t>() + 1 + bytes.len();
+    Ok((addr, len as libc::socklen_t))
+}
+
+fn stream_socket() -> Result<OwnedFd> {
+    // SAFETY: plain socket creation.
+    let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(Error::new(sys::errno(), "Failed to create a unix socket"));
+    }
+    // SAFETY: fresh descriptor.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Connects to the abstract socket `name`. The error keeps the errno
+/// (ECONNREFUSED means nobody listens: the container is stopped).
+pub fn connect(name: &str) -> Result<OwnedFd> {
+    let sock = stream_socket()?;
+    let (addr, len) = abstract_addr(name)?;
+    // SAFETY: addr is a valid sockaddr_un of `len` bytes.
+    let r = unsafe {
+        libc::connect(
+            sock.as_raw_fd(),
+            &addr as *const _ as *const libc::sockaddr,
+            len,
+        )
+    };
+    if r < 0 {
+        let errno = sys::errno();
+        return Err(Error::new(
+            errno,
+            format!(
+                "Failed to connect to @{name}: {}",
+                std::io::Error::from_raw_os_error(errno)
+            ),
+        ));
+    }
+    Ok(sock)
+}
+
+/// Binds and listens on the abstract socket `name`.
+pub fn listen(name: &str) -> Result<OwnedFd> {
+    let sock = stream_socket()?;
+    let (addr, len) = abstract_addr(name)?;
+    // SAFETY: addr is a valid sockaddr_un of `len` bytes.
+    unsafe {
+        if libc::bind(
+            sock.as_raw_fd(),
+            &addr as *const _ as *const libc::sockaddr,
+            len,
+        ) < 0
+        {
+            let errno = sys::errno();
+            let why = if errno == libc::EADDRINUSE {
+                "the container appears to be already running".to_string()
+            } else {
+                std::io::Error::from_raw_os_error(errno).to_string()
+            };
+            return Err(Error::new(
+                errno,
+                format!("Failed to create command socket @{name}: {why}"),
+            ));
+        }
+        if libc::listen(sock.as_raw_fd(), 100) < 0 {
+            return Err(Error::new(
+                sys::errno(),
+                format!("Failed to listen on @{name}"),
+            ));
+        }
+    }
+    Ok(sock)
+}
+
+/// Accepts one connection with SO_PASSCRED enabled.
+pub fn accept(listener: &OwnedFd) -> Result<OwnedFd> {
+    // SAFETY: accept4 on our listening socket.
+    let fd = unsafe {
+        libc::accept4(
+            listener.as_raw_fd(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            libc::SOCK_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(Error::new(
+            sys::errno(),
+            "Failed to accept a command connection",
+        ));
+    }
+    // SAFETY: fresh descriptor.
+    let conn = unsafe { OwnedFd::from_raw_fd(fd) };
+    set_int_opt(&conn, libc::SO_PASSCRED, 1)?;
+    Ok(conn)
+}
+
+fn set_int_opt(sock: &OwnedFd, opt: libc::c_int, value: libc::c_int) -> Result<()> {
+    // SAFETY: setsockopt with a pointer to a local int.
+    let r = unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            libc::SOL_SOCKET,
+            opt,
+            &value as *const _ as *const libc::c_void,
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if r < 0 {
+        return Err(Error::new(sys::errno(), "Failed to set a socket option"));
+    }
+    Ok(())
+}
+
+/// Bounds every later receive on `sock` (0 = no bound).
+pub fn set_recv_timeout(sock: &OwnedFd, seconds: i32) -> Result<()> {
+    let tv = libc::timeval {
+        tv_sec: seconds.max(0) as libc::time_t,
+        tv_usec: 0,
+    };
+    // SAFETY: setsockopt with a pointer to a local timeval.
+    let r = unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVTIMEO,
+            &tv as *const _ as *const libc::c_void,
+            size_of::<libc::timeval>() as libc::socklen_t,
+        )
+    };
+    if r < 0 {
+        return Err(Error::new(
+            sys::errno(),
+            "Failed to set the receive timeout",
+        ));
+    }
+    Ok(())
+}
+
+/// Sends `data` in one message with SCM_CREDENTIALS (our pid, uid, gid) or
+/// with one SCM_RIGHTS descriptor.
+fn send_with_cmsg(
+    sock: RawFd,
+    data: &[u8],
+    cmsg_type: libc::c_int,
+    payload: &[u8],
+) -> Result<usize> {
+    let mut cbuf = [0u64; 8];
+    let mut iov = libc::iovec {
+        iov_base: data.as_ptr() as *mut libc::c_void,
+        iov_len: data.len(),
+    };
+    // SAFETY: msghdr/cmsg built over local buffers large enough for one
+    // small control message (CMSG_SPACE of at most 12 bytes).
+    unsafe {
+        let mut msg: libc::msghdr = zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = cbuf.as_mut_ptr() as *mut libc::c_void;
+        msg.msg_controllen = libc::CMSG_SPACE(payload.len() as u32) as usize;
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = cmsg_type;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(payload.len() as u32) as usize;
+        std::ptr::copy_nonoverlapping(payload.as_ptr(), libc::CMSG_DATA(cmsg), payload.len());
+        let n = libc::sendmsg(sock, &msg, libc::MSG_NOSIGNAL);
+        if n < 0 {
+            return Err(Error::new(
+                sys::errno(),
+                "Failed to send on the command socket",
+            ));
+        }
+        Ok(n as usize)
+    }
+}
+
+pub fn send_with_credentials(sock: &OwnedFd, data: &[u8]) -> Result<usize> {
+    // SAFETY: getpid/getuid/getgid cannot fail.
+    let cred = unsafe {
+        libc::ucred {
+            pid: libc::getpid(),
+            uid: libc::getuid(),
+            gid: libc::getgid(),
+        }
+    };
+    // SAFETY: ucred is plain data; viewing it as bytes.
+    let bytes = unsafe {
+        std::slice::from_raw_parts(&cred as *const _ as *const u8, size_of::<libc::ucred>())
+    };
+    send_with_cmsg(sock.as_raw_fd(), data, libc::SCM_CREDENTIALS, bytes)
+}
+
+pub fn send_with_fd(sock: &OwnedFd, data: &[u8], fd: RawFd) -> Result<usize> {
+    send_with_cmsg(sock.as_raw_fd(), data, libc::SCM_RIGHTS, &fd.to_ne_bytes())
+}
+
+/// What one `recvmsg` brought: bytes, the peer's credentials, descriptors.
+#[derive(Debug, Default)]
+pub struct Received {
+    pub len: usize,
+    pub cred: Option<libc::ucred>,
+    pub fds: Vec<OwnedFd>,
+}
+
+/// Receives up to `buf.len()` bytes in one message with any credentials or
+/// descriptors attached (extra descriptors are closed by dropping).
+pub fn recv_msg(sock: &OwnedFd, buf: &mut [u8]) -> Result<Received> {
+    let mut cbuf = [0u64; 64];
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr() as *mut libc::c_void,
+        iov_len: buf.len(),
+    };
+    // SAFETY: msghdr over local buffers; control messages are walked with
+    // the CMSG macros within msg_controllen.
+    unsafe {
+        let mut msg: libc::msghdr = zeroed();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = cbuf.as_mut_ptr() as *mut libc::c_void;
+        msg.msg_controllen = std::mem::size_of_val(&cbuf);
+        let n = loop {
+            let n = libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC);
+            if n < 0 && sys::errno() == libc::EINTR {
+                continue;
+            }
+            break n;
+        };
+        if n < 0 {
+            let errno = sys::errno();
+            return Err(Error::new(
+                errno,
+                format!(
+                    "Failed to receive on the command socket: {}",
+                    std::io::Error::from_raw_os_error(errno)
+                ),
+            ));
+        }
+        let mut out = Received {
+            len: n as usize,
+            ..Default::default()
+        };
+        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+        while !cmsg.is_null() {
+            let data = libc::CMSG_DATA(cmsg);
+            let data_len = (*cmsg).cmsg_len - libc::CMSG_LEN(0) as usize;
+            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_CREDENTIALS
+            {
+                out.cred = Some(std::ptr::read_unaligned(data as *const libc::ucred));
+            } else if (*cmsg).cmsg_level == libc::SOL_SOCKET
+                && (*cmsg).cmsg_type == libc::SCM_RIGHTS
+            {
+                for i in 0..data_len / 4 {
+                    let fd = std::ptr::read_unaligned((data as *const i32).add(i));
+                    out.fds.push(OwnedFd::from_raw_fd(fd));
+                }
+            }
+            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+        }
+        Ok(out)
+    }
+}
+
+/// Reads exactly `buf.len()` bytes; Ok(false) on EOF before the first byte.
+pub fn read_full(sock: &OwnedFd, buf: &mut [u8]) -> Result<bool> {
+    let mut got = 0;
+    while got < buf.len() {
+        // SAFETY: reading into the unfilled tail of our buffer.
+        let n = unsafe {
+            libc::recv(
+                sock.as_raw_fd(),
+                buf[got..].as_mut_ptr() as *mut libc::c_void,
+                buf.len() - got,
+                0,
+            )
+        };
+        if n < 0 {
+            if sys::errno() == libc::EINTR {
+                continue;
+            }
+            return Err(Error::new(
+                sys::errno(),
+                "Failed to read from the command socket",
+            ));
+        }
+        if n == 0 {
+            if got == 0 {
+                return Ok(false);
+            }
+            return Err(Error::new(libc::EPIPE, "Command socket closed mid-message"));
+        }
+        got += n as usize;
+    }
+    Ok(true)
+}
+
+pub fn write_full(sock: &OwnedFd, buf: &[u8]) -> Result<()> {
+    let mut sent = 0;
+    while sent < buf.len() {
+        // SAFETY: sending from our buffer.
+        let n = unsafe {
+            libc::send(
+                sock.as_raw_fd(),
+                buf[sent..].as_ptr() as *const libc::c_void,
+                buf.len() - sent,
+                libc::MSG_NOSIGNAL,
+            )
+        };
+        if n < 0 {
+            if sys::errno() == libc::EINTR {
+                continue;
+            }
+            return Err(Error::new(
+                sys::errno(),
+                "Failed to write to the command socket",
+            ));
+        }
+        sent += n as usize;
+    }
+    Ok(())
+}

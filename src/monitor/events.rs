@@ -1,0 +1,508 @@
+//! The monitor's event loop: one poll over the signalfd, init's pidfd, the
+//! command socket, the console and tty masters and the state clients.
+
+use std::fs::File;
+use std::io::Write;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+use super::{prepare, spawn, Args, Prepared};
+use crate::commands::server::{self, Request, Response};
+use crate::commands::{Cmd, CMD_MAX, MAX_STATE};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::spawn::InitProcess;
+use crate::sys;
+
+const STOPPED: usize = 0;
+const RUNNING: usize = 2;
+const STOPPING: usize = 3;
+const FREEZING: usize = 5;
+const FROZEN: usize = 6;
+const THAWED: usize = 7;
+
+/// Signals the monitor takes through its signalfd; all but SIGCHLD are
+/// forwarded to init, as LXC does.
+const HANDLED_SIGNALS: [i32; 7] = [
+    libc::SIGCHLD,
+    libc::SIGTERM,
+    libc::SIGINT,
+    libc::SIGHUP,
+    libc::SIGQUIT,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+];
+
+struct StateClient {
+    conn: OwnedFd,
+    states: [bool; MAX_STATE],
+}
+
+pub(crate) struct Monitor {
+    name: String,
+    lxcpath: String,
+    foreground: bool,
+    config: Config,
+    prep: Prepared,
+    init: InitProcess,
+    state: usize,
+    state_clients: Vec<StateClient>,
+    /// STOP requests: answered by closing once the container is gone.
+    stop_waiters: Vec<OwnedFd>,
+    sigfd: OwnedFd,
+    console_log: Option<File>,
+}
+
+fn signal_fd() -> Result<OwnedFd> {
+    // SAFETY: building and installing a signal mask, then a signalfd for it.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for s in HANDLED_SIGNALS {
+            libc::sigaddset(&mut set, s);
+        }
+        libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        let fd = libc::signalfd(-1, &set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK);
+        if fd < 0 {
+            return Err(Error::new(
+                sys::errno(),
+                "Failed to create the monitor's signalfd",
+            ));
+        }
+        Ok(OwnedFd::from_raw_fd(fd))
+    }
+}
+
+impl Monitor {
+    pub fn start(args: &Args, config: Config) -> Result<Monitor> {
+        let prep = prepare(args, &config)?;
+        let init = match spawn(&prep) {
+            Ok(i) => i,
+            Err(e) => {
+                prep.cgroups.remove();
+                return Err(e);
+            }
+        };
+        let sigfd = signal_fd();
+        let sigfd = match sigfd {
+            Ok(s) => s,
+            Err(e) => {
+                crate::spawn::kill_and_reap(&init);
+                prep.cgroups.remove();
+                return Err(e);
+            }
+        };
+        let console_log = config
+            .get_item("lxc.console.logfile")
+            .ok()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .and_then(|p| {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)
+                    .ok()
+            });
+        log::info!(
+            "Container \"{}\" is running with init pid {}",
+            args.name,
+            init.pid
+        );
+        Ok(Monitor {
+            name: args.name.clone(),
+            lxcpath: args.lxcpath.clone(),
+            foreground: args.foreground,
+            config,
+            prep,
+            init,
+            state: RUNNING,
+            state_clients: Vec::new(),
+            stop_waiters: Vec::new(),
+            sigfd,
+            console_log,
+        })
+    }
+
+    pub fn init_pid(&self) -> i32 {
+        self.init.pid
+    }
+
+    /// Serves until init exits, cleans up, returns init's wait status.
+    pub fn run(mut self) -> i32 {
+        let status = loop {
+            match self.poll_once() {
+                Ok(Some(status)) => break status,
+                Ok(None) => {}
+                Err(e) => log::warn!("Monitor event loop: {}", e.message),
+            }
+        };
+        self.finish(status)
+    }
+
+    fn finish(mut self, status: i32) -> i32 {
+        self.set_state(STOPPING);
+        // Drain what init's last words left on the console.
+        self.drain_console();
+        self.prep.cgroups.remove();
+        // Close the command socket before announcing STOPPED: anyone told
+        // "stopped" must find the container stopped.
+        drop(self.prep.listener);
+        let name = self.name.clone();
+        let old = std::mem::take(&mut self.state_clients);
+        for client in old {
+            if client.states[STOPPED] {
+                let _ = server::push_state(&client.conn, &name, STOPPED);
+            }
+        }
+        self.stop_waiters.clear();
+        log::info!("Container \"{}\" stopped (wait status {status})", self.name);
+        status
+    }
+
+    fn poll_once(&mut self) -> Result<Option<i32>> {
+        let mut fds: Vec<libc::pollfd> = Vec::new();
+        let mut push = |fd: RawFd| {
+            fds.push(libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            })
+        };
+        push(self.sigfd.as_raw_fd());
+        push(self.init.pidfd.as_raw_fd());
+        push(self.prep.listener.as_raw_fd());
+        let console_fd = self.prep.console.as_ref().map(|(m, _)| m.as_raw_fd());
+        if let Some(fd) = console_fd {
+            push(fd);
+        }
+        let tty_fds: Vec<RawFd> = self.prep.ttys.iter().map(|(m, _)| m.as_raw_fd()).collect();
+        for &fd in &tty_fds {
+            push(fd);
+        }
+        let client_base = fds.len();
+        for c in &self.state_clients {
+            fds.push(libc::pollfd {
+                fd: c.conn.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            });
+        }
+        // SAFETY: polling descriptors we own.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
+        if n < 0 {
+            if sys::errno() == libc::EINTR {
+                return Ok(None);
+            }
+            return Err(Error::new(sys::errno(), "poll failed"));
+        }
+        let ready = |i: usize| fds[i].revents != 0;
+        if ready(0) {
+            self.handle_signals();
+        }
+        if ready(1) {
+            return Ok(Some(self.reap_init()));
+        }
+        if ready(2) {
+            self.serve_one()?;
+        }
+        let mut idx = 3;
+        if console_fd.is_some() {
+            if ready(idx) {
+                self.drain_console();
+            }
+            idx += 1;
+        }
+        for (i, _) in tty_fds.iter().enumerate() {
+            if ready(idx + i) {
+                let _ = drain(self.prep.ttys[i].0.as_raw_fd());
+            }
+        }
+        // A state client that hung up is dropped.
+        let gone: Vec<usize> = (0..self.state_clients.len())
+            .filter(|&i| fds[client_base + i].revents != 0)
+            .collect();
+        for i in gone.into_iter().rev() {
+            self.state_clients.remove(i);
+        }
+        Ok(None)
+    }
+
+    fn handle_signals(&mut self) {
+        let mut info: libc::signalfd_siginfo = unsafe { std::mem::zeroed() };
+        loop {
+            // SAFETY: reading one siginfo record into a local struct.
+            let n = unsafe {
+                libc::read(
+                    self.sigfd.as_raw_fd(),
+                    &mut info as *mut _ as *mut libc::c_void,
+                    std::mem::size_of::<libc::signalfd_siginfo>(),
+                )
+            };
+            if n <= 0 {
+                break;
+            }
+            let signo = info.ssi_signo as i32;
+            if signo == libc::SIGCHLD {
+                // Init is reaped through its pidfd; nothing else is ours.
+                continue;
+            }
+            log::info!("Forwarding signal {signo} to init {}", self.init.pid);
+            self.signal_init(signo);
+        }
+    }
+
+    fn signal_init(&self, signo: i32) -> i32 {
+        // SAFETY: pidfd_send_signal on init's pidfd.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                self.init.pidfd.as_raw_fd(),
+                signo,
+                0usize,
+                0u32,
+            )
+        };
+        if r < 0 {
+            -sys::errno()
+        } else {
+            0
+        }
+    }
+
+    fn reap_init(&mut self) -> i32 {
+        let mut status = 0;
+        // SAFETY: reaping our own child.
+        unsafe { libc::waitpid(self.init.pid, &mut status, 0) };
+        status
+    }
+
+    fn drain_console(&mut self) {
+        let Some((master, _)) = &self.prep.console else {
+            return;
+        };
+        let fd = master.as_raw_fd();
+        while let Some(bytes) = drain(fd) {
+            if self.foreground {
+                let _ = std::io::stdout().write_all(&bytes);
+                let _ = std::io::stdout().flush();
+            }
+            if let Some(f) = &mut self.console_log {
+                let _ = f.write_all(&bytes);
+            }
+        }
+    }
+
+    fn set_state(&mut self, state: usize) {
+        self.state = if state == THAWED { RUNNING } else { state };
+        let name = self.name.clone();
+        self.state_clients.retain(|c| {
+            if c.states[state] {
+                let _ = server::push_state(&c.conn, &name, state);
+                false
+            } else {
+                true
+            }
+        });
+    }
+
+    /// The state as LXC reports it: a frozen cgroup reads FROZEN even if
+    /// someone froze it behind our back.
+    fn current_state(&self) -> usize {
+        if self.state == RUNNING && self.prep.cgroups.is_frozen() {
+            return FROZEN;
+        }
+        self.state
+    }
+
+    fn serve_one(&mut self) -> Result<()> {
+        let conn = server::accept(&self.prep.listener)?;
+        server::set_client_timeout(&conn)?;
+        let Some(req) = server::read_request(&conn)? else {
+            return Ok(());
+        };
+        if !req.permitted {
+            return server::respond(&conn, &Response::error(libc::EPERM));
+        }
+        self.dispatch(conn, &req)
+    }
+
+    fn dispatch(&mut self, conn: OwnedFd, req: &Request) -> Result<()> {
+        let reply = |rsp: &Response<'_>| server::respond(&conn, rsp);
+        if req.cmd < 0 || req.cmd >= CMD_MAX {
+            return reply(&Response::error(libc::ENOSYS));
+        }
+        if req.is(Cmd::GetState) {
+            reply(&Response::inline(self.current_state() as i32))
+        } else if req.is(Cmd::GetInitPid) {
+            reply(&Response::inline(self.init.pid))
+        } else if req.is(Cmd::GetInitPidfd) {
+            reply(&Response {
+                fd: Some(self.init.pidfd.as_raw_fd()),
+                ..Default::default()
+            })
+        } else if req.is(Cmd::GetCloneFlags) {
+            reply(&Response::inline(self.prep.spec.clone_flags))
+        } else if req.is(Cmd::GetName) {
+            reply(&Response {
+                data: &server::with_nul(&self.name),
+                ..Default::default()
+            })
+        } else if req.is(Cmd::GetLxcpath) {
+            reply(&Response {
+                data: &server::with_nul(&self.lxcpath),
+                ..Default::default()
+            })
+        } else if req.is(Cmd::GetConfigItem) {
+            let value = req
+                .string()
+                .and_then(|k| self.config.get_item(&k).ok())
+                .filter(|v| !v.is_empty());
+            match value {
+                Some(v) => reply(&Response {
+                    data: &server::with_nul(&v),
+                    ..Default::default()
+                }),
+                None => reply(&Response {
+                    ret: -1,
+                    ..Default::default()
+                }),
+            }
+        } else if req.is(Cmd::GetCgroup) || req.is(Cmd::GetLimitCgroup) {
+            let controller = if req.data.is_empty() {
+                None
+            } else {
+                req.string()
+            };
+            match self.cgroup_path(controller.as_deref()) {
+                Some(p) => reply(&Response {
+                    data: &server::with_nul(&p),
+                    ..Default::default()
+                }),
+                // LXC closes the connection when it has no such cgroup.
+                None => Ok(()),
+            }
+        } else if req.is(Cmd::Stop) {
+            let signo = if self.prep.spec.stop_signal > 0 {
+                self.prep.spec.stop_signal
+            } else {
+                libc::SIGKILL
+            };
+            let r = self.signal_init(signo);
+            if r < 0 {
+                return reply(&Response::error(-r));
+            }
+            let _ = self.prep.cgroups.set_frozen(false);
+            self.stop_waiters.push(conn);
+            Ok(())
+        } else if req.is(Cmd::AddStateClient) {
+            self.add_state_client(conn, req)
+        } else if req.is(Cmd::ServeStateClients) {
+            let state = req.header.inline_int();
+            if let Some(s) = usize::try_from(state).ok().filter(|&s| s < MAX_STATE) {
+                self.set_state(s);
+            }
+            reply(&Response::default())
+        } else if req.is(Cmd::Freeze) || req.is(Cmd::Unfreeze) {
+            let freeze = req.is(Cmd::Freeze);
+            let r = self.freeze(freeze, req.header.inline_int());
+            reply(&Response {
+                ret: r.map_or_else(|e| -e.errno, |()| 0),
+                ..Default::default()
+            })
+        } else {
+            reply(&Response::error(libc::ENOSYS))
+        }
+    }
+
+    /// The cgroup path relative to the hierarchy's root, as LXC answers
+    /// GET_CGROUP (no leading slash).
+    fn cgroup_path(&self, controller: Option<&str>) -> Option<String> {
+        self.prep
+            .cgroups
+            .dirs
+            .iter()
+            .find(|(h, _)| match controller {
+                None => h.unified,
+                Some(c) => h.controllers.iter().any(|x| x == c),
+            })
+            .and_then(|(h, dir)| dir.strip_prefix(&h.mountpoint).ok())
+            .map(|rel| rel.to_string_lossy().into_owned())
+    }
+
+    fn add_state_client(&mut self, conn: OwnedFd, req: &Request) -> Result<()> {
+        if req.data.len() != 4 * MAX_STATE {
+            return server::respond(&conn, &Response::error(libc::EINVAL));
+        }
+        let mut states = [false; MAX_STATE];
+        for (i, chunk) in req.data.chunks_exact(4).enumerate() {
+            states[i] = i32::from_ne_bytes(chunk.try_into().unwrap_or_default()) != 0;
+        }
+        let current = self.current_state();
+        if states[current] {
+            return server::respond(
+                &conn,
+                &Response {
+                    ret: current as i32,
+                    inline: current as u64,
+                    ..Default::default()
+                },
+            );
+        }
+        let max = MAX_STATE as i32;
+        server::respond(
+            &conn,
+            &Response {
+                ret: max,
+                inline: max as u64,
+                ..Default::default()
+            },
+        )?;
+        self.state_clients.push(StateClient { conn, states });
+        Ok(())
+    }
+
+    /// Freezes or thaws, waiting up to `timeout` seconds (-1: 10s cap so a
+    /// stuck freezer cannot wedge the monitor) for the freezer to settle.
+    fn freeze(&mut self, freeze: bool, timeout: i32) -> Result<()> {
+        if freeze {
+            self.set_state(FREEZING);
+        }
+        self.prep.cgroups.set_frozen(freeze)?;
+        let limit = if timeout < 0 { 10 } else { timeout as u64 };
+        let deadline = Instant::now() + Duration::from_secs(limit);
+        while self.prep.cgroups.is_frozen() != freeze {
+            if Instant::now() >= deadline {
+                return Err(Error::new(
+                    libc::ETIMEDOUT,
+                    "The freezer did not settle in time",
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.set_state(if freeze { FROZEN } else { THAWED });
+        Ok(())
+    }
+}
+
+/// Reads what is available on a non-blocking read; None when nothing is.
+fn drain(fd: RawFd) -> Option<Vec<u8>> {
+    let mut buf = [0u8; 4096];
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: zero-timeout poll and a read into a local buffer.
+    unsafe {
+        if libc::poll(&mut pfd, 1, 0) <= 0 || pfd.revents & libc::POLLIN == 0 {
+            return None;
+        }
+        let n = libc::read(fd, buf.as_mut_ptr() as *mut libc::c_void, buf.len());
+        if n <= 0 {
+            return None;
+        }
+        Some(buf[..n as usize].to_vec())
+    }
+}

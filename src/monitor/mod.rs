@@ -1,0 +1,337 @@
+//! The monitor: one freshly exec'd process per running container. It
+//! receives the in-memory configuration from the caller, creates the
+//! container, reports RUNNING (or the real error) on a status pipe, then
+//! owns the container: command socket, console, cgroups, state clients,
+//! reaping init and cleaning up whatever way the container ends.
+//!
+//! Invocation (by `Container::start`, never by users):
+//! `lxc-rs-monitor --name N --lxcpath P --config-file F [--foreground]`
+//! with the configuration text on fd 3 and the status pipe on fd 4.
+
+mod events;
+mod status;
+
+use std::io::Read;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::path::PathBuf;
+
+use crate::cgroups::{self, ContainerCgroups};
+use crate::commands::server;
+use crate::config::Config;
+use crate::container::StartOptions;
+use crate::error::{Error, Result};
+use crate::rootfs::RootfsPlan;
+use crate::spawn::{self, InitProcess, StartSpec};
+use crate::sys;
+
+pub use status::{StatusLine, STATUS_FD};
+
+/// Descriptor carrying the configuration text.
+pub const CONFIG_FD: i32 = 3;
+
+/// Parsed command line of the monitor.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Args {
+    pub name: String,
+    pub lxcpath: String,
+    pub config_file: String,
+    pub foreground: bool,
+    /// Arguments overriding lxc.init.cmd (after "--").
+    pub init_argv: Vec<String>,
+}
+
+impl Args {
+    pub fn parse(argv: &[String]) -> Result<Args> {
+        let mut a = Args::default();
+        let mut it = argv.iter().skip(1);
+        while let Some(arg) = it.next() {
+            let mut value = |flag: &str| {
+                it.next()
+                    .cloned()
+                    .ok_or_else(|| Error::invalid(format!("{flag} needs a value")))
+            };
+            match arg.as_str() {
+                "--name" => a.name = value("--name")?,
+                "--lxcpath" => a.lxcpath = value("--lxcpath")?,
+                "--config-file" => a.config_file = value("--config-file")?,
+                "--foreground" => a.foreground = true,
+                "--" => {
+                    a.init_argv = it.cloned().collect();
+                    break;
+                }
+                other => return Err(Error::invalid(format!("Unknown monitor argument {other}"))),
+            }
+        }
+        if a.name.is_empty() || a.lxcpath.is_empty() {
+            return Err(Error::invalid("The monitor needs --name and --lxcpath"));
+        }
+        Ok(a)
+    }
+
+    /// The command line `start` passes (argv[0] excluded).
+    pub fn to_argv(&self) -> Vec<String> {
+        let mut v = vec![
+            "--name".into(),
+            self.name.clone(),
+            "--lxcpath".into(),
+            self.lxcpath.clone(),
+            "--config-file".into(),
+            self.config_file.clone(),
+        ];
+        if self.foreground {
+            v.push("--foreground".into());
+        }
+        if !self.init_argv.is_empty() {
+            v.push("--".into());
+            v.extend(self.init_argv.iter().cloned());
+        }
+        v
+    }
+}
+
+/// Entry point of the monitor binary; returns its exit status.
+pub fn main(argv: Vec<String>) -> i32 {
+    // Nothing the caller left open may reach the container.
+    // SAFETY: closing descriptors this fresh process does not use.
+    unsafe { libc::syscall(libc::SYS_close_range, 5u32, u32::MAX, 0u32) };
+    sys::cloexec_from(3);
+    let mut status = status::StatusPipe::open();
+    let args = match Args::parse(&argv) {
+        Ok(a) => a,
+        Err(e) => {
+            status.send(&StatusLine::Error(e.errno, e.message.clone()));
+            return 1;
+        }
+    };
+    let config = match read_config(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            status.send(&StatusLine::Error(e.errno, e.message.clone()));
+            return 1;
+        }
+    };
+    init_log(&args, &config);
+    if !args.foreground {
+        if let Err(e) = daemonize() {
+            status.send(&StatusLine::Error(e.errno, e.message.clone()));
+            return 1;
+        }
+    }
+    let monitor = match events::Monitor::start(&args, config) {
+        Ok(m) => m,
+        Err(e) => {
+            log::error!("Failed to start container \"{}\": {}", args.name, e.message);
+            status.send(&StatusLine::Error(e.errno, e.message.clone()));
+            return 1;
+        }
+    };
+    status.send(&StatusLine::Running(monitor.init_pid()));
+    if !args.foreground {
+        status.close();
+    }
+    let wait_status = monitor.run();
+    status.send(&StatusLine::Exited(wait_status));
+    exit_code(wait_status)
+}
+
+/// The monitor's own exit status mirrors init's.
+fn exit_code(wait_status: i32) -> i32 {
+    if libc::WIFEXITED(wait_status) {
+        libc::WEXITSTATUS(wait_status)
+    } else {
+        128 + libc::WTERMSIG(wait_status)
+    }
+}
+
+fn read_config(args: &Args) -> Result<Config> {
+    // SAFETY: fd 3 was handed to us by `start` for exactly this.
+    let mut file = unsafe { std::fs::File::from_raw_fd(CONFIG_FD) };
+    let mut text = String::new();
+    file.read_to_string(&mut text).map_err(|e| {
+        Error::new(
+            e.raw_os_error().unwrap_or(libc::EIO),
+            format!("Failed to read the configuration: {e}"),
+        )
+    })?;
+    let mut config = Config::new();
+    config.parse_str(&text, &args.config_file)?;
+    Ok(config)
+}
+
+fn init_log(args: &Args, config: &Config) {
+    let item = |k: &str| {
+        config
+            .get_item(k)
+            .ok()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let opts = crate::log::LogOptions {
+        name: Some(args.name.clone()),
+        lxcpath: Some(args.lxcpath.clone()),
+        file: item("lxc.log.file").or_else(|| Some("none".into())),
+        level: item("lxc.log.level"),
+        prefix: Some("lxc-monitor".into()),
+        quiet: true,
+    };
+    let _ = crate::log::init(&opts);
+}
+
+/// Detaches from the caller: the caller reaps the intermediate child right
+/// away, the container's monitor lives on in its own session.
+fn daemonize() -> Result<()> {
+    // SAFETY: fork in a single-threaded process.
+    match unsafe { libc::fork() } {
+        -1 => Err(Error::new(sys::errno(), "Failed to fork the monitor")),
+        0 => {
+            // SAFETY: plain syscalls on descriptors we own.
+            unsafe {
+                libc::setsid();
+                let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+                if null >= 0 {
+                    libc::dup2(null, 0);
+                    libc::dup2(null, 1);
+                    libc::dup2(null, 2);
+                    if null > 2 {
+                        libc::close(null);
+                    }
+                }
+                libc::chdir(c"/".as_ptr());
+            }
+            Ok(())
+        }
+        // SAFETY: leaving the intermediate process without running anything.
+        _ => unsafe { libc::_exit(0) },
+    }
+}
+
+/// What the monitor sets up before init exists, in LXC's order.
+pub(crate) struct Prepared {
+    pub spec: StartSpec,
+    pub plan: RootfsPlan,
+    pub cgroups: ContainerCgroups,
+    pub listener: OwnedFd,
+    /// (master, slave kept open so the master never reports a hangup).
+    pub console: Option<(OwnedFd, OwnedFd)>,
+    pub ttys: Vec<(OwnedFd, OwnedFd)>,
+}
+
+fn open_pty_pair() -> Result<(OwnedFd, OwnedFd, String)> {
+    let (master, name) = sys::open_pty()?;
+    let slave = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags_noctty()
+        .open(&name)
+        .map_err(|e| Error::io("Failed to open pty", std::path::Path::new(&name), &e))?;
+    Ok((master, OwnedFd::from(slave), name))
+}
+
+trait NoCtty {
+    fn custom_flags_noctty(&mut self) -> &mut Self;
+}
+
+impl NoCtty for std::fs::OpenOptions {
+    fn custom_flags_noctty(&mut self) -> &mut Self {
+        use std::os::unix::fs::OpenOptionsExt;
+        self.custom_flags(libc::O_NOCTTY | libc::O_CLOEXEC)
+    }
+}
+
+pub(crate) fn prepare(args: &Args, config: &Config) -> Result<Prepared> {
+    let opts = StartOptions {
+        argv: args.init_argv.clone(),
+        ..Default::default()
+    };
+    let spec = StartSpec::from_config(
+        &args.name,
+        &args.lxcpath,
+        PathBuf::from(&args.config_file),
+        config,
+        &opts,
+    )?;
+    // The socket first: a second start of the same container fails here,
+    // before anything of the running one is touched.
+    let listener = server::listen(&args.lxcpath, &args.name)?;
+    let hierarchies = cgroups::detect()?;
+    let cgroups = ContainerCgroups::create(&hierarchies, &args.name)?;
+    let result = (|| {
+        let console_path = config.get_item("lxc.console.path").unwrap_or_default();
+        let (console, console_name) = if console_path.trim() == "none" {
+            (None, None)
+        } else {
+            let (m, s, n) = open_pty_pair()?;
+            (Some((m, s)), Some(n))
+        };
+        let mut ttys = Vec::new();
+        let mut tty_names = Vec::new();
+        for _ in 0..spec.tty_max {
+            let (m, s, n) = open_pty_pair()?;
+            ttys.push((m, s));
+            tty_names.push(n);
+        }
+        let tmpfs_size = config
+            .get_item("lxc.autodev.tmpfs.size")
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        let plan = RootfsPlan {
+            rootfs: spec.rootfs.clone(),
+            auto: spec.mount_auto.clone(),
+            entries: spec.mount_entries.clone(),
+            autodev: spec.autodev,
+            autodev_tmpfs_size: tmpfs_size * 1024 * 1024,
+            pty_max: spec.pty_max,
+            console: console_name,
+            ttys: tty_names,
+            hierarchies,
+        };
+        Ok((console, ttys, plan))
+    })();
+    match result {
+        Ok((console, ttys, plan)) => Ok(Prepared {
+            spec,
+            plan,
+            cgroups,
+            listener,
+            console,
+            ttys,
+        }),
+        Err(e) => {
+            cgroups.remove();
+            Err(e)
+        }
+    }
+}
+
+/// Starts init for a prepared container.
+pub(crate) fn spawn(prep: &Prepared) -> Result<InitProcess> {
+    spawn::spawn_init(&prep.spec, &prep.plan, &prep.cgroups)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn args_roundtrip() {
+        let a = Args {
+            name: "c1".into(),
+            lxcpath: "/tmp/p".into(),
+            config_file: "/tmp/p/c1/config".into(),
+            foreground: true,
+            init_argv: vec!["/bin/sh".into(), "-c".into(), "echo hi".into()],
+        };
+        let mut argv = vec!["[lxc monitor]".to_string()];
+        argv.extend(a.to_argv());
+        assert_eq!(Args::parse(&argv).unwrap(), a);
+        assert!(Args::parse(&["m".to_string(), "--bogus".to_string()]).is_err());
+        assert!(Args::parse(&["m".to_string()]).is_err());
+    }
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(exit_code(3 << 8), 3);
+        assert_eq!(exit_code(libc::SIGKILL), 128 + 9);
+    }
+}
