@@ -13,6 +13,7 @@ pub mod names;
 pub mod refcount;
 pub mod rootfs;
 pub mod spawn;
+pub mod storage;
 pub mod sys;
 pub mod version;
 
