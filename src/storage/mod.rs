@@ -69,6 +69,12 @@ pub fn parse_rootfs_path(value: &str) -> Result<(&'static str, PathBuf)> {
         if let Some(kind) = KNOWN_TYPES.iter().find(|k| **k == prefix) {
             return Ok((kind, PathBuf::from(rest)));
         }
+        if !prefix.starts_with('/') {
+            return Err(Error::new(
+                libc::ENOTSUP,
+                format!("Unknown backing store type \"{prefix}\" in rootfs path \"{value}\""),
+            ));
+        }
     }
     if value.is_empty() {
         return Err(Error::invalid("Empty rootfs path"));
@@ -87,7 +93,20 @@ pub fn parse_rootfs_path(value: &str) -> Result<(&'static str, PathBuf)> {
     }
 }
 
-/// The backend of an existing container's `lxc.rootfs.path`.
+/// The backend of a loaded configuration's rootfs, `None` without one.
+/// The configuration keeps the type prefix apart from the path (as LXC's
+/// `rootfs.bdev_type` and `rootfs.path`).
+pub fn from_config(conf: &crate::config::LxcConf) -> Result<Option<Box<dyn Storage>>> {
+    let Some(path) = conf.rootfs_path.as_deref() else {
+        return Ok(None);
+    };
+    match conf.rootfs_bdev_type.as_deref() {
+        Some(kind) => from_rootfs_path(&format!("{kind}:{path}")).map(Some),
+        None => from_rootfs_path(path).map(Some),
+    }
+}
+
+/// The backend of an `lxc.rootfs.path` value.
 pub fn from_rootfs_path(value: &str) -> Result<Box<dyn Storage>> {
     let (kind, src) = parse_rootfs_path(value)?;
     if kind != "dir" {
