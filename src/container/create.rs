@@ -405,13 +405,24 @@ impl Container {
     pub fn create(&self, opts: &CreateOptions) -> Result<()> {
         let name = self.name();
         let lxcpath = self.lxcpath();
+        let context = |e: Error| {
+            Error::new(
+                e.errno,
+                format!("Failed to create container \"{name}\": {}", e.message),
+            )
+        };
         if self.is_defined() {
-            return Err(Error::new(
+            return Err(context(Error::new(
                 libc::EEXIST,
-                format!("Container \"{name}\" already exists in \"{lxcpath}\""),
-            ));
+                format!("it already exists in \"{lxcpath}\""),
+            )));
         }
-        let tpath = opts.template.as_deref().map(template_path).transpose()?;
+        let tpath = opts
+            .template
+            .as_deref()
+            .map(template_path)
+            .transpose()
+            .map_err(context)?;
         let before = self.lock().config.clone();
         let mut undo = Undo::default();
         let result = self.create_steps(opts, tpath.as_deref(), before.clone(), &mut undo);
@@ -423,10 +434,7 @@ impl Container {
             Err(e) => {
                 undo.run();
                 self.lock().config = before;
-                Err(Error::new(
-                    e.errno,
-                    format!("Failed to create container \"{name}\": {}", e.message),
-                ))
+                Err(context(e))
             }
         }
     }

@@ -115,7 +115,7 @@ impl Container {
             return Err(Error::new(
                 libc::ENOENT,
                 format!(
-                    "Container \"{name}\" is not defined in \"{}\" ({} does not exist)",
+                    "Cannot {op} container \"{name}\": it is not defined in \"{}\" ({} does not exist)",
                     self.lxcpath(),
                     self.config_file().display()
                 ),
