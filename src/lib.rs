@@ -15,6 +15,7 @@ pub mod names;
 pub mod refcount;
 pub mod rootfs;
 pub mod spawn;
+pub mod storage;
 pub mod sys;
 pub mod version;
 

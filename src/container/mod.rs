@@ -79,6 +79,7 @@ impl Container {
                 )
             })?;
         }
+        create::recover_incomplete(&container);
         Ok(container)
     }
 
