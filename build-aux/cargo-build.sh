@@ -5,7 +5,8 @@
 # place to look for the monitor.
 set -eu
 cargo=$1 src=$2 lib_out=$3 monitor_out=$4
-"$cargo" build --release --locked --manifest-path "$src/Cargo.toml" -p lxc-capi -p lxc-core --bin lxc-rs-monitor
+"$cargo" build --release --locked --manifest-path "$src/Cargo.toml" -p lxc-capi
+"$cargo" build --release --locked --manifest-path "$src/Cargo.toml" -p lxc-core --bin lxc-rs-monitor
 target=${CARGO_TARGET_DIR:-$src/target}
 cp "$target/release/liblxc.so" "$lib_out"
 cp "$target/release/lxc-rs-monitor" "$monitor_out"

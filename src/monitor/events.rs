@@ -198,6 +198,15 @@ impl Monitor {
             return Err(Error::new(sys::errno(), "poll failed"));
         }
         let ready = |i: usize| fds[i].revents != 0;
+        // Hung-up state clients go first, before serving can add or remove
+        // clients (and before a closed descriptor number can be reused).
+        let gone: Vec<RawFd> = fds[client_base..]
+            .iter()
+            .filter(|p| p.revents != 0)
+            .map(|p| p.fd)
+            .collect();
+        self.state_clients
+            .retain(|c| !gone.contains(&c.conn.as_raw_fd()));
         if ready(0) {
             self.handle_signals();
         }
@@ -220,12 +229,6 @@ impl Monitor {
             }
         }
         // A state client that hung up is dropped.
-        let gone: Vec<usize> = (0..self.state_clients.len())
-            .filter(|&i| fds[client_base + i].revents != 0)
-            .collect();
-        for i in gone.into_iter().rev() {
-            self.state_clients.remove(i);
-        }
         Ok(None)
     }
 
