@@ -223,7 +223,7 @@ impl Container {
                 return Err(Error::new(
                     libc::ENOENT,
                     format!(
-                        "Container \"{}\" has no configuration: it is not defined in {}",
+                        "Cannot start \"{}\": it has no configuration (not defined in {})",
                         st.name, st.lxcpath
                     ),
                 ));
@@ -238,7 +238,7 @@ impl Container {
         if self.is_running() {
             return Err(Error::new(
                 libc::EBUSY,
-                format!("Container \"{name}\" is already running"),
+                format!("Cannot start \"{name}\": it is already running"),
             ));
         }
         let args = Args {
