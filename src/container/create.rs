@@ -345,6 +345,8 @@ pub(super) fn recover_incomplete(c: &Container) {
             c.clear_config();
         }
         Ok(_) => {}
+        // The marker is mode 0000: unprivileged callers cannot check it.
+        Err(e) if e.errno == libc::EACCES || e.errno == libc::EPERM => {}
         Err(e) => log::warn!(
             "Failed checking for incomplete container creation: {}",
             e.message
@@ -411,7 +413,10 @@ impl Container {
                 format!("Failed to create container \"{name}\": {}", e.message),
             )
         };
-        if self.is_defined() {
+        // Defined: LXC only saves the handle's configuration when no
+        // template is given; with one, it is an error (LXC goes on when the
+        // rootfs is missing and may then destroy the container; we refuse).
+        if self.is_defined() && opts.template.is_some() {
             return Err(context(Error::new(
                 libc::EEXIST,
                 format!("it already exists in \"{lxcpath}\""),
@@ -517,10 +522,16 @@ impl Container {
         // No template and no rootfs: only the configuration is saved.
         let (Some(rootfs), Some(tpath)) = (rootfs, tpath) else {
             save(&config, &config_file)?;
-            undo.wrote_config = Some(config_file);
             return Ok(config);
         };
 
+        // A marker left by a create that died (its container never got a
+        // config, so lxc_container_new could not destroy it) is stale.
+        if partial_state(&dir)? == PartialState::Incomplete {
+            let stale = dir.join(PARTIAL_FNAME);
+            std::fs::remove_file(&stale)
+                .map_err(|e| Error::io("Failed to remove stale marker", &stale, &e))?;
+        }
         let partial = Partial::create(&dir)?;
         let made_rootfs = !preset && !rootfs.host_path().exists();
         let result = (|| {
