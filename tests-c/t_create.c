@@ -100,8 +100,11 @@ static void test_busybox_rename_destroy(const char *lxcpath)
 	CHECK(!c->create(c, "busybox", NULL, NULL, LXC_CREATE_QUIET, NULL));
 	CHECK(c->error_num == EEXIST);
 	CHECK(exists(lxcpath, "bb1/rootfs/bin/busybox"));
+	/* Without a template, LXC just saves the handle's configuration. */
 	c2 = lxc_container_new("bb1", lxcpath);
-	CHECK(c2 && !c2->create(c2, NULL, NULL, NULL, 0, NULL));
+	CHECK(c2 && c2->set_config_item(c2, "lxc.tty.max", "4"));
+	CHECK(c2 && c2->create(c2, NULL, NULL, NULL, 0, NULL));
+	CHECK(strstr(slurp(lxcpath, "bb1/config"), "lxc.tty.max = 4\n") != NULL);
 	lxc_container_put(c2);
 
 	/* Rename: invalid, taken, then good. */
@@ -157,6 +160,7 @@ static void test_failing_templates(const char *lxcpath)
 	if (!c)
 		return;
 	write_script(lxcpath, "tpl-fail", "#!/bin/sh\necho noise; echo noise >&2; exit 3\n");
+	write_script(lxcpath, "tpl-ok", "#!/bin/sh\nexit 0\n");
 	CHECK(c->set_config_item(c, "lxc.tty.max", "2"));
 	CHECK(!c->create(c, pathf(lxcpath, "tpl-fail"), NULL, NULL, LXC_CREATE_QUIET, NULL));
 	CHECK(c->error_string != NULL && strstr(c->error_string, "status 3") != NULL);
@@ -173,6 +177,19 @@ static void test_failing_templates(const char *lxcpath)
 	CHECK(!c->create(c, pathf(lxcpath, "tpl-fail"), "lvm", NULL, 0, NULL));
 	CHECK(c->error_num == ENOTSUP);
 	CHECK(!exists(lxcpath, "fail1"));
+
+	/* python3-lxc saves the config before create: that is not "exists". */
+	CHECK(c->save_config(c, NULL));
+	CHECK(c->is_defined(c));
+	CHECK(!c->create(c, pathf(lxcpath, "tpl-fail"), NULL, NULL, LXC_CREATE_QUIET, NULL));
+	CHECK(c->error_string != NULL && strstr(c->error_string, "status 3") != NULL);
+	CHECK(!exists(lxcpath, "fail1")); /* removed, as LXC destroys it */
+	CHECK(c->save_config(c, NULL));
+	CHECK(c->create(c, pathf(lxcpath, "tpl-ok"), NULL, NULL, 0, NULL));
+	CHECK(exists(lxcpath, "fail1/rootfs"));
+	CHECK(!c->create(c, pathf(lxcpath, "tpl-ok"), NULL, NULL, 0, NULL));
+	CHECK(c->error_num == EEXIST);
+	CHECK(c->destroy(c));
 	lxc_container_put(c);
 }
 

@@ -345,6 +345,8 @@ pub(super) fn recover_incomplete(c: &Container) {
             c.clear_config();
         }
         Ok(_) => {}
+        // The marker is mode 0000: unprivileged callers cannot check it.
+        Err(e) if e.errno == libc::EACCES || e.errno == libc::EPERM => {}
         Err(e) => log::warn!(
             "Failed checking for incomplete container creation: {}",
             e.message
@@ -359,8 +361,9 @@ struct Undo {
     made_dir: Option<PathBuf>,
     /// The rootfs, when this create made it.
     made_rootfs: Option<Box<dyn Storage>>,
-    /// The config file, when this create wrote it.
-    wrote_config: Option<PathBuf>,
+    /// The config file this create wrote, with what it held before (None:
+    /// it did not exist).
+    wrote_config: Option<(PathBuf, Option<Vec<u8>>)>,
 }
 
 impl Undo {
@@ -370,8 +373,16 @@ impl Undo {
                 log::error!("Failed to remove rootfs after failed create: {}", e.message);
             }
         }
-        if let Some(config) = self.wrote_config {
-            let _ = std::fs::remove_file(config);
+        match self.wrote_config {
+            Some((path, Some(old))) => {
+                if let Err(e) = write_atomically(&path, &old, 0o640) {
+                    log::error!("Failed to restore {}: {}", path.display(), e.message);
+                }
+            }
+            Some((path, None)) => {
+                let _ = std::fs::remove_file(path);
+            }
+            None => {}
         }
         if let Some(dir) = self.made_dir {
             if let Err(e) = storage::rmdir_onedev(&dir) {
@@ -411,7 +422,17 @@ impl Container {
                 format!("Failed to create container \"{name}\": {}", e.message),
             )
         };
-        if self.is_defined() {
+        // A defined container whose rootfs exists is refused when a
+        // template is given (LXC's test). Defined without a rootfs (what
+        // python3-lxc makes: it saves the config before create) goes on;
+        // without a template, create only saves the configuration.
+        let has_rootfs = self
+            .lock()
+            .config
+            .as_ref()
+            .and_then(|c| storage::from_config(c.conf()).ok().flatten())
+            .is_some_and(|s| s.host_path().exists());
+        if self.is_defined() && has_rootfs && opts.template.is_some() {
             return Err(context(Error::new(
                 libc::EEXIST,
                 format!("it already exists in \"{lxcpath}\""),
@@ -510,17 +531,31 @@ impl Container {
                 .create(parent)
                 .map_err(|e| Error::io("Failed to create lxcpath", parent, &e))?;
         }
-        if mkdir_exact(&dir, 0o770)? {
+        // A directory holding nothing but a config (python3-lxc saves one
+        // before create) is removed on failure, as LXC destroys it; one
+        // holding anything else is left alone.
+        let only_config = std::fs::read_dir(&dir).is_ok_and(|entries| {
+            entries
+                .flatten()
+                .all(|e| e.file_name() == "config" || e.file_name() == PARTIAL_FNAME)
+        });
+        if mkdir_exact(&dir, 0o770)? || (only_config && tpath.is_some()) {
             undo.made_dir = Some(dir.clone());
         }
 
         // No template and no rootfs: only the configuration is saved.
         let (Some(rootfs), Some(tpath)) = (rootfs, tpath) else {
             save(&config, &config_file)?;
-            undo.wrote_config = Some(config_file);
             return Ok(config);
         };
 
+        // A marker left by a create that died (its container never got a
+        // config, so lxc_container_new could not destroy it) is stale.
+        if partial_state(&dir)? == PartialState::Incomplete {
+            let stale = dir.join(PARTIAL_FNAME);
+            std::fs::remove_file(&stale)
+                .map_err(|e| Error::io("Failed to remove stale marker", &stale, &e))?;
+        }
         let partial = Partial::create(&dir)?;
         let made_rootfs = !preset && !rootfs.host_path().exists();
         let result = (|| {
@@ -529,7 +564,8 @@ impl Container {
                 rootfs.create()?;
                 config.set_item("lxc.rootfs.path", &rootfs.src())?;
             }
-            undo.wrote_config = Some(config_file.clone());
+            let old = std::fs::read(&config_file).ok();
+            undo.wrote_config = Some((config_file.clone(), old));
             save(&config, &config_file)?;
 
             // 4. The template.
