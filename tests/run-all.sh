@@ -60,6 +60,8 @@ tests-c/abi-check.sh "$prefix" || fail "abi-check"
 step "python3-lxc on our library"
 mkdir -p "$work/py"
 LD_LIBRARY_PATH="$libdir" /usr/bin/python3 tests/clients/python_smoke.py "$work/py" || fail "python3-lxc smoke"
+mkdir -p "$work/pylife"
+LD_LIBRARY_PATH="$libdir" /usr/bin/python3 tests/clients/python_lifecycle.py "$work/pylife" || fail "python3-lxc lifecycle + interop"
 
 echo
 if [ $status -eq 0 ]; then echo "ALL TESTS PASSED"; else echo "SOME TESTS FAILED"; fi

@@ -260,6 +260,15 @@ impl Container {
         }
         let halt = self.signal_item("lxc.signal.halt", libc::SIGPWR)?;
         let pidfd = self.init_pidfd()?;
+        // Init of a pid namespace drops signals it has no handler for: a
+        // shutdown right after start would be lost (LXC loses it). Wait,
+        // within the timeout, until init catches the halt signal.
+        let pid = self.init_pid();
+        let deadline =
+            Instant::now() + Duration::from_secs(if timeout < 0 { 30 } else { timeout as u64 });
+        while pid > 0 && !catches_signal(pid, halt) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
         send_signal(&pidfd, halt)?;
         if timeout == 0 {
             return Ok(true);
@@ -323,6 +332,18 @@ impl Container {
     pub fn may_control(&self) -> bool {
         !matches!(self.addr().target().get_init_pidfd(), Err(e) if e.errno == libc::EPERM)
     }
+}
+
+/// Whether `pid` has a handler for `signo` (SigCgt in /proc/<pid>/status).
+fn catches_signal(pid: i32, signo: i32) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return false;
+    };
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("SigCgt:"))
+        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        .is_some_and(|mask| signo > 0 && signo <= 64 && mask & (1u64 << (signo - 1)) != 0)
 }
 
 fn send_signal(pidfd: &OwnedFd, signo: i32) -> Result<()> {
