@@ -136,6 +136,46 @@ static void test_foreground(struct lxc_container *c)
 	CHECK(leftover_cgroups() == 0);
 }
 
+/* Application container (lxc-execute): our reaper is PID 1, the command
+ * its child; the exit status and forwarded signals come through. */
+static void test_useinit(struct lxc_container *c)
+{
+	char *const exit5[] = {"/bin/sh", "-c", "exit 5", NULL};
+	char *const sleeper[] = {"/bin/sleep", "1000", NULL};
+	char path[128], buf[256];
+	FILE *f;
+
+	c->want_daemonize(c, false);
+	CHECK(c->start(c, 1, exit5));
+	CHECK(WIFEXITED(c->error_num) && WEXITSTATUS(c->error_num) == 5);
+	c->want_daemonize(c, true);
+
+	CHECK(c->start(c, 1, sleeper));
+	CHECK_STR(c->state(c), "RUNNING");
+	/* PID 1 is the reaper: its child is the command */
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", c->init_pid(c), c->init_pid(c));
+	f = fopen(path, "r");
+	CHECK(f != NULL);
+	if (f) {
+		int child = 0;
+		CHECK(fscanf(f, "%d", &child) == 1 && child > 0);
+		fclose(f);
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", child);
+		f = fopen(path, "r");
+		CHECK(f && fgets(buf, sizeof(buf), f) && strcmp(buf, "/bin/sleep") == 0);
+		if (f)
+			fclose(f);
+	}
+	/* shutdown's halt signal is forwarded to the command, which dies */
+	CHECK(c->shutdown(c, 10));
+	CHECK_STR(c->state(c), "STOPPED");
+	CHECK(leftover_cgroups() == 0);
+
+	/* no command at all is an error, not a hang */
+	CHECK(!c->start(c, 1, NULL));
+	CHECK(c->error_string && strstr(c->error_string, "lxc.execute.cmd"));
+}
+
 static void test_unsaved_changes_start(struct lxc_container *c)
 {
 	/* the in-memory config is what starts */
@@ -184,6 +224,7 @@ int main(int argc, char **argv)
 		return check_result("t_lifecycle");
 	test_daemonized(c);
 	test_foreground(c);
+	test_useinit(c);
 	test_unsaved_changes_start(c);
 	test_start_errors(c);
 	if (c->is_running(c))

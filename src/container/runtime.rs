@@ -334,16 +334,22 @@ impl Container {
     }
 }
 
-/// Whether `pid` has a handler for `signo` (SigCgt in /proc/<pid>/status).
+/// Whether `pid` takes `signo` (handled or blocked, per /proc/<pid>/status).
 fn catches_signal(pid: i32, signo: i32) -> bool {
     let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
         return false;
     };
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("SigCgt:"))
-        .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
-        .is_some_and(|mask| signo > 0 && signo <= 64 && mask & (1u64 << (signo - 1)) != 0)
+    // A blocked signal is queued too (our application-container init
+    // takes signals with sigwaitinfo).
+    let mask = |field: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+            .unwrap_or(0)
+    };
+    let bits = mask("SigCgt:") | mask("SigBlk:");
+    signo > 0 && signo <= 64 && bits & (1u64 << (signo - 1)) != 0
 }
 
 fn send_signal(pidfd: &OwnedFd, signo: i32) -> Result<()> {

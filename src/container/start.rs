@@ -246,13 +246,9 @@ impl Container {
             lxcpath: lxcpath.clone(),
             config_file: config_file.to_string_lossy().into_owned(),
             foreground: !opts.daemonize,
+            use_init: opts.use_init,
             init_argv: opts.argv.clone(),
         };
-        if opts.use_init {
-            return Err(Error::not_implemented(
-                "start with useinit (application containers)",
-            ));
-        }
         let mut argv = vec![format!("[lxc monitor] {lxcpath} {name}")];
         argv.extend(args.to_argv());
         let program = find_monitor()?;

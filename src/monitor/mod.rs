@@ -36,6 +36,8 @@ pub struct Args {
     pub lxcpath: String,
     pub config_file: String,
     pub foreground: bool,
+    /// Run our reaper as PID 1 (application container).
+    pub use_init: bool,
     /// Arguments overriding lxc.init.cmd (after "--").
     pub init_argv: Vec<String>,
 }
@@ -55,6 +57,7 @@ impl Args {
                 "--lxcpath" => a.lxcpath = value("--lxcpath")?,
                 "--config-file" => a.config_file = value("--config-file")?,
                 "--foreground" => a.foreground = true,
+                "--use-init" => a.use_init = true,
                 "--" => {
                     a.init_argv = it.cloned().collect();
                     break;
@@ -80,6 +83,9 @@ impl Args {
         ];
         if self.foreground {
             v.push("--foreground".into());
+        }
+        if self.use_init {
+            v.push("--use-init".into());
         }
         if !self.init_argv.is_empty() {
             v.push("--".into());
@@ -131,16 +137,8 @@ pub fn main(argv: Vec<String>) -> i32 {
     }
     let wait_status = monitor.run();
     status.send(&StatusLine::Exited(wait_status));
-    exit_code(wait_status)
-}
-
-/// The monitor's own exit status mirrors init's.
-fn exit_code(wait_status: i32) -> i32 {
-    if libc::WIFEXITED(wait_status) {
-        libc::WEXITSTATUS(wait_status)
-    } else {
-        128 + libc::WTERMSIG(wait_status)
-    }
+    // The monitor's own exit status mirrors init's.
+    spawn::exit_code_for(wait_status)
 }
 
 fn read_config(args: &Args) -> Result<Config> {
@@ -241,6 +239,7 @@ impl NoCtty for std::fs::OpenOptions {
 pub(crate) fn prepare(args: &Args, config: &Config) -> Result<Prepared> {
     let opts = StartOptions {
         argv: args.init_argv.clone(),
+        use_init: args.use_init,
         ..Default::default()
     };
     let spec = StartSpec::from_config(
@@ -320,6 +319,7 @@ mod tests {
             lxcpath: "/tmp/p".into(),
             config_file: "/tmp/p/c1/config".into(),
             foreground: true,
+            use_init: true,
             init_argv: vec!["/bin/sh".into(), "-c".into(), "echo hi".into()],
         };
         let mut argv = vec!["[lxc monitor]".to_string()];
@@ -327,11 +327,5 @@ mod tests {
         assert_eq!(Args::parse(&argv).unwrap(), a);
         assert!(Args::parse(&["m".to_string(), "--bogus".to_string()]).is_err());
         assert!(Args::parse(&["m".to_string()]).is_err());
-    }
-
-    #[test]
-    fn exit_codes() {
-        assert_eq!(exit_code(3 << 8), 3);
-        assert_eq!(exit_code(libc::SIGKILL), 128 + 9);
     }
 }

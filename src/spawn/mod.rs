@@ -4,6 +4,7 @@
 //! This runs in the monitor, a freshly exec'd single-threaded process, so
 //! the child may allocate and use std freely before its exec.
 
+mod reaper;
 pub mod signals;
 pub mod spec;
 
@@ -13,6 +14,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 
+pub use reaper::exit_code_for;
 pub use spec::StartSpec;
 
 use crate::cgroups::ContainerCgroups;
@@ -144,7 +146,7 @@ fn child_main(spec: &StartSpec, plan: &RootfsPlan, sock: &OwnedFd) -> Error {
     }
 }
 
-enum Never {}
+pub(crate) enum Never {}
 
 fn child_steps(spec: &StartSpec, plan: &RootfsPlan, sock: &OwnedFd) -> Result<Never> {
     // Die with the monitor rather than outlive it unsupervised.
@@ -272,6 +274,14 @@ fn exec_init(spec: &StartSpec) -> Result<Never> {
     env_ptrs.push(std::ptr::null());
     // Nothing of the monitor may reach the container.
     sys::cloexec_from(3);
+    if spec.use_init {
+        return reaper::run(&prog, &argv_ptrs, &env_ptrs).map_err(|e| {
+            Error::new(
+                e.errno,
+                format!("Failed to exec {}: {}", program.display(), e.message),
+            )
+        });
+    }
     // SAFETY: NULL-terminated arrays of valid C strings.
     unsafe { libc::execve(prog.as_ptr(), argv_ptrs.as_ptr(), env_ptrs.as_ptr()) };
     Err(Error::new(

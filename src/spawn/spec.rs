@@ -20,6 +20,8 @@ pub struct StartSpec {
     pub rootfs: PathBuf,
     pub uts_name: String,
     pub init_argv: Vec<String>,
+    /// Application container: PID 1 is our reaper, the command its child.
+    pub use_init: bool,
     pub init_uid: u32,
     pub init_gid: u32,
     pub init_cwd: String,
@@ -129,13 +131,17 @@ impl StartSpec {
         config: &Config,
         opts: &StartOptions,
     ) -> Result<StartSpec> {
-        if opts.use_init {
-            return Err(Error::not_implemented(
-                "start with useinit (application containers)",
-            ));
-        }
         let init_argv = if !opts.argv.is_empty() {
             opts.argv.clone()
+        } else if opts.use_init {
+            // lxc-execute's default command.
+            let cmd = words(config, "lxc.execute.cmd");
+            if cmd.is_empty() {
+                return Err(Error::invalid(
+                    "No command to execute: pass argv or set lxc.execute.cmd",
+                ));
+            }
+            cmd
         } else {
             let cmd = words(config, "lxc.init.cmd");
             if cmd.is_empty() {
@@ -177,6 +183,7 @@ impl StartSpec {
             rootfs: rootfs_dir(&item(config, "lxc.rootfs.path"))?,
             uts_name,
             init_argv,
+            use_init: opts.use_init,
             init_uid: number(config, "lxc.init.uid", 0)?,
             init_gid: number(config, "lxc.init.gid", 0)?,
             init_cwd: {

@@ -1,0 +1,146 @@
+//! PID 1 of an application container (`start` with useinit, as
+//! lxc-execute): runs the command as its child, forwards signals to it,
+//! reaps every orphan, and exits with the command's status.
+//!
+//! It stays the monitor's clone (no exec), so it needs nothing inside the
+//! rootfs. It marks itself non-dumpable so the container cannot reach the
+//! host binary through /proc/1/exe.
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+use super::Never;
+use crate::error::{Error, Result};
+use crate::sys;
+
+/// Signals forwarded to the command (SIGKILL/SIGSTOP cannot be caught;
+/// synchronous faults are PID 1's own).
+const FORWARDED: [i32; 12] = [
+    libc::SIGTERM,
+    libc::SIGINT,
+    libc::SIGHUP,
+    libc::SIGQUIT,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGPWR,
+    libc::SIGALRM,
+    libc::SIGCONT,
+    libc::SIGWINCH,
+    libc::SIGTSTP,
+    libc::SIGPIPE,
+];
+
+fn signal_set() -> libc::sigset_t {
+    // SAFETY: building a sigset in a local.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGCHLD);
+        for s in FORWARDED {
+            libc::sigaddset(&mut set, s);
+        }
+        set
+    }
+}
+
+/// Exit status of PID 1 for the command's wait status.
+pub fn exit_code_for(status: i32) -> i32 {
+    if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        128 + libc::WTERMSIG(status)
+    }
+}
+
+/// Starts the command and becomes its reaper. Returns only if the command
+/// could not be executed.
+pub fn run(
+    prog: &std::ffi::CStr,
+    argv: &[*const libc::c_char],
+    envp: &[*const libc::c_char],
+) -> Result<Never> {
+    let set = signal_set();
+    let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
+    let mut pipe = [0; 2];
+    // SAFETY: plain syscalls; the child only execs or writes its errno.
+    unsafe {
+        if libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) < 0 {
+            return Err(Error::new(sys::errno(), "Failed to create a pipe"));
+        }
+        let (rd, wr) = (OwnedFd::from_raw_fd(pipe[0]), OwnedFd::from_raw_fd(pipe[1]));
+        // Blocked before the fork so no signal slips between.
+        libc::sigprocmask(libc::SIG_BLOCK, &set, &mut old);
+        let pid = libc::fork();
+        if pid < 0 {
+            return Err(Error::new(sys::errno(), "Failed to fork the command"));
+        }
+        if pid == 0 {
+            libc::sigprocmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+            libc::execve(prog.as_ptr(), argv.as_ptr(), envp.as_ptr());
+            let errno = *libc::__errno_location();
+            libc::write(
+                wr.as_raw_fd(),
+                &errno as *const i32 as *const libc::c_void,
+                4,
+            );
+            libc::_exit(127);
+        }
+        drop(wr);
+        let mut errno = 0i32;
+        let n = libc::read(
+            rd.as_raw_fd(),
+            &mut errno as *mut i32 as *mut libc::c_void,
+            4,
+        );
+        if n == 4 {
+            let mut st = 0;
+            libc::waitpid(pid, &mut st, 0);
+            return Err(Error::new(
+                errno,
+                std::io::Error::from_raw_os_error(errno).to_string(),
+            ));
+        }
+        // PID 1 needs no descriptor; closing the monitor's sync socket tells
+        // it the command runs.
+        libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+        reap(pid, &set)
+    }
+}
+
+fn reap(command: libc::pid_t, set: &libc::sigset_t) -> ! {
+    loop {
+        // SAFETY: waiting for blocked signals, reaping children, exiting.
+        unsafe {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            let sig = libc::sigwaitinfo(set, &mut info);
+            if sig < 0 {
+                continue;
+            }
+            if sig != libc::SIGCHLD {
+                libc::kill(command, sig);
+                continue;
+            }
+            loop {
+                let mut status = 0;
+                let pid = libc::waitpid(-1, &mut status, libc::WNOHANG);
+                if pid <= 0 {
+                    break;
+                }
+                if pid == command {
+                    libc::_exit(exit_code_for(status));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(exit_code_for(7 << 8), 7);
+        assert_eq!(exit_code_for(libc::SIGTERM), 128 + libc::SIGTERM);
+    }
+}
