@@ -1,6 +1,7 @@
 //! The Rust core of liblxc: a safe API over LXC system containers that knows
 //! nothing about C. The `capi/` crate exposes it as LXC 6.0's `liblxc.so.1`.
 
+pub mod attach;
 pub mod caps;
 pub mod cgroups;
 pub mod commands;

@@ -62,6 +62,8 @@ mkdir -p "$work/py"
 LD_LIBRARY_PATH="$libdir" /usr/bin/python3 tests/clients/python_smoke.py "$work/py" || fail "python3-lxc smoke"
 mkdir -p "$work/pylife"
 LD_LIBRARY_PATH="$libdir" /usr/bin/python3 tests/clients/python_lifecycle.py "$work/pylife" || fail "python3-lxc lifecycle + interop"
+mkdir -p "$work/pyattach"
+LD_LIBRARY_PATH="$libdir" /usr/bin/python3 tests/clients/python_attach.py "$work/pyattach" || fail "python3-lxc attach"
 
 echo
 if [ $status -eq 0 ]; then echo "ALL TESTS PASSED"; else echo "SOME TESTS FAILED"; fi

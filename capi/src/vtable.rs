@@ -9,10 +9,13 @@ use std::ptr::{self, addr_of_mut};
 use libc::{c_char, c_int, c_uint, c_ulong, c_void, pid_t};
 use std::os::fd::IntoRawFd;
 
+use lxc_core::attach::{AttachOptions, EnvPolicy};
 use lxc_core::container::{BdevSpecs, CreateOptions, StartOptions, STATES};
 use lxc_core::{Error, Result};
 
-use crate::abi::attach_options::{lxc_attach_exec_t, lxc_attach_options_t};
+use crate::abi::attach_options::{
+    lxc_attach_env_policy_t, lxc_attach_exec_t, lxc_attach_options_t,
+};
 use crate::abi::lxccontainer::{
     bdev_specs, lxc_console_log, lxc_container, lxc_mount, lxc_snapshot, migrate_opts,
     LXC_CREATE_MAXFLAGS, LXC_CREATE_QUIET,
@@ -373,6 +376,93 @@ unsafe extern "C" fn set_timeout(c: *mut lxc_container, timeout: c_int) -> bool 
     })
 }
 
+/// A NULL-terminated C array of C strings as owned byte strings.
+unsafe fn byte_vec(arr: *const *const c_char) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    if arr.is_null() {
+        return out;
+    }
+    let mut i = 0;
+    while !(*arr.add(i)).is_null() {
+        out.push(CStr::from_ptr(*arr.add(i)).to_bytes().to_vec());
+        i += 1;
+    }
+    out
+}
+
+/// `lxc_attach_options_t` as the core's options (NULL: the defaults).
+unsafe fn attach_options_of(p: *const lxc_attach_options_t) -> Result<AttachOptions> {
+    let Some(o) = p.as_ref() else {
+        return Ok(AttachOptions::default());
+    };
+    let groups = if o.groups.list.is_null() || o.groups.size == 0 {
+        Vec::new()
+    } else {
+        std::slice::from_raw_parts(o.groups.list, o.groups.size).to_vec()
+    };
+    Ok(AttachOptions {
+        flags: o.attach_flags,
+        namespaces: o.namespaces,
+        personality: o.personality,
+        initial_cwd: (!o.initial_cwd.is_null())
+            .then(|| CStr::from_ptr(o.initial_cwd).to_bytes().to_vec()),
+        uid: o.uid,
+        gid: o.gid,
+        // Read as an int: a C caller may store any value in the enum;
+        // LXC treats everything but CLEAR_ENV as KEEP_ENV.
+        env_policy: if std::ptr::addr_of!((*p).env_policy).cast::<c_int>().read()
+            == lxc_attach_env_policy_t::LXC_ATTACH_CLEAR_ENV as c_int
+        {
+            EnvPolicy::Clear
+        } else {
+            EnvPolicy::Keep
+        },
+        extra_env_vars: byte_vec(o.extra_env_vars as *const *const c_char),
+        extra_keep_env: byte_vec(o.extra_keep_env as *const *const c_char),
+        stdin_fd: o.stdin_fd,
+        stdout_fd: o.stdout_fd,
+        stderr_fd: o.stderr_fd,
+        log_fd: o.log_fd,
+        lsm_label: opt_str(o.lsm_label, "lsm_label")?.map(str::to_string),
+        groups,
+    })
+}
+
+unsafe extern "C" fn attach(
+    c: *mut lxc_container,
+    exec_function: lxc_attach_exec_t,
+    exec_payload: *mut c_void,
+    options: *mut lxc_attach_options_t,
+    attached_process: *mut pid_t,
+) -> c_int {
+    entry(c, "attach", -1, |h| {
+        let exec = exec_function.ok_or_else(|| Error::invalid("exec_function: NULL"))?;
+        if attached_process.is_null() {
+            return Err(Error::invalid("attached_process: NULL"));
+        }
+        let opts = attach_options_of(options)?;
+        let pid = h.core.attach(exec, exec_payload, &opts)?;
+        *attached_process = pid;
+        Ok(0)
+    })
+}
+
+unsafe extern "C" fn attach_run_wait(
+    c: *mut lxc_container,
+    options: *mut lxc_attach_options_t,
+    program: *const c_char,
+    argv: *const *const c_char,
+) -> c_int {
+    entry(c, "attach_run_wait", -1, |h| {
+        if program.is_null() {
+            return Err(Error::invalid("program: NULL"));
+        }
+        let opts = attach_options_of(options)?;
+        let program = CStr::from_ptr(program).to_bytes();
+        h.core.attach_run_wait(&opts, program, &byte_vec(argv))
+    })
+}
+
 /// Entries of operations not built yet: they fail with ENOSYS.
 macro_rules! not_built {
     ($($name:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty = $fail:expr;)*) => {
@@ -399,10 +489,6 @@ not_built! {
     console_getfd(ttynum: *mut c_int, ptxfd: *mut c_int) -> c_int = -1;
     console(ttynum: c_int, stdinfd: c_int, stdoutfd: c_int, stderrfd: c_int, escape: c_int)
         -> c_int = -1;
-    attach(exec_function: lxc_attach_exec_t, exec_payload: *mut c_void,
-           options: *mut lxc_attach_options_t, attached_process: *mut pid_t) -> c_int = -1;
-    attach_run_wait(options: *mut lxc_attach_options_t, program: *const c_char,
-                    argv: *const *const c_char) -> c_int = -1;
     snapshot(commentfile: *const c_char) -> c_int = -1;
     snapshot_list(snapshots: *mut *mut lxc_snapshot) -> c_int = -1;
     snapshot_restore(snapname: *const c_char, newname: *const c_char) -> bool = false;

@@ -215,6 +215,18 @@ impl Target<'_> {
         }
     }
 
+    /// The `CLONE_NEW*` flags the container was started with (None when
+    /// it is not running).
+    pub fn get_clone_flags(&self) -> Result<Option<i32>> {
+        match self.ask(Cmd::GetCloneFlags, Payload::None)? {
+            None => Ok(None),
+            Some(r) => {
+                r.check("GET_CLONE_FLAGS")?;
+                Ok(Some(r.header.inline_int()))
+            }
+        }
+    }
+
     /// Asks the monitor to stop the container and waits until it is gone
     /// (LXC's monitor answers only on failure and closes when done).
     pub fn stop(&self) -> Result<()> {

@@ -202,6 +202,15 @@ impl Container {
         config.get_keys(prefix).map_err(Error::from)
     }
 
+    /// `lxc.environment` of the loaded configuration (empty without one).
+    pub fn config_environment(&self) -> Vec<(String, String)> {
+        self.lock()
+            .config
+            .as_ref()
+            .map(|c| c.conf().environment.clone())
+            .unwrap_or_default()
+    }
+
     /// Drops the whole in-memory configuration.
     pub fn clear_config(&self) {
         self.lock().config = None;

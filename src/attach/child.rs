@@ -1,0 +1,337 @@
+//! What runs after fork: the intermediate process (enters the namespaces,
+//! creates the attached process with CLONE_PARENT so that it is the
+//! caller's child) and the attached process (drops privileges, sets up
+//! stdio, runs the payload).
+//!
+//! The caller may be multi-threaded, so everything here is async-signal
+//! safe: raw syscalls on data prepared before the fork, no allocation, no
+//! locks, no formatting, no panics. Failures are reported to the caller
+//! as (step, errno) messages on the socket.
+
+use std::os::fd::RawFd;
+
+use libc::{c_char, c_int, c_void};
+
+/// Messages on the attach socket: `[tag, a, b]` as native i32.
+pub const MSG_LEN: usize = 12;
+/// Intermediate: the attached process's pid in `a`.
+pub const MSG_PID: i32 = 1;
+/// Intermediate failed at step `a` with errno `b`.
+pub const MSG_INTERMEDIATE_FAILED: i32 = 2;
+/// The attached process is about to run the payload.
+pub const MSG_READY: i32 = 3;
+/// The attached process failed at step `a` with errno `b`.
+pub const MSG_ATTACHED_FAILED: i32 = 4;
+
+pub const STEP_WAIT: i32 = 1;
+pub const STEP_CLONE: i32 = 2;
+pub const STEP_REMOUNT: i32 = 3;
+pub const STEP_PERSONALITY: i32 = 4;
+pub const STEP_CAPS: i32 = 5;
+pub const STEP_CTTY: i32 = 6;
+pub const STEP_SETGROUPS: i32 = 7;
+pub const STEP_SETUP_IDS: i32 = 8;
+pub const STEP_NO_NEW_PRIVS: i32 = 9;
+pub const STEP_STDIO: i32 = 10;
+pub const STEP_SETGID: i32 = 11;
+pub const STEP_SETUID: i32 = 12;
+/// Entering namespace `NAMESPACES[step - STEP_SETNS]`.
+pub const STEP_SETNS: i32 = 100;
+
+/// Human words for a step number.
+pub fn step_name(step: i32) -> String {
+    if step >= STEP_SETNS {
+        let name = super::options::NAMESPACES
+            .get((step - STEP_SETNS) as usize)
+            .map_or("?", |n| n.1);
+        return format!("entering the {name} namespace");
+    }
+    match step {
+        STEP_WAIT => "waiting for the cgroup setup",
+        STEP_CLONE => "creating the attached process",
+        STEP_REMOUNT => "remounting /proc and /sys",
+        STEP_PERSONALITY => "setting the personality",
+        STEP_CAPS => "dropping capabilities",
+        STEP_CTTY => "making stdin the controlling terminal",
+        STEP_SETGROUPS => "setting supplementary groups",
+        STEP_SETUP_IDS => "switching to the user namespace's root",
+        STEP_NO_NEW_PRIVS => "setting no_new_privs",
+        STEP_STDIO => "setting up stdin/stdout/stderr",
+        STEP_SETGID => "switching gid",
+        STEP_SETUID => "switching uid",
+        _ => "an unknown step",
+    }
+    .to_string()
+}
+
+pub type ExecFn = unsafe extern "C" fn(*mut c_void) -> c_int;
+
+/// Everything the children need, prepared before the fork.
+pub struct Plan {
+    /// The child's end of the socket pair.
+    pub sock: RawFd,
+    /// The caller's end (closed first thing).
+    pub parent_sock: RawFd,
+    /// (fd, CLONE_NEW* flag, index in NAMESPACES), in entering order.
+    pub ns_fds: Vec<(RawFd, c_int, i32)>,
+    /// Further descriptors to close before creating the attached process.
+    pub close_fds: Vec<RawFd>,
+    pub cwd: Option<std::ffi::CString>,
+    pub remount_proc_sys: bool,
+    pub personality: Option<libc::c_ulong>,
+    pub drop_caps: Vec<u32>,
+    /// NULL-terminated, pointing into strings kept alive by the caller.
+    pub envp: *const *const c_char,
+    pub make_ctty: bool,
+    /// Some: set these groups; None: drop all (EPERM tolerated).
+    pub groups: Option<Vec<libc::gid_t>>,
+    /// (uid, gid) to switch to right after entering a user namespace.
+    pub setup_ids: Option<(u32, u32)>,
+    pub no_new_privs: bool,
+    pub stdio: [c_int; 3],
+    /// Final ids; u32::MAX = leave alone.
+    pub target_uid: u32,
+    pub target_gid: u32,
+    pub exec: ExecFn,
+    pub payload: *mut c_void,
+}
+
+extern "C" {
+    static mut environ: *const *const c_char;
+}
+
+fn errno() -> i32 {
+    // SAFETY: the calling thread's errno slot.
+    unsafe { *libc::__errno_location() }
+}
+
+fn send(sock: RawFd, tag: i32, a: i32, b: i32) {
+    let mut buf = [0u8; MSG_LEN];
+    let words = [tag, a, b];
+    let mut i = 0;
+    while i < 3 {
+        let bytes = words[i].to_ne_bytes();
+        let mut j = 0;
+        while j < 4 {
+            buf[i * 4 + j] = bytes[j];
+            j += 1;
+        }
+        i += 1;
+    }
+    // SAFETY: a write of our stack buffer; failures leave the caller to
+    // notice our exit.
+    unsafe {
+        libc::send(
+            sock,
+            buf.as_ptr() as *const c_void,
+            MSG_LEN,
+            libc::MSG_NOSIGNAL,
+        )
+    };
+}
+
+fn fail(sock: RawFd, tag: i32, step: i32) -> ! {
+    let e = errno();
+    send(sock, tag, step, e);
+    // SAFETY: leaving the child without running atexit handlers.
+    unsafe { libc::_exit(1) }
+}
+
+/// The intermediate process: runs right after fork() and never returns.
+///
+/// # Safety
+/// Called only in the freshly forked child; `plan` was built by the parent.
+pub unsafe fn intermediate(plan: &Plan) -> ! {
+    let sock = plan.sock;
+    libc::close(plan.parent_sock);
+    // Wait until the caller moved us into the container's cgroups.
+    let mut go = [0u8; 1];
+    loop {
+        let n = libc::recv(sock, go.as_mut_ptr() as *mut c_void, 1, 0);
+        if n == 1 {
+            break;
+        }
+        if n < 0 && errno() == libc::EINTR {
+            continue;
+        }
+        if n == 0 {
+            *libc::__errno_location() = libc::ECONNRESET;
+        }
+        fail(sock, MSG_INTERMEDIATE_FAILED, STEP_WAIT);
+    }
+    for &(fd, flag, index) in &plan.ns_fds {
+        if libc::setns(fd, flag) < 0 {
+            fail(sock, MSG_INTERMEDIATE_FAILED, STEP_SETNS + index);
+        }
+        libc::close(fd);
+    }
+    for &fd in &plan.close_fds {
+        libc::close(fd);
+    }
+    if let Some(cwd) = &plan.cwd {
+        // As LXC: a missing directory is not an error.
+        libc::chdir(cwd.as_ptr());
+    }
+    // The attached process becomes the caller's child, and is created in
+    // the container's pid namespace (setns(CLONE_NEWPID) only affects
+    // children).
+    let pid = libc::syscall(
+        libc::SYS_clone,
+        libc::CLONE_PARENT as libc::c_ulong,
+        0usize,
+        0usize,
+        0usize,
+        0usize,
+    );
+    if pid < 0 {
+        fail(sock, MSG_INTERMEDIATE_FAILED, STEP_CLONE);
+    }
+    if pid == 0 {
+        attached(plan);
+    }
+    send(sock, MSG_PID, pid as i32, 0);
+    libc::_exit(0);
+}
+
+unsafe fn setresgid(gid: u32) -> bool {
+    libc::syscall(libc::SYS_setresgid, gid, gid, gid) == 0
+}
+
+unsafe fn setresuid(uid: u32) -> bool {
+    libc::syscall(libc::SYS_setresuid, uid, uid, uid) == 0
+}
+
+unsafe fn remount_proc_sys() -> bool {
+    if libc::unshare(libc::CLONE_NEWNS) < 0 {
+        return false;
+    }
+    // Keep our remounts from propagating back to the host.
+    libc::mount(
+        std::ptr::null(),
+        c"/".as_ptr(),
+        std::ptr::null(),
+        libc::MS_SLAVE | libc::MS_REC,
+        std::ptr::null(),
+    );
+    if libc::umount2(c"/proc".as_ptr(), libc::MNT_DETACH) < 0 {
+        return false;
+    }
+    if libc::mount(
+        c"none".as_ptr(),
+        c"/proc".as_ptr(),
+        c"proc".as_ptr(),
+        0,
+        std::ptr::null(),
+    ) < 0
+    {
+        return false;
+    }
+    if libc::umount2(c"/sys".as_ptr(), libc::MNT_DETACH) < 0 {
+        // Not a mount point: nothing to redo.
+        return errno() == libc::EINVAL;
+    }
+    libc::mount(
+        c"none".as_ptr(),
+        c"/sys".as_ptr(),
+        c"sysfs".as_ptr(),
+        0,
+        std::ptr::null(),
+    ) == 0
+}
+
+/// The attached process: sets itself up and runs the payload.
+unsafe fn attached(plan: &Plan) -> ! {
+    let sock = plan.sock;
+    let bad = |step| -> ! { fail(sock, MSG_ATTACHED_FAILED, step) };
+    if plan.remount_proc_sys && !remount_proc_sys() {
+        bad(STEP_REMOUNT);
+    }
+    if let Some(p) = plan.personality {
+        if libc::personality(p) < 0 {
+            bad(STEP_PERSONALITY);
+        }
+    }
+    for &cap in &plan.drop_caps {
+        if libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) < 0 {
+            bad(STEP_CAPS);
+        }
+    }
+    environ = plan.envp;
+    if plan.make_ctty {
+        libc::setsid();
+        if libc::ioctl(plan.stdio[0], libc::TIOCSCTTY, 0) < 0 {
+            bad(STEP_CTTY);
+        }
+    }
+    match &plan.groups {
+        Some(list) => {
+            if libc::syscall(libc::SYS_setgroups, list.len(), list.as_ptr()) < 0 {
+                bad(STEP_SETGROUPS);
+            }
+        }
+        None => {
+            if libc::syscall(libc::SYS_setgroups, 0usize, std::ptr::null::<libc::gid_t>()) < 0
+                && errno() != libc::EPERM
+            {
+                bad(STEP_SETGROUPS);
+            }
+        }
+    }
+    if let Some((uid, gid)) = plan.setup_ids {
+        if !setresgid(gid) || !setresuid(uid) {
+            bad(STEP_SETUP_IDS);
+        }
+    }
+    if plan.no_new_privs && libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 {
+        bad(STEP_NO_NEW_PRIVS);
+    }
+    for (target, &fd) in plan.stdio.iter().enumerate() {
+        let target = target as c_int;
+        if fd >= 0 && fd != target && libc::dup2(fd, target) < 0 {
+            bad(STEP_STDIO);
+        }
+    }
+    for (target, &fd) in plan.stdio.iter().enumerate() {
+        // Close the originals, unless one is also another stream's target.
+        if fd > 2 && !plan.stdio[..target].contains(&fd) {
+            libc::close(fd);
+        }
+    }
+    for fd in 0..3 {
+        let flags = libc::fcntl(fd, libc::F_GETFD);
+        if flags >= 0 && flags & libc::FD_CLOEXEC != 0 {
+            libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC);
+        }
+    }
+    if plan.target_gid != u32::MAX && !setresgid(plan.target_gid) {
+        bad(STEP_SETGID);
+    }
+    if plan.target_uid != u32::MAX && !setresuid(plan.target_uid) {
+        bad(STEP_SETUID);
+    }
+    send(sock, MSG_READY, 0, 0);
+    libc::close(sock);
+    libc::_exit((plan.exec)(plan.payload));
+}
+
+/// Payload of [`run_command`]: program and argv prepared before the fork.
+#[repr(C)]
+pub struct Command {
+    pub program: *const c_char,
+    pub argv: *const *const c_char,
+}
+
+/// Exec a [`Command`]; returns (only on failure) 126 when the program
+/// cannot be executed, 127 when it does not exist, as LXC.
+///
+/// # Safety
+/// `payload` points to a live [`Command`].
+pub unsafe extern "C" fn run_command(payload: *mut c_void) -> c_int {
+    let cmd = &*(payload as *const Command);
+    libc::execvp(cmd.program, cmd.argv);
+    match errno() {
+        libc::ENOEXEC | libc::EACCES => 126,
+        libc::ENOENT => 127,
+        _ => -1,
+    }
+}

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* attach, attach_run_wait and attach_run_waitl on a running busybox
+ * container: exit statuses, signals, namespaces, cgroup, environment,
+ * ids, cwd, stdio redirection, concurrency, and clean failures. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <lxc/lxccontainer.h>
+
+#include "check.h"
+
+static char name[64];
+
+/* Runs argv in the container with stdout captured; returns the wait
+ * status and fills out (trailing newline removed). */
+static int run_capture(struct lxc_container *c, lxc_attach_options_t *opts,
+		       const char *const argv[], char *out, size_t outsz)
+{
+	lxc_attach_options_t local = LXC_ATTACH_OPTIONS_DEFAULT;
+	int p[2], status;
+	ssize_t n;
+	size_t len = 0;
+
+	if (!opts)
+		opts = &local;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -2;
+	opts->stdout_fd = p[1];
+	status = c->attach_run_wait(c, opts, argv[0], argv);
+	close(p[1]);
+	while (len + 1 < outsz && (n = read(p[0], out + len, outsz - 1 - len)) > 0)
+		len += n;
+	close(p[0]);
+	out[len] = '\0';
+	while (len > 0 && out[len - 1] == '\n')
+		out[--len] = '\0';
+	return status;
+}
+
+static void test_statuses(struct lxc_container *c)
+{
+	lxc_attach_options_t opts = LXC_ATTACH_OPTIONS_DEFAULT;
+	const char *true_argv[] = {"/bin/true", NULL};
+	const char *exit7[] = {"sh", "-c", "exit 7", NULL};
+	const char *killed[] = {"sh", "-c", "kill -9 $$", NULL};
+	int st;
+
+	CHECK(c->attach_run_wait(c, &opts, "/bin/true", true_argv) == 0);
+	/* NULL options: LXC_ATTACH_OPTIONS_DEFAULT */
+	CHECK(c->attach_run_wait(c, NULL, "/bin/true", true_argv) == 0);
+	st = c->attach_run_wait(c, &opts, "sh", exit7);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 7);
+	st = c->attach_run_wait(c, &opts, "sh", killed);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	st = c->attach_run_waitl(c, &opts, "sh", "sh", "-c", "exit 5", NULL);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 5);
+	/* a program that does not exist: 127, as the shell says */
+	{
+		const char *argv[] = {"/no/such/program", NULL};
+		st = c->attach_run_wait(c, &opts, argv[0], argv);
+		CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 127);
+	}
+}
+
+static void test_inside(struct lxc_container *c)
+{
+	char out[4096], ours[256];
+	ssize_t n;
+	const char *hostname[] = {"hostname", NULL};
+	const char *cgroup[] = {"cat", "/proc/self/cgroup", NULL};
+	const char *pidns[] = {"readlink", "/proc/self/ns/pid", NULL};
+	const char *ppid[] = {"sh", "-c", "echo $PPID", NULL};
+	char want[128];
+
+	CHECK(run_capture(c, NULL, hostname, out, sizeof(out)) == 0);
+	CHECK_STR(out, "attach-uts");
+
+	/* inside, the cgroup namespace shows the container's cgroup as "/" */
+	CHECK(run_capture(c, NULL, cgroup, out, sizeof(out)) == 0);
+	CHECK(strstr(out, "lxc.payload") == NULL);
+	/* outside, it is lxc.payload.<name> */
+	{
+		lxc_attach_options_t opts = LXC_ATTACH_OPTIONS_DEFAULT;
+		char *sleep_argv[] = {"sleep", "30", NULL};
+		lxc_attach_command_t cmd = {"sleep", sleep_argv};
+		pid_t pid = -1;
+		char path[64];
+		FILE *f;
+		size_t len;
+		int status;
+
+		CHECK(c->attach(c, lxc_attach_run_command, &cmd, &opts, &pid) == 0);
+		snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+		f = fopen(path, "r");
+		CHECK(f != NULL);
+		len = f ? fread(out, 1, sizeof(out) - 1, f) : 0;
+		out[len] = '\0';
+		if (f)
+			fclose(f);
+		snprintf(want, sizeof(want), "/lxc.payload.%s\n", name);
+		CHECK(strstr(out, want) != NULL);
+		if (!strstr(out, want))
+			fprintf(stderr, "cgroup: %s\n", out);
+		CHECK(pid > 0 && kill(pid, SIGKILL) == 0);
+		CHECK(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status));
+	}
+
+	CHECK(run_capture(c, NULL, pidns, out, sizeof(out)) == 0);
+	n = readlink("/proc/self/ns/pid", ours, sizeof(ours) - 1);
+	CHECK(n > 0);
+	ours[n > 0 ? n : 0] = '\0';
+	CHECK(strncmp(out, "pid:[", 5) == 0);
+	CHECK(strcmp(out, ours) != 0);
+
+	/* the attached process's parent is outside its pid namespace */
+	CHECK(run_capture(c, NULL, ppid, out, sizeof(out)) == 0);
+	CHECK_STR(out, "0");
+}
+
+static void test_env(struct lxc_container *c)
+{
+	lxc_attach_options_t opts = LXC_ATTACH_OPTIONS_DEFAULT;
+	char *extra[] = {"FOO=bar", NULL};
+	char *keep[] = {"KEEPME", "NOTSET_X", NULL};
+	const char *env[] = {"env", NULL};
+	char out[4096];
+
+	setenv("KEEPME", "kept", 1);
+	setenv("DROPME", "dropped", 1);
+	opts.env_policy = LXC_ATTACH_CLEAR_ENV;
+	opts.extra_env_vars = extra;
+	opts.extra_keep_env = keep;
+	CHECK(run_capture(c, &opts, env, out, sizeof(out)) == 0);
+	CHECK_STR(out, "KEEPME=kept\n"
+		       "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
+		       "container=lxc\n"
+		       "FOO=bar");
+
+	/* keep: the caller's variables plus container=lxc */
+	opts = (lxc_attach_options_t)LXC_ATTACH_OPTIONS_DEFAULT;
+	CHECK(run_capture(c, &opts, env, out, sizeof(out)) == 0);
+	CHECK(strstr(out, "DROPME=dropped") != NULL);
+	CHECK(strstr(out, "container=lxc") != NULL);
+	unsetenv("KEEPME");
+	unsetenv("DROPME");
+}
+
+static void test_ids_cwd(struct lxc_container *c)
+{
+	lxc_attach_options_t opts = LXC_ATTACH_OPTIONS_DEFAULT;
+	const char *idu[] = {"id", "-u", NULL};
+	const char *idg[] = {"id", "-g", NULL};
+	const char *groups[] = {"id", "-G", NULL};
+	const char *pwd[] = {"pwd", NULL};
+	gid_t list[] = {1000, 1234};
+	char out[4096];
+
+	CHECK(run_capture(c, &opts, idu, out, sizeof(out)) == 0);
+	CHECK_STR(out, "0");
+	opts.uid = 1000;
+	opts.gid = 1001;
+	CHECK(run_capture(c, &opts, idu, out, sizeof(out)) == 0);
+	CHECK_STR(out, "1000");
+	CHECK(run_capture(c, &opts, idg, out, sizeof(out)) == 0);
+	CHECK_STR(out, "1001");
+	/* supplementary groups are dropped, or set with SETGROUPS */
+	CHECK(run_capture(c, &opts, groups, out, sizeof(out)) == 0);
+	CHECK_STR(out, "1001");
+	opts.attach_flags |= LXC_ATTACH_SETGROUPS;
+	opts.groups.size = 2;
+	opts.groups.list = list;
+	CHECK(run_capture(c, &opts, groups, out, sizeof(out)) == 0);
+	CHECK_STR(out, "1001 1000 1234");
+
+	opts = (lxc_attach_options_t)LXC_ATTACH_OPTIONS_DEFAULT;
+	opts.initial_cwd = "/etc";
+	CHECK(run_capture(c, &opts, pwd, out, sizeof(out)) == 0);
+	CHECK_STR(out, "/etc");
+	/* default: the caller's cwd, "/" when it does not exist inside */
+	opts.initial_cwd = NULL;
+	CHECK(run_capture(c, &opts, pwd, out, sizeof(out)) == 0);
+	CHECK(out[0] == '/');
+}
+
+static int payload_fn(void *arg)
+{
+	/* runs inside: return a status without exec */
+	return *(int *)arg;
+}
+
+static void test_attach_fn(struct lxc_container *c)
+{
+	lxc_attach_options_t opts = LXC_ATTACH_OPTIONS_DEFAULT;
+	int value = 42, status = 0;
+	pid_t pid = -1;
+
+	CHECK(c->attach(c, payload_fn, &value, &opts, &pid) == 0);
+	CHECK(pid > 0);
+	/* the attached process is our child */
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 42);
+
+	opts.attach_flags |= LXC_ATTACH_TERMINAL;
+	pid = -1;
+	CHECK(c->attach(c, payload_fn, &value, &opts, &pid) < 0);
+	CHECK(c->error_num == ENOTSUP);
+	CHECK(pid == -1);
+}
+
+static void *worker(void *arg)
+{
+	struct lxc_container *c = arg;
+	const char *hostname[] = {"hostname", NULL};
+	char out[256];
+	long ok = 1;
+
+	for (int i = 0; i < 5; i++) {
+		if (run_capture(c, NULL, hostname, out, sizeof(out)) != 0 ||
+		    strcmp(out, "attach-uts") != 0)
+			ok = 0;
+	}
+	return (void *)ok;
+}
+
+static void test_threads(struct lxc_container *c)
+{
+	pthread_t t[8];
+	void *r;
+
+	for (int i = 0; i < 8; i++)
+		CHECK(pthread_create(&t[i], NULL, worker, c) == 0);
+	for (int i = 0; i < 8; i++) {
+		pthread_join(t[i], &r);
+		CHECK(r == (void *)1);
+	}
+}
+
+static void test_stopped(struct lxc_container *c)
+{
+	const char *argv[] = {"/bin/true", NULL};
+	pid_t pid = -1;
+	int value = 0;
+
+	CHECK(c->attach_run_wait(c, NULL, "/bin/true", argv) < 0);
+	CHECK(c->error_string && strstr(c->error_string, "not running"));
+	CHECK(c->attach(c, payload_fn, &value, NULL, &pid) < 0);
+	CHECK(pid == -1);
+}
+
+int main(int argc, char **argv)
+{
+	const char *lxcpath = test_lxcpath(argc, argv);
+	struct lxc_container *c;
+
+	snprintf(name, sizeof(name), "at%d", (int)getpid());
+	c = lxc_container_new(name, lxcpath);
+	CHECK(c != NULL);
+	if (!c)
+		return check_result("t_attach");
+	CHECK(c->set_config_item(c, "lxc.net.0.type", "empty"));
+	if (!c->create(c, "busybox", NULL, NULL, LXC_CREATE_QUIET, NULL)) {
+		fprintf(stderr, "create failed: %s\n", c->error_string ? c->error_string : "");
+		CHECK(0);
+		lxc_container_put(c);
+		return check_result("t_attach");
+	}
+	CHECK(c->set_config_item(c, "lxc.uts.name", "attach-uts"));
+	test_stopped(c);
+	CHECK(c->start(c, 0, NULL));
+	if (c->is_running(c)) {
+		test_statuses(c);
+		test_inside(c);
+		test_env(c);
+		test_ids_cwd(c);
+		test_attach_fn(c);
+		test_threads(c);
+		CHECK(c->stop(c));
+	}
+	test_stopped(c);
+	CHECK(c->destroy(c));
+	lxc_container_put(c);
+	return check_result("t_attach");
+}
