@@ -115,6 +115,14 @@ static void test_daemonized(struct lxc_container *c)
 	CHECK(waited != NULL);
 	CHECK(leftover_cgroups() == 0);
 
+	/* reboot2 right after start: a new init, RUNNING again */
+	CHECK(c->start(c, 0, NULL));
+	pid = c->init_pid(c);
+	CHECK(c->reboot2(c, 20));
+	CHECK_STR(c->state(c), "RUNNING");
+	CHECK(c->init_pid(c) > 1 && c->init_pid(c) != pid);
+	CHECK(c->stop(c));
+
 	/* start again, stop hard */
 	CHECK(c->start(c, 0, NULL));
 	CHECK(c->stop(c));

@@ -65,6 +65,10 @@ LD_LIBRARY_PATH="$libdir" /usr/bin/python3 tests/clients/python_lifecycle.py "$w
 mkdir -p "$work/pyattach"
 LD_LIBRARY_PATH="$libdir" /usr/bin/python3 tests/clients/python_attach.py "$work/pyattach" || fail "python3-lxc attach"
 
+step "go-lxc on our library"
+mkdir -p "$work/go"
+tests/clients/go/run.sh "$prefix" "$work/go" || fail "go-lxc client"
+
 echo
 if [ $status -eq 0 ]; then echo "ALL TESTS PASSED"; else echo "SOME TESTS FAILED"; fi
 exit $status

@@ -278,9 +278,15 @@ impl Target<'_> {
     /// already one of them, else the connection on which the next matching
     /// state will arrive.
     pub fn add_state_client(&self, states: &[bool; MAX_STATE]) -> Result<StateWait> {
+        self.add_state_client_raw(&states.map(i32::from))
+    }
+
+    /// As `add_state_client` with LXC's raw per-state values (2 = notify
+    /// on the next entry into that state even if already in it).
+    pub fn add_state_client_raw(&self, states: &[i32; MAX_STATE]) -> Result<StateWait> {
         let mut data = Vec::with_capacity(4 * MAX_STATE);
         for &s in states {
-            data.extend_from_slice(&i32::from(s).to_ne_bytes());
+            data.extend_from_slice(&s.to_ne_bytes());
         }
         match self.command(Cmd::AddStateClient, Payload::Data(data))? {
             Outcome::Stopped | Outcome::Closed => Ok(StateWait::Now(0)),

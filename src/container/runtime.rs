@@ -11,6 +11,7 @@ use crate::commands::{state_index, MAX_STATE};
 use crate::error::{Error, Result};
 
 const STOPPED: usize = 0;
+const RUNNING: usize = 2;
 const FREEZING: usize = 5;
 const FROZEN: usize = 6;
 const THAWED: usize = 7;
@@ -260,15 +261,7 @@ impl Container {
         }
         let halt = self.signal_item("lxc.signal.halt", libc::SIGPWR)?;
         let pidfd = self.init_pidfd()?;
-        // Init of a pid namespace drops signals it has no handler for: a
-        // shutdown right after start would be lost (LXC loses it). Wait,
-        // within the timeout, until init catches the halt signal.
-        let pid = self.init_pid();
-        let deadline =
-            Instant::now() + Duration::from_secs(if timeout < 0 { 30 } else { timeout as u64 });
-        while pid > 0 && !catches_signal(pid, halt) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        self.wait_until_init_takes(halt, if timeout < 0 { 30 } else { timeout as u64 });
         send_signal(&pidfd, halt)?;
         if timeout == 0 {
             return Ok(true);
@@ -285,6 +278,17 @@ impl Container {
         self.wait("STOPPED", if timeout < 0 { -1 } else { timeout.max(5) })
     }
 
+    /// Init of a pid namespace drops signals it has no handler for: a
+    /// shutdown or reboot right after start would be lost (LXC loses it).
+    /// Waits, up to `seconds`, until init handles or blocks `signo`.
+    fn wait_until_init_takes(&self, signo: i32, seconds: u64) {
+        let pid = self.init_pid();
+        let deadline = Instant::now() + Duration::from_secs(seconds);
+        while pid > 0 && !catches_signal(pid, signo) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     fn signal_item(&self, key: &str, default: i32) -> Result<i32> {
         let v = self.get_config_item(key).unwrap_or_default();
         let v = v.trim();
@@ -299,22 +303,26 @@ impl Container {
     pub fn reboot(&self) -> Result<()> {
         let sig = self.signal_item("lxc.signal.reboot", libc::SIGINT)?;
         let pidfd = self.init_pidfd()?;
+        self.wait_until_init_takes(sig, 5);
         send_signal(&pidfd, sig)
     }
 
-    /// Reboots and waits up to `timeout` seconds for the old init to exit.
+    /// Reboots and waits up to `timeout` seconds for the container to be
+    /// RUNNING again (LXC registers for the *next* RUNNING first).
     pub fn reboot2(&self, timeout: i32) -> Result<bool> {
-        let pidfd = self.init_pidfd()?;
-        self.reboot()?;
         if timeout == 0 {
+            self.reboot()?;
             return Ok(true);
         }
-        let ms = if timeout < 0 {
-            -1
-        } else {
-            timeout.saturating_mul(1000)
-        };
-        client::wait_readable(&pidfd, ms)
+        let addr = self.addr();
+        let mut states = [0i32; MAX_STATE];
+        states[RUNNING] = 2;
+        let wait = addr.target().add_state_client_raw(&states)?;
+        self.reboot()?;
+        match wait {
+            StateWait::Now(s) => Ok(s == RUNNING),
+            StateWait::Later(conn) => Ok(client::receive_state(&conn, timeout)? == Some(RUNNING)),
+        }
     }
 
     pub fn get_running_config_item(&self, key: &str) -> Result<String> {

@@ -15,6 +15,7 @@ use crate::spawn::InitProcess;
 use crate::sys;
 
 const STOPPED: usize = 0;
+const STARTING: usize = 1;
 const RUNNING: usize = 2;
 const STOPPING: usize = 3;
 const FREEZING: usize = 5;
@@ -35,7 +36,10 @@ const HANDLED_SIGNALS: [i32; 7] = [
 
 struct StateClient {
     conn: OwnedFd,
-    states: [bool; MAX_STATE],
+    /// LXC's per-state values: non-zero = notify on that state; 1 also
+    /// means "answer at once if already there" (2 waits for the next one,
+    /// as reboot2 uses for RUNNING).
+    states: [i32; MAX_STATE],
 }
 
 pub(crate) struct Monitor {
@@ -131,14 +135,45 @@ impl Monitor {
 
     /// Serves until init exits, cleans up, returns init's wait status.
     pub fn run(mut self) -> i32 {
-        let status = loop {
-            match self.poll_once() {
-                Ok(Some(status)) => break status,
-                Ok(None) => {}
-                Err(e) => log::warn!("Monitor event loop: {}", e.message),
+        loop {
+            let status = loop {
+                match self.poll_once() {
+                    Ok(Some(status)) => break status,
+                    Ok(None) => {}
+                    Err(e) => log::warn!("Monitor event loop: {}", e.message),
+                }
+            };
+            if !self.is_reboot(status) {
+                return self.finish(status);
             }
-        };
-        self.finish(status)
+            if let Err(e) = self.restart() {
+                log::error!("Failed to reboot \"{}\": {}", self.name, e.message);
+                return self.finish(status);
+            }
+        }
+    }
+
+    /// The kernel ends a pid namespace whose init called reboot(2) with
+    /// RESTART by SIGHUP (HALT/POWER_OFF give SIGINT): LXC restarts then.
+    fn is_reboot(&self, status: i32) -> bool {
+        self.stop_waiters.is_empty()
+            && libc::WIFSIGNALED(status)
+            && libc::WTERMSIG(status) == libc::SIGHUP
+    }
+
+    /// Starts a fresh init with the same configuration, console and
+    /// command socket; state clients see STOPPING, STARTING, RUNNING.
+    fn restart(&mut self) -> Result<()> {
+        log::info!("Container \"{}\" is rebooting", self.name);
+        self.set_state(STOPPING);
+        self.drain_console();
+        self.prep.cgroups.remove();
+        self.prep.cgroups =
+            crate::cgroups::ContainerCgroups::create(&self.prep.plan.hierarchies, &self.name)?;
+        self.set_state(STARTING);
+        self.init = spawn(&self.prep)?;
+        self.set_state(RUNNING);
+        Ok(())
     }
 
     fn finish(mut self, status: i32) -> i32 {
@@ -152,7 +187,7 @@ impl Monitor {
         let name = self.name.clone();
         let old = std::mem::take(&mut self.state_clients);
         for client in old {
-            if client.states[STOPPED] {
+            if client.states[STOPPED] != 0 {
                 let _ = server::push_state(&client.conn, &name, STOPPED);
             }
         }
@@ -301,7 +336,7 @@ impl Monitor {
         self.state = if state == THAWED { RUNNING } else { state };
         let name = self.name.clone();
         self.state_clients.retain(|c| {
-            if c.states[state] {
+            if c.states[state] != 0 {
                 let _ = server::push_state(&c.conn, &name, state);
                 false
             } else {
@@ -438,12 +473,12 @@ impl Monitor {
         if req.data.len() != 4 * MAX_STATE {
             return server::respond(&conn, &Response::error(libc::EINVAL));
         }
-        let mut states = [false; MAX_STATE];
+        let mut states = [0i32; MAX_STATE];
         for (i, chunk) in req.data.chunks_exact(4).enumerate() {
-            states[i] = i32::from_ne_bytes(chunk.try_into().unwrap_or_default()) != 0;
+            states[i] = i32::from_ne_bytes(chunk.try_into().unwrap_or_default());
         }
         let current = self.current_state();
-        if states[current] {
+        if states[current] == 1 {
             return server::respond(
                 &conn,
                 &Response {

@@ -1,0 +1,569 @@
+// Layer-3 "real client" test: Debian's go-lxc (gopkg.in/lxc/go-lxc.v2),
+// built with cgo against whichever lxc.pc pkg-config finds and run against
+// whichever liblxc.so.1 the dynamic loader finds.
+//
+// Usage: golxc-test PRIVATE_LXCPATH
+//
+// Environment:
+//
+//	LXC_GO_ORACLE=1   running against Debian's liblxc 5.0 (the oracle):
+//	                  accept version 5.0.x, and treat the operations our
+//	                  library has not built yet (clone, attach, interfaces,
+//	                  cgroup items) as "may succeed".
+//
+// Every check prints "ok:" or "FAIL:"; "note:" lines are observations
+// (useful when diffing the oracle run against ours). Exit 1 on any failure.
+package main
+
+// #cgo pkg-config: lxc
+// #include <stdlib.h>
+// #include <lxc/lxccontainer.h>
+// static const char *golxc_error_string(void *p) {
+//	struct lxc_container *c = p;
+//	return c && c->error_string ? c->error_string : "";
+// }
+// static int golxc_error_num(void *p) {
+//	struct lxc_container *c = p;
+//	return c ? c->error_num : 0;
+// }
+import "C"
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"time"
+	"unsafe"
+
+	lxc "gopkg.in/lxc/go-lxc.v2"
+)
+
+var (
+	failures int
+	oracle   = os.Getenv("LXC_GO_ORACLE") == "1"
+)
+
+func fail(format string, a ...interface{}) {
+	failures++
+	fmt.Printf("FAIL: "+format+"\n", a...)
+}
+
+func ok(format string, a ...interface{}) { fmt.Printf("ok:   "+format+"\n", a...) }
+
+func note(format string, a ...interface{}) { fmt.Printf("note: "+format+"\n", a...) }
+
+func check(cond bool, format string, a ...interface{}) bool {
+	if cond {
+		ok(format, a...)
+	} else {
+		fail(format, a...)
+	}
+	return cond
+}
+
+// cerr reads error_string/error_num of the struct lxc_container behind a
+// go-lxc handle (go-lxc keeps the pointer in an unexported field).
+func cerr(c *lxc.Container) string {
+	v := reflect.ValueOf(c).Elem().FieldByName("container")
+	if !v.IsValid() || v.IsNil() {
+		return "(no handle)"
+	}
+	p := unsafe.Pointer(v.Pointer())
+	return fmt.Sprintf("last error_num=%d error_string=%q",
+		int(C.golxc_error_num(p)), C.GoString(C.golxc_error_string(p)))
+}
+
+// checkErr: err must be nil; on failure also print the handle's error_string.
+func checkErr(c *lxc.Container, err error, what string) bool {
+	if err != nil {
+		fail("%s: %v [%s]", what, err, cerr(c))
+		return false
+	}
+	ok("%s", what)
+	return true
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// isCgroupName: KIND.NAME or KIND.NAME-N (LXC appends -N when the
+// directory already exists).
+func isCgroupName(dir, kind, name string) bool {
+	rest := strings.TrimPrefix(dir, kind+"."+name)
+	if rest == dir {
+		return false
+	}
+	if rest == "" {
+		return true
+	}
+	if rest[0] != '-' || len(rest) == 1 {
+		return false
+	}
+	for _, r := range rest[1:] {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// cgroupDirs finds directories named lxc.KIND.NAME[-N] under /sys/fs/cgroup
+// (any hierarchy, v1 or v2, bounded depth).
+func cgroupDirs(kind, name string) []string {
+	var found []string
+	root := "/sys/fs/cgroup"
+	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		if strings.Count(strings.TrimPrefix(p, root), "/") > 6 {
+			return filepath.SkipDir
+		}
+		if isCgroupName(d.Name(), kind, name) {
+			found = append(found, p)
+			return filepath.SkipDir
+		}
+		return nil
+	})
+	return found
+}
+
+// waitNoCgroups waits up to 5s for the container's cgroups to be removed.
+// A leftover lxc.payload cgroup is a failure; a leftover lxc.monitor cgroup
+// too, except on the oracle (Debian's LXC 5.0 leaves them on cgroup v1).
+func waitNoCgroups(name, when string) {
+	var payload, monitor []string
+	for i := 0; i < 50; i++ {
+		payload, monitor = cgroupDirs("lxc.payload", name), cgroupDirs("lxc.monitor", name)
+		if len(payload)+len(monitor) == 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	check(len(payload) == 0, "%s: no lxc.payload cgroup left for %s %v", when, name, payload)
+	if oracle && len(monitor) > 0 {
+		note("%s: lxc.monitor cgroups left for %s %v", when, name, monitor)
+	} else {
+		check(len(monitor) == 0, "%s: no lxc.monitor cgroup left for %s %v", when, name, monitor)
+	}
+}
+
+// removeCgroups rmdirs (empty) leftover cgroups of NAME, after the checks;
+// retries for a while since a monitor may still be exiting.
+func removeCgroups(name string) {
+	var errs []string
+	for i := 0; i < 50; i++ {
+		if i > 0 {
+			time.Sleep(100 * time.Millisecond)
+		}
+		if errs = removeCgroupsOnce(name); len(errs) == 0 {
+			return
+		}
+	}
+	note("cleanup: could not remove cgroups of %s: %v", name, errs)
+}
+
+func removeCgroupsOnce(name string) []string {
+	var errs []string
+	for _, kind := range []string{"lxc.payload", "lxc.monitor"} {
+		for _, d := range cgroupDirs(kind, name) {
+			// Children first: walk bottom-up.
+			var dirs []string
+			_ = filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
+				if err == nil && e.IsDir() {
+					dirs = append(dirs, p)
+				}
+				return nil
+			})
+			for i := len(dirs) - 1; i >= 0; i-- {
+				if err := os.Remove(dirs[i]); err != nil {
+					errs = append(errs, err.Error())
+				}
+			}
+		}
+	}
+	return errs
+}
+
+// waitSigCaught waits (up to 10s) until process PID catches or blocks
+// signal SIG (busybox init blocks them and uses sigtimedwait). Signals sent
+// to a pid-namespace init before that are dropped by the kernel, so
+// Shutdown/Reboot right after Start would race busybox init's start-up.
+func waitSigCaught(pid int, sig uint, what string) {
+	for i := 0; i < 100; i++ {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			break
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			for _, k := range []string{"SigCgt:", "SigBlk:"} {
+				if !strings.HasPrefix(l, k) {
+					continue
+				}
+				var mask uint64
+				fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(l, k)), "%x", &mask)
+				if mask&(1<<(sig-1)) != 0 {
+					return
+				}
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	note("%s: init (pid %d) does not catch signal %d yet", what, pid, sig)
+}
+
+func waitState(c *lxc.Container, s lxc.State, what string) bool {
+	if !c.Wait(s, 10*time.Second) {
+		fail("%s: Wait(%s, 10s) timed out, State()=%s [%s]", what, s, c.State(), cerr(c))
+		return false
+	}
+	return check(c.State() == s, "%s: State()==%s (got %s)", what, s, c.State())
+}
+
+func main() {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: golxc-test PRIVATE_LXCPATH")
+		os.Exit(2)
+	}
+	run(os.Args[1])
+	fmt.Printf("go-lxc test: %d failure(s)\n", failures)
+	if failures > 0 {
+		os.Exit(1)
+	}
+}
+
+// run does the checks; it returns early (after cleanup) when a step the rest
+// depends on fails.
+func run(lxcpath string) {
+	if err := os.MkdirAll(lxcpath, 0o755); err != nil {
+		fail("mkdir lxcpath: %v", err)
+		return
+	}
+	// Watchdog: a hang is a failure, not a stuck test suite.
+	time.AfterFunc(180*time.Second, func() {
+		fmt.Println("FAIL: watchdog: test still running after 180s")
+		os.Exit(1)
+	})
+
+	// Versions.
+	v := lxc.Version()
+	major, minor := lxc.VersionNumber()
+	note("lxc.Version()=%q VersionNumber()=%d.%d oracle=%v", v, major, minor, oracle)
+	if oracle {
+		check(strings.HasPrefix(v, "5.0."), "Version() is 5.0.x (oracle): %q", v)
+		check(lxc.VersionAtLeast(5, 0, 0), "VersionAtLeast(5,0,0)")
+	} else {
+		check(strings.HasPrefix(v, "6.0."), "Version() is 6.0.x: %q", v)
+		check(lxc.VersionAtLeast(6, 0, 0), "VersionAtLeast(6,0,0)")
+		check(major == 6 && minor == 0, "VersionNumber()==6.0 (got %d.%d)", major, minor)
+	}
+	check(!lxc.VersionAtLeast(99, 0, 0), "!VersionAtLeast(99,0,0)")
+	check(lxc.IsSupportedConfigItem("lxc.uts.name"), "IsSupportedConfigItem(lxc.uts.name)")
+	check(lxc.IsSupportedConfigItem("lxc.rootfs.path"), "IsSupportedConfigItem(lxc.rootfs.path)")
+	// LXC matches the key table exactly: indexed network keys are not "supported".
+	check(!lxc.IsSupportedConfigItem("lxc.net.0.type"), "!IsSupportedConfigItem(lxc.net.0.type) (exact-key table, as LXC)")
+	check(!lxc.IsSupportedConfigItem("lxc.no.such.key"), "!IsSupportedConfigItem(lxc.no.such.key)")
+	check(lxc.DefaultConfigPath() != "", "DefaultConfigPath() non-empty: %q", lxc.DefaultConfigPath())
+
+	check(len(lxc.ContainerNames(lxcpath)) == 0, "ContainerNames(private) empty: %v", lxc.ContainerNames(lxcpath))
+
+	name := fmt.Sprintf("golxc%d", os.Getpid())
+	renamed := name + "r"
+
+	c, err := lxc.NewContainer(name, lxcpath)
+	if err != nil {
+		fail("NewContainer(%q, %q): %v", name, lxcpath, err)
+		return
+	}
+	// Whatever happens, leave nothing behind.
+	defer func() {
+		for _, n := range []string{name, renamed} {
+			x, err := lxc.NewContainer(n, lxcpath)
+			if err != nil {
+				continue
+			}
+			if x.Running() {
+				note("cleanup: stopping %s", n)
+				_ = x.Stop()
+			}
+			if x.Defined() {
+				note("cleanup: destroying %s", n)
+				_ = x.Destroy()
+			}
+			lxc.Release(x)
+			removeCgroups(n)
+		}
+	}()
+
+	check(c.Name() == name, "Name()==%q", name)
+	check(!c.Defined(), "!Defined() before Create")
+	check(c.State() == lxc.STOPPED, "State()==STOPPED before Create (got %s)", c.State())
+	check(c.ConfigPath() == lxcpath, "ConfigPath()==lxcpath (got %q)", c.ConfigPath())
+	check(c.ConfigFileName() == filepath.Join(lxcpath, name, "config"),
+		"ConfigFileName() (got %q)", c.ConfigFileName())
+
+	// Network: "empty" (the busybox template runs udhcpc on eth0; no veth).
+	checkErr(c, c.SetConfigItem("lxc.net.0.type", "empty"), "SetConfigItem(lxc.net.0.type, empty)")
+	check(reflect.DeepEqual(c.ConfigItem("lxc.net.0.type"), []string{"empty"}),
+		"ConfigItem(lxc.net.0.type)==[empty] before Create (got %q)", c.ConfigItem("lxc.net.0.type"))
+
+	if !checkErr(c, c.Create(lxc.TemplateOptions{Template: "busybox"}), "Create(busybox)") {
+		return
+	}
+	check(c.Defined(), "Defined() after Create")
+	check(reflect.DeepEqual(c.ConfigItem("lxc.net.0.type"), []string{"empty"}),
+		"ConfigItem(lxc.net.0.type)==[empty] after Create (got %q)", c.ConfigItem("lxc.net.0.type"))
+	if cfg, err := os.ReadFile(c.ConfigFileName()); err != nil {
+		fail("read config file: %v", err)
+	} else {
+		check(strings.Contains(string(cfg), "lxc.net.0.type = empty"),
+			"saved config has lxc.net.0.type = empty")
+	}
+	note("lxc.rootfs.path=%q lxc.signal.halt=%q", c.ConfigItem("lxc.rootfs.path"), c.ConfigItem("lxc.signal.halt"))
+
+	// Fresh handle sees the saved container.
+	if c2, err := lxc.NewContainer(name, lxcpath); err == nil {
+		check(c2.Defined(), "second handle: Defined()")
+		check(reflect.DeepEqual(c2.ConfigItem("lxc.net.0.type"), []string{"empty"}),
+			"second handle: ConfigItem(lxc.net.0.type)==[empty] (got %q)", c2.ConfigItem("lxc.net.0.type"))
+		lxc.Release(c2)
+	} else {
+		fail("second NewContainer: %v", err)
+	}
+
+	// Listing while stopped.
+	check(reflect.DeepEqual(lxc.ContainerNames(lxcpath), []string{name}),
+		"ContainerNames==[%s] (got %v)", name, lxc.ContainerNames(lxcpath))
+	check(reflect.DeepEqual(lxc.DefinedContainerNames(lxcpath), []string{name}),
+		"DefinedContainerNames==[%s] (got %v)", name, lxc.DefinedContainerNames(lxcpath))
+	check(len(lxc.ActiveContainerNames(lxcpath)) == 0,
+		"ActiveContainerNames empty while stopped (got %v)", lxc.ActiveContainerNames(lxcpath))
+	dc := lxc.DefinedContainers(lxcpath)
+	check(len(dc) == 1 && dc[0].Name() == name, "DefinedContainers (len %d)", len(dc))
+	for _, x := range dc {
+		lxc.Release(x)
+	}
+
+	// Stop/Shutdown on a stopped container: go-lxc refuses (not running).
+	check(c.Stop() != nil, "Stop() on stopped container returns an error")
+
+	// Start (daemonized).
+	check(c.Daemonize(), "Daemonize() true by default")
+	if !checkErr(c, c.Start(), "Start()") {
+		return
+	}
+	waitState(c, lxc.RUNNING, "after Start")
+	check(c.Running(), "Running()")
+	pid := c.InitPid()
+	check(pid > 1, "InitPid()>1 (got %d)", pid)
+	if f, err := c.InitPidFd(); err != nil {
+		fail("InitPidFd(): %v [%s]", err, cerr(c))
+	} else {
+		ok("InitPidFd() fd=%d", f.Fd())
+		f.Close()
+	}
+	if pid > 1 {
+		if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err == nil {
+			note("init comm=%q", strings.TrimSpace(string(comm)))
+		}
+		if cg, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid)); err == nil {
+			check(strings.Contains(string(cg), "lxc.payload."+name),
+				"init's /proc/PID/cgroup names lxc.payload.%s", name)
+		}
+	}
+	check(reflect.DeepEqual(lxc.ActiveContainerNames(lxcpath), []string{name}),
+		"ActiveContainerNames==[%s] while running (got %v)", name, lxc.ActiveContainerNames(lxcpath))
+	ac := lxc.ActiveContainers(lxcpath)
+	check(len(ac) == 1 && ac[0].Name() == name && ac[0].Running(), "ActiveContainers (len %d)", len(ac))
+	for _, x := range ac {
+		lxc.Release(x)
+	}
+	check(c.Start() != nil, "second Start() while running returns an error")
+
+	// Running config.
+	rc := c.RunningConfigItem("lxc.net.0.type")
+	check(reflect.DeepEqual(rc, []string{"empty"}), "RunningConfigItem(lxc.net.0.type)==[empty] (got %q)", rc)
+	rc = c.RunningConfigItem("lxc.uts.name")
+	note("RunningConfigItem(lxc.uts.name)=%q", rc)
+
+	// Freeze / Unfreeze.
+	if checkErr(c, c.Freeze(), "Freeze()") {
+		check(c.State() == lxc.FROZEN, "State()==FROZEN (got %s)", c.State())
+		check(c.Running(), "Running() while frozen")
+	}
+	if checkErr(c, c.Unfreeze(), "Unfreeze()") {
+		check(c.State() == lxc.RUNNING, "State()==RUNNING after Unfreeze (got %s)", c.State())
+	}
+
+	// Operations our library does not implement yet: must fail cleanly
+	// (never crash). The oracle may succeed; just report.
+	if ifs, err := c.Interfaces(); err != nil {
+		if oracle {
+			note("Interfaces(): error %v [%s]", err, cerr(c))
+		} else {
+			ok("Interfaces() returns an error: %v", err)
+		}
+	} else if oracle {
+		note("Interfaces()=%v", ifs)
+	} else {
+		note("Interfaces() succeeded: %v (now implemented?)", ifs)
+	}
+	if ips, err := c.IPAddresses(); err != nil {
+		note("IPAddresses(): error %v", err)
+	} else {
+		note("IPAddresses()=%v", ips)
+	}
+	note("CgroupItem(pids.current)=%q", c.CgroupItem("pids.current"))
+	// go-lxc reports a failed attach as a negative status with a nil error.
+	st, err := c.RunCommandStatus([]string{"/bin/true"}, lxc.DefaultAttachOptions)
+	if err != nil || st < 0 {
+		if oracle {
+			note("RunCommandStatus(/bin/true): %d, %v [%s]", st, err, cerr(c))
+		} else {
+			ok("RunCommandStatus(/bin/true) fails: %d, %v [%s]", st, err, cerr(c))
+		}
+	} else {
+		note("RunCommandStatus(/bin/true)=%d", st)
+	}
+	check(c.Running() && c.State() == lxc.RUNNING, "still RUNNING after unbuilt ops (got %s)", c.State())
+
+	// Shutdown (busybox: lxc.signal.halt = SIGUSR1), fall back to Stop.
+	waitSigCaught(c.InitPid(), 10, "before Shutdown")
+	t0 := time.Now()
+	if err := c.Shutdown(20 * time.Second); err != nil {
+		fail("Shutdown(20s): %v after %v [%s]", err, time.Since(t0).Round(time.Millisecond), cerr(c))
+		checkErr(c, c.Stop(), "Stop() after failed Shutdown")
+	} else {
+		ok("Shutdown(20s) in %v", time.Since(t0).Round(time.Millisecond))
+	}
+	waitState(c, lxc.STOPPED, "after Shutdown")
+	check(!c.Running(), "!Running() after Shutdown")
+	check(c.InitPid() == -1, "InitPid()==-1 after stop (got %d)", c.InitPid())
+	waitNoCgroups(name, "after Shutdown")
+	check(len(lxc.ActiveContainerNames(lxcpath)) == 0,
+		"ActiveContainerNames empty after stop (got %v)", lxc.ActiveContainerNames(lxcpath))
+
+	// Second life: Start, Reboot, Stop.
+	if checkErr(c, c.Start(), "Start() again") {
+		waitState(c, lxc.RUNNING, "after second Start")
+		pid1 := c.InitPid()
+		check(pid1 > 1 && pid1 != pid, "new InitPid (%d, first was %d)", pid1, pid)
+		waitSigCaught(pid1, 15, "before Reboot") // busybox: lxc.signal.reboot = SIGTERM
+		if checkErr(c, c.Reboot(), "Reboot()") {
+			pid2 := pid1
+			for i := 0; i < 100 && (pid2 == pid1 || pid2 <= 1); i++ {
+				time.Sleep(100 * time.Millisecond)
+				pid2 = c.InitPid()
+			}
+			check(pid2 > 1 && pid2 != pid1, "InitPid changed after Reboot (%d -> %d)", pid1, pid2)
+			waitState(c, lxc.RUNNING, "after Reboot")
+		}
+		if c.Running() {
+			checkErr(c, c.Stop(), "Stop()")
+		} else {
+			fail("not running before Stop() (after Reboot)")
+		}
+		waitState(c, lxc.STOPPED, "after Stop")
+		check(!c.Running(), "!Running() after Stop")
+		waitNoCgroups(name, "after Stop")
+	}
+
+	// Clone (unbuilt in ours).
+	cloneName := name + "c"
+	if err := c.Clone(cloneName, lxc.CloneOptions{ConfigPath: lxcpath}); err != nil {
+		if oracle {
+			note("Clone(): error %v [%s]", err, cerr(c))
+		} else {
+			ok("Clone() returns an error: %v [%s]", err, cerr(c))
+		}
+	} else {
+		note("Clone() succeeded")
+		if cl, err := lxc.NewContainer(cloneName, lxcpath); err == nil {
+			check(cl.Defined(), "clone Defined()")
+			checkErr(cl, cl.Destroy(), "Destroy() clone")
+			lxc.Release(cl)
+		}
+	}
+	if snap, err := c.CreateSnapshot(); err != nil {
+		note("CreateSnapshot(): error %v", err)
+	} else {
+		note("CreateSnapshot()=%v", snap)
+		_ = c.DestroyAllSnapshots()
+	}
+	check(reflect.DeepEqual(lxc.ContainerNames(lxcpath), []string{name}),
+		"ContainerNames==[%s] after clone attempt (got %v)", name, lxc.ContainerNames(lxcpath))
+
+	// Rename. Debian's LXC renames by clone (rsync for the dir backend) +
+	// destroy, and leaves the handle on the old (now undefined) name; so, as
+	// portable clients do, continue with a fresh handle on the new name.
+	_, rsyncErr := exec.LookPath("rsync")
+	final := name
+	if err := c.Rename(renamed); err != nil && oracle && rsyncErr != nil {
+		note("Rename(%q) failed on the oracle, which needs rsync (not installed): %v", renamed, err)
+	} else if checkErr(c, err, fmt.Sprintf("Rename(%q)", renamed)) {
+		final = renamed
+		note("after Rename the old handle has Name()=%q Defined()=%v (LXC 5.0/6.0: old name, false)",
+			c.Name(), c.Defined())
+		_, err := os.Stat(filepath.Join(lxcpath, name))
+		check(os.IsNotExist(err), "old directory gone after Rename (stat: %v)", err)
+		if old, err := lxc.NewContainer(name, lxcpath); err == nil {
+			check(!old.Defined(), "old name not Defined() after Rename (fresh handle)")
+			lxc.Release(old)
+		}
+		check(reflect.DeepEqual(lxc.DefinedContainerNames(lxcpath), []string{renamed}),
+			"DefinedContainerNames==[%s] after Rename (got %v)", renamed, lxc.DefinedContainerNames(lxcpath))
+	}
+	checkErr(c, c.Release(), "Release() first handle")
+
+	c, err = lxc.NewContainer(final, lxcpath)
+	if err != nil {
+		fail("NewContainer(%q): %v", final, err)
+		return
+	}
+	check(c.Defined(), "%s: Defined() (fresh handle)", final)
+	check(c.ConfigFileName() == filepath.Join(lxcpath, final, "config"),
+		"%s: ConfigFileName() (got %q)", final, c.ConfigFileName())
+	check(reflect.DeepEqual(c.ConfigItem("lxc.net.0.type"), []string{"empty"}),
+		"%s: ConfigItem(lxc.net.0.type)==[empty] (got %q)", final, c.ConfigItem("lxc.net.0.type"))
+	rootfs := c.ConfigItem("lxc.rootfs.path")
+	check(len(rootfs) == 1 && strings.HasSuffix(rootfs[0], "/"+final+"/rootfs"),
+		"%s: lxc.rootfs.path follows the name (got %q)", final, rootfs)
+	if final != name {
+		uts := c.ConfigItem("lxc.uts.name")
+		note("%s: lxc.uts.name=%q after Rename", final, uts)
+		// The renamed container still starts.
+		if checkErr(c, c.Start(), "Start() after Rename") {
+			waitState(c, lxc.RUNNING, "renamed")
+			checkErr(c, c.Stop(), "Stop() renamed")
+			waitState(c, lxc.STOPPED, "renamed after Stop")
+			waitNoCgroups(renamed, "renamed after Stop")
+		}
+	}
+
+	// Destroy.
+	if checkErr(c, c.Destroy(), "Destroy()") {
+		check(!c.Defined(), "!Defined() after Destroy")
+		_, err := os.Stat(filepath.Join(lxcpath, final))
+		check(os.IsNotExist(err), "container directory removed (stat: %v)", err)
+	}
+	check(len(lxc.ContainerNames(lxcpath)) == 0, "ContainerNames empty at end (got %v)", lxc.ContainerNames(lxcpath))
+	check(len(lxc.DefinedContainerNames(lxcpath)) == 0, "DefinedContainerNames empty at end")
+	check(len(lxc.ActiveContainerNames(lxcpath)) == 0, "ActiveContainerNames empty at end")
+	check(c.Destroy() != nil, "second Destroy() returns an error")
+	checkErr(c, c.Release(), "Release()")
+	waitNoCgroups(name, "at end")
+	waitNoCgroups(renamed, "at end")
+}
