@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <lxc/lxccontainer.h>
 
@@ -26,6 +27,112 @@ static const char *get_keys[20] = {
 	"lxc.net.0.type", "lxc.net.0.link", "lxc.net.0.flags", "lxc.net.0.hwaddr", "lxc.start.auto",
 	"lxc.apparmor.profile", "lxc.log.level", "lxc.environment", "lxc.mount.entry", "lxc.ephemeral",
 };
+
+/* VmRSS (kB) of the container's monitor: the parent of init. */
+static long monitor_rss_kb(pid_t init)
+{
+	char path[64], line[256];
+	long ppid = -1, rss = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", init);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "PPid: %ld", &ppid) == 1)
+			break;
+	fclose(f);
+	snprintf(path, sizeof(path), "/proc/%ld/status", ppid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld", &rss) == 1)
+			break;
+	fclose(f);
+	return rss;
+}
+
+static int failed(struct lxc_container *c, const char *what)
+{
+	fprintf(stderr, "bench: %s failed: %s\n", what, c && c->error_string ? c->error_string : "");
+	if (c && c->is_running(c))
+		c->stop(c);
+	return 1;
+}
+
+/* Real containers: a busybox container with an empty network namespace. */
+static int lifecycle(const char *lxcpath)
+{
+	struct lxc_container *c;
+	lxc_attach_options_t opts = LXC_ATTACH_OPTIONS_DEFAULT;
+	const char *true_argv[] = {"true", NULL};
+	double t0, start_ns = 0, stop_ns = 0;
+	int i, n;
+
+	n = 3;
+	t0 = 0;
+	for (i = 0; i < n; i++) {
+		double t;
+
+		c = lxc_container_new("life", lxcpath);
+		if (!c || !c->set_config_item(c, "lxc.net.0.type", "empty"))
+			return 1;
+		t = now_ns();
+		if (!c->create(c, "busybox", NULL, NULL, LXC_CREATE_QUIET, NULL))
+			return failed(c, "create");
+		t0 += now_ns() - t;
+		if (i < n - 1 && !c->destroy(c))
+			return failed(c, "destroy");
+		lxc_container_put(c);
+	}
+	printf("create(busybox-template) %.0f\n", t0 / n);
+
+	c = lxc_container_new("life", lxcpath);
+	if (!c)
+		return 1;
+	n = 10;
+	for (i = 0; i < n; i++) {
+		double t = now_ns();
+
+		if (!c->start(c, 0, NULL))
+			return failed(c, "start");
+		start_ns += now_ns() - t;
+		t = now_ns();
+		if (!c->stop(c))
+			return failed(c, "stop");
+		stop_ns += now_ns() - t;
+	}
+	printf("start-to-RUNNING %.0f\n", start_ns / n);
+	printf("stop %.0f\n", stop_ns / n);
+
+	if (!c->start(c, 0, NULL))
+		return failed(c, "start");
+	printf("monitor-VmRSS-kB %ld\n", monitor_rss_kb(c->init_pid(c)));
+	n = 20;
+	t0 = now_ns();
+	for (i = 0; i < n; i++)
+		if (!c->freeze(c) || !c->unfreeze(c))
+			return failed(c, "freeze/unfreeze");
+	printf("freeze+unfreeze %.0f\n", (now_ns() - t0) / n);
+	n = 20;
+	t0 = now_ns();
+	for (i = 0; i < n; i++)
+		if (c->attach_run_wait(c, &opts, "true", true_argv) != 0)
+			return failed(c, "attach_run_wait");
+	printf("attach_run_wait(true) %.0f\n", (now_ns() - t0) / n);
+	/* shutdown once init handles its halt signal (both libraries) */
+	sleep(1);
+	t0 = now_ns();
+	if (!c->shutdown(c, 30))
+		return failed(c, "shutdown");
+	printf("shutdown(busybox) %.0f\n", now_ns() - t0);
+	if (!c->destroy(c))
+		return failed(c, "destroy");
+	lxc_container_put(c);
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -89,5 +196,19 @@ int main(int argc, char **argv)
 		lxc_container_put(c);
 	}
 	printf("new+set(x20)+save_config %.0f\n", (now_ns() - t0) / n);
-	return 0;
+
+	n = 300;
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		char **names = NULL;
+		int count = list_defined_containers(lxcpath, &names, NULL), j;
+
+		if (count < 200)
+			return 1;
+		for (j = 0; j < count; j++)
+			free(names[j]);
+		free(names);
+	}
+	printf("list_defined(200+containers) %.0f\n", (now_ns() - t0) / n);
+	return lifecycle(lxcpath);
 }

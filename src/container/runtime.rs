@@ -261,32 +261,15 @@ impl Container {
         }
         let halt = self.signal_item("lxc.signal.halt", libc::SIGPWR)?;
         let pidfd = self.init_pidfd()?;
-        self.wait_until_init_takes(halt, if timeout < 0 { 30 } else { timeout as u64 });
-        send_signal(&pidfd, halt)?;
         if timeout == 0 {
+            send_signal(&pidfd, halt)?;
             return Ok(true);
         }
-        let ms = if timeout < 0 {
-            -1
-        } else {
-            timeout.saturating_mul(1000)
-        };
-        if !client::wait_readable(&pidfd, ms)? {
+        if !signal_until_ready(&pidfd, halt, &pidfd, timeout)? {
             return Ok(false);
         }
         // Init is gone; the monitor is cleaning up.
         self.wait("STOPPED", if timeout < 0 { -1 } else { timeout.max(5) })
-    }
-
-    /// Init of a pid namespace drops signals it has no handler for: a
-    /// shutdown or reboot right after start would be lost (LXC loses it).
-    /// Waits, up to `seconds`, until init handles or blocks `signo`.
-    fn wait_until_init_takes(&self, signo: i32, seconds: u64) {
-        let pid = self.init_pid();
-        let deadline = Instant::now() + Duration::from_secs(seconds);
-        while pid > 0 && !catches_signal(pid, signo) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
-        }
     }
 
     fn signal_item(&self, key: &str, default: i32) -> Result<i32> {
@@ -303,7 +286,6 @@ impl Container {
     pub fn reboot(&self) -> Result<()> {
         let sig = self.signal_item("lxc.signal.reboot", libc::SIGINT)?;
         let pidfd = self.init_pidfd()?;
-        self.wait_until_init_takes(sig, 5);
         send_signal(&pidfd, sig)
     }
 
@@ -318,11 +300,15 @@ impl Container {
         let mut states = [0i32; MAX_STATE];
         states[RUNNING] = 2;
         let wait = addr.target().add_state_client_raw(&states)?;
-        self.reboot()?;
-        match wait {
-            StateWait::Now(s) => Ok(s == RUNNING),
-            StateWait::Later(conn) => Ok(client::receive_state(&conn, timeout)? == Some(RUNNING)),
+        let StateWait::Later(conn) = wait else {
+            return Ok(false);
+        };
+        let sig = self.signal_item("lxc.signal.reboot", libc::SIGINT)?;
+        let pidfd = self.init_pidfd()?;
+        if !signal_until_ready(&pidfd, sig, &conn, timeout)? {
+            return Ok(false);
         }
+        Ok(client::receive_state(&conn, timeout)? == Some(RUNNING))
     }
 
     pub fn get_running_config_item(&self, key: &str) -> Result<String> {
@@ -342,22 +328,33 @@ impl Container {
     }
 }
 
-/// Whether `pid` takes `signo` (handled or blocked, per /proc/<pid>/status).
-fn catches_signal(pid: i32, signo: i32) -> bool {
-    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
-        return false;
-    };
-    // A blocked signal is queued too (our application-container init
-    // takes signals with sigwaitinfo).
-    let mask = |field: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(field))
-            .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
-            .unwrap_or(0)
-    };
-    let bits = mask("SigCgt:") | mask("SigBlk:");
-    signo > 0 && signo <= 64 && bits & (1u64 << (signo - 1)) != 0
+/// Sends `signo` to init and waits for `done` to become readable, up to
+/// `timeout` seconds (-1: forever). Init of a pid namespace drops signals
+/// it has no handler for yet (busybox init installs them only after its
+/// sysinit), so a shutdown or reboot right after start would be lost, as
+/// it is with LXC: resend once a second while init lives. The pidfd makes
+/// a resend to a recycled pid or a rebooted init impossible.
+fn signal_until_ready(pidfd: &OwnedFd, signo: i32, done: &OwnedFd, timeout: i32) -> Result<bool> {
+    let deadline = (timeout >= 0).then(|| Instant::now() + Duration::from_secs(timeout as u64));
+    loop {
+        match send_signal(pidfd, signo) {
+            Ok(()) => {}
+            // Init already exited: whatever `done` waits for is under way.
+            Err(e) if e.errno == libc::ESRCH => {}
+            Err(e) => return Err(e),
+        }
+        let left = deadline.map_or(1000, |d| {
+            d.saturating_duration_since(Instant::now())
+                .as_millis()
+                .min(1000) as i32
+        });
+        if client::wait_readable(done, left)? {
+            return Ok(true);
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(false);
+        }
+    }
 }
 
 fn send_signal(pidfd: &OwnedFd, signo: i32) -> Result<()> {
