@@ -13,6 +13,7 @@ pub mod listing;
 pub mod log;
 pub mod monitor;
 pub mod names;
+pub mod net;
 pub mod refcount;
 pub mod rootfs;
 pub mod spawn;

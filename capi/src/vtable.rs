@@ -20,7 +20,7 @@ use crate::abi::lxccontainer::{
     bdev_specs, lxc_console_log, lxc_container, lxc_mount, lxc_snapshot, migrate_opts,
     LXC_CREATE_MAXFLAGS, LXC_CREATE_QUIET,
 };
-use crate::cstr::{copy_out, malloc_strdup, opt_str, req_str};
+use crate::cstr::{copy_out, malloc_str_array, malloc_strdup, opt_str, req_str};
 use crate::handle::entry;
 
 extern "C" {
@@ -342,6 +342,32 @@ unsafe extern "C" fn get_keys(
     })
 }
 
+unsafe extern "C" fn get_interfaces(c: *mut lxc_container) -> *mut *mut c_char {
+    entry(c, "get_interfaces", ptr::null_mut(), |h| {
+        Ok(malloc_str_array(&h.core.get_interfaces()?))
+    })
+}
+
+unsafe extern "C" fn get_ips(
+    c: *mut lxc_container,
+    interface: *const c_char,
+    family: *const c_char,
+    scope: c_int,
+) -> *mut *mut c_char {
+    entry(c, "get_ips", ptr::null_mut(), |h| {
+        let ips = h.core.get_ips(
+            opt_str(interface, "interface")?,
+            opt_str(family, "family")?,
+            scope,
+        )?;
+        // LXC returns NULL, not an empty array, when nothing matches.
+        if ips.is_empty() {
+            return Ok(ptr::null_mut());
+        }
+        Ok(malloc_str_array(&ips))
+    })
+}
+
 unsafe extern "C" fn get_config_path(c: *mut lxc_container) -> *const c_char {
     entry(c, "get_config_path", ptr::null(), |h| {
         Ok((*h.raw()).config_path as *const c_char)
@@ -478,9 +504,6 @@ macro_rules! not_built {
 }
 
 not_built! {
-    get_interfaces() -> *mut *mut c_char = ptr::null_mut();
-    get_ips(interface: *const c_char, family: *const c_char, scope: c_int)
-        -> *mut *mut c_char = ptr::null_mut();
     get_cgroup_item(subsys: *const c_char, retv: *mut c_char, inlen: c_int) -> c_int = -1;
     set_cgroup_item(subsys: *const c_char, value: *const c_char) -> bool = false;
     clone(newname: *const c_char, lxcpath: *const c_char, flags: c_int, bdevtype: *const c_char,

@@ -9,6 +9,7 @@ use std::sync::{Mutex, MutexGuard};
 
 mod create;
 mod destroy;
+mod network;
 mod rename;
 mod runtime;
 mod start;

@@ -109,6 +109,8 @@ impl Monitor {
                     .open(p)
                     .ok()
             });
+        let mut config = config;
+        record_network(&mut config, &init);
         log::info!(
             "Container \"{}\" is running with init pid {}",
             args.name,
@@ -171,7 +173,9 @@ impl Monitor {
         self.prep.cgroups =
             crate::cgroups::ContainerCgroups::create(&self.prep.plan.hierarchies, &self.name)?;
         self.set_state(STARTING);
+        host_veths(&self.init).cleanup();
         self.init = spawn(&self.prep)?;
+        record_network(&mut self.config, &self.init);
         self.set_state(RUNNING);
         Ok(())
     }
@@ -181,6 +185,7 @@ impl Monitor {
         // Drain what init's last words left on the console.
         self.drain_console();
         self.prep.cgroups.remove();
+        host_veths(&self.init).cleanup();
         // Close the command socket before announcing STOPPED: anyone told
         // "stopped" must find the container stopped.
         drop(self.prep.listener);
@@ -521,6 +526,31 @@ impl Monitor {
         }
         self.set_state(if freeze { FROZEN } else { THAWED });
         Ok(())
+    }
+}
+
+/// The running configuration shows the generated host interface names,
+/// as LXC's does (`lxc.net.<i>.veth.pair`).
+fn record_network(config: &mut Config, init: &InitProcess) {
+    for iface in &init.net.ifaces {
+        let _ = config.set_item(
+            &format!("lxc.net.{}.veth.pair", iface.index),
+            &iface.host_name,
+        );
+    }
+}
+
+/// The host ends of this init's veth pairs. The kernel removes them with
+/// the container's network namespace, but only once that is torn down:
+/// deleting them ourselves makes "nothing left after stop" immediate.
+fn host_veths(init: &InitProcess) -> crate::net::HostSide {
+    crate::net::HostSide {
+        created: init
+            .net
+            .ifaces
+            .iter()
+            .map(|i| i.host_name.clone())
+            .collect(),
     }
 }
 

@@ -19,6 +19,7 @@ pub use spec::StartSpec;
 
 use crate::cgroups::ContainerCgroups;
 use crate::error::{Error, Result};
+use crate::net::{self, NetPlan};
 use crate::rootfs::RootfsPlan;
 use crate::sys;
 
@@ -27,6 +28,8 @@ use crate::sys;
 pub struct InitProcess {
     pub pid: i32,
     pub pidfd: OwnedFd,
+    /// The network as built (generated veth names filled in).
+    pub net: NetPlan,
 }
 
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -38,6 +41,24 @@ pub fn spawn_init(
     plan: &RootfsPlan,
     cgroups: &ContainerCgroups,
 ) -> Result<InitProcess> {
+    // Host side of the network first; its names and the bridges' addresses
+    // travel into the child with the clone.
+    let mut net = spec.net.clone();
+    let host = net::setup_host(&mut net)?;
+    let result = spawn_with_network(spec, plan, cgroups, net);
+    if result.is_err() {
+        host.cleanup();
+    }
+    result
+}
+
+fn spawn_with_network(
+    spec: &StartSpec,
+    plan: &RootfsPlan,
+    cgroups: &ContainerCgroups,
+    net: NetPlan,
+) -> Result<InitProcess> {
+    let gateways = net::host_gateways(&net)?;
     let (parent_end, child_end) = sys::socketpair_seqpacket()?;
     let mut pidfd: libc::c_int = -1;
     let flags = (spec.clone_flags | libc::CLONE_PIDFD | libc::SIGCHLD) as libc::c_ulong;
@@ -65,23 +86,25 @@ pub fn spawn_init(
     }
     if pid == 0 {
         drop(parent_end);
-        let err = child_main(spec, plan, &child_end);
+        let err = child_main(spec, plan, &net, &gateways, &child_end);
         report_and_exit(&child_end, &err);
     }
     drop(child_end);
     let pid = pid as i32;
     // SAFETY: the kernel gave us this fresh descriptor.
     let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
-    let init = InitProcess { pid, pidfd };
+    let init = InitProcess { pid, pidfd, net };
     let mut sock = UnixStream::from(parent_end);
-    let parent_steps = cgroups.attach(pid).and_then(|()| {
-        sock.write_all(b"go").map_err(|e| {
-            Error::new(
-                e.raw_os_error().unwrap_or(libc::EIO),
-                format!("Failed to release init: {e}"),
-            )
-        })
-    });
+    let parent_steps = net::move_into(&init.net, pid)
+        .and_then(|()| cgroups.attach(pid))
+        .and_then(|()| {
+            sock.write_all(b"go").map_err(|e| {
+                Error::new(
+                    e.raw_os_error().unwrap_or(libc::EIO),
+                    format!("Failed to release init: {e}"),
+                )
+            })
+        });
     if let Err(e) = parent_steps {
         kill_and_reap(&init);
         return Err(e);
@@ -139,8 +162,14 @@ fn report_and_exit(sock: &OwnedFd, err: &Error) -> ! {
 }
 
 /// The child's side; returns only on failure.
-fn child_main(spec: &StartSpec, plan: &RootfsPlan, sock: &OwnedFd) -> Error {
-    match child_steps(spec, plan, sock) {
+fn child_main(
+    spec: &StartSpec,
+    plan: &RootfsPlan,
+    net: &NetPlan,
+    gateways: &[(Option<std::net::Ipv4Addr>, Option<std::net::Ipv6Addr>)],
+    sock: &OwnedFd,
+) -> Error {
+    match child_steps(spec, plan, net, gateways, sock) {
         Ok(never) => match never {},
         Err(e) => e,
     }
@@ -148,7 +177,13 @@ fn child_main(spec: &StartSpec, plan: &RootfsPlan, sock: &OwnedFd) -> Error {
 
 pub(crate) enum Never {}
 
-fn child_steps(spec: &StartSpec, plan: &RootfsPlan, sock: &OwnedFd) -> Result<Never> {
+fn child_steps(
+    spec: &StartSpec,
+    plan: &RootfsPlan,
+    net: &NetPlan,
+    gateways: &[(Option<std::net::Ipv4Addr>, Option<std::net::Ipv6Addr>)],
+    sock: &OwnedFd,
+) -> Result<Never> {
     // Die with the monitor rather than outlive it unsupervised.
     // SAFETY: prctl with integer arguments.
     unsafe {
@@ -178,6 +213,8 @@ fn child_steps(spec: &StartSpec, plan: &RootfsPlan, sock: &OwnedFd) -> Result<Ne
             "Failed to create the cgroup namespace",
         ));
     }
+    // The moved interfaces are here now: configure them from inside.
+    net::setup_inside(net, gateways)?;
     plan.setup()?;
     sys::pivot_root_here(&plan.rootfs)?;
     sys::sethostname(&spec.uts_name)?;

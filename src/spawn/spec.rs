@@ -10,6 +10,7 @@ use crate::caps;
 use crate::config::Config;
 use crate::container::StartOptions;
 use crate::error::{Error, Result};
+use crate::net::NetPlan;
 use crate::rootfs::{MountAuto, MountEntry};
 
 #[derive(Debug, Clone)]
@@ -34,6 +35,8 @@ pub struct StartSpec {
     pub caps_drop: Vec<u32>,
     /// CLONE_NEW* flags of the namespaces the container gets.
     pub clone_flags: i32,
+    /// The network to build (`lxc.net.*`).
+    pub net: NetPlan,
     pub halt_signal: i32,
     pub reboot_signal: i32,
     pub stop_signal: i32,
@@ -99,30 +102,6 @@ fn rootfs_dir(path: &str) -> Result<PathBuf> {
     Ok(PathBuf::from(p))
 }
 
-/// Network namespace decision: a new one unless lxc.net.N.type is "none"
-/// (shares the host's). Types that need host-side setup are not built yet
-/// and fail clearly instead of starting a container without its network.
-fn network_clone_flag(config: &Config) -> Result<i32> {
-    let mut flag = libc::CLONE_NEWNET;
-    for i in 0..1024 {
-        let kind = item(config, &format!("lxc.net.{i}.type"));
-        if kind.is_empty() {
-            break;
-        }
-        match kind.as_str() {
-            "empty" => {}
-            "none" => flag = 0,
-            other => {
-                return Err(Error::new(
-                    libc::ENOTSUP,
-                    format!("lxc.net.{i}.type = {other}: this network type is not supported yet"),
-                ))
-            }
-        }
-    }
-    Ok(flag)
-}
-
 impl StartSpec {
     pub fn from_config(
         name: &str,
@@ -165,11 +144,12 @@ impl StartSpec {
             &words(config, "lxc.cap.keep"),
             caps::last_cap(),
         )?;
+        let net = NetPlan::from_config(config)?;
         let clone_flags = libc::CLONE_NEWNS
             | libc::CLONE_NEWPID
             | libc::CLONE_NEWUTS
             | libc::CLONE_NEWIPC
-            | network_clone_flag(config)?;
+            | net.clone_flag();
         if !list(config, "lxc.idmap").is_empty() {
             return Err(Error::not_implemented(
                 "start with lxc.idmap (user namespaces)",
@@ -202,6 +182,7 @@ impl StartSpec {
             mount_entries: entries,
             caps_drop,
             clone_flags,
+            net,
             halt_signal: signal(config, "lxc.signal.halt", libc::SIGPWR)?,
             reboot_signal: signal(config, "lxc.signal.reboot", libc::SIGINT)?,
             stop_signal: signal(config, "lxc.signal.stop", libc::SIGKILL)?,

@@ -1,0 +1,412 @@
+//! Container networking from `lxc.net.<i>.*`: decided from the typed
+//! configuration (pure, unit-tested), applied with rtnetlink in two
+//! places: the host side in the monitor (create the veth pair, attach it to
+//! the bridge, move the peer into init's network namespace before init is
+//! released) and the container side in init before the rootfs setup
+//! (rename, MAC, MTU, addresses, up, gateways).
+//!
+//! Types: `veth`, `empty` (loopback only) and `none` (the host's network
+//! namespace). `macvlan`, `ipvlan`, `vlan` and `phys` are refused with
+//! ENOTSUP for now.
+
+pub mod netlink;
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use crate::config::{Config, NetType};
+use crate::error::{Error, Result};
+use netlink::Rtnl;
+
+/// Gateway choice of one address family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GatewayPlan<A> {
+    None,
+    /// `auto`: the bridge's first address of that family on the host.
+    Auto,
+    /// `dev`: a device route.
+    Dev,
+    Addr(A),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IfacePlan {
+    /// `lxc.net.<index>`.
+    pub index: u32,
+    pub kind: NetType,
+    /// Host bridge (`link`).
+    pub link: String,
+    /// Host end of the veth pair (`veth.pair`, or generated).
+    pub host_name: String,
+    /// Name of the container end while it is still on the host.
+    pub peer_name: String,
+    /// Name inside the container ("eth%d": the kernel picks the number).
+    pub name: String,
+    pub hwaddr: Option<[u8; 6]>,
+    pub mtu: Option<u32>,
+    pub up: bool,
+    pub ipv4: Vec<(Ipv4Addr, u8, Ipv4Addr)>,
+    pub ipv6: Vec<(Ipv6Addr, u8)>,
+    pub gateway4: GatewayPlan<Ipv4Addr>,
+    pub gateway6: GatewayPlan<Ipv6Addr>,
+}
+
+/// The whole network of a container.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetPlan {
+    /// Share the host's network namespace (`none`).
+    pub host_netns: bool,
+    pub ifaces: Vec<IfacePlan>,
+}
+
+/// "xx:xx:..." into bytes.
+pub fn parse_mac(s: &str) -> Result<[u8; 6]> {
+    let parts: Vec<&str> = s.split(':').collect();
+    let mut mac = [0u8; 6];
+    if parts.len() != 6 {
+        return Err(Error::invalid(format!("Invalid hardware address \"{s}\"")));
+    }
+    for (i, p) in parts.iter().enumerate() {
+        mac[i] = u8::from_str_radix(p, 16)
+            .map_err(|_| Error::invalid(format!("Invalid hardware address \"{s}\"")))?;
+    }
+    Ok(mac)
+}
+
+/// A random interface name "<prefix>XXXXXX" as LXC makes them.
+pub fn random_name(prefix: &str) -> String {
+    const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut bytes = [0u8; 6];
+    // SAFETY: getrandom into a local buffer.
+    unsafe { libc::getrandom(bytes.as_mut_ptr() as *mut libc::c_void, bytes.len(), 0) };
+    let tail: String = bytes
+        .iter()
+        .map(|b| ALNUM[*b as usize % ALNUM.len()] as char)
+        .collect();
+    format!("{prefix}{tail}")
+}
+
+fn gateway<A: Copy>(g: &crate::config::net::Gateway<A>) -> GatewayPlan<A> {
+    if g.auto {
+        GatewayPlan::Auto
+    } else if g.dev {
+        GatewayPlan::Dev
+    } else {
+        g.addr.map_or(GatewayPlan::None, GatewayPlan::Addr)
+    }
+}
+
+impl NetPlan {
+    pub fn from_config(config: &Config) -> Result<NetPlan> {
+        let mut plan = NetPlan::default();
+        for (index, dev) in config.networks() {
+            let Some(kind) = dev.kind else {
+                return Err(Error::invalid(format!("lxc.net.{index}.type is not set")));
+            };
+            match kind {
+                NetType::Empty => continue,
+                NetType::None => {
+                    plan.host_netns = true;
+                    continue;
+                }
+                NetType::Veth => {}
+                other => {
+                    return Err(Error::new(
+                        libc::ENOTSUP,
+                        format!(
+                            "lxc.net.{index}.type = {}: this network type is not supported yet",
+                            other.name()
+                        ),
+                    ))
+                }
+            }
+            if dev.link.is_empty() {
+                return Err(Error::invalid(format!(
+                    "lxc.net.{index}.link: a veth needs a bridge"
+                )));
+            }
+            let mtu = match &dev.mtu {
+                Some(m) => Some(m.trim().parse::<u32>().map_err(|_| {
+                    Error::invalid(format!("lxc.net.{index}.mtu: invalid value \"{m}\""))
+                })?),
+                None => None,
+            };
+            plan.ifaces.push(IfacePlan {
+                index,
+                kind,
+                link: dev.link.clone(),
+                host_name: dev.veth_pair.clone(),
+                peer_name: String::new(),
+                name: if dev.name.is_empty() {
+                    "eth%d".into()
+                } else {
+                    dev.name.clone()
+                },
+                hwaddr: dev.hwaddr.as_deref().map(parse_mac).transpose()?,
+                mtu,
+                up: dev.up,
+                ipv4: dev
+                    .ipv4
+                    .iter()
+                    .map(|a| (a.addr, a.prefix as u8, a.bcast))
+                    .collect(),
+                ipv6: dev.ipv6.iter().map(|a| (a.addr, a.prefix as u8)).collect(),
+                gateway4: gateway(&dev.ipv4_gateway),
+                gateway6: gateway(&dev.ipv6_gateway),
+            });
+        }
+        Ok(plan)
+    }
+
+    /// CLONE_NEWNET unless the container shares the host's network.
+    pub fn clone_flag(&self) -> i32 {
+        if self.host_netns {
+            0
+        } else {
+            libc::CLONE_NEWNET
+        }
+    }
+}
+
+/// Host ends this start created, deleted again if the start fails.
+#[derive(Debug, Default)]
+pub struct HostSide {
+    pub created: Vec<String>,
+}
+
+impl HostSide {
+    pub fn cleanup(&self) {
+        let Ok(mut nl) = Rtnl::open() else { return };
+        for name in &self.created {
+            if let Ok(i) = nl.index_of(name) {
+                let _ = nl.delete_link(i);
+            }
+        }
+    }
+}
+
+/// Creates every veth pair and plugs the host ends into their bridges.
+/// Fills in generated names. Undoes itself on failure.
+pub fn setup_host(plan: &mut NetPlan) -> Result<HostSide> {
+    let mut host = HostSide::default();
+    if plan.ifaces.is_empty() {
+        return Ok(host);
+    }
+    let result = (|| {
+        let mut nl = Rtnl::open()?;
+        for iface in &mut plan.ifaces {
+            let bridge = nl.index_of(&iface.link).map_err(|e| {
+                Error::new(
+                    e.errno,
+                    format!(
+                        "lxc.net.{}.link: bridge \"{}\" not found",
+                        iface.index, iface.link
+                    ),
+                )
+            })?;
+            let fixed = !iface.host_name.is_empty();
+            let host_name = if fixed {
+                iface.host_name.clone()
+            } else {
+                random_name("veth")
+            };
+            iface.peer_name = random_name("vethc");
+            nl.create_veth(&host_name, &iface.peer_name, iface.mtu)?;
+            host.created.push(host_name.clone());
+            iface.host_name = host_name.clone();
+            let idx = nl.index_of(&host_name)?;
+            nl.set_master(idx, bridge)?;
+            nl.set_up(idx, true)?;
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => Ok(host),
+        Err(e) => {
+            host.cleanup();
+            Err(e)
+        }
+    }
+}
+
+/// Moves the container ends into the network namespace of `pid`.
+pub fn move_into(plan: &NetPlan, pid: i32) -> Result<()> {
+    if plan.ifaces.is_empty() {
+        return Ok(());
+    }
+    let mut nl = Rtnl::open()?;
+    for iface in &plan.ifaces {
+        let idx = nl.index_of(&iface.peer_name)?;
+        nl.move_to_pid_netns(idx, pid)?;
+    }
+    Ok(())
+}
+
+/// Inside the container's network namespace: loopback up, then every
+/// interface renamed, addressed and brought up, then the gateways.
+pub fn setup_inside(
+    plan: &NetPlan,
+    host_gateways: &[(Option<Ipv4Addr>, Option<Ipv6Addr>)],
+) -> Result<()> {
+    if plan.host_netns {
+        return Ok(());
+    }
+    let mut nl = Rtnl::open()?;
+    let lo = nl.index_of("lo")?;
+    nl.set_up(lo, true)?;
+    for (n, iface) in plan.ifaces.iter().enumerate() {
+        let idx = nl.index_of(&iface.peer_name)?;
+        nl.set_name(idx, &iface.name)?;
+        if let Some(mac) = iface.hwaddr {
+            nl.set_hwaddr(idx, mac)?;
+        }
+        if let Some(mtu) = iface.mtu {
+            nl.set_mtu(idx, mtu)?;
+        }
+        for (addr, prefix, bcast) in &iface.ipv4 {
+            nl.add_address(idx, IpAddr::V4(*addr), *prefix, Some(*bcast))?;
+        }
+        for (addr, prefix) in &iface.ipv6 {
+            nl.add_address(idx, IpAddr::V6(*addr), *prefix, None)?;
+        }
+        if iface.up {
+            nl.set_up(idx, true)?;
+        }
+        let (auto4, auto6) = host_gateways.get(n).copied().unwrap_or((None, None));
+        match &iface.gateway4 {
+            GatewayPlan::None => {}
+            GatewayPlan::Dev => nl.add_default_route(idx, None, false)?,
+            GatewayPlan::Addr(a) => nl.add_default_route(idx, Some(IpAddr::V4(*a)), false)?,
+            GatewayPlan::Auto => {
+                let gw = auto4.ok_or_else(|| {
+                    Error::new(
+                        libc::EADDRNOTAVAIL,
+                        format!(
+                            "lxc.net.{}.ipv4.gateway = auto: bridge has no IPv4 address",
+                            iface.index
+                        ),
+                    )
+                })?;
+                nl.add_default_route(idx, Some(IpAddr::V4(gw)), false)?
+            }
+        }
+        match &iface.gateway6 {
+            GatewayPlan::None => {}
+            GatewayPlan::Dev => nl.add_default_route(idx, None, true)?,
+            GatewayPlan::Addr(a) => nl.add_default_route(idx, Some(IpAddr::V6(*a)), true)?,
+            GatewayPlan::Auto => {
+                let gw = auto6.ok_or_else(|| {
+                    Error::new(
+                        libc::EADDRNOTAVAIL,
+                        format!(
+                            "lxc.net.{}.ipv6.gateway = auto: bridge has no IPv6 address",
+                            iface.index
+                        ),
+                    )
+                })?;
+                nl.add_default_route(idx, Some(IpAddr::V6(gw)), true)?
+            }
+        }
+    }
+    Ok(())
+}
+
+/// For `gateway = auto`: the first IPv4/IPv6 address of each bridge, read
+/// on the host before init leaves it.
+pub fn host_gateways(plan: &NetPlan) -> Result<Vec<(Option<Ipv4Addr>, Option<Ipv6Addr>)>> {
+    let needs = plan
+        .ifaces
+        .iter()
+        .any(|i| i.gateway4 == GatewayPlan::Auto || i.gateway6 == GatewayPlan::Auto);
+    if !needs {
+        return Ok(vec![(None, None); plan.ifaces.len()]);
+    }
+    let mut nl = Rtnl::open()?;
+    let addrs = nl.addresses()?;
+    let mut out = Vec::new();
+    for iface in &plan.ifaces {
+        let idx = nl.index_of(&iface.link)?;
+        let v4 = addrs.iter().find_map(|(i, a, _)| match a {
+            IpAddr::V4(v) if *i == idx => Some(*v),
+            _ => None,
+        });
+        let v6 = addrs.iter().find_map(|(i, a, _)| match a {
+            IpAddr::V6(v) if *i == idx && !v.is_unicast_link_local() => Some(*v),
+            _ => None,
+        });
+        out.push((v4, v6));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(lines: &str) -> Result<NetPlan> {
+        let mut c = Config::new();
+        c.parse_str(lines, "test").unwrap();
+        NetPlan::from_config(&c)
+    }
+
+    #[test]
+    fn empty_and_none() {
+        let p = plan("lxc.net.0.type = empty\n").unwrap();
+        assert!(p.ifaces.is_empty() && !p.host_netns);
+        assert_eq!(p.clone_flag(), libc::CLONE_NEWNET);
+        let p = plan("lxc.net.0.type = none\n").unwrap();
+        assert!(p.host_netns);
+        assert_eq!(p.clone_flag(), 0);
+    }
+
+    #[test]
+    fn veth_plan() {
+        let p = plan(
+            "lxc.net.0.type = veth\nlxc.net.0.link = br0\nlxc.net.0.name = net0\nlxc.net.0.flags = up\n\
+             lxc.net.0.hwaddr = 00:16:3e:aa:bb:cc\nlxc.net.0.mtu = 1400\n\
+             lxc.net.0.ipv4.address = 10.1.2.3/24\nlxc.net.0.ipv4.gateway = auto\n\
+             lxc.net.0.ipv6.address = fd00::3/64\nlxc.net.0.veth.pair = vhost0\n",
+        )
+        .unwrap();
+        let i = &p.ifaces[0];
+        assert_eq!(i.link, "br0");
+        assert_eq!(i.name, "net0");
+        assert_eq!(i.host_name, "vhost0");
+        assert!(i.up);
+        assert_eq!(i.hwaddr, Some([0, 0x16, 0x3e, 0xaa, 0xbb, 0xcc]));
+        assert_eq!(i.mtu, Some(1400));
+        assert_eq!(
+            i.ipv4,
+            vec![(
+                "10.1.2.3".parse().unwrap(),
+                24,
+                "10.1.2.255".parse().unwrap()
+            )]
+        );
+        assert_eq!(i.ipv6, vec![("fd00::3".parse().unwrap(), 64)]);
+        assert_eq!(i.gateway4, GatewayPlan::Auto);
+        assert_eq!(i.gateway6, GatewayPlan::None);
+    }
+
+    #[test]
+    fn refusals() {
+        assert_eq!(
+            plan("lxc.net.0.type = veth\n").unwrap_err().errno,
+            libc::EINVAL
+        );
+        assert_eq!(
+            plan("lxc.net.0.type = macvlan\nlxc.net.0.link = eth0\n")
+                .unwrap_err()
+                .errno,
+            libc::ENOTSUP
+        );
+    }
+
+    #[test]
+    fn names_and_macs() {
+        let n = random_name("veth");
+        assert_eq!(n.len(), 10);
+        assert!(n.starts_with("veth"));
+        assert!(parse_mac("00:11:22:33:44:zz").is_err());
+        assert!(parse_mac("00:11:22").is_err());
+    }
+}

@@ -1,0 +1,354 @@
+//! A synchronous rtnetlink client on netlink-sys: one request, one ACK (or
+//! a dump), no async runtime inside a library that forks.
+
+use std::net::IpAddr;
+
+use netlink_packet_core::{
+    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
+    NLM_F_REQUEST,
+};
+use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use netlink_packet_route::link::{
+    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+};
+use netlink_packet_route::route::{
+    RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
+};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
+
+use crate::error::{Error, Result};
+
+pub struct Rtnl {
+    socket: Socket,
+    seq: u32,
+}
+
+/// One link as a dump reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub index: u32,
+    pub name: String,
+}
+
+impl Rtnl {
+    /// A socket in the calling thread's network namespace.
+    pub fn open() -> Result<Rtnl> {
+        let mut socket = Socket::new(NETLINK_ROUTE).map_err(|e| {
+            Error::new(
+                e.raw_os_error().unwrap_or(libc::EIO),
+                format!("Failed to open rtnetlink: {e}"),
+            )
+        })?;
+        socket.bind_auto().map_err(|e| {
+            Error::new(
+                e.raw_os_error().unwrap_or(libc::EIO),
+                format!("Failed to bind rtnetlink: {e}"),
+            )
+        })?;
+        socket.connect(&SocketAddr::new(0, 0)).map_err(|e| {
+            Error::new(
+                e.raw_os_error().unwrap_or(libc::EIO),
+                format!("Failed to connect rtnetlink: {e}"),
+            )
+        })?;
+        Ok(Rtnl { socket, seq: 0 })
+    }
+
+    fn send(&mut self, msg: RouteNetlinkMessage, flags: u16) -> Result<u32> {
+        let mut packet = NetlinkMessage::new(NetlinkHeader::default(), NetlinkPayload::from(msg));
+        self.seq += 1;
+        packet.header.flags = flags;
+        packet.header.sequence_number = self.seq;
+        packet.finalize();
+        let mut buf = vec![0; packet.buffer_len()];
+        packet.serialize(&mut buf[..]);
+        self.socket.send(&buf, 0).map_err(|e| {
+            Error::new(
+                e.raw_os_error().unwrap_or(libc::EIO),
+                format!("rtnetlink send: {e}"),
+            )
+        })?;
+        Ok(self.seq)
+    }
+
+    /// Receives the answers to request `seq`, calling `each` on every
+    /// payload message, until the ACK/NACK or the end of a dump.
+    fn receive(
+        &mut self,
+        seq: u32,
+        what: &str,
+        mut each: impl FnMut(RouteNetlinkMessage),
+    ) -> Result<()> {
+        let mut buf = vec![0u8; 65536];
+        loop {
+            let n = self.socket.recv(&mut &mut buf[..], 0).map_err(|e| {
+                Error::new(
+                    e.raw_os_error().unwrap_or(libc::EIO),
+                    format!("rtnetlink recv: {e}"),
+                )
+            })?;
+            let mut offset = 0;
+            while offset < n {
+                let msg: NetlinkMessage<RouteNetlinkMessage> =
+                    NetlinkMessage::deserialize(&buf[offset..n]).map_err(|e| {
+                        Error::new(libc::EPROTO, format!("rtnetlink: bad message: {e}"))
+                    })?;
+                let len = msg.header.length as usize;
+                if msg.header.sequence_number == seq {
+                    match msg.payload {
+                        NetlinkPayload::Done(_) => return Ok(()),
+                        NetlinkPayload::Error(err) => {
+                            return match err.code {
+                                None => Ok(()),
+                                Some(code) => {
+                                    let errno = -code.get();
+                                    Err(Error::new(
+                                        errno,
+                                        format!(
+                                            "{what}: {}",
+                                            std::io::Error::from_raw_os_error(errno)
+                                        ),
+                                    ))
+                                }
+                            }
+                        }
+                        NetlinkPayload::InnerMessage(m) => each(m),
+                        _ => {}
+                    }
+                }
+                if len == 0 {
+                    break;
+                }
+                offset += len;
+            }
+        }
+    }
+
+    fn request(&mut self, msg: RouteNetlinkMessage, extra: u16, what: &str) -> Result<()> {
+        let seq = self.send(msg, NLM_F_REQUEST | NLM_F_ACK | extra)?;
+        self.receive(seq, what, |_| {})
+    }
+
+    pub fn links(&mut self) -> Result<Vec<Link>> {
+        let seq = self.send(
+            RouteNetlinkMessage::GetLink(LinkMessage::default()),
+            NLM_F_REQUEST | NLM_F_DUMP,
+        )?;
+        let mut out = Vec::new();
+        self.receive(seq, "Failed to list links", |m| {
+            if let RouteNetlinkMessage::NewLink(l) = m {
+                let name = l.attributes.iter().find_map(|a| match a {
+                    LinkAttribute::IfName(n) => Some(n.clone()),
+                    _ => None,
+                });
+                out.push(Link {
+                    index: l.header.index,
+                    name: name.unwrap_or_default(),
+                });
+            }
+        })?;
+        Ok(out)
+    }
+
+    pub fn index_of(&mut self, name: &str) -> Result<u32> {
+        self.links()?
+            .into_iter()
+            .find(|l| l.name == name)
+            .map(|l| l.index)
+            .ok_or_else(|| Error::new(libc::ENODEV, format!("No network interface \"{name}\"")))
+    }
+
+    /// Addresses of every interface: (interface index, address, prefix).
+    pub fn addresses(&mut self) -> Result<Vec<(u32, IpAddr, u8)>> {
+        let seq = self.send(
+            RouteNetlinkMessage::GetAddress(AddressMessage::default()),
+            NLM_F_REQUEST | NLM_F_DUMP,
+        )?;
+        let mut out = Vec::new();
+        self.receive(seq, "Failed to list addresses", |m| {
+            if let RouteNetlinkMessage::NewAddress(a) = m {
+                let addr = a.attributes.iter().find_map(|x| match x {
+                    AddressAttribute::Local(ip) => Some(*ip),
+                    _ => None,
+                });
+                let addr = addr.or_else(|| {
+                    a.attributes.iter().find_map(|x| match x {
+                        AddressAttribute::Address(ip) => Some(*ip),
+                        _ => None,
+                    })
+                });
+                if let Some(ip) = addr {
+                    out.push((a.header.index, ip, a.header.prefix_len));
+                }
+            }
+        })?;
+        Ok(out)
+    }
+
+    /// Creates a veth pair `host` <-> `peer`.
+    pub fn create_veth(&mut self, host: &str, peer: &str, mtu: Option<u32>) -> Result<()> {
+        let mut peer_msg = LinkMessage::default();
+        peer_msg
+            .attributes
+            .push(LinkAttribute::IfName(peer.to_string()));
+        if let Some(m) = mtu {
+            peer_msg.attributes.push(LinkAttribute::Mtu(m));
+        }
+        let mut msg = LinkMessage::default();
+        msg.attributes.push(LinkAttribute::IfName(host.to_string()));
+        if let Some(m) = mtu {
+            msg.attributes.push(LinkAttribute::Mtu(m));
+        }
+        msg.attributes.push(LinkAttribute::LinkInfo(vec![
+            LinkInfo::Kind(InfoKind::Veth),
+            LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer_msg))),
+        ]));
+        self.request(
+            RouteNetlinkMessage::NewLink(msg),
+            NLM_F_CREATE | NLM_F_EXCL,
+            &format!("Failed to create veth pair {host}/{peer}"),
+        )
+    }
+
+    fn set_link(
+        &mut self,
+        index: u32,
+        attrs: Vec<LinkAttribute>,
+        up: Option<bool>,
+        what: &str,
+    ) -> Result<()> {
+        let mut msg = LinkMessage::default();
+        msg.header.index = index;
+        if let Some(up) = up {
+            msg.header.change_mask = LinkFlags::Up;
+            if up {
+                msg.header.flags = LinkFlags::Up;
+            }
+        }
+        msg.attributes = attrs;
+        self.request(RouteNetlinkMessage::SetLink(msg), 0, what)
+    }
+
+    pub fn set_up(&mut self, index: u32, up: bool) -> Result<()> {
+        self.set_link(index, vec![], Some(up), "Failed to set link state")
+    }
+
+    pub fn set_master(&mut self, index: u32, master: u32) -> Result<()> {
+        self.set_link(
+            index,
+            vec![LinkAttribute::Controller(master)],
+            None,
+            "Failed to attach to the bridge",
+        )
+    }
+
+    pub fn set_name(&mut self, index: u32, name: &str) -> Result<()> {
+        self.set_link(
+            index,
+            vec![LinkAttribute::IfName(name.to_string())],
+            None,
+            &format!("Failed to rename interface to {name}"),
+        )
+    }
+
+    pub fn set_mtu(&mut self, index: u32, mtu: u32) -> Result<()> {
+        self.set_link(
+            index,
+            vec![LinkAttribute::Mtu(mtu)],
+            None,
+            &format!("Failed to set MTU {mtu}"),
+        )
+    }
+
+    pub fn set_hwaddr(&mut self, index: u32, mac: [u8; 6]) -> Result<()> {
+        self.set_link(
+            index,
+            vec![LinkAttribute::Address(mac.to_vec())],
+            None,
+            "Failed to set the hardware address",
+        )
+    }
+
+    /// Moves a link into the network namespace of `pid`.
+    pub fn move_to_pid_netns(&mut self, index: u32, pid: i32) -> Result<()> {
+        self.set_link(
+            index,
+            vec![LinkAttribute::NetNsPid(pid as u32)],
+            None,
+            "Failed to move the interface into the container",
+        )
+    }
+
+    pub fn delete_link(&mut self, index: u32) -> Result<()> {
+        let mut msg = LinkMessage::default();
+        msg.header.index = index;
+        self.request(
+            RouteNetlinkMessage::DelLink(msg),
+            0,
+            "Failed to delete link",
+        )
+    }
+
+    pub fn add_address(
+        &mut self,
+        index: u32,
+        addr: IpAddr,
+        prefix: u8,
+        broadcast: Option<std::net::Ipv4Addr>,
+    ) -> Result<()> {
+        let mut msg = AddressMessage::default();
+        msg.header.family = if addr.is_ipv4() {
+            AddressFamily::Inet
+        } else {
+            AddressFamily::Inet6
+        };
+        msg.header.prefix_len = prefix;
+        msg.header.index = index;
+        msg.attributes.push(AddressAttribute::Local(addr));
+        msg.attributes.push(AddressAttribute::Address(addr));
+        if let Some(b) = broadcast {
+            msg.attributes.push(AddressAttribute::Broadcast(b));
+        }
+        self.request(
+            RouteNetlinkMessage::NewAddress(msg),
+            NLM_F_CREATE | NLM_F_EXCL,
+            &format!("Failed to add address {addr}/{prefix}"),
+        )
+    }
+
+    /// A default route through `gateway` (None: a device route on `index`).
+    pub fn add_default_route(
+        &mut self,
+        index: u32,
+        gateway: Option<IpAddr>,
+        v6: bool,
+    ) -> Result<()> {
+        let mut msg = RouteMessage::default();
+        msg.header.address_family = if v6 {
+            AddressFamily::Inet6
+        } else {
+            AddressFamily::Inet
+        };
+        msg.header.table = RouteHeader::RT_TABLE_MAIN;
+        msg.header.protocol = RouteProtocol::Boot;
+        msg.header.kind = RouteType::Unicast;
+        msg.header.scope = if gateway.is_some() {
+            RouteScope::Universe
+        } else {
+            RouteScope::Link
+        };
+        msg.attributes.push(RouteAttribute::Oif(index));
+        if let Some(gw) = gateway {
+            msg.attributes.push(RouteAttribute::Gateway(match gw {
+                IpAddr::V4(a) => RouteAddress::Inet(a),
+                IpAddr::V6(a) => RouteAddress::Inet6(a),
+            }));
+        }
+        self.request(
+            RouteNetlinkMessage::NewRoute(msg),
+            NLM_F_CREATE | NLM_F_EXCL,
+            "Failed to add the default route",
+        )
+    }
+}

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* veth networking on a bridge this test creates (no uplink: traffic stays
+ * on this machine): addresses, gateway auto, MAC, MTU, get_interfaces,
+ * get_ips, container<->container and host<->container ping, a TCP echo,
+ * and nothing left behind (veths, cgroups) after stop or a failed start. */
+#include <errno.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <lxc/lxccontainer.h>
+
+#include "check.h"
+
+static char bridge[IFNAMSIZ];
+static int net;
+
+static int sh(const char *fmt, const char *arg)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), fmt, arg);
+	return system(cmd);
+}
+
+/* Output of a command run inside the container. */
+static char *inside(struct lxc_container *c, const char *cmd)
+{
+	static char out[4096];
+	lxc_attach_options_t opts = LXC_ATTACH_OPTIONS_DEFAULT;
+	const char *argv[] = {"sh", "-c", cmd, NULL};
+	int fds[2], status;
+	ssize_t n, total = 0;
+
+	out[0] = 0;
+	if (pipe(fds) < 0)
+		return out;
+	opts.stdout_fd = fds[1];
+	status = c->attach_run_wait(c, &opts, "sh", argv);
+	close(fds[1]);
+	while ((n = read(fds[0], out + total, sizeof(out) - 1 - total)) > 0)
+		total += n;
+	out[total] = 0;
+	close(fds[0]);
+	if (status != 0)
+		fprintf(stderr, "inside(%s): status %d, output %s\n", cmd, status, out);
+	return out;
+}
+
+static int run_inside(struct lxc_container *c, const char *cmd)
+{
+	lxc_attach_options_t opts = LXC_ATTACH_OPTIONS_DEFAULT;
+	const char *argv[] = {"sh", "-c", cmd, NULL};
+
+	return c->attach_run_wait(c, &opts, "sh", argv);
+}
+
+static struct lxc_container *make(const char *lxcpath, const char *name, int host, const char *extra_key,
+				  const char *extra_value)
+{
+	struct lxc_container *c = lxc_container_new(name, lxcpath);
+	char addr[64];
+
+	if (!c)
+		return NULL;
+	CHECK(c->set_config_item(c, "lxc.net.0.type", "empty"));
+	if (!c->create(c, "busybox", NULL, NULL, LXC_CREATE_QUIET, NULL)) {
+		fprintf(stderr, "create %s: %s\n", name, c->error_string);
+		CHECK(0);
+		return c;
+	}
+	CHECK(c->clear_config_item(c, "lxc.net"));
+	CHECK(c->set_config_item(c, "lxc.net.0.type", "veth"));
+	CHECK(c->set_config_item(c, "lxc.net.0.link", bridge));
+	/* not eth0: the template's udhcpc must find nothing to configure */
+	CHECK(c->set_config_item(c, "lxc.net.0.name", "net0"));
+	CHECK(c->set_config_item(c, "lxc.net.0.flags", "up"));
+	snprintf(addr, sizeof(addr), "10.%d.0.%d/24", net, host);
+	CHECK(c->set_config_item(c, "lxc.net.0.ipv4.address", addr));
+	CHECK(c->set_config_item(c, "lxc.net.0.ipv4.gateway", "auto"));
+	if (extra_key)
+		CHECK(c->set_config_item(c, extra_key, extra_value));
+	return c;
+}
+
+static void test_pair(const char *lxcpath)
+{
+	struct lxc_container *a = make(lxcpath, "na", 2, "lxc.net.0.hwaddr", "00:16:3e:12:34:56");
+	struct lxc_container *b = make(lxcpath, "nb", 3, "lxc.net.0.mtu", "1400");
+	char cmd[256], pair[64] = "";
+	char **ifs, **ips;
+	int i, found_lo = 0, found_net0 = 0;
+
+	if (!a || !b)
+		return;
+	CHECK(a->start(a, 0, NULL));
+	CHECK(b->start(b, 0, NULL));
+
+	ifs = a->get_interfaces(a);
+	CHECK(ifs != NULL);
+	for (i = 0; ifs && ifs[i]; i++) {
+		found_lo |= strcmp(ifs[i], "lo") == 0;
+		found_net0 |= strcmp(ifs[i], "net0") == 0;
+		free(ifs[i]);
+	}
+	free(ifs);
+	CHECK(found_lo && found_net0);
+
+	ips = a->get_ips(a, NULL, "inet", 0);
+	snprintf(cmd, sizeof(cmd), "10.%d.0.2", net);
+	CHECK(ips && ips[0] && strcmp(ips[0], cmd) == 0 && !ips[1]);
+	for (i = 0; ips && ips[i]; i++)
+		free(ips[i]);
+	free(ips);
+	CHECK(a->get_ips(a, "nosuchif", NULL, 0) == NULL);
+
+	/* the host end is on our bridge, under the name the running config shows */
+	{
+		char *p = a->get_running_config_item(a, "lxc.net.0.veth.pair");
+		CHECK(p && if_nametoindex(p) > 0);
+		if (p) {
+			snprintf(pair, sizeof(pair), "%s", p);
+			snprintf(cmd, sizeof(cmd), "ip -o link show %s | grep -q 'master %s'", p, bridge);
+			CHECK(system(cmd) == 0);
+		}
+		free(p);
+	}
+
+	CHECK(strstr(inside(a, "cat /sys/class/net/net0/address"), "00:16:3e:12:34:56") != NULL);
+	CHECK(strstr(inside(b, "cat /sys/class/net/net0/mtu"), "1400") != NULL);
+	snprintf(cmd, sizeof(cmd), "default via 10.%d.0.1", net);
+	CHECK(strstr(inside(a, "ip route"), cmd) != NULL);
+
+	/* container -> container, container -> host, host -> container */
+	snprintf(cmd, sizeof(cmd), "ping -c1 -W3 10.%d.0.3 >/dev/null", net);
+	CHECK(run_inside(a, cmd) == 0);
+	snprintf(cmd, sizeof(cmd), "ping -c1 -W3 10.%d.0.1 >/dev/null", net);
+	CHECK(run_inside(b, cmd) == 0);
+	snprintf(cmd, sizeof(cmd), "busybox ping -c1 -W3 10.%d.0.2 >/dev/null", net);
+	CHECK(system(cmd) == 0);
+
+	/* TCP: b serves one line, a reads it */
+	{
+		lxc_attach_options_t opts = LXC_ATTACH_OPTIONS_DEFAULT;
+		const char *srv[] = {"sh", "-c", "echo tcp-hello | nc -l -p 7777", NULL};
+		lxc_attach_command_t command = {.program = "sh", .argv = (char **)srv};
+		pid_t pid;
+		int status, tries;
+		char *got = "";
+
+		CHECK(b->attach(b, lxc_attach_run_command, &command, &opts, &pid) == 0);
+		for (tries = 0; tries < 50; tries++) {
+			snprintf(cmd, sizeof(cmd), "nc 10.%d.0.3 7777 </dev/null", net);
+			got = inside(a, cmd);
+			if (strstr(got, "tcp-hello"))
+				break;
+			usleep(100000);
+		}
+		CHECK(strstr(got, "tcp-hello") != NULL);
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
+
+	CHECK(a->stop(a));
+	CHECK(b->stop(b));
+	CHECK(pair[0] && if_nametoindex(pair) == 0);
+	CHECK(a->destroy(a));
+	CHECK(b->destroy(b));
+	lxc_container_put(a);
+	lxc_container_put(b);
+}
+
+static void test_bad_bridge(const char *lxcpath)
+{
+	struct lxc_container *c = make(lxcpath, "nbad", 4, "lxc.net.0.link", "nosuchbr0");
+	char cmd[256];
+
+	if (!c)
+		return;
+	CHECK(!c->start(c, 0, NULL));
+	CHECK(c->error_string && strstr(c->error_string, "nosuchbr0"));
+	/* no veth left behind on the host */
+	CHECK(system("ip -o link show type veth | grep -q vethc") != 0);
+	snprintf(cmd, sizeof(cmd), "find /sys/fs/cgroup -name 'lxc.payload.nbad' | grep -q .");
+	CHECK(system(cmd) != 0);
+	/* a bad type is refused before anything is made */
+	CHECK(c->set_config_item(c, "lxc.net.0.type", "macvlan"));
+	CHECK(!c->start(c, 0, NULL));
+	CHECK(c->error_num == ENOTSUP || (c->error_string && strstr(c->error_string, "macvlan")));
+	CHECK(c->destroy(c));
+	lxc_container_put(c);
+}
+
+int main(int argc, char **argv)
+{
+	const char *lxcpath = test_lxcpath(argc, argv);
+	char addr[64];
+
+	net = 100 + getpid() % 100;
+	snprintf(bridge, sizeof(bridge), "lxcrsbr%d", getpid() % 100000);
+	if (sh("ip link add %s type bridge", bridge) != 0) {
+		fprintf(stderr, "cannot create a bridge\n");
+		return 1;
+	}
+	snprintf(addr, sizeof(addr), "10.%d.0.1/24", net);
+	{
+		char cmd[256];
+		snprintf(cmd, sizeof(cmd), "ip addr add %s dev %s && ip link set %s up", addr, bridge, bridge);
+		CHECK(system(cmd) == 0);
+	}
+	test_pair(lxcpath);
+	test_bad_bridge(lxcpath);
+	sh("ip link del %s", bridge);
+	return check_result("t_network");
+}
