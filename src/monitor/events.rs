@@ -173,7 +173,7 @@ impl Monitor {
         self.prep.cgroups =
             crate::cgroups::ContainerCgroups::create(&self.prep.plan.hierarchies, &self.name)?;
         self.set_state(STARTING);
-        host_veths(&self.init).cleanup();
+        release_network(&mut self.init);
         self.init = spawn(&self.prep)?;
         record_network(&mut self.config, &self.init);
         self.set_state(RUNNING);
@@ -185,7 +185,7 @@ impl Monitor {
         // Drain what init's last words left on the console.
         self.drain_console();
         self.prep.cgroups.remove();
-        host_veths(&self.init).cleanup();
+        release_network(&mut self.init);
         // Close the command socket before announcing STOPPED: anyone told
         // "stopped" must find the container stopped.
         drop(self.prep.listener);
@@ -550,8 +550,22 @@ fn host_veths(init: &InitProcess) -> crate::net::HostSide {
             .ifaces
             .iter()
             .map(|i| i.host_name.clone())
+            .filter(|n| !n.is_empty())
             .collect(),
     }
+}
+
+/// After init exited: physical interfaces go back to the host, then the
+/// container's network namespace is released and the host veth ends
+/// removed.
+fn release_network(init: &mut InitProcess) {
+    if let Some(ns) = init.netns.take() {
+        match std::fs::File::open("/proc/self/ns/net") {
+            Ok(host) => crate::net::restore_phys(&init.net, &ns, &OwnedFd::from(host)),
+            Err(e) => log::warn!("Cannot open the host network namespace: {e}"),
+        }
+    }
+    host_veths(init).cleanup();
 }
 
 /// Reads what is available on a non-blocking read; None when nothing is.

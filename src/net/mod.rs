@@ -5,9 +5,10 @@
 //! released) and the container side in init before the rootfs setup
 //! (rename, MAC, MTU, addresses, up, gateways).
 //!
-//! Types: `veth`, `empty` (loopback only) and `none` (the host's network
-//! namespace). `macvlan`, `ipvlan`, `vlan` and `phys` are refused with
-//! ENOTSUP for now.
+//! Types: `veth`, `macvlan` (on the `link` parent), `phys` (a host device
+//! moved in, moved back with its name and MTU when the container ends),
+//! `empty` (loopback only) and `none` (the host's network namespace).
+//! `ipvlan` and `vlan` are refused with ENOTSUP (this kernel has neither).
 
 pub mod netlink;
 
@@ -43,6 +44,10 @@ pub struct IfacePlan {
     pub name: String,
     pub hwaddr: Option<[u8; 6]>,
     pub mtu: Option<u32>,
+    /// macvlan: kernel MACVLAN_MODE_* (0 = kernel default).
+    pub macvlan_mode: u32,
+    /// phys: the device's MTU on the host, restored when it comes back.
+    pub host_mtu: Option<u32>,
     pub up: bool,
     pub ipv4: Vec<(Ipv4Addr, u8, Ipv4Addr)>,
     pub ipv6: Vec<(Ipv6Addr, u8)>,
@@ -108,7 +113,7 @@ impl NetPlan {
                     plan.host_netns = true;
                     continue;
                 }
-                NetType::Veth => {}
+                NetType::Veth | NetType::Macvlan | NetType::Phys => {}
                 other => {
                     return Err(Error::new(
                         libc::ENOTSUP,
@@ -134,7 +139,11 @@ impl NetPlan {
                 index,
                 kind,
                 link: dev.link.clone(),
-                host_name: dev.veth_pair.clone(),
+                host_name: if kind == NetType::Veth {
+                    dev.veth_pair.clone()
+                } else {
+                    String::new()
+                },
                 peer_name: String::new(),
                 name: if dev.name.is_empty() {
                     "eth%d".into()
@@ -143,6 +152,12 @@ impl NetPlan {
                 },
                 hwaddr: dev.hwaddr.as_deref().map(parse_mac).transpose()?,
                 mtu,
+                macvlan_mode: if kind == NetType::Macvlan {
+                    dev.mode.max(0) as u32
+                } else {
+                    0
+                },
+                host_mtu: None,
                 up: dev.up,
                 ipv4: dev
                     .ipv4
@@ -194,28 +209,42 @@ pub fn setup_host(plan: &mut NetPlan) -> Result<HostSide> {
     let result = (|| {
         let mut nl = Rtnl::open()?;
         for iface in &mut plan.ifaces {
-            let bridge = nl.index_of(&iface.link).map_err(|e| {
+            let link = nl.index_of(&iface.link).map_err(|e| {
                 Error::new(
                     e.errno,
                     format!(
-                        "lxc.net.{}.link: bridge \"{}\" not found",
+                        "lxc.net.{}.link: interface \"{}\" not found",
                         iface.index, iface.link
                     ),
                 )
             })?;
-            let fixed = !iface.host_name.is_empty();
-            let host_name = if fixed {
-                iface.host_name.clone()
-            } else {
-                random_name("veth")
-            };
-            iface.peer_name = random_name("vethc");
-            nl.create_veth(&host_name, &iface.peer_name, iface.mtu)?;
-            host.created.push(host_name.clone());
-            iface.host_name = host_name.clone();
-            let idx = nl.index_of(&host_name)?;
-            nl.set_master(idx, bridge)?;
-            nl.set_up(idx, true)?;
+            match iface.kind {
+                NetType::Veth => {
+                    let fixed = !iface.host_name.is_empty();
+                    let host_name = if fixed {
+                        iface.host_name.clone()
+                    } else {
+                        random_name("veth")
+                    };
+                    iface.peer_name = random_name("vethc");
+                    nl.create_veth(&host_name, &iface.peer_name, iface.mtu)?;
+                    host.created.push(host_name.clone());
+                    iface.host_name = host_name.clone();
+                    let idx = nl.index_of(&host_name)?;
+                    nl.set_master(idx, link)?;
+                    nl.set_up(idx, true)?;
+                }
+                NetType::Macvlan => {
+                    iface.peer_name = random_name("mcvl");
+                    nl.create_macvlan(&iface.peer_name, link, iface.macvlan_mode)?;
+                    host.created.push(iface.peer_name.clone());
+                }
+                _ => {
+                    // phys: the host device itself goes in.
+                    iface.peer_name = iface.link.clone();
+                    iface.host_mtu = nl.mtu_of(&iface.link)?;
+                }
+            }
         }
         Ok(())
     })();
@@ -225,6 +254,66 @@ pub fn setup_host(plan: &mut NetPlan) -> Result<HostSide> {
             host.cleanup();
             Err(e)
         }
+    }
+}
+
+/// Gives the physical devices back to the host when the container ends:
+/// from inside its network namespace (`container_ns`, kept open by the
+/// monitor so it outlives init) into `host_ns`, under their host names and
+/// MTUs, as LXC does. Best effort: logs what it cannot restore.
+pub fn restore_phys(
+    plan: &NetPlan,
+    container_ns: &std::os::fd::OwnedFd,
+    host_ns: &std::os::fd::OwnedFd,
+) {
+    use std::os::fd::AsRawFd;
+    let phys: Vec<IfacePlan> = plan
+        .ifaces
+        .iter()
+        .filter(|i| i.kind == NetType::Phys)
+        .cloned()
+        .collect();
+    if phys.is_empty() {
+        return;
+    }
+    let (Ok(cns), Ok(hns)) = (container_ns.try_clone(), host_ns.try_clone()) else {
+        return;
+    };
+    let worker = std::thread::spawn(move || {
+        // SAFETY: setns on a descriptor we own; only this thread moves.
+        if unsafe { libc::setns(cns.as_raw_fd(), libc::CLONE_NEWNET) } < 0 {
+            return Err(Error::new(
+                crate::sys::errno(),
+                "Failed to enter the container's network namespace",
+            ));
+        }
+        let mut nl = Rtnl::open()?;
+        for iface in &phys {
+            let inside = if iface.name.contains('%') {
+                iface.link.clone()
+            } else {
+                iface.name.clone()
+            };
+            let idx = match nl.index_of(&inside).or_else(|_| nl.index_of(&iface.link)) {
+                Ok(i) => i,
+                Err(e) => {
+                    log::warn!(
+                        "lxc.net.{}: {} not found in the container: {}",
+                        iface.index,
+                        inside,
+                        e.message
+                    );
+                    continue;
+                }
+            };
+            if let Err(e) = nl.move_to_netns_fd(idx, hns.as_raw_fd(), &iface.link, iface.host_mtu) {
+                log::warn!("lxc.net.{}: {}", iface.index, e.message);
+            }
+        }
+        Ok(())
+    });
+    if let Ok(Err(e)) = worker.join() {
+        log::warn!("Failed to give physical interfaces back: {}", e.message);
     }
 }
 
@@ -394,11 +483,25 @@ mod tests {
             libc::EINVAL
         );
         assert_eq!(
-            plan("lxc.net.0.type = macvlan\nlxc.net.0.link = eth0\n")
-                .unwrap_err()
-                .errno,
-            libc::ENOTSUP
+            plan("lxc.net.0.type = phys\n").unwrap_err().errno,
+            libc::EINVAL
         );
+        let vlan = "lxc.net.0.type = vlan\nlxc.net.0.link = eth0\nlxc.net.0.vlan.id = 5\n";
+        assert_eq!(plan(vlan).unwrap_err().errno, libc::ENOTSUP);
+    }
+
+    #[test]
+    fn macvlan_and_phys_plans() {
+        let p = plan(
+            "lxc.net.0.type = macvlan\nlxc.net.0.link = p0\nlxc.net.0.macvlan.mode = bridge\n",
+        )
+        .unwrap();
+        assert_eq!(p.ifaces[0].macvlan_mode, 4);
+        assert_eq!(p.ifaces[0].host_name, "");
+        let p =
+            plan("lxc.net.0.type = phys\nlxc.net.0.link = p1\nlxc.net.0.name = inner\n").unwrap();
+        assert_eq!(p.ifaces[0].kind, NetType::Phys);
+        assert_eq!(p.ifaces[0].name, "inner");
     }
 
     #[test]

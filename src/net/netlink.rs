@@ -9,7 +9,8 @@ use netlink_packet_core::{
 };
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+    InfoData, InfoKind, InfoMacVlan, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+    MacVlanMode,
 };
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
@@ -211,6 +212,64 @@ impl Rtnl {
         )
     }
 
+    /// Creates a macvlan `name` on `parent` (kernel MACVLAN_MODE_* value;
+    /// 0 = the kernel's default).
+    pub fn create_macvlan(&mut self, name: &str, parent: u32, mode: u32) -> Result<()> {
+        self.request(
+            RouteNetlinkMessage::NewLink(macvlan_message(name, parent, mode)),
+            NLM_F_CREATE | NLM_F_EXCL,
+            &format!("Failed to create macvlan {name}"),
+        )
+    }
+
+    /// Moves a link into the network namespace behind `ns_fd`, renaming it
+    /// there to `new_name` and setting `mtu` in the same step.
+    pub fn move_to_netns_fd(
+        &mut self,
+        index: u32,
+        ns_fd: i32,
+        new_name: &str,
+        mtu: Option<u32>,
+    ) -> Result<()> {
+        let mut attrs = vec![
+            LinkAttribute::NetNsFd(ns_fd),
+            LinkAttribute::IfName(new_name.to_string()),
+        ];
+        if let Some(m) = mtu {
+            attrs.push(LinkAttribute::Mtu(m));
+        }
+        self.set_link(
+            index,
+            attrs,
+            None,
+            &format!("Failed to move {new_name} back to the host"),
+        )
+    }
+
+    /// MTU of a link.
+    pub fn mtu_of(&mut self, name: &str) -> Result<Option<u32>> {
+        let seq = self.send(
+            RouteNetlinkMessage::GetLink(LinkMessage::default()),
+            NLM_F_REQUEST | NLM_F_DUMP,
+        )?;
+        let mut found = None;
+        self.receive(seq, "Failed to list links", |m| {
+            if let RouteNetlinkMessage::NewLink(l) = m {
+                let is_it = l
+                    .attributes
+                    .iter()
+                    .any(|a| matches!(a, LinkAttribute::IfName(n) if n == name));
+                if is_it {
+                    found = l.attributes.iter().find_map(|a| match a {
+                        LinkAttribute::Mtu(m) => Some(*m),
+                        _ => None,
+                    });
+                }
+            }
+        })?;
+        Ok(found)
+    }
+
     fn set_link(
         &mut self,
         index: u32,
@@ -350,5 +409,46 @@ impl Rtnl {
             NLM_F_CREATE | NLM_F_EXCL,
             "Failed to add the default route",
         )
+    }
+}
+
+/// The RTM_NEWLINK body of a macvlan (separate so it can be unit-tested).
+pub fn macvlan_message(name: &str, parent: u32, mode: u32) -> LinkMessage {
+    let mut msg = LinkMessage::default();
+    msg.attributes.push(LinkAttribute::IfName(name.to_string()));
+    msg.attributes.push(LinkAttribute::Link(parent));
+    let mut info = vec![LinkInfo::Kind(InfoKind::MacVlan)];
+    if mode != 0 {
+        let mode = match mode {
+            1 => MacVlanMode::Private,
+            2 => MacVlanMode::Vepa,
+            4 => MacVlanMode::Bridge,
+            8 => MacVlanMode::Passthrough,
+            other => MacVlanMode::Other(other),
+        };
+        info.push(LinkInfo::Data(InfoData::MacVlan(vec![InfoMacVlan::Mode(
+            mode,
+        )])));
+    }
+    msg.attributes.push(LinkAttribute::LinkInfo(info));
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netlink_packet_core::Emitable;
+
+    #[test]
+    fn macvlan_message_carries_mode_and_parent() {
+        let msg = macvlan_message("mv0", 7, 4);
+        assert!(msg.attributes.contains(&LinkAttribute::Link(7)));
+        assert!(msg.attributes.iter().any(|a| matches!(a, LinkAttribute::LinkInfo(i)
+            if i.contains(&LinkInfo::Data(InfoData::MacVlan(vec![InfoMacVlan::Mode(MacVlanMode::Bridge)]))))));
+        let mut buf = vec![0u8; msg.buffer_len()];
+        msg.emit(&mut buf);
+        // IFLA_MACVLAN_MODE (1) = MACVLAN_MODE_BRIDGE (4), u32
+        let needle = [8u8, 0, 1, 0, 4, 0, 0, 0];
+        assert!(buf.windows(8).any(|w| w == needle));
     }
 }

@@ -30,6 +30,9 @@ pub struct InitProcess {
     pub pidfd: OwnedFd,
     /// The network as built (generated veth names filled in).
     pub net: NetPlan,
+    /// The container's network namespace, held so it outlives init long
+    /// enough to give physical interfaces back.
+    pub netns: Option<OwnedFd>,
 }
 
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -93,7 +96,19 @@ fn spawn_with_network(
     let pid = pid as i32;
     // SAFETY: the kernel gave us this fresh descriptor.
     let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
-    let init = InitProcess { pid, pidfd, net };
+    let netns = if spec.clone_flags & libc::CLONE_NEWNET != 0 {
+        std::fs::File::open(format!("/proc/{pid}/ns/net"))
+            .ok()
+            .map(OwnedFd::from)
+    } else {
+        None
+    };
+    let init = InitProcess {
+        pid,
+        pidfd,
+        net,
+        netns,
+    };
     let mut sock = UnixStream::from(parent_end);
     let parent_steps = net::move_into(&init.net, pid)
         .and_then(|()| cgroups.attach(pid))
