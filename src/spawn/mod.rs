@@ -38,6 +38,8 @@ pub fn spawn_init(
     plan: &RootfsPlan,
     cgroups: &ContainerCgroups,
 ) -> Result<InitProcess> {
+    // `devices.*` settings wait until init has made its /dev nodes.
+    let sync_devices = cgroups.setup.legacy.iter().any(|s| s.is_devices());
     let (parent_end, child_end) = sys::socketpair_seqpacket()?;
     let mut pidfd: libc::c_int = -1;
     let flags = (spec.clone_flags | libc::CLONE_PIDFD | libc::SIGCHLD) as libc::c_ulong;
@@ -65,7 +67,7 @@ pub fn spawn_init(
     }
     if pid == 0 {
         drop(parent_end);
-        let err = child_main(spec, plan, &child_end);
+        let err = child_main(spec, plan, &child_end, sync_devices);
         report_and_exit(&child_end, &err);
     }
     drop(child_end);
@@ -86,17 +88,34 @@ pub fn spawn_init(
         kill_and_reap(&init);
         return Err(e);
     }
-    // EOF means exec succeeded (the socket is close-on-exec); a message is
-    // the child's error.
+    // EOF means exec succeeded (the socket is close-on-exec); DEVICES_SYNC
+    // asks for the device settings; anything else is the child's error.
     // One SEQPACKET message: read it whole (a short buffer truncates it).
     let mut buf = vec![0u8; 8192];
-    let n = loop {
-        match sock.read(&mut buf) {
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            other => break other.unwrap_or(0),
+    let msg = loop {
+        let n = loop {
+            match sock.read(&mut buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                other => break other.unwrap_or(0),
+            }
+        };
+        if sync_devices && &buf[..n] == DEVICES_SYNC {
+            let applied = cgroups.apply_limits(true).and_then(|()| {
+                sock.write_all(b"ok").map_err(|e| {
+                    Error::new(
+                        e.raw_os_error().unwrap_or(libc::EIO),
+                        format!("Failed to release init after the device limits: {e}"),
+                    )
+                })
+            });
+            if let Err(e) = applied {
+                kill_and_reap(&init);
+                return Err(e);
+            }
+            continue;
         }
+        break String::from_utf8_lossy(&buf[..n]).into_owned();
     };
-    let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
     if msg.is_empty() {
         return Ok(init);
     }
@@ -138,9 +157,13 @@ fn report_and_exit(sock: &OwnedFd, err: &Error) -> ! {
     }
 }
 
+/// What init sends once its rootfs and stdio are set up, when `devices.*`
+/// settings are to be written before it goes on.
+const DEVICES_SYNC: &[u8] = b"devices";
+
 /// The child's side; returns only on failure.
-fn child_main(spec: &StartSpec, plan: &RootfsPlan, sock: &OwnedFd) -> Error {
-    match child_steps(spec, plan, sock) {
+fn child_main(spec: &StartSpec, plan: &RootfsPlan, sock: &OwnedFd, sync_devices: bool) -> Error {
+    match child_steps(spec, plan, sock, sync_devices) {
         Ok(never) => match never {},
         Err(e) => e,
     }
@@ -148,7 +171,12 @@ fn child_main(spec: &StartSpec, plan: &RootfsPlan, sock: &OwnedFd) -> Error {
 
 pub(crate) enum Never {}
 
-fn child_steps(spec: &StartSpec, plan: &RootfsPlan, sock: &OwnedFd) -> Result<Never> {
+fn child_steps(
+    spec: &StartSpec,
+    plan: &RootfsPlan,
+    sock: &OwnedFd,
+    sync_devices: bool,
+) -> Result<Never> {
     // Die with the monitor rather than outlive it unsupervised.
     // SAFETY: prctl with integer arguments.
     unsafe {
@@ -182,6 +210,9 @@ fn child_steps(spec: &StartSpec, plan: &RootfsPlan, sock: &OwnedFd) -> Result<Ne
     sys::pivot_root_here(&plan.rootfs)?;
     sys::sethostname(&spec.uts_name)?;
     setup_stdio(plan.console.is_some())?;
+    if sync_devices {
+        wait_device_limits(sock)?;
+    }
     crate::caps::drop_bounding(&spec.caps_drop)?;
     if spec.no_new_privs {
         // SAFETY: prctl with integer arguments.
@@ -198,6 +229,31 @@ fn child_steps(spec: &StartSpec, plan: &RootfsPlan, sock: &OwnedFd) -> Result<Ne
         )
     })?;
     exec_init(spec)
+}
+
+/// Asks the parent to write the `devices.*` settings (after autodev's
+/// mknod and the opening of /dev/console, which they may forbid) and
+/// waits until it has.
+fn wait_device_limits(sock: &OwnedFd) -> Result<()> {
+    // SAFETY: writing and reading buffers we own on our socket.
+    let ok = unsafe {
+        libc::write(
+            sock.as_raw_fd(),
+            DEVICES_SYNC.as_ptr() as *const libc::c_void,
+            DEVICES_SYNC.len(),
+        ) == DEVICES_SYNC.len() as isize
+            && {
+                let mut reply = [0u8; 2];
+                libc::read(sock.as_raw_fd(), reply.as_mut_ptr() as *mut libc::c_void, 2) == 2
+            }
+    };
+    if !ok {
+        return Err(Error::new(
+            libc::EPIPE,
+            "The monitor did not apply the device cgroup limits",
+        ));
+    }
+    Ok(())
 }
 
 /// New session with /dev/console as controlling terminal and stdio.
