@@ -328,6 +328,46 @@ unsafe extern "C" fn get_config_item(
     })
 }
 
+/// LXC's convention here differs from `get_config_item`: with a buffer it
+/// returns the bytes read (at most `inlen`, NUL-terminated only if the
+/// content is shorter), without one the full length.
+unsafe extern "C" fn get_cgroup_item(
+    c: *mut lxc_container,
+    subsys: *const c_char,
+    retv: *mut c_char,
+    inlen: c_int,
+) -> c_int {
+    entry(c, "get_cgroup_item", -1, |h| {
+        let subsys = req_str(subsys, "subsys")?;
+        if retv.is_null() != (inlen == 0) || inlen < 0 {
+            return Err(Error::invalid(
+                "retv and inlen must both be set or both unset",
+            ));
+        }
+        let data = h.core.get_cgroup_item(subsys)?;
+        if retv.is_null() {
+            return Ok(c_int::try_from(data.len()).unwrap_or(c_int::MAX));
+        }
+        let cap = inlen as usize;
+        ptr::write_bytes(retv, 0, cap);
+        let n = data.len().min(cap);
+        ptr::copy_nonoverlapping(data.as_ptr() as *const c_char, retv, n);
+        Ok(n as c_int)
+    })
+}
+
+unsafe extern "C" fn set_cgroup_item(
+    c: *mut lxc_container,
+    subsys: *const c_char,
+    value: *const c_char,
+) -> bool {
+    entry(c, "set_cgroup_item", false, |h| {
+        let subsys = req_str(subsys, "subsys")?;
+        let value = req_str(value, "value")?;
+        h.core.set_cgroup_item(subsys, value).map(|()| true)
+    })
+}
+
 unsafe extern "C" fn get_keys(
     c: *mut lxc_container,
     key: *const c_char,
@@ -504,8 +544,6 @@ macro_rules! not_built {
 }
 
 not_built! {
-    get_cgroup_item(subsys: *const c_char, retv: *mut c_char, inlen: c_int) -> c_int = -1;
-    set_cgroup_item(subsys: *const c_char, value: *const c_char) -> bool = false;
     clone(newname: *const c_char, lxcpath: *const c_char, flags: c_int, bdevtype: *const c_char,
           bdevdata: *const c_char, newsize: u64, hookargs: *mut *mut c_char)
         -> *mut lxc_container = ptr::null_mut();

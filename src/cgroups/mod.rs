@@ -12,6 +12,10 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 
+pub mod limits;
+
+pub use limits::{CgroupSetup, Setting};
+
 /// One mounted cgroup hierarchy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hierarchy {
@@ -180,7 +184,14 @@ fn inherit_cpuset(h: &Hierarchy, dir: &Path) -> Result<()> {
 /// The cgroup directories of one container, one per hierarchy.
 #[derive(Debug, Clone, Default)]
 pub struct ContainerCgroups {
+    /// The (limit) cgroup of each hierarchy.
     pub dirs: Vec<(Hierarchy, PathBuf)>,
+    /// What the configuration asked (placement, settings); kept so a
+    /// reboot recreates the same cgroups.
+    pub setup: CgroupSetup,
+    /// Intermediate directories (`lxc.cgroup.dir`) this start created,
+    /// removed again with the container when empty.
+    created_parents: Vec<PathBuf>,
 }
 
 /// The leaf name of a container's cgroup (LXC 6.0's naming).
@@ -188,56 +199,236 @@ pub fn payload_name(container: &str) -> String {
     format!("lxc.payload.{container}")
 }
 
+/// Creates `dir` unless it exists; true when this call created it.
+fn make_dir(h: &Hierarchy, dir: &Path) -> Result<bool> {
+    match std::fs::create_dir(dir) {
+        Ok(()) => {
+            inherit_cpuset(h, dir)?;
+            Ok(true)
+        }
+        Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(Error::io("Failed to create cgroup", dir, &e)),
+    }
+}
+
+/// Writes one setting into `dir`, naming the key, file and errno on
+/// failure. The file must exist (cgroup files are never created).
+fn write_setting(dir: &Path, s: &Setting, value: &str) -> Result<()> {
+    use std::io::Write;
+    let path = dir.join(&s.file);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(value.as_bytes()))
+        .map_err(|e| {
+            Error::new(
+                e.raw_os_error().unwrap_or(libc::EIO),
+                format!(
+                    "Failed to set {} = \"{}\" ({}): {e}",
+                    s.key,
+                    s.value,
+                    path.display()
+                ),
+            )
+        })
+}
+
 impl ContainerCgroups {
     /// Creates `lxc.payload.<name>` under the caller's cgroup of every
-    /// hierarchy. An existing directory of that name (a leftover, or a
+    /// hierarchy, without any settings.
+    pub fn create(hierarchies: &[Hierarchy], container: &str) -> Result<ContainerCgroups> {
+        Self::create_with(hierarchies, container, &CgroupSetup::default())
+    }
+
+    /// Creates the container's cgroup under the caller's cgroup of every
+    /// hierarchy (`lxc.payload.<name>`, or where `lxc.cgroup.dir*` say) and
+    /// writes the settings that precede init's arrival (all but
+    /// `devices.*`). An existing `lxc.payload.<name>` (a leftover, or a
     /// container of the same name in another lxcpath) gets a "-N" suffix,
     /// as LXC does. On failure nothing created is left behind.
-    pub fn create(hierarchies: &[Hierarchy], container: &str) -> Result<ContainerCgroups> {
-        let base = payload_name(container);
-        'suffix: for n in 0..100 {
+    pub fn create_with(
+        hierarchies: &[Hierarchy],
+        container: &str,
+        setup: &CgroupSetup,
+    ) -> Result<ContainerCgroups> {
+        let made = Self::create_dirs(hierarchies, container, setup)?;
+        if let Err(e) = made.apply_limits(false) {
+            made.remove();
+            return Err(e);
+        }
+        Ok(made)
+    }
+
+    fn create_dirs(
+        hierarchies: &[Hierarchy],
+        container: &str,
+        setup: &CgroupSetup,
+    ) -> Result<ContainerCgroups> {
+        let (base, may_retry) = setup.placement.leaf(container);
+        let tries = if may_retry { 1000 } else { 1 };
+        'suffix: for n in 0..tries {
             let leaf = if n == 0 {
                 base.clone()
             } else {
                 format!("{base}-{n}")
             };
-            let mut made = ContainerCgroups::default();
+            let mut made = ContainerCgroups {
+                setup: setup.clone(),
+                ..Default::default()
+            };
             for h in hierarchies {
-                let dir = h
-                    .mountpoint
-                    .join(h.current.trim_start_matches('/'))
-                    .join(&leaf);
-                match std::fs::create_dir(&dir) {
-                    Ok(()) => {
-                        made.dirs.push((h.clone(), dir.clone()));
-                        if let Err(e) = inherit_cpuset(h, &dir) {
-                            made.remove();
-                            return Err(e);
+                let root = h.mountpoint.join(h.current.trim_start_matches('/'));
+                let dir = root.join(&leaf);
+                let step = (|| -> Result<bool> {
+                    // Intermediate directories of lxc.cgroup.dir, top down
+                    // (each cpuset level needs its cpus/mems).
+                    let mut parent = root.clone();
+                    let components: Vec<_> = Path::new(&leaf).components().collect();
+                    for c in &components[..components.len().saturating_sub(1)] {
+                        parent.push(c);
+                        if make_dir(h, &parent)? {
+                            made.created_parents.push(parent.clone());
                         }
                     }
-                    Err(e) if e.kind() == ErrorKind::AlreadyExists => {
+                    match std::fs::create_dir(&dir) {
+                        Ok(()) => {
+                            made.dirs.push((h.clone(), dir.clone()));
+                            inherit_cpuset(h, &dir)?;
+                        }
+                        Err(e) if e.kind() == ErrorKind::AlreadyExists => return Ok(false),
+                        Err(e) => return Err(Error::io("Failed to create cgroup", &dir, &e)),
+                    }
+                    if let Some(inner) = &setup.placement.inner {
+                        let inner_dir = dir.join(inner);
+                        std::fs::create_dir(&inner_dir)
+                            .map_err(|e| Error::io("Failed to create cgroup", &inner_dir, &e))?;
+                        inherit_cpuset(h, &inner_dir)?;
+                    }
+                    Ok(true)
+                })();
+                match step {
+                    Ok(true) => {}
+                    Ok(false) if may_retry => {
                         made.remove();
                         continue 'suffix;
                     }
+                    Ok(false) => {
+                        made.remove();
+                        return Err(Error::new(
+                            libc::EEXIST,
+                            format!("Failed to create cgroup {}: it exists", dir.display()),
+                        ));
+                    }
                     Err(e) => {
                         made.remove();
-                        return Err(Error::io("Failed to create cgroup", &dir, &e));
+                        return Err(e);
                     }
                 }
             }
             return Ok(made);
         }
         Err(Error::new(
-            libc::EEXIST,
-            format!("Failed to create cgroup {base}: 100 leftovers exist"),
+            libc::ERANGE,
+            format!("Failed to create cgroup {base}: 1000 leftovers exist"),
         ))
+    }
+
+    /// The directory init lives in: the limit cgroup, or its
+    /// `lxc.cgroup.dir.container.inner` child.
+    pub fn process_dir(&self, dir: &Path) -> PathBuf {
+        match &self.setup.placement.inner {
+            Some(inner) => dir.join(inner),
+            None => dir.to_path_buf(),
+        }
+    }
+
+    /// Writes the configured `lxc.cgroup.*` settings, either all but the
+    /// `devices.*` ones (`devices == false`, before init joins) or only
+    /// those (once init has set up its rootfs); then `lxc.cgroup2.*` with
+    /// the former on a pure cgroup2 host.
+    pub fn apply_limits(&self, devices: bool) -> Result<()> {
+        let pure_unified = !self.dirs.is_empty() && self.dirs.iter().all(|(h, _)| h.unified);
+        if !self.setup.legacy.is_empty() && pure_unified {
+            log::warn!("Ignoring legacy cgroup limits on pure cgroup2 system");
+        }
+        if !pure_unified {
+            for s in self
+                .setup
+                .legacy
+                .iter()
+                .filter(|s| s.is_devices() == devices)
+            {
+                self.apply_legacy(s, devices)?;
+            }
+        }
+        if devices || self.setup.unified.is_empty() {
+            return Ok(());
+        }
+        if !pure_unified {
+            log::warn!("Ignoring cgroup2 limits on legacy cgroup system");
+            return Ok(());
+        }
+        let Some((_, dir)) = self.dirs.iter().find(|(h, _)| h.unified) else {
+            return Ok(());
+        };
+        for s in &self.setup.unified {
+            if s.is_devices() {
+                return Err(Error::new(
+                    libc::ENOSYS,
+                    format!(
+                        "{}: cgroup2 device rules (BPF) are not supported by this liblxc",
+                        s.key
+                    ),
+                ));
+            }
+            write_setting(dir, s, &s.value)?;
+            log::debug!("Set {} to \"{}\"", s.file, s.value);
+        }
+        Ok(())
+    }
+
+    fn apply_legacy(&self, s: &Setting, devices: bool) -> Result<()> {
+        let controller = limits::controller_of(&s.file)?;
+        let Some((_, dir)) = self
+            .dirs
+            .iter()
+            .find(|(h, _)| !h.unified && h.controllers.iter().any(|c| c == controller))
+        else {
+            return Err(Error::new(
+                libc::ENOENT,
+                format!(
+                    "Failed to set {}: no \"{controller}\" controller is mounted on this host",
+                    s.key
+                ),
+            ));
+        };
+        let value = if s.file == "devices.allow" && s.value.starts_with('/') {
+            limits::convert_devpath(&s.value)?
+        } else {
+            s.value.clone()
+        };
+        let mut result = write_setting(dir, s, &value);
+        if result.is_ok() && controller == "cpuset" && self.setup.placement.inner.is_some() {
+            result = write_setting(&self.process_dir(dir), s, &value);
+        }
+        match result {
+            Err(e) if devices && (e.errno == libc::EACCES || e.errno == libc::EPERM) => {
+                log::warn!("{}", e.message);
+                Ok(())
+            }
+            Err(e) => Err(e),
+            Ok(()) => {
+                log::debug!("Set {} to \"{}\"", s.file, s.value);
+                Ok(())
+            }
+        }
     }
 
     /// Moves `pid` into every cgroup of the container.
     pub fn attach(&self, pid: i32) -> Result<()> {
         for (h, dir) in &self.dirs {
             let file = if h.unified { "cgroup.procs" } else { "tasks" };
-            let path = dir.join(file);
+            let path = self.process_dir(dir).join(file);
             std::fs::write(&path, pid.to_string())
                 .map_err(|e| Error::io(&format!("Failed to move {pid} into"), &path, &e))?;
         }
@@ -285,18 +476,15 @@ impl ContainerCgroups {
     /// rmdir may briefly see EBUSY while the kernel reaps them).
     pub fn remove(&self) {
         for (_, dir) in &self.dirs {
-            for attempt in 0..50 {
-                match std::fs::remove_dir(dir) {
-                    Ok(()) => break,
-                    Err(e) if e.kind() == ErrorKind::NotFound => break,
-                    Err(e) => {
-                        if attempt == 49 {
-                            log::warn!("Failed to remove cgroup {}: {e}", dir.display());
-                        }
-                        std::thread::sleep(Duration::from_millis(10));
-                    }
-                }
+            if self.setup.placement.inner.is_some() {
+                remove_dir_patiently(&self.process_dir(dir));
             }
+            remove_dir_patiently(dir);
+        }
+        // Parents this start created, deepest first, if nothing else
+        // moved in meanwhile.
+        for dir in self.created_parents.iter().rev() {
+            let _ = std::fs::remove_dir(dir);
         }
     }
 
@@ -314,6 +502,23 @@ impl ContainerCgroups {
                 }
             })
             .map(|(_, d)| d.join(key))
+    }
+}
+
+/// rmdir that waits out the brief EBUSY while the kernel reaps the
+/// container's last processes.
+fn remove_dir_patiently(dir: &Path) {
+    for attempt in 0..50 {
+        match std::fs::remove_dir(dir) {
+            Ok(()) => break,
+            Err(e) if e.kind() == ErrorKind::NotFound => break,
+            Err(e) => {
+                if attempt == 49 {
+                    log::warn!("Failed to remove cgroup {}: {e}", dir.display());
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
     }
 }
 

@@ -254,15 +254,25 @@ impl Target<'_> {
     /// The container's cgroup path relative to the hierarchy root of
     /// `controller` (None: the unified hierarchy).
     pub fn get_cgroup(&self, controller: Option<&str>) -> Result<Option<String>> {
+        self.cgroup_query(Cmd::GetCgroup, controller)
+    }
+
+    /// Like `get_cgroup`, the cgroup holding the limits (LXC's
+    /// GET_LIMIT_CGROUP; differs with lxc.cgroup.dir.container.inner).
+    pub fn get_limit_cgroup(&self, controller: Option<&str>) -> Result<Option<String>> {
+        self.cgroup_query(Cmd::GetLimitCgroup, controller)
+    }
+
+    fn cgroup_query(&self, cmd: Cmd, controller: Option<&str>) -> Result<Option<String>> {
         let payload = controller.map_or(Payload::None, Payload::string);
-        match self.command(Cmd::GetCgroup, payload)? {
+        match self.command(cmd, payload)? {
             Outcome::Stopped => Ok(None),
             Outcome::Closed => Err(Error::new(
                 libc::ENOENT,
                 format!("No cgroup for controller {controller:?}"),
             )),
             Outcome::Reply(r) => {
-                r.check("GET_CGROUP")?;
+                r.check(&format!("{cmd:?}"))?;
                 Ok(Some(r.text()))
             }
         }

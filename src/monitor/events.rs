@@ -170,8 +170,11 @@ impl Monitor {
         self.set_state(STOPPING);
         self.drain_console();
         self.prep.cgroups.remove();
-        self.prep.cgroups =
-            crate::cgroups::ContainerCgroups::create(&self.prep.plan.hierarchies, &self.name)?;
+        self.prep.cgroups = crate::cgroups::ContainerCgroups::create_with(
+            &self.prep.plan.hierarchies,
+            &self.name,
+            &self.prep.cgroups.setup,
+        )?;
         self.set_state(STARTING);
         release_network(&mut self.init);
         self.init = spawn(&self.prep)?;
@@ -418,7 +421,7 @@ impl Monitor {
             } else {
                 req.string()
             };
-            match self.cgroup_path(controller.as_deref()) {
+            match self.cgroup_path(controller.as_deref(), req.is(Cmd::GetLimitCgroup)) {
                 Some(p) => reply(&Response {
                     data: &server::with_nul(&p),
                     ..Default::default()
@@ -460,18 +463,30 @@ impl Monitor {
     }
 
     /// The cgroup path relative to the hierarchy's root, as LXC answers
-    /// GET_CGROUP (no leading slash).
-    fn cgroup_path(&self, controller: Option<&str>) -> Option<String> {
-        self.prep
-            .cgroups
+    /// GET_CGROUP (init's cgroup) and GET_LIMIT_CGROUP (the one carrying
+    /// the limits; they differ with lxc.cgroup.dir.container.inner), no
+    /// leading slash.
+    fn cgroup_path(&self, controller: Option<&str>, limit: bool) -> Option<String> {
+        let cgroups = &self.prep.cgroups;
+        // On a pure cgroup2 host every controller lives in the one hierarchy.
+        let pure_unified = cgroups.dirs.iter().all(|(h, _)| h.unified);
+        cgroups
             .dirs
             .iter()
             .find(|(h, _)| match controller {
                 None => h.unified,
-                Some(c) => h.controllers.iter().any(|x| x == c),
+                Some(c) => h.controllers.iter().any(|x| x == c) || pure_unified,
             })
-            .and_then(|(h, dir)| dir.strip_prefix(&h.mountpoint).ok())
-            .map(|rel| rel.to_string_lossy().into_owned())
+            .and_then(|(h, dir)| {
+                let dir = if limit {
+                    dir.clone()
+                } else {
+                    cgroups.process_dir(dir)
+                };
+                dir.strip_prefix(&h.mountpoint)
+                    .ok()
+                    .map(|rel| rel.to_string_lossy().into_owned())
+            })
     }
 
     fn add_state_client(&mut self, conn: OwnedFd, req: &Request) -> Result<()> {

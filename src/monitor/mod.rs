@@ -15,7 +15,7 @@ use std::io::Read;
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::PathBuf;
 
-use crate::cgroups::{self, ContainerCgroups};
+use crate::cgroups::{self, CgroupSetup, ContainerCgroups};
 use crate::commands::server;
 use crate::config::Config;
 use crate::container::StartOptions;
@@ -253,7 +253,8 @@ pub(crate) fn prepare(args: &Args, config: &Config) -> Result<Prepared> {
     // before anything of the running one is touched.
     let listener = server::listen(&args.lxcpath, &args.name)?;
     let hierarchies = cgroups::detect()?;
-    let cgroups = ContainerCgroups::create(&hierarchies, &args.name)?;
+    let setup = CgroupSetup::from_conf(config.conf())?;
+    let cgroups = ContainerCgroups::create_with(&hierarchies, &args.name, &setup)?;
     let result = (|| {
         let console_path = config.get_item("lxc.console.path").unwrap_or_default();
         let (console, console_name) = if console_path.trim() == "none" {

@@ -62,6 +62,8 @@ fn spawn_with_network(
     net: NetPlan,
 ) -> Result<InitProcess> {
     let gateways = net::host_gateways(&net)?;
+    // `devices.*` settings wait until init has made its /dev nodes.
+    let sync_devices = cgroups.setup.legacy.iter().any(|s| s.is_devices());
     let (parent_end, child_end) = sys::socketpair_seqpacket()?;
     let mut pidfd: libc::c_int = -1;
     let flags = (spec.clone_flags | libc::CLONE_PIDFD | libc::SIGCHLD) as libc::c_ulong;
@@ -89,7 +91,7 @@ fn spawn_with_network(
     }
     if pid == 0 {
         drop(parent_end);
-        let err = child_main(spec, plan, &net, &gateways, &child_end);
+        let err = child_main(spec, plan, &net, &gateways, &child_end, sync_devices);
         report_and_exit(&child_end, &err);
     }
     drop(child_end);
@@ -124,17 +126,34 @@ fn spawn_with_network(
         kill_and_reap(&init);
         return Err(e);
     }
-    // EOF means exec succeeded (the socket is close-on-exec); a message is
-    // the child's error.
+    // EOF means exec succeeded (the socket is close-on-exec); DEVICES_SYNC
+    // asks for the device settings; anything else is the child's error.
     // One SEQPACKET message: read it whole (a short buffer truncates it).
     let mut buf = vec![0u8; 8192];
-    let n = loop {
-        match sock.read(&mut buf) {
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            other => break other.unwrap_or(0),
+    let msg = loop {
+        let n = loop {
+            match sock.read(&mut buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                other => break other.unwrap_or(0),
+            }
+        };
+        if sync_devices && &buf[..n] == DEVICES_SYNC {
+            let applied = cgroups.apply_limits(true).and_then(|()| {
+                sock.write_all(b"ok").map_err(|e| {
+                    Error::new(
+                        e.raw_os_error().unwrap_or(libc::EIO),
+                        format!("Failed to release init after the device limits: {e}"),
+                    )
+                })
+            });
+            if let Err(e) = applied {
+                kill_and_reap(&init);
+                return Err(e);
+            }
+            continue;
         }
+        break String::from_utf8_lossy(&buf[..n]).into_owned();
     };
-    let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
     if msg.is_empty() {
         return Ok(init);
     }
@@ -176,6 +195,10 @@ fn report_and_exit(sock: &OwnedFd, err: &Error) -> ! {
     }
 }
 
+/// What init sends once its rootfs and stdio are set up, when `devices.*`
+/// settings are to be written before it goes on.
+const DEVICES_SYNC: &[u8] = b"devices";
+
 /// The child's side; returns only on failure.
 fn child_main(
     spec: &StartSpec,
@@ -183,8 +206,9 @@ fn child_main(
     net: &NetPlan,
     gateways: &[(Option<std::net::Ipv4Addr>, Option<std::net::Ipv6Addr>)],
     sock: &OwnedFd,
+    sync_devices: bool,
 ) -> Error {
-    match child_steps(spec, plan, net, gateways, sock) {
+    match child_steps(spec, plan, net, gateways, sock, sync_devices) {
         Ok(never) => match never {},
         Err(e) => e,
     }
@@ -198,6 +222,7 @@ fn child_steps(
     net: &NetPlan,
     gateways: &[(Option<std::net::Ipv4Addr>, Option<std::net::Ipv6Addr>)],
     sock: &OwnedFd,
+    sync_devices: bool,
 ) -> Result<Never> {
     // Die with the monitor rather than outlive it unsupervised.
     // SAFETY: prctl with integer arguments.
@@ -234,6 +259,9 @@ fn child_steps(
     sys::pivot_root_here(&plan.rootfs)?;
     sys::sethostname(&spec.uts_name)?;
     setup_stdio(plan.console.is_some())?;
+    if sync_devices {
+        wait_device_limits(sock)?;
+    }
     crate::caps::drop_bounding(&spec.caps_drop)?;
     if spec.no_new_privs {
         // SAFETY: prctl with integer arguments.
@@ -250,6 +278,31 @@ fn child_steps(
         )
     })?;
     exec_init(spec)
+}
+
+/// Asks the parent to write the `devices.*` settings (after autodev's
+/// mknod and the opening of /dev/console, which they may forbid) and
+/// waits until it has.
+fn wait_device_limits(sock: &OwnedFd) -> Result<()> {
+    // SAFETY: writing and reading buffers we own on our socket.
+    let ok = unsafe {
+        libc::write(
+            sock.as_raw_fd(),
+            DEVICES_SYNC.as_ptr() as *const libc::c_void,
+            DEVICES_SYNC.len(),
+        ) == DEVICES_SYNC.len() as isize
+            && {
+                let mut reply = [0u8; 2];
+                libc::read(sock.as_raw_fd(), reply.as_mut_ptr() as *mut libc::c_void, 2) == 2
+            }
+    };
+    if !ok {
+        return Err(Error::new(
+            libc::EPIPE,
+            "The monitor did not apply the device cgroup limits",
+        ));
+    }
+    Ok(())
 }
 
 /// New session with /dev/console as controlling terminal and stdio.
