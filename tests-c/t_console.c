@@ -3,8 +3,9 @@
  * getty answers), busy while held and free once released, the console
  * proxy (tty 0, where busybox's askfirst shell runs), console() driven
  * through pipes with the Ctrl-a q escape, console_log on the ring buffer
- * (read, clear, ENODATA) and lxc.console.logfile. */
+ * (read, clear, ENODATA), lxc.console.logfile and devpts_fd. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -187,6 +188,22 @@ static void test_console_call(struct lxc_container *c)
 	close(out[1]);
 }
 
+/* devpts_fd: the container's devpts, where ptmx gives a new pty. */
+static void test_devpts(struct lxc_container *c)
+{
+	int fd = c->devpts_fd(c);
+
+	CHECK(fd >= 0);
+	if (fd >= 0) {
+		int ptmx = openat(fd, "ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+		CHECK(ptmx >= 0);
+		if (ptmx >= 0)
+			close(ptmx);
+		close(fd);
+	}
+}
+
 static void test_console_log(struct lxc_container *c, const char *logfile)
 {
 	struct lxc_console_log log;
@@ -303,8 +320,9 @@ int main(int argc, char **argv)
 		lxc_container_put(c);
 		return check_result("t_console");
 	}
-	/* not running: no tty */
+	/* not running: no tty, no devpts */
 	CHECK(c->console_getfd(c, &tty, &ptx) < 0);
+	CHECK(c->devpts_fd(c) < 0);
 
 	snprintf(logfile, sizeof(logfile), "%s/%s/console.log", lxcpath, name);
 	CHECK(c->set_config_item(c, "lxc.console.buffer.size", "128k"));
@@ -315,6 +333,7 @@ int main(int argc, char **argv)
 		test_console_proxy(c);
 		test_console_call(c);
 		test_console_log(c, logfile);
+		test_devpts(c);
 		CHECK(c->stop(c));
 	}
 

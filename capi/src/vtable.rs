@@ -522,6 +522,12 @@ unsafe extern "C" fn console_log(c: *mut lxc_container, log: *mut lxc_console_lo
     })
 }
 
+unsafe extern "C" fn devpts_fd(c: *mut lxc_container) -> c_int {
+    entry(c, "devpts_fd", -libc::EBADF, |h| {
+        Ok(h.core.devpts_fd()?.into_raw_fd())
+    })
+}
+
 /// Entries of operations not built yet: they fail with ENOSYS.
 macro_rules! not_built {
     ($($name:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty = $fail:expr;)*) => {
@@ -563,7 +569,6 @@ not_built! {
     umount(target: *const c_char, mountflags: c_ulong, mnt: *mut lxc_mount) -> c_int = -1;
     seccomp_notify_fd() -> c_int = -1;
     seccomp_notify_fd_active() -> c_int = -1;
-    devpts_fd() -> c_int = -1;
 }
 
 /// A `struct lxc_container` with every entry set and every field zeroed.

@@ -339,6 +339,18 @@ impl Target<'_> {
         }
     }
 
+    /// GET_DEVPTS_FD: the container's devpts (Ok(None): not running).
+    pub fn get_devpts_fd(&self) -> Result<Option<OwnedFd>> {
+        match self.ask(Cmd::GetDevptsFd, Payload::None)? {
+            None => Ok(None),
+            Some(r) => {
+                r.check("GET_DEVPTS_FD")?;
+                r.fd.map(Some)
+                    .ok_or_else(|| Error::new(libc::EBADF, "The monitor sent no devpts fd"))
+            }
+        }
+    }
+
     /// CONSOLE_LOG with LXC's `struct lxc_cmd_console_log` (24 bytes:
     /// clear, read, read_max, write_logfile). Err carries the monitor's
     /// errno (ENODATA: nothing to read; EFAULT: no ring buffer).

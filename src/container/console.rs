@@ -219,6 +219,18 @@ impl Container {
         result
     }
 
+    /// The container's devpts mount (a directory descriptor: `openat(fd,
+    /// "ptmx")` allocates a pty inside the container).
+    pub fn devpts_fd(&self) -> Result<std::os::fd::OwnedFd> {
+        let name = self.name();
+        self.console_target(|t| t.get_devpts_fd())?.ok_or_else(|| {
+            Error::new(
+                libc::ENOTCONN,
+                format!("Container \"{name}\" is not running"),
+            )
+        })
+    }
+
     /// CONSOLE_LOG: reads (consuming) up to `read_max` bytes (0: all) of
     /// the console ring buffer and/or clears it. Errors carry LXC's
     /// errnos: ENODATA (empty), EFAULT (no buffer configured).

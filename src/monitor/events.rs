@@ -503,6 +503,14 @@ impl Monitor {
                 self.set_state(s);
             }
             reply(&Response::default())
+        } else if req.is(Cmd::GetDevptsFd) {
+            match self.devpts_fd() {
+                Some(fd) => reply(&Response {
+                    fd: Some(fd.as_raw_fd()),
+                    ..Default::default()
+                }),
+                None => reply(&Response::error(libc::EBADF)),
+            }
         } else if req.is(Cmd::GetTtyFd) {
             self.get_tty_fd(conn, req.header.inline_int())
         } else if req.is(Cmd::ConsoleLog) {
@@ -541,6 +549,23 @@ impl Monitor {
             })
             .and_then(|(h, dir)| dir.strip_prefix(&h.mountpoint).ok())
             .map(|rel| rel.to_string_lossy().into_owned())
+    }
+
+    /// The container's devpts instance (its /dev/pts, reached through
+    /// init's root), for GET_DEVPTS_FD; None when it has none.
+    fn devpts_fd(&self) -> Option<OwnedFd> {
+        const DEVPTS_SUPER_MAGIC: i64 = 0x1cd1;
+        let path = format!("/proc/{}/root/dev/pts", self.init.pid);
+        let dir = std::fs::File::open(path).ok()?;
+        // SAFETY: fstatfs into a struct on our stack.
+        let magic = unsafe {
+            let mut st: libc::statfs = std::mem::zeroed();
+            if libc::fstatfs(dir.as_raw_fd(), &mut st) < 0 {
+                return None;
+            }
+            st.f_type as i64
+        };
+        (magic == DEVPTS_SUPER_MAGIC).then(|| OwnedFd::from(dir))
     }
 
     /// GET_TTY_FD: hands out a tty master (or, for 0, a proxy of the
