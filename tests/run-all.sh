@@ -69,6 +69,9 @@ step "go-lxc on our library"
 mkdir -p "$work/go"
 tests/clients/go/run.sh "$prefix" "$work/go" || fail "go-lxc client"
 
+step "interactive console through tmux"
+tests/console_tmux.sh "$prefix" || fail "console tmux"
+
 echo
 if [ $status -eq 0 ]; then echo "ALL TESTS PASSED"; else echo "SOME TESTS FAILED"; fi
 exit $status

@@ -44,6 +44,23 @@ pub fn malloc_strdup(s: &str) -> *mut c_char {
     }
 }
 
+/// A malloc'd copy of `bytes` plus a NUL, as LXC hands out buffers; NULL
+/// for no bytes (or out of memory).
+pub fn malloc_bytes(bytes: &[u8]) -> *mut c_char {
+    if bytes.is_empty() {
+        return ptr::null_mut();
+    }
+    // SAFETY: malloc with a non-zero size; the copy stays in bounds.
+    unsafe {
+        let p = libc::malloc(bytes.len() + 1) as *mut u8;
+        if !p.is_null() {
+            ptr::copy_nonoverlapping(bytes.as_ptr(), p, bytes.len());
+            *p.add(bytes.len()) = 0;
+        }
+        p as *mut c_char
+    }
+}
+
 /// A malloc'd, NULL-terminated array of malloc'd strings (NULL when out of
 /// memory, with nothing leaked).
 pub fn malloc_str_array<S: AsRef<str>>(items: &[S]) -> *mut *mut c_char {

@@ -20,7 +20,7 @@ use crate::abi::lxccontainer::{
     bdev_specs, lxc_console_log, lxc_container, lxc_mount, lxc_snapshot, migrate_opts,
     LXC_CREATE_MAXFLAGS, LXC_CREATE_QUIET,
 };
-use crate::cstr::{copy_out, malloc_str_array, malloc_strdup, opt_str, req_str};
+use crate::cstr::{copy_out, malloc_bytes, malloc_str_array, malloc_strdup, opt_str, req_str};
 use crate::handle::entry;
 
 extern "C" {
@@ -529,6 +529,71 @@ unsafe extern "C" fn attach_run_wait(
     })
 }
 
+unsafe extern "C" fn console_getfd(
+    c: *mut lxc_container,
+    ttynum: *mut c_int,
+    ptxfd: *mut c_int,
+) -> c_int {
+    entry(c, "console_getfd", -1, |h| {
+        if ttynum.is_null() || ptxfd.is_null() {
+            return Err(Error::invalid("ttynum, ptxfd: NULL"));
+        }
+        let tty = h.core.console_getfd(*ttynum)?;
+        *ttynum = tty.ttynum;
+        *ptxfd = tty.master.into_raw_fd();
+        Ok(tty.conn.into_raw_fd())
+    })
+}
+
+unsafe extern "C" fn console(
+    c: *mut lxc_container,
+    ttynum: c_int,
+    stdinfd: c_int,
+    stdoutfd: c_int,
+    stderrfd: c_int,
+    escape: c_int,
+) -> c_int {
+    entry(c, "console", -1, |h| {
+        h.core
+            .console(ttynum, stdinfd, stdoutfd, stderrfd, escape)
+            .map(|()| 0)
+    })
+}
+
+/// LXC returns the monitor's -errno; for "nothing there" (ENODATA, EFAULT,
+/// ENOENT) it also zeroes `*read_max` and `data`.
+unsafe extern "C" fn console_log(c: *mut lxc_container, log: *mut lxc_console_log) -> c_int {
+    entry(c, "console_log", -libc::EINVAL, |h| {
+        if log.is_null() || (*log).read_max.is_null() {
+            return Err(Error::invalid("log, log->read_max: NULL"));
+        }
+        let log = &mut *log;
+        match h.core.console_log(log.clear, log.read, *log.read_max) {
+            Ok(bytes) => {
+                *log.read_max = bytes.len() as u64;
+                log.data = malloc_bytes(&bytes);
+                Ok(0)
+            }
+            Err(e) => {
+                if matches!(e.errno, libc::ENODATA | libc::EFAULT | libc::ENOENT) {
+                    // Not failures in LXC's book: nothing to report.
+                    *log.read_max = 0;
+                    log.data = ptr::null_mut();
+                } else {
+                    h.set_error("console_log", &e);
+                }
+                Ok(-e.errno)
+            }
+        }
+    })
+}
+
+unsafe extern "C" fn devpts_fd(c: *mut lxc_container) -> c_int {
+    entry(c, "devpts_fd", -libc::EBADF, |h| {
+        Ok(h.core.devpts_fd()?.into_raw_fd())
+    })
+}
+
 /// Entries of operations not built yet: they fail with ENOSYS.
 macro_rules! not_built {
     ($($name:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty = $fail:expr;)*) => {
@@ -547,9 +612,6 @@ not_built! {
     clone(newname: *const c_char, lxcpath: *const c_char, flags: c_int, bdevtype: *const c_char,
           bdevdata: *const c_char, newsize: u64, hookargs: *mut *mut c_char)
         -> *mut lxc_container = ptr::null_mut();
-    console_getfd(ttynum: *mut c_int, ptxfd: *mut c_int) -> c_int = -1;
-    console(ttynum: c_int, stdinfd: c_int, stdoutfd: c_int, stderrfd: c_int, escape: c_int)
-        -> c_int = -1;
     snapshot(commentfile: *const c_char) -> c_int = -1;
     snapshot_list(snapshots: *mut *mut lxc_snapshot) -> c_int = -1;
     snapshot_restore(snapname: *const c_char, newname: *const c_char) -> bool = false;
@@ -563,13 +625,11 @@ not_built! {
     destroy_with_snapshots() -> bool = false;
     snapshot_destroy_all() -> bool = false;
     migrate(cmd: c_uint, opts: *mut migrate_opts, size: c_uint) -> c_int = -1;
-    console_log(log: *mut lxc_console_log) -> c_int = -1;
     mount(source: *const c_char, target: *const c_char, filesystemtype: *const c_char,
           mountflags: c_ulong, data: *const c_void, mnt: *mut lxc_mount) -> c_int = -1;
     umount(target: *const c_char, mountflags: c_ulong, mnt: *mut lxc_mount) -> c_int = -1;
     seccomp_notify_fd() -> c_int = -1;
     seccomp_notify_fd_active() -> c_int = -1;
-    devpts_fd() -> c_int = -1;
 }
 
 /// A `struct lxc_container` with every entry set and every field zeroed.

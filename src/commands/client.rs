@@ -312,6 +312,76 @@ impl Target<'_> {
     }
 }
 
+/// A tty handed out by GET_TTY_FD.
+#[derive(Debug)]
+pub struct TtyFd {
+    /// The command connection: the tty stays reserved while it is open.
+    pub conn: OwnedFd,
+    /// The pty master (for tty 0, the master of the console proxy).
+    pub master: OwnedFd,
+    pub ttynum: i32,
+}
+
+impl Target<'_> {
+    /// GET_TTY_FD: `ttynum` -1 = the first free tty, 0 = the console.
+    /// Ok(None) when the container is not running.
+    pub fn get_tty_fd(&self, ttynum: i32) -> Result<Option<TtyFd>> {
+        let busy = || {
+            Error::new(
+                libc::EBUSY,
+                format!("tty number {ttynum} invalid, busy or all ttys busy"),
+            )
+        };
+        match self.command(Cmd::GetTtyFd, Payload::Inline(ttynum))? {
+            Outcome::Stopped => Ok(None),
+            Outcome::Closed => Err(busy()),
+            Outcome::Reply(r) => {
+                if r.header.first < 0 {
+                    return Err(busy());
+                }
+                let master = r.fd.ok_or_else(busy)?;
+                Ok(Some(TtyFd {
+                    conn: r.conn,
+                    master,
+                    ttynum: r.header.inline_int(),
+                }))
+            }
+        }
+    }
+
+    /// GET_DEVPTS_FD: the container's devpts (Ok(None): not running).
+    pub fn get_devpts_fd(&self) -> Result<Option<OwnedFd>> {
+        match self.ask(Cmd::GetDevptsFd, Payload::None)? {
+            None => Ok(None),
+            Some(r) => {
+                r.check("GET_DEVPTS_FD")?;
+                r.fd.map(Some)
+                    .ok_or_else(|| Error::new(libc::EBADF, "The monitor sent no devpts fd"))
+            }
+        }
+    }
+
+    /// CONSOLE_LOG with LXC's `struct lxc_cmd_console_log` (24 bytes:
+    /// clear, read, read_max, write_logfile). Err carries the monitor's
+    /// errno (ENODATA: nothing to read; EFAULT: no ring buffer).
+    pub fn console_log(&self, clear: bool, read: bool, read_max: u64) -> Result<Vec<u8>> {
+        let mut req = [0u8; 24];
+        req[0] = clear as u8;
+        req[1] = read as u8;
+        req[8..16].copy_from_slice(&read_max.to_ne_bytes());
+        match self.ask(Cmd::ConsoleLog, Payload::Data(req.to_vec()))? {
+            None => Err(Error::new(
+                libc::ECONNREFUSED,
+                format!("Container \"{}\" is not running", self.name),
+            )),
+            Some(r) => {
+                r.check("CONSOLE_LOG")?;
+                Ok(r.data)
+            }
+        }
+    }
+}
+
 /// Result of registering a state client.
 #[derive(Debug)]
 pub enum StateWait {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 mod cgroup_items;
+mod console;
 mod create;
 mod destroy;
 mod network;

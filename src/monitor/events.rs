@@ -1,11 +1,11 @@
 //! The monitor's event loop: one poll over the signalfd, init's pidfd, the
 //! command socket, the console and tty masters and the state clients.
 
-use std::fs::File;
 use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
+use super::terminal::{self, ConsoleLogRequest, Holders, LogFile, Proxy, RingBuf};
 use super::{prepare, spawn, Args, Prepared};
 use crate::commands::server::{self, Request, Response};
 use crate::commands::{Cmd, CMD_MAX, MAX_STATE};
@@ -54,7 +54,26 @@ pub(crate) struct Monitor {
     /// STOP requests: answered by closing once the container is gone.
     stop_waiters: Vec<OwnedFd>,
     sigfd: OwnedFd,
-    console_log: Option<File>,
+    ring: Option<RingBuf>,
+    logfile: Option<LogFile>,
+    /// Clients holding a tty or the console proxy (GET_TTY_FD).
+    holders: Holders,
+}
+
+/// What a polled descriptor is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Signals,
+    Init,
+    Listener,
+    Console,
+    /// An unheld tty master (index): drained into the void.
+    Tty(usize),
+    StateClient,
+    /// A connection holding a tty or the console proxy.
+    Holder,
+    /// The console proxy's pty: the client's input.
+    ProxyPty,
 }
 
 fn signal_fd() -> Result<OwnedFd> {
@@ -97,18 +116,8 @@ impl Monitor {
                 return Err(e);
             }
         };
-        let console_log = config
-            .get_item("lxc.console.logfile")
-            .ok()
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-            .and_then(|p| {
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(p)
-                    .ok()
-            });
+        let (ring, logfile) = terminal::from_config(&config);
+        let holders = Holders::new(prep.ttys.len());
         let mut config = config;
         record_network(&mut config, &init);
         log::info!(
@@ -127,7 +136,9 @@ impl Monitor {
             state_clients: Vec::new(),
             stop_waiters: Vec::new(),
             sigfd,
-            console_log,
+            ring,
+            logfile,
+            holders,
         })
     }
 
@@ -206,31 +217,34 @@ impl Monitor {
 
     fn poll_once(&mut self) -> Result<Option<i32>> {
         let mut fds: Vec<libc::pollfd> = Vec::new();
-        let mut push = |fd: RawFd| {
+        let mut srcs: Vec<Source> = Vec::new();
+        let mut push = |fd: RawFd, src: Source| {
             fds.push(libc::pollfd {
                 fd,
                 events: libc::POLLIN,
                 revents: 0,
-            })
-        };
-        push(self.sigfd.as_raw_fd());
-        push(self.init.pidfd.as_raw_fd());
-        push(self.prep.listener.as_raw_fd());
-        let console_fd = self.prep.console.as_ref().map(|(m, _)| m.as_raw_fd());
-        if let Some(fd) = console_fd {
-            push(fd);
-        }
-        let tty_fds: Vec<RawFd> = self.prep.ttys.iter().map(|(m, _)| m.as_raw_fd()).collect();
-        for &fd in &tty_fds {
-            push(fd);
-        }
-        let client_base = fds.len();
-        for c in &self.state_clients {
-            fds.push(libc::pollfd {
-                fd: c.conn.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
             });
+            srcs.push(src);
+        };
+        push(self.sigfd.as_raw_fd(), Source::Signals);
+        push(self.init.pidfd.as_raw_fd(), Source::Init);
+        push(self.prep.listener.as_raw_fd(), Source::Listener);
+        if let Some((m, _)) = &self.prep.console {
+            push(m.as_raw_fd(), Source::Console);
+        }
+        for (i, (m, _)) in self.prep.ttys.iter().enumerate() {
+            match &self.holders.ttys[i] {
+                // A handed-out master is the client's to read.
+                Some(conn) => push(conn.as_raw_fd(), Source::Holder),
+                None => push(m.as_raw_fd(), Source::Tty(i)),
+            }
+        }
+        if let Some(p) = &self.holders.proxy {
+            push(p.conn.as_raw_fd(), Source::Holder);
+            push(p.pty.as_raw_fd(), Source::ProxyPty);
+        }
+        for c in &self.state_clients {
+            push(c.conn.as_raw_fd(), Source::StateClient);
         }
         // SAFETY: polling descriptors we own.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
@@ -240,39 +254,78 @@ impl Monitor {
             }
             return Err(Error::new(sys::errno(), "poll failed"));
         }
-        let ready = |i: usize| fds[i].revents != 0;
-        // Hung-up state clients go first, before serving can add or remove
-        // clients (and before a closed descriptor number can be reused).
-        let gone: Vec<RawFd> = fds[client_base..]
+        let ready: Vec<(RawFd, Source, i16)> = fds
             .iter()
-            .filter(|p| p.revents != 0)
-            .map(|p| p.fd)
+            .zip(&srcs)
+            .filter(|(p, _)| p.revents != 0)
+            .map(|(p, s)| (p.fd, *s, p.revents))
+            .collect();
+        // Hung-up clients go first, before serving can add or remove
+        // clients (and before a closed descriptor number can be reused).
+        let gone: Vec<RawFd> = ready
+            .iter()
+            .filter(|(_, s, _)| *s == Source::StateClient)
+            .map(|(fd, _, _)| *fd)
             .collect();
         self.state_clients
             .retain(|c| !gone.contains(&c.conn.as_raw_fd()));
-        if ready(0) {
+        for &(fd, src, revents) in &ready {
+            match src {
+                Source::Holder if client_gone(fd) => self.holders.release(fd),
+                // The client closed the proxy master.
+                Source::ProxyPty if revents & libc::POLLIN == 0 || !self.proxy_input() => {
+                    self.holders.proxy = None
+                }
+                _ => {}
+            }
+        }
+        let is_ready = |src: Source| ready.iter().any(|(_, s, _)| *s == src);
+        if is_ready(Source::Signals) {
             self.handle_signals();
         }
-        if ready(1) {
+        if is_ready(Source::Init) {
             return Ok(Some(self.reap_init()));
         }
-        if ready(2) {
+        if is_ready(Source::Listener) {
             self.serve_one()?;
         }
-        let mut idx = 3;
-        if console_fd.is_some() {
-            if ready(idx) {
-                self.drain_console();
-            }
-            idx += 1;
+        if is_ready(Source::Console) {
+            self.drain_console();
         }
-        for (i, _) in tty_fds.iter().enumerate() {
-            if ready(idx + i) {
-                let _ = drain(self.prep.ttys[i].0.as_raw_fd());
+        for &(_, src, _) in &ready {
+            if let Source::Tty(i) = src {
+                if self.holders.ttys[i].is_none() {
+                    let _ = drain(self.prep.ttys[i].0.as_raw_fd());
+                }
             }
         }
-        // A state client that hung up is dropped.
         Ok(None)
+    }
+
+    /// Copies what the console client typed into the console; false when
+    /// the proxy pty hung up.
+    fn proxy_input(&mut self) -> bool {
+        let (Some(p), Some((master, _))) = (&self.holders.proxy, &self.prep.console) else {
+            return false;
+        };
+        let mut buf = [0u8; 4096];
+        // SAFETY: reading into a local buffer from the non-blocking pty.
+        let n = unsafe {
+            libc::read(
+                p.pty.as_raw_fd(),
+                buf.as_mut_ptr() as *mut libc::c_void,
+                buf.len(),
+            )
+        };
+        if n < 0 {
+            return sys::errno() == libc::EAGAIN || sys::errno() == libc::EINTR;
+        }
+        if n == 0 {
+            return false;
+        }
+        terminal::copy_winsize(p.pty.as_raw_fd(), master.as_raw_fd());
+        let _ = write_all_fd(master.as_raw_fd(), &buf[..n as usize]);
+        true
     }
 
     fn handle_signals(&mut self) {
@@ -334,8 +387,16 @@ impl Monitor {
                 let _ = std::io::stdout().write_all(&bytes);
                 let _ = std::io::stdout().flush();
             }
-            if let Some(f) = &mut self.console_log {
-                let _ = f.write_all(&bytes);
+            if let Some(r) = &mut self.ring {
+                r.write(&bytes);
+            }
+            if let Some(l) = &mut self.logfile {
+                l.write(&bytes);
+            }
+            if let Some(p) = &self.holders.proxy {
+                // Non-blocking: a client that stops reading loses output
+                // rather than wedging the monitor.
+                let _ = write_all_fd(p.pty.as_raw_fd(), &bytes);
             }
         }
     }
@@ -450,6 +511,27 @@ impl Monitor {
                 self.set_state(s);
             }
             reply(&Response::default())
+        } else if req.is(Cmd::GetDevptsFd) {
+            match self.devpts_fd() {
+                Some(fd) => reply(&Response {
+                    fd: Some(fd.as_raw_fd()),
+                    ..Default::default()
+                }),
+                None => reply(&Response::error(libc::EBADF)),
+            }
+        } else if req.is(Cmd::GetTtyFd) {
+            self.get_tty_fd(conn, req.header.inline_int())
+        } else if req.is(Cmd::ConsoleLog) {
+            let Some(q) = ConsoleLogRequest::decode(&req.data) else {
+                return reply(&Response::error(libc::EINVAL));
+            };
+            match terminal::console_log(self.ring.as_mut(), &q) {
+                Ok(data) => reply(&Response {
+                    data: &data,
+                    ..Default::default()
+                }),
+                Err(errno) => reply(&Response::error(errno)),
+            }
         } else if req.is(Cmd::Freeze) || req.is(Cmd::Unfreeze) {
             let freeze = req.is(Cmd::Freeze);
             let r = self.freeze(freeze, req.header.inline_int());
@@ -487,6 +569,69 @@ impl Monitor {
                     .ok()
                     .map(|rel| rel.to_string_lossy().into_owned())
             })
+    }
+
+    /// The container's devpts instance (its /dev/pts, reached through
+    /// init's root), for GET_DEVPTS_FD; None when it has none.
+    fn devpts_fd(&self) -> Option<OwnedFd> {
+        const DEVPTS_SUPER_MAGIC: i64 = 0x1cd1;
+        let path = format!("/proc/{}/root/dev/pts", self.init.pid);
+        let dir = std::fs::File::open(path).ok()?;
+        // SAFETY: fstatfs into a struct on our stack.
+        let magic = unsafe {
+            let mut st: libc::statfs = std::mem::zeroed();
+            if libc::fstatfs(dir.as_raw_fd(), &mut st) < 0 {
+                return None;
+            }
+            st.f_type as i64
+        };
+        (magic == DEVPTS_SUPER_MAGIC).then(|| OwnedFd::from(dir))
+    }
+
+    /// GET_TTY_FD: hands out a tty master (or, for 0, a proxy of the
+    /// console) and keeps the connection as the tty's reservation. A busy
+    /// or invalid tty is answered -EBADF without a descriptor, as LXC.
+    fn get_tty_fd(&mut self, conn: OwnedFd, req: i32) -> Result<()> {
+        let denied = Response::error(libc::EBADF);
+        if req == 0 {
+            if self.holders.proxy.is_some() {
+                return server::respond(&conn, &denied);
+            }
+            let Some((master, _)) = &self.prep.console else {
+                return server::respond(&conn, &denied);
+            };
+            let (ptx, pty, _) = super::open_pty_pair()?;
+            terminal::set_raw(pty.as_raw_fd())?;
+            terminal::set_nonblocking(pty.as_raw_fd())?;
+            terminal::copy_winsize(master.as_raw_fd(), ptx.as_raw_fd());
+            server::respond(
+                &conn,
+                &Response {
+                    inline: crate::commands::int_to_ptr(0),
+                    fd: Some(ptx.as_raw_fd()),
+                    ..Default::default()
+                },
+            )?;
+            // Our copy of the master goes, so the pty hangs up when the
+            // client closes its copy.
+            drop(ptx);
+            self.holders.proxy = Some(Proxy { conn, pty });
+            return Ok(());
+        }
+        let Some(ttynum) = self.holders.pick_tty(req) else {
+            return server::respond(&conn, &denied);
+        };
+        let master = self.prep.ttys[ttynum - 1].0.as_raw_fd();
+        server::respond(
+            &conn,
+            &Response {
+                inline: crate::commands::int_to_ptr(ttynum as i32),
+                fd: Some(master),
+                ..Default::default()
+            },
+        )?;
+        self.holders.ttys[ttynum - 1] = Some(conn);
+        Ok(())
     }
 
     fn add_state_client(&mut self, conn: OwnedFd, req: &Request) -> Result<()> {
@@ -602,4 +747,36 @@ fn drain(fd: RawFd) -> Option<Vec<u8>> {
         }
         Some(buf[..n as usize].to_vec())
     }
+}
+
+/// A holder connection became readable: true when the client went away
+/// (anything it sends is ignored).
+fn client_gone(fd: RawFd) -> bool {
+    let mut buf = [0u8; 256];
+    // SAFETY: non-blocking receive into a local buffer.
+    let n = unsafe {
+        libc::recv(
+            fd,
+            buf.as_mut_ptr() as *mut libc::c_void,
+            buf.len(),
+            libc::MSG_DONTWAIT,
+        )
+    };
+    n == 0 || (n < 0 && sys::errno() != libc::EAGAIN && sys::errno() != libc::EINTR)
+}
+
+/// Writes all of `bytes`, giving up on EAGAIN or errors.
+fn write_all_fd(fd: RawFd, mut bytes: &[u8]) -> bool {
+    while !bytes.is_empty() {
+        // SAFETY: writing from a live slice.
+        let n = unsafe { libc::write(fd, bytes.as_ptr() as *const libc::c_void, bytes.len()) };
+        if n < 0 && sys::errno() == libc::EINTR {
+            continue;
+        }
+        if n <= 0 {
+            return false;
+        }
+        bytes = &bytes[n as usize..];
+    }
+    true
 }

@@ -10,6 +10,7 @@
 
 mod events;
 mod status;
+pub mod terminal;
 
 use std::io::Read;
 use std::os::fd::{FromRawFd, OwnedFd};
