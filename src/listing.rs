@@ -29,11 +29,39 @@ pub fn defined_names(lxcpath: &str) -> Result<Vec<String>> {
 
 /// Names of the running containers of `lxcpath`, found from the abstract
 /// command sockets in /proc/net/unix ("@<lxcpath>/<name>/command"), sorted
-/// and unique. Hashed socket names (over-long paths) are not resolved yet.
+/// and unique. Hashed names ("@lxc/<fnv64>/command", used when the path is
+/// too long) are resolved by asking their monitor, as LXC does.
 pub fn active_names(lxcpath: &str) -> Result<Vec<String>> {
     let table = std::fs::read_to_string("/proc/net/unix")
         .map_err(|e| Error::io("Failed to read", Path::new("/proc/net/unix"), &e))?;
-    Ok(active_names_in(&table, lxcpath))
+    let mut names = active_names_in(&table, lxcpath);
+    let want = lxcpath.trim_end_matches('/');
+    for sock in hashed_sockets_in(&table) {
+        if let Ok(Some((path, name))) = crate::commands::client::identify(&sock, 5) {
+            if path.trim_end_matches('/') == want {
+                names.push(name);
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// Hashed command-socket names in a /proc/net/unix table (without '@').
+pub fn hashed_sockets_in(proc_net_unix: &str) -> Vec<String> {
+    let mut out: Vec<String> = proc_net_unix
+        .lines()
+        .filter_map(|line| {
+            let path = line.split_whitespace().nth(7)?.strip_prefix('@')?;
+            let hash = path.strip_prefix("lxc/")?.strip_suffix("/command")?;
+            (hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+                .then(|| path.to_string())
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// The parsing half of [`active_names`], separate for testing.
@@ -78,6 +106,13 @@ mod tests {
         assert_eq!(active_names_in(table, "/var/lib/lxc"), vec!["c1", "c2"]);
         assert_eq!(active_names_in(table, "/var/lib/lxc/"), vec!["c1", "c2"]);
         assert!(active_names_in(table, "/none").is_empty());
+        let hashed = "0: 00000002 00000000 00010000 0001 01 37 @lxc/594cf6578e76045e/command\n\
+            0: 00000002 00000000 00010000 0001 01 38 @lxc/594cf6578e76045e/command\n\
+            0: 00000002 00000000 00010000 0001 01 39 @lxc/xyz/command\n";
+        assert_eq!(
+            hashed_sockets_in(hashed),
+            vec!["lxc/594cf6578e76045e/command"]
+        );
     }
 
     #[test]

@@ -93,8 +93,13 @@ fn is_stopped_errno(errno: i32) -> bool {
 impl Target<'_> {
     /// Sends `cmd` and collects the response.
     pub fn command(&self, cmd: Cmd, payload: Payload) -> Result<Outcome> {
-        let sock_name = socket_name(self.lxcpath, self.name);
-        let conn = match unix::connect(&sock_name) {
+        self.command_at(&socket_name(self.lxcpath, self.name), cmd, payload)
+    }
+
+    /// As `command`, on an explicit abstract socket name (the hashed names
+    /// found in /proc/net/unix).
+    fn command_at(&self, sock_name: &str, cmd: Cmd, payload: Payload) -> Result<Outcome> {
+        let conn = match unix::connect(sock_name) {
             Ok(c) => c,
             Err(e) if is_stopped_errno(e.errno) => return Ok(Outcome::Stopped),
             Err(e) => return Err(e),
@@ -379,6 +384,26 @@ impl Target<'_> {
                 Ok(r.data)
             }
         }
+    }
+}
+
+/// The (lxcpath, name) a monitor listening on the abstract socket
+/// `sock_name` serves: how hashed socket names are resolved.
+pub fn identify(sock_name: &str, timeout: i32) -> Result<Option<(String, String)>> {
+    let t = Target {
+        lxcpath: "",
+        name: "",
+        timeout,
+    };
+    let text = |cmd| -> Result<Option<String>> {
+        match t.command_at(sock_name, cmd, Payload::None)? {
+            Outcome::Reply(r) if r.header.first >= 0 => Ok(Some(r.text())),
+            _ => Ok(None),
+        }
+    };
+    match (text(Cmd::GetLxcpath)?, text(Cmd::GetName)?) {
+        (Some(p), Some(n)) => Ok(Some((p, n))),
+        _ => Ok(None),
     }
 }
 

@@ -203,6 +203,18 @@ impl Monitor {
         // Close the command socket before announcing STOPPED: anyone told
         // "stopped" must find the container stopped.
         drop(self.prep.listener);
+        if self.prep.spec.ephemeral {
+            // lxc.ephemeral: the container goes with its stop.
+            let gone = crate::container::Container::new(&self.name, Some(&self.lxcpath))
+                .and_then(|c| c.destroy());
+            if let Err(e) = gone {
+                log::error!(
+                    "Failed to destroy ephemeral container \"{}\": {}",
+                    self.name,
+                    e.message
+                );
+            }
+        }
         let name = self.name.clone();
         let old = std::mem::take(&mut self.state_clients);
         for client in old {

@@ -64,6 +64,9 @@ fn spawn_with_network(
     let gateways = net::host_gateways(&net)?;
     // `devices.*` settings wait until init has made its /dev nodes.
     let sync_devices = cgroups.setup.legacy.iter().any(|s| s.is_devices());
+    let shared = open_shared_namespaces(spec)?;
+    // Joining another pid namespace applies to the children we clone next.
+    let pid_join = JoinPidNs::enter(&shared)?;
     let (parent_end, child_end) = sys::socketpair_seqpacket()?;
     let mut pidfd: libc::c_int = -1;
     let flags = (spec.clone_flags | libc::CLONE_PIDFD | libc::SIGCHLD) as libc::c_ulong;
@@ -91,10 +94,14 @@ fn spawn_with_network(
     }
     if pid == 0 {
         drop(parent_end);
+        if let Err(e) = join_namespaces(&shared) {
+            report_and_exit(&child_end, &e);
+        }
         let err = child_main(spec, plan, &net, &gateways, &child_end, sync_devices);
         report_and_exit(&child_end, &err);
     }
     drop(child_end);
+    drop(pid_join);
     let pid = pid as i32;
     // SAFETY: the kernel gave us this fresh descriptor.
     let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
@@ -247,7 +254,7 @@ fn child_steps(
     // Entered only now, so the cgroup namespace is rooted at the
     // container's cgroup that the parent just moved us into.
     // SAFETY: unshare with a flag.
-    if unsafe { libc::unshare(libc::CLONE_NEWCGROUP) } < 0 {
+    if spec.new_cgroupns && unsafe { libc::unshare(libc::CLONE_NEWCGROUP) } < 0 {
         return Err(Error::new(
             sys::errno(),
             "Failed to create the cgroup namespace",
@@ -269,7 +276,7 @@ fn child_steps(
             return Err(Error::new(sys::errno(), "Failed to set no_new_privs"));
         }
     }
-    switch_ids(spec.init_uid, spec.init_gid)?;
+    switch_ids(spec.init_uid, spec.init_gid, &spec.init_groups)?;
     std::env::set_current_dir(&spec.init_cwd).map_err(|e| {
         Error::io(
             "Failed to enter lxc.init.cwd",
@@ -335,23 +342,85 @@ fn setup_stdio(has_console: bool) -> Result<()> {
     Ok(())
 }
 
-fn switch_ids(uid: u32, gid: u32) -> Result<()> {
-    if uid == 0 && gid == 0 {
+/// Init's ids and supplementary groups (`lxc.init.uid/gid/groups`).
+fn switch_ids(uid: u32, gid: u32, groups: &[u32]) -> Result<()> {
+    if uid == 0 && gid == 0 && groups.is_empty() {
         return Ok(());
     }
-    // SAFETY: plain syscalls.
+    // SAFETY: plain syscalls on a slice we own.
     unsafe {
-        if libc::setgroups(0, std::ptr::null()) < 0
+        if libc::setgroups(groups.len(), groups.as_ptr()) < 0
             || libc::setgid(gid) < 0
             || libc::setuid(uid) < 0
         {
             return Err(Error::new(
                 sys::errno(),
-                format!("Failed to switch to uid {uid} gid {gid}"),
+                format!("Failed to switch to uid {uid} gid {gid} groups {groups:?}"),
             ));
         }
     }
     Ok(())
+}
+
+/// Opens the namespaces named by `lxc.namespace.share.*`.
+fn open_shared_namespaces(spec: &StartSpec) -> Result<Vec<(i32, OwnedFd)>> {
+    spec.shared_ns
+        .iter()
+        .map(|(flag, path)| {
+            std::fs::File::open(path)
+                .map(|f| (*flag, OwnedFd::from(f)))
+                .map_err(|e| Error::io("Failed to open the shared namespace", Path::new(path), &e))
+        })
+        .collect()
+}
+
+/// In init, before anything else: join the shared namespaces (the pid
+/// namespace was joined by the parent for its children).
+fn join_namespaces(shared: &[(i32, OwnedFd)]) -> Result<()> {
+    for (flag, fd) in shared.iter().filter(|(f, _)| *f != libc::CLONE_NEWPID) {
+        // SAFETY: setns on a namespace descriptor we own.
+        if unsafe { libc::setns(fd.as_raw_fd(), *flag) } < 0 {
+            return Err(Error::new(
+                sys::errno(),
+                format!("Failed to join the shared namespace {flag:#x}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The monitor's pid namespace for children, switched to a shared one for
+/// the clone of init and restored when dropped.
+struct JoinPidNs {
+    own: Option<OwnedFd>,
+}
+
+impl JoinPidNs {
+    fn enter(shared: &[(i32, OwnedFd)]) -> Result<JoinPidNs> {
+        let Some((_, target)) = shared.iter().find(|(f, _)| *f == libc::CLONE_NEWPID) else {
+            return Ok(JoinPidNs { own: None });
+        };
+        let own: OwnedFd = std::fs::File::open("/proc/self/ns/pid")
+            .map_err(|e| Error::io("Failed to open", Path::new("/proc/self/ns/pid"), &e))?
+            .into();
+        // SAFETY: setns on a pid namespace descriptor we own.
+        if unsafe { libc::setns(target.as_raw_fd(), libc::CLONE_NEWPID) } < 0 {
+            return Err(Error::new(
+                sys::errno(),
+                "Failed to join the shared pid namespace",
+            ));
+        }
+        Ok(JoinPidNs { own: Some(own) })
+    }
+}
+
+impl Drop for JoinPidNs {
+    fn drop(&mut self) {
+        if let Some(own) = &self.own {
+            // SAFETY: back to our own pid namespace for later children.
+            unsafe { libc::setns(own.as_raw_fd(), libc::CLONE_NEWPID) };
+        }
+    }
 }
 
 /// The environment of init: only what LXC gives it.

@@ -35,6 +35,16 @@ pub struct StartSpec {
     pub caps_drop: Vec<u32>,
     /// CLONE_NEW* flags of the namespaces the container gets.
     pub clone_flags: i32,
+    /// Whether init gets its own cgroup namespace (entered after the
+    /// parent placed it in its cgroups).
+    pub new_cgroupns: bool,
+    /// `lxc.namespace.share.*`: (CLONE_NEW* flag, /proc/<pid>/ns/<x>) of
+    /// namespaces joined instead of created.
+    pub shared_ns: Vec<(i32, String)>,
+    /// `lxc.init.groups`.
+    pub init_groups: Vec<u32>,
+    /// `lxc.ephemeral`: destroyed when it stops.
+    pub ephemeral: bool,
     /// The network to build (`lxc.net.*`).
     pub net: NetPlan,
     pub halt_signal: i32,
@@ -102,6 +112,109 @@ fn rootfs_dir(path: &str) -> Result<PathBuf> {
     Ok(PathBuf::from(p))
 }
 
+/// `/proc/<pid>/ns/<file>` names of LXC's namespace keys.
+fn ns_file(flag: i32) -> &'static str {
+    match flag {
+        libc::CLONE_NEWNET => "net",
+        libc::CLONE_NEWUTS => "uts",
+        libc::CLONE_NEWIPC => "ipc",
+        libc::CLONE_NEWPID => "pid",
+        libc::CLONE_NEWNS => "mnt",
+        libc::CLONE_NEWUSER => "user",
+        libc::CLONE_NEWCGROUP => "cgroup",
+        _ => "time",
+    }
+}
+
+/// The namespaces of init: LXC's default set (mnt, pid, uts, ipc, net
+/// unless `none`, cgroup), narrowed by `lxc.namespace.clone` or
+/// `lxc.namespace.keep`, minus those joined through
+/// `lxc.namespace.share.<ns>` (a container name in the same lxcpath, a
+/// pid, or a /proc/<pid>/ns path). Returns (clone flags, new cgroup ns,
+/// shared namespaces).
+fn namespaces(
+    config: &Config,
+    lxcpath: &str,
+    net: &NetPlan,
+) -> Result<(i32, bool, Vec<(i32, String)>)> {
+    let conf = config.conf();
+    let mut flags = libc::CLONE_NEWNS
+        | libc::CLONE_NEWPID
+        | libc::CLONE_NEWUTS
+        | libc::CLONE_NEWIPC
+        | libc::CLONE_NEWCGROUP
+        | net.clone_flag();
+    if conf.ns_clone != 0 {
+        flags = conf.ns_clone;
+    }
+    flags &= !conf.ns_keep;
+    if flags & libc::CLONE_NEWUSER != 0 {
+        return Err(Error::not_implemented(
+            "lxc.namespace.clone = user (user namespaces)",
+        ));
+    }
+    if flags & 0x80 != 0 {
+        return Err(Error::new(
+            libc::ENOTSUP,
+            "time namespaces are not supported yet",
+        ));
+    }
+    let mut shared = Vec::new();
+    for (i, (ns_name, flag)) in crate::config::NAMESPACES.iter().enumerate() {
+        let Some(target) = conf.ns_share[i].as_deref().filter(|t| !t.is_empty()) else {
+            continue;
+        };
+        if !matches!(
+            *flag,
+            libc::CLONE_NEWNET | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC | libc::CLONE_NEWPID
+        ) {
+            return Err(Error::new(
+                libc::ENOTSUP,
+                format!(
+                    "lxc.namespace.share.{ns_name}: sharing this namespace is not supported yet"
+                ),
+            ));
+        }
+        let path = if target.starts_with('/') {
+            target.to_string()
+        } else {
+            let pid = match target.parse::<i32>() {
+                Ok(p) => p,
+                Err(_) => crate::commands::client::Target {
+                    lxcpath,
+                    name: target,
+                    timeout: 5,
+                }
+                .get_init_pid()?
+                .ok_or_else(|| {
+                    Error::new(
+                        libc::ESRCH,
+                        format!(
+                            "lxc.namespace.share.{ns_name}: container \"{target}\" is not running"
+                        ),
+                    )
+                })?,
+            };
+            format!("/proc/{pid}/ns/{}", ns_file(*flag))
+        };
+        if *flag == libc::CLONE_NEWNET && !net.ifaces.is_empty() {
+            return Err(Error::invalid(
+                "lxc.namespace.share.net cannot be combined with lxc.net interfaces",
+            ));
+        }
+        flags &= !flag;
+        shared.push((*flag, path));
+    }
+    if flags & libc::CLONE_NEWNS == 0 {
+        return Err(Error::new(
+            libc::ENOTSUP,
+            "The container needs its own mount namespace (mnt cannot be kept or shared)",
+        ));
+    }
+    let new_cgroupns = flags & libc::CLONE_NEWCGROUP != 0;
+    Ok((flags & !libc::CLONE_NEWCGROUP, new_cgroupns, shared))
+}
+
 impl StartSpec {
     pub fn from_config(
         name: &str,
@@ -145,11 +258,7 @@ impl StartSpec {
             caps::last_cap(),
         )?;
         let net = NetPlan::from_config(config)?;
-        let clone_flags = libc::CLONE_NEWNS
-            | libc::CLONE_NEWPID
-            | libc::CLONE_NEWUTS
-            | libc::CLONE_NEWIPC
-            | net.clone_flag();
+        let (clone_flags, new_cgroupns, shared_ns) = namespaces(config, lxcpath, &net)?;
         if !list(config, "lxc.idmap").is_empty() {
             return Err(Error::not_implemented(
                 "start with lxc.idmap (user namespaces)",
@@ -182,6 +291,10 @@ impl StartSpec {
             mount_entries: entries,
             caps_drop,
             clone_flags,
+            new_cgroupns,
+            shared_ns,
+            init_groups: config.conf().init_groups.clone(),
+            ephemeral: config.conf().ephemeral != 0,
             net,
             halt_signal: signal(config, "lxc.signal.halt", libc::SIGPWR)?,
             reboot_signal: signal(config, "lxc.signal.reboot", libc::SIGINT)?,
