@@ -40,7 +40,7 @@ pub struct StartSpec {
     pub new_cgroupns: bool,
     /// `lxc.namespace.share.*`: (CLONE_NEW* flag, /proc/<pid>/ns/<x>) of
     /// namespaces joined instead of created.
-    pub shared_ns: Vec<(i32, String)>,
+    pub shared_ns: SharedNamespaces,
     /// `lxc.init.groups`.
     pub init_groups: Vec<u32>,
     /// `lxc.ephemeral`: destroyed when it stops.
