@@ -132,11 +132,14 @@ fn ns_file(flag: i32) -> &'static str {
 /// `lxc.namespace.share.<ns>` (a container name in the same lxcpath, a
 /// pid, or a /proc/<pid>/ns path). Returns (clone flags, new cgroup ns,
 /// shared namespaces).
+/// Namespaces joined instead of created: (CLONE_NEW* flag, ns file path).
+pub type SharedNamespaces = Vec<(i32, String)>;
+
 fn namespaces(
     config: &Config,
     lxcpath: &str,
     net: &NetPlan,
-) -> Result<(i32, bool, Vec<(i32, String)>)> {
+) -> Result<(i32, bool, SharedNamespaces)> {
     let conf = config.conf();
     let mut flags = libc::CLONE_NEWNS
         | libc::CLONE_NEWPID
