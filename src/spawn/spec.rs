@@ -126,15 +126,15 @@ fn ns_file(flag: i32) -> &'static str {
     }
 }
 
+/// Namespaces joined instead of created: (CLONE_NEW* flag, ns file path).
+pub type SharedNamespaces = Vec<(i32, String)>;
+
 /// The namespaces of init: LXC's default set (mnt, pid, uts, ipc, net
 /// unless `none`, cgroup), narrowed by `lxc.namespace.clone` or
 /// `lxc.namespace.keep`, minus those joined through
 /// `lxc.namespace.share.<ns>` (a container name in the same lxcpath, a
 /// pid, or a /proc/<pid>/ns path). Returns (clone flags, new cgroup ns,
 /// shared namespaces).
-/// Namespaces joined instead of created: (CLONE_NEW* flag, ns file path).
-pub type SharedNamespaces = Vec<(i32, String)>;
-
 fn namespaces(
     config: &Config,
     lxcpath: &str,
