@@ -172,6 +172,24 @@ static void test_pair(const char *lxcpath)
 		waitpid(pid, &status, 0);
 	}
 
+	/* attach_interface / detach_interface of a host veth end */
+	{
+		char dev[IFNAMSIZ], add[128];
+
+		snprintf(dev, sizeof(dev), "aif%d", getpid() % 100000);
+		snprintf(add, sizeof(add), "ip link add %s type veth peer name %sx", dev, dev);
+		CHECK(system(add) == 0);
+		CHECK(if_nametoindex(dev) > 0);
+		CHECK(a->attach_interface(a, dev, "extra0"));
+		CHECK(if_nametoindex(dev) == 0);
+		CHECK(strstr(inside(a, "ls /sys/class/net"), "extra0") != NULL);
+		CHECK(a->detach_interface(a, "extra0", dev));
+		CHECK(if_nametoindex(dev) > 0);
+		CHECK(strstr(inside(a, "ls /sys/class/net"), "extra0") == NULL);
+		CHECK(!a->attach_interface(a, "nosuchdev0", NULL));
+		sh("ip link del %s", dev);
+	}
+
 	CHECK(a->stop(a));
 	CHECK(b->stop(b));
 	CHECK(pair[0] && if_nametoindex(pair) == 0);
@@ -234,6 +252,49 @@ static void test_macvlan_and_phys(const char *lxcpath)
 	lxc_container_put(p);
 }
 
+/* veth router mode: no bridge; the host routes the container's /32 to the
+ * veth and answers ARP for its gateway; veth.ipv4.route adds host routes. */
+static void test_router_mode(const char *lxcpath)
+{
+	struct lxc_container *c = lxc_container_new("nr", lxcpath);
+	char addr[64], gw[64], cmd[256], route[64];
+
+	if (!c)
+		return;
+	CHECK(c->set_config_item(c, "lxc.net.0.type", "empty"));
+	CHECK(c->create(c, "busybox", NULL, NULL, LXC_CREATE_QUIET, NULL));
+	CHECK(c->clear_config_item(c, "lxc.net"));
+	snprintf(addr, sizeof(addr), "10.%d.3.2/32", net);
+	snprintf(gw, sizeof(gw), "10.%d.3.1", net);
+	snprintf(route, sizeof(route), "10.%d.4.0/24", net);
+	CHECK(c->set_config_item(c, "lxc.net.0.type", "veth"));
+	CHECK(c->set_config_item(c, "lxc.net.0.veth.mode", "router"));
+	CHECK(c->set_config_item(c, "lxc.net.0.name", "net0"));
+	CHECK(c->set_config_item(c, "lxc.net.0.flags", "up"));
+	CHECK(c->set_config_item(c, "lxc.net.0.ipv4.address", addr));
+	CHECK(c->set_config_item(c, "lxc.net.0.ipv4.gateway", gw));
+	CHECK(c->set_config_item(c, "lxc.net.0.veth.ipv4.route", route));
+	if (!c->start(c, 0, NULL)) {
+		fprintf(stderr, "router start: %s\n", c->error_string);
+		CHECK(0);
+	} else {
+		snprintf(cmd, sizeof(cmd), "ip route show 10.%d.3.2 | grep -q veth && ip route show 10.%d.4.0/24 | grep -q veth",
+			 net, net);
+		CHECK(system(cmd) == 0);
+		snprintf(cmd, sizeof(cmd), "ip neigh show proxy | grep -q '10.%d.3.1 '", net);
+		CHECK(system(cmd) == 0);
+		snprintf(cmd, sizeof(cmd), "default via 10.%d.3.1", net);
+		CHECK(strstr(inside(c, "ip route"), cmd) != NULL);
+		snprintf(cmd, sizeof(cmd), "busybox ping -c1 -W3 10.%d.3.2 >/dev/null", net);
+		CHECK(system(cmd) == 0);
+		CHECK(c->stop(c));
+		snprintf(cmd, sizeof(cmd), "ip route show 10.%d.3.2 | grep -q .", net);
+		CHECK(system(cmd) != 0);
+	}
+	CHECK(c->destroy(c));
+	lxc_container_put(c);
+}
+
 static void test_bad_bridge(const char *lxcpath)
 {
 	struct lxc_container *c = make(lxcpath, "nbad", 4, "lxc.net.0.link", "nosuchbr0");
@@ -274,6 +335,7 @@ int main(int argc, char **argv)
 	}
 	test_pair(lxcpath);
 	test_macvlan_and_phys(lxcpath);
+	test_router_mode(lxcpath);
 	test_bad_bridge(lxcpath);
 	sh("ip link del %s", bridge);
 	return check_result("t_network");

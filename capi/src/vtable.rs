@@ -408,6 +408,30 @@ unsafe extern "C" fn get_ips(
     })
 }
 
+unsafe extern "C" fn attach_interface(
+    c: *mut lxc_container,
+    dev: *const c_char,
+    dst_dev: *const c_char,
+) -> bool {
+    entry(c, "attach_interface", false, |h| {
+        h.core
+            .attach_interface(req_str(dev, "dev")?, opt_str(dst_dev, "dst_dev")?)
+            .map(|()| true)
+    })
+}
+
+unsafe extern "C" fn detach_interface(
+    c: *mut lxc_container,
+    dev: *const c_char,
+    dst_dev: *const c_char,
+) -> bool {
+    entry(c, "detach_interface", false, |h| {
+        h.core
+            .detach_interface(req_str(dev, "dev")?, opt_str(dst_dev, "dst_dev")?)
+            .map(|()| true)
+    })
+}
+
 unsafe extern "C" fn get_config_path(c: *mut lxc_container) -> *const c_char {
     entry(c, "get_config_path", ptr::null(), |h| {
         Ok((*h.raw()).config_path as *const c_char)
@@ -618,8 +642,6 @@ not_built! {
     snapshot_destroy(snapname: *const c_char) -> bool = false;
     add_device_node(src_path: *const c_char, dest_path: *const c_char) -> bool = false;
     remove_device_node(src_path: *const c_char, dest_path: *const c_char) -> bool = false;
-    attach_interface(dev: *const c_char, dst_dev: *const c_char) -> bool = false;
-    detach_interface(dev: *const c_char, dst_dev: *const c_char) -> bool = false;
     checkpoint(directory: *mut c_char, stop: bool, verbose: bool) -> bool = false;
     restore(directory: *mut c_char, verbose: bool) -> bool = false;
     destroy_with_snapshots() -> bool = false;

@@ -131,6 +131,40 @@ impl Container {
     }
 }
 
+impl Container {
+    /// Moves the host interface `dev` into the running container, named
+    /// `dst` there (default: the same name). Taken down first, as LXC does.
+    pub fn attach_interface(&self, dev: &str, dst: Option<&str>) -> Result<()> {
+        let pid = self.running_init_pid()?;
+        let mut nl = Rtnl::open()?;
+        let idx = nl.index_of(dev)?;
+        nl.set_up(idx, false)?;
+        nl.move_to_pid_netns_named(idx, pid, dst.unwrap_or(dev))
+    }
+
+    /// Gives the container's interface `dev` back to the caller's network
+    /// namespace, named `dst` there (default: the same name).
+    pub fn detach_interface(&self, dev: &str, dst: Option<&str>) -> Result<()> {
+        let pid = self.running_init_pid()?;
+        let host: OwnedFd = std::fs::File::open("/proc/thread-self/ns/net")
+            .map_err(|e| {
+                Error::io(
+                    "Failed to open",
+                    std::path::Path::new("/proc/thread-self/ns/net"),
+                    &e,
+                )
+            })?
+            .into();
+        let (dev, dst) = (dev.to_string(), dst.unwrap_or(dev).to_string());
+        in_netns(pid, move || {
+            let mut nl = Rtnl::open()?;
+            let idx = nl.index_of(&dev)?;
+            nl.set_up(idx, false)?;
+            nl.move_to_netns_fd(idx, host.as_raw_fd(), &dst, None)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -48,6 +48,11 @@ pub struct IfacePlan {
     pub macvlan_mode: u32,
     /// phys: the device's MTU on the host, restored when it comes back.
     pub host_mtu: Option<u32>,
+    /// veth `veth.mode = router`: no bridge; host routes to the
+    /// container's addresses and proxy neighbours for its gateways.
+    pub router: bool,
+    /// `veth.ipv4.route` / `veth.ipv6.route`: host routes through the veth.
+    pub host_routes: Vec<(IpAddr, u8)>,
     pub up: bool,
     pub ipv4: Vec<(Ipv4Addr, u8, Ipv4Addr)>,
     pub ipv6: Vec<(Ipv6Addr, u8)>,
@@ -124,7 +129,8 @@ impl NetPlan {
                     ))
                 }
             }
-            if dev.link.is_empty() {
+            let router = kind == NetType::Veth && dev.mode == 2;
+            if dev.link.is_empty() && !router {
                 return Err(Error::invalid(format!(
                     "lxc.net.{index}.link: a veth needs a bridge"
                 )));
@@ -158,6 +164,17 @@ impl NetPlan {
                     0
                 },
                 host_mtu: None,
+                router: kind == NetType::Veth && dev.mode == 2,
+                host_routes: dev
+                    .veth_ipv4_routes
+                    .iter()
+                    .map(|r| (IpAddr::V4(r.addr), r.prefix as u8))
+                    .chain(
+                        dev.veth_ipv6_routes
+                            .iter()
+                            .map(|r| (IpAddr::V6(r.addr), r.prefix as u8)),
+                    )
+                    .collect(),
                 up: dev.up,
                 ipv4: dev
                     .ipv4
@@ -209,6 +226,21 @@ pub fn setup_host(plan: &mut NetPlan) -> Result<HostSide> {
     let result = (|| {
         let mut nl = Rtnl::open()?;
         for iface in &mut plan.ifaces {
+            if iface.router && iface.link.is_empty() {
+                let host_name = if iface.host_name.is_empty() {
+                    random_name("veth")
+                } else {
+                    iface.host_name.clone()
+                };
+                iface.peer_name = random_name("vethc");
+                nl.create_veth(&host_name, &iface.peer_name, iface.mtu)?;
+                host.created.push(host_name.clone());
+                iface.host_name = host_name.clone();
+                let idx = nl.index_of(&host_name)?;
+                nl.set_up(idx, true)?;
+                route_to_container(&mut nl, iface, idx)?;
+                continue;
+            }
             let link = nl.index_of(&iface.link).map_err(|e| {
                 Error::new(
                     e.errno,
@@ -231,8 +263,11 @@ pub fn setup_host(plan: &mut NetPlan) -> Result<HostSide> {
                     host.created.push(host_name.clone());
                     iface.host_name = host_name.clone();
                     let idx = nl.index_of(&host_name)?;
-                    nl.set_master(idx, link)?;
+                    if !iface.router {
+                        nl.set_master(idx, link)?;
+                    }
                     nl.set_up(idx, true)?;
+                    route_to_container(&mut nl, iface, idx)?;
                 }
                 NetType::Macvlan => {
                     iface.peer_name = random_name("mcvl");
@@ -317,6 +352,44 @@ pub fn restore_phys(
     }
 }
 
+/// Host routes through the host end `idx` of a veth: `veth.ipv4.route` /
+/// `veth.ipv6.route`, and in router mode the container's own addresses
+/// (/32, /128) plus proxy neighbours for its gateways. They go away with
+/// the device.
+fn route_to_container(nl: &mut Rtnl, iface: &IfacePlan, idx: u32) -> Result<()> {
+    for (dest, prefix) in &iface.host_routes {
+        nl.add_device_route(*dest, *prefix, idx)?;
+    }
+    if !iface.router {
+        return Ok(());
+    }
+    // Proxy entries are answered only on interfaces that forward: enable it
+    // on this host veth only (it goes away with the device).
+    for path in [
+        format!("/proc/sys/net/ipv4/conf/{}/forwarding", iface.host_name),
+        format!("/proc/sys/net/ipv6/conf/{}/proxy_ndp", iface.host_name),
+    ] {
+        if let Err(e) = std::fs::write(&path, "1") {
+            if !iface.ipv6.is_empty() || path.contains("ipv4") {
+                return Err(Error::io("Failed to enable", std::path::Path::new(&path), &e));
+            }
+        }
+    }
+    for (addr, _, _) in &iface.ipv4 {
+        nl.add_device_route(IpAddr::V4(*addr), 32, idx)?;
+    }
+    for (addr, _) in &iface.ipv6 {
+        nl.add_device_route(IpAddr::V6(*addr), 128, idx)?;
+    }
+    if let GatewayPlan::Addr(gw) = iface.gateway4 {
+        nl.add_proxy_neighbour(IpAddr::V4(gw), idx)?;
+    }
+    if let GatewayPlan::Addr(gw) = iface.gateway6 {
+        nl.add_proxy_neighbour(IpAddr::V6(gw), idx)?;
+    }
+    Ok(())
+}
+
 /// Moves the container ends into the network namespace of `pid`.
 pub fn move_into(plan: &NetPlan, pid: i32) -> Result<()> {
     if plan.ifaces.is_empty() {
@@ -364,7 +437,7 @@ pub fn setup_inside(
         match &iface.gateway4 {
             GatewayPlan::None => {}
             GatewayPlan::Dev => nl.add_default_route(idx, None, false)?,
-            GatewayPlan::Addr(a) => nl.add_default_route(idx, Some(IpAddr::V4(*a)), false)?,
+            GatewayPlan::Addr(a) => default_via(&mut nl, idx, IpAddr::V4(*a))?,
             GatewayPlan::Auto => {
                 let gw = auto4.ok_or_else(|| {
                     Error::new(
@@ -381,7 +454,7 @@ pub fn setup_inside(
         match &iface.gateway6 {
             GatewayPlan::None => {}
             GatewayPlan::Dev => nl.add_default_route(idx, None, true)?,
-            GatewayPlan::Addr(a) => nl.add_default_route(idx, Some(IpAddr::V6(*a)), true)?,
+            GatewayPlan::Addr(a) => default_via(&mut nl, idx, IpAddr::V6(*a))?,
             GatewayPlan::Auto => {
                 let gw = auto6.ok_or_else(|| {
                     Error::new(
@@ -397,6 +470,18 @@ pub fn setup_inside(
         }
     }
     Ok(())
+}
+
+/// A default route via `gw`; a gateway outside the interface's subnets
+/// (veth router mode: a /32 address) first gets a device route, as LXC does.
+fn default_via(nl: &mut Rtnl, idx: u32, gw: IpAddr) -> Result<()> {
+    match nl.add_default_route(idx, Some(gw), gw.is_ipv6()) {
+        Err(e) if e.errno == libc::ENETUNREACH => {
+            nl.add_device_route(gw, if gw.is_ipv4() { 32 } else { 128 }, idx)?;
+            nl.add_default_route(idx, Some(gw), gw.is_ipv6())
+        }
+        other => other,
+    }
 }
 
 /// For `gateway = auto`: the first IPv4/IPv6 address of each bridge, read
@@ -488,6 +573,19 @@ mod tests {
         );
         let vlan = "lxc.net.0.type = vlan\nlxc.net.0.link = eth0\nlxc.net.0.vlan.id = 5\n";
         assert_eq!(plan(vlan).unwrap_err().errno, libc::ENOTSUP);
+    }
+
+    #[test]
+    fn router_mode_and_routes() {
+        let p = plan(
+            "lxc.net.0.type = veth\nlxc.net.0.veth.mode = router\nlxc.net.0.ipv4.address = 10.5.0.2/32\n\
+             lxc.net.0.ipv4.gateway = 10.5.0.1\nlxc.net.0.veth.ipv4.route = 10.6.0.0/24\n",
+        )
+        .unwrap();
+        let i = &p.ifaces[0];
+        assert!(i.router);
+        assert_eq!(i.host_routes, vec![("10.6.0.0".parse().unwrap(), 24)]);
+        assert_eq!(i.gateway4, GatewayPlan::Addr("10.5.0.1".parse().unwrap()));
     }
 
     #[test]

@@ -12,6 +12,9 @@ use netlink_packet_route::link::{
     InfoData, InfoKind, InfoMacVlan, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
     MacVlanMode,
 };
+use netlink_packet_route::neighbour::{
+    NeighbourAddress, NeighbourAttribute, NeighbourFlags, NeighbourMessage,
+};
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
 };
@@ -339,6 +342,19 @@ impl Rtnl {
         )
     }
 
+    /// Moves a link into the network namespace of `pid` under `new_name`.
+    pub fn move_to_pid_netns_named(&mut self, index: u32, pid: i32, new_name: &str) -> Result<()> {
+        self.set_link(
+            index,
+            vec![
+                LinkAttribute::NetNsPid(pid as u32),
+                LinkAttribute::IfName(new_name.to_string()),
+            ],
+            None,
+            &format!("Failed to move the interface into the container as {new_name}"),
+        )
+    }
+
     pub fn delete_link(&mut self, index: u32) -> Result<()> {
         let mut msg = LinkMessage::default();
         msg.header.index = index;
@@ -373,6 +389,25 @@ impl Rtnl {
             RouteNetlinkMessage::NewAddress(msg),
             NLM_F_CREATE | NLM_F_EXCL,
             &format!("Failed to add address {addr}/{prefix}"),
+        )
+    }
+
+    /// A route to `dest/prefix` through the device `index` (scope link).
+    pub fn add_device_route(&mut self, dest: IpAddr, prefix: u8, index: u32) -> Result<()> {
+        self.request(
+            RouteNetlinkMessage::NewRoute(device_route_message(dest, prefix, index)),
+            NLM_F_CREATE | NLM_F_EXCL,
+            &format!("Failed to add route {dest}/{prefix}"),
+        )
+    }
+
+    /// A proxy neighbour entry: the host answers ARP/NDP for `ip` on the
+    /// device `index` (veth router mode).
+    pub fn add_proxy_neighbour(&mut self, ip: IpAddr, index: u32) -> Result<()> {
+        self.request(
+            RouteNetlinkMessage::NewNeighbour(proxy_neighbour_message(ip, index)),
+            NLM_F_CREATE | NLM_F_EXCL,
+            &format!("Failed to add proxy neighbour {ip}"),
         )
     }
 
@@ -412,6 +447,45 @@ impl Rtnl {
     }
 }
 
+fn family_of(ip: &IpAddr) -> AddressFamily {
+    if ip.is_ipv4() {
+        AddressFamily::Inet
+    } else {
+        AddressFamily::Inet6
+    }
+}
+
+/// The RTM_NEWROUTE body of a device route.
+pub fn device_route_message(dest: IpAddr, prefix: u8, index: u32) -> RouteMessage {
+    let mut msg = RouteMessage::default();
+    msg.header.address_family = family_of(&dest);
+    msg.header.destination_prefix_length = prefix;
+    msg.header.table = RouteHeader::RT_TABLE_MAIN;
+    msg.header.protocol = RouteProtocol::Boot;
+    msg.header.kind = RouteType::Unicast;
+    msg.header.scope = RouteScope::Link;
+    msg.attributes.push(RouteAttribute::Destination(match dest {
+        IpAddr::V4(a) => RouteAddress::Inet(a),
+        IpAddr::V6(a) => RouteAddress::Inet6(a),
+    }));
+    msg.attributes.push(RouteAttribute::Oif(index));
+    msg
+}
+
+/// The RTM_NEWNEIGH body of a proxy entry.
+pub fn proxy_neighbour_message(ip: IpAddr, index: u32) -> NeighbourMessage {
+    let mut msg = NeighbourMessage::default();
+    msg.header.family = family_of(&ip);
+    msg.header.ifindex = index;
+    msg.header.flags = NeighbourFlags::Proxy;
+    msg.attributes
+        .push(NeighbourAttribute::Destination(match ip {
+            IpAddr::V4(a) => NeighbourAddress::Inet(a),
+            IpAddr::V6(a) => NeighbourAddress::Inet6(a),
+        }));
+    msg
+}
+
 /// The RTM_NEWLINK body of a macvlan (separate so it can be unit-tested).
 pub fn macvlan_message(name: &str, parent: u32, mode: u32) -> LinkMessage {
     let mut msg = LinkMessage::default();
@@ -438,6 +512,23 @@ pub fn macvlan_message(name: &str, parent: u32, mode: u32) -> LinkMessage {
 mod tests {
     use super::*;
     use netlink_packet_core::Emitable;
+
+    #[test]
+    fn route_and_proxy_messages() {
+        let r = device_route_message("10.0.3.7".parse().unwrap(), 32, 9);
+        assert_eq!(r.header.destination_prefix_length, 32);
+        assert_eq!(r.header.scope, RouteScope::Link);
+        assert!(r.attributes.contains(&RouteAttribute::Oif(9)));
+        let n = proxy_neighbour_message("fd00::1".parse().unwrap(), 9);
+        assert_eq!(n.header.family, AddressFamily::Inet6);
+        assert!(n.header.flags.contains(NeighbourFlags::Proxy));
+        let mut buf = vec![0u8; n.buffer_len()];
+        n.emit(&mut buf);
+        // ndmsg: family AF_INET6 (10), ifindex 9, flags NTF_PROXY (8)
+        assert_eq!(buf[0], 10);
+        assert_eq!(&buf[4..8], &9i32.to_ne_bytes());
+        assert_eq!(buf[10], 8);
+    }
 
     #[test]
     fn macvlan_message_carries_mode_and_parent() {
