@@ -107,6 +107,32 @@ static int lifecycle(const char *lxcpath)
 	printf("start-to-RUNNING %.0f\n", start_ns / n);
 	printf("stop %.0f\n", stop_ns / n);
 
+	/* the same with one veth on a bridge benches/run.sh created */
+	if (getenv("BENCH_BRIDGE")) {
+		double vs = 0, vt = 0;
+
+		if (!c->set_config_item(c, "lxc.net.0.type", "veth") ||
+		    !c->set_config_item(c, "lxc.net.0.link", getenv("BENCH_BRIDGE")) ||
+		    !c->set_config_item(c, "lxc.net.0.name", "net0") ||
+		    !c->set_config_item(c, "lxc.net.0.flags", "up"))
+			return failed(c, "veth config");
+		for (i = 0; i < n; i++) {
+			double t = now_ns();
+
+			if (!c->start(c, 0, NULL))
+				return failed(c, "start(veth)");
+			vs += now_ns() - t;
+			t = now_ns();
+			if (!c->stop(c))
+				return failed(c, "stop(veth)");
+			vt += now_ns() - t;
+		}
+		printf("start-to-RUNNING(veth) %.0f\n", vs / n);
+		printf("stop(veth) %.0f\n", vt / n);
+		if (!c->set_config_item(c, "lxc.net.0.type", "empty"))
+			return failed(c, "empty config");
+	}
+
 	if (!c->start(c, 0, NULL))
 		return failed(c, "start");
 	printf("monitor-VmRSS-kB %ld\n", monitor_rss_kb(c->init_pid(c)));

@@ -7,7 +7,10 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d /tmp/lxc-bench.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+# A bridge of our own (no uplink) for the veth rows.
+export BENCH_BRIDGE="lxcbench$$"
+ip link add "$BENCH_BRIDGE" type bridge && ip link set "$BENCH_BRIDGE" up
+trap 'rm -rf "$work"; ip link del "$BENCH_BRIDGE" 2>/dev/null' EXIT
 if [ $# -ge 1 ]; then
 	prefix=$(cd "$1" && pwd)
 else

@@ -216,69 +216,79 @@ impl HostSide {
     }
 }
 
-/// Creates every veth pair and plugs the host ends into their bridges.
-/// Fills in generated names. Undoes itself on failure.
-pub fn setup_host(plan: &mut NetPlan) -> Result<HostSide> {
+fn link_index(nl: &mut Rtnl, iface: &IfacePlan) -> Result<u32> {
+    nl.index_of(&iface.link).map_err(|e| {
+        Error::new(
+            e.errno,
+            format!(
+                "lxc.net.{}.link: interface \"{}\" not found",
+                iface.index, iface.link
+            ),
+        )
+    })
+}
+
+/// Before init exists: checks the host interfaces named by `link`, picks
+/// the interface names (generated ones random, as LXC's) and records the
+/// MTU of physical devices so it can be restored.
+pub fn assign_names(plan: &mut NetPlan) -> Result<()> {
+    if plan.ifaces.is_empty() {
+        return Ok(());
+    }
+    let mut nl = Rtnl::open()?;
+    for iface in &mut plan.ifaces {
+        if !(iface.router && iface.link.is_empty()) {
+            link_index(&mut nl, iface)?;
+        }
+        match iface.kind {
+            NetType::Veth => {
+                if iface.host_name.is_empty() {
+                    iface.host_name = random_name("veth");
+                }
+                iface.peer_name = random_name("vethc");
+            }
+            NetType::Macvlan => iface.peer_name = random_name("mcvl"),
+            _ => {
+                // phys: the host device itself goes in.
+                iface.peer_name = iface.link.clone();
+                iface.host_mtu = nl.mtu_of(&iface.link)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Once init exists as `pid`: veth pairs are created with their container
+/// end directly in init's network namespace (no move, which costs the
+/// kernel an RCU grace period), host ends plugged into their bridges (or
+/// routed, in router mode); macvlans are created for `move_into`. Undoes
+/// itself on failure.
+pub fn setup_host(plan: &NetPlan, pid: i32) -> Result<HostSide> {
     let mut host = HostSide::default();
     if plan.ifaces.is_empty() {
         return Ok(host);
     }
     let result = (|| {
         let mut nl = Rtnl::open()?;
-        for iface in &mut plan.ifaces {
-            if iface.router && iface.link.is_empty() {
-                let host_name = if iface.host_name.is_empty() {
-                    random_name("veth")
-                } else {
-                    iface.host_name.clone()
-                };
-                iface.peer_name = random_name("vethc");
-                nl.create_veth(&host_name, &iface.peer_name, iface.mtu)?;
-                host.created.push(host_name.clone());
-                iface.host_name = host_name.clone();
-                let idx = nl.index_of(&host_name)?;
-                nl.set_up(idx, true)?;
-                route_to_container(&mut nl, iface, idx)?;
-                continue;
-            }
-            let link = nl.index_of(&iface.link).map_err(|e| {
-                Error::new(
-                    e.errno,
-                    format!(
-                        "lxc.net.{}.link: interface \"{}\" not found",
-                        iface.index, iface.link
-                    ),
-                )
-            })?;
+        for iface in &plan.ifaces {
             match iface.kind {
                 NetType::Veth => {
-                    let fixed = !iface.host_name.is_empty();
-                    let host_name = if fixed {
-                        iface.host_name.clone()
-                    } else {
-                        random_name("veth")
-                    };
-                    iface.peer_name = random_name("vethc");
-                    nl.create_veth(&host_name, &iface.peer_name, iface.mtu)?;
-                    host.created.push(host_name.clone());
-                    iface.host_name = host_name.clone();
-                    let idx = nl.index_of(&host_name)?;
+                    nl.create_veth(&iface.host_name, &iface.peer_name, iface.mtu, Some(pid))?;
+                    host.created.push(iface.host_name.clone());
+                    let idx = nl.index_of(&iface.host_name)?;
                     if !iface.router {
-                        nl.set_master(idx, link)?;
+                        let bridge = link_index(&mut nl, iface)?;
+                        nl.set_master(idx, bridge)?;
                     }
                     nl.set_up(idx, true)?;
                     route_to_container(&mut nl, iface, idx)?;
                 }
                 NetType::Macvlan => {
-                    iface.peer_name = random_name("mcvl");
-                    nl.create_macvlan(&iface.peer_name, link, iface.macvlan_mode)?;
+                    let parent = link_index(&mut nl, iface)?;
+                    nl.create_macvlan(&iface.peer_name, parent, iface.macvlan_mode)?;
                     host.created.push(iface.peer_name.clone());
                 }
-                _ => {
-                    // phys: the host device itself goes in.
-                    iface.peer_name = iface.link.clone();
-                    iface.host_mtu = nl.mtu_of(&iface.link)?;
-                }
+                _ => {}
             }
         }
         Ok(())
@@ -371,7 +381,11 @@ fn route_to_container(nl: &mut Rtnl, iface: &IfacePlan, idx: u32) -> Result<()> 
     ] {
         if let Err(e) = std::fs::write(&path, "1") {
             if !iface.ipv6.is_empty() || path.contains("ipv4") {
-                return Err(Error::io("Failed to enable", std::path::Path::new(&path), &e));
+                return Err(Error::io(
+                    "Failed to enable",
+                    std::path::Path::new(&path),
+                    &e,
+                ));
             }
         }
     }
@@ -390,13 +404,19 @@ fn route_to_container(nl: &mut Rtnl, iface: &IfacePlan, idx: u32) -> Result<()> 
     Ok(())
 }
 
-/// Moves the container ends into the network namespace of `pid`.
+/// Moves the macvlans and physical devices into the network namespace of
+/// `pid` (veth ends are created there).
 pub fn move_into(plan: &NetPlan, pid: i32) -> Result<()> {
-    if plan.ifaces.is_empty() {
+    let moving: Vec<&IfacePlan> = plan
+        .ifaces
+        .iter()
+        .filter(|i| i.kind != NetType::Veth)
+        .collect();
+    if moving.is_empty() {
         return Ok(());
     }
     let mut nl = Rtnl::open()?;
-    for iface in &plan.ifaces {
+    for iface in moving {
         let idx = nl.index_of(&iface.peer_name)?;
         nl.move_to_pid_netns(idx, pid)?;
     }

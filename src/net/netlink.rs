@@ -191,11 +191,23 @@ impl Rtnl {
     }
 
     /// Creates a veth pair `host` <-> `peer`.
-    pub fn create_veth(&mut self, host: &str, peer: &str, mtu: Option<u32>) -> Result<()> {
+    pub fn create_veth(
+        &mut self,
+        host: &str,
+        peer: &str,
+        mtu: Option<u32>,
+        peer_pid: Option<i32>,
+    ) -> Result<()> {
         let mut peer_msg = LinkMessage::default();
         peer_msg
             .attributes
             .push(LinkAttribute::IfName(peer.to_string()));
+        if let Some(pid) = peer_pid {
+            // Created directly in init's namespace: no move needed.
+            peer_msg
+                .attributes
+                .push(LinkAttribute::NetNsPid(pid as u32));
+        }
         if let Some(m) = mtu {
             peer_msg.attributes.push(LinkAttribute::Mtu(m));
         }

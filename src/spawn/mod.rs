@@ -44,15 +44,11 @@ pub fn spawn_init(
     plan: &RootfsPlan,
     cgroups: &ContainerCgroups,
 ) -> Result<InitProcess> {
-    // Host side of the network first; its names and the bridges' addresses
-    // travel into the child with the clone.
+    // Interface names and the bridges' addresses are decided before the
+    // clone, so init knows them; the host side is built once init exists.
     let mut net = spec.net.clone();
-    let host = net::setup_host(&mut net)?;
-    let result = spawn_with_network(spec, plan, cgroups, net);
-    if result.is_err() {
-        host.cleanup();
-    }
-    result
+    net::assign_names(&mut net)?;
+    spawn_with_network(spec, plan, cgroups, net)
 }
 
 fn spawn_with_network(
@@ -119,6 +115,13 @@ fn spawn_with_network(
         netns,
     };
     let mut sock = UnixStream::from(parent_end);
+    let host = match net::setup_host(&init.net, pid) {
+        Ok(h) => h,
+        Err(e) => {
+            kill_and_reap(&init);
+            return Err(e);
+        }
+    };
     let parent_steps = net::move_into(&init.net, pid)
         .and_then(|()| cgroups.attach(pid))
         .and_then(|()| {
@@ -130,7 +133,7 @@ fn spawn_with_network(
             })
         });
     if let Err(e) = parent_steps {
-        kill_and_reap(&init);
+        abandon(&init, &host);
         return Err(e);
     }
     // EOF means exec succeeded (the socket is close-on-exec); DEVICES_SYNC
@@ -154,7 +157,7 @@ fn spawn_with_network(
                 })
             });
             if let Err(e) = applied {
-                kill_and_reap(&init);
+                abandon(&init, &host);
                 return Err(e);
             }
             continue;
@@ -164,12 +167,22 @@ fn spawn_with_network(
     if msg.is_empty() {
         return Ok(init);
     }
-    kill_and_reap(&init);
+    abandon(&init, &host);
     let (errno, text) = msg.split_once(' ').unwrap_or(("5", &msg));
     Err(Error::new(
         errno.parse().unwrap_or(libc::EIO),
         text.to_string(),
     ))
+}
+
+/// Undoes a start that failed once init existed: physical interfaces go
+/// back to the host, init dies, the host veth ends go.
+fn abandon(init: &InitProcess, host: &net::HostSide) {
+    if let (Some(ns), Ok(own)) = (&init.netns, std::fs::File::open("/proc/self/ns/net")) {
+        net::restore_phys(&init.net, ns, &OwnedFd::from(own));
+    }
+    kill_and_reap(init);
+    host.cleanup();
 }
 
 /// Kills a half-started init and reaps it.
