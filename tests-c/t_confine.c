@@ -253,10 +253,25 @@ static void test_hooks(struct lxc_container *c)
 	CHECK(strstr(log, line) != NULL);
 	if (!strstr(log, line))
 		fprintf(stderr, "v0 hooks:\n%s", log);
+	/* A reboot runs stop and post-stop with LXC_TARGET=reboot, then
+	 * pre-start again. */
+	unlink(out);
+	CHECK(c->set_config_item(c, "lxc.hook.version", "1"));
+	CHECK(c->start(c, 0, NULL));
+	CHECK(c->reboot2(c, 30));
+	CHECK(c->stop(c));
+	log = slurp(out);
+	CHECK(strstr(log, "\nstop ") && strstr(strstr(log, "\nstop "), "target=reboot"));
+	CHECK(strstr(log, "\npost-stop ") && strstr(strstr(log, "\npost-stop "), "target=reboot"));
+	{
+		const char *p = strstr(log, "target=reboot");
+		CHECK(p && strstr(p, "\npre-start ") && strstr(p, "target=stop"));
+	}
 	for (i = 0; i < sizeof(host_hooks) / sizeof(host_hooks[0]); i++) {
 		snprintf(key, sizeof(key), "lxc.hook.%s", host_hooks[i]);
 		CHECK(c->clear_config_item(c, key));
 	}
+	CHECK(c->set_config_item(c, "lxc.hook.version", "0"));
 
 	/* A failing hook fails the start, names the hook, leaves nothing. */
 	{
@@ -285,6 +300,21 @@ static void test_hooks(struct lxc_container *c)
 	unlink(inscript);
 	unlink(inout);
 	unlink(out);
+}
+
+/* lxc.sched.core = 1: a core scheduling domain, or a clear error when the
+ * kernel has no core scheduling (as LXC). */
+static void test_sched_core(struct lxc_container *c)
+{
+	CHECK(c->set_config_item(c, "lxc.sched.core", "1"));
+	if (c->start(c, 0, NULL)) {
+		CHECK(c->stop(c));
+	} else {
+		fprintf(stderr, "sched.core: %s\n", c->error_string);
+		CHECK(c->error_string && strstr(c->error_string, "core scheduling"));
+		CHECK(leftover_cgroups() == 0);
+	}
+	CHECK(c->clear_config_item(c, "lxc.sched.core"));
 }
 
 static void file_id(const char *path, char *buf, size_t len)
@@ -423,6 +453,7 @@ int main(int argc, char **argv)
 	test_caps(c);
 	test_limits(c);
 	test_hooks(c);
+	test_sched_core(c);
 	test_proc_exe(c);
 	test_planted_symlink(c);
 	test_no_host_fd(c);
