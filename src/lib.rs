@@ -9,6 +9,7 @@ pub mod config;
 pub mod container;
 pub mod error;
 pub mod globals;
+pub mod hooks;
 pub mod listing;
 pub mod log;
 pub mod monitor;

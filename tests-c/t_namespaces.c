@@ -69,7 +69,9 @@ int main(int argc, char **argv)
 		if (f)
 			fclose(f);
 
-		/* b joins a's uts, net and pid namespaces; no cgroup namespace */
+		/* b joins a's uts, net and pid namespaces; no cgroup namespace.
+		 * Its init is not PID 1 there: busybox init would refuse to run. */
+		CHECK(b->set_config_item(b, "lxc.init.cmd", "/bin/sleep 1000"));
 		CHECK(b->set_config_item(b, "lxc.namespace.clone", "mnt pid uts ipc net"));
 		CHECK(b->set_config_item(b, "lxc.namespace.share.uts", "nsa"));
 		CHECK(b->set_config_item(b, "lxc.namespace.share.net", "nsa"));

@@ -7,93 +7,12 @@
 //! handle keeps its in-memory configuration, as LXC's does.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use super::Container;
-use crate::config::{Config, HOOK_NAMES};
+use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::hooks::Hooks;
 use crate::storage;
-
-/// The shell command line of one hook, as LXC's `run_script_argv`:
-/// version 0 hooks get "<name> lxc <hook type>" as arguments, version 1
-/// hooks get them through LXC_HOOK_TYPE and LXC_HOOK_SECTION.
-pub fn hook_command_line(script: &str, name: &str, hook_type: &str, version: u32) -> String {
-    if version == 0 {
-        format!("exec {script} '{name}' 'lxc' '{hook_type}'")
-    } else {
-        format!("exec {script}")
-    }
-}
-
-/// The environment LXC exports to destroy hooks.
-pub fn hook_env(name: &str, config_file: &Path, config: &Config) -> Vec<(String, String)> {
-    let conf = config.conf();
-    let mut env = vec![
-        ("LXC_NAME".to_string(), name.to_string()),
-        (
-            "LXC_CONFIG_FILE".to_string(),
-            config_file.display().to_string(),
-        ),
-    ];
-    let optional = [
-        ("LXC_ROOTFS_MOUNT", &conf.rootfs_mount),
-        ("LXC_ROOTFS_PATH", &conf.rootfs_path),
-        ("LXC_CONSOLE", &conf.console_path),
-        ("LXC_CONSOLE_LOGPATH", &conf.console_logfile),
-    ];
-    for (k, v) in optional {
-        if let Some(v) = v {
-            env.push((k.to_string(), v.clone()));
-        }
-    }
-    env
-}
-
-/// Runs each hook of `hook_type` in order through `sh -c`; the first one
-/// that fails stops the run. Its standard output goes to the log, as LXC's.
-pub fn run_hooks(
-    name: &str,
-    hook_type: &str,
-    config: &Config,
-    env: &[(String, String)],
-) -> Result<()> {
-    let Some(which) = HOOK_NAMES.iter().position(|h| *h == hook_type) else {
-        return Err(Error::invalid(format!("Unknown hook type \"{hook_type}\"")));
-    };
-    let conf = config.conf();
-    for script in &conf.hooks[which] {
-        let line = hook_command_line(script, name, hook_type, conf.hooks_version);
-        let mut cmd = Command::new("/bin/sh");
-        cmd.arg("-c")
-            .arg(&line)
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped());
-        if conf.hooks_version != 0 {
-            cmd.env("LXC_HOOK_TYPE", hook_type)
-                .env("LXC_HOOK_SECTION", "lxc");
-        }
-        let out = cmd.output().map_err(|e| {
-            Error::new(
-                e.raw_os_error().unwrap_or(libc::EIO),
-                format!("Failed to run {hook_type} hook \"{script}\": {e}"),
-            )
-        })?;
-        for l in String::from_utf8_lossy(&out.stdout).lines() {
-            log::info!("Script {script} with output: {l}");
-        }
-        if !out.status.success() {
-            return Err(Error::new(
-                libc::ECANCELED,
-                format!(
-                    "The {hook_type} hook \"{script}\" for container \"{name}\" failed ({})",
-                    out.status
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
 
 /// Whether `<dir>/snaps` holds snapshots.
 fn has_snapshots(dir: &Path) -> bool {
@@ -153,8 +72,7 @@ impl Container {
             }
         };
 
-        let env = hook_env(&name, &config_file, &config);
-        run_hooks(&name, "destroy", &config, &env)?;
+        Hooks::plain(&name, &config_file, &config).run("destroy", &[], &[])?;
 
         let conf = config.conf();
         if !conf.rootfs_managed {
@@ -194,19 +112,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hook_lines() {
-        assert_eq!(
-            hook_command_line("/h/x.sh arg", "c1", "destroy", 0),
-            "exec /h/x.sh arg 'c1' 'lxc' 'destroy'"
-        );
-        assert_eq!(
-            hook_command_line("/h/x.sh", "c1", "destroy", 1),
-            "exec /h/x.sh"
-        );
-    }
-
-    #[test]
-    fn hooks_env_and_failure() {
+    fn destroy_hook_env() {
         let d = std::env::temp_dir().join(format!("lxc-hooks-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
@@ -221,14 +127,15 @@ mod tests {
             ),
         )
         .unwrap();
-        let env = hook_env("c1", Path::new("/x/config"), &c);
-        run_hooks("c1", "destroy", &c, &env).unwrap();
+        let hooks = Hooks::plain("c1", Path::new("/x/config"), &c);
+        hooks.run("destroy", &[], &[]).unwrap();
         assert_eq!(
             std::fs::read_to_string(&out).unwrap(),
             "c1 lxc destroy c1 /x/rootfs /x/config\n"
         );
         c.set_item("lxc.hook.destroy", "/bin/false").unwrap();
-        let e = run_hooks("c1", "destroy", &c, &env).unwrap_err();
+        let hooks = Hooks::plain("c1", Path::new("/x/config"), &c);
+        let e = hooks.run("destroy", &[], &[]).unwrap_err();
         assert!(e.message.contains("/bin/false"), "{}", e.message);
         std::fs::remove_dir_all(&d).unwrap();
     }

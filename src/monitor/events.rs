@@ -5,6 +5,7 @@ use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
+use super::stop_hooks::{self, HeldNamespaces};
 use super::terminal::{self, ConsoleLogRequest, Holders, LogFile, Proxy, RingBuf};
 use super::{prepare, spawn, Args, Prepared};
 use crate::commands::server::{self, Request, Response};
@@ -58,6 +59,8 @@ pub(crate) struct Monitor {
     logfile: Option<LogFile>,
     /// Clients holding a tty or the console proxy (GET_TTY_FD).
     holders: Holders,
+    /// Init's namespaces, for the stop hooks.
+    held_ns: HeldNamespaces,
 }
 
 /// What a polled descriptor is.
@@ -118,6 +121,7 @@ impl Monitor {
         };
         let (ring, logfile) = terminal::from_config(&config);
         let holders = Holders::new(prep.ttys.len());
+        let held_ns = HeldNamespaces::open(&prep.spec, init.pid);
         let mut config = config;
         record_network(&mut config, &init);
         log::info!(
@@ -139,6 +143,7 @@ impl Monitor {
             ring,
             logfile,
             holders,
+            held_ns,
         })
     }
 
@@ -161,7 +166,7 @@ impl Monitor {
             }
             if let Err(e) = self.restart() {
                 log::error!("Failed to reboot \"{}\": {}", self.name, e.message);
-                return self.finish(status);
+                return self.finish_after_hooks(status);
             }
         }
     }
@@ -180,7 +185,12 @@ impl Monitor {
         log::info!("Container \"{}\" is rebooting", self.name);
         self.set_state(STOPPING);
         self.drain_console();
+        stop_hooks::run_stop(&self.prep.spec, &self.held_ns, self.init.pid, "reboot");
         self.prep.cgroups.remove();
+        self.held_ns = HeldNamespaces::default();
+        // A failing post-stop hook turns the reboot into a stop (LXC).
+        stop_hooks::run_post_stop(&self.prep.spec, self.init.pid, "reboot")?;
+        self.prep.spec.hooks.run("pre-start", &[], &[])?;
         self.prep.cgroups = crate::cgroups::ContainerCgroups::create_with(
             &self.prep.plan.hierarchies,
             &self.name,
@@ -189,6 +199,7 @@ impl Monitor {
         self.set_state(STARTING);
         release_network(&mut self.init);
         self.init = spawn(&self.prep)?;
+        self.held_ns = HeldNamespaces::open(&self.prep.spec, self.init.pid);
         record_network(&mut self.config, &self.init);
         self.set_state(RUNNING);
         Ok(())
@@ -198,8 +209,24 @@ impl Monitor {
         self.set_state(STOPPING);
         // Drain what init's last words left on the console.
         self.drain_console();
+        stop_hooks::run_stop(&self.prep.spec, &self.held_ns, self.init.pid, "stop");
         self.prep.cgroups.remove();
         release_network(&mut self.init);
+        self.held_ns = HeldNamespaces::default();
+        // Before the command socket closes, so that `stop` returns after it.
+        let _ = stop_hooks::run_post_stop(&self.prep.spec, self.init.pid, "stop");
+        self.close_down(status)
+    }
+
+    /// The end of a failed reboot, whose stop hooks already ran.
+    fn finish_after_hooks(mut self, status: i32) -> i32 {
+        self.set_state(STOPPING);
+        self.prep.cgroups.remove();
+        release_network(&mut self.init);
+        self.close_down(status)
+    }
+
+    fn close_down(mut self, status: i32) -> i32 {
         // Close the command socket before announcing STOPPED: anyone told
         // "stopped" must find the container stopped.
         drop(self.prep.listener);

@@ -10,6 +10,7 @@
 
 mod events;
 mod status;
+mod stop_hooks;
 pub mod terminal;
 
 use std::io::Read;
@@ -243,16 +244,20 @@ pub(crate) fn prepare(args: &Args, config: &Config) -> Result<Prepared> {
         use_init: args.use_init,
         ..Default::default()
     };
-    let spec = StartSpec::from_config(
+    let mut spec = StartSpec::from_config(
         &args.name,
         &args.lxcpath,
         PathBuf::from(&args.config_file),
         config,
         &opts,
     )?;
+    let rootfs = spec.rootfs.clone();
+    spec.hooks.set_rootfs_mount(&rootfs);
     // The socket first: a second start of the same container fails here,
     // before anything of the running one is touched.
     let listener = server::listen(&args.lxcpath, &args.name)?;
+    // LXC's pre-start: on the host, before cgroups and namespaces.
+    spec.hooks.run("pre-start", &[], &[])?;
     let hierarchies = cgroups::detect()?;
     let setup = CgroupSetup::from_conf(config.conf())?;
     let cgroups = ContainerCgroups::create_with(&hierarchies, &args.name, &setup)?;

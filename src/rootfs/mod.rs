@@ -147,6 +147,13 @@ impl RootfsPlan {
     /// Runs every step in LXC's order; the rootfs ends up mounted on itself
     /// ready for pivot_root.
     pub fn setup(&self) -> Result<()> {
+        self.setup_with(&mut |_| Ok(()))
+    }
+
+    /// [`RootfsPlan::setup`], calling `hook` with "mount" once every mount
+    /// is done and with "autodev" before /dev is filled (LXC's
+    /// `lxc.hook.mount` and `lxc.hook.autodev` points).
+    pub fn setup_with(&self, hook: &mut dyn FnMut(&str) -> Result<()>) -> Result<()> {
         // Nothing we mount may propagate back to the host.
         mount(
             None,
@@ -185,7 +192,9 @@ impl RootfsPlan {
                 }
             }
         }
+        hook("mount")?;
         if self.autodev {
+            hook("autodev")?;
             self.fill_dev()?;
         }
         self.mount_devpts()?;

@@ -4,6 +4,7 @@
 //! This runs in the monitor, a freshly exec'd single-threaded process, so
 //! the child may allocate and use std freely before its exec.
 
+pub mod confine;
 mod reaper;
 pub mod signals;
 pub mod spec;
@@ -125,6 +126,10 @@ fn spawn_with_network(
     let parent_steps = net::move_into(&init.net, pid)
         .and_then(|()| cgroups.attach(pid))
         .and_then(|()| {
+            spec.confine
+                .apply_from_parent(pid, spec.clone_flags & libc::CLONE_NEWPID != 0)
+        })
+        .and_then(|()| {
             sock.write_all(b"go").map_err(|e| {
                 Error::new(
                     e.raw_os_error().unwrap_or(libc::EIO),
@@ -162,6 +167,13 @@ fn spawn_with_network(
             }
             continue;
         }
+        if &buf[..n] == START_HOST_SYNC {
+            if let Err(e) = run_start_host(spec, pid, &mut sock) {
+                abandon(&init, &host);
+                return Err(e);
+            }
+            continue;
+        }
         break String::from_utf8_lossy(&buf[..n]).into_owned();
     };
     if msg.is_empty() {
@@ -183,6 +195,19 @@ fn abandon(init: &InitProcess, host: &net::HostSide) {
     }
     kill_and_reap(init);
     host.cleanup();
+}
+
+/// `lxc.hook.start-host`: in the monitor once init is set up (pivoted,
+/// devices limited), before it drops its capabilities and execs.
+fn run_start_host(spec: &StartSpec, pid: i32, sock: &mut UnixStream) -> Result<()> {
+    spec.hooks
+        .run("start-host", &[("LXC_PID".into(), pid.to_string())], &[])?;
+    sock.write_all(b"ok").map_err(|e| {
+        Error::new(
+            e.raw_os_error().unwrap_or(libc::EIO),
+            format!("Failed to release init after lxc.hook.start-host: {e}"),
+        )
+    })
 }
 
 /// Kills a half-started init and reaps it.
@@ -219,6 +244,10 @@ fn report_and_exit(sock: &OwnedFd, err: &Error) -> ! {
 /// settings are to be written before it goes on.
 const DEVICES_SYNC: &[u8] = b"devices";
 
+/// What init sends, when start-host hooks are configured, once it is set
+/// up; it goes on when the monitor has run them.
+const START_HOST_SYNC: &[u8] = b"start-host";
+
 /// The child's side; returns only on failure.
 fn child_main(
     spec: &StartSpec,
@@ -244,17 +273,9 @@ fn child_steps(
     sock: &OwnedFd,
     sync_devices: bool,
 ) -> Result<Never> {
-    // Die with the monitor rather than outlive it unsupervised.
-    // SAFETY: prctl with integer arguments.
-    unsafe {
-        libc::prctl(
-            libc::PR_SET_PDEATHSIG,
-            libc::SIGKILL as libc::c_ulong,
-            0,
-            0,
-            0,
-        )
-    };
+    // Die with the monitor rather than outlive it unsupervised
+    // (`lxc.monitor.signal.pdeath`, SIGKILL by default).
+    spec.confine.set_pdeath_signal();
     let mut go = [0u8; 2];
     // SAFETY: reading into a local buffer.
     let n = unsafe { libc::read(sock.as_raw_fd(), go.as_mut_ptr() as *mut libc::c_void, 2) };
@@ -273,14 +294,21 @@ fn child_steps(
             "Failed to create the cgroup namespace",
         ));
     }
+    spec.confine.join_session_keyring();
     // The moved interfaces are here now: configure them from inside.
     net::setup_inside(net, gateways)?;
-    plan.setup()?;
+    let hook_env = child_hook_env(spec);
+    run_pre_mount(spec, &hook_env)?;
+    plan.setup_with(&mut |hook| spec.hooks.run(hook, &hook_env, &[]))?;
     sys::pivot_root_here(&plan.rootfs)?;
     sys::sethostname(&spec.uts_name)?;
+    spec.confine.write_sysctls()?;
     setup_stdio(plan.console.is_some())?;
     if sync_devices {
         wait_device_limits(sock)?;
+    }
+    if spec.hooks.has("start-host") {
+        wait_parent(sock, START_HOST_SYNC, "lxc.hook.start-host")?;
     }
     crate::caps::drop_bounding(&spec.caps_drop)?;
     if spec.no_new_privs {
@@ -289,6 +317,9 @@ fn child_steps(
             return Err(Error::new(sys::errno(), "Failed to set no_new_privs"));
         }
     }
+    // Inside the container, with its final privileges but before the
+    // ids switch, as LXC's.
+    spec.hooks.run("start", &hook_env, &[])?;
     switch_ids(spec.init_uid, spec.init_gid, &spec.init_groups)?;
     std::env::set_current_dir(&spec.init_cwd).map_err(|e| {
         Error::io(
@@ -298,6 +329,56 @@ fn child_steps(
         )
     })?;
     exec_init(spec)
+}
+
+/// The environment of the hooks init runs: the container's
+/// `lxc.environment` on top of the hooks' own (LXC sets both in init).
+fn child_hook_env(spec: &StartSpec) -> Vec<(String, String)> {
+    spec.environment
+        .iter()
+        .filter_map(|e| e.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// `lxc.hook.pre-mount`: in the container's mount namespace (made a
+/// slave first, so nothing a hook mounts reaches the host), before any
+/// of the container's mounts.
+fn run_pre_mount(spec: &StartSpec, env: &[(String, String)]) -> Result<()> {
+    if !spec.hooks.has("pre-mount") {
+        return Ok(());
+    }
+    sys::mount(
+        None,
+        Path::new("/"),
+        None,
+        libc::MS_SLAVE | libc::MS_REC,
+        None,
+    )?;
+    spec.hooks.run("pre-mount", env, &[])
+}
+
+/// Sends `msg` to the monitor and waits for its "ok".
+fn wait_parent(sock: &OwnedFd, msg: &[u8], what: &str) -> Result<()> {
+    // SAFETY: writing and reading buffers we own on our socket.
+    let ok = unsafe {
+        libc::write(
+            sock.as_raw_fd(),
+            msg.as_ptr() as *const libc::c_void,
+            msg.len(),
+        ) == msg.len() as isize
+            && {
+                let mut reply = [0u8; 2];
+                libc::read(sock.as_raw_fd(), reply.as_mut_ptr() as *mut libc::c_void, 2) == 2
+            }
+    };
+    if !ok {
+        return Err(Error::new(
+            libc::EPIPE,
+            format!("The monitor did not release init after {what}"),
+        ));
+    }
+    Ok(())
 }
 
 /// Asks the parent to write the `devices.*` settings (after autodev's

@@ -53,6 +53,11 @@ pub struct StartSpec {
     pub no_new_privs: bool,
     pub log_file: Option<String>,
     pub log_level: Option<String>,
+    /// `lxc.hook.*` with the start-time environment.
+    pub hooks: crate::hooks::Hooks,
+    /// `lxc.prlimit.*`, `lxc.proc.*`, `lxc.sysctl.*`, keyring, sched core,
+    /// `lxc.monitor.signal.pdeath`.
+    pub confine: super::confine::Confinement,
 }
 
 fn item(config: &Config, key: &str) -> String {
@@ -268,6 +273,8 @@ impl StartSpec {
             ));
         }
         let autodev = number::<i32>(config, "lxc.autodev", 1)? != 0;
+        let hooks = crate::hooks::Hooks::for_start(name, &config_file, config);
+        let confine = super::confine::Confinement::from_config(config)?;
         Ok(StartSpec {
             name: name.to_string(),
             lxcpath: lxcpath.to_string(),
@@ -305,6 +312,8 @@ impl StartSpec {
             no_new_privs: number::<i32>(config, "lxc.no_new_privs", 0)? != 0,
             log_file: Some(item(config, "lxc.log.file")).filter(|s| !s.is_empty()),
             log_level: Some(item(config, "lxc.log.level")).filter(|s| !s.is_empty()),
+            hooks,
+            confine,
         })
     }
 }
