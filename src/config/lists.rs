@@ -544,6 +544,12 @@ pub fn set_mount_auto(c: &mut LxcConf, v: &str) -> Result<(), ConfigError> {
     let mut flags = c.auto_mounts;
     let mut shm = (c.shmount_host.clone(), c.shmount_container.clone());
     for tok in tokens(v) {
+        // LXC matches its table ("shmounts:" is an entry) before the
+        // prefix: the bare token sets the flag and keeps the paths.
+        if tok == "shmounts:" {
+            flags = (flags & !am::SHMOUNTS_MASK) | am::SHMOUNTS;
+            continue;
+        }
         if let Some(spec) = tok.strip_prefix("shmounts:") {
             if spec.is_empty() {
                 return Err(einval("Failed to copy shmounts host path"));

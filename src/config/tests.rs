@@ -582,3 +582,20 @@ fn robustness_large_inputs() {
     assert_eq!(get(&c, "lxc.sysctl.k99999"), "99999");
     assert!(t.elapsed().as_secs() < 5);
 }
+
+/// Found by tests/confdiff: LXC's token table has a "shmounts:" entry that
+/// is matched exactly before the "shmounts:<host>" prefix, so the bare token
+/// is accepted (flag set, paths kept) and saved.
+#[test]
+fn mount_auto_bare_shmounts_token() {
+    let mut c = cfg(&[("lxc.mount.auto", "proc:mixed shmounts:/a:/b")]);
+    c.set_item("lxc.mount.auto", "shmounts:").unwrap();
+    assert_ne!(c.conf().auto_mounts & model::automount::SHMOUNTS, 0);
+    assert_eq!(c.conf().shmount_host.as_deref(), Some("/a"));
+    assert_eq!(c.conf().shmount_container.as_deref(), Some("/b"));
+    assert_eq!(get(&c, "lxc.mount.auto"), "proc:mixed");
+    assert!(c.write().ends_with("lxc.mount.auto = shmounts:\n"));
+    let mut fresh = Config::new();
+    fresh.set_item("lxc.mount.auto", "shmounts:").unwrap();
+    assert_eq!(fresh.conf().shmount_host, None);
+}
