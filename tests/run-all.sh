@@ -57,6 +57,10 @@ tests-c/run.sh "$prefix" || fail "tests-c"
 step "ABI against Debian's LXC"
 tests-c/abi-check.sh "$prefix" || fail "abi-check"
 
+step "configuration: differential against Debian's liblxc"
+tests/confdiff/run.sh "$prefix" >"$work/confdiff.log" 2>&1 && tail -n 1 "$work/confdiff.log" ||
+	{ tail -n 40 "$work/confdiff.log"; fail "confdiff"; }
+
 step "python3-lxc on our library"
 mkdir -p "$work/py"
 LD_LIBRARY_PATH="$libdir" /usr/bin/python3 tests/clients/python_smoke.py "$work/py" || fail "python3-lxc smoke"

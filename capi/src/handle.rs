@@ -206,6 +206,24 @@ pub unsafe fn entry<T>(
     }
 }
 
+/// As `entry` for entries that return `-errno` on failure, as LXC's
+/// `get_config_item` and `get_keys` do (-1 for a NULL container).
+pub unsafe fn entry_errno(
+    c: *mut lxc_container,
+    op: &str,
+    body: impl FnOnce(&Handle) -> Result<c_int>,
+) -> c_int {
+    let mut errno = 1;
+    let ret = entry(c, op, -1, |h| {
+        body(h).inspect_err(|e| errno = e.errno.max(1))
+    });
+    if ret == -1 && !c.is_null() {
+        -errno
+    } else {
+        ret
+    }
+}
+
 /// Runs a global entry (no container): catches panics, logs errors and
 /// sets errno.
 pub fn global<T>(op: &str, fail: T, body: impl FnOnce() -> Result<T>) -> T {

@@ -21,7 +21,7 @@ use crate::abi::lxccontainer::{
     LXC_CREATE_MAXFLAGS, LXC_CREATE_QUIET,
 };
 use crate::cstr::{copy_out, malloc_bytes, malloc_str_array, malloc_strdup, opt_str, req_str};
-use crate::handle::entry;
+use crate::handle::{entry, entry_errno};
 
 extern "C" {
     // capi/shim/variadic.c: collect the variadic arguments, then call the
@@ -321,8 +321,12 @@ unsafe extern "C" fn get_config_item(
     retv: *mut c_char,
     inlen: c_int,
 ) -> c_int {
-    entry(c, "get_config_item", -1, |h| {
+    entry_errno(c, "get_config_item", |h| {
         let key = req_str(key, "key")?;
+        if !h.core.has_config() {
+            // LXC: -1 without a configuration.
+            return Err(Error::new(1, "get_config_item: no configuration loaded"));
+        }
         let value = h.core.get_config_item(key)?;
         Ok(copy_out(&value, retv, inlen))
     })
@@ -374,9 +378,8 @@ unsafe extern "C" fn get_keys(
     retv: *mut c_char,
     inlen: c_int,
 ) -> c_int {
-    entry(c, "get_keys", -1, |h| {
-        let prefix = opt_str(key, "key")?;
-        let keys = h.core.get_keys(prefix)?;
+    entry_errno(c, "get_keys", |h| {
+        let keys = h.core.get_keys(opt_str(key, "key")?)?;
         let joined: String = keys.iter().map(|k| format!("{k}\n")).collect();
         Ok(copy_out(&joined, retv, inlen))
     })

@@ -127,10 +127,23 @@ impl Container {
     /// in-memory configuration only when the whole load succeeds.
     pub fn load_config(&self, alt_file: Option<&Path>) -> Result<()> {
         let path = alt_file.map_or_else(|| self.config_file(), Path::to_path_buf);
-        let mut fresh = Config::new();
-        fresh.load_file(&path)?;
-        self.lock().config = Some(fresh);
-        Ok(())
+        // As LXC: the file is read on top of what the handle holds; unlike
+        // LXC, a failed load leaves that unchanged (LXC keeps the lines it
+        // read before the error). Without a configuration, a failed load
+        // still leaves an empty one, as LXC's allocated lxc_conf.
+        let mut config = self.lock().config.clone().unwrap_or_default();
+        let result = config.load_file(&path);
+        let mut st = self.lock();
+        match result {
+            Ok(()) => {
+                st.config = Some(config);
+                Ok(())
+            }
+            Err(e) => {
+                st.config.get_or_insert_with(Config::new);
+                Err(e.into())
+            }
+        }
     }
 
     /// Writes the configuration atomically (temporary file, then rename):
@@ -196,13 +209,18 @@ impl Container {
         config.clear_item(key).map_err(Error::from)
     }
 
+    /// LXC lists every supported key for no prefix, configuration or not;
+    /// a prefix needs a configuration (LXC returns -1 without: errno 1).
     pub fn get_keys(&self, prefix: Option<&str>) -> Result<Vec<String>> {
+        let Some(prefix) = prefix else {
+            return Config::new().get_keys(None).map_err(Error::from);
+        };
         let st = self.lock();
         let config = st
             .config
             .as_ref()
-            .ok_or_else(|| Error::new(libc::ENOENT, "No configuration loaded"))?;
-        config.get_keys(prefix).map_err(Error::from)
+            .ok_or_else(|| Error::new(1, "No configuration loaded"))?;
+        config.get_keys(Some(prefix)).map_err(Error::from)
     }
 
     /// `lxc.environment` of the loaded configuration (empty without one).
