@@ -196,6 +196,29 @@ static void test_unsaved_changes_start(struct lxc_container *c)
 	}
 	CHECK(c->stop(c));
 	CHECK(c->clear_config_item(c, "lxc.uts.name"));
+
+	/* a cleared prefix stays cleared at start, though LXC's saved text
+	 * keeps its sub-lines */
+	CHECK(c->set_config_item(c, "lxc.prlimit.nofile", "100:200"));
+	CHECK(c->save_config(c, NULL));
+	CHECK(c->clear_config_item(c, "lxc.prlimit"));
+	CHECK(c->start(c, 0, NULL));
+	{
+		char path[64], line[256];
+		FILE *f;
+		int limited = 0;
+
+		snprintf(path, sizeof(path), "/proc/%d/limits", c->init_pid(c));
+		f = fopen(path, "r");
+		while (f && fgets(line, sizeof(line), f))
+			if (strncmp(line, "Max open files", 14) == 0 && strstr(line, " 100 "))
+				limited = 1;
+		if (f)
+			fclose(f);
+		CHECK(f != NULL && !limited);
+	}
+	CHECK(c->stop(c));
+	CHECK(c->save_config(c, NULL));
 }
 
 static void test_start_errors(struct lxc_container *c)

@@ -62,6 +62,22 @@ pub struct Config {
     conf: LxcConf,
     /// The text `write` returns; every line ends with '\n'.
     unexpanded: String,
+    /// Every change in order (loaded text, set lines, clear markers): what
+    /// `start` hands the monitor so it rebuilds exactly this configuration.
+    /// The saved text alone is not enough: LXC's save keeps lines a clear
+    /// removed from memory (`lxc.prlimit.*` after clearing `lxc.prlimit`,
+    /// entries from an included file).
+    replay: String,
+}
+
+/// Starts a clear marker line in the replay text (no config line can).
+const REPLAY_CLEAR: &str = "\u{1}clear ";
+
+fn push_line(text: &mut String, line: &str) {
+    text.push_str(line);
+    if !line.ends_with('\n') {
+        text.push('\n');
+    }
 }
 
 /// C strings end at the first NUL; keys and values behave the same here.
@@ -105,6 +121,7 @@ impl Config {
         } else {
             (def.set)(&mut self.conf, key, value, &mut ctx)?;
         }
+        push_line(&mut self.replay, &format!("{key} = {value}"));
         if value.is_empty() {
             self.clear_unexpanded(key);
         } else {
@@ -129,7 +146,30 @@ impl Config {
         let key = c_str(key);
         (keys::lookup(key)?.clr)(&mut self.conf, key)?;
         self.clear_unexpanded(key);
+        push_line(&mut self.replay, &format!("{REPLAY_CLEAR}{key}"));
         Ok(())
+    }
+
+    /// The replay text: loads, sets and clears in order.
+    pub fn replay_text(&self) -> &str {
+        &self.replay
+    }
+
+    /// Rebuilds a configuration from `replay_text` (in the monitor).
+    pub fn from_replay(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        let mut config = Config::new();
+        let mut chunk = String::new();
+        for line in text.split_inclusive('\n') {
+            match line.strip_prefix(REPLAY_CLEAR) {
+                Some(key) => {
+                    config.parse_str(&std::mem::take(&mut chunk), origin)?;
+                    config.clear_item(key.trim_end_matches('\n'))?;
+                }
+                None => chunk.push_str(line),
+            }
+        }
+        config.parse_str(&chunk, origin)?;
+        Ok(config)
     }
 
     /// `get_keys`. `None` lists every top-level key; "lxc.net.<i>" the
@@ -166,6 +206,9 @@ impl Config {
         parse::parse_lines(&mut conf, Some(&mut unexpanded), text, origin, &mut ctx)?;
         self.conf = conf;
         self.unexpanded = unexpanded;
+        if !text.is_empty() {
+            push_line(&mut self.replay, text);
+        }
         Ok(())
     }
 

@@ -599,3 +599,30 @@ fn mount_auto_bare_shmounts_token() {
     fresh.set_item("lxc.mount.auto", "shmounts:").unwrap();
     assert_eq!(fresh.conf().shmount_host, None);
 }
+
+#[test]
+fn replay_rebuilds_cleared_prefixes_and_sets_after_them() {
+    let mut c = Config::new();
+    c.parse_str(
+        "lxc.prlimit.nofile = 10\nlxc.uts.name = a\nlxc.mount.entry = /a a none bind 0 0\n",
+        "t",
+    )
+    .unwrap();
+    c.clear_item("lxc.prlimit").unwrap();
+    c.set_item("lxc.prlimit.nproc", "20").unwrap();
+    c.set_item("lxc.mount.entry", "").unwrap();
+    c.set_item("lxc.uts.name", "b").unwrap();
+    // The saved text keeps the cleared sub-line, as LXC's does...
+    assert!(c.write().contains("lxc.prlimit.nofile = 10"));
+    // ...but the replay rebuilds the configuration held in memory.
+    let r = Config::from_replay(c.replay_text(), "t").unwrap();
+    for key in [
+        "lxc.prlimit",
+        "lxc.prlimit.nofile",
+        "lxc.prlimit.nproc",
+        "lxc.mount.entry",
+        "lxc.uts.name",
+    ] {
+        assert_eq!(r.get_item(key).ok(), c.get_item(key).ok(), "{key}");
+    }
+}

@@ -232,7 +232,7 @@ impl Container {
                 st.name.clone(),
                 st.lxcpath.clone(),
                 st.config_file.clone(),
-                config.write(),
+                config.replay_text().to_string(),
             )
         };
         if self.is_running() {

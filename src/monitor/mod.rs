@@ -153,9 +153,7 @@ fn read_config(args: &Args) -> Result<Config> {
             format!("Failed to read the configuration: {e}"),
         )
     })?;
-    let mut config = Config::new();
-    config.parse_str(&text, &args.config_file)?;
-    Ok(config)
+    Ok(Config::from_replay(&text, &args.config_file)?)
 }
 
 fn init_log(args: &Args, config: &Config) {
