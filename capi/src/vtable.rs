@@ -435,6 +435,72 @@ unsafe extern "C" fn detach_interface(
     })
 }
 
+unsafe extern "C" fn add_device_node(
+    c: *mut lxc_container,
+    src_path: *const c_char,
+    dest_path: *const c_char,
+) -> bool {
+    entry(c, "add_device_node", false, |h| {
+        h.core
+            .add_device_node(
+                req_str(src_path, "src_path")?,
+                opt_str(dest_path, "dest_path")?,
+            )
+            .map(|()| true)
+    })
+}
+
+unsafe extern "C" fn remove_device_node(
+    c: *mut lxc_container,
+    src_path: *const c_char,
+    dest_path: *const c_char,
+) -> bool {
+    entry(c, "remove_device_node", false, |h| {
+        h.core
+            .remove_device_node(
+                req_str(src_path, "src_path")?,
+                opt_str(dest_path, "dest_path")?,
+            )
+            .map(|()| true)
+    })
+}
+
+/// `data` is the filesystem's option string, as mount(2) takes it.
+unsafe extern "C" fn mount(
+    c: *mut lxc_container,
+    source: *const c_char,
+    target: *const c_char,
+    filesystemtype: *const c_char,
+    mountflags: c_ulong,
+    data: *const c_void,
+    _mnt: *mut lxc_mount,
+) -> c_int {
+    entry(c, "mount", -1, |h| {
+        h.core
+            .mount_inside(
+                opt_str(source, "source")?,
+                req_str(target, "target")?,
+                opt_str(filesystemtype, "filesystemtype")?,
+                mountflags,
+                opt_str(data as *const c_char, "data")?,
+            )
+            .map(|()| 0)
+    })
+}
+
+unsafe extern "C" fn umount(
+    c: *mut lxc_container,
+    target: *const c_char,
+    mountflags: c_ulong,
+    _mnt: *mut lxc_mount,
+) -> c_int {
+    entry(c, "umount", -1, |h| {
+        h.core
+            .umount_inside(req_str(target, "target")?, mountflags as c_int)
+            .map(|()| 0)
+    })
+}
+
 unsafe extern "C" fn get_config_path(c: *mut lxc_container) -> *const c_char {
     entry(c, "get_config_path", ptr::null(), |h| {
         Ok((*h.raw()).config_path as *const c_char)
@@ -643,16 +709,11 @@ not_built! {
     snapshot_list(snapshots: *mut *mut lxc_snapshot) -> c_int = -1;
     snapshot_restore(snapname: *const c_char, newname: *const c_char) -> bool = false;
     snapshot_destroy(snapname: *const c_char) -> bool = false;
-    add_device_node(src_path: *const c_char, dest_path: *const c_char) -> bool = false;
-    remove_device_node(src_path: *const c_char, dest_path: *const c_char) -> bool = false;
     checkpoint(directory: *mut c_char, stop: bool, verbose: bool) -> bool = false;
     restore(directory: *mut c_char, verbose: bool) -> bool = false;
     destroy_with_snapshots() -> bool = false;
     snapshot_destroy_all() -> bool = false;
     migrate(cmd: c_uint, opts: *mut migrate_opts, size: c_uint) -> c_int = -1;
-    mount(source: *const c_char, target: *const c_char, filesystemtype: *const c_char,
-          mountflags: c_ulong, data: *const c_void, mnt: *mut lxc_mount) -> c_int = -1;
-    umount(target: *const c_char, mountflags: c_ulong, mnt: *mut lxc_mount) -> c_int = -1;
     seccomp_notify_fd() -> c_int = -1;
     seccomp_notify_fd_active() -> c_int = -1;
 }

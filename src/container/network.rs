@@ -8,36 +8,16 @@
 use std::net::IpAddr;
 use std::os::fd::{AsRawFd, OwnedFd};
 
+use super::nsthread::{in_namespace, Ns};
 use super::Container;
 use crate::error::{Error, Result};
 use crate::net::netlink::{Link, Rtnl};
 
-/// Runs `f` in a new thread that joined the network namespace of `pid`.
 fn in_netns<T: Send + 'static>(
     pid: i32,
     f: impl FnOnce() -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    let path = format!("/proc/{pid}/ns/net");
-    let ns: OwnedFd = std::fs::File::open(&path)
-        .map_err(|e| Error::io("Failed to open", std::path::Path::new(&path), &e))?
-        .into();
-    let worker = std::thread::Builder::new()
-        .name("lxc-netns".into())
-        .spawn(move || {
-            // SAFETY: setns on a namespace descriptor we own; CLONE_NEWNET
-            // moves only this thread, which ends right after.
-            if unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) } < 0 {
-                return Err(Error::new(
-                    crate::sys::errno(),
-                    "Failed to enter the container's network namespace",
-                ));
-            }
-            f()
-        })
-        .map_err(|e| Error::new(libc::EAGAIN, format!("Failed to start a thread: {e}")))?;
-    worker
-        .join()
-        .map_err(|_| Error::new(libc::EIO, "The network query thread panicked"))?
+    in_namespace(pid, Ns::Net, f)
 }
 
 /// Filters addresses as LXC's `get_ips` does: by interface (all but `lo`
