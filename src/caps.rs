@@ -3,50 +3,9 @@
 
 use crate::error::{Error, Result};
 
-/// Linux capability names, index = capability number.
-pub const CAP_NAMES: [&str; 41] = [
-    "chown",
-    "dac_override",
-    "dac_read_search",
-    "fowner",
-    "fsetid",
-    "kill",
-    "setgid",
-    "setuid",
-    "setpcap",
-    "linux_immutable",
-    "net_bind_service",
-    "net_broadcast",
-    "net_admin",
-    "net_raw",
-    "ipc_lock",
-    "ipc_owner",
-    "sys_module",
-    "sys_rawio",
-    "sys_chroot",
-    "sys_ptrace",
-    "sys_pacct",
-    "sys_admin",
-    "sys_boot",
-    "sys_nice",
-    "sys_resource",
-    "sys_time",
-    "sys_tty_config",
-    "mknod",
-    "lease",
-    "audit_write",
-    "audit_control",
-    "setfcap",
-    "mac_override",
-    "mac_admin",
-    "syslog",
-    "wake_alarm",
-    "block_suspend",
-    "audit_read",
-    "perfmon",
-    "bpf",
-    "checkpoint_restore",
-];
+/// Linux capability names, index = capability number (the configuration
+/// layer's table, so both accept the same names).
+pub use crate::config::CAPS as CAP_NAMES;
 
 /// A capability by name ("sys_admin", "CAP_SYS_ADMIN", any case) or number.
 pub fn parse_cap(name: &str) -> Result<u32> {

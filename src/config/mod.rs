@@ -27,7 +27,7 @@ use std::path::Path;
 
 pub use model::{IdMap, LxcConf, Personality, Rlimit, HOOK_NAMES};
 pub use net::{NetDev, NetType};
-pub use validate::NAMESPACES;
+pub use validate::{sig_parse, CAPS, NAMESPACES};
 
 /// A configuration error: an errno-style code and a message naming the key
 /// (and, for parse errors, the file and the line).

@@ -187,31 +187,26 @@ fn create_target(path: &Path, dir: bool) -> Result<()> {
     made.map_err(|e| Error::io("Failed to create the mount target", path, &e))
 }
 
-impl Container {
-    fn init_pid_or_err(&self) -> Result<i32> {
-        let pid = self.init_pid();
-        if pid <= 0 {
-            return Err(Error::new(
-                libc::ESRCH,
-                format!("Container \"{}\" is not running", self.name()),
-            ));
-        }
-        Ok(pid)
+/// A host device node: its metadata and whether it is a character device.
+fn device_of(src: &str) -> Result<(std::fs::Metadata, bool)> {
+    let meta =
+        std::fs::metadata(src).map_err(|e| Error::io("Failed to stat", Path::new(src), &e))?;
+    let ft = meta.file_type();
+    if !ft.is_char_device() && !ft.is_block_device() {
+        return Err(Error::invalid(format!("{src} is not a device node")));
     }
+    Ok((meta, ft.is_char_device()))
+}
 
+impl Container {
     /// Creates the host device `src` as `dest` (default: the same path)
     /// inside the running container and allows it in its device cgroup.
     pub fn add_device_node(&self, src: &str, dest: Option<&str>) -> Result<()> {
-        let meta =
-            std::fs::metadata(src).map_err(|e| Error::io("Failed to stat", Path::new(src), &e))?;
-        let ft = meta.file_type();
-        if !ft.is_char_device() && !ft.is_block_device() {
-            return Err(Error::invalid(format!("{src} is not a device node")));
-        }
-        let pid = self.init_pid_or_err()?;
+        let (meta, is_char) = device_of(src)?;
+        let pid = self.running_init_pid()?;
         let dest = dest.unwrap_or(src).to_string();
         let (mode, rdev) = (meta.mode(), meta.rdev());
-        self.set_cgroup_item("devices.allow", &device_rule(ft.is_char_device(), rdev))?;
+        self.set_cgroup_item("devices.allow", &device_rule(is_char, rdev))?;
         in_namespace(pid, Ns::Mnt, move || {
             let path = Path::new(&dest);
             let _ = std::fs::remove_file(path);
@@ -226,18 +221,10 @@ impl Container {
     /// Removes `dest` (default: `src`) from the running container and
     /// denies the device in its cgroup.
     pub fn remove_device_node(&self, src: &str, dest: Option<&str>) -> Result<()> {
-        let meta =
-            std::fs::metadata(src).map_err(|e| Error::io("Failed to stat", Path::new(src), &e))?;
-        let ft = meta.file_type();
-        if !ft.is_char_device() && !ft.is_block_device() {
-            return Err(Error::invalid(format!("{src} is not a device node")));
-        }
-        let pid = self.init_pid_or_err()?;
+        let (meta, is_char) = device_of(src)?;
+        let pid = self.running_init_pid()?;
         let dest = dest.unwrap_or(src).to_string();
-        self.set_cgroup_item(
-            "devices.deny",
-            &device_rule(ft.is_char_device(), meta.rdev()),
-        )?;
+        self.set_cgroup_item("devices.deny", &device_rule(is_char, meta.rdev()))?;
         in_namespace(pid, Ns::Mnt, move || {
             std::fs::remove_file(&dest)
                 .map_err(|e| Error::io("Failed to remove", Path::new(&dest), &e))
@@ -254,7 +241,7 @@ impl Container {
         flags: libc::c_ulong,
         data: Option<&str>,
     ) -> Result<()> {
-        let pid = self.init_pid_or_err()?;
+        let pid = self.running_init_pid()?;
         let is_dir = match source {
             Some(s) if flags & libc::MS_BIND != 0 => std::fs::metadata(s)
                 .map_err(|e| Error::io("Failed to stat", Path::new(s), &e))?
@@ -290,7 +277,7 @@ impl Container {
 
     /// Unmounts `target` inside the running container.
     pub fn umount_inside(&self, target: &str, flags: i32) -> Result<()> {
-        let pid = self.init_pid_or_err()?;
+        let pid = self.running_init_pid()?;
         let target = target.to_string();
         in_namespace(pid, Ns::Mnt, move || {
             let t =

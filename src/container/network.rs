@@ -71,17 +71,6 @@ pub fn select_ips(
 }
 
 impl Container {
-    fn running_init_pid(&self) -> Result<i32> {
-        let pid = self.init_pid();
-        if pid <= 0 {
-            return Err(Error::new(
-                libc::ESRCH,
-                format!("Container \"{}\" is not running", self.name()),
-            ));
-        }
-        Ok(pid)
-    }
-
     /// Interface names inside the container, each once, in index order.
     pub fn get_interfaces(&self) -> Result<Vec<String>> {
         let pid = self.running_init_pid()?;

@@ -81,6 +81,18 @@ impl Container {
             .unwrap_or(-1)
     }
 
+    /// Init's pid, or ESRCH naming the container when it is not running.
+    pub(crate) fn running_init_pid(&self) -> Result<i32> {
+        let pid = self.init_pid();
+        if pid <= 0 {
+            return Err(Error::new(
+                libc::ESRCH,
+                format!("Container \"{}\" is not running", self.name()),
+            ));
+        }
+        Ok(pid)
+    }
+
     pub fn init_pidfd(&self) -> Result<OwnedFd> {
         let addr = self.addr();
         addr.target().get_init_pidfd()?.ok_or_else(|| {

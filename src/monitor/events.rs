@@ -23,18 +23,6 @@ const FREEZING: usize = 5;
 const FROZEN: usize = 6;
 const THAWED: usize = 7;
 
-/// Signals the monitor takes through its signalfd; all but SIGCHLD are
-/// forwarded to init, as LXC does.
-const HANDLED_SIGNALS: [i32; 7] = [
-    libc::SIGCHLD,
-    libc::SIGTERM,
-    libc::SIGINT,
-    libc::SIGHUP,
-    libc::SIGQUIT,
-    libc::SIGUSR1,
-    libc::SIGUSR2,
-];
-
 struct StateClient {
     conn: OwnedFd,
     /// LXC's per-state values: non-zero = notify on that state; 1 also
@@ -84,7 +72,9 @@ fn signal_fd() -> Result<OwnedFd> {
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&mut set);
-        for s in HANDLED_SIGNALS {
+        // SIGCHLD and every signal forwarded to init, as LXC does.
+        libc::sigaddset(&mut set, libc::SIGCHLD);
+        for s in crate::spawn::signals::FORWARDED {
             libc::sigaddset(&mut set, s);
         }
         libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());

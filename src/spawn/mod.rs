@@ -276,6 +276,15 @@ fn child_steps(
     // Die with the monitor rather than outlive it unsupervised
     // (`lxc.monitor.signal.pdeath`, SIGKILL by default).
     spec.confine.set_pdeath_signal();
+    // A monitor that already serves (reboot) has its signals blocked for
+    // its signalfd and SIGPIPE ignored: init starts with neither.
+    // SAFETY: resetting this process's own mask and one disposition.
+    unsafe {
+        let mut none: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut none);
+        libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let mut go = [0u8; 2];
     // SAFETY: reading into a local buffer.
     let n = unsafe { libc::read(sock.as_raw_fd(), go.as_mut_ptr() as *mut libc::c_void, 2) };

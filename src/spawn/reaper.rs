@@ -12,22 +12,7 @@ use super::Never;
 use crate::error::{Error, Result};
 use crate::sys;
 
-/// Signals forwarded to the command (SIGKILL/SIGSTOP cannot be caught;
-/// synchronous faults are PID 1's own).
-const FORWARDED: [i32; 12] = [
-    libc::SIGTERM,
-    libc::SIGINT,
-    libc::SIGHUP,
-    libc::SIGQUIT,
-    libc::SIGUSR1,
-    libc::SIGUSR2,
-    libc::SIGPWR,
-    libc::SIGALRM,
-    libc::SIGCONT,
-    libc::SIGWINCH,
-    libc::SIGTSTP,
-    libc::SIGPIPE,
-];
+use super::signals::FORWARDED;
 
 fn signal_set() -> libc::sigset_t {
     // SAFETY: building a sigset in a local.
