@@ -16,6 +16,7 @@ pub mod names;
 pub mod net;
 pub mod refcount;
 pub mod rootfs;
+pub mod seccomp;
 pub mod spawn;
 pub mod storage;
 pub mod sys;

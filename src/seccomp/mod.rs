@@ -1,0 +1,59 @@
+//! Seccomp: LXC's policy files (`lxc.seccomp.profile`), compiled with
+//! libseccomp for the native and compat architectures, installed into init
+//! right before its exec (and into attached processes); `notify` rules hand
+//! their listener to the monitor (`seccomp_notify_fd`, the notify proxy).
+
+pub mod filter;
+pub mod policy;
+pub mod proxy;
+
+pub use filter::Filter;
+pub use policy::{HostArch, Policy};
+
+use crate::error::{Error, Result};
+
+/// A compiled `lxc.seccomp.profile`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub path: String,
+    pub filter: Filter,
+}
+
+/// Reads, parses and compiles the policy file at `path` for this host.
+/// Errors name the file and the line.
+pub fn compile_file(path: &str) -> Result<Profile> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::io("Failed to read the seccomp policy", path.as_ref(), &e))?;
+    compile_text(path, &text)
+}
+
+/// [`compile_file`] on text already read.
+pub fn compile_text(path: &str, text: &str) -> Result<Profile> {
+    let host = HostArch::current();
+    let policy = policy::parse(text, host)
+        .map_err(|e| Error::invalid(format!("Invalid seccomp policy {path}: {e}")))?;
+    let filter = filter::compile(&policy, host).map_err(|e| {
+        Error::new(
+            e.errno,
+            format!("Invalid seccomp policy {path}: {}", e.message),
+        )
+    })?;
+    Ok(Profile {
+        path: path.to_string(),
+        filter,
+    })
+}
+
+/// The profile to install for a container: None when no
+/// `lxc.seccomp.profile` is set, or when this process is already confined
+/// and `lxc.seccomp.allow_nesting` is off (LXC then loads nothing).
+pub fn for_container(profile: Option<&str>, allow_nesting: bool) -> Result<Option<Profile>> {
+    let Some(path) = profile.filter(|p| !p.is_empty()) else {
+        return Ok(None);
+    };
+    if !allow_nesting && filter::already_confined() {
+        log::info!("Already seccomp-confined, not loading {path}");
+        return Ok(None);
+    }
+    compile_file(path).map(Some)
+}
