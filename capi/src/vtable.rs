@@ -594,6 +594,16 @@ unsafe extern "C" fn devpts_fd(c: *mut lxc_container) -> c_int {
     })
 }
 
+unsafe extern "C" fn seccomp_notify_fd(c: *mut lxc_container) -> c_int {
+    entry(c, "seccomp_notify_fd", -1, |h| h.core.seccomp_notify_fd())
+}
+
+unsafe extern "C" fn seccomp_notify_fd_active(c: *mut lxc_container) -> c_int {
+    entry(c, "seccomp_notify_fd_active", -1, |h| {
+        Ok(h.core.seccomp_notify_fd_active()?.into_raw_fd())
+    })
+}
+
 /// Entries of operations not built yet: they fail with ENOSYS.
 macro_rules! not_built {
     ($($name:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty = $fail:expr;)*) => {
@@ -628,8 +638,6 @@ not_built! {
     mount(source: *const c_char, target: *const c_char, filesystemtype: *const c_char,
           mountflags: c_ulong, data: *const c_void, mnt: *mut lxc_mount) -> c_int = -1;
     umount(target: *const c_char, mountflags: c_ulong, mnt: *mut lxc_mount) -> c_int = -1;
-    seccomp_notify_fd() -> c_int = -1;
-    seccomp_notify_fd_active() -> c_int = -1;
 }
 
 /// A `struct lxc_container` with every entry set and every field zeroed.

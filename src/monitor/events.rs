@@ -531,6 +531,14 @@ impl Monitor {
                 }),
                 None => reply(&Response::error(libc::EBADF)),
             }
+        } else if req.is(Cmd::GetSeccompNotifyFd) {
+            match &self.init.seccomp_notify {
+                Some(fd) => reply(&Response {
+                    fd: Some(fd.as_raw_fd()),
+                    ..Default::default()
+                }),
+                None => reply(&Response::error(libc::EBADF)),
+            }
         } else if req.is(Cmd::GetTtyFd) {
             self.get_tty_fd(conn, req.header.inline_int())
         } else if req.is(Cmd::ConsoleLog) {

@@ -10,7 +10,13 @@ pub mod proxy;
 pub use filter::Filter;
 pub use policy::{HostArch, Policy};
 
+use std::os::fd::{AsRawFd, OwnedFd};
+
 use crate::error::{Error, Result};
+
+/// What init sends the monitor, with the listener descriptor attached,
+/// once a notify filter is installed.
+pub const NOTIFY_SYNC: &[u8] = b"seccomp-notify";
 
 /// A compiled `lxc.seccomp.profile`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,4 +62,15 @@ pub fn for_container(profile: Option<&str>, allow_nesting: bool) -> Result<Optio
         return Ok(None);
     }
     compile_file(path).map(Some)
+}
+
+/// In init, right before its exec (as LXC: after no_new_privs, before the
+/// switch to `lxc.init.uid`, while CAP_SYS_ADMIN allows loading without
+/// no_new_privs): installs the filter and hands a notify listener to the
+/// monitor over the spawn socket.
+pub fn install_in_init(profile: &Profile, sock: &OwnedFd) -> Result<()> {
+    if let Some(listener) = profile.filter.install(&profile.path)? {
+        crate::commands::unix::send_with_fd(sock, NOTIFY_SYNC, listener.as_raw_fd())?;
+    }
+    Ok(())
 }

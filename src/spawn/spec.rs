@@ -53,6 +53,9 @@ pub struct StartSpec {
     pub no_new_privs: bool,
     pub log_file: Option<String>,
     pub log_level: Option<String>,
+    /// `lxc.seccomp.profile`, compiled (None: none, or already confined
+    /// without `lxc.seccomp.allow_nesting`).
+    pub seccomp: Option<crate::seccomp::Profile>,
 }
 
 fn item(config: &Config, key: &str) -> String {
@@ -305,6 +308,10 @@ impl StartSpec {
             no_new_privs: number::<i32>(config, "lxc.no_new_privs", 0)? != 0,
             log_file: Some(item(config, "lxc.log.file")).filter(|s| !s.is_empty()),
             log_level: Some(item(config, "lxc.log.level")).filter(|s| !s.is_empty()),
+            seccomp: crate::seccomp::for_container(
+                config.conf().seccomp_profile.as_deref(),
+                config.conf().seccomp_allow_nesting != 0,
+            )?,
         })
     }
 }
