@@ -4,16 +4,21 @@
  * by busybox commands), Debian's common.seccomp boots, a malformed policy
  * fails the start naming its line, and a notify rule gives a listener
  * (seccomp_notify_fd / seccomp_notify_fd_active) on which this test answers
- * init's intercepted sethostname. */
+ * init's intercepted sethostname; with lxc.seccomp.notify.proxy the monitor
+ * forwards the notification to this test in LXC's proxy format. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -218,6 +223,129 @@ static void test_notify(struct lxc_container *c)
 	CHECK(c->clear_config_item(c, "lxc.seccomp.profile"));
 }
 
+/* Reads init's output file `file` inside the container (waits for it). */
+static char *wait_file(struct lxc_container *c, const char *file)
+{
+	char cmd[256];
+	char *out = "";
+	int status, i;
+
+	snprintf(cmd, sizeof(cmd), "cat %s 2>/dev/null", file);
+	for (i = 0; i < 50; i++) {
+		out = inside(c, cmd, &status);
+		if (strstr(out, "rc="))
+			break;
+		usleep(100000);
+	}
+	return out;
+}
+
+/* LXC's struct seccomp_notify_proxy_msg */
+struct proxy_msg {
+	uint64_t reserved;
+	pid_t monitor_pid;
+	pid_t init_pid;
+	struct seccomp_notif_sizes sizes;
+	uint64_t cookie_len;
+};
+
+static void test_notify_proxy(struct lxc_container *c, const char *lxcpath)
+{
+	const char *path = write_policy("notify.seccomp", "2\ndenylist\n[all]\nsethostname notify\n");
+	char *argv[] = {"/bin/sh", "-c", "sleep 1; hostname proxied; echo rc=$? > /proxy-rc; exec sleep 1000",
+			NULL};
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct seccomp_notif_sizes sizes;
+	char addr[300], buf[4096], cbuf[CMSG_SPACE(3 * sizeof(int))];
+	struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	struct proxy_msg hdr;
+	struct seccomp_notif notif;
+	struct seccomp_notif_resp resp;
+	struct pollfd p;
+	struct cmsghdr *cm;
+	int lfd, conn = -1, nfds = 0, fds[3];
+	pid_t init_pid;
+	ssize_t n;
+	size_t base;
+	char *out;
+	int status;
+
+	CHECK(syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) == 0);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/proxy.sock", lxcpath);
+	lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	CHECK(lfd >= 0 && bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(lfd, 4) == 0);
+	snprintf(addr, sizeof(addr), "unix:%s", sa.sun_path);
+	CHECK(c->set_config_item(c, "lxc.seccomp.profile", path));
+	CHECK(c->set_config_item(c, "lxc.seccomp.notify.proxy", addr));
+	CHECK(c->set_config_item(c, "lxc.seccomp.notify.cookie", "c00kie"));
+	if (!c->start(c, 0, argv)) {
+		fprintf(stderr, "start: %s\n", c->error_string ? c->error_string : "");
+		CHECK(0);
+		goto out;
+	}
+	/* asked now: the monitor waits for the proxy while it holds a
+	 * notification, as LXC's */
+	init_pid = c->init_pid(c);
+	p = (struct pollfd){.fd = lfd, .events = POLLIN};
+	CHECK(poll(&p, 1, 10000) == 1);
+	conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	CHECK(conn >= 0);
+	p = (struct pollfd){.fd = conn, .events = POLLIN};
+	CHECK(poll(&p, 1, 15000) == 1);
+	n = recvmsg(conn, &msg, MSG_CMSG_CLOEXEC);
+	base = sizeof(hdr) + sizes.seccomp_notif + sizes.seccomp_notif_resp;
+	CHECK(sizeof(hdr) == 32);
+	CHECK(n == (ssize_t)(base + 6));
+	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			nfds = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			memcpy(fds, CMSG_DATA(cm), nfds * sizeof(int));
+		}
+	CHECK(nfds == 3);
+	if (n == (ssize_t)(base + 6)) {
+		memcpy(&hdr, buf, sizeof(hdr));
+		memcpy(&notif, buf + sizeof(hdr), sizeof(notif));
+		CHECK(hdr.reserved == 0);
+		CHECK(hdr.init_pid == init_pid);
+		CHECK(hdr.monitor_pid > 0 && hdr.monitor_pid != getpid());
+		CHECK(hdr.sizes.seccomp_notif == sizes.seccomp_notif);
+		CHECK(hdr.cookie_len == 6 && memcmp(buf + base, "c00kie", 6) == 0);
+		CHECK(notif.data.nr == SYS_sethostname);
+		/* the proxy emulates the call: success without effect */
+		memset(&resp, 0, sizeof(resp));
+		resp.id = notif.id;
+		resp.error = 0;
+		resp.val = 0;
+		memcpy(buf + sizeof(hdr) + sizes.seccomp_notif, &resp, sizeof(resp));
+		CHECK(send(conn, buf, base, 0) == (ssize_t)base);
+		out = wait_file(c, "/proxy-rc");
+		CHECK(strstr(out, "rc=0") != NULL);
+		out = inside(c, "hostname", &status);
+		CHECK(strstr(out, "proxied") == NULL);
+	}
+	while (nfds > 0)
+		close(fds[--nfds]);
+	CHECK(c->stop(c));
+out:
+	if (conn >= 0)
+		close(conn);
+	close(lfd);
+	unlink(sa.sun_path);
+	CHECK(c->clear_config_item(c, "lxc.seccomp.profile"));
+	CHECK(c->clear_config_item(c, "lxc.seccomp.notify.proxy"));
+	CHECK(c->clear_config_item(c, "lxc.seccomp.notify.cookie"));
+
+	/* a proxy nobody listens on fails the start */
+	CHECK(c->set_config_item(c, "lxc.seccomp.profile", path));
+	CHECK(c->set_config_item(c, "lxc.seccomp.notify.proxy", addr));
+	CHECK(!c->start(c, 0, argv));
+	CHECK(c->error_string && strstr(c->error_string, "proxy"));
+	CHECK(!c->is_running(c));
+	CHECK(c->clear_config_item(c, "lxc.seccomp.profile"));
+	CHECK(c->clear_config_item(c, "lxc.seccomp.notify.proxy"));
+}
+
 int main(int argc, char **argv)
 {
 	const char *lxcpath = test_lxcpath(argc, argv);
@@ -239,6 +367,7 @@ int main(int argc, char **argv)
 	test_debian_common(c);
 	test_malformed(c);
 	test_notify(c);
+	test_notify_proxy(c, lxcpath);
 	if (c->is_running(c))
 		c->stop(c);
 	CHECK(c->destroy(c));

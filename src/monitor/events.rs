@@ -58,6 +58,8 @@ pub(crate) struct Monitor {
     logfile: Option<LogFile>,
     /// Clients holding a tty or the console proxy (GET_TTY_FD).
     holders: Holders,
+    /// Where init's seccomp notifications go (`lxc.seccomp.notify.proxy`).
+    notify_proxy: Option<crate::seccomp::proxy::NotifyProxy>,
 }
 
 /// What a polled descriptor is.
@@ -74,6 +76,8 @@ enum Source {
     Holder,
     /// The console proxy's pty: the client's input.
     ProxyPty,
+    /// Init's seccomp listener, when a notify proxy serves it.
+    SeccompNotify,
 }
 
 fn signal_fd() -> Result<OwnedFd> {
@@ -116,6 +120,19 @@ impl Monitor {
                 return Err(e);
             }
         };
+        let notify_proxy = crate::seccomp::proxy::NotifyProxy::for_container(
+            init.seccomp_notify.as_ref(),
+            config.conf().seccomp_notify_proxy.as_deref(),
+            config.conf().seccomp_notify_cookie.as_deref(),
+        );
+        let notify_proxy = match notify_proxy {
+            Ok(p) => p,
+            Err(e) => {
+                crate::spawn::kill_and_reap(&init);
+                prep.cgroups.remove();
+                return Err(e);
+            }
+        };
         let (ring, logfile) = terminal::from_config(&config);
         let holders = Holders::new(prep.ttys.len());
         let mut config = config;
@@ -139,6 +156,7 @@ impl Monitor {
             ring,
             logfile,
             holders,
+            notify_proxy,
         })
     }
 
@@ -258,6 +276,9 @@ impl Monitor {
         for c in &self.state_clients {
             push(c.conn.as_raw_fd(), Source::StateClient);
         }
+        if let (Some(l), Some(_)) = (&self.init.seccomp_notify, &self.notify_proxy) {
+            push(l.as_raw_fd(), Source::SeccompNotify);
+        }
         // SAFETY: polling descriptors we own.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
         if n < 0 {
@@ -303,6 +324,14 @@ impl Monitor {
         }
         if is_ready(Source::Console) {
             self.drain_console();
+        }
+        let notified = ready
+            .iter()
+            .any(|(_, s, r)| *s == Source::SeccompNotify && r & libc::POLLIN != 0);
+        if let (true, Some(p), Some(l)) =
+            (notified, &mut self.notify_proxy, &self.init.seccomp_notify)
+        {
+            p.handle(l, std::process::id() as i32, self.init.pid);
         }
         for &(_, src, _) in &ready {
             if let Source::Tty(i) = src {
