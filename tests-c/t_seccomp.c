@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lxc.seccomp.profile on a busybox container: a v2 denylist written here
  * confines init (/proc/1/status) and attached processes (errno actions seen
- * by busybox commands), Debian's common.seccomp boots, a malformed policy
+ * by busybox commands, argument comparisons, i386 syscalls via int 0x80), Debian's common.seccomp boots, a malformed policy
  * fails the start naming its line, and a notify rule gives a listener
  * (seccomp_notify_fd / seccomp_notify_fd_active) on which this test answers
  * init's intercepted sethostname; with lxc.seccomp.notify.proxy the monitor
@@ -66,6 +66,25 @@ static const char *write_policy(const char *name, const char *text)
 	return path;
 }
 
+/* Attached function: personality(0x4242) natively and through the i386
+ * table (int 0x80), which the policy's compat part must catch too.
+ * Exit code: 1 native denied, 2 compat denied, 4 no IA32 emulation. */
+static int compat_probe(void *arg)
+{
+	long nat, compat = -ENOSYS;
+
+	(void)arg;
+	errno = 0;
+	nat = syscall(SYS_personality, 0x4242);
+#ifdef __x86_64__
+	/* 136: personality on i386 */
+	__asm__ volatile("int $0x80" : "=a"(compat) : "a"(136L), "b"(0x4242L) : "r8", "r9", "r10", "r11", "memory");
+#endif
+	if (compat == -ENOSYS)
+		_exit(4 | (nat == -1 && errno == 42));
+	_exit((nat == -1 && errno == 42) | (compat == -42) << 1);
+}
+
 static void test_denylist(struct lxc_container *c)
 {
 	const char *path = write_policy("deny.seccomp",
@@ -76,6 +95,7 @@ static void test_denylist(struct lxc_container *c)
 					"sethostname errno 1\n"
 					"chmod errno 38\n"
 					"fchmodat errno 38\n"
+					"personality errno 42 [0,0x4242,SCMP_CMP_EQ]\n"
 					"[x86_64]\n"
 					"mknodat errno 13 [3,0,SCMP_CMP_NE]\n"
 					"mknod errno 13 [2,0,SCMP_CMP_NE]\n");
@@ -106,6 +126,20 @@ static void test_denylist(struct lxc_container *c)
 	CHECK(strstr(out, "fifo=0") && strstr(out, "dev=1") && strstr(out, "denied"));
 	if (!strstr(out, "dev=1"))
 		fprintf(stderr, "mknod: %s\n", out);
+	{
+		lxc_attach_options_t opts = LXC_ATTACH_OPTIONS_DEFAULT;
+		pid_t pid = -1;
+
+		CHECK(c->attach(c, compat_probe, NULL, &opts, &pid) == 0 && pid > 0);
+		if (pid > 0 && waitpid(pid, &status, 0) == pid) {
+			CHECK(WIFEXITED(status));
+			if (WEXITSTATUS(status) & 4)
+				fprintf(stderr, "no IA32 emulation: compat check skipped\n");
+			else
+				CHECK(WEXITSTATUS(status) == 3);
+			CHECK(WEXITSTATUS(status) & 1);
+		}
+	}
 	/* no notify rule: no listener */
 	CHECK(c->seccomp_notify_fd_active(c) < 0);
 	CHECK(c->stop(c));

@@ -54,14 +54,24 @@ pub fn compile_text(path: &str, text: &str) -> Result<Profile> {
 /// `lxc.seccomp.profile` is set, or when this process is already confined
 /// and `lxc.seccomp.allow_nesting` is off (LXC then loads nothing).
 pub fn for_container(profile: Option<&str>, allow_nesting: bool) -> Result<Option<Profile>> {
-    let Some(path) = profile.filter(|p| !p.is_empty()) else {
-        return Ok(None);
-    };
-    if !allow_nesting && filter::already_confined() {
-        log::info!("Already seccomp-confined, not loading {path}");
-        return Ok(None);
+    match profile_to_load(profile, allow_nesting, filter::already_confined) {
+        Some(path) => compile_file(path).map(Some),
+        None => Ok(None),
     }
-    compile_file(path).map(Some)
+}
+
+/// LXC's `use_seccomp`: the policy path to load, if any.
+fn profile_to_load(
+    profile: Option<&str>,
+    allow_nesting: bool,
+    confined: impl FnOnce() -> bool,
+) -> Option<&str> {
+    let path = profile.filter(|p| !p.is_empty())?;
+    if !allow_nesting && confined() {
+        log::info!("Already seccomp-confined, not loading {path}");
+        return None;
+    }
+    Some(path)
 }
 
 /// In init, right before its exec (as LXC: after no_new_privs, before the
@@ -73,4 +83,36 @@ pub fn install_in_init(profile: &Profile, sock: &OwnedFd) -> Result<()> {
         crate::commands::unix::send_with_fd(sock, NOTIFY_SYNC, listener.as_raw_fd())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_decides_under_an_existing_filter() {
+        assert_eq!(profile_to_load(None, false, || false), None);
+        assert_eq!(profile_to_load(Some(""), true, || false), None);
+        assert_eq!(profile_to_load(Some("/p"), false, || false), Some("/p"));
+        // Already confined: loaded only with lxc.seccomp.allow_nesting.
+        assert_eq!(profile_to_load(Some("/p"), false, || true), None);
+        assert_eq!(profile_to_load(Some("/p"), true, || true), Some("/p"));
+    }
+
+    #[test]
+    fn errors_name_the_file_and_line() {
+        let e = compile_text("/etc/x.seccomp", "2\ndenylist\nread\nwrite sometimes\n").unwrap_err();
+        assert_eq!(e.errno, libc::EINVAL);
+        assert!(
+            e.message.contains("/etc/x.seccomp") && e.message.contains("line 4"),
+            "{}",
+            e.message
+        );
+        let e = compile_file("/nonexistent/x.seccomp").unwrap_err();
+        assert!(
+            e.message.contains("/nonexistent/x.seccomp"),
+            "{}",
+            e.message
+        );
+    }
 }
