@@ -166,16 +166,25 @@ fn export(ctx: &ScmpFilterContext) -> Result<Vec<u8>> {
     Ok(bpf)
 }
 
-/// Whether this process already runs under a seccomp filter (LXC then
-/// loads none unless `lxc.seccomp.allow_nesting`).
-pub fn already_confined() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Seccomp:").map(|v| v.trim() != "0"))
-        })
-        .unwrap_or(false)
+/// LXC's `use_seccomp` without `allow_nesting`: false when the kernel has
+/// no seccomp (no `Seccomp:` line in /proc/self/status) or when this
+/// process already runs under a filter; true otherwise (also when the
+/// status cannot be read).
+pub fn may_load() -> bool {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return true;
+    };
+    match status.lines().find_map(|l| l.strip_prefix("Seccomp:")) {
+        None => {
+            log::info!("Seccomp is not enabled in the kernel");
+            false
+        }
+        Some(mode) if mode.trim() != "0" => {
+            log::info!("Already seccomp-confined, not loading a new policy");
+            false
+        }
+        Some(_) => true,
+    }
 }
 
 const SECCOMP_SET_MODE_FILTER: libc::c_ulong = 1;

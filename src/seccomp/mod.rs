@@ -51,10 +51,11 @@ pub fn compile_text(path: &str, text: &str) -> Result<Profile> {
 }
 
 /// The profile to install for a container: None when no
-/// `lxc.seccomp.profile` is set, or when this process is already confined
-/// and `lxc.seccomp.allow_nesting` is off (LXC then loads nothing).
+/// `lxc.seccomp.profile` is set, or, unless `lxc.seccomp.allow_nesting`,
+/// when this process is already confined or the kernel has no seccomp
+/// (LXC then loads nothing).
 pub fn for_container(profile: Option<&str>, allow_nesting: bool) -> Result<Option<Profile>> {
-    match profile_to_load(profile, allow_nesting, filter::already_confined) {
+    match profile_to_load(profile, allow_nesting, filter::may_load) {
         Some(path) => compile_file(path).map(Some),
         None => Ok(None),
     }
@@ -64,11 +65,11 @@ pub fn for_container(profile: Option<&str>, allow_nesting: bool) -> Result<Optio
 fn profile_to_load(
     profile: Option<&str>,
     allow_nesting: bool,
-    confined: impl FnOnce() -> bool,
+    may_load: impl FnOnce() -> bool,
 ) -> Option<&str> {
     let path = profile.filter(|p| !p.is_empty())?;
-    if !allow_nesting && confined() {
-        log::info!("Already seccomp-confined, not loading {path}");
+    if !allow_nesting && !may_load() {
+        log::info!("Not loading the seccomp policy {path}");
         return None;
     }
     Some(path)
@@ -91,12 +92,12 @@ mod tests {
 
     #[test]
     fn nesting_decides_under_an_existing_filter() {
-        assert_eq!(profile_to_load(None, false, || false), None);
-        assert_eq!(profile_to_load(Some(""), true, || false), None);
-        assert_eq!(profile_to_load(Some("/p"), false, || false), Some("/p"));
+        assert_eq!(profile_to_load(None, false, || true), None);
+        assert_eq!(profile_to_load(Some(""), true, || true), None);
+        assert_eq!(profile_to_load(Some("/p"), false, || true), Some("/p"));
         // Already confined: loaded only with lxc.seccomp.allow_nesting.
-        assert_eq!(profile_to_load(Some("/p"), false, || true), None);
-        assert_eq!(profile_to_load(Some("/p"), true, || true), Some("/p"));
+        assert_eq!(profile_to_load(Some("/p"), false, || false), None);
+        assert_eq!(profile_to_load(Some("/p"), true, || false), Some("/p"));
     }
 
     #[test]
