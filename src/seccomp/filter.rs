@@ -458,3 +458,21 @@ mod tests {
         assert_eq!(exit_code(in_child(&f, probe)) & 2, 2);
     }
 }
+
+#[cfg(test)]
+mod compat_names {
+    use super::*;
+    use crate::seccomp::policy::parse;
+
+    #[test]
+    fn syscalls_of_one_arch_only_compile() {
+        // _llseek, socketcall, ipc exist on i386 only; arch_prctl and
+        // accept4 resolve differently per arch; args on multiplexed calls.
+        let text = "2\ndenylist\n[all]\n_llseek errno 1\nsocketcall errno 1\nipc errno 1\n\
+                    arch_prctl errno 1\naccept4 errno 1\nsocket errno 97 [0,10,SCMP_CMP_EQ]\n\
+                    [x86]\nwaitpid errno 1\n[x32]\nkexec_load errno 1\n";
+        let host = HostArch::current();
+        let f = compile(&parse(text, host).unwrap(), host).unwrap();
+        assert!(f.bpf.len() > 8);
+    }
+}
