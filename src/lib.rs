@@ -17,6 +17,7 @@ pub mod names;
 pub mod net;
 pub mod refcount;
 pub mod rootfs;
+pub mod seccomp;
 pub mod spawn;
 pub mod storage;
 pub mod sys;

@@ -687,6 +687,16 @@ unsafe extern "C" fn devpts_fd(c: *mut lxc_container) -> c_int {
     })
 }
 
+unsafe extern "C" fn seccomp_notify_fd(c: *mut lxc_container) -> c_int {
+    entry(c, "seccomp_notify_fd", -1, |h| h.core.seccomp_notify_fd())
+}
+
+unsafe extern "C" fn seccomp_notify_fd_active(c: *mut lxc_container) -> c_int {
+    entry(c, "seccomp_notify_fd_active", -1, |h| {
+        Ok(h.core.seccomp_notify_fd_active()?.into_raw_fd())
+    })
+}
+
 /// Entries of operations not built yet: they fail with ENOSYS.
 macro_rules! not_built {
     ($($name:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty = $fail:expr;)*) => {
@@ -714,8 +724,6 @@ not_built! {
     destroy_with_snapshots() -> bool = false;
     snapshot_destroy_all() -> bool = false;
     migrate(cmd: c_uint, opts: *mut migrate_opts, size: c_uint) -> c_int = -1;
-    seccomp_notify_fd() -> c_int = -1;
-    seccomp_notify_fd_active() -> c_int = -1;
 }
 
 /// A `struct lxc_container` with every entry set and every field zeroed.

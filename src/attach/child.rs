@@ -35,6 +35,7 @@ pub const STEP_NO_NEW_PRIVS: i32 = 9;
 pub const STEP_STDIO: i32 = 10;
 pub const STEP_SETGID: i32 = 11;
 pub const STEP_SETUID: i32 = 12;
+pub const STEP_SECCOMP: i32 = 13;
 /// Entering namespace `NAMESPACES[step - STEP_SETNS]`.
 pub const STEP_SETNS: i32 = 100;
 
@@ -59,6 +60,7 @@ pub fn step_name(step: i32) -> String {
         STEP_STDIO => "setting up stdin/stdout/stderr",
         STEP_SETGID => "switching gid",
         STEP_SETUID => "switching uid",
+        STEP_SECCOMP => "loading the container's seccomp policy",
         _ => "an unknown step",
     }
     .to_string()
@@ -92,6 +94,8 @@ pub struct Plan {
     /// Final ids; u32::MAX = leave alone.
     pub target_uid: u32,
     pub target_gid: u32,
+    /// The container's seccomp filter (LXC_ATTACH_LSM), compiled.
+    pub seccomp: Option<crate::seccomp::Filter>,
     pub exec: ExecFn,
     pub payload: *mut c_void,
 }
@@ -301,6 +305,18 @@ unsafe fn attached(plan: &Plan) -> ! {
         let flags = libc::fcntl(fd, libc::F_GETFD);
         if flags >= 0 && flags & libc::FD_CLOEXEC != 0 {
             libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC);
+        }
+    }
+    if let Some(filter) = &plan.seccomp {
+        // A notify listener would be the monitor's (LXC registers it
+        // there); without it, notify rules fail with ENOSYS.
+        let r = filter.install_raw();
+        if r < -1 {
+            *libc::__errno_location() = -r;
+            bad(STEP_SECCOMP);
+        }
+        if r >= 0 {
+            libc::close(r);
         }
     }
     if plan.target_gid != u32::MAX && !setresgid(plan.target_gid) {

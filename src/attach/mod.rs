@@ -418,6 +418,18 @@ impl Container {
         // SAFETY: isatty on a caller-given descriptor.
         let make_ctty = opts.stdin_fd > 0 && unsafe { libc::isatty(opts.stdin_fd) } == 1;
 
+        // The container's seccomp policy, compiled before the fork.
+        let seccomp = if opts.flags & o::LSM != 0 {
+            let profile = self.running_item(&target, "lxc.seccomp.profile");
+            let nesting = self
+                .running_item(&target, "lxc.seccomp.allow_nesting")
+                .is_some_and(|v| v.trim() == "1");
+            crate::seccomp::for_container(profile.as_deref().map(str::trim), nesting)?
+                .map(|p| p.filter)
+        } else {
+            None
+        };
+
         let (parent_sock, child_sock) = crate::sys::socketpair_seqpacket()?;
         let plan = Plan {
             sock: child_sock.as_raw_fd(),
@@ -441,6 +453,7 @@ impl Container {
             stdio: [opts.stdin_fd, opts.stdout_fd, opts.stderr_fd],
             target_uid,
             target_gid,
+            seccomp,
             exec,
             payload,
         };

@@ -366,6 +366,19 @@ impl Target<'_> {
         }
     }
 
+    /// GET_SECCOMP_NOTIFY_FD: the listener of init's seccomp notify
+    /// filter (Ok(None): not running; EBADF: no notify filter).
+    pub fn get_seccomp_notify_fd(&self) -> Result<Option<OwnedFd>> {
+        match self.ask(Cmd::GetSeccompNotifyFd, Payload::None)? {
+            None => Ok(None),
+            Some(r) => {
+                r.check("GET_SECCOMP_NOTIFY_FD")?;
+                r.fd.map(Some)
+                    .ok_or_else(|| Error::new(libc::EBADF, "The monitor sent no seccomp listener"))
+            }
+        }
+    }
+
     /// CONSOLE_LOG with LXC's `struct lxc_cmd_console_log` (24 bytes:
     /// clear, read, read_max, write_logfile). Err carries the monitor's
     /// errno (ENODATA: nothing to read; EFAULT: no ring buffer).

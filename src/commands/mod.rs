@@ -10,7 +10,7 @@
 
 pub mod client;
 pub mod server;
-mod unix;
+pub(crate) mod unix;
 
 use crate::container::STATES;
 

@@ -223,7 +223,7 @@ pub struct Received {
 
 /// Receives up to `buf.len()` bytes in one message with any credentials or
 /// descriptors attached (extra descriptors are closed by dropping).
-pub fn recv_msg(sock: &OwnedFd, buf: &mut [u8]) -> Result<Received> {
+pub fn recv_msg(sock: &impl AsRawFd, buf: &mut [u8]) -> Result<Received> {
     let mut cbuf = [0u64; 64];
     let mut iov = libc::iovec {
         iov_base: buf.as_mut_ptr() as *mut libc::c_void,

@@ -16,6 +16,7 @@ mod network;
 mod nsthread;
 mod rename;
 mod runtime;
+mod seccomp;
 mod start;
 
 pub use create::{BdevSpecs, CreateOptions};
@@ -41,6 +42,8 @@ struct State {
     daemonize: bool,
     close_all_fds: bool,
     rcv_timeout: i32,
+    /// The listener `seccomp_notify_fd` handed out (owned by the handle).
+    seccomp_notify: Option<std::os::fd::OwnedFd>,
 }
 
 #[derive(Debug)]
@@ -74,6 +77,7 @@ impl Container {
                 daemonize: true,
                 close_all_fds: false,
                 rcv_timeout: 0,
+                seccomp_notify: None,
             }),
         };
         if container.is_defined() {

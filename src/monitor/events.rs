@@ -49,6 +49,8 @@ pub(crate) struct Monitor {
     holders: Holders,
     /// Init's namespaces, for the stop hooks.
     held_ns: HeldNamespaces,
+    /// Where init's seccomp notifications go (`lxc.seccomp.notify.proxy`).
+    notify_proxy: Option<crate::seccomp::proxy::NotifyProxy>,
 }
 
 /// What a polled descriptor is.
@@ -65,6 +67,8 @@ enum Source {
     Holder,
     /// The console proxy's pty: the client's input.
     ProxyPty,
+    /// Init's seccomp listener, when a notify proxy serves it.
+    SeccompNotify,
 }
 
 fn signal_fd() -> Result<OwnedFd> {
@@ -109,6 +113,19 @@ impl Monitor {
                 return Err(e);
             }
         };
+        let notify_proxy = crate::seccomp::proxy::NotifyProxy::for_container(
+            init.seccomp_notify.as_ref(),
+            config.conf().seccomp_notify_proxy.as_deref(),
+            config.conf().seccomp_notify_cookie.as_deref(),
+        );
+        let notify_proxy = match notify_proxy {
+            Ok(p) => p,
+            Err(e) => {
+                crate::spawn::kill_and_reap(&init);
+                prep.cgroups.remove();
+                return Err(e);
+            }
+        };
         let (ring, logfile) = terminal::from_config(&config);
         let holders = Holders::new(prep.ttys.len());
         let held_ns = HeldNamespaces::open(&prep.spec, init.pid);
@@ -134,6 +151,7 @@ impl Monitor {
             logfile,
             holders,
             held_ns,
+            notify_proxy,
         })
     }
 
@@ -275,6 +293,9 @@ impl Monitor {
         for c in &self.state_clients {
             push(c.conn.as_raw_fd(), Source::StateClient);
         }
+        if let (Some(l), Some(_)) = (&self.init.seccomp_notify, &self.notify_proxy) {
+            push(l.as_raw_fd(), Source::SeccompNotify);
+        }
         // SAFETY: polling descriptors we own.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
         if n < 0 {
@@ -320,6 +341,14 @@ impl Monitor {
         }
         if is_ready(Source::Console) {
             self.drain_console();
+        }
+        let notified = ready
+            .iter()
+            .any(|(_, s, r)| *s == Source::SeccompNotify && r & libc::POLLIN != 0);
+        if let (true, Some(p), Some(l)) =
+            (notified, &mut self.notify_proxy, &self.init.seccomp_notify)
+        {
+            p.handle(l, std::process::id() as i32, self.init.pid);
         }
         for &(_, src, _) in &ready {
             if let Source::Tty(i) = src {
@@ -542,6 +571,14 @@ impl Monitor {
             reply(&Response::default())
         } else if req.is(Cmd::GetDevptsFd) {
             match self.devpts_fd() {
+                Some(fd) => reply(&Response {
+                    fd: Some(fd.as_raw_fd()),
+                    ..Default::default()
+                }),
+                None => reply(&Response::error(libc::EBADF)),
+            }
+        } else if req.is(Cmd::GetSeccompNotifyFd) {
+            match &self.init.seccomp_notify {
                 Some(fd) => reply(&Response {
                     fd: Some(fd.as_raw_fd()),
                     ..Default::default()

@@ -10,7 +10,7 @@ pub mod signals;
 pub mod spec;
 
 use std::ffi::CString;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
@@ -34,6 +34,8 @@ pub struct InitProcess {
     /// The container's network namespace, held so it outlives init long
     /// enough to give physical interfaces back.
     pub netns: Option<OwnedFd>,
+    /// The listener of init's seccomp notify filter.
+    pub seccomp_notify: Option<OwnedFd>,
 }
 
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -109,11 +111,12 @@ fn spawn_with_network(
     } else {
         None
     };
-    let init = InitProcess {
+    let mut init = InitProcess {
         pid,
         pidfd,
         net,
         netns,
+        seccomp_notify: None,
     };
     let mut sock = UnixStream::from(parent_end);
     let host = match net::setup_host(&init.net, pid) {
@@ -146,12 +149,12 @@ fn spawn_with_network(
     // One SEQPACKET message: read it whole (a short buffer truncates it).
     let mut buf = vec![0u8; 8192];
     let msg = loop {
-        let n = loop {
-            match sock.read(&mut buf) {
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                other => break other.unwrap_or(0),
-            }
-        };
+        let got = crate::commands::unix::recv_msg(&sock, &mut buf);
+        let n = got.as_ref().map_or(0, |r| r.len);
+        if &buf[..n] == crate::seccomp::NOTIFY_SYNC {
+            init.seccomp_notify = got.ok().and_then(|mut r| r.fds.pop());
+            continue;
+        }
         if sync_devices && &buf[..n] == DEVICES_SYNC {
             let applied = cgroups.apply_limits(true).and_then(|()| {
                 sock.write_all(b"ok").map_err(|e| {
@@ -325,6 +328,9 @@ fn child_steps(
         if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } < 0 {
             return Err(Error::new(sys::errno(), "Failed to set no_new_privs"));
         }
+    }
+    if let Some(profile) = &spec.seccomp {
+        crate::seccomp::install_in_init(profile, sock)?;
     }
     // Inside the container, with its final privileges but before the
     // ids switch, as LXC's.

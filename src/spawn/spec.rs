@@ -58,6 +58,9 @@ pub struct StartSpec {
     /// `lxc.prlimit.*`, `lxc.proc.*`, `lxc.sysctl.*`, keyring, sched core,
     /// `lxc.monitor.signal.pdeath`.
     pub confine: super::confine::Confinement,
+    /// `lxc.seccomp.profile`, compiled (None: none, or already confined
+    /// without `lxc.seccomp.allow_nesting`).
+    pub seccomp: Option<crate::seccomp::Profile>,
 }
 
 fn item(config: &Config, key: &str) -> String {
@@ -314,6 +317,10 @@ impl StartSpec {
             log_level: Some(item(config, "lxc.log.level")).filter(|s| !s.is_empty()),
             hooks,
             confine,
+            seccomp: crate::seccomp::for_container(
+                config.conf().seccomp_profile.as_deref(),
+                config.conf().seccomp_allow_nesting != 0,
+            )?,
         })
     }
 }
