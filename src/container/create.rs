@@ -217,13 +217,13 @@ fn describe_status(status: std::process::ExitStatus) -> String {
 
 /// The `partial` marker, write-locked while the create runs.
 #[derive(Debug)]
-struct Partial {
+pub(super) struct Partial {
     file: File,
     path: PathBuf,
 }
 
 impl Partial {
-    fn create(container_dir: &Path) -> Result<Partial> {
+    pub(super) fn create(container_dir: &Path) -> Result<Partial> {
         let path = container_dir.join(PARTIAL_FNAME);
         let file = std::fs::OpenOptions::new()
             .read(true)
@@ -260,7 +260,7 @@ impl Partial {
     }
 
     /// Unlinks the marker, then drops the lock.
-    fn remove(self) {
+    pub(super) fn remove(self) {
         if let Err(e) = std::fs::remove_file(&self.path) {
             log::error!("Failed to remove {}: {e}", self.path.display());
         }
@@ -396,7 +396,7 @@ impl Undo {
     }
 }
 
-fn mkdir_exact(path: &Path, mode: u32) -> Result<bool> {
+pub(super) fn mkdir_exact(path: &Path, mode: u32) -> Result<bool> {
     match std::fs::DirBuilder::new().mode(mode).create(path) {
         Ok(()) => {
             std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))

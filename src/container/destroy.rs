@@ -16,14 +16,30 @@ use crate::storage;
 
 /// The shell command line of one hook, as LXC's `run_script_argv`:
 /// version 0 hooks get "<name> lxc <hook type>" as arguments, version 1
-/// hooks get them through LXC_HOOK_TYPE and LXC_HOOK_SECTION.
-pub fn hook_command_line(script: &str, name: &str, hook_type: &str, version: u32) -> String {
-    if version == 0 {
+/// hooks get them through LXC_HOOK_TYPE and LXC_HOOK_SECTION. Extra
+/// arguments (the clone hook's `hookargs`) follow, unquoted, as LXC's.
+pub fn hook_command_line(
+    script: &str,
+    name: &str,
+    hook_type: &str,
+    version: u32,
+    args: &[String],
+) -> String {
+    let mut line = if version == 0 {
         format!("exec {script} '{name}' 'lxc' '{hook_type}'")
     } else {
         format!("exec {script}")
+    };
+    for a in args {
+        line.push(' ');
+        line.push_str(a);
     }
+    line
 }
+
+/// An overlayfs to mount (target, mount data) in a private mount
+/// namespace of each hook before it runs.
+pub type HookMount = (std::ffi::CString, std::ffi::CString);
 
 /// The environment LXC exports to destroy hooks.
 pub fn hook_env(name: &str, config_file: &Path, config: &Config) -> Vec<(String, String)> {
@@ -57,18 +73,60 @@ pub fn run_hooks(
     config: &Config,
     env: &[(String, String)],
 ) -> Result<()> {
+    run_hooks_with(name, hook_type, config, env, &[], None)
+}
+
+/// `run_hooks` with extra arguments and, optionally, an overlay rootfs
+/// mounted for the hooks in their own mount namespace.
+pub fn run_hooks_with(
+    name: &str,
+    hook_type: &str,
+    config: &Config,
+    env: &[(String, String)],
+    args: &[String],
+    overlay: Option<&HookMount>,
+) -> Result<()> {
     let Some(which) = HOOK_NAMES.iter().position(|h| *h == hook_type) else {
         return Err(Error::invalid(format!("Unknown hook type \"{hook_type}\"")));
     };
     let conf = config.conf();
     for script in &conf.hooks[which] {
-        let line = hook_command_line(script, name, hook_type, conf.hooks_version);
+        let line = hook_command_line(script, name, hook_type, conf.hooks_version, args);
         let mut cmd = Command::new("/bin/sh");
         cmd.arg("-c")
             .arg(&line)
             .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped());
+        if let Some((target, data)) = overlay {
+            let (target, data) = (target.clone(), data.clone());
+            // SAFETY: only raw syscalls between fork and exec.
+            unsafe {
+                std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
+                    if libc::unshare(libc::CLONE_NEWNS) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    libc::mount(
+                        std::ptr::null(),
+                        c"/".as_ptr(),
+                        std::ptr::null(),
+                        libc::MS_SLAVE | libc::MS_REC,
+                        std::ptr::null(),
+                    );
+                    if libc::mount(
+                        c"overlay".as_ptr(),
+                        target.as_ptr(),
+                        c"overlay".as_ptr(),
+                        0,
+                        data.as_ptr().cast(),
+                    ) < 0
+                    {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
         if conf.hooks_version != 0 {
             cmd.env("LXC_HOOK_TYPE", hook_type)
                 .env("LXC_HOOK_SECTION", "lxc");
@@ -133,11 +191,27 @@ impl Container {
                 format!("Cannot {op} container \"{name}\": it has snapshots"),
             ));
         }
+        if super::deps::has_fs_snapshots(&self.container_dir()) {
+            return Err(Error::new(
+                libc::EBUSY,
+                format!(
+                    "Cannot {op} container \"{name}\": overlay clones depend on its rootfs (see {})",
+                    self.container_dir().join(super::deps::SNAPSHOTS_FNAME).display()
+                ),
+            ));
+        }
         Ok(())
     }
 
     pub fn destroy(&self) -> Result<()> {
         self.check_stopped_and_defined("destroy")?;
+        self.destroy_steps(false)
+    }
+
+    /// LXC's `container_destroy`. For a restore in place (`restore`), the
+    /// `snaps` directory stays and an overlay container keeps its storage
+    /// (only its config goes), as LXC's `LXC_STORAGE_INTERNAL_OVERLAY_RESTORE`.
+    pub(super) fn destroy_steps(&self, restore: bool) -> Result<()> {
         let name = self.name();
         let config_file = self.config_file();
         // The handle's configuration; a handle without one (cleared)
@@ -167,6 +241,13 @@ impl Container {
                 format!("Failed to destroy the rootfs of \"{name}\": {}", e.message),
             )
         })?;
+        let dir = self.container_dir();
+        let overlay = rootfs.as_ref().is_some_and(|r| r.kind() == "overlay");
+        if restore && overlay {
+            super::deps::mod_all_rdeps(&dir, &self.lxcpath(), &name, false);
+            return std::fs::remove_file(&config_file)
+                .map_err(|e| Error::io("Failed to remove", &config_file, &e));
+        }
         if let (Some(rootfs), Some(_)) = (rootfs, &conf.rootfs_mount) {
             rootfs.destroy().map_err(|e| {
                 Error::new(
@@ -175,8 +256,13 @@ impl Container {
                 )
             })?;
         }
-        let dir = self.container_dir();
-        storage::rmdir_onedev(&dir).map_err(|e| {
+        super::deps::mod_all_rdeps(&dir, &self.lxcpath(), &name, false);
+        let removed = if restore {
+            storage::rmdir_onedev_except(&dir, "snaps")
+        } else {
+            storage::rmdir_onedev(&dir)
+        };
+        removed.map_err(|e| {
             Error::new(
                 e.errno,
                 format!(
@@ -196,12 +282,16 @@ mod tests {
     #[test]
     fn hook_lines() {
         assert_eq!(
-            hook_command_line("/h/x.sh arg", "c1", "destroy", 0),
+            hook_command_line("/h/x.sh arg", "c1", "destroy", 0, &[]),
             "exec /h/x.sh arg 'c1' 'lxc' 'destroy'"
         );
         assert_eq!(
-            hook_command_line("/h/x.sh", "c1", "destroy", 1),
+            hook_command_line("/h/x.sh", "c1", "destroy", 1, &[]),
             "exec /h/x.sh"
+        );
+        assert_eq!(
+            hook_command_line("/h/x.sh", "c2", "clone", 0, &["a".into(), "b c".into()]),
+            "exec /h/x.sh 'c2' 'lxc' 'clone' a b c"
         );
     }
 

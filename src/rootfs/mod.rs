@@ -56,6 +56,8 @@ impl MountAuto {
 #[derive(Debug, Clone, Default)]
 pub struct RootfsPlan {
     pub rootfs: PathBuf,
+    /// An overlay rootfs mounted on `rootfs` (instead of binding it on itself).
+    pub overlay: Option<crate::storage::OverlayStorage>,
     pub auto: MountAuto,
     pub entries: Vec<MountEntry>,
     pub autodev: bool,
@@ -165,7 +167,19 @@ impl RootfsPlan {
                 ),
             ));
         }
-        bind(root, root, true)?;
+        match &self.overlay {
+            Some(ovl) => {
+                ovl.prepare()?;
+                mount(
+                    Some("overlay"),
+                    root,
+                    Some("overlay"),
+                    0,
+                    Some(&ovl.mount_data()),
+                )?;
+            }
+            None => bind(root, root, true)?,
+        }
         if self.autodev {
             self.mount_dev_tmpfs()?;
         }

@@ -3,7 +3,7 @@
 //! created. Reads the configuration only through `get_item`, LXC's own
 //! string view of each key.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::signals::parse_signal;
 use crate::caps;
@@ -12,6 +12,7 @@ use crate::container::StartOptions;
 use crate::error::{Error, Result};
 use crate::net::NetPlan;
 use crate::rootfs::{MountAuto, MountEntry};
+use crate::storage::OverlayStorage;
 
 #[derive(Debug, Clone)]
 pub struct StartSpec {
@@ -19,6 +20,8 @@ pub struct StartSpec {
     pub lxcpath: String,
     pub config_file: PathBuf,
     pub rootfs: PathBuf,
+    /// An overlay rootfs, mounted on `rootfs` at start.
+    pub rootfs_overlay: Option<OverlayStorage>,
     pub uts_name: String,
     pub init_argv: Vec<String>,
     /// Application container: PID 1 is our reaper, the command its child.
@@ -110,6 +113,19 @@ fn rootfs_dir(path: &str) -> Result<PathBuf> {
         }
     }
     Ok(PathBuf::from(p))
+}
+
+/// The directory the root is built on and, for an `overlay:` rootfs, the
+/// overlay to mount there: `<lxcpath>/<name>/rootfs` (LXC mounts it on
+/// `lxc.rootfs.mount`; the clone made this directory for it).
+fn rootfs_source(path: &str, container_dir: &Path) -> Result<(PathBuf, Option<OverlayStorage>)> {
+    for prefix in ["overlay:", "overlayfs:"] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let ovl = OverlayStorage::parse(rest)?;
+            return Ok((container_dir.join("rootfs"), Some(ovl)));
+        }
+    }
+    Ok((rootfs_dir(path)?, None))
 }
 
 /// `/proc/<pid>/ns/<file>` names of LXC's namespace keys.
@@ -268,11 +284,19 @@ impl StartSpec {
             ));
         }
         let autodev = number::<i32>(config, "lxc.autodev", 1)? != 0;
+        // get_item gives the path without its storage type (as LXC).
+        let rootfs_value = match config.conf().rootfs_bdev_type.as_deref() {
+            Some(kind) => format!("{kind}:{}", item(config, "lxc.rootfs.path")),
+            None => item(config, "lxc.rootfs.path"),
+        };
+        let (rootfs, rootfs_overlay) =
+            rootfs_source(&rootfs_value, &Path::new(lxcpath).join(name))?;
         Ok(StartSpec {
             name: name.to_string(),
             lxcpath: lxcpath.to_string(),
             config_file,
-            rootfs: rootfs_dir(&item(config, "lxc.rootfs.path"))?,
+            rootfs,
+            rootfs_overlay,
             uts_name,
             init_argv,
             use_init: opts.use_init,
@@ -321,6 +345,14 @@ mod tests {
         assert_eq!(
             rootfs_dir("overlay:/a:/b").unwrap_err().errno,
             libc::ENOTSUP
+        );
+        let (root, ovl) =
+            rootfs_source("overlay:/l/a/rootfs:/l/b/overlay/delta", Path::new("/l/b")).unwrap();
+        assert_eq!(root, PathBuf::from("/l/b/rootfs"));
+        assert_eq!(ovl.unwrap().lower(), "/l/a/rootfs");
+        assert_eq!(
+            rootfs_source("dir:/x", Path::new("/l/b")).unwrap(),
+            (PathBuf::from("/x"), None)
         );
     }
 }

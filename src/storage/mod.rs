@@ -1,17 +1,24 @@
 //! Backing stores of container root filesystems (LXC's `storage/`).
 //!
 //! `lxc.rootfs.path` names a backing store as "<type>:<source>" ("dir:/a/b",
-//! "lvm:/dev/vg/lv", ...) or as a bare path. Only the `dir` type is
-//! implemented; every other type is recognised and refused with `ENOTSUP`
-//! so that nothing is ever done to storage this library does not understand.
+//! "lvm:/dev/vg/lv", ...) or as a bare path. The `dir` and `overlay` types
+//! are implemented (`overlay` only for snapshot clones, as LXC); every other
+//! type is recognised and refused with `ENOTSUP` so that nothing is ever
+//! done to storage this library does not understand.
 
 mod dir;
+mod overlay;
 
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-pub use dir::{copy_tree, rmdir_onedev, DirStorage};
+pub use dir::{copy_tree, rmdir_onedev, rmdir_onedev_except, DirStorage};
+pub use overlay::OverlayStorage;
+
+/// `<container dir>/overlay` and its upper layer `overlay/delta`.
+pub const OVERLAY_PRIVATE_DIR: &str = overlay::PRIVATE_DIR;
+pub const OVERLAY_DELTA_PATH: &str = "overlay/delta";
 
 /// The backing-store types LXC knows, in the order it probes them.
 pub const KNOWN_TYPES: &[&str] = &[
@@ -44,7 +51,7 @@ fn unsupported(kind: &str) -> Error {
     Error::new(
         libc::ENOTSUP,
         format!(
-            "Backing store type \"{kind}\" is not supported by this liblxc (only \"dir\" is implemented)"
+            "Backing store type \"{kind}\" is not supported by this liblxc (only \"dir\" and overlay snapshots are implemented)"
         ),
     )
 }
@@ -109,6 +116,9 @@ pub fn from_config(conf: &crate::config::LxcConf) -> Result<Option<Box<dyn Stora
 /// The backend of an `lxc.rootfs.path` value.
 pub fn from_rootfs_path(value: &str) -> Result<Box<dyn Storage>> {
     let (kind, src) = parse_rootfs_path(value)?;
+    if kind == "overlay" || kind == "overlayfs" {
+        return Ok(Box::new(OverlayStorage::parse(&src.to_string_lossy())?));
+    }
     if kind != "dir" {
         return Err(unsupported(kind));
     }
