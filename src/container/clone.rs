@@ -196,6 +196,8 @@ pub(super) fn set_rootfs_hostname(rootfs: &dyn Storage, newname: &str) {
 #[derive(Debug, Default)]
 struct Undo {
     made_dir: Option<PathBuf>,
+    /// A btrfs subvolume made for the rootfs (deleted before the directory).
+    made_subvolume: Option<PathBuf>,
     /// Files and trees made inside a directory that existed before.
     made: Vec<PathBuf>,
     /// (dir, lxcpath, name) registered as a dependent of its sources.
@@ -206,6 +208,16 @@ impl Undo {
     fn run(self) {
         if let Some((dir, lxcpath, name)) = &self.registered {
             deps::mod_all_rdeps(dir, lxcpath, name, false);
+        }
+        if let Some(sv) = &self.made_subvolume {
+            let s = storage::BtrfsStorage::new(sv.clone());
+            if let Err(e) = s.destroy() {
+                log::error!(
+                    "Failed to delete {} after failed clone: {}",
+                    sv.display(),
+                    e.message
+                );
+            }
         }
         for p in self.made.iter().rev() {
             if let Err(e) = storage::rmdir_onedev(p) {
@@ -283,9 +295,19 @@ impl Container {
         let orig = storage::from_config(config.conf())
             .map_err(context)?
             .ok_or_else(|| context(Error::invalid("it has no rootfs (lxc.rootfs.path)")))?;
+        // LXC's should_default_to_snapshot: a btrfs subvolume cloned onto
+        // the same btrfs filesystem is always snapshotted.
+        let mut flags = opts.flags;
+        if orig.kind() == "btrfs"
+            && Path::new(&new_lxcpath).exists()
+            && storage::btrfs_ops::is_subvolume(orig.host_path())
+            && storage::btrfs_ops::same_fs(orig.host_path(), Path::new(&new_lxcpath))
+        {
+            flags |= CLONE_SNAPSHOT;
+        }
         let plan = plan_storage(
             orig.kind(),
-            opts.flags,
+            flags,
             opts.bdevtype.as_deref(),
             Path::new(&lxcpath) == Path::new(&new_lxcpath),
         );
@@ -370,6 +392,42 @@ impl Container {
                 track(undo, rootfs_dir.clone());
                 storage::copy_tree(orig.host_path(), &rootfs_dir)?;
                 Box::new(storage::DirStorage::new(rootfs_dir.clone()))
+            }
+            ("btrfs", "dir", false) => {
+                if rootfs_dir.symlink_metadata().is_ok() {
+                    return Err(Error::new(
+                        libc::EEXIST,
+                        format!("{} exists", rootfs_dir.display()),
+                    ));
+                }
+                track(undo, rootfs_dir.clone());
+                storage::copy_tree(orig.host_path(), &rootfs_dir)?;
+                Box::new(storage::DirStorage::new(rootfs_dir.clone()))
+            }
+            (from, "btrfs", snap) if from == "dir" || from == "btrfs" => {
+                if from == "dir" && snap {
+                    return Err(Error::invalid(
+                        "a btrfs snapshot of a dir rootfs is not possible",
+                    ));
+                }
+                if rootfs_dir.symlink_metadata().is_ok() {
+                    return Err(Error::new(
+                        libc::EEXIST,
+                        format!("{} exists", rootfs_dir.display()),
+                    ));
+                }
+                let new = storage::BtrfsStorage::new(rootfs_dir.clone());
+                if from == "btrfs"
+                    && (snap || storage::btrfs_ops::same_fs(orig.host_path(), new_dir))
+                {
+                    storage::btrfs_ops::snapshot(orig.host_path(), &rootfs_dir)?;
+                    undo.made_subvolume = Some(rootfs_dir.clone());
+                } else {
+                    storage::btrfs_ops::subvolume_create(&rootfs_dir)?;
+                    undo.made_subvolume = Some(rootfs_dir.clone());
+                    storage::copy_tree_into(orig.host_path(), &rootfs_dir)?;
+                }
+                Box::new(new)
             }
             ("dir", "dir", true) => {
                 return Err(Error::invalid("directories cannot be snapshotted"));

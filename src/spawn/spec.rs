@@ -125,6 +125,10 @@ fn rootfs_source(path: &str, container_dir: &Path) -> Result<(PathBuf, Option<Ov
             return Ok((container_dir.join("rootfs"), Some(ovl)));
         }
     }
+    // A btrfs subvolume is used as a directory (LXC bind-mounts it).
+    if let Some(rest) = path.strip_prefix("btrfs:") {
+        return Ok((rootfs_dir(rest)?, None));
+    }
     Ok((rootfs_dir(path)?, None))
 }
 

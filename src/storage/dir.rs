@@ -270,6 +270,25 @@ pub fn copy_tree(src: &Path, dst: &Path) -> Result<()> {
     copier.copy_dir(src, dst, &meta)
 }
 
+/// `copy_tree` into the existing directory `dst` (a new btrfs subvolume):
+/// its contents, then its owner, mode, xattrs and times.
+pub fn copy_tree_into(src: &Path, dst: &Path) -> Result<()> {
+    let meta = std::fs::symlink_metadata(src).map_err(|e| Error::io("Failed to stat", src, &e))?;
+    if !meta.is_dir() {
+        return Err(Error::new(
+            libc::ENOTDIR,
+            format!("Cannot copy {}: not a directory", src.display()),
+        ));
+    }
+    let mut copier = Copier {
+        dev: meta.dev(),
+        links: std::collections::HashMap::new(),
+        buf: Vec::new(),
+    };
+    copier.copy_contents(src, dst, &meta)?;
+    finish_copy(src, dst, &meta)
+}
+
 struct Copier {
     dev: u64,
     /// (dev, inode) of files with several links -> their first copy.
@@ -283,6 +302,11 @@ impl Copier {
             .mode(0o700)
             .create(dst)
             .map_err(|e| Error::io("Failed to create directory", dst, &e))?;
+        self.copy_contents(src, dst, meta)?;
+        finish_copy(src, dst, meta)
+    }
+
+    fn copy_contents(&mut self, src: &Path, dst: &Path, meta: &std::fs::Metadata) -> Result<()> {
         if meta.dev() == self.dev {
             let mut entries: Vec<_> = std::fs::read_dir(src)
                 .map_err(|e| Error::io("Failed to read", src, &e))?
@@ -297,7 +321,7 @@ impl Copier {
                 self.copy_entry(&from, &to, &m)?;
             }
         }
-        finish_copy(src, dst, meta)
+        Ok(())
     }
 
     fn copy_entry(&mut self, from: &Path, to: &Path, m: &std::fs::Metadata) -> Result<()> {

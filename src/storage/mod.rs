@@ -1,11 +1,12 @@
 //! Backing stores of container root filesystems (LXC's `storage/`).
 //!
 //! `lxc.rootfs.path` names a backing store as "<type>:<source>" ("dir:/a/b",
-//! "lvm:/dev/vg/lv", ...) or as a bare path. The `dir` and `overlay` types
-//! are implemented (`overlay` only for snapshot clones, as LXC); every other
+//! "lvm:/dev/vg/lv", ...) or as a bare path. The `dir`, `btrfs` and `overlay`
+//! types are implemented (`overlay` only for snapshot clones, as LXC); every other
 //! type is recognised and refused with `ENOTSUP` so that nothing is ever
 //! done to storage this library does not understand.
 
+mod btrfs;
 mod dir;
 mod overlay;
 
@@ -13,8 +14,14 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-pub use dir::{copy_tree, rmdir_onedev, rmdir_onedev_except, DirStorage};
+pub use btrfs::BtrfsStorage;
+pub use dir::{copy_tree, copy_tree_into, rmdir_onedev, rmdir_onedev_except, DirStorage};
 pub use overlay::OverlayStorage;
+
+/// btrfs helpers for clone (snapshots on the same filesystem).
+pub mod btrfs_ops {
+    pub use super::btrfs::{is_btrfs, is_subvolume, same_fs, snapshot, subvolume_create};
+}
 
 /// `<container dir>/overlay` and its upper layer `overlay/delta`.
 pub const OVERLAY_PRIVATE_DIR: &str = overlay::PRIVATE_DIR;
@@ -51,7 +58,7 @@ fn unsupported(kind: &str) -> Error {
     Error::new(
         libc::ENOTSUP,
         format!(
-            "Backing store type \"{kind}\" is not supported by this liblxc (only \"dir\" and overlay snapshots are implemented)"
+            "Backing store type \"{kind}\" is not supported by this liblxc (only \"dir\", \"btrfs\" and overlay snapshots are implemented)"
         ),
     )
 }
@@ -60,7 +67,13 @@ fn unsupported(kind: &str) -> Error {
 /// "dir" and "best" (LXC's "try every type", which ends at dir) give `dir`.
 pub fn for_create(bdevtype: Option<&str>, dest: &Path) -> Result<Box<dyn Storage>> {
     match bdevtype.unwrap_or("dir") {
-        "dir" | "best" => Ok(Box::new(DirStorage::new(dest.to_path_buf()))),
+        "dir" => Ok(Box::new(DirStorage::new(dest.to_path_buf()))),
+        "btrfs" => Ok(Box::new(BtrfsStorage::new(dest.to_path_buf()))),
+        // LXC tries btrfs, zfs, lvm, then dir: btrfs wins on a btrfs lxcpath.
+        "best" if dest.parent().is_some_and(btrfs::is_btrfs) => {
+            Ok(Box::new(BtrfsStorage::new(dest.to_path_buf())))
+        }
+        "best" => Ok(Box::new(DirStorage::new(dest.to_path_buf()))),
         t if KNOWN_TYPES.contains(&t) => Err(unsupported(t)),
         t => Err(Error::invalid(format!(
             "Unknown backing store type \"{t}\""
@@ -119,6 +132,9 @@ pub fn from_rootfs_path(value: &str) -> Result<Box<dyn Storage>> {
     if kind == "overlay" || kind == "overlayfs" {
         return Ok(Box::new(OverlayStorage::parse(&src.to_string_lossy())?));
     }
+    if kind == "btrfs" {
+        return Ok(Box::new(BtrfsStorage::new(src)));
+    }
     if kind != "dir" {
         return Err(unsupported(kind));
     }
@@ -159,6 +175,10 @@ mod tests {
         assert_eq!(
             for_create(Some("best"), p).unwrap().src(),
             "dir:/x/c1/rootfs"
+        );
+        assert_eq!(
+            for_create(Some("btrfs"), p).unwrap().src(),
+            "btrfs:/x/c1/rootfs"
         );
         let e = for_create(Some("lvm"), p).unwrap_err();
         assert_eq!(e.errno, libc::ENOTSUP);
