@@ -239,6 +239,14 @@ static void test_running_refused(struct lxc_container *base)
 	CHECK(c == NULL);
 	CHECK(base->error_num == EBUSY);
 	CHECK(!exists(P, "hot", ""));
+	/* LXC_CLONE_ALLOW_RUNNING copies the running container. */
+	c = base->clone(base, "hot", NULL, LXC_CLONE_ALLOW_RUNNING, NULL, NULL, 0, NULL);
+	CHECK(c != NULL);
+	if (c) {
+		CHECK(exists(P, "hot", "rootfs/bin/busybox"));
+		CHECK(c->destroy(c));
+		lxc_container_put(c);
+	}
 	CHECK(base->stop(base));
 }
 
