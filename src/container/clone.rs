@@ -183,6 +183,16 @@ fn set_overlay_hostname(ovl: &OverlayStorage, newname: &str) {
 
 /// The new name into the rootfs's `/etc/hostname` (rename and clone).
 pub(super) fn set_rootfs_hostname(rootfs: &dyn Storage, newname: &str) {
+    if let Some(m @ storage::RootfsMount::Loop(_)) = rootfs.rootfs_mount() {
+        if let Err(e) = set_mounted_hostname(&m, rootfs.host_path(), newname) {
+            log::warn!(
+                "Failed to update /etc/hostname of {}: {}",
+                rootfs.src(),
+                e.message
+            );
+        }
+        return;
+    }
     if rootfs.kind() == "overlay" {
         if let Ok(o) = OverlayStorage::parse(&rootfs.src()["overlay:".len()..]) {
             set_overlay_hostname(&o, newname);
@@ -190,6 +200,45 @@ pub(super) fn set_rootfs_hostname(rootfs: &dyn Storage, newname: &str) {
     } else {
         set_hostname_file(rootfs.host_path(), newname);
     }
+}
+
+/// `/etc/hostname` of a rootfs that must be mounted: a shell in a child
+/// with its own mount namespace writes it (a regular file only).
+fn set_mounted_hostname(m: &storage::RootfsMount, mount_point: &Path, newname: &str) -> Result<()> {
+    let cm = m.for_child(mount_point)?;
+    let mut cmd = std::process::Command::new("/bin/sh");
+    cmd.arg("-c")
+        .arg("cd \"$1\" && if [ -f etc/hostname ] && [ ! -L etc/hostname ]; then printf %s \"$2\" > etc/hostname; fi")
+        .arg("sh")
+        .arg(mount_point)
+        .arg(newname)
+        .stdin(std::process::Stdio::null());
+    // SAFETY: only raw syscalls between fork and exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
+            if libc::unshare(libc::CLONE_NEWNS) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            libc::mount(
+                std::ptr::null(),
+                c"/".as_ptr(),
+                std::ptr::null(),
+                libc::MS_SLAVE | libc::MS_REC,
+                std::ptr::null(),
+            );
+            if !cm.mount() {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let st = cmd
+        .status()
+        .map_err(|e| Error::new(e.raw_os_error().unwrap_or(libc::EIO), e.to_string()))?;
+    if !st.success() {
+        return Err(Error::new(libc::EIO, format!("the shell {st}")));
+    }
+    Ok(())
 }
 
 /// What a failed clone has to undo.
@@ -429,6 +478,49 @@ impl Container {
                 }
                 Box::new(new)
             }
+            (from, "loop", false) | (from @ "loop", "dir", false)
+                if matches!(from, "dir" | "btrfs" | "loop") =>
+            {
+                let new: Box<dyn Storage> = if plan.kind == "loop" {
+                    let image = new_dir.join("rootdev");
+                    let (size, fstype) = match orig.rootfs_mount() {
+                        Some(storage::RootfsMount::Loop(l)) => (
+                            std::fs::metadata(l.image())
+                                .map(|m| m.len().saturating_sub(1))
+                                .unwrap_or(0),
+                            storage::loop_fstype(l.image()),
+                        ),
+                        _ => (0, None),
+                    };
+                    let size = if opts.newsize > 0 { opts.newsize } else { size };
+                    if !rootfs_dir.exists() {
+                        mkdir_exact(&rootfs_dir, 0o755)?;
+                        track(undo, rootfs_dir.clone());
+                    }
+                    track(undo, image.clone());
+                    let l =
+                        storage::LoopStorage::for_create(image, rootfs_dir.clone(), fstype, size);
+                    l.create()?;
+                    Box::new(l)
+                } else {
+                    if rootfs_dir.symlink_metadata().is_ok() {
+                        return Err(Error::new(
+                            libc::EEXIST,
+                            format!("{} exists", rootfs_dir.display()),
+                        ));
+                    }
+                    mkdir_exact(&rootfs_dir, 0o755)?;
+                    track(undo, rootfs_dir.clone());
+                    Box::new(storage::DirStorage::new(rootfs_dir.clone()))
+                };
+                storage::copy_mounted(
+                    orig.host_path(),
+                    orig.rootfs_mount().as_ref(),
+                    &rootfs_dir,
+                    new.rootfs_mount().as_ref(),
+                )?;
+                new
+            }
             ("dir", "dir", true) => {
                 return Err(Error::invalid("directories cannot be snapshotted"));
             }
@@ -561,10 +653,8 @@ impl Container {
             .iter()
             .position(|h| *h == "clone")
             .unwrap_or(usize::MAX);
-        let overlay = (new_storage.kind() == "overlay")
-            .then(|| OverlayStorage::parse(&new_src["overlay:".len()..]).expect("made above"));
         if fconf.hooks.get(clone_idx).is_some_and(|h| !h.is_empty()) {
-            let mount_point = if overlay.is_some() {
+            let mount_point = if new_storage.rootfs_mount().is_some() {
                 rootfs_dir.clone()
             } else {
                 new_storage.host_path().to_path_buf()
@@ -582,11 +672,8 @@ impl Container {
                 ),
                 ("LXC_ROOTFS_PATH".to_string(), new_src.clone()),
             ];
-            let mount: Option<HookMount> = match &overlay {
-                Some(o) => Some((
-                    crate::sys::cpath(&rootfs_dir)?,
-                    crate::sys::cstring(&o.mount_data())?,
-                )),
+            let mount: Option<HookMount> = match new_storage.rootfs_mount() {
+                Some(m) => Some(std::sync::Arc::new(m.for_child(&rootfs_dir)?)),
                 None => None,
             };
             run_hooks_with(

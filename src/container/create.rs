@@ -519,7 +519,13 @@ impl Container {
                     .as_ref()
                     .and_then(|s| s.dir.as_deref())
                     .map_or_else(|| dir.join(ROOTFS_DNAME), PathBuf::from);
-                Some(storage::for_create(opts.bdevtype.as_deref(), &dest)?)
+                let specs = opts.specs.clone().unwrap_or_default();
+                Some(storage::for_create_with(
+                    opts.bdevtype.as_deref(),
+                    &dest,
+                    specs.fstype.as_deref(),
+                    specs.fssize,
+                )?)
             }
         };
 
@@ -569,7 +575,7 @@ impl Container {
             save(&config, &config_file)?;
 
             // 4. The template.
-            self.run_template(tpath, &dir, &name, rootfs.host_path(), &config, opts)?;
+            self.run_template(tpath, &dir, &name, rootfs.as_ref(), &config, opts)?;
 
             // 5. Header, then the config as the template left it.
             let text = std::fs::read_to_string(&config_file).map_err(|e| {
@@ -606,10 +612,17 @@ impl Container {
         tpath: &Path,
         dir: &Path,
         name: &str,
-        rootfs: &Path,
+        storage: &dyn Storage,
         config: &Config,
         opts: &CreateOptions,
     ) -> Result<()> {
+        let rootfs = storage.host_path();
+        // A rootfs that must be mounted (loop) is, in the template's own
+        // mount namespace.
+        let mount = match storage.rootfs_mount() {
+            Some(m) => Some(m.for_child(rootfs)?),
+            None => None,
+        };
         // SAFETY: geteuid/getegid have no preconditions.
         let (euid, egid) = unsafe { (libc::geteuid(), libc::getegid()) };
         let tc = template_command(
@@ -644,6 +657,11 @@ impl Container {
                         libc::MS_SLAVE | libc::MS_REC,
                         std::ptr::null(),
                     );
+                }
+                if let Some(m) = &mount {
+                    if !m.mount() {
+                        return Err(std::io::Error::last_os_error());
+                    }
                 }
                 Ok(())
             });

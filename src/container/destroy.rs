@@ -37,9 +37,8 @@ pub fn hook_command_line(
     line
 }
 
-/// An overlayfs to mount (target, mount data) in a private mount
-/// namespace of each hook before it runs.
-pub type HookMount = (std::ffi::CString, std::ffi::CString);
+/// A rootfs (overlay, loop) each hook gets mounted in its own mount namespace.
+pub type HookMount = std::sync::Arc<crate::storage::ChildMount>;
 
 /// The environment LXC exports to destroy hooks.
 pub fn hook_env(name: &str, config_file: &Path, config: &Config) -> Vec<(String, String)> {
@@ -98,8 +97,8 @@ pub fn run_hooks_with(
             .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped());
-        if let Some((target, data)) = overlay {
-            let (target, data) = (target.clone(), data.clone());
+        if let Some(m) = overlay {
+            let m = m.clone();
             // SAFETY: only raw syscalls between fork and exec.
             unsafe {
                 std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
@@ -113,14 +112,7 @@ pub fn run_hooks_with(
                         libc::MS_SLAVE | libc::MS_REC,
                         std::ptr::null(),
                     );
-                    if libc::mount(
-                        c"overlay".as_ptr(),
-                        target.as_ptr(),
-                        c"overlay".as_ptr(),
-                        0,
-                        data.as_ptr().cast(),
-                    ) < 0
-                    {
+                    if !m.mount() {
                         return Err(std::io::Error::last_os_error());
                     }
                     Ok(())

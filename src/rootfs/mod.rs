@@ -56,8 +56,8 @@ impl MountAuto {
 #[derive(Debug, Clone, Default)]
 pub struct RootfsPlan {
     pub rootfs: PathBuf,
-    /// An overlay rootfs mounted on `rootfs` (instead of binding it on itself).
-    pub overlay: Option<crate::storage::OverlayStorage>,
+    /// A rootfs mounted on `rootfs` (overlay, loop) instead of binding it on itself.
+    pub mount: Option<crate::storage::RootfsMount>,
     pub auto: MountAuto,
     pub entries: Vec<MountEntry>,
     pub autodev: bool,
@@ -167,17 +167,8 @@ impl RootfsPlan {
                 ),
             ));
         }
-        match &self.overlay {
-            Some(ovl) => {
-                ovl.prepare()?;
-                mount(
-                    Some("overlay"),
-                    root,
-                    Some("overlay"),
-                    0,
-                    Some(&ovl.mount_data()),
-                )?;
-            }
+        match &self.mount {
+            Some(m) => m.mount(root)?,
             None => bind(root, root, true)?,
         }
         if self.autodev {

@@ -12,7 +12,7 @@ use crate::container::StartOptions;
 use crate::error::{Error, Result};
 use crate::net::NetPlan;
 use crate::rootfs::{MountAuto, MountEntry};
-use crate::storage::OverlayStorage;
+use crate::storage::{LoopStorage, OverlayStorage, RootfsMount};
 
 #[derive(Debug, Clone)]
 pub struct StartSpec {
@@ -20,8 +20,8 @@ pub struct StartSpec {
     pub lxcpath: String,
     pub config_file: PathBuf,
     pub rootfs: PathBuf,
-    /// An overlay rootfs, mounted on `rootfs` at start.
-    pub rootfs_overlay: Option<OverlayStorage>,
+    /// A rootfs to mount on `rootfs` at start (overlay, loop).
+    pub rootfs_mount: Option<RootfsMount>,
     pub uts_name: String,
     pub init_argv: Vec<String>,
     /// Application container: PID 1 is our reaper, the command its child.
@@ -115,15 +115,22 @@ fn rootfs_dir(path: &str) -> Result<PathBuf> {
     Ok(PathBuf::from(p))
 }
 
-/// The directory the root is built on and, for an `overlay:` rootfs, the
-/// overlay to mount there: `<lxcpath>/<name>/rootfs` (LXC mounts it on
-/// `lxc.rootfs.mount`; the clone made this directory for it).
-fn rootfs_source(path: &str, container_dir: &Path) -> Result<(PathBuf, Option<OverlayStorage>)> {
+/// The directory the root is built on and, for an `overlay:` or `loop:`
+/// rootfs, what to mount there: `<lxcpath>/<name>/rootfs` (LXC mounts it on
+/// `lxc.rootfs.mount`; clone and create made this directory for it).
+fn rootfs_source(path: &str, container_dir: &Path) -> Result<(PathBuf, Option<RootfsMount>)> {
     for prefix in ["overlay:", "overlayfs:"] {
         if let Some(rest) = path.strip_prefix(prefix) {
             let ovl = OverlayStorage::parse(rest)?;
-            return Ok((container_dir.join("rootfs"), Some(ovl)));
+            return Ok((
+                container_dir.join("rootfs"),
+                Some(RootfsMount::Overlay(ovl)),
+            ));
         }
+    }
+    if let Some(image) = path.strip_prefix("loop:") {
+        let l = LoopStorage::new(PathBuf::from(image));
+        return Ok((container_dir.join("rootfs"), Some(RootfsMount::Loop(l))));
     }
     // A btrfs subvolume is used as a directory (LXC bind-mounts it).
     if let Some(rest) = path.strip_prefix("btrfs:") {
@@ -293,14 +300,13 @@ impl StartSpec {
             Some(kind) => format!("{kind}:{}", item(config, "lxc.rootfs.path")),
             None => item(config, "lxc.rootfs.path"),
         };
-        let (rootfs, rootfs_overlay) =
-            rootfs_source(&rootfs_value, &Path::new(lxcpath).join(name))?;
+        let (rootfs, rootfs_mount) = rootfs_source(&rootfs_value, &Path::new(lxcpath).join(name))?;
         Ok(StartSpec {
             name: name.to_string(),
             lxcpath: lxcpath.to_string(),
             config_file,
             rootfs,
-            rootfs_overlay,
+            rootfs_mount,
             uts_name,
             init_argv,
             use_init: opts.use_init,
@@ -353,9 +359,16 @@ mod tests {
         let (root, ovl) =
             rootfs_source("overlay:/l/a/rootfs:/l/b/overlay/delta", Path::new("/l/b")).unwrap();
         assert_eq!(root, PathBuf::from("/l/b/rootfs"));
-        assert_eq!(ovl.unwrap().lower(), "/l/a/rootfs");
+        assert!(matches!(ovl, Some(RootfsMount::Overlay(o)) if o.lower() == "/l/a/rootfs"));
+        let (root, l) = rootfs_source("loop:/l/b/rootdev", Path::new("/l/b")).unwrap();
+        assert_eq!(root, PathBuf::from("/l/b/rootfs"));
+        assert!(matches!(l, Some(RootfsMount::Loop(_))));
         assert_eq!(
             rootfs_source("dir:/x", Path::new("/l/b")).unwrap(),
+            (PathBuf::from("/x"), None)
+        );
+        assert_eq!(
+            rootfs_source("btrfs:/x", Path::new("/l/b")).unwrap(),
             (PathBuf::from("/x"), None)
         );
     }

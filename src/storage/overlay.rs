@@ -101,6 +101,10 @@ impl Storage for OverlayStorage {
         self.prepare()
     }
 
+    fn rootfs_mount(&self) -> Option<super::RootfsMount> {
+        Some(super::RootfsMount::Overlay(self.clone()))
+    }
+
     /// Only the upper directory is this container's (LXC's `ovl_destroy`).
     fn destroy(&self) -> Result<()> {
         super::rmdir_onedev(&self.upper)
