@@ -320,6 +320,25 @@ static void test_overlay(struct lxc_container *base)
 	CHECK(exists(P, "base", "rootfs/data/hard"));
 	CHECK(!exists(P, "ovl", "rootfs/newfile")); /* mounted only inside */
 
+	/* A copy of the overlay clone elsewhere is a dir with its merged view. */
+	{
+		struct lxc_container *k = c->clone(c, "flat", P2, 0, NULL, NULL, 0, NULL);
+
+		CHECK(k != NULL);
+		if (k) {
+			CHECK_STR(slurp(P2, "flat", "rootfs/newfile"), "new\n");
+			CHECK(!exists(P2, "flat", "rootfs/data/hard"));
+			CHECK_STR(slurp(P2, "flat", "rootfs/data/file"), "hello\n");
+			snprintf(want, sizeof(want), "lxc.rootfs.path = dir:%s/flat/rootfs\n", P2);
+			CHECK(in_config(P2, "flat", want));
+			CHECK(!exists(P2, "flat", "lxc_rdepends"));
+			CHECK(k->destroy(k));
+			lxc_container_put(k);
+		}
+		snprintf(want, sizeof(want), "%s\novl\n", P);
+		CHECK_STR(slurp(P, "base", "lxc_snapshots"), want);
+	}
+
 	/* A snapshot of the overlay clone is an overlay snapshot. */
 	CHECK(c->snapshot(c, NULL) == 0);
 	snprintf(want, sizeof(want), "lxc.rootfs.path = overlay:%s/base/rootfs:%s/ovl/snaps/snap0/overlay/delta\n", P, P);

@@ -478,8 +478,10 @@ impl Container {
                 }
                 Box::new(new)
             }
-            (from, "loop", false) | (from @ "loop", "dir", false)
-                if matches!(from, "dir" | "btrfs" | "loop") =>
+            // Copies through mounts: into a loop image, or out of a loop
+            // image or an overlay (its merged view) into a directory.
+            (from, "loop", false) | (from @ ("loop" | "overlay"), "dir", false)
+                if matches!(from, "dir" | "btrfs" | "loop" | "overlay") =>
             {
                 let new: Box<dyn Storage> = if plan.kind == "loop" {
                     let image = new_dir.join("rootdev");
@@ -513,8 +515,12 @@ impl Container {
                     track(undo, rootfs_dir.clone());
                     Box::new(storage::DirStorage::new(rootfs_dir.clone()))
                 };
+                let src_point = match orig.rootfs_mount() {
+                    Some(_) => old_dir.join(ROOTFS_DNAME),
+                    None => orig.host_path().to_path_buf(),
+                };
                 storage::copy_mounted(
-                    orig.host_path(),
+                    &src_point,
                     orig.rootfs_mount().as_ref(),
                     &rootfs_dir,
                     new.rootfs_mount().as_ref(),
@@ -721,7 +727,8 @@ mod tests {
         // snapshot() of an overlay container: overlay snapshot.
         let s = p("overlay", snapflags, None, false);
         assert_eq!((s.kind.as_str(), s.snapshot), ("overlay", true));
-        // An overlay copied without -s into another lxcpath becomes dir.
+        // An overlay copied without -s into another lxcpath becomes dir
+        // (a copy of its merged view).
         assert_eq!(p("overlay", 0, None, false).kind, "dir");
         // KEEPBDEVTYPE + MAYBE on dir: copy into dir.
         let s = p(
