@@ -7,6 +7,7 @@
 //! done to storage this library does not understand.
 
 mod btrfs;
+pub mod cmdlines;
 mod dir;
 mod loopdev;
 mod overlay;
