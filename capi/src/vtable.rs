@@ -10,7 +10,7 @@ use libc::{c_char, c_int, c_uint, c_ulong, c_void, pid_t};
 use std::os::fd::IntoRawFd;
 
 use lxc_core::attach::{AttachOptions, EnvPolicy};
-use lxc_core::container::{BdevSpecs, CreateOptions, StartOptions, STATES};
+use lxc_core::container::{BdevSpecs, CloneOptions, CreateOptions, StartOptions, STATES};
 use lxc_core::{Error, Result};
 
 use crate::abi::attach_options::{
@@ -697,6 +697,145 @@ unsafe extern "C" fn seccomp_notify_fd_active(c: *mut lxc_container) -> c_int {
     })
 }
 
+/// The strings of a NULL-terminated `char **` (NULL: none).
+unsafe fn str_array(arr: *mut *mut c_char, what: &str) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    if arr.is_null() {
+        return Ok(out);
+    }
+    let mut i = 0;
+    while !(*arr.add(i)).is_null() {
+        out.push(req_str(*arr.add(i), what)?.to_string());
+        i += 1;
+    }
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+unsafe extern "C" fn clone(
+    c: *mut lxc_container,
+    newname: *const c_char,
+    lxcpath: *const c_char,
+    flags: c_int,
+    bdevtype: *const c_char,
+    bdevdata: *const c_char,
+    newsize: u64,
+    hookargs: *mut *mut c_char,
+) -> *mut lxc_container {
+    entry(c, "clone", ptr::null_mut(), |h| {
+        h.follow_configfile();
+        let opts = CloneOptions {
+            newname: opt_str(newname, "newname")?.map(str::to_string),
+            lxcpath: opt_str(lxcpath, "lxcpath")?.map(str::to_string),
+            flags,
+            bdevtype: opt_str(bdevtype, "bdevtype")?.map(str::to_string),
+            bdevdata: opt_str(bdevdata, "bdevdata")?.map(str::to_string),
+            newsize,
+            hookargs: str_array(hookargs, "hookargs")?,
+        };
+        let core = h.core.clone_to(&opts)?;
+        Ok(crate::handle::Handle::new_raw(core))
+    })
+}
+
+unsafe extern "C" fn snapshot(c: *mut lxc_container, commentfile: *const c_char) -> c_int {
+    entry(c, "snapshot", -1, |h| {
+        h.follow_configfile();
+        let comment = opt_str(commentfile, "commentfile")?.map(Path::new);
+        Ok(h.core.snapshot(comment)? as c_int)
+    })
+}
+
+/// The `free` member of `struct lxc_snapshot`: frees the members.
+unsafe extern "C" fn lxcsnap_free(s: *mut lxc_snapshot) {
+    if s.is_null() {
+        return;
+    }
+    let s = &mut *s;
+    for p in [
+        &mut s.name,
+        &mut s.comment_pathname,
+        &mut s.timestamp,
+        &mut s.lxcpath,
+    ] {
+        libc::free((*p).cast());
+        *p = ptr::null_mut();
+    }
+}
+
+unsafe extern "C" fn snapshot_list(
+    c: *mut lxc_container,
+    snapshots: *mut *mut lxc_snapshot,
+) -> c_int {
+    entry(c, "snapshot_list", -1, |h| {
+        if snapshots.is_null() {
+            return Err(Error::invalid("snapshots: NULL"));
+        }
+        h.follow_configfile();
+        let list = h.core.snapshot_list()?;
+        if list.is_empty() {
+            *snapshots = ptr::null_mut();
+            return Ok(0);
+        }
+        let arr =
+            libc::calloc(list.len(), std::mem::size_of::<lxc_snapshot>()) as *mut lxc_snapshot;
+        if arr.is_null() {
+            return Err(Error::new(libc::ENOMEM, "Out of memory"));
+        }
+        for (i, s) in list.iter().enumerate() {
+            arr.add(i).write(lxc_snapshot {
+                name: malloc_strdup(&s.name),
+                comment_pathname: malloc_strdup(&s.comment_pathname),
+                timestamp: s
+                    .timestamp
+                    .as_deref()
+                    .map_or(ptr::null_mut(), malloc_strdup),
+                lxcpath: malloc_strdup(&s.lxcpath),
+                free: Some(lxcsnap_free),
+            });
+        }
+        *snapshots = arr;
+        Ok(list.len() as c_int)
+    })
+}
+
+unsafe extern "C" fn snapshot_restore(
+    c: *mut lxc_container,
+    snapname: *const c_char,
+    newname: *const c_char,
+) -> bool {
+    entry(c, "snapshot_restore", false, |h| {
+        h.follow_configfile();
+        h.core
+            .snapshot_restore(req_str(snapname, "snapname")?, opt_str(newname, "newname")?)?;
+        h.sync_conf();
+        Ok(true)
+    })
+}
+
+unsafe extern "C" fn snapshot_destroy(c: *mut lxc_container, snapname: *const c_char) -> bool {
+    entry(c, "snapshot_destroy", false, |h| {
+        h.follow_configfile();
+        h.core
+            .snapshot_destroy(req_str(snapname, "snapname")?)
+            .map(|()| true)
+    })
+}
+
+unsafe extern "C" fn snapshot_destroy_all(c: *mut lxc_container) -> bool {
+    entry(c, "snapshot_destroy_all", false, |h| {
+        h.follow_configfile();
+        h.core.snapshot_destroy_all().map(|()| true)
+    })
+}
+
+unsafe extern "C" fn destroy_with_snapshots(c: *mut lxc_container) -> bool {
+    entry(c, "destroy_with_snapshots", false, |h| {
+        h.follow_configfile();
+        h.core.destroy_with_snapshots().map(|()| true)
+    })
+}
+
 /// Entries of operations not built yet: they fail with ENOSYS.
 macro_rules! not_built {
     ($($name:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty = $fail:expr;)*) => {
@@ -712,17 +851,8 @@ macro_rules! not_built {
 }
 
 not_built! {
-    clone(newname: *const c_char, lxcpath: *const c_char, flags: c_int, bdevtype: *const c_char,
-          bdevdata: *const c_char, newsize: u64, hookargs: *mut *mut c_char)
-        -> *mut lxc_container = ptr::null_mut();
-    snapshot(commentfile: *const c_char) -> c_int = -1;
-    snapshot_list(snapshots: *mut *mut lxc_snapshot) -> c_int = -1;
-    snapshot_restore(snapname: *const c_char, newname: *const c_char) -> bool = false;
-    snapshot_destroy(snapname: *const c_char) -> bool = false;
     checkpoint(directory: *mut c_char, stop: bool, verbose: bool) -> bool = false;
     restore(directory: *mut c_char, verbose: bool) -> bool = false;
-    destroy_with_snapshots() -> bool = false;
-    snapshot_destroy_all() -> bool = false;
     migrate(cmd: c_uint, opts: *mut migrate_opts, size: c_uint) -> c_int = -1;
 }
 

@@ -217,13 +217,13 @@ fn describe_status(status: std::process::ExitStatus) -> String {
 
 /// The `partial` marker, write-locked while the create runs.
 #[derive(Debug)]
-struct Partial {
+pub(super) struct Partial {
     file: File,
     path: PathBuf,
 }
 
 impl Partial {
-    fn create(container_dir: &Path) -> Result<Partial> {
+    pub(super) fn create(container_dir: &Path) -> Result<Partial> {
         let path = container_dir.join(PARTIAL_FNAME);
         let file = std::fs::OpenOptions::new()
             .read(true)
@@ -260,7 +260,7 @@ impl Partial {
     }
 
     /// Unlinks the marker, then drops the lock.
-    fn remove(self) {
+    pub(super) fn remove(self) {
         if let Err(e) = std::fs::remove_file(&self.path) {
             log::error!("Failed to remove {}: {e}", self.path.display());
         }
@@ -396,7 +396,7 @@ impl Undo {
     }
 }
 
-fn mkdir_exact(path: &Path, mode: u32) -> Result<bool> {
+pub(super) fn mkdir_exact(path: &Path, mode: u32) -> Result<bool> {
     match std::fs::DirBuilder::new().mode(mode).create(path) {
         Ok(()) => {
             std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
@@ -519,7 +519,13 @@ impl Container {
                     .as_ref()
                     .and_then(|s| s.dir.as_deref())
                     .map_or_else(|| dir.join(ROOTFS_DNAME), PathBuf::from);
-                Some(storage::for_create(opts.bdevtype.as_deref(), &dest)?)
+                let specs = opts.specs.clone().unwrap_or_default();
+                Some(storage::for_create_with(
+                    opts.bdevtype.as_deref(),
+                    &dest,
+                    specs.fstype.as_deref(),
+                    specs.fssize,
+                )?)
             }
         };
 
@@ -569,7 +575,7 @@ impl Container {
             save(&config, &config_file)?;
 
             // 4. The template.
-            self.run_template(tpath, &dir, &name, rootfs.host_path(), &config, opts)?;
+            self.run_template(tpath, &dir, &name, rootfs.as_ref(), &config, opts)?;
 
             // 5. Header, then the config as the template left it.
             let text = std::fs::read_to_string(&config_file).map_err(|e| {
@@ -606,10 +612,17 @@ impl Container {
         tpath: &Path,
         dir: &Path,
         name: &str,
-        rootfs: &Path,
+        storage: &dyn Storage,
         config: &Config,
         opts: &CreateOptions,
     ) -> Result<()> {
+        let rootfs = storage.host_path();
+        // A rootfs that must be mounted (loop) is, in the template's own
+        // mount namespace.
+        let mount = match storage.rootfs_mount() {
+            Some(m) => Some(m.for_child(rootfs)?),
+            None => None,
+        };
         // SAFETY: geteuid/getegid have no preconditions.
         let (euid, egid) = unsafe { (libc::geteuid(), libc::getegid()) };
         let tc = template_command(
@@ -644,6 +657,11 @@ impl Container {
                         libc::MS_SLAVE | libc::MS_REC,
                         std::ptr::null(),
                     );
+                }
+                if let Some(m) = &mount {
+                    if !m.mount() {
+                        return Err(std::io::Error::last_os_error());
+                    }
                 }
                 Ok(())
             });

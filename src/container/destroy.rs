@@ -52,11 +52,27 @@ impl Container {
                 format!("Cannot {op} container \"{name}\": it has snapshots"),
             ));
         }
+        if super::deps::has_fs_snapshots(&self.container_dir()) {
+            return Err(Error::new(
+                libc::EBUSY,
+                format!(
+                    "Cannot {op} container \"{name}\": overlay clones depend on its rootfs (see {})",
+                    self.container_dir().join(super::deps::SNAPSHOTS_FNAME).display()
+                ),
+            ));
+        }
         Ok(())
     }
 
     pub fn destroy(&self) -> Result<()> {
         self.check_stopped_and_defined("destroy")?;
+        self.destroy_steps(false)
+    }
+
+    /// LXC's `container_destroy`. For a restore in place (`restore`), the
+    /// `snaps` directory stays and an overlay container keeps its storage
+    /// (only its config goes), as LXC's `LXC_STORAGE_INTERNAL_OVERLAY_RESTORE`.
+    pub(super) fn destroy_steps(&self, restore: bool) -> Result<()> {
         let name = self.name();
         let config_file = self.config_file();
         // The handle's configuration; a handle without one (cleared)
@@ -85,6 +101,13 @@ impl Container {
                 format!("Failed to destroy the rootfs of \"{name}\": {}", e.message),
             )
         })?;
+        let dir = self.container_dir();
+        let overlay = rootfs.as_ref().is_some_and(|r| r.kind() == "overlay");
+        if restore && overlay {
+            super::deps::mod_all_rdeps(&dir, &self.lxcpath(), &name, false);
+            return std::fs::remove_file(&config_file)
+                .map_err(|e| Error::io("Failed to remove", &config_file, &e));
+        }
         if let (Some(rootfs), Some(_)) = (rootfs, &conf.rootfs_mount) {
             rootfs.destroy().map_err(|e| {
                 Error::new(
@@ -93,8 +116,13 @@ impl Container {
                 )
             })?;
         }
-        let dir = self.container_dir();
-        storage::rmdir_onedev(&dir).map_err(|e| {
+        super::deps::mod_all_rdeps(&dir, &self.lxcpath(), &name, false);
+        let removed = if restore {
+            storage::rmdir_onedev_except(&dir, "snaps")
+        } else {
+            storage::rmdir_onedev(&dir)
+        };
+        removed.map_err(|e| {
             Error::new(
                 e.errno,
                 format!(

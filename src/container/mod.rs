@@ -8,18 +8,27 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 mod cgroup_items;
+mod clone;
 mod console;
 mod create;
+mod deps;
 mod destroy;
 mod inject;
 mod network;
 mod nsthread;
 mod rename;
+mod rewrite;
 mod runtime;
 mod seccomp;
+mod snapshot;
 mod start;
 
+pub use clone::{
+    CloneOptions, CLONE_ALLOW_RUNNING, CLONE_KEEPBDEVTYPE, CLONE_KEEPMACADDR, CLONE_KEEPNAME,
+    CLONE_MAYBE_SNAPSHOT, CLONE_SNAPSHOT,
+};
 pub use create::{BdevSpecs, CreateOptions};
+pub use snapshot::Snapshot;
 pub use start::StartOptions;
 
 use crate::config::Config;

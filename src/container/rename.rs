@@ -9,62 +9,28 @@
 //! `lxc.mount.fstab` that pointed into the old directory are rewritten,
 //! and the rootfs's `/etc/hostname`, if present, gets the new name.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use super::clone::set_rootfs_hostname;
+use super::deps;
+use super::rewrite::{rewrite_config_text, Rewrite};
 use super::{config_file_of, write_atomically, Container};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::names;
 use crate::storage;
 
-/// The key of a config line ("lxc.uts.name" for "  lxc.uts.name = x").
-fn line_key(line: &str) -> &str {
-    let l = line.trim_start();
-    l.split_once('=').map_or("", |(k, _)| k.trim_end())
-}
-
-/// `value` with a leading `old_dir` (as a whole path component) replaced by `new_dir`.
-fn repoint(value: &str, old_dir: &str, new_dir: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    let mut rest = value;
-    while let Some(i) = rest.find(old_dir) {
-        let after = &rest[i + old_dir.len()..];
-        let whole =
-            after.is_empty() || after.starts_with('/') || after.starts_with(char::is_whitespace);
-        out.push_str(&rest[..i]);
-        out.push_str(if whole { new_dir } else { old_dir });
-        rest = after;
-    }
-    out.push_str(rest);
-    out
-}
-
 /// The saved configuration text of the renamed container.
 pub fn renamed_config_text(text: &str, old_dir: &str, new_dir: &str, newname: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 64);
-    let mut rootfs: Option<String> = None;
-    for line in text.split_inclusive('\n') {
-        let key = line_key(line);
-        match key {
-            "lxc.rootfs.path" | "lxc.rootfs" => {
-                let value = line.split_once('=').map_or("", |(_, v)| v.trim());
-                rootfs = Some(repoint(value, old_dir, new_dir));
-            }
-            "lxc.uts.name" | "lxc.utsname" => {}
-            k if k.starts_with("lxc.hook") || k == "lxc.mount.fstab" => {
-                out.push_str(&repoint(line, old_dir, new_dir));
-            }
-            _ => out.push_str(line),
-        }
-    }
-    if !out.is_empty() && !out.ends_with('\n') {
-        out.push('\n');
-    }
-    if let Some(r) = rootfs.filter(|r| !r.is_empty()) {
-        out.push_str(&format!("lxc.rootfs.path = {r}\n"));
-    }
-    out.push_str(&format!("lxc.uts.name = {newname}\n"));
-    out
+    rewrite_config_text(
+        text,
+        &Rewrite {
+            old_dir,
+            new_dir,
+            uts_name: Some(newname),
+            ..Default::default()
+        },
+    )
 }
 
 fn rename_noreplace(from: &Path, to: &Path) -> Result<()> {
@@ -150,57 +116,15 @@ impl Container {
             return Err(e);
         }
         if let Ok(Some(rootfs)) = storage::from_config(fresh.conf()) {
-            set_hostname_file(rootfs.host_path(), newname);
+            set_rootfs_hostname(rootfs.as_ref(), newname);
         }
+        // The sources of an overlay clone list it by name.
+        deps::mod_all_rdeps(&new_dir, &lxcpath, &name, false);
+        deps::mod_all_rdeps(&new_dir, &lxcpath, newname, true);
         let mut st = self.lock();
         st.name = newname.to_string();
         st.config_file = new_config_file;
         st.config = Some(fresh);
         Ok(())
-    }
-}
-
-/// LXC's clone writes the new name into an existing `<rootfs>/etc/hostname`.
-fn set_hostname_file(rootfs: &Path, newname: &str) {
-    let path: PathBuf = rootfs.join("etc/hostname");
-    // Never follow a symlink planted in the rootfs.
-    match path.symlink_metadata() {
-        Ok(m) if m.is_file() => {
-            if let Err(e) = std::fs::write(&path, newname) {
-                log::warn!("Failed to update {}: {e}", path.display());
-            }
-        }
-        _ => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn config_text() {
-        let text = "# Template used\nlxc.rootfs.path = dir:/p/old/rootfs\nlxc.uts.name = \"old\"\n\
-                    lxc.hook.destroy = /p/old/hook.sh arg\nlxc.mount.fstab = /p/old/fstab\n\
-                    lxc.mount.entry = /p/older x none bind 0 0\nlxc.utsname = old\nlxc.tty.max = 5\n";
-        assert_eq!(
-            renamed_config_text(text, "/p/old", "/p/new", "new"),
-            "# Template used\nlxc.hook.destroy = /p/new/hook.sh arg\nlxc.mount.fstab = /p/new/fstab\n\
-             lxc.mount.entry = /p/older x none bind 0 0\nlxc.tty.max = 5\n\
-             lxc.rootfs.path = dir:/p/new/rootfs\nlxc.uts.name = new\n"
-        );
-        // An external rootfs stays; no rootfs stays none.
-        assert_eq!(
-            renamed_config_text("lxc.rootfs.path = /srv/r", "/p/old", "/p/new", "n"),
-            "lxc.rootfs.path = /srv/r\nlxc.uts.name = n\n"
-        );
-        assert_eq!(
-            renamed_config_text("", "/p/old", "/p/new", "n"),
-            "lxc.uts.name = n\n"
-        );
-        assert_eq!(
-            repoint("/p/oldx/a /p/old", "/p/old", "/p/new"),
-            "/p/oldx/a /p/new"
-        );
     }
 }

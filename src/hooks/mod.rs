@@ -34,6 +34,33 @@ pub struct Hooks {
     pub env: Vec<(String, String)>,
 }
 
+/// A rootfs (overlay, loop) a hook gets mounted in its own mount namespace.
+pub type HookMount = std::sync::Arc<crate::storage::ChildMount>;
+
+/// In the hook's child, before its exec: a private mount namespace with
+/// `m` mounted (raw syscalls only; the data was prepared before the fork).
+fn mount_before_exec(cmd: &mut Command, m: HookMount) {
+    // SAFETY: only raw syscalls between fork and exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(cmd, move || {
+            if libc::unshare(libc::CLONE_NEWNS) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            libc::mount(
+                std::ptr::null(),
+                c"/".as_ptr(),
+                std::ptr::null(),
+                libc::MS_SLAVE | libc::MS_REC,
+                std::ptr::null(),
+            );
+            if !m.mount() {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
 /// The shell command line of one hook.
 pub fn command_line(
     script: &str,
@@ -178,6 +205,19 @@ impl Hooks {
         extra_env: &[(String, String)],
         args: &[String],
     ) -> Result<()> {
+        self.run_with_mount(hook_type, extra_env, args, None)
+    }
+
+    /// As `run`, each hook in a private mount namespace where `mount` (an
+    /// overlay or loop rootfs) is mounted first: the clone hook of such a
+    /// container sees its rootfs without it being mounted on the host.
+    pub fn run_with_mount(
+        &self,
+        hook_type: &str,
+        extra_env: &[(String, String)],
+        args: &[String],
+        mount: Option<&HookMount>,
+    ) -> Result<()> {
         let which = Self::index(hook_type)?;
         if self.scripts[which].is_empty() {
             return Ok(());
@@ -189,19 +229,21 @@ impl Hooks {
                 "Executing {hook_type} hook \"{script}\" for container \"{}\"",
                 self.name
             );
-            let out = Command::new("/bin/sh")
-                .arg("-c")
+            let mut cmd = Command::new("/bin/sh");
+            cmd.arg("-c")
                 .arg(&line)
                 .envs(env.iter().map(|(k, v)| (k, v)))
                 .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .output()
-                .map_err(|e| {
-                    Error::new(
-                        e.raw_os_error().unwrap_or(libc::EIO),
-                        format!("Failed to run lxc.hook.{hook_type} \"{script}\": {e}"),
-                    )
-                })?;
+                .stdout(Stdio::piped());
+            if let Some(m) = mount {
+                mount_before_exec(&mut cmd, m.clone());
+            }
+            let out = cmd.output().map_err(|e| {
+                Error::new(
+                    e.raw_os_error().unwrap_or(libc::EIO),
+                    format!("Failed to run lxc.hook.{hook_type} \"{script}\": {e}"),
+                )
+            })?;
             for l in String::from_utf8_lossy(&out.stdout).lines() {
                 log::debug!("Script {script} with output: {l}");
             }

@@ -281,6 +281,7 @@ pub(crate) fn prepare(args: &Args, config: &Config) -> Result<Prepared> {
             .unwrap_or(0);
         let plan = RootfsPlan {
             rootfs: spec.rootfs.clone(),
+            mount: spec.rootfs_mount.clone(),
             auto: spec.mount_auto.clone(),
             entries: spec.mount_entries.clone(),
             autodev: spec.autodev,

@@ -56,6 +56,8 @@ impl MountAuto {
 #[derive(Debug, Clone, Default)]
 pub struct RootfsPlan {
     pub rootfs: PathBuf,
+    /// A rootfs mounted on `rootfs` (overlay, loop) instead of binding it on itself.
+    pub mount: Option<crate::storage::RootfsMount>,
     pub auto: MountAuto,
     pub entries: Vec<MountEntry>,
     pub autodev: bool,
@@ -172,7 +174,10 @@ impl RootfsPlan {
                 ),
             ));
         }
-        bind(root, root, true)?;
+        match &self.mount {
+            Some(m) => m.mount(root)?,
+            None => bind(root, root, true)?,
+        }
         if self.autodev {
             self.mount_dev_tmpfs()?;
         }

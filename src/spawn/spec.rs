@@ -3,7 +3,7 @@
 //! created. Reads the configuration only through `get_item`, LXC's own
 //! string view of each key.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::signals::parse_signal;
 use crate::caps;
@@ -12,6 +12,7 @@ use crate::container::StartOptions;
 use crate::error::{Error, Result};
 use crate::net::NetPlan;
 use crate::rootfs::{MountAuto, MountEntry};
+use crate::storage::{LoopStorage, OverlayStorage, RootfsMount};
 
 #[derive(Debug, Clone)]
 pub struct StartSpec {
@@ -19,6 +20,8 @@ pub struct StartSpec {
     pub lxcpath: String,
     pub config_file: PathBuf,
     pub rootfs: PathBuf,
+    /// A rootfs to mount on `rootfs` at start (overlay, loop).
+    pub rootfs_mount: Option<RootfsMount>,
     pub uts_name: String,
     pub init_argv: Vec<String>,
     /// Application container: PID 1 is our reaper, the command its child.
@@ -118,6 +121,30 @@ fn rootfs_dir(path: &str) -> Result<PathBuf> {
         }
     }
     Ok(PathBuf::from(p))
+}
+
+/// The directory the root is built on and, for an `overlay:` or `loop:`
+/// rootfs, what to mount there: `<lxcpath>/<name>/rootfs` (LXC mounts it on
+/// `lxc.rootfs.mount`; clone and create made this directory for it).
+fn rootfs_source(path: &str, container_dir: &Path) -> Result<(PathBuf, Option<RootfsMount>)> {
+    for prefix in ["overlay:", "overlayfs:"] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            let ovl = OverlayStorage::parse(rest)?;
+            return Ok((
+                container_dir.join("rootfs"),
+                Some(RootfsMount::Overlay(ovl)),
+            ));
+        }
+    }
+    if let Some(image) = path.strip_prefix("loop:") {
+        let l = LoopStorage::new(PathBuf::from(image));
+        return Ok((container_dir.join("rootfs"), Some(RootfsMount::Loop(l))));
+    }
+    // A btrfs subvolume is used as a directory (LXC bind-mounts it).
+    if let Some(rest) = path.strip_prefix("btrfs:") {
+        return Ok((rootfs_dir(rest)?, None));
+    }
+    Ok((rootfs_dir(path)?, None))
 }
 
 /// `/proc/<pid>/ns/<file>` names of LXC's namespace keys.
@@ -278,11 +305,18 @@ impl StartSpec {
         let autodev = number::<i32>(config, "lxc.autodev", 1)? != 0;
         let hooks = crate::hooks::Hooks::for_start(name, &config_file, config);
         let confine = super::confine::Confinement::from_config(config)?;
+        // get_item gives the path without its storage type (as LXC).
+        let rootfs_value = match config.conf().rootfs_bdev_type.as_deref() {
+            Some(kind) => format!("{kind}:{}", item(config, "lxc.rootfs.path")),
+            None => item(config, "lxc.rootfs.path"),
+        };
+        let (rootfs, rootfs_mount) = rootfs_source(&rootfs_value, &Path::new(lxcpath).join(name))?;
         Ok(StartSpec {
             name: name.to_string(),
             lxcpath: lxcpath.to_string(),
             config_file,
-            rootfs: rootfs_dir(&item(config, "lxc.rootfs.path"))?,
+            rootfs,
+            rootfs_mount,
             uts_name,
             init_argv,
             use_init: opts.use_init,
@@ -337,6 +371,21 @@ mod tests {
         assert_eq!(
             rootfs_dir("overlay:/a:/b").unwrap_err().errno,
             libc::ENOTSUP
+        );
+        let (root, ovl) =
+            rootfs_source("overlay:/l/a/rootfs:/l/b/overlay/delta", Path::new("/l/b")).unwrap();
+        assert_eq!(root, PathBuf::from("/l/b/rootfs"));
+        assert!(matches!(ovl, Some(RootfsMount::Overlay(o)) if o.lower() == "/l/a/rootfs"));
+        let (root, l) = rootfs_source("loop:/l/b/rootdev", Path::new("/l/b")).unwrap();
+        assert_eq!(root, PathBuf::from("/l/b/rootfs"));
+        assert!(matches!(l, Some(RootfsMount::Loop(_))));
+        assert_eq!(
+            rootfs_source("dir:/x", Path::new("/l/b")).unwrap(),
+            (PathBuf::from("/x"), None)
+        );
+        assert_eq!(
+            rootfs_source("btrfs:/x", Path::new("/l/b")).unwrap(),
+            (PathBuf::from("/x"), None)
         );
     }
 }

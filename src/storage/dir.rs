@@ -158,8 +158,20 @@ type Identity = (u32, u32, u64);
 /// Removes everything under `dirfd`; keeps going after a failure and
 /// returns the first one.
 fn remove_contents(dirfd: RawFd, top: Identity, path: &Path) -> Result<()> {
+    remove_contents_except(dirfd, top, path, None)
+}
+
+fn remove_contents_except(
+    dirfd: RawFd,
+    top: Identity,
+    path: &Path,
+    keep: Option<&str>,
+) -> Result<()> {
     let mut first: Option<Error> = None;
     for name in list_dir(dirfd, path)? {
+        if keep.is_some_and(|k| k.as_bytes() == name.to_bytes()) {
+            continue;
+        }
         let child = path.join(OsStr::from_bytes(name.to_bytes()));
         if let Err(e) = remove_entry(dirfd, &name, top, &child) {
             log::error!("{}", e.message);
@@ -222,10 +234,26 @@ pub fn rmdir_onedev(path: &Path) -> Result<()> {
     std::fs::remove_dir(path).map_err(|e| Error::io("Failed to remove directory", path, &e))
 }
 
-/// Copies the tree at `src` to `dst` (which must not exist): directories,
-/// regular files, symlinks (as links) and special files, with their modes
-/// and, when permitted, owners. Stays on `src`'s filesystem (like
-/// `rsync --one-file-system`): mount points become empty directories.
+/// `rmdir_onedev` that keeps the entry `keep` of `path` (LXC's
+/// `lxc_rmdir_onedev(path, "snaps")`): everything else goes, and `path`
+/// itself only when `keep` is not there.
+pub fn rmdir_onedev_except(path: &Path, keep: &str) -> Result<()> {
+    if !path.join(keep).exists() {
+        return rmdir_onedev(path);
+    }
+    let c = cpath(path)?;
+    let fd = open_dir_at(libc::AT_FDCWD, &c, path)?;
+    let (major, minor, mnt_id, _) = mount_identity(fd.as_raw_fd(), c"", path)?;
+    remove_contents_except(fd.as_raw_fd(), (major, minor, mnt_id), path, Some(keep))
+}
+
+/// Copies the tree at `src` to `dst` (which must not exist), as
+/// `rsync -aHXS` does for LXC's copy clones: directories, regular files
+/// (reflinked when the filesystem can, else copied in kernel with
+/// `copy_file_range`, holes kept), symlinks (as links), device nodes,
+/// fifos and sockets, hard links (as hard links), owners (when permitted),
+/// modes, extended attributes and timestamps. Stays on `src`'s
+/// filesystem: mount points become empty directories.
 pub fn copy_tree(src: &Path, dst: &Path) -> Result<()> {
     let meta = std::fs::symlink_metadata(src).map_err(|e| Error::io("Failed to stat", src, &e))?;
     if !meta.is_dir() {
@@ -234,76 +262,326 @@ pub fn copy_tree(src: &Path, dst: &Path) -> Result<()> {
             format!("Cannot copy {}: not a directory", src.display()),
         ));
     }
-    copy_dir(src, dst, &meta, meta.dev())
+    let mut copier = Copier {
+        dev: meta.dev(),
+        links: std::collections::HashMap::new(),
+        buf: Vec::new(),
+    };
+    copier.copy_dir(src, dst, &meta)
 }
 
-fn copy_dir(src: &Path, dst: &Path, meta: &std::fs::Metadata, dev: u64) -> Result<()> {
-    std::fs::DirBuilder::new()
-        .mode(0o700)
-        .create(dst)
-        .map_err(|e| Error::io("Failed to create directory", dst, &e))?;
-    if meta.dev() == dev {
-        let entries = std::fs::read_dir(src).map_err(|e| Error::io("Failed to read", src, &e))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| Error::io("Failed to read", src, &e))?;
-            let from = entry.path();
-            let to = dst.join(entry.file_name());
-            let m = std::fs::symlink_metadata(&from)
-                .map_err(|e| Error::io("Failed to stat", &from, &e))?;
-            copy_entry(&from, &to, &m, dev)?;
+/// `copy_tree` into the existing directory `dst` (a new btrfs subvolume):
+/// its contents, then its owner, mode, xattrs and times.
+pub fn copy_tree_into(src: &Path, dst: &Path) -> Result<()> {
+    let meta = std::fs::symlink_metadata(src).map_err(|e| Error::io("Failed to stat", src, &e))?;
+    if !meta.is_dir() {
+        return Err(Error::new(
+            libc::ENOTDIR,
+            format!("Cannot copy {}: not a directory", src.display()),
+        ));
+    }
+    let mut copier = Copier {
+        dev: meta.dev(),
+        links: std::collections::HashMap::new(),
+        buf: Vec::new(),
+    };
+    copier.copy_contents(src, dst, &meta)?;
+    finish_copy(src, dst, &meta)
+}
+
+struct Copier {
+    dev: u64,
+    /// (dev, inode) of files with several links -> their first copy.
+    links: std::collections::HashMap<(u64, u64), PathBuf>,
+    buf: Vec<u8>,
+}
+
+impl Copier {
+    fn copy_dir(&mut self, src: &Path, dst: &Path, meta: &std::fs::Metadata) -> Result<()> {
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(dst)
+            .map_err(|e| Error::io("Failed to create directory", dst, &e))?;
+        self.copy_contents(src, dst, meta)?;
+        finish_copy(src, dst, meta)
+    }
+
+    fn copy_contents(&mut self, src: &Path, dst: &Path, meta: &std::fs::Metadata) -> Result<()> {
+        if meta.dev() == self.dev {
+            let mut entries: Vec<_> = std::fs::read_dir(src)
+                .map_err(|e| Error::io("Failed to read", src, &e))?
+                .collect::<std::io::Result<_>>()
+                .map_err(|e| Error::io("Failed to read", src, &e))?;
+            entries.sort_by_key(|e| e.file_name());
+            for entry in entries {
+                let from = entry.path();
+                let to = dst.join(entry.file_name());
+                let m = std::fs::symlink_metadata(&from)
+                    .map_err(|e| Error::io("Failed to stat", &from, &e))?;
+                self.copy_entry(&from, &to, &m)?;
+            }
         }
+        Ok(())
     }
-    finish_copy(dst, meta)
-}
 
-fn copy_entry(from: &Path, to: &Path, m: &std::fs::Metadata, dev: u64) -> Result<()> {
-    let ft = m.file_type();
-    if ft.is_dir() {
-        return copy_dir(from, to, m, dev);
-    }
-    if ft.is_symlink() {
-        let target =
-            std::fs::read_link(from).map_err(|e| Error::io("Failed to read link", from, &e))?;
-        std::os::unix::fs::symlink(&target, to)
-            .map_err(|e| Error::io("Failed to create symlink", to, &e))?;
-        chown_nofollow(to, m);
-        return Ok(());
-    }
-    if ft.is_file() {
-        std::fs::copy(from, to).map_err(|e| Error::io("Failed to copy file to", to, &e))?;
-    } else {
-        let c = cpath(to)?;
-        // SAFETY: a valid C string; the mode and rdev come from lstat.
-        if unsafe {
-            libc::mknod(
-                c.as_ptr(),
-                m.mode() as libc::mode_t,
-                m.rdev() as libc::dev_t,
-            )
-        } < 0
-        {
-            return Err(last_error("Failed to create special file", to));
+    fn copy_entry(&mut self, from: &Path, to: &Path, m: &std::fs::Metadata) -> Result<()> {
+        let ft = m.file_type();
+        if ft.is_dir() {
+            return self.copy_dir(from, to, m);
         }
+        if m.nlink() > 1 {
+            if let Some(first) = self.links.get(&(m.dev(), m.ino())) {
+                return std::fs::hard_link(first, to)
+                    .map_err(|e| Error::io("Failed to create hard link", to, &e));
+            }
+            self.links.insert((m.dev(), m.ino()), to.to_path_buf());
+        }
+        if ft.is_symlink() {
+            let target =
+                std::fs::read_link(from).map_err(|e| Error::io("Failed to read link", from, &e))?;
+            std::os::unix::fs::symlink(&target, to)
+                .map_err(|e| Error::io("Failed to create symlink", to, &e))?;
+        } else if ft.is_file() {
+            self.copy_file(from, to, m)?;
+        } else {
+            let c = cpath(to)?;
+            // SAFETY: a valid C string; the mode and rdev come from lstat.
+            if unsafe {
+                libc::mknod(
+                    c.as_ptr(),
+                    m.mode() as libc::mode_t,
+                    m.rdev() as libc::dev_t,
+                )
+            } < 0
+            {
+                return Err(last_error("Failed to create special file", to));
+            }
+        }
+        finish_copy(from, to, m)
     }
-    finish_copy(to, m)
+
+    fn copy_file(&mut self, from: &Path, to: &Path, m: &std::fs::Metadata) -> Result<()> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let src = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(from)
+            .map_err(|e| Error::io("Failed to open", from, &e))?;
+        let dst = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_CLOEXEC)
+            .open(to)
+            .map_err(|e| Error::io("Failed to create", to, &e))?;
+        let (sfd, dfd) = (src.as_raw_fd(), dst.as_raw_fd());
+        let size = m.len() as i64;
+        // A reflink shares the blocks (btrfs, xfs): instant, holes included.
+        // SAFETY: two valid descriptors.
+        if size > 0 && unsafe { libc::ioctl(dfd, libc::FICLONE, sfd) } == 0 {
+            return Ok(());
+        }
+        let mut pos: i64 = 0;
+        while pos < size {
+            // SAFETY: lseek on a valid fd.
+            let data = unsafe { libc::lseek(sfd, pos, libc::SEEK_DATA) };
+            if data < 0 {
+                if crate::sys::errno() == libc::ENXIO {
+                    break; // only a hole is left
+                }
+                // No SEEK_DATA here: treat the rest as data.
+                self.copy_range(sfd, dfd, pos, size, to)?;
+                break;
+            }
+            // SAFETY: as above.
+            let hole = unsafe { libc::lseek(sfd, data, libc::SEEK_HOLE) };
+            let end = if hole < 0 { size } else { hole.min(size) };
+            self.copy_range(sfd, dfd, data, end, to)?;
+            pos = end;
+        }
+        // Trailing hole: extend without writing.
+        // SAFETY: ftruncate on a valid fd.
+        if unsafe { libc::ftruncate(dfd, size) } < 0 {
+            return Err(last_error("Failed to set the size of", to));
+        }
+        Ok(())
+    }
+
+    /// Copies bytes [start, end) at the same offsets: copy_file_range,
+    /// falling back to pread/pwrite where the kernel cannot.
+    fn copy_range(
+        &mut self,
+        sfd: RawFd,
+        dfd: RawFd,
+        start: i64,
+        end: i64,
+        to: &Path,
+    ) -> Result<()> {
+        let mut off_in = start;
+        let mut off_out = start;
+        let mut kernel = true;
+        while off_in < end {
+            let want = (end - off_in).min(1 << 30) as usize;
+            if kernel {
+                // SAFETY: valid fds and offset pointers.
+                let n =
+                    unsafe { libc::copy_file_range(sfd, &mut off_in, dfd, &mut off_out, want, 0) };
+                if n > 0 {
+                    continue;
+                }
+                if n == 0 {
+                    break; // the file shrank under us
+                }
+                match crate::sys::errno() {
+                    libc::EINTR => continue,
+                    libc::EXDEV | libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP | libc::EIO => {
+                        kernel = false;
+                    }
+                    _ => return Err(last_error("Failed to copy data to", to)),
+                }
+            }
+            if self.buf.is_empty() {
+                self.buf = vec![0; 1 << 20];
+            }
+            let chunk = want.min(self.buf.len());
+            // SAFETY: the buffer holds `chunk` bytes.
+            let n = unsafe { libc::pread(sfd, self.buf.as_mut_ptr().cast(), chunk, off_in) };
+            if n < 0 {
+                if crate::sys::errno() == libc::EINTR {
+                    continue;
+                }
+                return Err(last_error("Failed to read the source of", to));
+            }
+            if n == 0 {
+                break;
+            }
+            let mut done = 0usize;
+            while done < n as usize {
+                // SAFETY: writes bytes of the buffer filled above.
+                let w = unsafe {
+                    libc::pwrite(
+                        dfd,
+                        self.buf[done..].as_ptr().cast(),
+                        n as usize - done,
+                        off_out + done as i64,
+                    )
+                };
+                if w < 0 {
+                    if crate::sys::errno() == libc::EINTR {
+                        continue;
+                    }
+                    return Err(last_error("Failed to write", to));
+                }
+                done += w as usize;
+            }
+            off_in += n as i64;
+            off_out += n as i64;
+        }
+        Ok(())
+    }
 }
 
-/// Owner first (chown clears set-id bits), then the exact mode.
-fn finish_copy(path: &Path, m: &std::fs::Metadata) -> Result<()> {
-    chown_nofollow(path, m);
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(m.mode() & 0o7777))
-        .map_err(|e| Error::io("Failed to set mode on", path, &e))
-}
-
-fn chown_nofollow(path: &Path, m: &std::fs::Metadata) {
+/// Owner first (chown clears set-id bits and file capabilities), then the
+/// extended attributes, the exact mode, and the timestamps last.
+fn finish_copy(from: &Path, to: &Path, m: &std::fs::Metadata) -> Result<()> {
     // Unprivileged callers cannot give files away; their copy is theirs.
-    let _ = std::os::unix::fs::lchown(path, Some(m.uid()), Some(m.gid()));
+    let _ = std::os::unix::fs::lchown(to, Some(m.uid()), Some(m.gid()));
+    copy_xattrs(from, to);
+    let is_link = m.file_type().is_symlink();
+    if !is_link {
+        std::fs::set_permissions(to, std::fs::Permissions::from_mode(m.mode() & 0o7777))
+            .map_err(|e| Error::io("Failed to set mode on", to, &e))?;
+    }
+    let times = [
+        libc::timespec {
+            tv_sec: m.atime(),
+            tv_nsec: m.atime_nsec(),
+        },
+        libc::timespec {
+            tv_sec: m.mtime(),
+            tv_nsec: m.mtime_nsec(),
+        },
+    ];
+    let c = cpath(to)?;
+    // SAFETY: valid C string and two timespecs.
+    if unsafe {
+        libc::utimensat(
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            times.as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    } < 0
+    {
+        log::warn!(
+            "Failed to set the times of {}: {}",
+            to.display(),
+            std::io::Error::last_os_error()
+        );
+    }
+    Ok(())
+}
+
+/// Copies every extended attribute of `from` (not following symlinks);
+/// one the target cannot take is logged and skipped, as rsync does.
+fn copy_xattrs(from: &Path, to: &Path) {
+    let (Ok(f), Ok(t)) = (cpath(from), cpath(to)) else {
+        return;
+    };
+    let mut names = vec![0u8; 1024];
+    let len = loop {
+        // SAFETY: valid C string and buffer of the given size.
+        let n = unsafe { libc::llistxattr(f.as_ptr(), names.as_mut_ptr().cast(), names.len()) };
+        if n >= 0 {
+            break n as usize;
+        }
+        if crate::sys::errno() != libc::ERANGE || names.len() > 1 << 20 {
+            return;
+        }
+        names.resize(names.len() * 4, 0);
+    };
+    let mut value = vec![0u8; 4096];
+    for name in names[..len].split(|b| *b == 0).filter(|n| !n.is_empty()) {
+        let Ok(cname) = CString::new(name) else {
+            continue;
+        };
+        let vlen = loop {
+            // SAFETY: valid strings and buffer.
+            let n = unsafe {
+                libc::lgetxattr(
+                    f.as_ptr(),
+                    cname.as_ptr(),
+                    value.as_mut_ptr().cast(),
+                    value.len(),
+                )
+            };
+            if n >= 0 {
+                break Some(n as usize);
+            }
+            if crate::sys::errno() != libc::ERANGE || value.len() > 1 << 24 {
+                break None;
+            }
+            value.resize(value.len() * 4, 0);
+        };
+        let Some(vlen) = vlen else { continue };
+        // SAFETY: valid strings; the value is `vlen` bytes of the buffer.
+        if unsafe { libc::lsetxattr(t.as_ptr(), cname.as_ptr(), value.as_ptr().cast(), vlen, 0) }
+            < 0
+        {
+            log::warn!(
+                "Failed to copy extended attribute {} to {}: {}",
+                String::from_utf8_lossy(name),
+                to.display(),
+                std::io::Error::last_os_error()
+            );
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::symlink;
+    use std::os::unix::fs::{symlink, FileTypeExt};
 
     fn scratch(tag: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("lxc-storage-{tag}-{}", std::process::id()));
@@ -388,6 +666,54 @@ mod tests {
             PathBuf::from("../etc/hostname")
         );
         assert_eq!(copy_tree(&src, &dst).unwrap_err().errno, libc::EEXIST);
+        std::fs::remove_dir_all(&dst).unwrap();
+        // Hard links, a sparse file, an xattr, times, a fifo.
+        std::fs::hard_link(src.join("etc/hostname"), src.join("etc/hl")).unwrap();
+        {
+            let f = std::fs::File::create(src.join("sparse")).unwrap();
+            f.set_len(64 << 20).unwrap();
+            use std::os::unix::fs::FileExt;
+            f.write_at(b"tail", (64 << 20) - 4).unwrap();
+        }
+        let fifo = cpath(&src.join("fifo")).unwrap();
+        // SAFETY: a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o640) }, 0);
+        let f = cpath(&src.join("etc/hostname")).unwrap();
+        // SAFETY: valid C strings and buffer.
+        let xattr_ok = unsafe {
+            libc::lsetxattr(f.as_ptr(), c"user.lxc".as_ptr(), b"v".as_ptr().cast(), 1, 0)
+        } == 0;
+        let old = libc::timespec {
+            tv_sec: 1_000_000,
+            tv_nsec: 5,
+        };
+        // SAFETY: valid C string and two timespecs.
+        unsafe { libc::utimensat(libc::AT_FDCWD, f.as_ptr(), [old, old].as_ptr(), 0) };
+        copy_tree(&src, &dst).unwrap();
+        let a = std::fs::metadata(dst.join("etc/hostname")).unwrap();
+        let b = std::fs::metadata(dst.join("etc/hl")).unwrap();
+        assert_eq!(a.ino(), b.ino());
+        assert_eq!(a.nlink(), 2);
+        assert_eq!(a.mtime(), 1_000_000);
+        let sp = std::fs::metadata(dst.join("sparse")).unwrap();
+        assert_eq!(sp.len(), 64 << 20);
+        assert!(sp.blocks() < 1024, "holes kept: {} blocks", sp.blocks());
+        let data = std::fs::read(dst.join("sparse")).unwrap();
+        assert_eq!(&data[data.len() - 4..], b"tail");
+        assert!(std::fs::symlink_metadata(dst.join("fifo"))
+            .unwrap()
+            .file_type()
+            .is_fifo());
+        if xattr_ok {
+            let d = cpath(&dst.join("etc/hostname")).unwrap();
+            let mut v = [0u8; 8];
+            // SAFETY: valid C strings and buffer.
+            let n = unsafe {
+                libc::lgetxattr(d.as_ptr(), c"user.lxc".as_ptr(), v.as_mut_ptr().cast(), 8)
+            };
+            assert_eq!(n, 1);
+            assert_eq!(v[0], b'v');
+        }
         assert_eq!(
             copy_tree(&src.join("link"), &d.join("x"))
                 .unwrap_err()

@@ -1,17 +1,39 @@
 //! Backing stores of container root filesystems (LXC's `storage/`).
 //!
 //! `lxc.rootfs.path` names a backing store as "<type>:<source>" ("dir:/a/b",
-//! "lvm:/dev/vg/lv", ...) or as a bare path. Only the `dir` type is
-//! implemented; every other type is recognised and refused with `ENOTSUP`
-//! so that nothing is ever done to storage this library does not understand.
+//! "lvm:/dev/vg/lv", ...) or as a bare path. The `dir`, `btrfs`, `loop` and
+//! `overlay` types are implemented (`overlay` only for snapshot clones, as LXC); every other
+//! type is recognised and refused with `ENOTSUP` so that nothing is ever
+//! done to storage this library does not understand.
 
+mod btrfs;
+pub mod cmdlines;
 mod dir;
+mod loopdev;
+mod overlay;
 
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
-pub use dir::{copy_tree, rmdir_onedev, DirStorage};
+pub use btrfs::BtrfsStorage;
+pub use loopdev::{ChildMount, LoopStorage};
+
+/// The filesystem type of a loop image, when its superblock says.
+pub fn loop_fstype(image: &Path) -> Option<&'static str> {
+    loopdev::detect_fstype(image)
+}
+pub use dir::{copy_tree, copy_tree_into, rmdir_onedev, rmdir_onedev_except, DirStorage};
+pub use overlay::OverlayStorage;
+
+/// btrfs helpers for clone (snapshots on the same filesystem).
+pub mod btrfs_ops {
+    pub use super::btrfs::{is_btrfs, is_subvolume, same_fs, snapshot, subvolume_create};
+}
+
+/// `<container dir>/overlay` and its upper layer `overlay/delta`.
+pub const OVERLAY_PRIVATE_DIR: &str = overlay::PRIVATE_DIR;
+pub const OVERLAY_DELTA_PATH: &str = "overlay/delta";
 
 /// The backing-store types LXC knows, in the order it probes them.
 pub const KNOWN_TYPES: &[&str] = &[
@@ -38,13 +60,139 @@ pub trait Storage: std::fmt::Debug {
     fn create(&self) -> Result<()>;
     /// Removes the backing store and everything in it.
     fn destroy(&self) -> Result<()>;
+    /// What has to be mounted to see the rootfs at `host_path` (None: it
+    /// is a plain directory there).
+    fn rootfs_mount(&self) -> Option<RootfsMount> {
+        None
+    }
+}
+
+/// A rootfs that must be mounted before use: in the container's mount
+/// namespace at start, in a child's for templates, hooks and copies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RootfsMount {
+    Overlay(OverlayStorage),
+    Loop(LoopStorage),
+}
+
+impl RootfsMount {
+    /// Mounts it on `target` in the caller's mount namespace.
+    pub fn mount(&self, target: &Path) -> Result<()> {
+        match self {
+            RootfsMount::Overlay(o) => {
+                o.prepare()?;
+                crate::sys::mount(
+                    Some("overlay"),
+                    target,
+                    Some("overlay"),
+                    0,
+                    Some(&o.mount_data()),
+                )
+            }
+            RootfsMount::Loop(l) => l.mount(target),
+        }
+    }
+
+    /// Everything a forked child needs to mount it on `target` with raw
+    /// syscalls (a loop device is attached here and kept by the result).
+    pub fn for_child(&self, target: &Path) -> Result<ChildMount> {
+        let target = crate::sys::cpath(target)?;
+        match self {
+            RootfsMount::Overlay(o) => {
+                o.prepare()?;
+                Ok(ChildMount {
+                    source: c"overlay".into(),
+                    target,
+                    fstypes: vec![c"overlay".into()],
+                    data: Some(crate::sys::cstring(&o.mount_data())?),
+                    _guard: None,
+                })
+            }
+            RootfsMount::Loop(l) => {
+                let dev = loopdev::attach(l.image())?;
+                let fstypes = loopdev::fstypes_for(l.image())
+                    .iter()
+                    .map(|t| crate::sys::cstring(t))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(ChildMount {
+                    source: crate::sys::cpath(&dev.path)?,
+                    target,
+                    fstypes,
+                    data: None,
+                    _guard: Some(dev),
+                })
+            }
+        }
+    }
+}
+
+/// Copies the tree at `src` into the existing directory `dst` where either
+/// side may first need a mount (a loop image): `cp -a -x -T` runs in a
+/// child with its own mount namespace, where both are mounted (LXC runs
+/// rsync the same way). Without mounts, `copy_tree_into` does it in process.
+pub fn copy_mounted(
+    src: &Path,
+    src_mount: Option<&RootfsMount>,
+    dst: &Path,
+    dst_mount: Option<&RootfsMount>,
+) -> Result<()> {
+    if src_mount.is_none() && dst_mount.is_none() {
+        return copy_tree_into(src, dst);
+    }
+    let mounts = [src_mount.map(|m| (m, src)), dst_mount.map(|m| (m, dst))]
+        .into_iter()
+        .flatten()
+        .map(|(m, t)| m.for_child(t))
+        .collect::<Result<Vec<_>>>()?;
+    let mut cmd = std::process::Command::new("cp");
+    cmd.arg("-a").arg("-x").arg("-T").arg(src).arg(dst);
+    cmd.stdin(std::process::Stdio::null());
+    // SAFETY: only raw syscalls between fork and exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
+            if libc::unshare(libc::CLONE_NEWNS) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            libc::mount(
+                std::ptr::null(),
+                c"/".as_ptr(),
+                std::ptr::null(),
+                libc::MS_SLAVE | libc::MS_REC,
+                std::ptr::null(),
+            );
+            for m in &mounts {
+                if !m.mount() {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+    let out = cmd.output().map_err(|e| {
+        Error::new(
+            e.raw_os_error().unwrap_or(libc::EIO),
+            format!("Failed to copy {} to {}: {e}", src.display(), dst.display()),
+        )
+    })?;
+    if !out.status.success() {
+        return Err(Error::new(
+            libc::EIO,
+            format!(
+                "Failed to copy {} to {}: {}",
+                src.display(),
+                dst.display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn unsupported(kind: &str) -> Error {
     Error::new(
         libc::ENOTSUP,
         format!(
-            "Backing store type \"{kind}\" is not supported by this liblxc (only \"dir\" is implemented)"
+            "Backing store type \"{kind}\" is not supported by this liblxc (only \"dir\", \"btrfs\", \"loop\" and overlay snapshots are implemented)"
         ),
     )
 }
@@ -52,8 +200,33 @@ fn unsupported(kind: &str) -> Error {
 /// The backend for `create(bdevtype)` with its rootfs at `dest`. `None`,
 /// "dir" and "best" (LXC's "try every type", which ends at dir) give `dir`.
 pub fn for_create(bdevtype: Option<&str>, dest: &Path) -> Result<Box<dyn Storage>> {
+    for_create_with(bdevtype, dest, None, 0)
+}
+
+/// `for_create` with `bdev_specs`'s fstype and fssize (loop images).
+pub fn for_create_with(
+    bdevtype: Option<&str>,
+    dest: &Path,
+    fstype: Option<&str>,
+    fssize: u64,
+) -> Result<Box<dyn Storage>> {
     match bdevtype.unwrap_or("dir") {
-        "dir" | "best" => Ok(Box::new(DirStorage::new(dest.to_path_buf()))),
+        "loop" => {
+            let image = dest.parent().unwrap_or(Path::new("/")).join("rootdev");
+            Ok(Box::new(LoopStorage::for_create(
+                image,
+                dest.to_path_buf(),
+                fstype,
+                fssize,
+            )))
+        }
+        "dir" => Ok(Box::new(DirStorage::new(dest.to_path_buf()))),
+        "btrfs" => Ok(Box::new(BtrfsStorage::new(dest.to_path_buf()))),
+        // LXC tries btrfs, zfs, lvm, then dir: btrfs wins on a btrfs lxcpath.
+        "best" if dest.parent().is_some_and(btrfs::is_btrfs) => {
+            Ok(Box::new(BtrfsStorage::new(dest.to_path_buf())))
+        }
+        "best" => Ok(Box::new(DirStorage::new(dest.to_path_buf()))),
         t if KNOWN_TYPES.contains(&t) => Err(unsupported(t)),
         t => Err(Error::invalid(format!(
             "Unknown backing store type \"{t}\""
@@ -109,6 +282,15 @@ pub fn from_config(conf: &crate::config::LxcConf) -> Result<Option<Box<dyn Stora
 /// The backend of an `lxc.rootfs.path` value.
 pub fn from_rootfs_path(value: &str) -> Result<Box<dyn Storage>> {
     let (kind, src) = parse_rootfs_path(value)?;
+    if kind == "overlay" || kind == "overlayfs" {
+        return Ok(Box::new(OverlayStorage::parse(&src.to_string_lossy())?));
+    }
+    if kind == "btrfs" {
+        return Ok(Box::new(BtrfsStorage::new(src)));
+    }
+    if kind == "loop" {
+        return Ok(Box::new(LoopStorage::new(src)));
+    }
     if kind != "dir" {
         return Err(unsupported(kind));
     }
@@ -149,6 +331,10 @@ mod tests {
         assert_eq!(
             for_create(Some("best"), p).unwrap().src(),
             "dir:/x/c1/rootfs"
+        );
+        assert_eq!(
+            for_create(Some("btrfs"), p).unwrap().src(),
+            "btrfs:/x/c1/rootfs"
         );
         let e = for_create(Some("lvm"), p).unwrap_err();
         assert_eq!(e.errno, libc::ENOTSUP);

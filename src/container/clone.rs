@@ -1,0 +1,748 @@
+//! `clone`: a new container from a stopped one (LXC 6.0's `do_lxcapi_clone`
+//! and `storage_copy`).
+//!
+//! 1. The source must be defined and stopped (unless
+//!    `LXC_CLONE_ALLOW_RUNNING`); `<lxcpath>/<newname>/config` must not exist.
+//! 2. `<lxcpath>/<newname>` is made with a locked `partial` marker (a clone
+//!    that dies half way is cleaned up by the next `lxc_container_new`, as
+//!    an interrupted create).
+//! 3. The storage: a `dir` rootfs is copied (`copy_tree`: ownership, modes,
+//!    xattrs, hard links, devices, holes); with `LXC_CLONE_SNAPSHOT` a `dir`
+//!    rootfs becomes the lower layer of an `overlay` rootfs whose upper
+//!    layer is `<newdir>/overlay/delta`; an overlay source's delta is copied.
+//! 4. The config: new `lxc.rootfs.path`, `lxc.uts.name` (unless KEEPNAME),
+//!    hooks and fstab inside the old directory copied and repointed, new
+//!    hardware addresses (unless KEEPMACADDR). `lxc_rdepends` is written
+//!    and the sources' `lxc_snapshots` record the new dependent.
+//! 5. `lxc.hook.clone` runs (LXC's environment, `hookargs` appended), then
+//!    `/etc/hostname` of the rootfs gets the new name (unless KEEPNAME).
+//!
+//! Any failure removes what the clone made.
+
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use super::create::{mkdir_exact, Partial, ROOTFS_DNAME};
+use super::deps;
+use super::rewrite::{new_hwaddrs, random_u32, rewrite_config_text, Rewrite};
+use super::{config_file_of, write_atomically, Container};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::hooks::{HookMount, Hooks};
+use crate::names;
+use crate::storage::{self, OverlayStorage, Storage};
+
+pub const CLONE_KEEPNAME: i32 = 1 << 0;
+pub const CLONE_KEEPMACADDR: i32 = 1 << 1;
+pub const CLONE_SNAPSHOT: i32 = 1 << 2;
+pub const CLONE_KEEPBDEVTYPE: i32 = 1 << 3;
+pub const CLONE_MAYBE_SNAPSHOT: i32 = 1 << 4;
+pub const CLONE_ALLOW_RUNNING: i32 = 1 << 6;
+
+/// Arguments of `clone(newname, lxcpath, flags, bdevtype, bdevdata, newsize, hookargs)`.
+#[derive(Debug, Clone, Default)]
+pub struct CloneOptions {
+    /// None: the source's name (then `lxcpath` must differ).
+    pub newname: Option<String>,
+    /// None: the source's lxcpath.
+    pub lxcpath: Option<String>,
+    pub flags: i32,
+    pub bdevtype: Option<String>,
+    pub bdevdata: Option<String>,
+    pub newsize: u64,
+    pub hookargs: Vec<String>,
+}
+
+/// The storage a clone gets (LXC's choice in `storage_copy`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoragePlan {
+    pub kind: String,
+    pub snapshot: bool,
+    /// The clone depends on the source's rootfs (overlay).
+    pub needs_rdep: bool,
+}
+
+fn can_snapshot(kind: &str) -> bool {
+    matches!(
+        kind,
+        "overlay" | "overlayfs" | "btrfs" | "zfs" | "lvm" | "rbd"
+    )
+}
+
+fn is_overlay(kind: &str) -> bool {
+    kind == "overlay" || kind == "overlayfs"
+}
+
+/// LXC's decision: a snapshot of `dir` is an overlay; without a type a
+/// copy into another lxcpath is a `dir`; KEEPBDEVTYPE + MAYBE_SNAPSHOT
+/// copies what cannot be snapshotted.
+pub fn plan_storage(
+    orig: &str,
+    flags: i32,
+    bdevtype: Option<&str>,
+    same_lxcpath: bool,
+) -> StoragePlan {
+    let mut snapshot = flags & CLONE_SNAPSHOT != 0;
+    let maybe = flags & CLONE_MAYBE_SNAPSHOT != 0;
+    let keep = flags & CLONE_KEEPBDEVTYPE != 0;
+    if maybe && keep && bdevtype.is_none() && !can_snapshot(orig) {
+        snapshot = false;
+    }
+    let bdevtype = match bdevtype {
+        None if !keep && snapshot && orig == "dir" => Some("overlay"),
+        other => other,
+    };
+    let kind = match bdevtype {
+        Some(t) => t,
+        None if !snapshot && !same_lxcpath => "dir",
+        None => orig,
+    };
+    let kind = if is_overlay(kind) { "overlay" } else { kind };
+    StoragePlan {
+        kind: kind.to_string(),
+        snapshot,
+        needs_rdep: kind == "overlay",
+    }
+}
+
+/// Whether one of the two containers is a snapshot (in `<lxcpath>/<name>/snaps`)
+/// of the other: then an overlay clone records no dependency (LXC).
+pub fn is_snapshot_pair(
+    old_lxcpath: &str,
+    oldname: &str,
+    new_lxcpath: &str,
+    newname: &str,
+) -> bool {
+    let clean = |p: &str| PathBuf::from(p).components().collect::<PathBuf>();
+    let (o, n) = (clean(old_lxcpath), clean(new_lxcpath));
+    o == n.join(newname).join("snaps") || n == o.join(oldname).join("snaps")
+}
+
+fn copy_file_to(from: &Path, to: &Path) -> Result<()> {
+    if let Some(parent) = to.parent() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o755)
+            .create(parent)
+            .map_err(|e| Error::io("Failed to create directory", parent, &e))?;
+    }
+    std::fs::copy(from, to).map_err(|e| Error::io("Failed to copy to", to, &e))?;
+    Ok(())
+}
+
+/// Writes the new name into `<root>/etc/hostname` when it is a regular file.
+fn set_hostname_file(root: &Path, newname: &str) {
+    let path = root.join("etc/hostname");
+    // Never follow a symlink planted in the rootfs.
+    if path.symlink_metadata().is_ok_and(|m| m.is_file()) {
+        if let Err(e) = std::fs::write(&path, newname) {
+            log::warn!("Failed to update {}: {e}", path.display());
+        }
+    }
+}
+
+/// The hostname of an overlay clone: written to the upper layer as the
+/// overlay would copy it up (`etc` made with the lower one's mode and owner).
+fn set_overlay_hostname(ovl: &OverlayStorage, newname: &str) {
+    let lower = Path::new(ovl.lower().split(':').next().unwrap_or(""));
+    let upper = ovl.upper();
+    let in_upper = upper.join("etc/hostname");
+    if in_upper.symlink_metadata().is_ok() {
+        return set_hostname_file(upper, newname);
+    }
+    let (Ok(etc), Ok(file)) = (
+        lower.join("etc").symlink_metadata(),
+        lower.join("etc/hostname").symlink_metadata(),
+    ) else {
+        return;
+    };
+    if !etc.is_dir() || !file.is_file() {
+        return;
+    }
+    let result = (|| -> std::io::Result<()> {
+        let up_etc = upper.join("etc");
+        if up_etc.symlink_metadata().is_err() {
+            std::fs::DirBuilder::new().mode(0o700).create(&up_etc)?;
+            std::os::unix::fs::lchown(&up_etc, Some(etc.uid()), Some(etc.gid()))?;
+            std::fs::set_permissions(
+                &up_etc,
+                std::fs::Permissions::from_mode(etc.mode() & 0o7777),
+            )?;
+        }
+        std::fs::write(&in_upper, newname)?;
+        std::os::unix::fs::lchown(&in_upper, Some(file.uid()), Some(file.gid()))?;
+        std::fs::set_permissions(
+            &in_upper,
+            std::fs::Permissions::from_mode(file.mode() & 0o7777),
+        )
+    })();
+    if let Err(e) = result {
+        log::warn!("Failed to update {}: {e}", in_upper.display());
+    }
+}
+
+/// The new name into the rootfs's `/etc/hostname` (rename and clone).
+pub(super) fn set_rootfs_hostname(rootfs: &dyn Storage, newname: &str) {
+    if let Some(m @ storage::RootfsMount::Loop(_)) = rootfs.rootfs_mount() {
+        if let Err(e) = set_mounted_hostname(&m, rootfs.host_path(), newname) {
+            log::warn!(
+                "Failed to update /etc/hostname of {}: {}",
+                rootfs.src(),
+                e.message
+            );
+        }
+        return;
+    }
+    if rootfs.kind() == "overlay" {
+        if let Ok(o) = OverlayStorage::parse(&rootfs.src()["overlay:".len()..]) {
+            set_overlay_hostname(&o, newname);
+        }
+    } else {
+        set_hostname_file(rootfs.host_path(), newname);
+    }
+}
+
+/// `/etc/hostname` of a rootfs that must be mounted: a shell in a child
+/// with its own mount namespace writes it (a regular file only).
+fn set_mounted_hostname(m: &storage::RootfsMount, mount_point: &Path, newname: &str) -> Result<()> {
+    let cm = m.for_child(mount_point)?;
+    let mut cmd = std::process::Command::new("/bin/sh");
+    cmd.arg("-c")
+        .arg("cd \"$1\" && if [ -f etc/hostname ] && [ ! -L etc/hostname ]; then printf %s \"$2\" > etc/hostname; fi")
+        .arg("sh")
+        .arg(mount_point)
+        .arg(newname)
+        .stdin(std::process::Stdio::null());
+    // SAFETY: only raw syscalls between fork and exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
+            if libc::unshare(libc::CLONE_NEWNS) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            libc::mount(
+                std::ptr::null(),
+                c"/".as_ptr(),
+                std::ptr::null(),
+                libc::MS_SLAVE | libc::MS_REC,
+                std::ptr::null(),
+            );
+            if !cm.mount() {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let st = cmd
+        .status()
+        .map_err(|e| Error::new(e.raw_os_error().unwrap_or(libc::EIO), e.to_string()))?;
+    if !st.success() {
+        return Err(Error::new(libc::EIO, format!("the shell {st}")));
+    }
+    Ok(())
+}
+
+/// What a failed clone has to undo.
+#[derive(Debug, Default)]
+struct Undo {
+    made_dir: Option<PathBuf>,
+    /// A btrfs subvolume made for the rootfs (deleted before the directory).
+    made_subvolume: Option<PathBuf>,
+    /// Files and trees made inside a directory that existed before.
+    made: Vec<PathBuf>,
+    /// (dir, lxcpath, name) registered as a dependent of its sources.
+    registered: Option<(PathBuf, String, String)>,
+}
+
+impl Undo {
+    fn run(self) {
+        if let Some((dir, lxcpath, name)) = &self.registered {
+            deps::mod_all_rdeps(dir, lxcpath, name, false);
+        }
+        if let Some(sv) = &self.made_subvolume {
+            let s = storage::BtrfsStorage::new(sv.clone());
+            if let Err(e) = s.destroy() {
+                log::error!(
+                    "Failed to delete {} after failed clone: {}",
+                    sv.display(),
+                    e.message
+                );
+            }
+        }
+        for p in self.made.iter().rev() {
+            if let Err(e) = storage::rmdir_onedev(p) {
+                log::error!(
+                    "Failed to remove {} after failed clone: {}",
+                    p.display(),
+                    e.message
+                );
+            }
+        }
+        if let Some(dir) = self.made_dir {
+            if let Err(e) = storage::rmdir_onedev(&dir) {
+                log::error!(
+                    "Failed to remove {} after failed clone: {}",
+                    dir.display(),
+                    e.message
+                );
+            }
+        }
+    }
+}
+
+impl Container {
+    /// `clone`: see the module documentation.
+    pub fn clone_to(&self, opts: &CloneOptions) -> Result<Container> {
+        self.clone_steps(opts, false)
+    }
+
+    /// `restore` is LXC's `LXC_STORAGE_INTERNAL_OVERLAY_RESTORE`: the
+    /// target directory (and an overlay's delta) already exists.
+    pub(super) fn clone_steps(&self, opts: &CloneOptions, restore: bool) -> Result<Container> {
+        let name = self.name();
+        let lxcpath = self.lxcpath();
+        let newname = opts.newname.clone().unwrap_or_else(|| name.clone());
+        let new_lxcpath = opts.lxcpath.clone().unwrap_or_else(|| lxcpath.clone());
+        let context = |e: Error| {
+            Error::new(
+                e.errno,
+                format!(
+                    "Failed to clone \"{name}\" to \"{newname}\" in \"{new_lxcpath}\": {}",
+                    e.message
+                ),
+            )
+        };
+        names::validate_name(&newname).map_err(context)?;
+        names::validate_lxcpath(&new_lxcpath).map_err(context)?;
+        if !self.is_defined() {
+            return Err(context(Error::new(
+                libc::ENOENT,
+                format!("\"{name}\" is not defined in \"{lxcpath}\""),
+            )));
+        }
+        if opts.flags & CLONE_ALLOW_RUNNING == 0 && self.state() != "STOPPED" {
+            return Err(context(Error::new(
+                libc::EBUSY,
+                format!("the original container \"{name}\" is running (LXC_CLONE_ALLOW_RUNNING not given)"),
+            )));
+        }
+        let new_config_file = config_file_of(&new_lxcpath, &newname);
+        if new_config_file.symlink_metadata().is_ok() {
+            return Err(context(Error::new(
+                libc::EEXIST,
+                format!("{} exists", new_config_file.display()),
+            )));
+        }
+        let config = match self.lock().config.clone() {
+            Some(c) => c,
+            None => {
+                let mut c = Config::new();
+                c.load_file(&self.config_file())
+                    .map_err(|e| context(Error::from(e)))?;
+                c
+            }
+        };
+        let orig = storage::from_config(config.conf())
+            .map_err(context)?
+            .ok_or_else(|| context(Error::invalid("it has no rootfs (lxc.rootfs.path)")))?;
+        // LXC's should_default_to_snapshot: a btrfs subvolume cloned onto
+        // the same btrfs filesystem is always snapshotted.
+        let mut flags = opts.flags;
+        if orig.kind() == "btrfs"
+            && Path::new(&new_lxcpath).exists()
+            && storage::btrfs_ops::is_subvolume(orig.host_path())
+            && storage::btrfs_ops::same_fs(orig.host_path(), Path::new(&new_lxcpath))
+        {
+            flags |= CLONE_SNAPSHOT;
+        }
+        let plan = plan_storage(
+            orig.kind(),
+            flags,
+            opts.bdevtype.as_deref(),
+            Path::new(&lxcpath) == Path::new(&new_lxcpath),
+        );
+
+        let new_dir = Path::new(&new_lxcpath).join(&newname);
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o755)
+            .create(&new_lxcpath)
+            .map_err(|e| {
+                context(Error::io(
+                    "Failed to create lxcpath",
+                    Path::new(&new_lxcpath),
+                    &e,
+                ))
+            })?;
+        let mut undo = Undo::default();
+        if mkdir_exact(&new_dir, 0o770).map_err(context)? {
+            undo.made_dir = Some(new_dir.clone());
+        } else if !restore {
+            // An existing directory without a config: only what we make goes.
+            undo.made.push(new_config_file.clone());
+        }
+        let partial = match Partial::create(&new_dir) {
+            Ok(p) => p,
+            Err(e) => {
+                undo.run();
+                return Err(context(e));
+            }
+        };
+        let old_dir = Path::new(&lxcpath).join(&name);
+        let result = self.clone_into(
+            &config,
+            orig.as_ref(),
+            &plan,
+            opts,
+            (&old_dir, &new_dir, &new_lxcpath, &newname),
+            restore,
+            &mut undo,
+        );
+        partial.remove();
+        match result {
+            Ok(()) => Container::new(&newname, Some(&new_lxcpath)).map_err(context),
+            Err(e) => {
+                undo.run();
+                Err(context(e))
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn clone_into(
+        &self,
+        config: &Config,
+        orig: &dyn Storage,
+        plan: &StoragePlan,
+        opts: &CloneOptions,
+        (old_dir, new_dir, new_lxcpath, newname): (&Path, &Path, &str, &str),
+        restore: bool,
+        undo: &mut Undo,
+    ) -> Result<()> {
+        let name = self.name();
+        let lxcpath = self.lxcpath();
+        let made_dir = undo.made_dir.is_some();
+        let track = |undo: &mut Undo, p: PathBuf| {
+            if !made_dir {
+                undo.made.push(p);
+            }
+        };
+
+        // 3. Storage.
+        let rootfs_dir = new_dir.join(ROOTFS_DNAME);
+        let mut needs_rdep = plan.needs_rdep;
+        let new_storage: Box<dyn Storage> = match (orig.kind(), plan.kind.as_str(), plan.snapshot) {
+            ("dir", "dir", false) => {
+                if rootfs_dir.symlink_metadata().is_ok() {
+                    return Err(Error::new(
+                        libc::EEXIST,
+                        format!("{} exists", rootfs_dir.display()),
+                    ));
+                }
+                track(undo, rootfs_dir.clone());
+                storage::copy_tree(orig.host_path(), &rootfs_dir)?;
+                Box::new(storage::DirStorage::new(rootfs_dir.clone()))
+            }
+            ("btrfs", "dir", false) => {
+                if rootfs_dir.symlink_metadata().is_ok() {
+                    return Err(Error::new(
+                        libc::EEXIST,
+                        format!("{} exists", rootfs_dir.display()),
+                    ));
+                }
+                track(undo, rootfs_dir.clone());
+                storage::copy_tree(orig.host_path(), &rootfs_dir)?;
+                Box::new(storage::DirStorage::new(rootfs_dir.clone()))
+            }
+            (from, "btrfs", snap) if from == "dir" || from == "btrfs" => {
+                if from == "dir" && snap {
+                    return Err(Error::invalid(
+                        "a btrfs snapshot of a dir rootfs is not possible",
+                    ));
+                }
+                if rootfs_dir.symlink_metadata().is_ok() {
+                    return Err(Error::new(
+                        libc::EEXIST,
+                        format!("{} exists", rootfs_dir.display()),
+                    ));
+                }
+                let new = storage::BtrfsStorage::new(rootfs_dir.clone());
+                if from == "btrfs"
+                    && (snap || storage::btrfs_ops::same_fs(orig.host_path(), new_dir))
+                {
+                    storage::btrfs_ops::snapshot(orig.host_path(), &rootfs_dir)?;
+                    undo.made_subvolume = Some(rootfs_dir.clone());
+                } else {
+                    storage::btrfs_ops::subvolume_create(&rootfs_dir)?;
+                    undo.made_subvolume = Some(rootfs_dir.clone());
+                    storage::copy_tree_into(orig.host_path(), &rootfs_dir)?;
+                }
+                Box::new(new)
+            }
+            // Copies through mounts: into a loop image, or out of a loop
+            // image or an overlay (its merged view) into a directory.
+            (from, "loop", false) | (from @ ("loop" | "overlay"), "dir", false)
+                if matches!(from, "dir" | "btrfs" | "loop" | "overlay") =>
+            {
+                let new: Box<dyn Storage> = if plan.kind == "loop" {
+                    let image = new_dir.join("rootdev");
+                    let (size, fstype) = match orig.rootfs_mount() {
+                        Some(storage::RootfsMount::Loop(l)) => (
+                            std::fs::metadata(l.image())
+                                .map(|m| m.len().saturating_sub(1))
+                                .unwrap_or(0),
+                            storage::loop_fstype(l.image()),
+                        ),
+                        _ => (0, None),
+                    };
+                    let size = if opts.newsize > 0 { opts.newsize } else { size };
+                    if !rootfs_dir.exists() {
+                        mkdir_exact(&rootfs_dir, 0o755)?;
+                        track(undo, rootfs_dir.clone());
+                    }
+                    track(undo, image.clone());
+                    let l =
+                        storage::LoopStorage::for_create(image, rootfs_dir.clone(), fstype, size);
+                    l.create()?;
+                    Box::new(l)
+                } else {
+                    if rootfs_dir.symlink_metadata().is_ok() {
+                        return Err(Error::new(
+                            libc::EEXIST,
+                            format!("{} exists", rootfs_dir.display()),
+                        ));
+                    }
+                    mkdir_exact(&rootfs_dir, 0o755)?;
+                    track(undo, rootfs_dir.clone());
+                    Box::new(storage::DirStorage::new(rootfs_dir.clone()))
+                };
+                let src_point = match orig.rootfs_mount() {
+                    Some(_) => old_dir.join(ROOTFS_DNAME),
+                    None => orig.host_path().to_path_buf(),
+                };
+                storage::copy_mounted(
+                    &src_point,
+                    orig.rootfs_mount().as_ref(),
+                    &rootfs_dir,
+                    new.rootfs_mount().as_ref(),
+                )?;
+                new
+            }
+            ("dir", "dir", true) => {
+                return Err(Error::invalid("directories cannot be snapshotted"));
+            }
+            (_, "overlay", false) => {
+                return Err(Error::invalid(
+                    "the overlay storage driver can only be used for snapshots (LXC_CLONE_SNAPSHOT)",
+                ));
+            }
+            (kind, "overlay", true) if kind == "dir" || kind == "overlay" => {
+                let delta = new_dir.join(storage::OVERLAY_DELTA_PATH);
+                let lower = if kind == "dir" {
+                    orig.host_path().display().to_string()
+                } else {
+                    let src = OverlayStorage::parse(&orig.src()["overlay:".len()..])?;
+                    src.lower().to_string()
+                };
+                if !restore || !rootfs_dir.exists() {
+                    mkdir_exact(&rootfs_dir, 0o755)?;
+                    track(undo, rootfs_dir.clone());
+                }
+                let private = new_dir.join(storage::OVERLAY_PRIVATE_DIR);
+                if !private.exists() {
+                    track(undo, private.clone());
+                }
+                let ovl = OverlayStorage::new(Path::new(&lower), &delta);
+                if kind == "dir" {
+                    ovl.prepare()?;
+                } else {
+                    // The delta is copied (rsync -aHXS --delete in LXC).
+                    storage::rmdir_onedev(&delta)?;
+                    std::fs::create_dir_all(&private)
+                        .map_err(|e| Error::io("Failed to create directory", &private, &e))?;
+                    storage::copy_tree(orig.host_path(), &delta)?;
+                    ovl.prepare()?;
+                    if is_snapshot_pair(&lxcpath, &name, new_lxcpath, newname) {
+                        needs_rdep = false;
+                    }
+                }
+                Box::new(ovl)
+            }
+            (from, to, _) => {
+                return Err(Error::new(
+                    libc::ENOTSUP,
+                    format!(
+                        "cloning a \"{from}\" rootfs to \"{to}\" is not supported by this liblxc"
+                    ),
+                ));
+            }
+        };
+        let new_src = new_storage.src();
+
+        // 4. Config.
+        let old_s = old_dir.display().to_string();
+        let new_s = new_dir.display().to_string();
+        let conf = config.conf();
+        let fstab = match &conf.mount_fstab {
+            Some(old) => {
+                let base = Path::new(old)
+                    .file_name()
+                    .ok_or_else(|| Error::invalid(format!("Bad lxc.mount.fstab \"{old}\"")))?;
+                let newpath = new_dir.join(base);
+                if newpath.symlink_metadata().is_ok() {
+                    return Err(Error::new(
+                        libc::EEXIST,
+                        format!("fstab file {} exists", newpath.display()),
+                    ));
+                }
+                track(undo, newpath.clone());
+                copy_file_to(Path::new(old), &newpath)?;
+                Some(newpath.display().to_string())
+            }
+            None => None,
+        };
+        // Hook scripts inside the old directory are copied next to the config.
+        for script in conf.hooks.iter().flatten() {
+            let path = script.split_whitespace().next().unwrap_or("");
+            let Some(rel) = Path::new(path).strip_prefix(old_dir).ok() else {
+                continue;
+            };
+            let to = new_dir.join(rel);
+            if to.exists() {
+                continue;
+            }
+            track(undo, to.clone());
+            copy_file_to(Path::new(path), &to)?;
+        }
+        let keepname = opts.flags & CLONE_KEEPNAME != 0;
+        let mut text = rewrite_config_text(
+            &config.write(),
+            &Rewrite {
+                old_dir: &old_s,
+                new_dir: &new_s,
+                uts_name: (!keepname).then_some(newname),
+                rootfs: Some(&new_src),
+                fstab: fstab.as_deref(),
+            },
+        );
+        if opts.flags & CLONE_KEEPMACADDR == 0 {
+            text = new_hwaddrs(&text, random_u32);
+        }
+        let new_config_file = new_dir.join("config");
+        let mut fresh = Config::new();
+        fresh.parse_str(&text, &new_config_file.display().to_string())?;
+        write_atomically(&new_config_file, text.as_bytes(), 0o640)?;
+        track(undo, new_config_file.clone());
+
+        // Dependencies.
+        if opts.flags & CLONE_SNAPSHOT != 0 {
+            let from = old_dir.join(deps::RDEPENDS_FNAME);
+            if from.exists() {
+                let to = new_dir.join(deps::RDEPENDS_FNAME);
+                track(undo, to.clone());
+                copy_file_to(&from, &to)?;
+            }
+        }
+        if needs_rdep {
+            track(undo, new_dir.join(deps::RDEPENDS_FNAME));
+            deps::add_rdepend(new_dir, &lxcpath, &name)?;
+        }
+        deps::mod_all_rdeps(new_dir, new_lxcpath, newname, true);
+        undo.registered = Some((
+            new_dir.to_path_buf(),
+            new_lxcpath.to_string(),
+            newname.to_string(),
+        ));
+
+        // 5. Clone hooks, then the hostname.
+        let fconf = fresh.conf();
+        let clone_idx = crate::config::HOOK_NAMES
+            .iter()
+            .position(|h| *h == "clone")
+            .unwrap_or(usize::MAX);
+        if fconf.hooks.get(clone_idx).is_some_and(|h| !h.is_empty()) {
+            let mount_point = if new_storage.rootfs_mount().is_some() {
+                rootfs_dir.clone()
+            } else {
+                new_storage.host_path().to_path_buf()
+            };
+            let env = vec![
+                ("LXC_SRC_NAME".to_string(), name.clone()),
+                ("LXC_NAME".to_string(), newname.to_string()),
+                (
+                    "LXC_CONFIG_FILE".to_string(),
+                    new_config_file.display().to_string(),
+                ),
+                (
+                    "LXC_ROOTFS_MOUNT".to_string(),
+                    mount_point.display().to_string(),
+                ),
+                ("LXC_ROOTFS_PATH".to_string(), new_src.clone()),
+            ];
+            let mount: Option<HookMount> = match new_storage.rootfs_mount() {
+                Some(m) => Some(std::sync::Arc::new(m.for_child(&rootfs_dir)?)),
+                None => None,
+            };
+            Hooks::plain(newname, &new_config_file, &fresh).run_with_mount(
+                "clone",
+                &env,
+                &opts.hookargs,
+                mount.as_ref(),
+            )?;
+        }
+        if !keepname {
+            set_rootfs_hostname(new_storage.as_ref(), newname);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn storage_choice() {
+        let p = |orig, flags, t, same| plan_storage(orig, flags, t, same);
+        assert_eq!(p("dir", 0, None, true).kind, "dir");
+        assert_eq!(p("dir", 0, None, false).kind, "dir");
+        let s = p("dir", CLONE_SNAPSHOT, None, true);
+        assert_eq!(
+            (s.kind.as_str(), s.snapshot, s.needs_rdep),
+            ("overlay", true, true)
+        );
+        assert_eq!(
+            p("dir", CLONE_SNAPSHOT, Some("overlayfs"), true).kind,
+            "overlay"
+        );
+        // snapshot() of a dir container: copy.
+        let snapflags = CLONE_SNAPSHOT
+            | CLONE_KEEPMACADDR
+            | CLONE_KEEPNAME
+            | CLONE_KEEPBDEVTYPE
+            | CLONE_MAYBE_SNAPSHOT;
+        let s = p("dir", snapflags & !CLONE_SNAPSHOT, None, false);
+        assert_eq!((s.kind.as_str(), s.snapshot), ("dir", false));
+        // snapshot() of an overlay container: overlay snapshot.
+        let s = p("overlay", snapflags, None, false);
+        assert_eq!((s.kind.as_str(), s.snapshot), ("overlay", true));
+        // An overlay copied without -s into another lxcpath becomes dir
+        // (a copy of its merged view).
+        assert_eq!(p("overlay", 0, None, false).kind, "dir");
+        // KEEPBDEVTYPE + MAYBE on dir: copy into dir.
+        let s = p(
+            "dir",
+            CLONE_SNAPSHOT | CLONE_KEEPBDEVTYPE | CLONE_MAYBE_SNAPSHOT,
+            None,
+            true,
+        );
+        assert_eq!((s.kind.as_str(), s.snapshot), ("dir", false));
+    }
+
+    #[test]
+    fn snapshot_pairs() {
+        assert!(is_snapshot_pair("/l/c1/snaps", "snap0", "/l", "c1"));
+        assert!(is_snapshot_pair("/l/", "c1", "/l/c1/snaps/", "snap0"));
+        assert!(!is_snapshot_pair("/l", "c1", "/l", "c2"));
+        assert!(!is_snapshot_pair("/l/c1/snaps", "snap0", "/l", "c2"));
+    }
+}
