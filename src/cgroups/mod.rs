@@ -424,6 +424,35 @@ impl ContainerCgroups {
         }
     }
 
+    /// Gives the container's cgroups to its root on the host (user
+    /// namespaces): each directory and the files that move processes and
+    /// delegate controllers, as LXC's `chown_cgroup`.
+    pub fn chown_to(&self, ids: (u32, u32)) -> Result<()> {
+        const FILES: &[&str] = &[
+            "tasks",
+            "cgroup.procs",
+            "cgroup.clone_children",
+            "cgroup.subtree_control",
+            "cgroup.threads",
+        ];
+        for (_, dir) in &self.dirs {
+            let mut dirs = vec![dir.clone()];
+            if self.setup.placement.inner.is_some() {
+                dirs.push(self.process_dir(dir));
+            }
+            for d in dirs {
+                crate::idmap::chown_path(&d, ids)?;
+                for f in FILES {
+                    let p = d.join(f);
+                    if p.exists() {
+                        crate::idmap::chown_path(&p, ids)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Moves `pid` into every cgroup of the container.
     pub fn attach(&self, pid: i32) -> Result<()> {
         for (h, dir) in &self.dirs {

@@ -58,6 +58,9 @@ pub struct StartSpec {
     /// `lxc.prlimit.*`, `lxc.proc.*`, `lxc.sysctl.*`, keyring, sched core,
     /// `lxc.monitor.signal.pdeath`.
     pub confine: super::confine::Confinement,
+    /// `lxc.idmap`: when set, init gets a user namespace (CLONE_NEWUSER
+    /// is in `clone_flags`) with these maps.
+    pub idmaps: Vec<crate::config::IdMap>,
 }
 
 fn item(config: &Config, key: &str) -> String {
@@ -155,10 +158,19 @@ fn namespaces(
     if conf.ns_clone != 0 {
         flags = conf.ns_clone;
     }
+    // A user namespace comes with lxc.idmap (LXC adds it then).
+    if !conf.idmaps.is_empty() {
+        flags |= libc::CLONE_NEWUSER;
+    }
     flags &= !conf.ns_keep;
-    if flags & libc::CLONE_NEWUSER != 0 {
-        return Err(Error::not_implemented(
-            "lxc.namespace.clone = user (user namespaces)",
+    if flags & libc::CLONE_NEWUSER != 0 && conf.idmaps.is_empty() {
+        return Err(Error::invalid(
+            "lxc.namespace.clone = user needs lxc.idmap entries",
+        ));
+    }
+    if !conf.idmaps.is_empty() && flags & libc::CLONE_NEWUSER == 0 {
+        return Err(Error::invalid(
+            "lxc.idmap is set but lxc.namespace.keep keeps the user namespace",
         ));
     }
     if flags & 0x80 != 0 {
@@ -267,10 +279,9 @@ impl StartSpec {
         )?;
         let net = NetPlan::from_config(config)?;
         let (clone_flags, new_cgroupns, shared_ns) = namespaces(config, lxcpath, &net)?;
-        if !list(config, "lxc.idmap").is_empty() {
-            return Err(Error::not_implemented(
-                "start with lxc.idmap (user namespaces)",
-            ));
+        let idmaps = config.conf().idmaps.clone();
+        if !idmaps.is_empty() {
+            crate::idmap::host_root(&idmaps)?;
         }
         let autodev = number::<i32>(config, "lxc.autodev", 1)? != 0;
         let hooks = crate::hooks::Hooks::for_start(name, &config_file, config);
@@ -314,6 +325,7 @@ impl StartSpec {
             log_level: Some(item(config, "lxc.log.level")).filter(|s| !s.is_empty()),
             hooks,
             confine,
+            idmaps,
         })
     }
 }
