@@ -158,9 +158,20 @@ int main(int argc, char **argv)
 	CHECK_STR(inside(c, "head -n1 /sys/fs/cgroup/pids/cgroup.procs"), "1\n");
 	CHECK_STR(inside(c, "test -w /sys/fs/cgroup/pids/cgroup.procs && echo ok"), "ok\n");
 	CHECK_STR(inside(c, "head -n1 /sys/fs/cgroup/unified/cgroup.procs"), "1\n");
+	/* The container may make cgroups below its own; stop removes them. */
+	CHECK_STR(inside(c, "mkdir -p /sys/fs/cgroup/pids/sub/deeper /sys/fs/cgroup/unified/sub && echo ok"), "ok\n");
 	CHECK_STR(inside(c, "touch /sys/fs/cgroup/x 2>/dev/null || echo ro"), "ro\n");
 	/* A pty works on the container's devpts. */
 	CHECK_STR(inside(c, "test -c /dev/ptmx && test -d /dev/pts && echo ok"), "ok\n");
+
+	/* A reboot builds the user namespace again. */
+	CHECK(c->reboot2(c, 30));
+	CHECK(c->wait(c, "RUNNING", 10));
+	pid = c->init_pid(c);
+	CHECK(pid > 0);
+	if (pid > 0)
+		CHECK_STR(proc_line(pid, "uid_map", ""), "0 100000 65536");
+	CHECK_STR(inside(c, "id -u"), "0\n");
 
 	CHECK(c->stop(c));
 	CHECK_STR(c->state(c), "STOPPED");

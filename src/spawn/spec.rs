@@ -335,6 +335,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn idmap_brings_a_user_namespace() {
+        let flags = |items: &[(&str, &str)]| {
+            let mut c = Config::new();
+            c.set_item("lxc.net.0.type", "empty").unwrap();
+            for (k, v) in items {
+                c.set_item(k, v).unwrap();
+            }
+            let net = NetPlan::from_config(&c).unwrap();
+            namespaces(&c, "/nonexistent", &net).map(|(f, _, _)| f)
+        };
+        assert_eq!(flags(&[]).unwrap() & libc::CLONE_NEWUSER, 0);
+        let mapped = [
+            ("lxc.idmap", "u 0 100000 65536"),
+            ("lxc.idmap", "g 0 100000 65536"),
+        ];
+        assert_ne!(flags(&mapped).unwrap() & libc::CLONE_NEWUSER, 0);
+        assert_eq!(
+            flags(&[("lxc.namespace.clone", "mnt pid user")])
+                .unwrap_err()
+                .errno,
+            libc::EINVAL
+        );
+        let kept = [mapped[0], mapped[1], ("lxc.namespace.keep", "user")];
+        assert_eq!(flags(&kept).unwrap_err().errno, libc::EINVAL);
+    }
+
+    #[test]
     fn rootfs_paths() {
         assert_eq!(rootfs_dir("dir:/a/b").unwrap(), PathBuf::from("/a/b"));
         assert_eq!(rootfs_dir("/a/b").unwrap(), PathBuf::from("/a/b"));
