@@ -105,6 +105,8 @@ int main(int argc, char **argv)
 	char parent[4096], rootfs[4096], dir[4096];
 	struct lxc_container *c;
 	struct stat st;
+	char addr[64];
+	int net = 100 + getpid() % 100;
 	pid_t pid;
 
 	snprintf(name, sizeof(name), "un%d", (int)getpid());
@@ -175,6 +177,25 @@ int main(int argc, char **argv)
 
 	CHECK(c->stop(c));
 	CHECK_STR(c->state(c), "STOPPED");
+	CHECK(leftover_cgroups() == 0);
+
+	/* A veth (router mode: no bridge) configured from inside the user
+	 * namespace's network namespace. */
+	snprintf(addr, sizeof(addr), "10.%d.7.2/32", net);
+	CHECK(c->clear_config_item(c, "lxc.net"));
+	CHECK(c->set_config_item(c, "lxc.net.0.type", "veth"));
+	CHECK(c->set_config_item(c, "lxc.net.0.veth.mode", "router"));
+	CHECK(c->set_config_item(c, "lxc.net.0.name", "net0"));
+	CHECK(c->set_config_item(c, "lxc.net.0.flags", "up"));
+	CHECK(c->set_config_item(c, "lxc.net.0.ipv4.address", addr));
+	if (!c->start(c, 0, NULL)) {
+		fprintf(stderr, "veth start failed: %s\n", c->error_string ? c->error_string : "");
+		CHECK(0);
+	} else {
+		snprintf(addr, sizeof(addr), "10.%d.7.2/32\n", net);
+		CHECK_STR(inside(c, "ip -4 -o addr show net0 | awk '{print $4}'"), addr);
+		CHECK(c->stop(c));
+	}
 	CHECK(leftover_cgroups() == 0);
 	CHECK(c->destroy(c));
 	CHECK(stat(dir, &st) < 0 && errno == ENOENT);

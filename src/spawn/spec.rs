@@ -225,6 +225,14 @@ fn namespaces(
         flags &= !flag;
         shared.push((*flag, path));
     }
+    // Init, in its new user namespace, has no rights over namespaces the
+    // host's user namespace owns.
+    if flags & libc::CLONE_NEWUSER != 0 && !shared.is_empty() {
+        return Err(Error::new(
+            libc::ENOTSUP,
+            "lxc.namespace.share.* together with lxc.idmap is not supported yet",
+        ));
+    }
     if flags & libc::CLONE_NEWNS == 0 {
         return Err(Error::new(
             libc::ENOTSUP,
@@ -359,6 +367,12 @@ mod tests {
         );
         let kept = [mapped[0], mapped[1], ("lxc.namespace.keep", "user")];
         assert_eq!(flags(&kept).unwrap_err().errno, libc::EINVAL);
+        let shared = [
+            mapped[0],
+            mapped[1],
+            ("lxc.namespace.share.uts", "/proc/1/ns/uts"),
+        ];
+        assert_eq!(flags(&shared).unwrap_err().errno, libc::ENOTSUP);
     }
 
     #[test]
