@@ -10,6 +10,7 @@ pub mod container;
 pub mod error;
 pub mod globals;
 pub mod hooks;
+pub mod idmap;
 pub mod listing;
 pub mod log;
 pub mod monitor;

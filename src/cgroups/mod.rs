@@ -424,6 +424,48 @@ impl ContainerCgroups {
         }
     }
 
+    /// Gives the container's cgroups to its root on the host (user
+    /// namespaces), as LXC's `cgfsng_chown`: each directory (mode 0775),
+    /// and (mode 0664, failures only logged) `tasks` on v1, `cgroup.procs`,
+    /// and on v2 the files the kernel lists as delegatable.
+    pub fn chown_to(&self, ids: (u32, u32)) -> Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        let delegate = std::fs::read_to_string("/sys/kernel/cgroup/delegate")
+            .unwrap_or_else(|_| "cgroup.procs\ncgroup.subtree_control\ncgroup.threads\n".into());
+        for (h, dir) in &self.dirs {
+            let mut dirs = vec![dir.clone()];
+            if self.setup.placement.inner.is_some() {
+                dirs.push(self.process_dir(dir));
+            }
+            let mut files = vec!["cgroup.procs"];
+            if h.unified {
+                files.extend(
+                    delegate
+                        .lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty() && *l != "cgroup.procs"),
+                );
+            } else {
+                files.push("tasks");
+            }
+            for d in dirs {
+                crate::idmap::chown_path(&d, ids)?;
+                let _ = std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o775));
+                for f in &files {
+                    let p = d.join(f);
+                    let done = crate::idmap::chown_path(&p, ids).and_then(|()| {
+                        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o664))
+                            .map_err(|e| Error::io("Failed to chmod", &p, &e))
+                    });
+                    if let Err(e) = done {
+                        log::info!("{}", e.message);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Moves `pid` into every cgroup of the container.
     pub fn attach(&self, pid: i32) -> Result<()> {
         for (h, dir) in &self.dirs {
@@ -476,6 +518,7 @@ impl ContainerCgroups {
     /// rmdir may briefly see EBUSY while the kernel reaps them).
     pub fn remove(&self) {
         for (_, dir) in &self.dirs {
+            remove_children(dir);
             if self.setup.placement.inner.is_some() {
                 remove_dir_patiently(&self.process_dir(dir));
             }
@@ -507,6 +550,21 @@ impl ContainerCgroups {
 
 /// rmdir that waits out the brief EBUSY while the kernel reaps the
 /// container's last processes.
+/// Removes the cgroups the container made below its own (a delegated
+/// cgroup, as in a user namespace, may have children), deepest first.
+fn remove_children(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            let child = entry.path();
+            remove_children(&child);
+            remove_dir_patiently(&child);
+        }
+    }
+}
+
 fn remove_dir_patiently(dir: &Path) {
     for attempt in 0..50 {
         match std::fs::remove_dir(dir) {

@@ -548,6 +548,12 @@ impl Container {
         if mkdir_exact(&dir, 0o770)? || (only_config && tpath.is_some()) {
             undo.made_dir = Some(dir.clone());
         }
+        // With lxc.idmap the container's root must reach its rootfs (LXC's
+        // chown_mapped_root of the container directory).
+        if !config.conf().idmaps.is_empty() {
+            let root = crate::idmap::host_root(&config.conf().idmaps)?;
+            crate::idmap::chown_path(&dir, root)?;
+        }
 
         // No template and no rootfs: only the configuration is saved.
         let (Some(rootfs), Some(tpath)) = (rootfs, tpath) else {

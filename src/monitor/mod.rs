@@ -290,6 +290,7 @@ pub(crate) fn prepare(args: &Args, config: &Config) -> Result<Prepared> {
             console: console_name,
             ttys: tty_names,
             hierarchies,
+            userns: userns_rootfs(&spec, &cgroups),
         };
         Ok((console, ttys, plan))
     })();
@@ -307,6 +308,17 @@ pub(crate) fn prepare(args: &Args, config: &Config) -> Result<Prepared> {
             Err(e)
         }
     }
+}
+
+/// What the rootfs setup does differently in a user namespace.
+fn userns_rootfs(
+    spec: &StartSpec,
+    cgroups: &ContainerCgroups,
+) -> Option<crate::rootfs::UsernsRootfs> {
+    (spec.clone_flags & libc::CLONE_NEWUSER != 0).then(|| crate::rootfs::UsernsRootfs {
+        cgroup_dirs: cgroups.dirs.clone(),
+        tty_gid_mapped: crate::idmap::host_id(&spec.idmaps, 'g', 5).is_some(),
+    })
 }
 
 /// Starts init for a prepared container.

@@ -68,6 +68,19 @@ pub struct RootfsPlan {
     /// Host pty slaves bound onto /dev/tty1.. in order.
     pub ttys: Vec<String>,
     pub hierarchies: Vec<Hierarchy>,
+    /// Set when init runs in a user namespace (`lxc.idmap`).
+    pub userns: Option<UsernsRootfs>,
+}
+
+/// Inside a user namespace: what replaces the mounts it may not make.
+#[derive(Debug, Clone, Default)]
+pub struct UsernsRootfs {
+    /// The container's own cgroup directory of each hierarchy, bound on
+    /// /sys/fs/cgroup/<name> for `lxc.mount.auto = cgroup*` instead of
+    /// mounting cgroup filesystems.
+    pub cgroup_dirs: Vec<(Hierarchy, PathBuf)>,
+    /// Whether gid 5 (tty) is mapped: devpts gets `gid=5` only then.
+    pub tty_gid_mapped: bool,
 }
 
 /// Resolves `relative` inside `root` without leaving it through `..` or a
@@ -290,6 +303,10 @@ impl RootfsPlan {
             let dir = base.join(&name);
             mkdir_p(&dir)?;
             let ro = if mode == "ro" { libc::MS_RDONLY } else { 0 };
+            if let Some(userns) = &self.userns {
+                bind_own_cgroup(userns, h, &dir, ro)?;
+                continue;
+            }
             if h.unified {
                 mount(Some("cgroup2"), &dir, Some("cgroup2"), MS_BASE | ro, None)?;
             } else {
@@ -386,6 +403,11 @@ impl RootfsPlan {
             if p.exists() {
                 return Ok(());
             }
+            if self.userns.is_some() {
+                // No mknod in a user namespace: the host's node, bound.
+                touch(&p)?;
+                return bind(&Path::new("/dev").join(name), &p, false);
+            }
             mknod(&p, libc::S_IFCHR | 0o666, *major, *minor)
         });
         // SAFETY: as above.
@@ -418,7 +440,14 @@ impl RootfsPlan {
             &pts,
             Some("devpts"),
             libc::MS_NOSUID | libc::MS_NOEXEC,
-            Some(&format!("newinstance,ptmxmode=0666,mode=0620,gid=5{max}")),
+            Some(&format!(
+                "newinstance,ptmxmode=0666,mode=0620{}{max}",
+                if self.userns.as_ref().is_some_and(|u| !u.tty_gid_mapped) {
+                    ""
+                } else {
+                    ",gid=5"
+                }
+            )),
         )?;
         // The container's /dev/ptmx must be its own devpts instance's.
         let ptmx = resolve_inside(&self.rootfs, "dev/ptmx")?;
@@ -445,6 +474,31 @@ impl RootfsPlan {
         }
         Ok(())
     }
+}
+
+/// In a user namespace: the container's own cgroup of hierarchy `h`
+/// bound on `dir` (read-only for `cgroup:ro`).
+fn bind_own_cgroup(
+    userns: &UsernsRootfs,
+    h: &Hierarchy,
+    dir: &Path,
+    ro: libc::c_ulong,
+) -> Result<()> {
+    let Some((_, own)) = userns
+        .cgroup_dirs
+        .iter()
+        .find(|(o, _)| o.mountpoint == h.mountpoint)
+    else {
+        return Ok(());
+    };
+    bind(own, dir, false)?;
+    mount(
+        None,
+        dir,
+        None,
+        libc::MS_REMOUNT | libc::MS_BIND | MS_BASE | ro,
+        None,
+    )
 }
 
 #[cfg(test)]

@@ -132,6 +132,7 @@ fn spawn_with_network(
             spec.confine
                 .apply_from_parent(pid, spec.clone_flags & libc::CLONE_NEWPID != 0)
         })
+        .and_then(|()| setup_userns(spec, plan, cgroups, pid))
         .and_then(|()| {
             sock.write_all(b"go").map_err(|e| {
                 Error::new(
@@ -188,6 +189,26 @@ fn spawn_with_network(
         errno.parse().unwrap_or(libc::EIO),
         text.to_string(),
     ))
+}
+
+/// With `lxc.idmap`, before init goes on: its uid/gid maps, and its
+/// cgroups, console and ttys given to the container's root on the host.
+fn setup_userns(
+    spec: &StartSpec,
+    plan: &RootfsPlan,
+    cgroups: &ContainerCgroups,
+    pid: i32,
+) -> Result<()> {
+    if spec.clone_flags & libc::CLONE_NEWUSER == 0 {
+        return Ok(());
+    }
+    crate::idmap::write_maps(pid, &spec.idmaps)?;
+    let root = crate::idmap::host_root(&spec.idmaps)?;
+    cgroups.chown_to(root)?;
+    for pty in plan.console.iter().chain(plan.ttys.iter()) {
+        crate::idmap::chown_path(Path::new(pty), root)?;
+    }
+    Ok(())
 }
 
 /// Undoes a start that failed once init existed: physical interfaces go
@@ -296,6 +317,12 @@ fn child_steps(
             libc::EPIPE,
             "The monitor went away before init was released",
         ));
+    }
+    // Our maps are written now: become root of the user namespace
+    // (which clears the parent-death signal: set it again).
+    if spec.clone_flags & libc::CLONE_NEWUSER != 0 {
+        crate::idmap::become_root()?;
+        spec.confine.set_pdeath_signal();
     }
     // Entered only now, so the cgroup namespace is rooted at the
     // container's cgroup that the parent just moved us into.

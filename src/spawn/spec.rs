@@ -64,6 +64,9 @@ pub struct StartSpec {
     /// `lxc.seccomp.profile`, compiled (None: none, or already confined
     /// without `lxc.seccomp.allow_nesting`).
     pub seccomp: Option<crate::seccomp::Profile>,
+    /// `lxc.idmap`: when set, init gets a user namespace (CLONE_NEWUSER
+    /// is in `clone_flags`) with these maps.
+    pub idmaps: Vec<crate::config::IdMap>,
 }
 
 fn item(config: &Config, key: &str) -> String {
@@ -185,10 +188,19 @@ fn namespaces(
     if conf.ns_clone != 0 {
         flags = conf.ns_clone;
     }
+    // A user namespace comes with lxc.idmap (LXC adds it then).
+    if !conf.idmaps.is_empty() {
+        flags |= libc::CLONE_NEWUSER;
+    }
     flags &= !conf.ns_keep;
-    if flags & libc::CLONE_NEWUSER != 0 {
-        return Err(Error::not_implemented(
-            "lxc.namespace.clone = user (user namespaces)",
+    if flags & libc::CLONE_NEWUSER != 0 && conf.idmaps.is_empty() {
+        return Err(Error::invalid(
+            "lxc.namespace.clone = user needs lxc.idmap entries",
+        ));
+    }
+    if !conf.idmaps.is_empty() && flags & libc::CLONE_NEWUSER == 0 {
+        return Err(Error::invalid(
+            "lxc.idmap is set but lxc.namespace.keep keeps the user namespace",
         ));
     }
     if flags & 0x80 != 0 {
@@ -242,6 +254,14 @@ fn namespaces(
         }
         flags &= !flag;
         shared.push((*flag, path));
+    }
+    // Init, in its new user namespace, has no rights over namespaces the
+    // host's user namespace owns.
+    if flags & libc::CLONE_NEWUSER != 0 && !shared.is_empty() {
+        return Err(Error::new(
+            libc::ENOTSUP,
+            "lxc.namespace.share.* together with lxc.idmap is not supported yet",
+        ));
     }
     if flags & libc::CLONE_NEWNS == 0 {
         return Err(Error::new(
@@ -297,10 +317,9 @@ impl StartSpec {
         )?;
         let net = NetPlan::from_config(config)?;
         let (clone_flags, new_cgroupns, shared_ns) = namespaces(config, lxcpath, &net)?;
-        if !list(config, "lxc.idmap").is_empty() {
-            return Err(Error::not_implemented(
-                "start with lxc.idmap (user namespaces)",
-            ));
+        let idmaps = config.conf().idmaps.clone();
+        if !idmaps.is_empty() {
+            crate::idmap::host_root(&idmaps)?;
         }
         let autodev = number::<i32>(config, "lxc.autodev", 1)? != 0;
         let hooks = crate::hooks::Hooks::for_start(name, &config_file, config);
@@ -355,6 +374,7 @@ impl StartSpec {
                 config.conf().seccomp_profile.as_deref(),
                 config.conf().seccomp_allow_nesting != 0,
             )?,
+            idmaps,
         })
     }
 }
@@ -362,6 +382,39 @@ impl StartSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn idmap_brings_a_user_namespace() {
+        let flags = |items: &[(&str, &str)]| {
+            let mut c = Config::new();
+            c.set_item("lxc.net.0.type", "empty").unwrap();
+            for (k, v) in items {
+                c.set_item(k, v).unwrap();
+            }
+            let net = NetPlan::from_config(&c).unwrap();
+            namespaces(&c, "/nonexistent", &net).map(|(f, _, _)| f)
+        };
+        assert_eq!(flags(&[]).unwrap() & libc::CLONE_NEWUSER, 0);
+        let mapped = [
+            ("lxc.idmap", "u 0 100000 65536"),
+            ("lxc.idmap", "g 0 100000 65536"),
+        ];
+        assert_ne!(flags(&mapped).unwrap() & libc::CLONE_NEWUSER, 0);
+        assert_eq!(
+            flags(&[("lxc.namespace.clone", "mnt pid user")])
+                .unwrap_err()
+                .errno,
+            libc::EINVAL
+        );
+        let kept = [mapped[0], mapped[1], ("lxc.namespace.keep", "user")];
+        assert_eq!(flags(&kept).unwrap_err().errno, libc::EINVAL);
+        let shared = [
+            mapped[0],
+            mapped[1],
+            ("lxc.namespace.share.uts", "/proc/1/ns/uts"),
+        ];
+        assert_eq!(flags(&shared).unwrap_err().errno, libc::ENOTSUP);
+    }
 
     #[test]
     fn rootfs_paths() {

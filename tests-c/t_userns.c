@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lxc.idmap: a root-owned container started in a user namespace. The
+ * template runs mapped (lxc-usernsexec), so the rootfs belongs to host uid
+ * 100000; init runs as host uid 100000 and is root inside; attach enters
+ * the user namespace; stop leaves no cgroup; destroy removes the mapped
+ * rootfs. Setup: the test's lxcpath and its parent are made traversable
+ * (0711) so the mapped root can reach its rootfs, as LXC requires. */
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <lxc/lxccontainer.h>
+
+#include "check.h"
+
+static char name[64];
+
+static int leftover_cgroups(void)
+{
+	char cmd[256], line[512];
+	FILE *f;
+	int n = 0;
+
+	snprintf(cmd, sizeof(cmd), "find /sys/fs/cgroup -type d -name 'lxc.payload.%s*' 2>/dev/null", name);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		fprintf(stderr, "leftover cgroup: %s", line);
+		n++;
+	}
+	pclose(f);
+	return n;
+}
+
+/* Output of a command run inside the container. */
+static char *inside(struct lxc_container *c, const char *cmd)
+{
+	static char out[4096];
+	lxc_attach_options_t opts = LXC_ATTACH_OPTIONS_DEFAULT;
+	const char *argv[] = {"sh", "-c", cmd, NULL};
+	int fds[2], status;
+	ssize_t n, total = 0;
+
+	out[0] = 0;
+	if (pipe(fds) < 0)
+		return out;
+	opts.stdout_fd = fds[1];
+	status = c->attach_run_wait(c, &opts, "sh", argv);
+	close(fds[1]);
+	while ((n = read(fds[0], out + total, sizeof(out) - 1 - total)) > 0)
+		total += n;
+	out[total] = 0;
+	close(fds[0]);
+	if (status != 0)
+		fprintf(stderr, "inside(%s): status %d, output %s\n", cmd, status, out);
+	return out;
+}
+
+/* First line of a /proc file matching prefix (whole line if prefix is ""),
+ * with runs of blanks squeezed to one space and no trailing newline. */
+static char *proc_line(pid_t pid, const char *file, const char *prefix)
+{
+	static char out[256];
+	char path[64], line[256];
+	FILE *f;
+
+	out[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	f = fopen(path, "r");
+	if (!f)
+		return out;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line, *o = out;
+		int blank = 1;
+
+		if (strncmp(line, prefix, strlen(prefix)) != 0)
+			continue;
+		for (; *p && *p != '\n'; p++) {
+			if (*p == ' ' || *p == '\t') {
+				if (!blank)
+					*o++ = ' ';
+				blank = 1;
+			} else {
+				*o++ = *p;
+				blank = 0;
+			}
+		}
+		if (o > out && o[-1] == ' ')
+			o--;
+		*o = 0;
+		break;
+	}
+	fclose(f);
+	return out;
+}
+
+int main(int argc, char **argv)
+{
+	const char *lxcpath = test_lxcpath(argc, argv);
+	char parent[4096], rootfs[4096], dir[4096];
+	struct lxc_container *c;
+	struct stat st;
+	char addr[64];
+	int net = 100 + getpid() % 100;
+	pid_t pid;
+
+	snprintf(name, sizeof(name), "un%d", (int)getpid());
+	snprintf(parent, sizeof(parent), "%s", lxcpath);
+	CHECK(chmod(dirname(parent), 0711) == 0);
+	CHECK(chmod(lxcpath, 0711) == 0);
+
+	c = lxc_container_new(name, lxcpath);
+	CHECK(c != NULL);
+	if (!c)
+		return check_result("t_userns");
+	CHECK(c->set_config_item(c, "lxc.net.0.type", "empty"));
+	CHECK(c->set_config_item(c, "lxc.idmap", "u 0 100000 65536"));
+	CHECK(c->set_config_item(c, "lxc.idmap", "g 0 100000 65536"));
+	if (!c->create(c, "busybox", NULL, NULL, LXC_CREATE_QUIET, NULL)) {
+		fprintf(stderr, "create failed: %d %s\n", c->error_num, c->error_string ? c->error_string : "");
+		CHECK(0);
+		lxc_container_put(c);
+		return check_result("t_userns");
+	}
+
+	/* The template ran as the mapped root. */
+	snprintf(rootfs, sizeof(rootfs), "%s/%s/rootfs/bin/busybox", lxcpath, name);
+	CHECK(stat(rootfs, &st) == 0 && st.st_uid == 100000 && st.st_gid == 100000);
+	/* The container directory belongs to the mapped root, as LXC's. */
+	snprintf(dir, sizeof(dir), "%s/%s", lxcpath, name);
+	CHECK(stat(dir, &st) == 0 && st.st_uid == 100000);
+
+	if (!c->start(c, 0, NULL)) {
+		fprintf(stderr, "start failed: %d %s\n", c->error_num, c->error_string ? c->error_string : "");
+		CHECK(0);
+	}
+	CHECK(c->wait(c, "RUNNING", 10));
+	CHECK_STR(c->state(c), "RUNNING");
+	pid = c->init_pid(c);
+	CHECK(pid > 0);
+	if (pid > 0) {
+		CHECK_STR(proc_line(pid, "uid_map", ""), "0 100000 65536");
+		CHECK_STR(proc_line(pid, "gid_map", ""), "0 100000 65536");
+		CHECK_STR(proc_line(pid, "status", "Uid:"), "Uid: 100000 100000 100000 100000");
+		CHECK_STR(proc_line(pid, "status", "Gid:"), "Gid: 100000 100000 100000 100000");
+	}
+	CHECK_STR(inside(c, "id -u"), "0\n");
+	CHECK_STR(inside(c, "id -g"), "0\n");
+	CHECK_STR(inside(c, "cat /proc/self/uid_map | tr -s ' '"), " 0 100000 65536\n");
+	/* Autodev nodes are the host's, bound; proc and sys are mounted. */
+	CHECK_STR(inside(c, "echo x > /dev/null && head -c 4 /dev/zero | wc -c"), "4\n");
+	CHECK_STR(inside(c, "test -r /proc/1/status && test -d /sys/class && echo ok"), "ok\n");
+	/* cgroup:mixed: the container's own cgroups, bound and given to its
+	 * root; the tmpfs above them read-only. */
+	CHECK_STR(inside(c, "head -n1 /sys/fs/cgroup/pids/cgroup.procs"), "1\n");
+	CHECK_STR(inside(c, "test -w /sys/fs/cgroup/pids/cgroup.procs && echo ok"), "ok\n");
+	CHECK_STR(inside(c, "head -n1 /sys/fs/cgroup/unified/cgroup.procs"), "1\n");
+	/* The container may make cgroups below its own; stop removes them. */
+	CHECK_STR(inside(c, "mkdir -p /sys/fs/cgroup/pids/sub/deeper /sys/fs/cgroup/unified/sub && echo ok"), "ok\n");
+	CHECK_STR(inside(c, "touch /sys/fs/cgroup/x 2>/dev/null || echo ro"), "ro\n");
+	/* A pty works on the container's devpts. */
+	CHECK_STR(inside(c, "test -c /dev/ptmx && test -d /dev/pts && echo ok"), "ok\n");
+
+	/* A reboot builds the user namespace again. */
+	CHECK(c->reboot2(c, 30));
+	CHECK(c->wait(c, "RUNNING", 10));
+	pid = c->init_pid(c);
+	CHECK(pid > 0);
+	if (pid > 0)
+		CHECK_STR(proc_line(pid, "uid_map", ""), "0 100000 65536");
+	CHECK_STR(inside(c, "id -u"), "0\n");
+
+	CHECK(c->stop(c));
+	CHECK_STR(c->state(c), "STOPPED");
+	CHECK(leftover_cgroups() == 0);
+
+	/* A veth (router mode: no bridge) configured from inside the user
+	 * namespace's network namespace. */
+	snprintf(addr, sizeof(addr), "10.%d.7.2/32", net);
+	CHECK(c->clear_config_item(c, "lxc.net"));
+	CHECK(c->set_config_item(c, "lxc.net.0.type", "veth"));
+	CHECK(c->set_config_item(c, "lxc.net.0.veth.mode", "router"));
+	CHECK(c->set_config_item(c, "lxc.net.0.name", "net0"));
+	CHECK(c->set_config_item(c, "lxc.net.0.flags", "up"));
+	CHECK(c->set_config_item(c, "lxc.net.0.ipv4.address", addr));
+	if (!c->start(c, 0, NULL)) {
+		fprintf(stderr, "veth start failed: %s\n", c->error_string ? c->error_string : "");
+		CHECK(0);
+	} else {
+		snprintf(addr, sizeof(addr), "10.%d.7.2/32\n", net);
+		CHECK_STR(inside(c, "ip -4 -o addr show net0 | awk '{print $4}'"), addr);
+		CHECK(c->stop(c));
+	}
+	CHECK(leftover_cgroups() == 0);
+	CHECK(c->destroy(c));
+	CHECK(stat(dir, &st) < 0 && errno == ENOENT);
+	lxc_container_put(c);
+	return check_result("t_userns");
+}
