@@ -7,8 +7,9 @@
 //!
 //! Types: `veth`, `macvlan` (on the `link` parent), `phys` (a host device
 //! moved in, moved back with its name and MTU when the container ends),
+//! `ipvlan` and `vlan` (created on the `link` parent and moved in; this
+//! VM's kernel has neither, so they are covered by message unit tests),
 //! `empty` (loopback only) and `none` (the host's network namespace).
-//! `ipvlan` and `vlan` are refused with ENOTSUP (this kernel has neither).
 
 pub mod netlink;
 
@@ -46,6 +47,10 @@ pub struct IfacePlan {
     pub mtu: Option<u32>,
     /// macvlan: kernel MACVLAN_MODE_* (0 = kernel default).
     pub macvlan_mode: u32,
+    /// ipvlan: mode (0 l2, 1 l3, 2 l3s) and isolation (0 bridge, 1
+    /// private, 2 vepa); vlan: the 802.1q id.
+    pub ipvlan: (u16, u16),
+    pub vlan_id: u16,
     /// phys: the device's MTU on the host, restored when it comes back.
     pub host_mtu: Option<u32>,
     /// veth `veth.mode = router`: no bridge; host routes to the
@@ -118,16 +123,11 @@ impl NetPlan {
                     plan.host_netns = true;
                     continue;
                 }
-                NetType::Veth | NetType::Macvlan | NetType::Phys => {}
-                other => {
-                    return Err(Error::new(
-                        libc::ENOTSUP,
-                        format!(
-                            "lxc.net.{index}.type = {}: this network type is not supported yet",
-                            other.name()
-                        ),
-                    ))
-                }
+                NetType::Veth
+                | NetType::Macvlan
+                | NetType::Phys
+                | NetType::Vlan
+                | NetType::Ipvlan => {}
             }
             let router = kind == NetType::Veth && dev.mode == 2;
             if dev.link.is_empty() && !router {
@@ -163,6 +163,8 @@ impl NetPlan {
                 } else {
                     0
                 },
+                ipvlan: (dev.mode.max(0) as u16, dev.isolation.max(0) as u16),
+                vlan_id: dev.vlan_id,
                 host_mtu: None,
                 router: kind == NetType::Veth && dev.mode == 2,
                 host_routes: dev
@@ -248,6 +250,8 @@ pub fn assign_names(plan: &mut NetPlan) -> Result<()> {
                 iface.peer_name = random_name("vethc");
             }
             NetType::Macvlan => iface.peer_name = random_name("mcvl"),
+            NetType::Vlan => iface.peer_name = random_name("vlan"),
+            NetType::Ipvlan => iface.peer_name = random_name("ipvl"),
             _ => {
                 // phys: the host device itself goes in.
                 iface.peer_name = iface.link.clone();
@@ -286,6 +290,29 @@ pub fn setup_host(plan: &NetPlan, pid: i32) -> Result<HostSide> {
                 NetType::Macvlan => {
                     let parent = link_index(&mut nl, iface)?;
                     nl.create_macvlan(&iface.peer_name, parent, iface.macvlan_mode)?;
+                    host.created.push(iface.peer_name.clone());
+                }
+                NetType::Vlan | NetType::Ipvlan => {
+                    let parent = link_index(&mut nl, iface)?;
+                    let (msg, what) = if iface.kind == NetType::Vlan {
+                        (
+                            netlink::vlan_message(&iface.peer_name, parent, iface.vlan_id),
+                            "vlan",
+                        )
+                    } else {
+                        let (mode, isolation) = iface.ipvlan;
+                        (
+                            netlink::ipvlan_message(&iface.peer_name, parent, mode, isolation),
+                            "ipvlan",
+                        )
+                    };
+                    nl.create_link(
+                        msg,
+                        &format!(
+                            "lxc.net.{}: failed to create the {what} device",
+                            iface.index
+                        ),
+                    )?;
                     host.created.push(iface.peer_name.clone());
                 }
                 _ => {}
@@ -591,8 +618,23 @@ mod tests {
             plan("lxc.net.0.type = phys\n").unwrap_err().errno,
             libc::EINVAL
         );
-        let vlan = "lxc.net.0.type = vlan\nlxc.net.0.link = eth0\nlxc.net.0.vlan.id = 5\n";
-        assert_eq!(plan(vlan).unwrap_err().errno, libc::ENOTSUP);
+        assert_eq!(
+            plan("lxc.net.0.type = vlan\n").unwrap_err().errno,
+            libc::EINVAL
+        );
+    }
+
+    #[test]
+    fn vlan_and_ipvlan_plans() {
+        let p =
+            plan("lxc.net.0.type = vlan\nlxc.net.0.link = eth0\nlxc.net.0.vlan.id = 5\n").unwrap();
+        assert_eq!((p.ifaces[0].kind, p.ifaces[0].vlan_id), (NetType::Vlan, 5));
+        let p = plan(
+            "lxc.net.0.type = ipvlan\nlxc.net.0.link = eth0\nlxc.net.0.ipvlan.mode = l3\n\
+             lxc.net.0.ipvlan.isolation = private\n",
+        )
+        .unwrap();
+        assert_eq!(p.ifaces[0].ipvlan, (1, 1));
     }
 
     #[test]

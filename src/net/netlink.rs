@@ -9,8 +9,8 @@ use netlink_packet_core::{
 };
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoMacVlan, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
-    MacVlanMode,
+    InfoData, InfoIpVlan, InfoKind, InfoMacVlan, InfoVeth, InfoVlan, IpVlanFlags, IpVlanMode,
+    LinkAttribute, LinkFlags, LinkInfo, LinkMessage, MacVlanMode,
 };
 use netlink_packet_route::neighbour::{
     NeighbourAddress, NeighbourAttribute, NeighbourFlags, NeighbourMessage,
@@ -234,6 +234,16 @@ impl Rtnl {
             RouteNetlinkMessage::NewLink(macvlan_message(name, parent, mode)),
             NLM_F_CREATE | NLM_F_EXCL,
             &format!("Failed to create macvlan {name}"),
+        )
+    }
+
+    /// Creates an ipvlan or 802.1q vlan device (`msg` from
+    /// `ipvlan_message`/`vlan_message`).
+    pub fn create_link(&mut self, msg: LinkMessage, what: &str) -> Result<()> {
+        self.request(
+            RouteNetlinkMessage::NewLink(msg),
+            NLM_F_CREATE | NLM_F_EXCL,
+            what,
         )
     }
 
@@ -498,6 +508,53 @@ pub fn proxy_neighbour_message(ip: IpAddr, index: u32) -> NeighbourMessage {
     msg
 }
 
+fn child_link(name: &str, parent: u32, info: Vec<LinkInfo>) -> LinkMessage {
+    let mut msg = LinkMessage::default();
+    msg.attributes.push(LinkAttribute::IfName(name.to_string()));
+    msg.attributes.push(LinkAttribute::Link(parent));
+    msg.attributes.push(LinkAttribute::LinkInfo(info));
+    msg
+}
+
+/// The RTM_NEWLINK body of an 802.1q vlan `id` on `parent`.
+pub fn vlan_message(name: &str, parent: u32, id: u16) -> LinkMessage {
+    child_link(
+        name,
+        parent,
+        vec![
+            LinkInfo::Kind(InfoKind::Vlan),
+            LinkInfo::Data(InfoData::Vlan(vec![InfoVlan::Id(id)])),
+        ],
+    )
+}
+
+/// The RTM_NEWLINK body of an ipvlan: `mode` 0 l2, 1 l3, 2 l3s (LXC's
+/// `ipvlan.mode`), `isolation` 0 bridge, 1 private, 2 vepa.
+pub fn ipvlan_message(name: &str, parent: u32, mode: u16, isolation: u16) -> LinkMessage {
+    let mode = match mode {
+        0 => IpVlanMode::L2,
+        1 => IpVlanMode::L3,
+        2 => IpVlanMode::L3S,
+        other => IpVlanMode::Other(other),
+    };
+    let flags = match isolation {
+        1 => IpVlanFlags::Private,
+        2 => IpVlanFlags::Vepa,
+        _ => IpVlanFlags::empty(),
+    };
+    child_link(
+        name,
+        parent,
+        vec![
+            LinkInfo::Kind(InfoKind::IpVlan),
+            LinkInfo::Data(InfoData::IpVlan(vec![
+                InfoIpVlan::Mode(mode),
+                InfoIpVlan::Flags(flags),
+            ])),
+        ],
+    )
+}
+
 /// The RTM_NEWLINK body of a macvlan (separate so it can be unit-tested).
 pub fn macvlan_message(name: &str, parent: u32, mode: u32) -> LinkMessage {
     let mut msg = LinkMessage::default();
@@ -524,6 +581,34 @@ pub fn macvlan_message(name: &str, parent: u32, mode: u32) -> LinkMessage {
 mod tests {
     use super::*;
     use netlink_packet_core::Emitable;
+
+    fn emitted(msg: &LinkMessage) -> Vec<u8> {
+        let mut buf = vec![0u8; msg.buffer_len()];
+        msg.emit(&mut buf);
+        buf
+    }
+
+    #[test]
+    fn vlan_message_bytes() {
+        let buf = emitted(&vlan_message("v5", 3, 5));
+        // IFLA_LINK (5) = 3
+        assert!(buf.windows(8).any(|w| w == [8, 0, 5, 0, 3, 0, 0, 0]));
+        // IFLA_INFO_KIND "vlan\0"
+        assert!(buf.windows(5).any(|w| w == b"vlan\0"));
+        // IFLA_VLAN_ID (1) = 5, u16 padded to 8
+        assert!(buf.windows(6).any(|w| w == [6, 0, 1, 0, 5, 0]));
+    }
+
+    #[test]
+    fn ipvlan_message_bytes() {
+        let buf = emitted(&ipvlan_message("iv0", 4, 1, 1));
+        assert!(buf.windows(7).any(|w| w == b"ipvlan\0"));
+        // IFLA_IPVLAN_MODE (1) = l3 (1); IFLA_IPVLAN_FLAGS (2) = private (1)
+        assert!(buf.windows(6).any(|w| w == [6, 0, 1, 0, 1, 0]));
+        assert!(buf.windows(6).any(|w| w == [6, 0, 2, 0, 1, 0]));
+        let l2 = emitted(&ipvlan_message("iv1", 4, 0, 0));
+        assert!(l2.windows(6).any(|w| w == [6, 0, 1, 0, 0, 0]));
+    }
 
     #[test]
     fn route_and_proxy_messages() {
