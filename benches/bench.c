@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <lxc/lxccontainer.h>
@@ -62,6 +63,68 @@ static int failed(struct lxc_container *c, const char *what)
 	return 1;
 }
 
+/* ~100 MB of files in the rootfs, then a copy clone, an overlay snapshot
+ * clone and a snapshot + snapshot_destroy. */
+static int storage(struct lxc_container *c)
+{
+	char path[4200], rootfs[4096];
+	static char block[1 << 20];
+	struct lxc_container *clone;
+	double t0;
+	int i, n;
+
+	if (c->get_config_item(c, "lxc.rootfs.path", rootfs, sizeof(rootfs)) <= 0)
+		return failed(c, "rootfs path");
+	snprintf(path, sizeof(path), "%s/data", strncmp(rootfs, "dir:", 4) == 0 ? rootfs + 4 : rootfs);
+	if (mkdir(path, 0755) != 0)
+		return failed(c, "mkdir data");
+	for (i = 0; i < (int)sizeof(block); i++)
+		block[i] = (char)(i * 7 + 3);
+	for (i = 0; i < 100; i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/data/f%d", strncmp(rootfs, "dir:", 4) == 0 ? rootfs + 4 : rootfs, i);
+		f = fopen(path, "w");
+		if (!f || fwrite(block, 1, sizeof(block), f) != sizeof(block))
+			return failed(c, "write data");
+		fclose(f);
+	}
+	sync();
+
+	t0 = now_ns();
+	clone = c->clone(c, "lifecopy", NULL, 0, NULL, NULL, 0, NULL);
+	if (!clone)
+		return failed(c, "clone (copy)");
+	printf("clone(copy,100MB) %.0f\n", now_ns() - t0);
+	if (!clone->destroy(clone))
+		return failed(clone, "destroy clone");
+	lxc_container_put(clone);
+
+	t0 = now_ns();
+	clone = c->clone(c, "lifesnap", NULL, LXC_CLONE_SNAPSHOT, "overlay", NULL, 0, NULL);
+	if (!clone)
+		return failed(c, "clone (overlay snapshot)");
+	printf("clone(overlay-snapshot) %.0f\n", now_ns() - t0);
+	if (!clone->destroy(clone))
+		return failed(clone, "destroy overlay clone");
+	lxc_container_put(clone);
+
+	n = 3;
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		char name[32];
+		int k = c->snapshot(c, NULL);
+
+		if (k < 0)
+			return failed(c, "snapshot");
+		snprintf(name, sizeof(name), "snap%d", k);
+		if (!c->snapshot_destroy(c, name))
+			return failed(c, "snapshot_destroy");
+	}
+	printf("snapshot+snapshot_destroy %.0f\n", (now_ns() - t0) / n);
+	return 0;
+}
+
 /* Real containers: a busybox container with an empty network namespace. */
 static int lifecycle(const char *lxcpath)
 {
@@ -91,6 +154,8 @@ static int lifecycle(const char *lxcpath)
 
 	c = lxc_container_new("life", lxcpath);
 	if (!c)
+		return 1;
+	if (storage(c) != 0)
 		return 1;
 	n = 10;
 	for (i = 0; i < n; i++) {
