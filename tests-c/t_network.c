@@ -280,7 +280,14 @@ static void test_router_mode(const char *lxcpath)
 	} else {
 		snprintf(cmd, sizeof(cmd), "ip route show 10.%d.3.2 | grep -q veth && ip route show 10.%d.4.0/24 | grep -q veth",
 			 net, net);
-		CHECK(system(cmd) == 0);
+		if (system(cmd) != 0) {
+			/* diagnostics for an intermittent failure seen in full runs */
+			char *p = c->get_running_config_item(c, "lxc.net.0.veth.pair");
+			fprintf(stderr, "router mode: host end %s, state %s\n", p ? p : "?", c->state(c));
+			free(p);
+			(void)system("ip -o link show type veth >&2; ip route >&2");
+			CHECK(0);
+		}
 		snprintf(cmd, sizeof(cmd), "ip neigh show proxy | grep -q '10.%d.3.1 '", net);
 		CHECK(system(cmd) == 0);
 		snprintf(cmd, sizeof(cmd), "default via 10.%d.3.1", net);

@@ -292,6 +292,7 @@ impl Undo {
 impl Container {
     /// `clone`: see the module documentation.
     pub fn clone_to(&self, opts: &CloneOptions) -> Result<Container> {
+        let _lock = self.disk_lock()?;
         self.clone_steps(opts, false)
     }
 

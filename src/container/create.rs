@@ -414,6 +414,7 @@ fn save(config: &Config, path: &Path) -> Result<()> {
 
 impl Container {
     pub fn create(&self, opts: &CreateOptions) -> Result<()> {
+        let _lock = self.disk_lock()?;
         let name = self.name();
         let lxcpath = self.lxcpath();
         let context = |e: Error| {
@@ -426,12 +427,20 @@ impl Container {
         // template is given (LXC's test). Defined without a rootfs (what
         // python3-lxc makes: it saves the config before create) goes on;
         // without a template, create only saves the configuration.
-        let has_rootfs = self
-            .lock()
-            .config
-            .as_ref()
-            .and_then(|c| storage::from_config(c.conf()).ok().flatten())
-            .is_some_and(|s| s.host_path().exists());
+        let rootfs_of = |c: &Config| {
+            storage::from_config(c.conf())
+                .ok()
+                .flatten()
+                .is_some_and(|s| s.host_path().exists())
+        };
+        // The handle's config may predate a create another process (or
+        // handle) finished meanwhile: under the lock, the file on disk
+        // decides too.
+        let on_disk = {
+            let mut c = Config::new();
+            c.load_file(&self.config_file()).is_ok() && rootfs_of(&c)
+        };
+        let has_rootfs = on_disk || self.lock().config.as_ref().is_some_and(rootfs_of);
         if self.is_defined() && has_rootfs && opts.template.is_some() {
             return Err(context(Error::new(
                 libc::EEXIST,

@@ -65,6 +65,7 @@ impl Container {
     }
 
     pub fn destroy(&self) -> Result<()> {
+        let _lock = self.disk_lock()?;
         self.check_stopped_and_defined("destroy")?;
         self.destroy_steps(false)
     }

@@ -13,6 +13,7 @@ mod console;
 mod create;
 mod deps;
 mod destroy;
+mod disklock;
 mod inject;
 mod network;
 mod nsthread;
@@ -164,7 +165,18 @@ impl Container {
     /// Writes the configuration atomically (temporary file, then rename):
     /// a crash or a full disk never leaves a half-written config. With no
     /// configuration loaded, LXC's default config is loaded first.
+    /// The container's disk lock (see `disklock`), held by every operation
+    /// that changes its files.
+    pub(crate) fn disk_lock(&self) -> Result<disklock::DiskLock> {
+        let (lxcpath, name) = {
+            let st = self.lock();
+            (st.lxcpath.clone(), st.name.clone())
+        };
+        disklock::DiskLock::acquire(&lxcpath, &name)
+    }
+
     pub fn save_config(&self, alt_file: Option<&Path>) -> Result<()> {
+        let _lock = self.disk_lock()?;
         if !self.has_config() {
             let default = globals::global_config_value(
                 "lxc.default_config",

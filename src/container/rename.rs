@@ -77,6 +77,7 @@ fn rename_noreplace(from: &Path, to: &Path) -> Result<()> {
 
 impl Container {
     pub fn rename(&self, newname: &str) -> Result<()> {
+        let _lock = self.disk_lock()?;
         names::validate_name(newname)?;
         let name = self.name();
         let lxcpath = self.lxcpath();

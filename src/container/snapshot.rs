@@ -114,6 +114,7 @@ impl Container {
 
     /// `snapshot(commentfile)`: returns N of the new `snapN`.
     pub fn snapshot(&self, commentfile: Option<&Path>) -> Result<u32> {
+        let _lock = self.disk_lock()?;
         self.require_defined("snapshot")?;
         let kind = self.rootfs_kind()?;
         let snappath = self.snapshot_path();
@@ -187,6 +188,7 @@ impl Container {
     /// (newname None or equal) the container is destroyed first (its
     /// snapshots stay).
     pub fn snapshot_restore(&self, snapname: &str, newname: Option<&str>) -> Result<()> {
+        let _lock = self.disk_lock()?;
         names::validate_name(snapname)?;
         let name = self.name();
         let dir = self.container_dir();
@@ -240,6 +242,7 @@ impl Container {
 
     /// `snapshot_destroy(snapname)`: destroys that snapshot container.
     pub fn snapshot_destroy(&self, snapname: &str) -> Result<()> {
+        let _lock = self.disk_lock()?;
         names::validate_name(snapname)?;
         let snappath = self.snapshot_path();
         let snap = Container::new(snapname, Some(&snappath.display().to_string()))?;
