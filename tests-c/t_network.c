@@ -94,9 +94,39 @@ static struct lxc_container *make(const char *lxcpath, const char *name, int hos
 	return make_typed(lxcpath, name, "veth", bridge, host, extra_key, extra_value);
 }
 
+/* script.up / script.down: LXC's arguments, in order, on the host. */
+static void check_net_scripts(const char *lxcpath, const char *pair, int after_stop)
+{
+	char path[4200], line[512], want[512];
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/net.log", lxcpath);
+	f = fopen(path, "r");
+	CHECK(f != NULL);
+	while (f && fgets(line, sizeof(line), f)) {
+		snprintf(want, sizeof(want), "na net %s veth %s %s\n", n == 0 ? "up" : "down", bridge, pair);
+		CHECK_STR(line, want);
+		n++;
+	}
+	if (f)
+		fclose(f);
+	CHECK(n == (after_stop ? 2 : 1));
+}
+
 static void test_pair(const char *lxcpath)
 {
 	struct lxc_container *a = make(lxcpath, "na", 2, "lxc.net.0.hwaddr", "00:16:3e:12:34:56");
+	char script[4200], scriptcmd[8600];
+
+	snprintf(script, sizeof(script), "%s/net.sh", lxcpath);
+	snprintf(scriptcmd, sizeof(scriptcmd), "printf '#!/bin/sh\\necho \"$@\" >> %s/net.log\\n' > %s && chmod +x %s",
+		 lxcpath, script, script);
+	CHECK(system(scriptcmd) == 0);
+	if (a) {
+		CHECK(a->set_config_item(a, "lxc.net.0.script.up", script));
+		CHECK(a->set_config_item(a, "lxc.net.0.script.down", script));
+	}
 	struct lxc_container *b = make(lxcpath, "nb", 3, "lxc.net.0.mtu", "1400");
 	char cmd[256], pair[64] = "";
 	char **ifs, **ips;
@@ -190,8 +220,10 @@ static void test_pair(const char *lxcpath)
 		sh("ip link del %s", dev);
 	}
 
+	check_net_scripts(lxcpath, pair, 0);
 	CHECK(a->stop(a));
 	CHECK(b->stop(b));
+	check_net_scripts(lxcpath, pair, 1);
 	CHECK(pair[0] && if_nametoindex(pair) == 0);
 	CHECK(a->destroy(a));
 	CHECK(b->destroy(b));

@@ -69,8 +69,21 @@ pub fn command_line(
     version: u32,
     extra: &[String],
 ) -> String {
+    command_line_in(script, name, SECTION, hook_type, version, extra)
+}
+
+/// As `command_line` for another configuration section ("net" for the
+/// `lxc.net.<i>.script.*` scripts).
+pub fn command_line_in(
+    script: &str,
+    name: &str,
+    section: &str,
+    hook_type: &str,
+    version: u32,
+    extra: &[String],
+) -> String {
     let mut line = if version == 0 {
-        format!("exec {script} '{name}' '{SECTION}' '{hook_type}'")
+        format!("exec {script} '{name}' '{section}' '{hook_type}'")
     } else {
         format!("exec {script}")
     };
@@ -225,37 +238,87 @@ impl Hooks {
         let env = self.env_for(hook_type, extra_env);
         for script in &self.scripts[which] {
             let line = command_line(script, &self.name, hook_type, self.version, args);
-            log::info!(
-                "Executing {hook_type} hook \"{script}\" for container \"{}\"",
-                self.name
-            );
-            let mut cmd = Command::new("/bin/sh");
-            cmd.arg("-c")
-                .arg(&line)
-                .envs(env.iter().map(|(k, v)| (k, v)))
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped());
-            if let Some(m) = mount {
-                mount_before_exec(&mut cmd, m.clone());
-            }
-            let out = cmd.output().map_err(|e| {
-                Error::new(
-                    e.raw_os_error().unwrap_or(libc::EIO),
-                    format!("Failed to run lxc.hook.{hook_type} \"{script}\": {e}"),
-                )
-            })?;
-            for l in String::from_utf8_lossy(&out.stdout).lines() {
-                log::debug!("Script {script} with output: {l}");
-            }
-            if !out.status.success() {
-                return Err(Error::new(
-                    libc::ECANCELED,
-                    format!(
-                        "lxc.hook.{hook_type} \"{script}\" for container \"{}\" failed ({})",
-                        self.name, out.status
-                    ),
+            self.run_line(&format!("lxc.hook.{hook_type}"), script, &line, &env, mount)?;
+        }
+        Ok(())
+    }
+
+    /// `lxc.net.<i>.script.up` / `script.down`: section "net", the hook
+    /// "up"/"down", LXC's arguments (`<type> <link> [<host veth>]`) and,
+    /// for version 1, LXC_NET_TYPE / LXC_NET_PARENT / LXC_NET_PEER.
+    pub fn run_net_script(
+        &self,
+        key: &str,
+        script: &str,
+        hook: &str,
+        argv: &[String],
+    ) -> Result<()> {
+        let mut extra = Vec::new();
+        if self.version != 0 {
+            extra.push(("LXC_HOOK_TYPE".to_string(), hook.to_string()));
+            extra.push(("LXC_HOOK_SECTION".to_string(), "net".to_string()));
+            let kind = argv.first().cloned().unwrap_or_default();
+            extra.push(("LXC_NET_TYPE".to_string(), kind.clone()));
+            if matches!(kind.as_str(), "veth" | "macvlan" | "phys") {
+                extra.push((
+                    "LXC_NET_PARENT".to_string(),
+                    argv.get(1).cloned().unwrap_or_default(),
                 ));
             }
+            if kind == "veth" {
+                extra.push((
+                    "LXC_NET_PEER".to_string(),
+                    argv.get(2).cloned().unwrap_or_default(),
+                ));
+            }
+        }
+        let mut env = self.env.clone();
+        for (k, v) in &extra {
+            set_env(&mut env, k, v);
+        }
+        let line = command_line_in(script, &self.name, "net", hook, self.version, argv);
+        self.run_line(key, script, &line, &env, None)
+    }
+
+    /// Runs one script line through `/bin/sh -c`; `what` names it in errors.
+    fn run_line(
+        &self,
+        what: &str,
+        script: &str,
+        line: &str,
+        env: &[(String, String)],
+        mount: Option<&HookMount>,
+    ) -> Result<()> {
+        log::info!(
+            "Executing {what} \"{script}\" for container \"{}\"",
+            self.name
+        );
+        let mut cmd = Command::new("/bin/sh");
+        cmd.arg("-c")
+            .arg(line)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped());
+        if let Some(m) = mount {
+            mount_before_exec(&mut cmd, m.clone());
+        }
+        let out = cmd.output().map_err(|e| {
+            Error::new(
+                e.raw_os_error().unwrap_or(libc::EIO),
+                format!("Failed to run {what} \"{script}\": {e}"),
+            )
+        })?;
+        for l in String::from_utf8_lossy(&out.stdout).lines() {
+            log::debug!("Script {script} with output: {l}");
+        }
+        if !out.status.success() {
+            return Err(Error::new(
+                libc::ECANCELED,
+                format!(
+                    "{what} \"{script}\" for container \"{}\" failed ({})",
+                    self.name, out.status
+                ),
+            ));
         }
         Ok(())
     }

@@ -205,7 +205,7 @@ impl Monitor {
             &self.prep.cgroups.setup,
         )?;
         self.set_state(STARTING);
-        release_network(&mut self.init);
+        release_network(&mut self.init, &self.prep.spec.hooks);
         self.init = spawn(&self.prep)?;
         self.held_ns = HeldNamespaces::open(&self.prep.spec, self.init.pid);
         record_network(&mut self.config, &self.init);
@@ -219,7 +219,7 @@ impl Monitor {
         self.drain_console();
         stop_hooks::run_stop(&self.prep.spec, &self.held_ns, self.init.pid, "stop");
         self.prep.cgroups.remove();
-        release_network(&mut self.init);
+        release_network(&mut self.init, &self.prep.spec.hooks);
         self.held_ns = HeldNamespaces::default();
         // Before the command socket closes, so that `stop` returns after it.
         let _ = stop_hooks::run_post_stop(&self.prep.spec, self.init.pid, "stop");
@@ -230,7 +230,7 @@ impl Monitor {
     fn finish_after_hooks(mut self, status: i32) -> i32 {
         self.set_state(STOPPING);
         self.prep.cgroups.remove();
-        release_network(&mut self.init);
+        release_network(&mut self.init, &self.prep.spec.hooks);
         self.close_down(status)
     }
 
@@ -784,7 +784,10 @@ fn host_veths(init: &InitProcess) -> crate::net::HostSide {
 /// After init exited: physical interfaces go back to the host, then the
 /// container's network namespace is released and the host veth ends
 /// removed.
-fn release_network(init: &mut InitProcess) {
+fn release_network(init: &mut InitProcess, hooks: &crate::hooks::Hooks) {
+    if let Err(e) = crate::net::run_scripts(&init.net, hooks, false) {
+        log::warn!("{}", e.message);
+    }
     if let Some(ns) = init.netns.take() {
         match std::fs::File::open("/proc/self/ns/net") {
             Ok(host) => crate::net::restore_phys(&init.net, &ns, &OwnedFd::from(host)),

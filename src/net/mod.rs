@@ -53,6 +53,9 @@ pub struct IfacePlan {
     pub vlan_id: u16,
     /// phys: the device's MTU on the host, restored when it comes back.
     pub host_mtu: Option<u32>,
+    /// `script.up` / `script.down`.
+    pub up_script: Option<String>,
+    pub down_script: Option<String>,
     /// veth `veth.mode = router`: no bridge; host routes to the
     /// container's addresses and proxy neighbours for its gateways.
     pub router: bool,
@@ -164,6 +167,8 @@ impl NetPlan {
                     0
                 },
                 ipvlan: (dev.mode.max(0) as u16, dev.isolation.max(0) as u16),
+                up_script: dev.upscript.clone(),
+                down_script: dev.downscript.clone(),
                 vlan_id: dev.vlan_id,
                 host_mtu: None,
                 router: kind == NetType::Veth && dev.mode == 2,
@@ -387,6 +392,41 @@ pub fn restore_phys(
     if let Ok(Err(e)) = worker.join() {
         log::warn!("Failed to give physical interfaces back: {}", e.message);
     }
+}
+
+/// The arguments LXC passes to `script.up`/`script.down`: the type, the
+/// host link and, for a veth, its host end.
+pub fn script_args(iface: &IfacePlan) -> Vec<String> {
+    let mut argv = vec![iface.kind.name().to_string(), iface.link.clone()];
+    if iface.kind == NetType::Veth {
+        argv.push(iface.host_name.clone());
+    }
+    argv
+}
+
+/// Runs the `script.up` (or `script.down`) of every interface.
+pub fn run_scripts(plan: &NetPlan, hooks: &crate::hooks::Hooks, up: bool) -> Result<()> {
+    for iface in &plan.ifaces {
+        let script = if up {
+            &iface.up_script
+        } else {
+            &iface.down_script
+        };
+        if let Some(script) = script {
+            let key = format!(
+                "lxc.net.{}.script.{}",
+                iface.index,
+                if up { "up" } else { "down" }
+            );
+            hooks.run_net_script(
+                &key,
+                script,
+                if up { "up" } else { "down" },
+                &script_args(iface),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Host routes through the host end `idx` of a veth: `veth.ipv4.route` /

@@ -126,6 +126,10 @@ fn spawn_with_network(
             return Err(e);
         }
     };
+    if let Err(e) = net::run_scripts(&init.net, &spec.hooks, true) {
+        abandon(&init, &host);
+        return Err(e);
+    }
     let parent_steps = net::move_into(&init.net, pid)
         .and_then(|()| cgroups.attach(pid))
         .and_then(|()| {
