@@ -13,6 +13,7 @@ pub mod hooks;
 pub mod idmap;
 pub mod listing;
 pub mod log;
+pub mod lsm;
 pub mod monitor;
 pub mod names;
 pub mod net;

@@ -360,6 +360,10 @@ fn child_steps(
             return Err(Error::new(sys::errno(), "Failed to set no_new_privs"));
         }
     }
+    match &spec.lsm {
+        crate::lsm::LsmAction::Skip(why) => log::info!("LSM: {why}"),
+        action => crate::lsm::apply(action)?,
+    }
     if let Some(profile) = &spec.seccomp {
         crate::seccomp::install_in_init(profile, sock)?;
     }

@@ -48,6 +48,8 @@ pub struct StartSpec {
     pub init_groups: Vec<u32>,
     /// `lxc.ephemeral`: destroyed when it stops.
     pub ephemeral: bool,
+    /// AppArmor/SELinux label for init (or why none).
+    pub lsm: crate::lsm::LsmAction,
     /// The network to build (`lxc.net.*`).
     pub net: NetPlan,
     pub halt_signal: i32,
@@ -361,6 +363,7 @@ impl StartSpec {
             shared_ns,
             init_groups: config.conf().init_groups.clone(),
             ephemeral: config.conf().ephemeral != 0,
+            lsm: crate::lsm::for_config(config)?,
             net,
             halt_signal: signal(config, "lxc.signal.halt", libc::SIGPWR)?,
             reboot_signal: signal(config, "lxc.signal.reboot", libc::SIGINT)?,
