@@ -342,6 +342,14 @@ pub(super) fn recover_incomplete(c: &Container) {
                     log::error!("Failed to destroy incomplete container: {}", e.message);
                 }
             }
+            // Killed before its configuration was written (or destroy left
+            // it): the directory holds only what the unfinished operation
+            // made. Removed without following symlinks or crossing mounts.
+            if dir.join(PARTIAL_FNAME).exists() || (dir.exists() && !c.is_defined()) {
+                if let Err(e) = crate::storage::rmdir_onedev(&dir) {
+                    log::error!("Failed to remove incomplete container {}: {}", dir.display(), e.message);
+                }
+            }
             c.clear_config();
         }
         Ok(_) => {}
