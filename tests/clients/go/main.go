@@ -481,27 +481,35 @@ func run(lxcpath string) {
 		waitNoCgroups(name, "after Stop")
 	}
 
-	// Clone (unbuilt in ours).
+	// Clone and snapshots (LXC's dir clone needs rsync, installed by .ci/run).
 	cloneName := name + "c"
-	if err := c.Clone(cloneName, lxc.CloneOptions{ConfigPath: lxcpath}); err != nil {
-		if oracle {
-			note("Clone(): error %v [%s]", err, cerr(c))
-		} else {
-			ok("Clone() returns an error: %v [%s]", err, cerr(c))
-		}
-	} else {
-		note("Clone() succeeded")
+	if checkErr(c, c.Clone(cloneName, lxc.CloneOptions{ConfigPath: lxcpath}), "Clone()") {
 		if cl, err := lxc.NewContainer(cloneName, lxcpath); err == nil {
 			check(cl.Defined(), "clone Defined()")
+			check(cl.ConfigItem("lxc.uts.name")[0] == cloneName, "clone lxc.uts.name = %q", cl.ConfigItem("lxc.uts.name"))
 			checkErr(cl, cl.Destroy(), "Destroy() clone")
 			lxc.Release(cl)
 		}
 	}
-	if snap, err := c.CreateSnapshot(); err != nil {
-		note("CreateSnapshot(): error %v", err)
-	} else {
-		note("CreateSnapshot()=%v", snap)
-		_ = c.DestroyAllSnapshots()
+	if snap, err := c.CreateSnapshot(); check(err == nil, "CreateSnapshot(): %v [%s]", err, cerr(c)) {
+		snaps, err := c.Snapshots()
+		check(err == nil && len(snaps) == 1 && snaps[0].Name == snap.Name, "Snapshots()=%v, %v", snaps, err)
+		restored := name + "r"
+		if checkErr(c, c.RestoreSnapshot(*snap, restored), fmt.Sprintf("RestoreSnapshot(%s, %s)", snap.Name, restored)) {
+			if r, err := lxc.NewContainer(restored, lxcpath); err == nil {
+				check(r.Defined(), "restored Defined()")
+				checkErr(r, r.Destroy(), "Destroy() restored")
+				lxc.Release(r)
+			}
+		}
+		checkErr(c, c.DestroySnapshot(*snap), fmt.Sprintf("DestroySnapshot(%s)", snap.Name))
+		for k := 0; k < 2; k++ {
+			_, err2 := c.CreateSnapshot()
+			check(err2 == nil, "CreateSnapshot() #%d: %v", k, err2)
+		}
+		checkErr(c, c.DestroyAllSnapshots(), "DestroyAllSnapshots()")
+		snaps, _ = c.Snapshots()
+		check(len(snaps) == 0, "no snapshots left: %v", snaps)
 	}
 	check(reflect.DeepEqual(lxc.ContainerNames(lxcpath), []string{name}),
 		"ContainerNames==[%s] after clone attempt (got %v)", name, lxc.ContainerNames(lxcpath))
