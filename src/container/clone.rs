@@ -213,25 +213,7 @@ fn set_mounted_hostname(m: &storage::RootfsMount, mount_point: &Path, newname: &
         .arg(mount_point)
         .arg(newname)
         .stdin(std::process::Stdio::null());
-    // SAFETY: only raw syscalls between fork and exec.
-    unsafe {
-        std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
-            if libc::unshare(libc::CLONE_NEWNS) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            libc::mount(
-                std::ptr::null(),
-                c"/".as_ptr(),
-                std::ptr::null(),
-                libc::MS_SLAVE | libc::MS_REC,
-                std::ptr::null(),
-            );
-            if !cm.mount() {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    crate::storage::in_private_mounts(&mut cmd, vec![std::sync::Arc::new(cm)]);
     let st = cmd
         .status()
         .map_err(|e| Error::new(e.raw_os_error().unwrap_or(libc::EIO), e.to_string()))?;

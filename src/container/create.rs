@@ -347,7 +347,11 @@ pub(super) fn recover_incomplete(c: &Container) {
             // made. Removed without following symlinks or crossing mounts.
             if dir.join(PARTIAL_FNAME).exists() || (dir.exists() && !c.is_defined()) {
                 if let Err(e) = crate::storage::rmdir_onedev(&dir) {
-                    log::error!("Failed to remove incomplete container {}: {}", dir.display(), e.message);
+                    log::error!(
+                        "Failed to remove incomplete container {}: {}",
+                        dir.display(),
+                        e.message
+                    );
                 }
             }
             c.clear_config();

@@ -37,30 +37,6 @@ pub struct Hooks {
 /// A rootfs (overlay, loop) a hook gets mounted in its own mount namespace.
 pub type HookMount = std::sync::Arc<crate::storage::ChildMount>;
 
-/// In the hook's child, before its exec: a private mount namespace with
-/// `m` mounted (raw syscalls only; the data was prepared before the fork).
-fn mount_before_exec(cmd: &mut Command, m: HookMount) {
-    // SAFETY: only raw syscalls between fork and exec.
-    unsafe {
-        std::os::unix::process::CommandExt::pre_exec(cmd, move || {
-            if libc::unshare(libc::CLONE_NEWNS) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            libc::mount(
-                std::ptr::null(),
-                c"/".as_ptr(),
-                std::ptr::null(),
-                libc::MS_SLAVE | libc::MS_REC,
-                std::ptr::null(),
-            );
-            if !m.mount() {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-}
-
 /// The shell command line of one hook.
 pub fn command_line(
     script: &str,
@@ -300,7 +276,7 @@ impl Hooks {
             .stdin(Stdio::null())
             .stdout(Stdio::piped());
         if let Some(m) = mount {
-            mount_before_exec(&mut cmd, m.clone());
+            crate::storage::in_private_mounts(&mut cmd, vec![m.clone()]);
         }
         let out = cmd.output().map_err(|e| {
             Error::new(

@@ -23,6 +23,34 @@ pub use loopdev::{ChildMount, LoopStorage};
 pub fn loop_fstype(image: &Path) -> Option<&'static str> {
     loopdev::detect_fstype(image)
 }
+/// Runs `cmd` in a private mount namespace (slave of the host's) with
+/// `mounts` mounted first: storage a command must see (an overlay or loop
+/// rootfs) without it ever being mounted on the host. Only raw syscalls run
+/// between the fork and the exec; everything is prepared before.
+pub fn in_private_mounts(cmd: &mut std::process::Command, mounts: Vec<std::sync::Arc<ChildMount>>) {
+    // SAFETY: only raw syscalls between fork and exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(cmd, move || {
+            if libc::unshare(libc::CLONE_NEWNS) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            libc::mount(
+                std::ptr::null(),
+                c"/".as_ptr(),
+                std::ptr::null(),
+                libc::MS_SLAVE | libc::MS_REC,
+                std::ptr::null(),
+            );
+            for m in &mounts {
+                if !m.mount() {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+}
+
 pub use dir::{copy_tree, copy_tree_into, rmdir_onedev, rmdir_onedev_except, DirStorage};
 pub use overlay::OverlayStorage;
 
@@ -142,32 +170,12 @@ pub fn copy_mounted(
     let mounts = [src_mount.map(|m| (m, src)), dst_mount.map(|m| (m, dst))]
         .into_iter()
         .flatten()
-        .map(|(m, t)| m.for_child(t))
+        .map(|(m, t)| m.for_child(t).map(std::sync::Arc::new))
         .collect::<Result<Vec<_>>>()?;
     let mut cmd = std::process::Command::new("cp");
     cmd.arg("-a").arg("-x").arg("-T").arg(src).arg(dst);
     cmd.stdin(std::process::Stdio::null());
-    // SAFETY: only raw syscalls between fork and exec.
-    unsafe {
-        std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
-            if libc::unshare(libc::CLONE_NEWNS) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            libc::mount(
-                std::ptr::null(),
-                c"/".as_ptr(),
-                std::ptr::null(),
-                libc::MS_SLAVE | libc::MS_REC,
-                std::ptr::null(),
-            );
-            for m in &mounts {
-                if !m.mount() {
-                    return Err(std::io::Error::last_os_error());
-                }
-            }
-            Ok(())
-        });
-    }
+    in_private_mounts(&mut cmd, mounts);
     let out = cmd.output().map_err(|e| {
         Error::new(
             e.raw_os_error().unwrap_or(libc::EIO),
