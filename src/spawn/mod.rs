@@ -119,29 +119,19 @@ fn spawn_with_network(
         seccomp_notify: None,
     };
     let mut sock = UnixStream::from(parent_end);
-    // Moving init into its cgroups can wait a kernel RCU grace period
-    // (the first migration here takes ~11 ms): do it in a thread while this
-    // one builds the network. Both finish before init is released.
-    let (attached, host) = std::thread::scope(|scope| {
-        let attaching = scope.spawn(|| cgroups.attach(pid));
-        let host = net::setup_host(&init.net, pid);
-        let attached = attaching
-            .join()
-            .unwrap_or_else(|_| Err(Error::new(libc::EIO, "The cgroup attach thread panicked")));
-        (attached, host)
-    });
-    let host = match host {
+    let host = match net::setup_host(&init.net, pid) {
         Ok(h) => h,
         Err(e) => {
             kill_and_reap(&init);
             return Err(e);
         }
     };
-    if let Err(e) = attached.and_then(|()| net::run_scripts(&init.net, &spec.hooks, true)) {
+    if let Err(e) = net::run_scripts(&init.net, &spec.hooks, true) {
         abandon(&init, &host);
         return Err(e);
     }
     let parent_steps = net::move_into(&init.net, pid)
+        .and_then(|()| cgroups.attach(pid))
         .and_then(|()| {
             spec.confine
                 .apply_from_parent(pid, spec.clone_flags & libc::CLONE_NEWPID != 0)
