@@ -462,11 +462,33 @@ fn route_to_container(nl: &mut Rtnl, iface: &IfacePlan, idx: u32) -> Result<()> 
     for (addr, _) in &iface.ipv6 {
         nl.add_device_route(IpAddr::V6(*addr), 128, idx)?;
     }
+    add_gateway_proxies(nl, iface, idx)
+}
+
+fn add_gateway_proxies(nl: &mut Rtnl, iface: &IfacePlan, idx: u32) -> Result<()> {
     if let GatewayPlan::Addr(gw) = iface.gateway4 {
         nl.add_proxy_neighbour(IpAddr::V4(gw), idx)?;
     }
     if let GatewayPlan::Addr(gw) = iface.gateway6 {
         nl.add_proxy_neighbour(IpAddr::V6(gw), idx)?;
+    }
+    Ok(())
+}
+
+/// Router mode, once init runs: the kernel drops proxy neighbour entries
+/// when a device's carrier goes down, and the host veth end reports its
+/// carrier (down until the container brings its end up) through the
+/// deferred link watcher, which may run after we added them. Add them
+/// again now that the container's end is up.
+pub fn refresh_proxies(plan: &NetPlan) -> Result<()> {
+    let routers: Vec<&IfacePlan> = plan.ifaces.iter().filter(|i| i.router).collect();
+    if routers.is_empty() {
+        return Ok(());
+    }
+    let mut nl = Rtnl::open()?;
+    for iface in routers {
+        let idx = nl.index_of(&iface.host_name)?;
+        add_gateway_proxies(&mut nl, iface, idx)?;
     }
     Ok(())
 }

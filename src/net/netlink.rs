@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use netlink_packet_core::{
     NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
-    NLM_F_REQUEST,
+    NLM_F_REPLACE, NLM_F_REQUEST,
 };
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{
@@ -428,7 +428,7 @@ impl Rtnl {
     pub fn add_proxy_neighbour(&mut self, ip: IpAddr, index: u32) -> Result<()> {
         self.request(
             RouteNetlinkMessage::NewNeighbour(proxy_neighbour_message(ip, index)),
-            NLM_F_CREATE | NLM_F_EXCL,
+            NLM_F_CREATE | NLM_F_REPLACE,
             &format!("Failed to add proxy neighbour {ip}"),
         )
     }

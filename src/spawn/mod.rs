@@ -185,6 +185,9 @@ fn spawn_with_network(
         break String::from_utf8_lossy(&buf[..n]).into_owned();
     };
     if msg.is_empty() {
+        if let Err(e) = net::refresh_proxies(&init.net) {
+            log::warn!("Router-mode proxy neighbours: {}", e.message);
+        }
         return Ok(init);
     }
     abandon(&init, &host);
