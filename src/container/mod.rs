@@ -42,6 +42,17 @@ pub const STATES: [&str; 8] = [
     "STOPPED", "STARTING", "RUNNING", "STOPPING", "ABORTING", "FREEZING", "FROZEN", "THAWED",
 ];
 
+/// Indices into `STATES` (the command socket's state numbers).
+pub mod state {
+    pub const STOPPED: usize = 0;
+    pub const STARTING: usize = 1;
+    pub const RUNNING: usize = 2;
+    pub const STOPPING: usize = 3;
+    pub const FREEZING: usize = 5;
+    pub const FROZEN: usize = 6;
+    pub const THAWED: usize = 7;
+}
+
 #[derive(Debug)]
 struct State {
     name: String,

@@ -2,6 +2,7 @@
 //! command socket: state, init pid, stop, freeze, wait, shutdown, reboot.
 //! Works the same on containers started by LXC itself (same protocol).
 
+use super::state::{FREEZING, FROZEN, RUNNING, STOPPED, THAWED};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
@@ -9,12 +10,6 @@ use super::{Container, STATES};
 use crate::commands::client::{self, StateWait, Target};
 use crate::commands::{state_index, MAX_STATE};
 use crate::error::{Error, Result};
-
-const STOPPED: usize = 0;
-const RUNNING: usize = 2;
-const FREEZING: usize = 5;
-const FROZEN: usize = 6;
-const THAWED: usize = 7;
 
 /// A command target owning its strings (the lock is not held while
 /// talking to the monitor).
@@ -284,14 +279,14 @@ impl Container {
         self.wait("STOPPED", if timeout < 0 { -1 } else { timeout.max(5) })
     }
 
+    /// Unset signals read "0": the default applies (a container without
+    /// `lxc.signal.halt` shuts down with SIGPWR, as LXC's).
     fn signal_item(&self, key: &str, default: i32) -> Result<i32> {
-        let v = self.get_config_item(key).unwrap_or_default();
-        let v = v.trim();
-        if v.is_empty() {
-            return Ok(default);
-        }
-        crate::spawn::signals::parse_signal(v)
-            .map_err(|e| Error::invalid(format!("{key}: {}", e.message)))
+        crate::spawn::signals::configured(
+            key,
+            &self.get_config_item(key).unwrap_or_default(),
+            default,
+        )
     }
 
     /// Asks init to reboot (lxc.signal.reboot, default SIGINT).

@@ -1,6 +1,7 @@
 //! The monitor's event loop: one poll over the signalfd, init's pidfd, the
 //! command socket, the console and tty masters and the state clients.
 
+use crate::container::state::{FREEZING, FROZEN, RUNNING, STARTING, STOPPED, STOPPING, THAWED};
 use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
@@ -14,14 +15,6 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::spawn::InitProcess;
 use crate::sys;
-
-const STOPPED: usize = 0;
-const STARTING: usize = 1;
-const RUNNING: usize = 2;
-const STOPPING: usize = 3;
-const FREEZING: usize = 5;
-const FROZEN: usize = 6;
-const THAWED: usize = 7;
 
 struct StateClient {
     conn: OwnedFd,

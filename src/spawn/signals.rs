@@ -23,6 +23,16 @@ pub const FORWARDED: [i32; 11] = [
     libc::SIGTSTP,
 ];
 
+/// The signal `lxc.signal.*` configures: its value as the configuration
+/// prints it (LXC prints an unset key as "0"), or `default`.
+pub fn configured(key: &str, value: &str, default: i32) -> Result<i32> {
+    let v = value.trim();
+    if v.is_empty() || v == "0" {
+        return Ok(default);
+    }
+    parse_signal(v).map_err(|e| Error::invalid(format!("{key}: {}", e.message)))
+}
+
 /// Parses a signal name or number; 0 (LXC's "unset") and numbers beyond
 /// SIGRTMAX are not signals.
 pub fn parse_signal(s: &str) -> Result<i32> {
@@ -47,5 +57,17 @@ mod tests {
         assert!(parse_signal("SIGNOPE").is_err());
         assert!(parse_signal("0").is_err());
         assert!(parse_signal("999").is_err());
+        assert_eq!(
+            configured("lxc.signal.halt", "0", libc::SIGPWR).unwrap(),
+            libc::SIGPWR
+        );
+        assert_eq!(
+            configured("lxc.signal.halt", "", libc::SIGPWR).unwrap(),
+            libc::SIGPWR
+        );
+        assert_eq!(
+            configured("lxc.signal.halt", "10", libc::SIGPWR).unwrap(),
+            10
+        );
     }
 }

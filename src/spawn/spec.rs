@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 
-use super::signals::parse_signal;
 use crate::caps;
 use crate::config::Config;
 use crate::container::StartOptions;
@@ -102,13 +101,7 @@ fn number<T: std::str::FromStr>(config: &Config, key: &str, default: T) -> Resul
 }
 
 fn signal(config: &Config, key: &str, default: i32) -> Result<i32> {
-    let v = item(config, key);
-    // LXC prints an unset signal as "0".
-    if v.is_empty() || v == "0" {
-        Ok(default)
-    } else {
-        parse_signal(&v).map_err(|e| Error::invalid(format!("{key}: {}", e.message)))
-    }
+    super::signals::configured(key, &item(config, key), default)
 }
 
 /// Strips a storage prefix: "dir:/x" -> "/x". Other backends are storage's.
