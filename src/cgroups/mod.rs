@@ -181,6 +181,61 @@ fn inherit_cpuset(h: &Hierarchy, dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A container's freezer cgroup: the v1 `freezer.state` or the v2
+/// `cgroup.freeze`/`cgroup.events` of its directory.
+#[derive(Debug, Clone)]
+pub struct Freezer {
+    pub dir: PathBuf,
+    pub v1: bool,
+}
+
+impl Freezer {
+    /// Locates the freezer of a container from its cgroup paths relative to
+    /// each hierarchy (what GET_CGROUP answers): `rel_of(Some("freezer"))`
+    /// for v1, `rel_of(None)` for the unified hierarchy.
+    pub fn locate(
+        hierarchies: &[Hierarchy],
+        rel_of: impl Fn(Option<&str>) -> Option<String>,
+    ) -> Option<Freezer> {
+        if let Some(h) = hierarchies
+            .iter()
+            .find(|h| h.controllers.iter().any(|c| c == "freezer"))
+        {
+            let rel = rel_of(Some("freezer"))?;
+            return Some(Freezer {
+                dir: h.mountpoint.join(rel.trim_start_matches('/')),
+                v1: true,
+            });
+        }
+        let h = hierarchies.iter().find(|h| h.unified)?;
+        let rel = rel_of(None)?;
+        Some(Freezer {
+            dir: h.mountpoint.join(rel.trim_start_matches('/')),
+            v1: false,
+        })
+    }
+
+    pub fn set(&self, frozen: bool) -> Result<()> {
+        let (file, value) = match (self.v1, frozen) {
+            (true, true) => ("freezer.state", "FROZEN"),
+            (true, false) => ("freezer.state", "THAWED"),
+            (false, true) => ("cgroup.freeze", "1"),
+            (false, false) => ("cgroup.freeze", "0"),
+        };
+        let path = self.dir.join(file);
+        std::fs::write(&path, value).map_err(|e| Error::io("Failed to write", &path, &e))
+    }
+
+    pub fn is_frozen(&self) -> bool {
+        if self.v1 {
+            return std::fs::read_to_string(self.dir.join("freezer.state"))
+                .is_ok_and(|s| s.trim() == "FROZEN");
+        }
+        std::fs::read_to_string(self.dir.join("cgroup.events"))
+            .is_ok_and(|ev| ev.lines().any(|l| l == "frozen 1"))
+    }
+}
+
 /// The cgroup directories of one container, one per hierarchy.
 #[derive(Debug, Clone, Default)]
 pub struct ContainerCgroups {
@@ -477,41 +532,38 @@ impl ContainerCgroups {
         Ok(())
     }
 
-    fn freezer(&self) -> Option<&PathBuf> {
-        self.dirs
+    /// The container's freezer: v1 freezer when the host has it, the v2
+    /// cgroup otherwise.
+    pub fn freezer(&self) -> Option<Freezer> {
+        if let Some((_, d)) = self
+            .dirs
             .iter()
             .find(|(h, _)| h.controllers.iter().any(|c| c == "freezer"))
-            .map(|(_, d)| d)
-    }
-
-    /// Freezes (true) or thaws (false) the container; v1 freezer when the
-    /// host has it, `cgroup.freeze` on v2 otherwise.
-    pub fn set_frozen(&self, frozen: bool) -> Result<()> {
-        let (path, value) = if let Some(dir) = self.freezer() {
-            (
-                dir.join("freezer.state"),
-                if frozen { "FROZEN" } else { "THAWED" },
-            )
-        } else if let Some((_, dir)) = self.dirs.iter().find(|(h, _)| h.unified) {
-            (dir.join("cgroup.freeze"), if frozen { "1" } else { "0" })
-        } else {
-            return Err(Error::new(libc::ENOTSUP, "No freezer cgroup on this host"));
-        };
-        std::fs::write(&path, value).map_err(|e| Error::io("Failed to write", &path, &e))
-    }
-
-    /// Whether the freezer reports the container frozen.
-    pub fn is_frozen(&self) -> bool {
-        if let Some(dir) = self.freezer() {
-            return std::fs::read_to_string(dir.join("freezer.state"))
-                .map(|s| s.trim() == "FROZEN")
-                .unwrap_or(false);
+        {
+            return Some(Freezer {
+                dir: d.clone(),
+                v1: true,
+            });
         }
         self.dirs
             .iter()
             .find(|(h, _)| h.unified)
-            .and_then(|(_, d)| std::fs::read_to_string(d.join("cgroup.events")).ok())
-            .is_some_and(|ev| ev.lines().any(|l| l == "frozen 1"))
+            .map(|(_, d)| Freezer {
+                dir: d.clone(),
+                v1: false,
+            })
+    }
+
+    /// Freezes (true) or thaws (false) the container.
+    pub fn set_frozen(&self, frozen: bool) -> Result<()> {
+        self.freezer()
+            .ok_or_else(|| Error::new(libc::ENOTSUP, "No freezer cgroup on this host"))?
+            .set(frozen)
+    }
+
+    /// Whether the freezer reports the container frozen.
+    pub fn is_frozen(&self) -> bool {
+        self.freezer().is_some_and(|f| f.is_frozen())
     }
 
     /// Removes every directory (the processes are gone once init died;

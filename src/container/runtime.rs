@@ -132,38 +132,20 @@ impl Container {
         Ok(())
     }
 
-    /// Freezer state from the monitor's cgroup answer (v1 freezer, or v2
-    /// cgroup.events), None when it cannot be read.
-    fn freezer_state(&self, addr: &Addr) -> Option<bool> {
-        let (file, frozen_marker) = self.freezer_file(addr, true)?;
-        let text = std::fs::read_to_string(file).ok()?;
-        Some(text.lines().any(|l| l.trim() == frozen_marker))
-    }
-
-    /// The freezer control file of a running container: (path, value that
-    /// means frozen). `for_reading` picks cgroup.events over cgroup.freeze.
-    fn freezer_file(
-        &self,
-        addr: &Addr,
-        for_reading: bool,
-    ) -> Option<(std::path::PathBuf, &'static str)> {
-        let hierarchies = crate::cgroups::detect().ok()?;
-        if let Some(h) = hierarchies
-            .iter()
-            .find(|h| h.controllers.iter().any(|c| c == "freezer"))
-        {
-            let rel = addr.target().get_cgroup(Some("freezer")).ok().flatten()?;
-            let dir = h.mountpoint.join(rel.trim_start_matches('/'));
-            return Some((dir.join("freezer.state"), "FROZEN"));
-        }
-        let h = hierarchies.iter().find(|h| h.unified)?;
-        let rel = addr.target().get_cgroup(None).ok().flatten()?;
-        let dir = h.mountpoint.join(rel.trim_start_matches('/'));
-        if for_reading {
-            Some((dir.join("cgroup.events"), "frozen 1"))
-        } else {
-            Some((dir.join("cgroup.freeze"), "1"))
-        }
+    /// The running container's freezer, located once per operation from
+    /// the monitor's GET_CGROUP answers (works for LXC-started containers,
+    /// whose monitors freeze only on pure v2).
+    fn freezer(&self, addr: &Addr) -> Result<crate::cgroups::Freezer> {
+        let hierarchies = crate::cgroups::detect()?;
+        crate::cgroups::Freezer::locate(&hierarchies, |c| {
+            addr.target().get_cgroup(c).ok().flatten()
+        })
+        .ok_or_else(|| {
+            Error::new(
+                libc::ENOENT,
+                format!("No freezer cgroup found for \"{}\"", addr.name),
+            )
+        })
     }
 
     fn set_frozen(&self, freeze: bool) -> Result<()> {
@@ -178,25 +160,14 @@ impl Container {
         if (state == FROZEN) == freeze {
             return Ok(());
         }
-        let (file, _) = self.freezer_file(&addr, false).ok_or_else(|| {
-            Error::new(
-                libc::ENOENT,
-                format!("No freezer cgroup found for \"{}\"", addr.name),
-            )
-        })?;
+        let freezer = self.freezer(&addr)?;
         let target = addr.target();
         if freeze {
             let _ = target.serve_state_clients(FREEZING);
         }
-        let value = match (file.ends_with("freezer.state"), freeze) {
-            (true, true) => "FROZEN",
-            (true, false) => "THAWED",
-            (false, true) => "1",
-            (false, false) => "0",
-        };
-        std::fs::write(&file, value).map_err(|e| Error::io("Failed to write", &file, &e))?;
+        freezer.set(freeze)?;
         let deadline = Instant::now() + Duration::from_secs(10);
-        while self.freezer_state(&addr) != Some(freeze) {
+        while freezer.is_frozen() != freeze {
             if Instant::now() > deadline {
                 return Err(Error::new(
                     libc::ETIMEDOUT,
