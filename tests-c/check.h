@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <lxc/lxccontainer.h>
 
 static int check_failures;
 
@@ -37,6 +40,64 @@ static inline const char *test_lxcpath(int argc, char **argv)
 		exit(2);
 	}
 	return argv[1];
+}
+
+/* Output of `sh -c cmd` run inside the container through attach_run_wait
+ * (stdout, and stderr too when with_stderr); *status gets its result. The
+ * buffer is static: each call overwrites the previous output. */
+static inline char *test_attach_output(struct lxc_container *c, const char *cmd, int *status, int with_stderr)
+{
+	static char out[8192];
+	lxc_attach_options_t opts = LXC_ATTACH_OPTIONS_DEFAULT;
+	const char *argv[] = {"sh", "-c", cmd, NULL};
+	int fds[2];
+	ssize_t n, total = 0;
+
+	out[0] = 0;
+	*status = -1;
+	if (pipe(fds) < 0)
+		return out;
+	opts.stdout_fd = fds[1];
+	if (with_stderr)
+		opts.stderr_fd = fds[1];
+	*status = c->attach_run_wait(c, &opts, "sh", argv);
+	close(fds[1]);
+	while ((n = read(fds[0], out + total, sizeof(out) - 1 - total)) > 0)
+		total += n;
+	out[total] = 0;
+	close(fds[0]);
+	return out;
+}
+
+/* As test_attach_output, logging a non-zero status. */
+static inline char *test_inside_logged(struct lxc_container *c, const char *cmd)
+{
+	int status;
+	char *out = test_attach_output(c, cmd, &status, 0);
+
+	if (status != 0)
+		fprintf(stderr, "inside(%s): status %d, output %s\n", cmd, status, out);
+	return out;
+}
+
+/* Number of cgroup directories named lxc.payload.<name>* on the host. */
+static inline int test_leftover_cgroups(const char *name, int verbose)
+{
+	char cmd[256], line[512];
+	FILE *f;
+	int n = 0;
+
+	snprintf(cmd, sizeof(cmd), "find /sys/fs/cgroup -type d -name 'lxc.payload.%s*' 2>/dev/null", name);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (verbose)
+			fprintf(stderr, "leftover cgroup: %s", line);
+		n++;
+	}
+	pclose(f);
+	return n;
 }
 
 static inline int check_result(const char *name)

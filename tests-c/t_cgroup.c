@@ -19,21 +19,7 @@ static char name[64];
 /* Number of cgroup directories of this container left on the host. */
 static int leftover_cgroups(void)
 {
-	char cmd[256];
-	FILE *f;
-	int n = 0;
-	char line[512];
-
-	snprintf(cmd, sizeof(cmd), "find /sys/fs/cgroup -type d -name 'lxc.payload.%s*' 2>/dev/null", name);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		fprintf(stderr, "leftover cgroup: %s", line);
-		n++;
-	}
-	pclose(f);
-	return n;
+	return test_leftover_cgroups(name, 1);
 }
 
 /* Reads the first line of a file into buf (newline stripped). */

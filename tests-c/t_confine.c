@@ -25,41 +25,15 @@ static char rootfs[256];
 
 static int leftover_cgroups(void)
 {
-	char cmd[256], line[512];
-	FILE *f;
-	int n = 0;
-
-	snprintf(cmd, sizeof(cmd), "find /sys/fs/cgroup -type d -name 'lxc.payload.%s*' 2>/dev/null", name);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		fprintf(stderr, "leftover cgroup: %s", line);
-		n++;
-	}
-	pclose(f);
-	return n;
+	return test_leftover_cgroups(name, 1);
 }
 
 /* Output of a command run inside the container (trailing newline cut). */
 static char *inside_status(struct lxc_container *c, const char *cmd, int *status)
 {
-	static char out[8192];
-	lxc_attach_options_t opts = LXC_ATTACH_OPTIONS_DEFAULT;
-	const char *argv[] = {"sh", "-c", cmd, NULL};
-	int fds[2];
-	ssize_t n, total = 0;
+	char *out = test_attach_output(c, cmd, status, 0);
+	size_t total = strlen(out);
 
-	out[0] = 0;
-	if (pipe(fds) < 0)
-		return out;
-	opts.stdout_fd = fds[1];
-	*status = c->attach_run_wait(c, &opts, "sh", argv);
-	close(fds[1]);
-	while ((n = read(fds[0], out + total, sizeof(out) - 1 - total)) > 0)
-		total += n;
-	out[total] = 0;
-	close(fds[0]);
 	while (total > 0 && out[total - 1] == '\n')
 		out[--total] = 0;
 	return out;

@@ -30,25 +30,7 @@ static int sh(const char *fmt, const char *arg)
 /* Output of a command run inside the container. */
 static char *inside(struct lxc_container *c, const char *cmd)
 {
-	static char out[4096];
-	lxc_attach_options_t opts = LXC_ATTACH_OPTIONS_DEFAULT;
-	const char *argv[] = {"sh", "-c", cmd, NULL};
-	int fds[2], status;
-	ssize_t n, total = 0;
-
-	out[0] = 0;
-	if (pipe(fds) < 0)
-		return out;
-	opts.stdout_fd = fds[1];
-	status = c->attach_run_wait(c, &opts, "sh", argv);
-	close(fds[1]);
-	while ((n = read(fds[0], out + total, sizeof(out) - 1 - total)) > 0)
-		total += n;
-	out[total] = 0;
-	close(fds[0]);
-	if (status != 0)
-		fprintf(stderr, "inside(%s): status %d, output %s\n", cmd, status, out);
-	return out;
+	return test_inside_logged(c, cmd);
 }
 
 static int run_inside(struct lxc_container *c, const char *cmd)

@@ -21,44 +21,13 @@ static char name[64];
 
 static int leftover_cgroups(void)
 {
-	char cmd[256], line[512];
-	FILE *f;
-	int n = 0;
-
-	snprintf(cmd, sizeof(cmd), "find /sys/fs/cgroup -type d -name 'lxc.payload.%s*' 2>/dev/null", name);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		fprintf(stderr, "leftover cgroup: %s", line);
-		n++;
-	}
-	pclose(f);
-	return n;
+	return test_leftover_cgroups(name, 1);
 }
 
 /* Output of a command run inside the container. */
 static char *inside(struct lxc_container *c, const char *cmd)
 {
-	static char out[4096];
-	lxc_attach_options_t opts = LXC_ATTACH_OPTIONS_DEFAULT;
-	const char *argv[] = {"sh", "-c", cmd, NULL};
-	int fds[2], status;
-	ssize_t n, total = 0;
-
-	out[0] = 0;
-	if (pipe(fds) < 0)
-		return out;
-	opts.stdout_fd = fds[1];
-	status = c->attach_run_wait(c, &opts, "sh", argv);
-	close(fds[1]);
-	while ((n = read(fds[0], out + total, sizeof(out) - 1 - total)) > 0)
-		total += n;
-	out[total] = 0;
-	close(fds[0]);
-	if (status != 0)
-		fprintf(stderr, "inside(%s): status %d, output %s\n", cmd, status, out);
-	return out;
+	return test_inside_logged(c, cmd);
 }
 
 /* First line of a /proc file matching prefix (whole line if prefix is ""),
