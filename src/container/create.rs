@@ -668,30 +668,20 @@ impl Container {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
         }
-        // SAFETY: only async-signal-safe calls between fork and exec.
+        // SAFETY: umask is async-signal-safe.
         unsafe {
-            cmd.pre_exec(move || {
+            cmd.pre_exec(|| {
                 libc::umask(0o022);
-                if euid == 0 {
-                    // Mounts the template makes stay in its own namespace.
-                    if libc::unshare(libc::CLONE_NEWNS) < 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                    libc::mount(
-                        std::ptr::null(),
-                        c"/".as_ptr(),
-                        std::ptr::null(),
-                        libc::MS_SLAVE | libc::MS_REC,
-                        std::ptr::null(),
-                    );
-                }
-                if let Some(m) = &mount {
-                    if !m.mount() {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                }
                 Ok(())
             });
+        }
+        if euid == 0 {
+            // Mounts the template makes (and a loop rootfs) stay in its own
+            // mount namespace.
+            crate::storage::in_private_mounts(
+                &mut cmd,
+                mount.into_iter().map(std::sync::Arc::new).collect(),
+            );
         }
         log::info!(
             "Running template {} {}",

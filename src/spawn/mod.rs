@@ -438,25 +438,7 @@ fn wait_parent(sock: &OwnedFd, msg: &[u8], what: &str) -> Result<()> {
 /// mknod and the opening of /dev/console, which they may forbid) and
 /// waits until it has.
 fn wait_device_limits(sock: &OwnedFd) -> Result<()> {
-    // SAFETY: writing and reading buffers we own on our socket.
-    let ok = unsafe {
-        libc::write(
-            sock.as_raw_fd(),
-            DEVICES_SYNC.as_ptr() as *const libc::c_void,
-            DEVICES_SYNC.len(),
-        ) == DEVICES_SYNC.len() as isize
-            && {
-                let mut reply = [0u8; 2];
-                libc::read(sock.as_raw_fd(), reply.as_mut_ptr() as *mut libc::c_void, 2) == 2
-            }
-    };
-    if !ok {
-        return Err(Error::new(
-            libc::EPIPE,
-            "The monitor did not apply the device cgroup limits",
-        ));
-    }
-    Ok(())
+    wait_parent(sock, DEVICES_SYNC, "the device cgroup limits")
 }
 
 /// New session with /dev/console as controlling terminal and stdio.
