@@ -2,6 +2,7 @@
 # Builds every tests-c/t_*.c against the liblxc installed in PREFIX (found
 # through pkg-config) and runs each with its own private lxcpath.
 # Usage: tests-c/run.sh PREFIX        Prints "N passed, N failed".
+#        ONLY=t_attach tests-c/run.sh PREFIX   runs one program (a glob).
 set -u
 prefix=$(cd "$1" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
@@ -13,7 +14,7 @@ bin=$(mktemp -d /tmp/lxc-tests-c.XXXXXX)
 trap 'rm -rf "$bin"' EXIT
 cflags=$(pkg-config --cflags lxc) libs=$(pkg-config --libs lxc)
 passed=0 failed=0
-for src in "$here"/t_*.c; do
+for src in "$here"/${ONLY:-t_*}.c; do
 	name=$(basename "$src" .c)
 	lxcpath="$bin/$name.lxcpath"
 	mkdir -p "$lxcpath"
