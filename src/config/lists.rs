@@ -456,7 +456,8 @@ pub fn get_proc(c: &LxcConf, key: &str) -> Result<String, ConfigError> {
     Ok(out)
 }
 
-/// `lxc.mount.auto` tokens: (name, mask, flags).
+/// `lxc.mount.auto` tokens: (name, mask, flags). Each cgroup token may also
+/// carry a `:force` suffix (see `auto_mount_flags`); cgroup2 always forces.
 const AUTO_MOUNTS: &[(&str, u32, u32)] = &[
     ("proc", am::PROC_MASK, am::PROC_MIXED),
     ("proc:mixed", am::PROC_MASK, am::PROC_MIXED),
@@ -475,65 +476,28 @@ const AUTO_MOUNTS: &[(&str, u32, u32)] = &[
         am::CGROUP_MASK,
         am::CGROUP2_RO | am::CGROUP_FORCE,
     ),
-    (
-        "cgroup2:force",
-        am::CGROUP_MASK,
-        am::CGROUP2_RW | am::CGROUP_FORCE,
-    ),
-    (
-        "cgroup2:ro:force",
-        am::CGROUP_MASK,
-        am::CGROUP2_RO | am::CGROUP_FORCE,
-    ),
     ("cgroup", am::CGROUP_MASK, am::CGROUP_NOSPEC),
     ("cgroup:mixed", am::CGROUP_MASK, am::CGROUP_MIXED),
     ("cgroup:ro", am::CGROUP_MASK, am::CGROUP_RO),
     ("cgroup:rw", am::CGROUP_MASK, am::CGROUP_RW),
-    (
-        "cgroup:force",
-        am::CGROUP_MASK,
-        am::CGROUP_NOSPEC | am::CGROUP_FORCE,
-    ),
-    (
-        "cgroup:mixed:force",
-        am::CGROUP_MASK,
-        am::CGROUP_MIXED | am::CGROUP_FORCE,
-    ),
-    (
-        "cgroup:ro:force",
-        am::CGROUP_MASK,
-        am::CGROUP_RO | am::CGROUP_FORCE,
-    ),
-    (
-        "cgroup:rw:force",
-        am::CGROUP_MASK,
-        am::CGROUP_RW | am::CGROUP_FORCE,
-    ),
     ("cgroup-full", am::CGROUP_MASK, am::CGROUP_FULL_NOSPEC),
     ("cgroup-full:mixed", am::CGROUP_MASK, am::CGROUP_FULL_MIXED),
     ("cgroup-full:ro", am::CGROUP_MASK, am::CGROUP_FULL_RO),
     ("cgroup-full:rw", am::CGROUP_MASK, am::CGROUP_FULL_RW),
-    (
-        "cgroup-full:force",
-        am::CGROUP_MASK,
-        am::CGROUP_FULL_NOSPEC | am::CGROUP_FORCE,
-    ),
-    (
-        "cgroup-full:mixed:force",
-        am::CGROUP_MASK,
-        am::CGROUP_FULL_MIXED | am::CGROUP_FORCE,
-    ),
-    (
-        "cgroup-full:ro:force",
-        am::CGROUP_MASK,
-        am::CGROUP_FULL_RO | am::CGROUP_FORCE,
-    ),
-    (
-        "cgroup-full:rw:force",
-        am::CGROUP_MASK,
-        am::CGROUP_FULL_RW | am::CGROUP_FORCE,
-    ),
 ];
+
+/// (mask, flags) of one `lxc.mount.auto` token; `:force` is only a cgroup
+/// modifier, as in LXC's token list.
+fn auto_mount_flags(tok: &str) -> Option<(u32, u32)> {
+    let (base, force) = match tok.strip_suffix(":force") {
+        Some(base) if base.starts_with("cgroup") => (base, am::CGROUP_FORCE),
+        _ => (tok, 0),
+    };
+    AUTO_MOUNTS
+        .iter()
+        .find(|(name, _, _)| *name == base)
+        .map(|&(_, mask, flags)| (mask, flags | force))
+}
 
 /// `lxc.mount.auto`: tokens are merged into the existing flags.
 pub fn set_mount_auto(c: &mut LxcConf, v: &str) -> Result<(), ConfigError> {
@@ -563,9 +527,7 @@ pub fn set_mount_auto(c: &mut LxcConf, v: &str) -> Result<(), ConfigError> {
             shm = (Some(host.to_string()), Some(cont.to_string()));
             continue;
         }
-        let (_, mask, flag) = AUTO_MOUNTS
-            .iter()
-            .find(|(n, _, _)| *n == tok)
+        let (mask, flag) = auto_mount_flags(tok)
             .ok_or_else(|| einval(format!("Invalid filesystem to automount \"{tok}\"")))?;
         flags = (flags & !mask) | flag;
     }

@@ -583,6 +583,23 @@ fn robustness_large_inputs() {
     assert!(t.elapsed().as_secs() < 5);
 }
 
+/// `:force` is a modifier of cgroup tokens only, as in LXC's token list.
+#[test]
+fn mount_auto_force_suffix() {
+    use model::automount as am;
+    let mut c = Config::new();
+    c.set_item("lxc.mount.auto", "cgroup-full:ro:force")
+        .unwrap();
+    let cg = c.conf().auto_mounts & am::CGROUP_MASK;
+    assert_eq!(cg, am::CGROUP_FULL_RO | am::CGROUP_FORCE);
+    c.set_item("lxc.mount.auto", "cgroup2:force").unwrap();
+    let cg = c.conf().auto_mounts & am::CGROUP_MASK;
+    assert_eq!(cg, am::CGROUP2_RW | am::CGROUP_FORCE);
+    for bad in ["proc:force", "sys:ro:force", "cgroup:force:force", "force"] {
+        assert!(c.set_item("lxc.mount.auto", bad).is_err(), "{bad}");
+    }
+}
+
 /// Found by tests/confdiff: LXC's token table has a "shmounts:" entry that
 /// is matched exactly before the "shmounts:<host>" prefix, so the bare token
 /// is accepted (flag set, paths kept) and saved.

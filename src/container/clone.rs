@@ -414,18 +414,7 @@ impl Container {
         let rootfs_dir = new_dir.join(ROOTFS_DNAME);
         let mut needs_rdep = plan.needs_rdep;
         let new_storage: Box<dyn Storage> = match (orig.kind(), plan.kind.as_str(), plan.snapshot) {
-            ("dir", "dir", false) => {
-                if rootfs_dir.symlink_metadata().is_ok() {
-                    return Err(Error::new(
-                        libc::EEXIST,
-                        format!("{} exists", rootfs_dir.display()),
-                    ));
-                }
-                track(undo, rootfs_dir.clone());
-                storage::copy_tree(orig.host_path(), &rootfs_dir)?;
-                Box::new(storage::DirStorage::new(rootfs_dir.clone()))
-            }
-            ("btrfs", "dir", false) => {
+            ("dir" | "btrfs", "dir", false) => {
                 if rootfs_dir.symlink_metadata().is_ok() {
                     return Err(Error::new(
                         libc::EEXIST,

@@ -255,36 +255,14 @@ pub fn rmdir_onedev_except(path: &Path, keep: &str) -> Result<()> {
 /// modes, extended attributes and timestamps. Stays on `src`'s
 /// filesystem: mount points become empty directories.
 pub fn copy_tree(src: &Path, dst: &Path) -> Result<()> {
-    let meta = std::fs::symlink_metadata(src).map_err(|e| Error::io("Failed to stat", src, &e))?;
-    if !meta.is_dir() {
-        return Err(Error::new(
-            libc::ENOTDIR,
-            format!("Cannot copy {}: not a directory", src.display()),
-        ));
-    }
-    let mut copier = Copier {
-        dev: meta.dev(),
-        links: std::collections::HashMap::new(),
-        buf: Vec::new(),
-    };
+    let (mut copier, meta) = Copier::for_tree(src)?;
     copier.copy_dir(src, dst, &meta)
 }
 
 /// `copy_tree` into the existing directory `dst` (a new btrfs subvolume):
 /// its contents, then its owner, mode, xattrs and times.
 pub fn copy_tree_into(src: &Path, dst: &Path) -> Result<()> {
-    let meta = std::fs::symlink_metadata(src).map_err(|e| Error::io("Failed to stat", src, &e))?;
-    if !meta.is_dir() {
-        return Err(Error::new(
-            libc::ENOTDIR,
-            format!("Cannot copy {}: not a directory", src.display()),
-        ));
-    }
-    let mut copier = Copier {
-        dev: meta.dev(),
-        links: std::collections::HashMap::new(),
-        buf: Vec::new(),
-    };
+    let (mut copier, meta) = Copier::for_tree(src)?;
     copier.copy_contents(src, dst, &meta)?;
     finish_copy(src, dst, &meta)
 }
@@ -297,6 +275,25 @@ struct Copier {
 }
 
 impl Copier {
+    /// A copier that stays on the filesystem of the directory `src`, and
+    /// `src`'s metadata.
+    fn for_tree(src: &Path) -> Result<(Copier, std::fs::Metadata)> {
+        let meta =
+            std::fs::symlink_metadata(src).map_err(|e| Error::io("Failed to stat", src, &e))?;
+        if !meta.is_dir() {
+            return Err(Error::new(
+                libc::ENOTDIR,
+                format!("Cannot copy {}: not a directory", src.display()),
+            ));
+        }
+        let copier = Copier {
+            dev: meta.dev(),
+            links: std::collections::HashMap::new(),
+            buf: Vec::new(),
+        };
+        Ok((copier, meta))
+    }
+
     fn copy_dir(&mut self, src: &Path, dst: &Path, meta: &std::fs::Metadata) -> Result<()> {
         std::fs::DirBuilder::new()
             .mode(0o700)
