@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Crash safety: a clone SIGKILLed half way leaves a container marked
  * partial, which the next lxc_container_new cleans; never a broken
- * container that looks complete. */
+ * container that looks complete. A snapshot SIGKILLed half way is never
+ * listed and is cleaned by the next snapshot. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +65,44 @@ int main(int argc, char **argv)
 			}
 			lxc_container_put(k);
 		}
+	}
+	CHECK(killed_mid > 0);
+
+	killed_mid = 0;
+	for (round = 0; round < 4; round++) {
+		pid_t pid = fork();
+		struct lxc_snapshot *snaps = NULL;
+		int status, n, i, want;
+
+		if (pid == 0) {
+			struct lxc_container *s = lxc_container_new("src", lxcpath);
+			_exit(s && s->snapshot(s, NULL) >= 0 ? 0 : 1);
+		}
+		usleep(20000 + round * 30000);
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		snprintf(path, sizeof(path), "%s/src/snaps/snap0/partial", lxcpath);
+		if (WIFSIGNALED(status) && stat(path, &st) == 0)
+			killed_mid++;
+		/* a half-made snapshot is never listed ... */
+		n = c->snapshot_list(c, &snaps);
+		for (i = 0; i < n; i++) {
+			snprintf(path, sizeof(path), "%s/%s/partial", snaps[i].lxcpath, snaps[i].name);
+			CHECK(stat(path, &st) != 0);
+			snaps[i].free(&snaps[i]);
+		}
+		free(snaps);
+		/* ... and the next snapshot cleans it and takes its index */
+		snprintf(path, sizeof(path), "%s/src/snaps/snap0", lxcpath);
+		want = stat(path, &st) == 0 && n == 1 ? 1 : 0;
+		CHECK(c->snapshot(c, NULL) == want);
+		snprintf(path, sizeof(path), "%s/src/snaps/snap%d/partial", lxcpath, want);
+		CHECK(stat(path, &st) != 0);
+		CHECK(c->snapshot_list(c, &snaps) == want + 1);
+		for (i = 0; i < want + 1 && snaps; i++)
+			snaps[i].free(&snaps[i]);
+		free(snaps);
+		CHECK(c->snapshot_destroy_all(c));
 	}
 	CHECK(killed_mid > 0);
 	CHECK(c->destroy(c));

@@ -12,6 +12,7 @@ use super::clone::{
     CloneOptions, CLONE_KEEPBDEVTYPE, CLONE_KEEPMACADDR, CLONE_KEEPNAME, CLONE_MAYBE_SNAPSHOT,
     CLONE_SNAPSHOT,
 };
+use super::create::{partial_state, PartialState};
 use super::Container;
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -42,6 +43,24 @@ pub fn next_index(snappath: &Path) -> u32 {
                 .is_err()
         })
         .unwrap_or(0)
+}
+
+/// Snapshots whose `snapshot()` was killed half way (an unlocked `partial`
+/// marker) are destroyed, as `lxc_container_new` does for a container, so
+/// their index is free again and no broken snapshot is ever listed.
+fn discard_interrupted(snappath: &Path) {
+    let Ok(entries) = std::fs::read_dir(snappath) else {
+        return;
+    };
+    for name in entries
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+    {
+        if partial_state(&snappath.join(&name)).ok() == Some(PartialState::Incomplete) {
+            // Opening a handle runs the incomplete-create recovery.
+            drop(Container::new(&name, snappath.to_str()));
+        }
+    }
 }
 
 /// `time` as local time in LXC's timestamp format.
@@ -118,6 +137,7 @@ impl Container {
         self.require_defined("snapshot")?;
         let kind = self.rootfs_kind()?;
         let snappath = self.snapshot_path();
+        discard_interrupted(&snappath);
         let i = next_index(&snappath);
         std::fs::create_dir_all(&snappath)
             .map_err(|e| Error::io("Failed to create snapshot directory", &snappath, &e))?;
@@ -165,7 +185,9 @@ impl Container {
             .filter_map(|e| {
                 let name = e.file_name().to_str()?.to_string();
                 let dir = snappath.join(&name);
-                if !dir.join("config").exists() {
+                // A snapshot still being made (or killed half way) is not
+                // one yet, even when its config is already written.
+                if !dir.join("config").exists() || partial_state(&dir).ok()? != PartialState::None {
                     return None;
                 }
                 let timestamp = std::fs::read_to_string(dir.join(TIMESTAMP_FNAME))
