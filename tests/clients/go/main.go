@@ -491,6 +491,28 @@ func run(lxcpath string) {
 			lxc.Release(cl)
 		}
 	}
+	// The other backends this machine has: an overlay snapshot clone and a
+	// loop image (btrfs needs a btrfs lxcpath: tests-c/t_btrfs.c).
+	for _, bk := range []struct {
+		opts   lxc.CloneOptions
+		prefix string
+	}{
+		{lxc.CloneOptions{ConfigPath: lxcpath, Backend: lxc.Overlayfs, Snapshot: true}, "overlay"},
+		{lxc.CloneOptions{ConfigPath: lxcpath, Backend: lxc.Loopback}, "loop:"},
+	} {
+		bname := cloneName + bk.prefix[:4]
+		if !checkErr(c, c.Clone(bname, bk.opts), fmt.Sprintf("Clone(%s, %v)", bname, bk.opts.Backend)) {
+			continue
+		}
+		if cl, err := lxc.NewContainer(bname, lxcpath); err == nil {
+			// The getter gives the path without its type; the file has both.
+			conf, _ := os.ReadFile(cl.ConfigFileName())
+			want := "lxc.rootfs.path = " + bk.prefix
+			check(strings.Contains(string(conf), want), "%v clone config has %q", bk.opts.Backend, want)
+			checkErr(cl, cl.Destroy(), fmt.Sprintf("Destroy() %v clone", bk.opts.Backend))
+			lxc.Release(cl)
+		}
+	}
 	if snap, err := c.CreateSnapshot(); check(err == nil, "CreateSnapshot(): %v [%s]", err, cerr(c)) {
 		snaps, err := c.Snapshots()
 		check(err == nil && len(snaps) == 1 && snaps[0].Name == snap.Name, "Snapshots()=%v, %v", snaps, err)
