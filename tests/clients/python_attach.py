@@ -4,6 +4,7 @@ by our library and on one started by Debian's lxc-start.
 Run with LD_LIBRARY_PATH pointing at our liblxc.so.1.
 Usage: python_attach.py PRIVATE_LXCPATH"""
 import os, sys, subprocess, lxc
+os.environ["PYDROP"] = "dropped"
 lxcpath = sys.argv[1]
 name = "pa%d" % os.getpid()
 fails = []
@@ -26,6 +27,24 @@ check(rc == 0 and out == "pyuts", "hostname via stdout: %r %r" % (rc, out))
 def fn(arg):
     return 9 if os.uname().nodename == "pyuts" else 1
 check(c.attach_wait(fn, None) >> 8 == 9, "python payload")
+# options: cleared environment with extra and kept variables, cwd, ids, and a
+# namespace subset without the network one (the host's stays)
+os.environ["PYKEEP"] = "kept"
+r, w = os.pipe()
+rc = c.attach_wait(lxc.attach_run_command, ["sh", "-c",
+                   'echo "$PYX|$PYKEEP|${PYDROP:-unset}|$(pwd)|$(id -u):$(id -g)|$(readlink /proc/self/ns/net)"'],
+                   env_policy=lxc.LXC_ATTACH_CLEAR_ENV, extra_env_vars=["PYX=1"], extra_keep_env=["PYKEEP", "PYDROP0"],
+                   initial_cwd="/tmp", uid=1000, gid=1001, stdout=w,
+                   namespaces=lxc.CLONE_NEWNS | lxc.CLONE_NEWPID | lxc.CLONE_NEWUTS | lxc.CLONE_NEWIPC)
+os.close(w)
+out = os.read(r, 1000).decode().strip()
+want = "1|kept|unset|/tmp|1000:1001|" + os.readlink("/proc/self/ns/net")
+check(rc == 0 and out == want, "attach options: %r %r (want %r)" % (rc, out, want))
+r, w = os.pipe()
+rc = c.attach_wait(lxc.attach_run_command, ["readlink", "/proc/self/ns/net"], stdout=w)
+os.close(w)
+out = os.read(r, 100).decode().strip()
+check(rc == 0 and out != os.readlink("/proc/self/ns/net"), "all namespaces: %r" % out)
 pid = c.attach(lxc.attach_run_command, ["true"])
 check(pid > 0 and os.waitpid(pid, 0)[1] == 0, "attach + waitpid")
 check(c.stop(), "stop")
