@@ -9,7 +9,10 @@
 //!   (autodev's mknod needs the device access a `devices.deny = a` takes
 //!   away) and before it execs; EACCES/EPERM there is only a warning;
 //! * v2 settings only on a pure cgroup2 host; on a legacy or hybrid host
-//!   LXC ignores them with a warning, and so do we.
+//!   LXC ignores them with a warning, and so do we. v2 `devices.allow`/
+//!   `devices.deny` have no file: they compile into a BPF device program
+//!   (`device_rules`, `devices_bpf`), attached when v1 `devices.*` would be
+//!   written.
 
 use std::path::Path;
 

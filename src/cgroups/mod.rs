@@ -12,9 +12,16 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 
+pub mod bpf_prog;
+pub mod device_rules;
+pub mod devices_bpf;
 pub mod limits;
 
+pub use device_rules::DeviceRule;
 pub use limits::{CgroupSetup, Setting};
+
+use bpf_prog::DeviceProgram;
+use device_rules::RuleList;
 
 /// One mounted cgroup hierarchy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -236,8 +243,16 @@ impl Freezer {
     }
 }
 
+/// The device rules of a container on a pure cgroup2 host and the program
+/// enforcing them (attached once init has made its /dev nodes).
+#[derive(Debug)]
+struct Cgroup2Devices {
+    rules: RuleList,
+    program: DeviceProgram,
+}
+
 /// The cgroup directories of one container, one per hierarchy.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct ContainerCgroups {
     /// The (limit) cgroup of each hierarchy.
     pub dirs: Vec<(Hierarchy, PathBuf)>,
@@ -247,6 +262,9 @@ pub struct ContainerCgroups {
     /// Intermediate directories (`lxc.cgroup.dir`) this start created,
     /// removed again with the container when empty.
     created_parents: Vec<PathBuf>,
+    /// `lxc.cgroup2.devices.*` (or rules added while running) on a pure
+    /// cgroup2 host. Dropping it leaves the program with the cgroup.
+    devices: Option<Cgroup2Devices>,
 }
 
 /// The leaf name of a container's cgroup (LXC 6.0's naming).
@@ -306,12 +324,105 @@ impl ContainerCgroups {
         container: &str,
         setup: &CgroupSetup,
     ) -> Result<ContainerCgroups> {
-        let made = Self::create_dirs(hierarchies, container, setup)?;
-        if let Err(e) = made.apply_limits(false) {
+        let mut made = Self::create_dirs(hierarchies, container, setup)?;
+        if let Err(e) = made
+            .apply_limits(false)
+            .and_then(|()| made.prepare_devices())
+        {
             made.remove();
             return Err(e);
         }
         Ok(made)
+    }
+
+    /// Whether every hierarchy of the container is cgroup2.
+    pub fn pure_unified(&self) -> bool {
+        !self.dirs.is_empty() && self.dirs.iter().all(|(h, _)| h.unified)
+    }
+
+    /// The container's (limit) cgroup in the unified hierarchy.
+    fn unified_dir(&self) -> Option<&Path> {
+        self.dirs
+            .iter()
+            .find(|(h, _)| h.unified)
+            .map(|(_, d)| d.as_path())
+    }
+
+    /// Whether init must stop for the device settings once it made its
+    /// /dev nodes (`devices.*` on v1, the device program on v2).
+    pub fn needs_device_sync(&self) -> bool {
+        self.setup.legacy.iter().any(|s| s.is_devices()) || self.devices.is_some()
+    }
+
+    /// On a pure cgroup2 host, compiles `lxc.cgroup2.devices.*` into a
+    /// device program and loads it, so a bad rule or a kernel without
+    /// BPF device cgroups fails the start before init exists. Unlike LXC,
+    /// a lone `devices.deny = a` gives a program too (denying all).
+    fn prepare_devices(&mut self) -> Result<()> {
+        let rules: Vec<&Setting> = self
+            .setup
+            .unified
+            .iter()
+            .filter(|s| s.is_devices())
+            .collect();
+        if rules.is_empty() || !self.pure_unified() {
+            return Ok(());
+        }
+        let mut list = RuleList::for_config();
+        for s in rules {
+            let rule = device_rules::parse(&s.file, &s.value, true)
+                .map_err(|e| Error::new(e.errno, format!("{}: {}", s.key, e.message)))?;
+            list.add(rule);
+        }
+        let program = DeviceProgram::load(&devices_bpf::compile(&list))?;
+        log::debug!(
+            "Device program loaded: {} rule(s), default {}",
+            list.effective().count(),
+            if list.default_allow { "allow" } else { "deny" }
+        );
+        self.devices = Some(Cgroup2Devices {
+            rules: list,
+            program,
+        });
+        Ok(())
+    }
+
+    /// Adds one device rule to the running container (pure cgroup2): the
+    /// program is rebuilt and replaces the attached one. A container
+    /// started without device rules starts from "allow everything" (what
+    /// it had), so a deny denies just that; LXC starts from an allow-list
+    /// there and would deny everything but the rule.
+    pub fn add_device_rule(&mut self, rule: DeviceRule) -> Result<()> {
+        if !self.pure_unified() {
+            return Err(Error::invalid(
+                "Device rules through BPF need a pure cgroup2 host",
+            ));
+        }
+        let dir = self
+            .unified_dir()
+            .ok_or_else(|| Error::new(libc::ENOENT, "The container has no cgroup2 cgroup"))?
+            .to_path_buf();
+        let mut rules = self
+            .devices
+            .as_ref()
+            .map_or_else(RuleList::allow_all, |d| d.rules.clone());
+        if !rules.add(rule) {
+            return Ok(());
+        }
+        let next = DeviceProgram::load(&devices_bpf::compile(&rules))?;
+        match &mut self.devices {
+            Some(d) => {
+                d.program.replace(next)?;
+                d.rules = rules;
+            }
+            None => {
+                let mut program = next;
+                program.attach(&dir)?;
+                self.devices = Some(Cgroup2Devices { rules, program });
+            }
+        }
+        log::info!("Device rule \"{rule}\" added");
+        Ok(())
     }
 
     fn create_dirs(
@@ -400,10 +511,11 @@ impl ContainerCgroups {
     /// Writes the configured `lxc.cgroup.*` settings, either all but the
     /// `devices.*` ones (`devices == false`, before init joins) or only
     /// those (once init has set up its rootfs); then `lxc.cgroup2.*` with
-    /// the former on a pure cgroup2 host.
-    pub fn apply_limits(&self, devices: bool) -> Result<()> {
-        let pure_unified = !self.dirs.is_empty() && self.dirs.iter().all(|(h, _)| h.unified);
-        if !self.setup.legacy.is_empty() && pure_unified {
+    /// the former on a pure cgroup2 host, except `devices.*`: their
+    /// program (loaded by `create_with`) is attached with the latter.
+    pub fn apply_limits(&mut self, devices: bool) -> Result<()> {
+        let pure_unified = self.pure_unified();
+        if !devices && !self.setup.legacy.is_empty() && pure_unified {
             log::warn!("Ignoring legacy cgroup limits on pure cgroup2 system");
         }
         if !pure_unified {
@@ -416,26 +528,29 @@ impl ContainerCgroups {
                 self.apply_legacy(s, devices)?;
             }
         }
-        if devices || self.setup.unified.is_empty() {
+        if devices {
+            // The device program loaded at creation goes on now.
+            let dir = self.unified_dir().map(Path::to_path_buf);
+            if let (Some(d), Some(dir)) = (&mut self.devices, dir) {
+                if !d.program.is_attached() {
+                    d.program.attach(&dir)?;
+                    log::debug!("Device program attached to {}", dir.display());
+                }
+            }
+            return Ok(());
+        }
+        if self.setup.unified.is_empty() {
             return Ok(());
         }
         if !pure_unified {
             log::warn!("Ignoring cgroup2 limits on legacy cgroup system");
             return Ok(());
         }
-        let Some((_, dir)) = self.dirs.iter().find(|(h, _)| h.unified) else {
+        let Some(dir) = self.unified_dir() else {
             return Ok(());
         };
-        for s in &self.setup.unified {
-            if s.is_devices() {
-                return Err(Error::new(
-                    libc::ENOSYS,
-                    format!(
-                        "{}: cgroup2 device rules (BPF) are not supported by this liblxc",
-                        s.key
-                    ),
-                ));
-            }
+        // devices.* become the device program (prepare_devices).
+        for s in self.setup.unified.iter().filter(|s| !s.is_devices()) {
             write_setting(dir, s, &s.value)?;
             log::debug!("Set {} to \"{}\"", s.file, s.value);
         }
@@ -567,8 +682,10 @@ impl ContainerCgroups {
     }
 
     /// Removes every directory (the processes are gone once init died;
-    /// rmdir may briefly see EBUSY while the kernel reaps them).
-    pub fn remove(&self) {
+    /// rmdir may briefly see EBUSY while the kernel reaps them). The
+    /// kernel releases the device program with the cgroup; it is not
+    /// detached first, so a cgroup that cannot be removed stays confined.
+    pub fn remove(&mut self) {
         for (_, dir) in &self.dirs {
             remove_children(dir);
             if self.setup.placement.inner.is_some() {
@@ -581,6 +698,7 @@ impl ContainerCgroups {
         for dir in self.created_parents.iter().rev() {
             let _ = std::fs::remove_dir(dir);
         }
+        self.devices = None;
     }
 
     /// The path of one cgroup file of the container, for `lxc.cgroup.*`

@@ -382,6 +382,19 @@ impl Target<'_> {
     /// CONSOLE_LOG with LXC's `struct lxc_cmd_console_log` (24 bytes:
     /// clear, read, read_max, write_logfile). Err carries the monitor's
     /// errno (ENODATA: nothing to read; EFAULT: no ring buffer).
+    /// ADD_BPF_DEVICE_CGROUP: one more device rule for a container on a
+    /// pure cgroup2 host (LXC's `struct device_item` as payload).
+    pub fn add_bpf_device_rule(&self, rule: &crate::cgroups::DeviceRule) -> Result<()> {
+        let payload = crate::cgroups::device_rules::to_wire(rule).to_vec();
+        match self.ask(Cmd::AddBpfDeviceCgroup, Payload::Data(payload))? {
+            None => Err(Error::new(
+                libc::ENOENT,
+                format!("Container \"{}\" is not running", self.name),
+            )),
+            Some(r) => r.check(&format!("Failed to add the device rule \"{rule}\"")),
+        }
+    }
+
     pub fn console_log(&self, clear: bool, read: bool, read_max: u64) -> Result<Vec<u8>> {
         let mut req = [0u8; 24];
         req[0] = clear as u8;

@@ -80,6 +80,28 @@ impl Container {
         Ok((item_path(&h.mountpoint, &rel, subsys)?, h.unified))
     }
 
+    /// One `devices.allow`/`devices.deny` rule for the running container
+    /// on a pure cgroup2 host.
+    fn add_device_rule(&self, subsys: &str, value: &str) -> Result<()> {
+        let rule = cgroups::device_rules::parse(subsys, value, false)?;
+        let (lxcpath, name, timeout) = {
+            let st = self.lock();
+            (st.lxcpath.clone(), st.name.clone(), st.rcv_timeout)
+        };
+        let target = Target {
+            lxcpath: &lxcpath,
+            name: &name,
+            timeout,
+        };
+        if target.get_state()? == 0 {
+            return Err(Error::new(
+                libc::ENOENT,
+                format!("Container \"{name}\" is not running"),
+            ));
+        }
+        target.add_bpf_device_rule(&rule)
+    }
+
     /// The raw content of the cgroup file `subsys` (trailing newline
     /// included, as LXC returns it) of the running container.
     pub fn get_cgroup_item(&self, subsys: &str) -> Result<Vec<u8>> {
@@ -92,10 +114,18 @@ impl Container {
     }
 
     /// Writes `value` into the cgroup file `subsys` of the running
-    /// container.
+    /// container. On a pure cgroup2 host `devices.allow`/`devices.deny`
+    /// have no file: the rule goes to the monitor, which replaces the
+    /// container's device program (as LXC).
     pub fn set_cgroup_item(&self, subsys: &str, value: &str) -> Result<()> {
         if value.is_empty() {
             return Err(Error::invalid(format!("Empty value for {subsys}")));
+        }
+        if limits::controller_of(subsys)? == "devices" {
+            let hierarchies = cgroups::detect()?;
+            if !hierarchies.is_empty() && hierarchies.iter().all(|h| h.unified) {
+                return self.add_device_rule(subsys, value);
+            }
         }
         let (path, _) = self.cgroup_item_path(subsys)?;
         std::fs::OpenOptions::new()

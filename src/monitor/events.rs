@@ -89,8 +89,8 @@ fn signal_fd() -> Result<OwnedFd> {
 
 impl Monitor {
     pub fn start(args: &Args, config: Config) -> Result<Monitor> {
-        let prep = prepare(args, &config)?;
-        let init = match spawn(&prep) {
+        let mut prep = prepare(args, &config)?;
+        let init = match spawn(&mut prep) {
             Ok(i) => i,
             Err(e) => {
                 prep.cgroups.remove();
@@ -199,7 +199,7 @@ impl Monitor {
         )?;
         self.set_state(STARTING);
         release_network(&mut self.init, &self.prep.spec.hooks);
-        self.init = spawn(&self.prep)?;
+        self.init = spawn(&mut self.prep)?;
         self.held_ns = HeldNamespaces::open(&self.prep.spec, self.init.pid);
         record_network(&mut self.config, &self.init);
         self.set_state(RUNNING);
@@ -591,6 +591,18 @@ impl Monitor {
                 }),
                 Err(errno) => reply(&Response::error(errno)),
             }
+        } else if req.is(Cmd::AddBpfDeviceCgroup) {
+            // set_cgroup_item("devices.allow"/"devices.deny") on a pure
+            // cgroup2 host, from our clients or LXC's.
+            let r = crate::cgroups::device_rules::from_wire(&req.data)
+                .and_then(|rule| self.prep.cgroups.add_device_rule(rule));
+            if let Err(e) = &r {
+                log::error!("Failed to add a device rule: {}", e.message);
+            }
+            reply(&Response {
+                ret: r.map_or_else(|e| -e.errno, |()| 0),
+                ..Default::default()
+            })
         } else if req.is(Cmd::Freeze) || req.is(Cmd::Unfreeze) {
             let freeze = req.is(Cmd::Freeze);
             let r = self.freeze(freeze, req.header.inline_int());

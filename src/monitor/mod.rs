@@ -258,7 +258,7 @@ pub(crate) fn prepare(args: &Args, config: &Config) -> Result<Prepared> {
     spec.hooks.run("pre-start", &[], &[])?;
     let hierarchies = cgroups::detect()?;
     let setup = CgroupSetup::from_conf(config.conf())?;
-    let cgroups = ContainerCgroups::create_with(&hierarchies, &args.name, &setup)?;
+    let mut cgroups = ContainerCgroups::create_with(&hierarchies, &args.name, &setup)?;
     let result = (|| {
         let console_path = config.get_item("lxc.console.path").unwrap_or_default();
         let (console, console_name) = if console_path.trim() == "none" {
@@ -322,8 +322,8 @@ fn userns_rootfs(
 }
 
 /// Starts init for a prepared container.
-pub(crate) fn spawn(prep: &Prepared) -> Result<InitProcess> {
-    spawn::spawn_init(&prep.spec, &prep.plan, &prep.cgroups)
+pub(crate) fn spawn(prep: &mut Prepared) -> Result<InitProcess> {
+    spawn::spawn_init(&prep.spec, &prep.plan, &mut prep.cgroups)
 }
 
 #[cfg(test)]

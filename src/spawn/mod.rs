@@ -45,7 +45,7 @@ const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 pub fn spawn_init(
     spec: &StartSpec,
     plan: &RootfsPlan,
-    cgroups: &ContainerCgroups,
+    cgroups: &mut ContainerCgroups,
 ) -> Result<InitProcess> {
     // Interface names and the bridges' addresses are decided before the
     // clone, so init knows them; the host side is built once init exists.
@@ -57,12 +57,13 @@ pub fn spawn_init(
 fn spawn_with_network(
     spec: &StartSpec,
     plan: &RootfsPlan,
-    cgroups: &ContainerCgroups,
+    cgroups: &mut ContainerCgroups,
     net: NetPlan,
 ) -> Result<InitProcess> {
     let gateways = net::host_gateways(&net)?;
-    // `devices.*` settings wait until init has made its /dev nodes.
-    let sync_devices = cgroups.setup.legacy.iter().any(|s| s.is_devices());
+    // Device settings (v1 `devices.*`, the v2 device program) wait until
+    // init has made its /dev nodes.
+    let sync_devices = cgroups.needs_device_sync();
     let shared = open_shared_namespaces(spec)?;
     // Joining another pid namespace applies to the children we clone next.
     let pid_join = JoinPidNs::enter(&shared)?;

@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Device rules on a pure cgroup2 host: lxc.cgroup2.devices.* become a BPF
+ * program attached to the container's cgroup, set_cgroup_item("devices.*"),
+ * add_device_node and remove_device_node replace it, and it is gone after
+ * stop. This host is hybrid, so the test first makes itself a pure cgroup2
+ * view: a private mount namespace whose /sys/fs/cgroup is the cgroup2
+ * hierarchy alone (the monitor and attached processes inherit it). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <lxc/lxccontainer.h>
+
+#include "check.h"
+
+static char name[64];
+
+/* Makes this process see a pure cgroup2 host. */
+static int pure_cgroup2_view(void)
+{
+	if (unshare(CLONE_NEWNS) < 0) {
+		perror("unshare");
+		return -1;
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		perror("make / private");
+		return -1;
+	}
+	/* The tmpfs with the v1 hierarchies and the v2 one under it. */
+	if (umount2("/sys/fs/cgroup", MNT_DETACH) < 0) {
+		perror("umount /sys/fs/cgroup");
+		return -1;
+	}
+	if (mount("cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+		perror("mount cgroup2");
+		return -1;
+	}
+	return 0;
+}
+
+static long bpf_call(int cmd, union bpf_attr *attr)
+{
+	return syscall(__NR_bpf, cmd, attr, sizeof(*attr));
+}
+
+/* The device programs attached to the container's cgroup: their number
+ * (-1 on error), the first id in *id, the attach flags in *flags. */
+static int attached_programs(uint32_t *id, uint32_t *flags)
+{
+	char path[256];
+	uint32_t ids[8] = {0};
+	union bpf_attr a;
+	int fd, r;
+
+	snprintf(path, sizeof(path), "/sys/fs/cgroup/lxc.payload.%s", name);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	memset(&a, 0, sizeof(a));
+	a.query.target_fd = fd;
+	a.query.attach_type = BPF_CGROUP_DEVICE;
+	a.query.prog_ids = (uintptr_t)ids;
+	a.query.prog_cnt = 8;
+	r = bpf_call(BPF_PROG_QUERY, &a);
+	close(fd);
+	if (r < 0)
+		return -1;
+	*id = ids[0];
+	*flags = a.query.attach_flags;
+	return (int)a.query.prog_cnt;
+}
+
+/* Whether a BPF program with this id still exists, waiting up to 3 s for
+ * the kernel's deferred release after a cgroup is removed. */
+static int program_exists(uint32_t id)
+{
+	for (int i = 0; i < 60; i++) {
+		union bpf_attr a;
+		int fd;
+
+		memset(&a, 0, sizeof(a));
+		a.prog_id = id;
+		fd = bpf_call(BPF_PROG_GET_FD_BY_ID, &a);
+		if (fd < 0 && errno == ENOENT)
+			return 0;
+		if (fd >= 0)
+			close(fd);
+		usleep(50000);
+	}
+	return 1;
+}
+
+/* Runs cmd inside; returns its exit code, output (stderr too) in *out. */
+static int inside(struct lxc_container *c, const char *cmd, char **out)
+{
+	int status;
+
+	*out = test_attach_output(c, cmd, &status, 1);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static void start_or_report(struct lxc_container *c)
+{
+	if (!c->start(c, 0, NULL)) {
+		fprintf(stderr, "start failed: %d %s\n", c->error_num, c->error_string ? c->error_string : "");
+		CHECK(0);
+	}
+}
+
+/* An allow-list as LXC's common.conf builds it (deny a, then allows). */
+static void test_allow_list(struct lxc_container *c)
+{
+	uint32_t id = 0, id2 = 0, flags = 0;
+	char buf[64], *out;
+
+	CHECK(c->set_config_item(c, "lxc.cgroup2.devices.deny", "a"));
+	CHECK(c->set_config_item(c, "lxc.cgroup2.devices.allow", "c 1:3 rwm"));
+	/* /dev/console and the ptys init needs */
+	CHECK(c->set_config_item(c, "lxc.cgroup2.devices.allow", "c 5:* rwm"));
+	CHECK(c->set_config_item(c, "lxc.cgroup2.devices.allow", "c 136:* rwm"));
+	/* A device given by path, as the configuration allows. */
+	CHECK(c->set_config_item(c, "lxc.cgroup2.devices.allow", "/dev/random r"));
+	/* A core cgroup2 file next to the device rules. */
+	CHECK(c->set_config_item(c, "lxc.cgroup2.cgroup.max.descendants", "7"));
+	start_or_report(c);
+	if (!c->is_running(c))
+		return;
+
+	CHECK(c->get_cgroup_item(c, "cgroup.max.descendants", buf, sizeof(buf)) == 2);
+	CHECK_STR(buf, "7\n");
+	/* One program, attached with BPF_F_ALLOW_MULTI as LXC does. */
+	CHECK(attached_programs(&id, &flags) == 1);
+	CHECK(flags == BPF_F_ALLOW_MULTI);
+
+	CHECK(inside(c, "echo > /dev/null && echo ok", &out) == 0);
+	CHECK_STR(out, "ok\n");
+	CHECK(inside(c, "head -c1 /dev/zero", &out) != 0);
+	CHECK(strstr(out, "Operation not permitted") != NULL);
+	if (!strstr(out, "Operation not permitted"))
+		fprintf(stderr, "head /dev/zero said: %s\n", out);
+	/* mknod of a denied device is refused; of an allowed one it works */
+	CHECK(inside(c, "mknod /tmp/zero c 1 5", &out) != 0);
+	CHECK(strstr(out, "Operation not permitted") != NULL);
+	CHECK(inside(c, "mknod /tmp/null c 1 3 && echo x > /tmp/null && rm /tmp/null && echo ok", &out) == 0);
+	CHECK_STR(out, "ok\n");
+	CHECK(inside(c, "head -c1 /dev/random | wc -c", &out) == 0);
+	CHECK_STR(out, "1\n");
+	CHECK(inside(c, "echo > /dev/random", &out) != 0);
+	CHECK(strstr(out, "Operation not permitted") != NULL);
+	/* v1 has a devices.list; cgroup2 has none */
+	CHECK(c->get_cgroup_item(c, "devices.list", buf, sizeof(buf)) < 0);
+
+	/* A new rule replaces the program (one attached, a new one). */
+	CHECK(c->set_cgroup_item(c, "devices.allow", "c 1:5 r"));
+	CHECK(attached_programs(&id2, &flags) == 1);
+	CHECK(id2 != id);
+	CHECK(!program_exists(id));
+	CHECK(inside(c, "head -c1 /dev/zero | wc -c", &out) == 0);
+	CHECK_STR(out, "1\n");
+	/* only r was allowed */
+	CHECK(inside(c, "echo > /dev/zero", &out) != 0);
+	CHECK(strstr(out, "Operation not permitted") != NULL);
+	/* The same rule again changes nothing; its deny takes it back. */
+	CHECK(c->set_cgroup_item(c, "devices.allow", "c 1:5 r"));
+	CHECK(attached_programs(&id, &flags) == 1 && id == id2);
+	CHECK(c->set_cgroup_item(c, "devices.deny", "c 1:5 r"));
+	CHECK(inside(c, "head -c1 /dev/zero", &out) != 0);
+	CHECK(strstr(out, "Operation not permitted") != NULL);
+	/* Bad rules are refused and change nothing. */
+	CHECK(!c->set_cgroup_item(c, "devices.allow", "x 1:5 rwm"));
+	CHECK(!c->set_cgroup_item(c, "devices.allow", "c 1:5 rwx"));
+	CHECK(!c->set_cgroup_item(c, "devices.allow", "/dev/zero rwm"));
+	CHECK(attached_programs(&id2, &flags) == 1);
+
+	/* add_device_node: the node and its rule; remove_device_node: both go. */
+	CHECK(c->add_device_node(c, "/dev/full", NULL));
+	CHECK(inside(c, "head -c1 /dev/full | wc -c", &out) == 0);
+	CHECK_STR(out, "1\n");
+	CHECK(inside(c, "echo > /dev/full", &out) != 0);
+	CHECK(strstr(out, "No space left on device") != NULL);
+	CHECK(c->remove_device_node(c, "/dev/full", NULL));
+	CHECK(inside(c, "test -e /dev/full || echo gone", &out) == 0);
+	CHECK_STR(out, "gone\n");
+	CHECK(inside(c, "mknod /tmp/full c 1 7", &out) != 0);
+	CHECK(strstr(out, "Operation not permitted") != NULL);
+
+	CHECK(attached_programs(&id, &flags) == 1);
+	CHECK(c->stop(c));
+	CHECK(test_leftover_cgroups(name, 1) == 0);
+	/* The kernel released the program with the cgroup. */
+	CHECK(!program_exists(id));
+	CHECK(c->clear_config_item(c, "lxc.cgroup2"));
+}
+
+/* A deny-list: everything but the denied device. */
+static void test_deny_list(struct lxc_container *c)
+{
+	uint32_t id = 0, flags = 0;
+	char *out;
+
+	CHECK(c->set_config_item(c, "lxc.cgroup2.devices.allow", "a"));
+	CHECK(c->set_config_item(c, "lxc.cgroup2.devices.deny", "c 1:5 rwm"));
+	start_or_report(c);
+	if (!c->is_running(c))
+		return;
+	CHECK(attached_programs(&id, &flags) == 1);
+	CHECK(inside(c, "head -c1 /dev/zero", &out) != 0);
+	CHECK(strstr(out, "Operation not permitted") != NULL);
+	CHECK(inside(c, "head -c1 /dev/full | wc -c", &out) == 0);
+	CHECK_STR(out, "1\n");
+	CHECK(c->stop(c));
+	CHECK(test_leftover_cgroups(name, 1) == 0);
+	CHECK(!program_exists(id));
+	CHECK(c->clear_config_item(c, "lxc.cgroup2"));
+}
+
+/* Without device rules nothing is attached; a deny added at run time
+ * denies just that device (the container had no program: everything else
+ * stays allowed). */
+static void test_no_rules(struct lxc_container *c)
+{
+	uint32_t id = 0, flags = 0;
+	char *out;
+
+	start_or_report(c);
+	if (!c->is_running(c))
+		return;
+	CHECK(attached_programs(&id, &flags) == 0);
+	CHECK(c->set_cgroup_item(c, "devices.deny", "c 1:5 rwm"));
+	CHECK(attached_programs(&id, &flags) == 1);
+	CHECK(inside(c, "head -c1 /dev/zero", &out) != 0);
+	CHECK(strstr(out, "Operation not permitted") != NULL);
+	CHECK(inside(c, "head -c1 /dev/full | wc -c", &out) == 0);
+	CHECK_STR(out, "1\n");
+	CHECK(c->stop(c));
+	CHECK(test_leftover_cgroups(name, 1) == 0);
+	CHECK(!program_exists(id));
+}
+
+static void test_bad_rule(struct lxc_container *c)
+{
+	CHECK(c->set_config_item(c, "lxc.cgroup2.devices.allow", "c 1:3 rwx"));
+	CHECK(!c->start(c, 0, NULL));
+	CHECK(c->error_string && strstr(c->error_string, "lxc.cgroup2.devices.allow"));
+	if (c->error_string)
+		fprintf(stderr, "expected start error: %s\n", c->error_string);
+	CHECK(!c->is_running(c));
+	CHECK(test_leftover_cgroups(name, 1) == 0);
+	CHECK(c->clear_config_item(c, "lxc.cgroup2"));
+}
+
+int main(int argc, char **argv)
+{
+	const char *lxcpath = test_lxcpath(argc, argv);
+	struct lxc_container *c;
+
+	if (pure_cgroup2_view() < 0) {
+		CHECK(0);
+		return check_result("t_cgroup2");
+	}
+	snprintf(name, sizeof(name), "cg2%d", (int)getpid());
+	c = lxc_container_new(name, lxcpath);
+	CHECK(c != NULL);
+	if (!c)
+		return check_result("t_cgroup2");
+	CHECK(c->set_config_item(c, "lxc.net.0.type", "empty"));
+	if (!c->create(c, "busybox", NULL, NULL, LXC_CREATE_QUIET, NULL)) {
+		fprintf(stderr, "create failed: %d %s\n", c->error_num, c->error_string ? c->error_string : "");
+		CHECK(0);
+		lxc_container_put(c);
+		return check_result("t_cgroup2");
+	}
+	test_allow_list(c);
+	test_deny_list(c);
+	test_no_rules(c);
+	test_bad_rule(c);
+	if (c->is_running(c))
+		c->stop(c);
+	CHECK(test_leftover_cgroups(name, 1) == 0);
+	CHECK(c->destroy(c));
+	lxc_container_put(c);
+	return check_result("t_cgroup2");
+}
