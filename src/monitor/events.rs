@@ -771,24 +771,9 @@ fn record_network(config: &mut Config, init: &InitProcess) {
     }
 }
 
-/// The host ends of this init's veth pairs. The kernel removes them with
-/// the container's network namespace, but only once that is torn down:
-/// deleting them ourselves makes "nothing left after stop" immediate.
-fn host_veths(init: &InitProcess) -> crate::net::HostSide {
-    crate::net::HostSide {
-        created: init
-            .net
-            .ifaces
-            .iter()
-            .map(|i| i.host_name.clone())
-            .filter(|n| !n.is_empty())
-            .collect(),
-    }
-}
-
 /// After init exited: physical interfaces go back to the host, then the
-/// container's network namespace is released and the host veth ends
-/// removed.
+/// container's network namespace is released and what it had on the host
+/// removed (veth host ends, `l2proxy` entries).
 fn release_network(init: &mut InitProcess, hooks: &crate::hooks::Hooks) {
     if let Err(e) = crate::net::run_scripts(&init.net, hooks, false) {
         log::warn!("{}", e.message);
@@ -799,7 +784,7 @@ fn release_network(init: &mut InitProcess, hooks: &crate::hooks::Hooks) {
             Err(e) => log::warn!("Cannot open the host network namespace: {e}"),
         }
     }
-    host_veths(init).cleanup();
+    crate::net::HostSide::for_plan(&init.net).cleanup();
 }
 
 /// Reads what is available on a non-blocking read; None when nothing is.

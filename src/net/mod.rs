@@ -10,14 +10,21 @@
 //! `ipvlan` and `vlan` (created on the `link` parent and moved in; this
 //! VM's kernel has neither, so they are covered by message unit tests),
 //! `empty` (loopback only) and `none` (the host's network namespace).
+//!
+//! veth extras: queue counts (`veth.n_rxqueues/n_txqueues`), bridge VLANs
+//! (`bridge_vlan`), and proxy neighbours for router mode and `l2proxy`
+//! (`proxy`).
 
+pub mod bridge_vlan;
 pub mod netlink;
+pub mod proxy;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::config::{Config, NetType};
 use crate::error::{Error, Result};
 use netlink::Rtnl;
+pub use proxy::refresh_proxies;
 
 /// Gateway choice of one address family.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +73,13 @@ pub struct IfacePlan {
     pub ipv6: Vec<(Ipv6Addr, u8)>,
     pub gateway4: GatewayPlan<Ipv4Addr>,
     pub gateway6: GatewayPlan<Ipv6Addr>,
+    /// veth: `veth.n_rxqueues`, `veth.n_txqueues` of the container end
+    /// (0: the kernel's default).
+    pub queues: (u32, u32),
+    /// veth on a bridge: `veth.vlan.id`, `veth.vlan.tagged.id`.
+    pub bridge_vlan: bridge_vlan::BridgeVlan,
+    /// `l2proxy`: proxy neighbours for the addresses on `link`.
+    pub l2proxy: bool,
 }
 
 /// The whole network of a container.
@@ -138,6 +152,17 @@ impl NetPlan {
                     "lxc.net.{index}.link: a veth needs a bridge"
                 )));
             }
+            let is_veth = kind == NetType::Veth;
+            let bridge_vlan = bridge_vlan::BridgeVlan {
+                untagged: dev.veth_vlan_id.filter(|_| is_veth),
+                tagged: if is_veth {
+                    dev.veth_vlan_tagged_ids.clone()
+                } else {
+                    Vec::new()
+                },
+            };
+            bridge_vlan::validate(index, dev.mode == 1, &dev.link, &bridge_vlan)?;
+            let queue = |n: i32| if is_veth { n.max(0) as u32 } else { 0 };
             let mtu = match &dev.mtu {
                 Some(m) => Some(m.trim().parse::<u32>().map_err(|_| {
                     Error::invalid(format!("lxc.net.{index}.mtu: invalid value \"{m}\""))
@@ -191,6 +216,9 @@ impl NetPlan {
                 ipv6: dev.ipv6.iter().map(|a| (a.addr, a.prefix as u8)).collect(),
                 gateway4: gateway(&dev.ipv4_gateway),
                 gateway6: gateway(&dev.ipv6_gateway),
+                queues: (queue(dev.veth_n_rxqueues), queue(dev.veth_n_txqueues)),
+                bridge_vlan,
+                l2proxy: dev.l2proxy,
             });
         }
         Ok(plan)
@@ -206,15 +234,55 @@ impl NetPlan {
     }
 }
 
-/// Host ends this start created, deleted again if the start fails.
+/// What a start put on the host: devices (veth host ends, macvlans...),
+/// `l2proxy` entries and their loopback routes. Removed again if the start
+/// fails, and when the container stops (`for_plan`).
 #[derive(Debug, Default)]
 pub struct HostSide {
     pub created: Vec<String>,
+    pub proxies: Vec<proxy::ProxyEntry>,
+    /// ipvlan `l2proxy`: routes to the loopback device.
+    pub lo_routes: Vec<(IpAddr, u8)>,
 }
 
 impl HostSide {
+    /// Everything a running container built from `plan` has on the host:
+    /// the host ends of its veths (the kernel removes them with the
+    /// container's network namespace, but only once that is torn down:
+    /// deleting them ourselves makes "nothing left after stop"
+    /// immediate), and its `l2proxy` entries and routes.
+    pub fn for_plan(plan: &NetPlan) -> HostSide {
+        HostSide {
+            created: plan
+                .ifaces
+                .iter()
+                .map(|i| i.host_name.clone())
+                .filter(|n| !n.is_empty())
+                .collect(),
+            proxies: plan
+                .ifaces
+                .iter()
+                .flat_map(proxy::l2proxy_entries)
+                .collect(),
+            lo_routes: plan
+                .ifaces
+                .iter()
+                .flat_map(proxy::loopback_routes)
+                .collect(),
+        }
+    }
+
+    /// Best effort: what is already gone is skipped.
     pub fn cleanup(&self) {
         let Ok(mut nl) = Rtnl::open() else { return };
+        proxy::remove(&mut nl, &self.proxies);
+        if !self.lo_routes.is_empty() {
+            if let Ok(lo) = nl.index_of("lo") {
+                for (dest, prefix) in &self.lo_routes {
+                    let _ = nl.del_device_route(*dest, *prefix, lo);
+                }
+            }
+        }
         for name in &self.created {
             if let Ok(i) = nl.index_of(name) {
                 let _ = nl.delete_link(i);
@@ -247,6 +315,9 @@ pub fn assign_names(plan: &mut NetPlan) -> Result<()> {
         if !(iface.router && iface.link.is_empty()) {
             link_index(&mut nl, iface)?;
         }
+        // LXC's preconditions, before anything exists that would need undoing.
+        proxy::check_l2proxy(iface)?;
+        bridge_vlan::check_filtering(iface)?;
         match iface.kind {
             NetType::Veth => {
                 if iface.host_name.is_empty() {
@@ -267,11 +338,11 @@ pub fn assign_names(plan: &mut NetPlan) -> Result<()> {
     Ok(())
 }
 
-/// Once init exists as `pid`: veth pairs are created with their container
-/// end directly in init's network namespace (no move, which costs the
-/// kernel an RCU grace period), host ends plugged into their bridges (or
-/// routed, in router mode); macvlans are created for `move_into`. Undoes
-/// itself on failure.
+/// Once init exists as `pid`: `l2proxy` entries first (as LXC), then veth
+/// pairs created with their container end directly in init's network
+/// namespace (no move, which costs the kernel an RCU grace period), host
+/// ends plugged into their bridges with their VLANs (or routed, in router
+/// mode); macvlans are created for `move_into`. Undoes itself on failure.
 pub fn setup_host(plan: &NetPlan, pid: i32) -> Result<HostSide> {
     let mut host = HostSide::default();
     if plan.ifaces.is_empty() {
@@ -280,14 +351,22 @@ pub fn setup_host(plan: &NetPlan, pid: i32) -> Result<HostSide> {
     let result = (|| {
         let mut nl = Rtnl::open()?;
         for iface in &plan.ifaces {
+            setup_l2proxy(&mut nl, iface, &mut host)?;
             match iface.kind {
                 NetType::Veth => {
-                    nl.create_veth(&iface.host_name, &iface.peer_name, iface.mtu, Some(pid))?;
+                    nl.create_veth(
+                        &iface.host_name,
+                        &iface.peer_name,
+                        iface.mtu,
+                        Some(pid),
+                        iface.queues,
+                    )?;
                     host.created.push(iface.host_name.clone());
                     let idx = nl.index_of(&iface.host_name)?;
                     if !iface.router {
                         let bridge = link_index(&mut nl, iface)?;
                         nl.set_master(idx, bridge)?;
+                        bridge_vlan::apply(&mut nl, iface, idx)?;
                     }
                     nl.set_up(idx, true)?;
                     route_to_container(&mut nl, iface, idx)?;
@@ -332,6 +411,24 @@ pub fn setup_host(plan: &NetPlan, pid: i32) -> Result<HostSide> {
             Err(e)
         }
     }
+}
+
+/// `l2proxy`: the container's addresses answered for on `link` (and, for
+/// an ipvlan, routed to the loopback device), each recorded in `host` once
+/// added so a failed start removes exactly what it added.
+fn setup_l2proxy(nl: &mut Rtnl, iface: &IfacePlan, host: &mut HostSide) -> Result<()> {
+    proxy::add(nl, &proxy::l2proxy_entries(iface), |e| {
+        host.proxies.push(e.clone())
+    })?;
+    let routes = proxy::loopback_routes(iface);
+    if !routes.is_empty() {
+        let lo = nl.index_of("lo")?;
+        for (dest, prefix) in routes {
+            nl.add_device_route(dest, prefix, lo)?;
+            host.lo_routes.push((dest, prefix));
+        }
+    }
+    Ok(())
 }
 
 /// Gives the physical devices back to the host when the container ends:
@@ -462,35 +559,7 @@ fn route_to_container(nl: &mut Rtnl, iface: &IfacePlan, idx: u32) -> Result<()> 
     for (addr, _) in &iface.ipv6 {
         nl.add_device_route(IpAddr::V6(*addr), 128, idx)?;
     }
-    add_gateway_proxies(nl, iface, idx)
-}
-
-fn add_gateway_proxies(nl: &mut Rtnl, iface: &IfacePlan, idx: u32) -> Result<()> {
-    if let GatewayPlan::Addr(gw) = iface.gateway4 {
-        nl.add_proxy_neighbour(IpAddr::V4(gw), idx)?;
-    }
-    if let GatewayPlan::Addr(gw) = iface.gateway6 {
-        nl.add_proxy_neighbour(IpAddr::V6(gw), idx)?;
-    }
-    Ok(())
-}
-
-/// Router mode, once init runs: the kernel drops proxy neighbour entries
-/// when a device's carrier goes down, and the host veth end reports its
-/// carrier (down until the container brings its end up) through the
-/// deferred link watcher, which may run after we added them. Add them
-/// again now that the container's end is up.
-pub fn refresh_proxies(plan: &NetPlan) -> Result<()> {
-    let routers: Vec<&IfacePlan> = plan.ifaces.iter().filter(|i| i.router).collect();
-    if routers.is_empty() {
-        return Ok(());
-    }
-    let mut nl = Rtnl::open()?;
-    for iface in routers {
-        let idx = nl.index_of(&iface.host_name)?;
-        add_gateway_proxies(&mut nl, iface, idx)?;
-    }
-    Ok(())
+    proxy::add_gateways(nl, iface)
 }
 
 /// Moves the macvlans and physical devices into the network namespace of
@@ -724,6 +793,41 @@ mod tests {
             plan("lxc.net.0.type = phys\nlxc.net.0.link = p1\nlxc.net.0.name = inner\n").unwrap();
         assert_eq!(p.ifaces[0].kind, NetType::Phys);
         assert_eq!(p.ifaces[0].name, "inner");
+    }
+
+    #[test]
+    fn veth_queues_vlans_and_l2proxy() {
+        let p = plan(
+            "lxc.net.0.type = veth\nlxc.net.0.link = br0\nlxc.net.0.veth.n_rxqueues = 4\n\
+             lxc.net.0.veth.n_txqueues = 2\nlxc.net.0.veth.vlan.id = 10\n\
+             lxc.net.0.veth.vlan.tagged.id = 20\nlxc.net.0.veth.vlan.tagged.id = 30\n\
+             lxc.net.0.l2proxy = 1\n",
+        )
+        .unwrap();
+        let i = &p.ifaces[0];
+        assert_eq!(i.queues, (4, 2));
+        assert_eq!(i.bridge_vlan.untagged, Some(10));
+        assert_eq!(i.bridge_vlan.tagged, vec![20, 30]);
+        assert!(i.l2proxy);
+        // unset and cleared counts: the kernel's default
+        let p = plan(
+            "lxc.net.0.type = veth\nlxc.net.0.link = br0\nlxc.net.0.veth.n_rxqueues = 4\n\
+             lxc.net.0.veth.n_rxqueues =\n",
+        )
+        .unwrap();
+        assert_eq!(p.ifaces[0].queues, (0, 0));
+        // LXC's checks: VLANs need bridge mode; the PVID cannot be tagged too
+        let e = plan(
+            "lxc.net.0.type = veth\nlxc.net.0.veth.mode = router\nlxc.net.0.veth.vlan.id = 5\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("not in bridge mode"), "{}", e.message);
+        let e = plan(
+            "lxc.net.0.type = veth\nlxc.net.0.link = br0\nlxc.net.0.veth.vlan.id = 5\n\
+             lxc.net.0.veth.vlan.tagged.id = 5\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.errno, libc::EINVAL);
     }
 
     #[test]

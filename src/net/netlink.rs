@@ -9,8 +9,9 @@ use netlink_packet_core::{
 };
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{
-    InfoData, InfoIpVlan, InfoKind, InfoMacVlan, InfoVeth, InfoVlan, IpVlanFlags, IpVlanMode,
-    LinkAttribute, LinkFlags, LinkInfo, LinkMessage, MacVlanMode,
+    AfSpecBridge, BridgeFlag, BridgeVlanInfo, BridgeVlanInfoFlags, InfoData, InfoIpVlan, InfoKind,
+    InfoMacVlan, InfoVeth, InfoVlan, IpVlanFlags, IpVlanMode, LinkAttribute, LinkFlags, LinkInfo,
+    LinkMessage, MacVlanMode,
 };
 use netlink_packet_route::neighbour::{
     NeighbourAddress, NeighbourAttribute, NeighbourFlags, NeighbourMessage,
@@ -190,38 +191,17 @@ impl Rtnl {
         Ok(out)
     }
 
-    /// Creates a veth pair `host` <-> `peer`.
+    /// Creates a veth pair `host` <-> `peer` (see `veth_message`).
     pub fn create_veth(
         &mut self,
         host: &str,
         peer: &str,
         mtu: Option<u32>,
         peer_pid: Option<i32>,
+        queues: (u32, u32),
     ) -> Result<()> {
-        let mut peer_msg = LinkMessage::default();
-        peer_msg
-            .attributes
-            .push(LinkAttribute::IfName(peer.to_string()));
-        if let Some(pid) = peer_pid {
-            // Created directly in init's namespace: no move needed.
-            peer_msg
-                .attributes
-                .push(LinkAttribute::NetNsPid(pid as u32));
-        }
-        if let Some(m) = mtu {
-            peer_msg.attributes.push(LinkAttribute::Mtu(m));
-        }
-        let mut msg = LinkMessage::default();
-        msg.attributes.push(LinkAttribute::IfName(host.to_string()));
-        if let Some(m) = mtu {
-            msg.attributes.push(LinkAttribute::Mtu(m));
-        }
-        msg.attributes.push(LinkAttribute::LinkInfo(vec![
-            LinkInfo::Kind(InfoKind::Veth),
-            LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer_msg))),
-        ]));
         self.request(
-            RouteNetlinkMessage::NewLink(msg),
+            RouteNetlinkMessage::NewLink(veth_message(host, peer, mtu, peer_pid, queues)),
             NLM_F_CREATE | NLM_F_EXCL,
             &format!("Failed to create veth pair {host}/{peer}"),
         )
@@ -433,6 +413,40 @@ impl Rtnl {
         )
     }
 
+    /// Removes the proxy neighbour entry for `ip` on the device `index`.
+    pub fn del_proxy_neighbour(&mut self, ip: IpAddr, index: u32) -> Result<()> {
+        self.request(
+            RouteNetlinkMessage::DelNeighbour(proxy_neighbour_message(ip, index)),
+            0,
+            &format!("Failed to remove proxy neighbour {ip}"),
+        )
+    }
+
+    /// Removes the route `dest/prefix` through the device `index`.
+    pub fn del_device_route(&mut self, dest: IpAddr, prefix: u8, index: u32) -> Result<()> {
+        self.request(
+            RouteNetlinkMessage::DelRoute(device_route_message(dest, prefix, index)),
+            0,
+            &format!("Failed to remove route {dest}/{prefix}"),
+        )
+    }
+
+    /// Adds (RTM_SETLINK) or removes (RTM_DELLINK) VLAN `vid` on the bridge
+    /// port `index` (see `bridge_vlan_message`).
+    pub fn bridge_vlan(&mut self, index: u32, vid: u16, tagged: bool, add: bool) -> Result<()> {
+        let msg = bridge_vlan_message(index, vid, tagged);
+        let (msg, what) = if add {
+            (RouteNetlinkMessage::SetLink(msg), "add")
+        } else {
+            (RouteNetlinkMessage::DelLink(msg), "remove")
+        };
+        self.request(
+            msg,
+            0,
+            &format!("Failed to {what} bridge VLAN {vid} on interface {index}"),
+        )
+    }
+
     /// A default route through `gateway` (None: a device route on `index`).
     pub fn add_default_route(
         &mut self,
@@ -505,6 +519,76 @@ pub fn proxy_neighbour_message(ip: IpAddr, index: u32) -> NeighbourMessage {
             IpAddr::V4(a) => NeighbourAddress::Inet(a),
             IpAddr::V6(a) => NeighbourAddress::Inet6(a),
         }));
+    msg
+}
+
+/// The RTM_NEWLINK body of a veth pair: `peer` created in the network
+/// namespace of `peer_pid` when given. `queues` are the container end's
+/// (rx, tx) queue counts (0: the kernel's default); the host end gets them
+/// crossed (its rx = the peer's tx), as LXC does.
+pub fn veth_message(
+    host: &str,
+    peer: &str,
+    mtu: Option<u32>,
+    peer_pid: Option<i32>,
+    queues: (u32, u32),
+) -> LinkMessage {
+    let (rx, tx) = queues;
+    let mut peer_msg = LinkMessage::default();
+    peer_msg
+        .attributes
+        .push(LinkAttribute::IfName(peer.to_string()));
+    push_queues(&mut peer_msg, rx, tx);
+    if let Some(m) = mtu {
+        peer_msg.attributes.push(LinkAttribute::Mtu(m));
+    }
+    if let Some(pid) = peer_pid {
+        // Created directly in init's namespace: no move needed.
+        peer_msg
+            .attributes
+            .push(LinkAttribute::NetNsPid(pid as u32));
+    }
+    let mut msg = LinkMessage::default();
+    msg.attributes.push(LinkAttribute::IfName(host.to_string()));
+    push_queues(&mut msg, tx, rx);
+    if let Some(m) = mtu {
+        msg.attributes.push(LinkAttribute::Mtu(m));
+    }
+    msg.attributes.push(LinkAttribute::LinkInfo(vec![
+        LinkInfo::Kind(InfoKind::Veth),
+        LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer_msg))),
+    ]));
+    msg
+}
+
+fn push_queues(msg: &mut LinkMessage, rx: u32, tx: u32) {
+    if rx > 0 {
+        msg.attributes.push(LinkAttribute::NumRxQueues(rx));
+    }
+    if tx > 0 {
+        msg.attributes.push(LinkAttribute::NumTxQueues(tx));
+    }
+}
+
+/// The AF_BRIDGE link message that adds (RTM_SETLINK) or removes
+/// (RTM_DELLINK) VLAN `vid` on the bridge port `index`: IFLA_AF_SPEC
+/// carrying IFLA_BRIDGE_FLAGS = BRIDGE_FLAGS_MASTER (the bridge applies it
+/// to its port) and IFLA_BRIDGE_VLAN_INFO, either tagged (no flags) or
+/// untagged with `vid` as the port's PVID, as LXC sends for
+/// `veth.vlan.tagged.id` and `veth.vlan.id`.
+pub fn bridge_vlan_message(index: u32, vid: u16, tagged: bool) -> LinkMessage {
+    let flags = if tagged {
+        BridgeVlanInfoFlags::empty()
+    } else {
+        BridgeVlanInfoFlags::Pvid | BridgeVlanInfoFlags::Untagged
+    };
+    let mut msg = LinkMessage::default();
+    msg.header.interface_family = AddressFamily::Bridge;
+    msg.header.index = index;
+    msg.attributes.push(LinkAttribute::AfSpecBridge(vec![
+        AfSpecBridge::Flags(BridgeFlag::Controller),
+        AfSpecBridge::VlanInfo(BridgeVlanInfo { flags, vid }),
+    ]));
     msg
 }
 
@@ -625,6 +709,112 @@ mod tests {
         assert_eq!(buf[0], 10);
         assert_eq!(&buf[4..8], &9i32.to_ne_bytes());
         assert_eq!(buf[10], 8);
+    }
+
+    /// Offsets of every (len, type) attribute header of `kind` directly in
+    /// `buf[from..to]` (not descending into nests).
+    fn attrs(buf: &[u8], from: usize, to: usize, kind: u16) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut at = from;
+        while at + 4 <= to {
+            let len = u16::from_ne_bytes([buf[at], buf[at + 1]]) as usize;
+            let ty = u16::from_ne_bytes([buf[at + 2], buf[at + 3]]) & 0x3fff;
+            if ty == kind {
+                out.push(at);
+            }
+            if len < 4 {
+                break;
+            }
+            at += (len + 3) & !3;
+        }
+        out
+    }
+
+    fn u32_attr(buf: &[u8], at: usize) -> u32 {
+        u32::from_ne_bytes(buf[at + 4..at + 8].try_into().unwrap())
+    }
+
+    #[test]
+    fn veth_queues_are_crossed_between_the_ends() {
+        const IFLA_NUM_TX_QUEUES: u16 = 31;
+        const IFLA_NUM_RX_QUEUES: u16 = 32;
+        const IFLA_LINKINFO: u16 = 18;
+        const IFLA_INFO_DATA: u16 = 2;
+        const VETH_INFO_PEER: u16 = 1;
+        let buf = emitted(&veth_message("vh0", "vc0", None, Some(42), (4, 2)));
+        // Host end (top level, after the 16-byte ifinfomsg): rx 2, tx 4.
+        let rx = attrs(&buf, 16, buf.len(), IFLA_NUM_RX_QUEUES);
+        let tx = attrs(&buf, 16, buf.len(), IFLA_NUM_TX_QUEUES);
+        assert_eq!((rx.len(), tx.len()), (1, 1));
+        assert_eq!(&buf[rx[0]..rx[0] + 4], &[8, 0, 32, 0]);
+        assert_eq!((u32_attr(&buf, rx[0]), u32_attr(&buf, tx[0])), (2, 4));
+        // Peer: IFLA_LINKINFO > IFLA_INFO_DATA > VETH_INFO_PEER > ifinfomsg.
+        let li = attrs(&buf, 16, buf.len(), IFLA_LINKINFO)[0];
+        let li_end = li + u16::from_ne_bytes([buf[li], buf[li + 1]]) as usize;
+        let data = attrs(&buf, li + 4, li_end, IFLA_INFO_DATA)[0];
+        let data_end = data + u16::from_ne_bytes([buf[data], buf[data + 1]]) as usize;
+        let peer = attrs(&buf, data + 4, data_end, VETH_INFO_PEER)[0];
+        let peer_end = peer + u16::from_ne_bytes([buf[peer], buf[peer + 1]]) as usize;
+        let body = peer + 4 + 16;
+        let prx = attrs(&buf, body, peer_end, IFLA_NUM_RX_QUEUES);
+        let ptx = attrs(&buf, body, peer_end, IFLA_NUM_TX_QUEUES);
+        assert_eq!((u32_attr(&buf, prx[0]), u32_attr(&buf, ptx[0])), (4, 2));
+        // IFLA_NET_NS_PID (19) = 42 on the peer only.
+        assert_eq!(attrs(&buf, body, peer_end, 19).len(), 1);
+        assert!(attrs(&buf, 16, buf.len(), 19).is_empty());
+        // Unset counts are not sent at all (the kernel picks its default).
+        let plain = emitted(&veth_message("vh0", "vc0", None, None, (0, 0)));
+        assert!(attrs(&plain, 16, plain.len(), IFLA_NUM_RX_QUEUES).is_empty());
+        assert!(!plain
+            .windows(4)
+            .any(|w| w == [8, 0, 32, 0] || w == [8, 0, 31, 0]));
+        // Only rx set: host tx = n, peer rx = n, nothing else.
+        let one = emitted(&veth_message("vh0", "vc0", None, None, (3, 0)));
+        let htx = attrs(&one, 16, one.len(), IFLA_NUM_TX_QUEUES);
+        assert_eq!(htx.len(), 1);
+        assert_eq!(u32_attr(&one, htx[0]), 3);
+        assert!(attrs(&one, 16, one.len(), IFLA_NUM_RX_QUEUES).is_empty());
+    }
+
+    #[test]
+    fn bridge_vlan_message_bytes() {
+        // struct ifinfomsg: AF_BRIDGE (7), pad, type 0, index 9, flags 0,
+        // change 0; then IFLA_AF_SPEC (26, 20 bytes) holding
+        // IFLA_BRIDGE_FLAGS (0) = BRIDGE_FLAGS_MASTER (1), u16 padded, and
+        // IFLA_BRIDGE_VLAN_INFO (2) = struct bridge_vlan_info {flags, vid}.
+        let mut want: Vec<u8> = vec![7, 0, 0, 0];
+        want.extend_from_slice(&9i32.to_ne_bytes());
+        want.extend_from_slice(&[0; 8]);
+        want.extend_from_slice(&20u16.to_ne_bytes());
+        want.extend_from_slice(&26u16.to_ne_bytes());
+        want.extend_from_slice(&6u16.to_ne_bytes());
+        want.extend_from_slice(&0u16.to_ne_bytes());
+        want.extend_from_slice(&1u16.to_ne_bytes());
+        want.extend_from_slice(&[0, 0]);
+        want.extend_from_slice(&8u16.to_ne_bytes());
+        want.extend_from_slice(&2u16.to_ne_bytes());
+        let head = want.clone();
+        // untagged: BRIDGE_VLAN_INFO_PVID (2) | BRIDGE_VLAN_INFO_UNTAGGED (4)
+        want.extend_from_slice(&6u16.to_ne_bytes());
+        want.extend_from_slice(&100u16.to_ne_bytes());
+        assert_eq!(emitted(&bridge_vlan_message(9, 100, false)), want);
+        // tagged: no flags
+        let mut tagged = head;
+        tagged.extend_from_slice(&0u16.to_ne_bytes());
+        tagged.extend_from_slice(&4094u16.to_ne_bytes());
+        assert_eq!(emitted(&bridge_vlan_message(9, 4094, true)), tagged);
+    }
+
+    #[test]
+    fn proxy_neighbour_removal_is_the_same_entry() {
+        // RTM_DELNEIGH carries the same ndmsg (NTF_PROXY) and NDA_DST.
+        let n = proxy_neighbour_message("10.1.2.3".parse().unwrap(), 4);
+        let mut buf = vec![0u8; n.buffer_len()];
+        n.emit(&mut buf);
+        assert_eq!(buf[0], 2); // AF_INET
+        assert_eq!(buf[10], 8); // NTF_PROXY
+                                // NDA_DST (1), 4-byte IPv4 address
+        assert_eq!(&buf[12..20], &[8, 0, 1, 0, 10, 1, 2, 3]);
     }
 
     #[test]
