@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* veth networking on a bridge this test creates (no uplink: traffic stays
- * on this machine): addresses, gateway auto, MAC, MTU, get_interfaces,
- * get_ips, container<->container and host<->container ping, a TCP echo,
- * and nothing left behind (veths, cgroups) after stop or a failed start. */
+ * on this machine): addresses, gateway auto, MAC, MTU, queue counts,
+ * get_interfaces, get_ips, container<->container and host<->container
+ * ping, a TCP echo, l2proxy entries, bridge VLANs refused without
+ * vlan_filtering, and nothing left behind (veths, cgroups, monitors,
+ * proxy entries) after stop or a failed start. */
 #include <errno.h>
 #include <net/if.h>
 #include <signal.h>
@@ -76,6 +78,47 @@ static struct lxc_container *make(const char *lxcpath, const char *name, int hos
 	return make_typed(lxcpath, name, "veth", bridge, host, extra_key, extra_value);
 }
 
+/* Number of /sys/class/net/<dev>/queues entries starting with prefix. */
+static int queue_count(const char *dev, const char *prefix)
+{
+	char cmd[256], out[32] = "";
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "ls /sys/class/net/%s/queues | grep -c '^%s'", dev, prefix);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	if (!fgets(out, sizeof(out), f))
+		out[0] = 0;
+	pclose(f);
+	return atoi(out);
+}
+
+/* Whether a monitor of lxcpath/name still runs (its argv[0] names both);
+ * waits up to 5s for one that is exiting. */
+static int monitor_left(const char *lxcpath, const char *name)
+{
+	char cmd[4400];
+	int i;
+
+	snprintf(cmd, sizeof(cmd), "pgrep -f '^\\[lxc monitor\\] %s %s( |$)' >/dev/null", lxcpath, name);
+	for (i = 0; i < 50; i++) {
+		if (system(cmd) != 0)
+			return 0;
+		usleep(100000);
+	}
+	return 1;
+}
+
+/* Whether `ip neigh show proxy dev <dev>` lists addr. */
+static int has_proxy(const char *dev, const char *addr)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "ip neigh show proxy dev %s | grep -q '^%s '", dev, addr);
+	return system(cmd) == 0;
+}
+
 /* script.up / script.down: LXC's arguments, in order, on the host. */
 static void check_net_scripts(const char *lxcpath, const char *pair, int after_stop)
 {
@@ -111,11 +154,14 @@ static void test_pair(const char *lxcpath)
 	}
 	struct lxc_container *b = make(lxcpath, "nb", 3, "lxc.net.0.mtu", "1400");
 	char cmd[256], pair[64] = "";
+	char *bpair = NULL;
 	char **ifs, **ips;
 	int i, found_lo = 0, found_net0 = 0;
 
 	if (!a || !b)
 		return;
+	CHECK(b->set_config_item(b, "lxc.net.0.veth.n_rxqueues", "4"));
+	CHECK(b->set_config_item(b, "lxc.net.0.veth.n_txqueues", "2"));
 	CHECK(a->start(a, 0, NULL));
 	CHECK(b->start(b, 0, NULL));
 
@@ -151,6 +197,13 @@ static void test_pair(const char *lxcpath)
 
 	CHECK(strstr(inside(a, "cat /sys/class/net/net0/address"), "00:16:3e:12:34:56") != NULL);
 	CHECK(strstr(inside(b, "cat /sys/class/net/net0/mtu"), "1400") != NULL);
+	/* veth.n_rxqueues/n_txqueues: the container end has them, the host end
+	 * has them crossed (as LXC creates the pair); a has the defaults */
+	CHECK_STR(inside(b, "ls /sys/class/net/net0/queues | grep -c rx-"), "4\n");
+	CHECK_STR(inside(b, "ls /sys/class/net/net0/queues | grep -c tx-"), "2\n");
+	CHECK_STR(inside(a, "ls /sys/class/net/net0/queues | grep -c rx-"), "1\n");
+	bpair = b->get_running_config_item(b, "lxc.net.0.veth.pair");
+	CHECK(bpair && queue_count(bpair, "rx-") == 2 && queue_count(bpair, "tx-") == 4);
 	snprintf(cmd, sizeof(cmd), "default via 10.%d.0.1", net);
 	CHECK(strstr(inside(a, "ip route"), cmd) != NULL);
 
@@ -207,6 +260,8 @@ static void test_pair(const char *lxcpath)
 	CHECK(b->stop(b));
 	check_net_scripts(lxcpath, pair, 1);
 	CHECK(pair[0] && if_nametoindex(pair) == 0);
+	CHECK(bpair && if_nametoindex(bpair) == 0);
+	free(bpair);
 	CHECK(a->destroy(a));
 	CHECK(b->destroy(b));
 	lxc_container_put(a);
@@ -344,6 +399,113 @@ static void test_bad_bridge(const char *lxcpath)
 	lxc_container_put(c);
 }
 
+/* veth.vlan.id / veth.vlan.tagged.id need vlan_filtering on the bridge,
+ * as in LXC. This kernel has no CONFIG_BRIDGE_VLAN_FILTERING: the start
+ * must fail naming it and leave nothing behind. On a kernel that has it,
+ * the port must get the VLANs. */
+static void test_bridge_vlan(const char *lxcpath)
+{
+	struct lxc_container *c = make(lxcpath, "nvl", 7, "lxc.net.0.veth.vlan.id", "10");
+	char pair[IFNAMSIZ], cmd[512];
+	int filtering;
+
+	if (!c)
+		return;
+	snprintf(pair, sizeof(pair), "vlp%d", getpid() % 100000);
+	CHECK(c->set_config_item(c, "lxc.net.0.veth.pair", pair));
+	CHECK(c->set_config_item(c, "lxc.net.0.veth.vlan.tagged.id", "20"));
+	snprintf(cmd, sizeof(cmd), "ip link set %s type bridge vlan_filtering 1 2>/dev/null", bridge);
+	filtering = system(cmd) == 0;
+	if (filtering) {
+		CHECK(c->start(c, 0, NULL));
+		snprintf(cmd, sizeof(cmd),
+			 "bridge vlan show dev %s | grep -q '10 PVID Egress Untagged' && bridge vlan show dev %s | grep -qw 20",
+			 pair, pair);
+		CHECK(system(cmd) == 0);
+		CHECK(c->stop(c));
+		sh("ip link set %s type bridge vlan_filtering 0", bridge);
+	} else {
+		CHECK(!c->start(c, 0, NULL));
+		CHECK(c->error_string && strstr(c->error_string, "vlan_filtering") && strstr(c->error_string, bridge));
+		CHECK(c->error_num != 0);
+		fprintf(stderr, "t_network: vlan.id on %s without vlan filtering: %s (error_num %d)\n", bridge,
+			c->error_string ? c->error_string : "(null)", c->error_num);
+	}
+	CHECK(if_nametoindex(pair) == 0);
+	CHECK(test_leftover_cgroups("nvl", 1) == 0);
+	CHECK(!monitor_left(lxcpath, "nvl"));
+	CHECK(!c->is_running(c));
+	/* the untagged id cannot also be tagged (LXC's check) */
+	CHECK(c->set_config_item(c, "lxc.net.0.veth.vlan.tagged.id", "10"));
+	CHECK(!c->start(c, 0, NULL));
+	CHECK(c->error_string && strstr(c->error_string, "same veth vlan.id"));
+	CHECK(if_nametoindex(pair) == 0);
+	CHECK(c->destroy(c));
+	lxc_container_put(c);
+}
+
+/* l2proxy on a macvlan: while it runs the host answers ARP/NDP on the
+ * macvlan's parent for the container's IPv4 and IPv6 addresses (proxy
+ * entries on `link`); none are left after stop. Refused, leaving nothing,
+ * while the parent lacks the sysctls LXC requires. */
+static void test_l2proxy(const char *lxcpath)
+{
+	struct lxc_container *c;
+	char parent[IFNAMSIZ], v4[64], v6[64], v6cidr[64], cmd[512];
+
+	snprintf(parent, sizeof(parent), "l2p%d", getpid() % 100000);
+	snprintf(v4, sizeof(v4), "10.%d.0.9", net);
+	snprintf(v6, sizeof(v6), "fd00:%d::9", net);
+	snprintf(v6cidr, sizeof(v6cidr), "fd00:%d::9/64", net);
+	snprintf(cmd, sizeof(cmd), "ip link add %s type veth peer name %sx && ip link set %s up", parent, parent,
+		 parent);
+	if (system(cmd) != 0) {
+		CHECK(0);
+		return;
+	}
+	c = make_typed(lxcpath, "nl2", "macvlan", parent, 9, "lxc.net.0.l2proxy", "1");
+	if (!c)
+		goto out;
+	CHECK(c->set_config_item(c, "lxc.net.0.ipv6.address", v6cidr));
+
+	/* IPv4 needs net.ipv4.conf.<link>.forwarding=1 */
+	CHECK(!c->start(c, 0, NULL));
+	snprintf(cmd, sizeof(cmd), "Requires sysctl net.ipv4.conf.%s.forwarding=1", parent);
+	CHECK(c->error_string && strstr(c->error_string, cmd));
+	/* IPv6 needs proxy_ndp=1 and forwarding=1 */
+	sh("echo 1 > /proc/sys/net/ipv4/conf/%s/forwarding", parent);
+	CHECK(!c->start(c, 0, NULL));
+	snprintf(cmd, sizeof(cmd), "Requires sysctl net.ipv6.conf.%s.proxy_ndp=1", parent);
+	CHECK(c->error_string && strstr(c->error_string, cmd));
+	sh("echo 1 > /proc/sys/net/ipv6/conf/%s/proxy_ndp", parent);
+	CHECK(!c->start(c, 0, NULL));
+	snprintf(cmd, sizeof(cmd), "Requires sysctl net.ipv6.conf.%s.forwarding=1", parent);
+	CHECK(c->error_string && strstr(c->error_string, cmd));
+	/* refused starts leave nothing */
+	snprintf(cmd, sizeof(cmd), "ip -o link show type macvlan | grep -q '@%s'", parent);
+	CHECK(system(cmd) != 0);
+	CHECK(!has_proxy(parent, v4) && !has_proxy(parent, v6));
+	CHECK(test_leftover_cgroups("nl2", 1) == 0);
+	CHECK(!monitor_left(lxcpath, "nl2"));
+
+	sh("echo 1 > /proc/sys/net/ipv6/conf/%s/forwarding", parent);
+	if (!c->start(c, 0, NULL)) {
+		fprintf(stderr, "l2proxy start: %s\n", c->error_string);
+		CHECK(0);
+	} else {
+		CHECK(has_proxy(parent, v4));
+		CHECK(has_proxy(parent, v6));
+		snprintf(cmd, sizeof(cmd), "%s/24", v4);
+		CHECK(strstr(inside(c, "ip addr show net0"), cmd) != NULL);
+		CHECK(c->stop(c));
+		CHECK(!has_proxy(parent, v4) && !has_proxy(parent, v6));
+	}
+	CHECK(c->destroy(c));
+	lxc_container_put(c);
+out:
+	sh("ip link del %s", parent);
+}
+
 int main(int argc, char **argv)
 {
 	const char *lxcpath = test_lxcpath(argc, argv);
@@ -365,6 +527,8 @@ int main(int argc, char **argv)
 	test_macvlan_and_phys(lxcpath);
 	test_router_mode(lxcpath);
 	test_bad_bridge(lxcpath);
+	test_bridge_vlan(lxcpath);
+	test_l2proxy(lxcpath);
 	sh("ip link del %s", bridge);
 	return check_result("t_network");
 }
