@@ -68,6 +68,8 @@ mkdir -p "$work/pylife"
 LD_LIBRARY_PATH="$libdir" /usr/bin/python3 tests/clients/python_lifecycle.py "$work/pylife" || fail "python3-lxc lifecycle + interop"
 mkdir -p "$work/pyattach"
 LD_LIBRARY_PATH="$libdir" /usr/bin/python3 tests/clients/python_attach.py "$work/pyattach" || fail "python3-lxc attach"
+mkdir -p "$work/pynet"
+LD_LIBRARY_PATH="$libdir" /usr/bin/python3 tests/clients/python_network.py "$work/pynet" || fail "python3-lxc network"
 mkdir -p "$work/pysnap"
 /usr/bin/python3 tests/clients/python_snapshots.py "$work/pysnap" "$libdir" || fail "python3-lxc clone/snapshots + interop with Debian's LXC"
 
