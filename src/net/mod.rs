@@ -88,6 +88,9 @@ pub struct NetPlan {
     /// Share the host's network namespace (`none`).
     pub host_netns: bool,
     pub ifaces: Vec<IfacePlan>,
+    /// Bring the loopback up: as LXC, only when some interface (`empty`
+    /// included) has `flags = up`; otherwise it stays down.
+    pub loopback_up: bool,
 }
 
 /// "xx:xx:..." into bytes.
@@ -134,6 +137,9 @@ impl NetPlan {
             let Some(kind) = dev.kind else {
                 return Err(Error::invalid(format!("lxc.net.{index}.type is not set")));
             };
+            if kind != NetType::None && dev.up {
+                plan.loopback_up = true;
+            }
             match kind {
                 NetType::Empty => continue,
                 NetType::None => {
@@ -581,8 +587,8 @@ pub fn move_into(plan: &NetPlan, pid: i32) -> Result<()> {
     Ok(())
 }
 
-/// Inside the container's network namespace: loopback up, then every
-/// interface renamed, addressed and brought up, then the gateways.
+/// Inside the container's network namespace: loopback up (if asked), then
+/// every interface renamed, addressed and brought up, then the gateways.
 pub fn setup_inside(
     plan: &NetPlan,
     host_gateways: &[(Option<Ipv4Addr>, Option<Ipv6Addr>)],
@@ -591,8 +597,10 @@ pub fn setup_inside(
         return Ok(());
     }
     let mut nl = Rtnl::open()?;
-    let lo = nl.index_of("lo")?;
-    nl.set_up(lo, true)?;
+    if plan.loopback_up {
+        let lo = nl.index_of("lo")?;
+        nl.set_up(lo, true)?;
+    }
     for (n, iface) in plan.ifaces.iter().enumerate() {
         let idx = nl.index_of(&iface.peer_name)?;
         nl.set_name(idx, &iface.name)?;
@@ -703,7 +711,18 @@ mod tests {
     #[test]
     fn empty_and_none() {
         let p = plan("lxc.net.0.type = empty\n").unwrap();
-        assert!(p.ifaces.is_empty() && !p.host_netns);
+        assert!(p.ifaces.is_empty() && !p.host_netns && !p.loopback_up);
+        // LXC brings the loopback up only for an interface with flags = up
+        assert!(
+            plan("lxc.net.0.type = empty\nlxc.net.0.flags = up\n")
+                .unwrap()
+                .loopback_up
+        );
+        assert!(
+            !plan("lxc.net.0.type = veth\nlxc.net.0.link = br0\n")
+                .unwrap()
+                .loopback_up
+        );
         assert_eq!(p.clone_flag(), libc::CLONE_NEWNET);
         let p = plan("lxc.net.0.type = none\n").unwrap();
         assert!(p.host_netns);
