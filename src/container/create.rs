@@ -570,10 +570,21 @@ impl Container {
             undo.made_dir = Some(dir.clone());
         }
         // With lxc.idmap the container's root must reach its rootfs (LXC's
-        // chown_mapped_root of the container directory).
+        // chown_mapped_root of the container directory; an unprivileged
+        // caller keeps it through its group).
         if !config.conf().idmaps.is_empty() {
-            let root = crate::idmap::host_root(&config.conf().idmaps)?;
-            crate::idmap::chown_path(&dir, root)?;
+            use crate::idmap::mapped::{self, Who};
+            let gid = if mapped::own_ids().0 == 0 {
+                Who::Root
+            } else {
+                Who::Caller
+            };
+            mapped::chown_mapped(
+                &config.conf().idmaps,
+                std::slice::from_ref(&dir),
+                (Who::Root, gid),
+                false,
+            )?;
         }
 
         // No template and no rootfs: only the configuration is saved.

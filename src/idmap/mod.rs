@@ -3,6 +3,8 @@
 //! through newuidmap/newgidmap otherwise), and init's switch to root
 //! inside once they are written.
 
+pub mod mapped;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -74,15 +76,24 @@ fn run_helper(helper: &str, pid: i32, maps: &[IdMap], kind: char) -> Result<()> 
             format!("{helper} is needed to write the id maps as an unprivileged user"),
         )
     })?;
-    let status = Command::new(&program)
+    let args = helper_args(maps, kind);
+    let out = Command::new(&program)
         .arg(pid.to_string())
-        .args(helper_args(maps, kind))
-        .status()
+        .args(&args)
+        .stdin(std::process::Stdio::null())
+        .output()
         .map_err(|e| Error::io("Failed to run", &program, &e))?;
-    if !status.success() {
+    if !out.status.success() {
+        // newuidmap says which range /etc/subuid does not allow.
+        let why = String::from_utf8_lossy(&out.stderr);
         return Err(Error::new(
             libc::EPERM,
-            format!("{helper} {pid} failed ({status})"),
+            format!(
+                "{helper} {pid} {} failed ({}): {}",
+                args.join(" "),
+                out.status,
+                why.trim().replace('\n', "; ")
+            ),
         ));
     }
     Ok(())

@@ -99,6 +99,9 @@ impl Args {
 
 /// Entry point of the monitor binary; returns its exit status.
 pub fn main(argv: Vec<String>) -> i32 {
+    if argv.get(1).map(String::as_str) == Some(crate::idmap::mapped::HELPER_FLAG) {
+        return crate::idmap::mapped::helper_main(&argv);
+    }
     // Nothing the caller left open may reach the container.
     // SAFETY: closing descriptors this fresh process does not use.
     unsafe { libc::syscall(libc::SYS_close_range, 5u32, u32::MAX, 0u32) };
@@ -256,7 +259,20 @@ pub(crate) fn prepare(args: &Args, config: &Config) -> Result<Prepared> {
     let listener = server::listen(&args.lxcpath, &args.name)?;
     // LXC's pre-start: on the host, before cgroups and namespaces.
     spec.hooks.run("pre-start", &[], &[])?;
-    let hierarchies = cgroups::detect()?;
+    let hierarchies: Vec<_> = cgroups::detect()?
+        .into_iter()
+        .filter(|h| {
+            let ok = h.delegated();
+            if !ok {
+                log::info!(
+                    "Skipping cgroup hierarchy {}: {} is not writable (not delegated to us)",
+                    h.mountpoint.display(),
+                    h.current_dir().display()
+                );
+            }
+            ok
+        })
+        .collect();
     let setup = CgroupSetup::from_conf(config.conf())?;
     let cgroups = ContainerCgroups::create_with(&hierarchies, &args.name, &setup)?;
     let result = (|| {

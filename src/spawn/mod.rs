@@ -13,7 +13,7 @@ use std::ffi::CString;
 use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub use reaper::exit_code_for;
 pub use spec::StartSpec;
@@ -210,12 +210,15 @@ fn setup_userns(
         return Ok(());
     }
     crate::idmap::write_maps(pid, &spec.idmaps)?;
-    let root = crate::idmap::host_root(&spec.idmaps)?;
-    cgroups.chown_to(root)?;
-    for pty in plan.console.iter().chain(plan.ttys.iter()) {
-        crate::idmap::chown_path(Path::new(pty), root)?;
-    }
-    Ok(())
+    cgroups.chown_to(&spec.idmaps)?;
+    let ptys: Vec<PathBuf> = plan
+        .console
+        .iter()
+        .chain(plan.ttys.iter())
+        .map(PathBuf::from)
+        .collect();
+    use crate::idmap::mapped::{chown_mapped, Who};
+    chown_mapped(&spec.idmaps, &ptys, (Who::Root, Who::Root), true)
 }
 
 /// Undoes a start that failed once init existed: physical interfaces go
