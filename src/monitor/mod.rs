@@ -252,8 +252,8 @@ pub(crate) fn prepare(args: &Args, config: &Config) -> Result<Prepared> {
         config,
         &opts,
     )?;
-    let rootfs = spec.rootfs.clone();
-    spec.hooks.set_rootfs_mount(&rootfs);
+    let build_dir = spec.build_dir.clone();
+    spec.hooks.set_rootfs_mount(&build_dir);
     // The socket first: a second start of the same container fails here,
     // before anything of the running one is touched.
     let listener = server::listen(&args.lxcpath, &args.name)?;
@@ -296,7 +296,7 @@ pub(crate) fn prepare(args: &Args, config: &Config) -> Result<Prepared> {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .unwrap_or(0);
         let plan = RootfsPlan {
-            rootfs: spec.rootfs.clone(),
+            rootfs: spec.build_dir.clone(),
             mount: spec.rootfs_mount.clone(),
             auto: spec.mount_auto.clone(),
             entries: spec.mount_entries.clone(),
@@ -307,6 +307,7 @@ pub(crate) fn prepare(args: &Args, config: &Config) -> Result<Prepared> {
             ttys: tty_names,
             hierarchies,
             userns: userns_rootfs(&spec, &cgroups),
+            options: spec.rootfs_options.clone(),
         };
         Ok((console, ttys, plan))
     })();
