@@ -166,7 +166,7 @@ pub fn idmapped_tree(rootfs: &Path, userns: &Path, opts: &RootfsOptions) -> Resu
     let attr = MountAttr {
         attr_set: opts.attr_set | api::MOUNT_ATTR_IDMAP,
         attr_clr: opts.attr_clr,
-        propagation: libc::MS_SLAVE as u64,
+        propagation: libc::MS_SLAVE,
         userns_fd: ns.as_raw_fd() as u64,
     };
     let why = |errno: i32| {
