@@ -51,18 +51,8 @@ pub fn root_and_self(container: &[IdMap], (uid, gid): (u32, u32)) -> Result<Vec<
 pub fn container_and_self(container: &[IdMap], (uid, gid): (u32, u32)) -> Vec<IdMap> {
     let mut maps = container.to_vec();
     for (kind, id) in [('u', u64::from(uid)), ('g', u64::from(gid))] {
-        let covered = container
-            .iter()
-            .any(|m| m.kind == kind && id >= m.hostid && id - m.hostid < m.range);
-        if !covered {
-            let free = (0..u64::from(u32::MAX))
-                .find(|n| {
-                    !container
-                        .iter()
-                        .any(|m| m.kind == kind && *n >= m.nsid && n - m.nsid < m.range)
-                })
-                .unwrap_or(u64::from(u32::MAX));
-            maps.push(map(kind, free, id));
+        if super::mapped_hostid(container, kind, id).is_none() {
+            maps.push(map(kind, super::unmapped_nsid(container, kind), id));
         }
     }
     maps

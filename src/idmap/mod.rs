@@ -29,6 +29,29 @@ pub fn host_id(maps: &[IdMap], kind: char, nsid: u64) -> Option<u32> {
         .and_then(|m| u32::try_from(m.hostid + (nsid - m.nsid)).ok())
 }
 
+/// The nsid `hostid` is mapped to by the `kind` maps, if any
+/// (LXC's `mapped_hostid`).
+pub fn mapped_hostid(maps: &[IdMap], kind: char, hostid: u64) -> Option<u64> {
+    maps.iter()
+        .filter(|m| m.kind == kind)
+        .find(|m| hostid >= m.hostid && hostid - m.hostid < m.range)
+        .map(|m| m.nsid + (hostid - m.hostid))
+}
+
+/// The lowest nsid no `kind` map covers (LXC's `find_unmapped_nsid`).
+pub fn unmapped_nsid(maps: &[IdMap], kind: char) -> u64 {
+    let mut free = 0u64;
+    'again: loop {
+        for m in maps.iter().filter(|m| m.kind == kind) {
+            if free >= m.nsid && free - m.nsid < m.range {
+                free = m.nsid + m.range;
+                continue 'again;
+            }
+        }
+        return free;
+    }
+}
+
 /// The host uid and gid of the container's root (what its cgroups,
 /// console and rootfs belong to). Both must be mapped.
 pub fn host_root(maps: &[IdMap]) -> Result<(u32, u32)> {
