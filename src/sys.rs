@@ -8,6 +8,8 @@ use std::ptr;
 
 use crate::error::{Error, Result};
 
+pub mod mount_api;
+
 pub fn errno() -> i32 {
     std::io::Error::last_os_error()
         .raw_os_error()

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::sys;
 
 pub mod bpf_prog;
 pub mod device_rules;
@@ -32,6 +33,40 @@ pub struct Hierarchy {
     pub unified: bool,
     /// This process's cgroup in the hierarchy, relative to its root ("/x/y").
     pub current: String,
+}
+
+impl Hierarchy {
+    /// This process's own cgroup directory in the hierarchy.
+    pub fn current_dir(&self) -> PathBuf {
+        self.mountpoint.join(self.current.trim_start_matches('/'))
+    }
+
+    /// Whether this process may create cgroups below its own here: its
+    /// cgroup is writable and, on v2, so are the files the kernel lists as
+    /// delegatable. LXC skips hierarchies that were not delegated to an
+    /// unprivileged caller rather than failing.
+    pub fn delegated(&self) -> bool {
+        let dir = self.current_dir();
+        let writable = |p: &Path| {
+            sys::cpath(p).is_ok_and(|c| {
+                // SAFETY: access(2) on a NUL-terminated path.
+                let ok = unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0;
+                ok || sys::errno() == libc::ENOENT
+            })
+        };
+        if !writable(&dir) {
+            return false;
+        }
+        if !self.unified {
+            return true;
+        }
+        std::fs::read_to_string("/sys/kernel/cgroup/delegate")
+            .unwrap_or_default()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .all(|f| writable(&dir.join(f)))
+    }
 }
 
 /// Parses the cgroup mounts of /proc/self/mountinfo: (mountpoint, super
@@ -443,7 +478,7 @@ impl ContainerCgroups {
                 ..Default::default()
             };
             for h in hierarchies {
-                let root = h.mountpoint.join(h.current.trim_start_matches('/'));
+                let root = h.current_dir();
                 let dir = root.join(&leaf);
                 let step = (|| -> Result<bool> {
                     // Intermediate directories of lxc.cgroup.dir, top down
@@ -594,14 +629,16 @@ impl ContainerCgroups {
         }
     }
 
-    /// Gives the container's cgroups to its root on the host (user
-    /// namespaces), as LXC's `cgfsng_chown`: each directory (mode 0775),
-    /// and (mode 0664, failures only logged) `tasks` on v1, `cgroup.procs`,
-    /// and on v2 the files the kernel lists as delegatable.
-    pub fn chown_to(&self, ids: (u32, u32)) -> Result<()> {
+    /// Shares the container's cgroups with its root (user namespaces), as
+    /// LXC's `cgfsng_chown`: owner the launcher (so it can still move
+    /// attached processes in), group the container's root, each directory
+    /// mode 0775 and (0664) `tasks` on v1, `cgroup.procs`, and on v2 the
+    /// files the kernel lists as delegatable. Runs in the monitor.
+    pub fn chown_to(&self, idmaps: &[crate::config::IdMap]) -> Result<()> {
         use std::os::unix::fs::PermissionsExt;
         let delegate = std::fs::read_to_string("/sys/kernel/cgroup/delegate")
             .unwrap_or_else(|_| "cgroup.procs\ncgroup.subtree_control\ncgroup.threads\n".into());
+        let mut paths = Vec::new();
         for (h, dir) in &self.dirs {
             let mut dirs = vec![dir.clone()];
             if self.setup.placement.inner.is_some() {
@@ -619,21 +656,24 @@ impl ContainerCgroups {
                 files.push("tasks");
             }
             for d in dirs {
-                crate::idmap::chown_path(&d, ids)?;
                 let _ = std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o775));
                 for f in &files {
                     let p = d.join(f);
-                    let done = crate::idmap::chown_path(&p, ids).and_then(|()| {
-                        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o664))
-                            .map_err(|e| Error::io("Failed to chmod", &p, &e))
-                    });
-                    if let Err(e) = done {
-                        log::info!("{}", e.message);
+                    if !p.exists() {
+                        continue;
                     }
+                    if let Err(e) =
+                        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o664))
+                    {
+                        log::info!("Failed to chmod {}: {e}", p.display());
+                    }
+                    paths.push(p);
                 }
+                paths.push(d);
             }
         }
-        Ok(())
+        use crate::idmap::mapped::{chown_mapped, Who};
+        chown_mapped(idmaps, &paths, (Who::Caller, Who::Root), true)
     }
 
     /// Moves `pid` into every cgroup of the container.

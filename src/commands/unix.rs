@@ -209,7 +209,7 @@ pub fn send_with_credentials(sock: &OwnedFd, data: &[u8]) -> Result<usize> {
     send_with_cmsg(sock.as_raw_fd(), data, libc::SCM_CREDENTIALS, bytes)
 }
 
-pub fn send_with_fd(sock: &OwnedFd, data: &[u8], fd: RawFd) -> Result<usize> {
+pub fn send_with_fd(sock: &impl AsRawFd, data: &[u8], fd: RawFd) -> Result<usize> {
     send_with_cmsg(sock.as_raw_fd(), data, libc::SCM_RIGHTS, &fd.to_ne_bytes())
 }
 

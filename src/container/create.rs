@@ -28,6 +28,7 @@ use super::{write_atomically, Container};
 use crate::config::{Config, IdMap};
 use crate::error::{Error, Result};
 use crate::globals;
+use crate::idmap::{mapped_hostid, unmapped_nsid};
 use crate::storage::{self, Storage};
 
 /// LXC's template directory (`LXCTEMPLATEDIR`).
@@ -97,29 +98,6 @@ pub struct TemplateCommand {
     pub program: PathBuf,
     pub argv0: String,
     pub args: Vec<String>,
-}
-
-/// The nsid `hostid` is mapped to by the `kind` maps, if any
-/// (LXC's `mapped_hostid`).
-fn mapped_hostid(maps: &[IdMap], kind: char, hostid: u64) -> Option<u64> {
-    maps.iter()
-        .filter(|m| m.kind == kind)
-        .find(|m| hostid >= m.hostid && hostid - m.hostid < m.range)
-        .map(|m| m.nsid + (hostid - m.hostid))
-}
-
-/// The lowest nsid no `kind` map covers (LXC's `find_unmapped_nsid`).
-fn unmapped_nsid(maps: &[IdMap], kind: char) -> u64 {
-    let mut free = 0u64;
-    'again: loop {
-        for m in maps.iter().filter(|m| m.kind == kind) {
-            if free >= m.nsid && free - m.nsid < m.range {
-                free = m.nsid + m.range;
-                continue 'again;
-            }
-        }
-        return free;
-    }
 }
 
 /// Builds the template command line as LXC's `create_run_template` does.
@@ -570,10 +548,21 @@ impl Container {
             undo.made_dir = Some(dir.clone());
         }
         // With lxc.idmap the container's root must reach its rootfs (LXC's
-        // chown_mapped_root of the container directory).
+        // chown_mapped_root of the container directory; an unprivileged
+        // caller keeps it through its group).
         if !config.conf().idmaps.is_empty() {
-            let root = crate::idmap::host_root(&config.conf().idmaps)?;
-            crate::idmap::chown_path(&dir, root)?;
+            use crate::idmap::mapped::{self, Who};
+            let gid = if mapped::own_ids().0 == 0 {
+                Who::Root
+            } else {
+                Who::Caller
+            };
+            mapped::chown_mapped(
+                &config.conf().idmaps,
+                std::slice::from_ref(&dir),
+                (Who::Root, gid),
+                false,
+            )?;
         }
 
         // No template and no rootfs: only the configuration is saved.

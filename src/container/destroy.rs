@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use super::Container;
-use crate::config::Config;
+use crate::config::{Config, IdMap};
 use crate::error::{Error, Result};
 use crate::hooks::Hooks;
 use crate::storage;
@@ -110,7 +110,12 @@ impl Container {
                 .map_err(|e| Error::io("Failed to remove", &config_file, &e));
         }
         if let (Some(rootfs), Some(_)) = (rootfs, &conf.rootfs_mount) {
-            rootfs.destroy().map_err(|e| {
+            let removed = if rootfs.kind() == "dir" {
+                remove_mapped(rootfs.host_path(), None, &conf.idmaps)
+            } else {
+                rootfs.destroy()
+            };
+            removed.map_err(|e| {
                 Error::new(
                     e.errno,
                     format!("Failed to destroy the rootfs of \"{name}\": {}", e.message),
@@ -118,11 +123,8 @@ impl Container {
             })?;
         }
         super::deps::mod_all_rdeps(&dir, &self.lxcpath(), &name, false);
-        let removed = if restore {
-            storage::rmdir_onedev_except(&dir, "snaps")
-        } else {
-            storage::rmdir_onedev(&dir)
-        };
+        let keep = restore.then_some("snaps");
+        let removed = remove_mapped(&dir, keep, &conf.idmaps);
         removed.map_err(|e| {
             Error::new(
                 e.errno,
@@ -134,6 +136,23 @@ impl Container {
             )
         })
     }
+}
+
+/// Removes a directory tree (but `keep`) without crossing mounts. An
+/// unprivileged caller cannot remove what the container's ids own: with
+/// `lxc.idmap` it works as root of a user namespace holding the
+/// container's maps and its own ids, as LXC's `userns_exec_full`.
+fn remove_mapped(dir: &Path, keep: Option<&str>, idmaps: &[IdMap]) -> Result<()> {
+    use crate::idmap::mapped;
+    let own = mapped::own_ids();
+    if own.0 == 0 || idmaps.is_empty() {
+        return match keep {
+            Some(k) => storage::rmdir_onedev_except(dir, k),
+            None => storage::rmdir_onedev(dir),
+        };
+    }
+    let op = mapped::Op::Remove(dir.to_path_buf(), keep.map(str::to_string));
+    mapped::run_helper(&mapped::container_and_self(idmaps, own), &op)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! `move_mount`, so LXC's `lxc.mount.auto = shmounts:` is not needed.
 
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
 
@@ -16,41 +16,12 @@ use super::nsthread::{in_namespace, Ns};
 use super::Container;
 use crate::error::{Error, Result};
 use crate::sys;
-
-const OPEN_TREE_CLONE: libc::c_uint = 1;
-const AT_RECURSIVE: libc::c_uint = 0x8000;
-const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
-const FSCONFIG_SET_FLAG: libc::c_uint = 0;
-const FSCONFIG_SET_STRING: libc::c_uint = 1;
-const FSCONFIG_CMD_CREATE: libc::c_uint = 6;
-const FSMOUNT_CLOEXEC: libc::c_uint = 1;
-const FSOPEN_CLOEXEC: libc::c_uint = 1;
-const MOUNT_ATTR_RDONLY: u64 = 1;
-
-/// `struct mount_attr` of mount_setattr(2).
-#[repr(C)]
-struct MountAttr {
-    attr_set: u64,
-    attr_clr: u64,
-    propagation: u64,
-    userns_fd: u64,
-}
+use crate::sys::mount_api;
 
 /// The cgroup v1 device rule for a node: "c 1:3 rwm".
 pub fn device_rule(is_char: bool, rdev: u64) -> String {
     let kind = if is_char { 'c' } else { 'b' };
     format!("{kind} {}:{} rwm", libc::major(rdev), libc::minor(rdev))
-}
-
-fn fd_result(r: libc::c_long, what: &str) -> Result<OwnedFd> {
-    if r < 0 {
-        return Err(Error::new(
-            sys::errno(),
-            format!("{what}: {}", std::io::Error::last_os_error()),
-        ));
-    }
-    // SAFETY: the kernel returned a fresh descriptor.
-    Ok(unsafe { OwnedFd::from_raw_fd(r as i32) })
 }
 
 /// A detached mount of `source` built on the host: a bind (MS_BIND, with
@@ -63,36 +34,12 @@ fn detached_mount(
     data: Option<&str>,
 ) -> Result<OwnedFd> {
     let tree = if flags & libc::MS_BIND != 0 {
-        let src =
-            sys::cstring(source.ok_or_else(|| Error::invalid("A bind mount needs a source"))?)?;
-        let recursive = if flags & libc::MS_REC != 0 {
-            AT_RECURSIVE
-        } else {
-            0
-        };
-        // SAFETY: open_tree on a NUL-terminated path.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_open_tree,
-                libc::AT_FDCWD,
-                src.as_ptr(),
-                OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint | recursive,
-            )
-        };
-        fd_result(
-            r,
-            &format!("Failed to clone the mount tree of {}", source.unwrap_or("")),
-        )?
+        let src = source.ok_or_else(|| Error::invalid("A bind mount needs a source"))?;
+        mount_api::open_tree_clone(Path::new(src), flags & libc::MS_REC != 0)?
     } else {
         let fstype = fstype
             .filter(|t| !t.is_empty())
             .ok_or_else(|| Error::invalid("A mount needs a filesystem type"))?;
-        let fstype_c = sys::cstring(fstype)?;
-        // SAFETY: fsopen/fsconfig/fsmount with NUL-terminated strings.
-        let fs = fd_result(
-            unsafe { libc::syscall(libc::SYS_fsopen, fstype_c.as_ptr(), FSOPEN_CLOEXEC) },
-            &format!("Failed to open a {fstype} filesystem context"),
-        )?;
         let mut options: Vec<(String, Option<String>)> = Vec::new();
         if let Some(src) = source.filter(|s| !s.is_empty()) {
             options.push(("source".into(), Some(src.to_string())));
@@ -103,70 +50,19 @@ fn detached_mount(
                 None => options.push((opt.to_string(), None)),
             }
         }
-        for (key, value) in &options {
-            let k = sys::cstring(key)?;
-            let v = value.as_deref().map(sys::cstring).transpose()?;
-            let (cmd, vptr) = match &v {
-                Some(v) => (FSCONFIG_SET_STRING, v.as_ptr()),
-                None => (FSCONFIG_SET_FLAG, std::ptr::null()),
-            };
-            // SAFETY: fsconfig with NUL-terminated key and value.
-            if unsafe {
-                libc::syscall(libc::SYS_fsconfig, fs.as_raw_fd(), cmd, k.as_ptr(), vptr, 0)
-            } < 0
-            {
-                return Err(Error::new(
-                    sys::errno(),
-                    format!("Invalid mount option \"{key}\" for {fstype}"),
-                ));
-            }
-        }
-        // SAFETY: creating the superblock and mounting it detached.
-        unsafe {
-            if libc::syscall(
-                libc::SYS_fsconfig,
-                fs.as_raw_fd(),
-                FSCONFIG_CMD_CREATE,
-                0usize,
-                0usize,
-                0,
-            ) < 0
-            {
-                return Err(Error::new(
-                    sys::errno(),
-                    format!("Failed to create the {fstype} filesystem"),
-                ));
-            }
-            fd_result(
-                libc::syscall(libc::SYS_fsmount, fs.as_raw_fd(), FSMOUNT_CLOEXEC, 0u32),
-                "Failed to mount the new filesystem",
-            )?
-        }
+        mount_api::new_fs(fstype, &options)?
     };
     if flags & libc::MS_RDONLY != 0 {
-        let attr = MountAttr {
-            attr_set: MOUNT_ATTR_RDONLY,
-            attr_clr: 0,
-            propagation: 0,
-            userns_fd: 0,
+        let attr = mount_api::MountAttr {
+            attr_set: mount_api::MOUNT_ATTR_RDONLY,
+            ..Default::default()
         };
-        // SAFETY: mount_setattr on our detached tree with a valid struct.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_mount_setattr,
-                tree.as_raw_fd(),
-                c"".as_ptr(),
-                libc::AT_EMPTY_PATH | AT_RECURSIVE as i32,
-                &attr as *const MountAttr,
-                std::mem::size_of::<MountAttr>(),
-            )
-        };
-        if r < 0 {
-            return Err(Error::new(
-                sys::errno(),
-                "Failed to make the mount read-only",
-            ));
-        }
+        mount_api::set_attr(
+            tree.as_fd(),
+            true,
+            &attr,
+            "Failed to make the mount read-only",
+        )?;
     }
     Ok(tree)
 }
@@ -252,26 +148,7 @@ impl Container {
         let target = target.to_string();
         in_namespace(pid, Ns::Mnt, move || {
             create_target(Path::new(&target), is_dir)?;
-            let t =
-                CString::new(target.as_str()).map_err(|_| Error::invalid("target contains NUL"))?;
-            // SAFETY: move_mount of our detached tree onto a path inside.
-            let r = unsafe {
-                libc::syscall(
-                    libc::SYS_move_mount,
-                    tree.as_raw_fd(),
-                    c"".as_ptr(),
-                    libc::AT_FDCWD,
-                    t.as_ptr(),
-                    MOVE_MOUNT_F_EMPTY_PATH,
-                )
-            };
-            if r < 0 {
-                return Err(Error::new(
-                    sys::errno(),
-                    format!("Failed to attach the mount on {target}"),
-                ));
-            }
-            Ok(())
+            mount_api::move_mount_to(tree.as_fd(), Path::new(&target))
         })
     }
 

@@ -30,6 +30,7 @@ pub use clone::{
 };
 pub use create::{BdevSpecs, CreateOptions};
 pub use snapshot::Snapshot;
+pub(crate) use start::find_monitor;
 pub use start::StartOptions;
 
 use crate::config::Config;

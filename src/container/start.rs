@@ -73,7 +73,7 @@ fn own_object_dir() -> Option<PathBuf> {
     }
 }
 
-fn find_monitor() -> Result<PathBuf> {
+pub(crate) fn find_monitor() -> Result<PathBuf> {
     let candidates = monitor_candidates(own_object_dir().as_deref());
     candidates
         .iter()

@@ -3,6 +3,8 @@
 //! through newuidmap/newgidmap otherwise), and init's switch to root
 //! inside once they are written.
 
+pub mod mapped;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -25,6 +27,29 @@ pub fn host_id(maps: &[IdMap], kind: char, nsid: u64) -> Option<u32> {
         .filter(|m| m.kind == kind)
         .find(|m| nsid >= m.nsid && nsid - m.nsid < m.range)
         .and_then(|m| u32::try_from(m.hostid + (nsid - m.nsid)).ok())
+}
+
+/// The nsid `hostid` is mapped to by the `kind` maps, if any
+/// (LXC's `mapped_hostid`).
+pub fn mapped_hostid(maps: &[IdMap], kind: char, hostid: u64) -> Option<u64> {
+    maps.iter()
+        .filter(|m| m.kind == kind)
+        .find(|m| hostid >= m.hostid && hostid - m.hostid < m.range)
+        .map(|m| m.nsid + (hostid - m.hostid))
+}
+
+/// The lowest nsid no `kind` map covers (LXC's `find_unmapped_nsid`).
+pub fn unmapped_nsid(maps: &[IdMap], kind: char) -> u64 {
+    let mut free = 0u64;
+    'again: loop {
+        for m in maps.iter().filter(|m| m.kind == kind) {
+            if free >= m.nsid && free - m.nsid < m.range {
+                free = m.nsid + m.range;
+                continue 'again;
+            }
+        }
+        return free;
+    }
 }
 
 /// The host uid and gid of the container's root (what its cgroups,
@@ -74,15 +99,24 @@ fn run_helper(helper: &str, pid: i32, maps: &[IdMap], kind: char) -> Result<()> 
             format!("{helper} is needed to write the id maps as an unprivileged user"),
         )
     })?;
-    let status = Command::new(&program)
+    let args = helper_args(maps, kind);
+    let out = Command::new(&program)
         .arg(pid.to_string())
-        .args(helper_args(maps, kind))
-        .status()
+        .args(&args)
+        .stdin(std::process::Stdio::null())
+        .output()
         .map_err(|e| Error::io("Failed to run", &program, &e))?;
-    if !status.success() {
+    if !out.status.success() {
+        // newuidmap says which range /etc/subuid does not allow.
+        let why = String::from_utf8_lossy(&out.stderr);
         return Err(Error::new(
             libc::EPERM,
-            format!("{helper} {pid} failed ({status})"),
+            format!(
+                "{helper} {pid} {} failed ({}): {}",
+                args.join(" "),
+                out.status,
+                why.trim().replace('\n', "; ")
+            ),
         ));
     }
     Ok(())

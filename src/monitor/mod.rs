@@ -99,6 +99,9 @@ impl Args {
 
 /// Entry point of the monitor binary; returns its exit status.
 pub fn main(argv: Vec<String>) -> i32 {
+    if argv.get(1).map(String::as_str) == Some(crate::idmap::mapped::HELPER_FLAG) {
+        return crate::idmap::mapped::helper_main(&argv);
+    }
     // Nothing the caller left open may reach the container.
     // SAFETY: closing descriptors this fresh process does not use.
     unsafe { libc::syscall(libc::SYS_close_range, 5u32, u32::MAX, 0u32) };
@@ -249,14 +252,27 @@ pub(crate) fn prepare(args: &Args, config: &Config) -> Result<Prepared> {
         config,
         &opts,
     )?;
-    let rootfs = spec.rootfs.clone();
-    spec.hooks.set_rootfs_mount(&rootfs);
+    let build_dir = spec.build_dir.clone();
+    spec.hooks.set_rootfs_mount(&build_dir);
     // The socket first: a second start of the same container fails here,
     // before anything of the running one is touched.
     let listener = server::listen(&args.lxcpath, &args.name)?;
     // LXC's pre-start: on the host, before cgroups and namespaces.
     spec.hooks.run("pre-start", &[], &[])?;
-    let hierarchies = cgroups::detect()?;
+    let hierarchies: Vec<_> = cgroups::detect()?
+        .into_iter()
+        .filter(|h| {
+            let ok = h.delegated();
+            if !ok {
+                log::info!(
+                    "Skipping cgroup hierarchy {}: {} is not writable (not delegated to us)",
+                    h.mountpoint.display(),
+                    h.current_dir().display()
+                );
+            }
+            ok
+        })
+        .collect();
     let setup = CgroupSetup::from_conf(config.conf())?;
     let mut cgroups = ContainerCgroups::create_with(&hierarchies, &args.name, &setup)?;
     let result = (|| {
@@ -280,7 +296,7 @@ pub(crate) fn prepare(args: &Args, config: &Config) -> Result<Prepared> {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .unwrap_or(0);
         let plan = RootfsPlan {
-            rootfs: spec.rootfs.clone(),
+            rootfs: spec.build_dir.clone(),
             mount: spec.rootfs_mount.clone(),
             auto: spec.mount_auto.clone(),
             entries: spec.mount_entries.clone(),
@@ -291,6 +307,7 @@ pub(crate) fn prepare(args: &Args, config: &Config) -> Result<Prepared> {
             ttys: tty_names,
             hierarchies,
             userns: userns_rootfs(&spec, &cgroups),
+            options: spec.rootfs_options.clone(),
         };
         Ok((console, ttys, plan))
     })();

@@ -53,6 +53,15 @@ const FLAG_OPTIONS: &[(&str, libc::c_ulong, bool)] = &[
     ("runbindable", libc::MS_UNBINDABLE | libc::MS_REC, false),
 ];
 
+/// The MS_* flag an fstab option names, and whether the option clears it
+/// ("rw", "exec"...) rather than sets it; None for filesystem options.
+pub fn flag_option(opt: &str) -> Option<(libc::c_ulong, bool)> {
+    FLAG_OPTIONS
+        .iter()
+        .find(|(n, _, _)| *n == opt)
+        .map(|(_, flag, clear)| (*flag, *clear))
+}
+
 /// Propagation flags must be applied in a separate mount call.
 pub const PROPAGATION: libc::c_ulong =
     libc::MS_PRIVATE | libc::MS_SLAVE | libc::MS_SHARED | libc::MS_UNBINDABLE;
@@ -87,9 +96,9 @@ impl MountEntry {
                 "create=dir" => entry.create_dir = true,
                 "create=file" => entry.create_file = true,
                 "optional" => entry.optional = true,
-                _ => match FLAG_OPTIONS.iter().find(|(n, _, _)| *n == opt) {
-                    Some((_, flag, true)) => entry.flags &= !flag,
-                    Some((_, flag, false)) => entry.flags |= flag,
+                _ => match flag_option(opt) {
+                    Some((flag, true)) => entry.flags &= !flag,
+                    Some((flag, false)) => entry.flags |= flag,
                     None => data.push(opt),
                 },
             }

@@ -4,11 +4,14 @@
 //! process (single-threaded, before exec).
 
 pub mod entry;
+pub mod options;
 
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::{symlink, DirBuilderExt};
 use std::path::{Component, Path, PathBuf};
 
 pub use entry::MountEntry;
+pub use options::{IdmapSource, RootfsOptions};
 
 use crate::cgroups::Hierarchy;
 use crate::error::{Error, Result};
@@ -70,6 +73,8 @@ pub struct RootfsPlan {
     pub hierarchies: Vec<Hierarchy>,
     /// Set when init runs in a user namespace (`lxc.idmap`).
     pub userns: Option<UsernsRootfs>,
+    /// `lxc.rootfs.options` of a directory rootfs.
+    pub options: RootfsOptions,
 }
 
 /// Inside a user namespace: what replaces the mounts it may not make.
@@ -162,13 +167,19 @@ impl RootfsPlan {
     /// Runs every step in LXC's order; the rootfs ends up mounted on itself
     /// ready for pivot_root.
     pub fn setup(&self) -> Result<()> {
-        self.setup_with(&mut |_| Ok(()))
+        self.setup_with(None, &mut |_| Ok(()))
     }
 
     /// [`RootfsPlan::setup`], calling `hook` with "mount" once every mount
     /// is done and with "autodev" before /dev is filled (LXC's
-    /// `lxc.hook.mount` and `lxc.hook.autodev` points).
-    pub fn setup_with(&self, hook: &mut dyn FnMut(&str) -> Result<()>) -> Result<()> {
+    /// `lxc.hook.mount` and `lxc.hook.autodev` points). `idmapped` is the
+    /// detached idmapped rootfs the monitor built (`idmap=` in
+    /// `lxc.rootfs.options`), attached on `rootfs` instead of a bind.
+    pub fn setup_with(
+        &self,
+        idmapped: Option<&OwnedFd>,
+        hook: &mut dyn FnMut(&str) -> Result<()>,
+    ) -> Result<()> {
         // Nothing we mount may propagate back to the host.
         mount(
             None,
@@ -187,9 +198,13 @@ impl RootfsPlan {
                 ),
             ));
         }
-        match &self.mount {
-            Some(m) => m.mount(root)?,
-            None => bind(root, root, true)?,
+        match (&self.mount, idmapped) {
+            (Some(m), _) => m.mount(root)?,
+            (None, Some(tree)) => crate::sys::mount_api::move_mount_to(tree.as_fd(), root)?,
+            (None, None) => {
+                bind(root, root, true)?;
+                self.options.apply(root)?;
+            }
         }
         if self.autodev {
             self.mount_dev_tmpfs()?;

@@ -13,7 +13,7 @@ use std::ffi::CString;
 use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub use reaper::exit_code_for;
 pub use spec::StartSpec;
@@ -138,14 +138,8 @@ fn spawn_with_network(
                 .apply_from_parent(pid, spec.clone_flags & libc::CLONE_NEWPID != 0)
         })
         .and_then(|()| setup_userns(spec, plan, cgroups, pid))
-        .and_then(|()| {
-            sock.write_all(b"go").map_err(|e| {
-                Error::new(
-                    e.raw_os_error().unwrap_or(libc::EIO),
-                    format!("Failed to release init: {e}"),
-                )
-            })
-        });
+        .and_then(|()| idmapped_rootfs(spec, pid))
+        .and_then(|tree| release_init(&mut sock, tree));
     if let Err(e) = parent_steps {
         abandon(&init, &host);
         return Err(e);
@@ -211,13 +205,46 @@ fn setup_userns(
         return Ok(());
     }
     crate::idmap::write_maps(pid, &spec.idmaps)?;
-    let root = crate::idmap::host_root(&spec.idmaps)?;
-    cgroups.chown_to(root)?;
-    for pty in plan.console.iter().chain(plan.ttys.iter()) {
-        crate::idmap::chown_path(Path::new(pty), root)?;
-    }
-    Ok(())
+    cgroups.chown_to(&spec.idmaps)?;
+    let ptys: Vec<PathBuf> = plan
+        .console
+        .iter()
+        .chain(plan.ttys.iter())
+        .map(PathBuf::from)
+        .collect();
+    use crate::idmap::mapped::{chown_mapped, Who};
+    chown_mapped(&spec.idmaps, &ptys, (Who::Root, Who::Root), true)
 }
+
+/// With `idmap=` in `lxc.rootfs.options`: the rootfs idmapped to the
+/// container's (or the named) user namespace, built here in the host's
+/// user namespace once init's maps are written.
+fn idmapped_rootfs(spec: &StartSpec, pid: i32) -> Result<Option<OwnedFd>> {
+    use crate::rootfs::IdmapSource;
+    let userns = match &spec.rootfs_options.idmap {
+        None => return Ok(None),
+        Some(IdmapSource::Container) => PathBuf::from(format!("/proc/{pid}/ns/user")),
+        Some(IdmapSource::Path(p)) => p.clone(),
+    };
+    crate::rootfs::options::idmapped_tree(&spec.rootfs, &userns, &spec.rootfs_options).map(Some)
+}
+
+/// Lets init go on, handing it the idmapped rootfs if there is one.
+fn release_init(sock: &mut UnixStream, tree: Option<OwnedFd>) -> Result<()> {
+    let sent = match &tree {
+        Some(t) => crate::commands::unix::send_with_fd(sock, GO, t.as_raw_fd()).map(drop),
+        None => sock.write_all(GO).map_err(|e| {
+            Error::new(
+                e.raw_os_error().unwrap_or(libc::EIO),
+                format!("Failed to release init: {e}"),
+            )
+        }),
+    };
+    sent.map_err(|e| Error::new(e.errno, format!("Failed to release init: {}", e.message)))
+}
+
+/// What releases init once the monitor's steps are done.
+const GO: &[u8] = b"go";
 
 /// Undoes a start that failed once init existed: physical interfaces go
 /// back to the host, init dies, the host veth ends go.
@@ -317,15 +344,17 @@ fn child_steps(
         libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let mut go = [0u8; 2];
-    // SAFETY: reading into a local buffer.
-    let n = unsafe { libc::read(sock.as_raw_fd(), go.as_mut_ptr() as *mut libc::c_void, 2) };
-    if n != 2 {
-        return Err(Error::new(
-            libc::EPIPE,
-            "The monitor went away before init was released",
-        ));
-    }
+    // "go", with the idmapped rootfs when there is one.
+    let mut go = [0u8; 8];
+    let idmapped = match crate::commands::unix::recv_msg(sock, &mut go) {
+        Ok(mut r) if &go[..r.len] == GO => r.fds.pop(),
+        _ => {
+            return Err(Error::new(
+                libc::EPIPE,
+                "The monitor went away before init was released",
+            ))
+        }
+    };
     // Our maps are written now: become root of the user namespace
     // (which clears the parent-death signal: set it again).
     if spec.clone_flags & libc::CLONE_NEWUSER != 0 {
@@ -346,7 +375,10 @@ fn child_steps(
     net::setup_inside(net, gateways)?;
     let hook_env = child_hook_env(spec);
     run_pre_mount(spec, &hook_env)?;
-    plan.setup_with(&mut |hook| spec.hooks.run(hook, &hook_env, &[]))?;
+    plan.setup_with(idmapped.as_ref(), &mut |hook| {
+        spec.hooks.run(hook, &hook_env, &[])
+    })?;
+    drop(idmapped);
     sys::pivot_root_here(&plan.rootfs)?;
     sys::sethostname(&spec.uts_name)?;
     spec.confine.write_sysctls()?;

@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::container::StartOptions;
 use crate::error::{Error, Result};
 use crate::net::NetPlan;
-use crate::rootfs::{MountAuto, MountEntry};
+use crate::rootfs::{MountAuto, MountEntry, RootfsOptions};
 use crate::storage::{LoopStorage, OverlayStorage, RootfsMount};
 
 #[derive(Debug, Clone)]
@@ -21,6 +21,13 @@ pub struct StartSpec {
     pub rootfs: PathBuf,
     /// A rootfs to mount on `rootfs` at start (overlay, loop).
     pub rootfs_mount: Option<RootfsMount>,
+    /// `lxc.rootfs.options` (its `idmap=` only with a user namespace).
+    pub rootfs_options: RootfsOptions,
+    /// Where init assembles the root before pivoting: the rootfs itself,
+    /// or, for an idmapped rootfs, `lxc.rootfs.mount` when that directory
+    /// exists (as LXC: the container's root need not reach the rootfs
+    /// through the lxcpath).
+    pub build_dir: PathBuf,
     pub uts_name: String,
     pub init_argv: Vec<String>,
     /// Application container: PID 1 is our reaper, the command its child.
@@ -143,6 +150,27 @@ fn rootfs_source(path: &str, container_dir: &Path) -> Result<(PathBuf, Option<Ro
         return Ok((rootfs_dir(rest)?, None));
     }
     Ok((rootfs_dir(path)?, None))
+}
+
+/// `lxc.rootfs.options`, checked against the rootfs: `idmap=` needs a
+/// directory rootfs (as LXC) and only means something with a user
+/// namespace (LXC ignores it otherwise).
+fn rootfs_options(
+    config: &Config,
+    mount: &Option<RootfsMount>,
+    clone_flags: i32,
+) -> Result<RootfsOptions> {
+    let mut o = RootfsOptions::parse(config.conf().rootfs_options.as_deref().unwrap_or(""))?;
+    if o.idmap.is_some() && mount.is_some() {
+        return Err(Error::invalid(
+            "lxc.rootfs.options: an idmapped rootfs (idmap=) must be a directory (dir or btrfs), not overlay or loop",
+        ));
+    }
+    if o.idmap.is_some() && clone_flags & libc::CLONE_NEWUSER == 0 {
+        log::info!("lxc.rootfs.options: idmap= ignored, the container has no lxc.idmap");
+        o.idmap = None;
+    }
+    Ok(o)
 }
 
 /// `/proc/<pid>/ns/<file>` names of LXC's namespace keys.
@@ -325,12 +353,19 @@ impl StartSpec {
             None => item(config, "lxc.rootfs.path"),
         };
         let (rootfs, rootfs_mount) = rootfs_source(&rootfs_value, &Path::new(lxcpath).join(name))?;
+        let rootfs_options = rootfs_options(config, &rootfs_mount, clone_flags)?;
+        let build_dir = match (&rootfs_options.idmap, &config.conf().rootfs_mount) {
+            (Some(_), Some(dir)) if Path::new(dir).is_dir() => PathBuf::from(dir),
+            _ => rootfs.clone(),
+        };
         Ok(StartSpec {
             name: name.to_string(),
             lxcpath: lxcpath.to_string(),
             config_file,
             rootfs,
             rootfs_mount,
+            rootfs_options,
+            build_dir,
             uts_name,
             init_argv,
             use_init: opts.use_init,
