@@ -27,12 +27,12 @@ impl Payload {
     }
 }
 
-/// A response: header, payload and a passed descriptor, if any.
+/// A response: header, payload and the descriptors passed with it.
 #[derive(Debug)]
 pub struct Reply {
     pub header: Header,
     pub data: Vec<u8>,
-    pub fd: Option<OwnedFd>,
+    pub fds: Vec<OwnedFd>,
     /// The connection, for commands that keep it open (state clients).
     pub conn: OwnedFd,
 }
@@ -166,7 +166,7 @@ impl Target<'_> {
         Ok(Outcome::Reply(Reply {
             header,
             data,
-            fd: first.fds.into_iter().next(),
+            fds: first.fds,
             conn,
         }))
     }
@@ -214,7 +214,10 @@ impl Target<'_> {
             None => Ok(None),
             Some(r) => {
                 r.check("GET_INIT_PIDFD")?;
-                r.fd.map(Some)
+                r.fds
+                    .into_iter()
+                    .next()
+                    .map(Some)
                     .ok_or_else(|| Error::new(libc::EBADF, "The monitor sent no pidfd"))
             }
         }
@@ -344,7 +347,7 @@ impl Target<'_> {
                 if r.header.first < 0 {
                     return Err(busy());
                 }
-                let master = r.fd.ok_or_else(busy)?;
+                let master = r.fds.into_iter().next().ok_or_else(busy)?;
                 Ok(Some(TtyFd {
                     conn: r.conn,
                     master,
@@ -360,7 +363,10 @@ impl Target<'_> {
             None => Ok(None),
             Some(r) => {
                 r.check("GET_DEVPTS_FD")?;
-                r.fd.map(Some)
+                r.fds
+                    .into_iter()
+                    .next()
+                    .map(Some)
                     .ok_or_else(|| Error::new(libc::EBADF, "The monitor sent no devpts fd"))
             }
         }
@@ -373,7 +379,10 @@ impl Target<'_> {
             None => Ok(None),
             Some(r) => {
                 r.check("GET_SECCOMP_NOTIFY_FD")?;
-                r.fd.map(Some)
+                r.fds
+                    .into_iter()
+                    .next()
+                    .map(Some)
                     .ok_or_else(|| Error::new(libc::EBADF, "The monitor sent no seccomp listener"))
             }
         }

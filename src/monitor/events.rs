@@ -497,7 +497,7 @@ impl Monitor {
             reply(&Response::inline(self.init.pid))
         } else if req.is(Cmd::GetInitPidfd) {
             reply(&Response {
-                fd: Some(self.init.pidfd.as_raw_fd()),
+                fds: &[self.init.pidfd.as_raw_fd()],
                 ..Default::default()
             })
         } else if req.is(Cmd::GetCloneFlags) {
@@ -565,7 +565,7 @@ impl Monitor {
         } else if req.is(Cmd::GetDevptsFd) {
             match self.devpts_fd() {
                 Some(fd) => reply(&Response {
-                    fd: Some(fd.as_raw_fd()),
+                    fds: &[fd.as_raw_fd()],
                     ..Default::default()
                 }),
                 None => reply(&Response::error(libc::EBADF)),
@@ -573,7 +573,7 @@ impl Monitor {
         } else if req.is(Cmd::GetSeccompNotifyFd) {
             match &self.init.seccomp_notify {
                 Some(fd) => reply(&Response {
-                    fd: Some(fd.as_raw_fd()),
+                    fds: &[fd.as_raw_fd()],
                     ..Default::default()
                 }),
                 None => reply(&Response::error(libc::EBADF)),
@@ -679,7 +679,7 @@ impl Monitor {
                 &conn,
                 &Response {
                     inline: crate::commands::int_to_ptr(0),
-                    fd: Some(ptx.as_raw_fd()),
+                    fds: &[ptx.as_raw_fd()],
                     ..Default::default()
                 },
             )?;
@@ -697,7 +697,7 @@ impl Monitor {
             &conn,
             &Response {
                 inline: crate::commands::int_to_ptr(ttynum as i32),
-                fd: Some(master),
+                fds: &[master],
                 ..Default::default()
             },
         )?;
