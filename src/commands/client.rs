@@ -2,6 +2,7 @@
 
 use std::os::fd::OwnedFd;
 
+use super::cgroup_fd::CgroupCtx;
 use super::unix;
 use super::{
     decode_state_msg, int_to_ptr, socket_name, Cmd, Header, DATA_MAX, HEADER_LEN, MAX_STATE,
@@ -62,6 +63,15 @@ impl Reply {
             .unwrap_or(self.data.len());
         String::from_utf8_lossy(&self.data[..end]).into_owned()
     }
+}
+
+/// What GET_CGROUP_CTX answers.
+#[derive(Debug)]
+pub struct CgroupDirs {
+    /// LXC's `cgroup_layout_t` (`cgroup_fd::Layout`).
+    pub layout: i32,
+    /// O_PATH descriptors of the container's cgroup directories.
+    pub dirs: Vec<OwnedFd>,
 }
 
 /// The outcome of one command.
@@ -284,6 +294,38 @@ impl Target<'_> {
                 Ok(Some(r.text()))
             }
         }
+    }
+
+    /// GET_CGROUP_CTX: a descriptor of init's cgroup in every hierarchy,
+    /// from LXC's monitors as from ours (Ok(None): not running).
+    pub fn get_cgroup_ctx(&self) -> Result<Option<CgroupDirs>> {
+        let request = CgroupCtx::default().encode().to_vec();
+        let Some(r) = self.ask(Cmd::GetCgroupCtx, Payload::Data(request))? else {
+            return Ok(None);
+        };
+        let ctx = CgroupCtx::decode(&r.data);
+        // An error with no descriptors announced: no writable cgroups.
+        if r.header.first < 0 && ctx.fd_len == 0 {
+            return Ok(Some(CgroupDirs {
+                layout: ctx.layout,
+                dirs: Vec::new(),
+            }));
+        }
+        r.check("GET_CGROUP_CTX")?;
+        if ctx.fd_len as usize != r.fds.len() {
+            return Err(Error::new(
+                libc::EPROTO,
+                format!(
+                    "The monitor announced {} cgroup descriptors and sent {}",
+                    ctx.fd_len,
+                    r.fds.len()
+                ),
+            ));
+        }
+        Ok(Some(CgroupDirs {
+            layout: ctx.layout,
+            dirs: r.fds,
+        }))
     }
 
     /// Tells the monitor a state change it cannot see itself (freezer).
