@@ -34,6 +34,19 @@ pub fn cpath(p: &Path) -> Result<CString> {
         .map_err(|_| Error::invalid(format!("{} contains a NUL byte", p.display())))
 }
 
+/// The filesystem type (statfs magic) of what `fd` refers to; None when
+/// fstatfs fails.
+pub fn fs_magic(fd: RawFd) -> Option<i64> {
+    // SAFETY: fstatfs into a struct on our stack.
+    unsafe {
+        let mut st: libc::statfs = std::mem::zeroed();
+        if libc::fstatfs(fd, &mut st) < 0 {
+            return None;
+        }
+        Some(st.f_type as i64)
+    }
+}
+
 /// mount(2). `source`/`fstype`/`data` may be None.
 pub fn mount(
     source: Option<&str>,

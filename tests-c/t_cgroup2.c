@@ -2,9 +2,11 @@
 /* Device rules on a pure cgroup2 host: lxc.cgroup2.devices.* become a BPF
  * program attached to the container's cgroup, set_cgroup_item("devices.*"),
  * add_device_node and remove_device_node replace it, and it is gone after
- * stop. This host is hybrid, so the test first makes itself a pure cgroup2
- * view: a private mount namespace whose /sys/fs/cgroup is the cgroup2
- * hierarchy alone (the monitor and attached processes inherit it). */
+ * stop. Debian's lxc-attach, lxc-cgroup and lxc-freeze work on ours through
+ * the cgroup descriptor commands. This host is hybrid, so the test first
+ * makes itself a pure cgroup2 view: a private mount namespace whose
+ * /sys/fs/cgroup is the cgroup2 hierarchy alone (the monitor, attached
+ * processes and Debian's tools inherit it). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +27,7 @@
 #include "check.h"
 
 static char name[64];
+static const char *lxcpath;
 
 /* Makes this process see a pure cgroup2 host. */
 static int pure_cgroup2_view(void)
@@ -116,6 +119,45 @@ static void start_or_report(struct lxc_container *c)
 		fprintf(stderr, "start failed: %d %s\n", c->error_num, c->error_string ? c->error_string : "");
 		CHECK(0);
 	}
+}
+
+/* Runs one of Debian's lxc-* tools (on Debian's liblxc) on the container
+ * with a trace log: its exit code, its output in out. The log must show
+ * that it sent `command` and that our monitor refused nothing as unknown. */
+static int debian(const char *tool, const char *args, const char *command, char *out, size_t len)
+{
+	char cmd[1024], log[64], line[1024], sent[64];
+	size_t total = 0;
+	int status, seen = 0;
+	FILE *f;
+
+	snprintf(log, sizeof(log), "/tmp/t_cgroup2.%d.log", (int)getpid());
+	snprintf(cmd, sizeof(cmd), "env -u LD_LIBRARY_PATH %s -P %s -n %s -l trace -o %s %s 2>&1",
+		 tool, lxcpath, name, log, args);
+	out[0] = 0;
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	while (total < len - 1 && fgets(out + total, len - total, f))
+		total += strlen(out + total);
+	status = pclose(f);
+	snprintf(sent, sizeof(sent), "for command \"%s\"", command);
+	f = fopen(log, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strstr(line, sent))
+			seen = 1;
+		if (strstr(line, "commands.c") && strstr(line, "Function not implemented")) {
+			fprintf(stderr, "%s: refused: %s", tool, line);
+			CHECK(0);
+		}
+	}
+	if (f)
+		fclose(f);
+	unlink(log);
+	CHECK(seen);
+	if (!seen || status != 0)
+		fprintf(stderr, "%s %s: status %d, %s sent: %d, output: %s\n", tool, args, status, command, seen, out);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
 /* An allow-list as LXC's common.conf builds it (deny a, then allows). */
@@ -248,6 +290,38 @@ static void test_no_rules(struct lxc_container *c)
 	CHECK(!program_exists(id));
 }
 
+/* Debian's tools on ours: lxc-attach joins the container's cgroup (in
+ * LXC's ".lxc" leaf) through GET_CGROUP_CTX; lxc-cgroup adds a device rule
+ * (GET_LIMIT_CGROUP_FD names the unified hierarchy for "devices" when it
+ * takes BPF device programs, then ADD_BPF_DEVICE_CGROUP); lxc-freeze and
+ * lxc-unfreeze write cgroup.freeze through GET_LIMIT_CGROUP2_FD. */
+static void test_debian_tools(struct lxc_container *c)
+{
+	uint32_t id = 0, flags = 0;
+	char out[4096], *in;
+
+	start_or_report(c);
+	if (!c->is_running(c))
+		return;
+	CHECK(debian("lxc-attach", "-- cat /proc/self/cgroup", "get_cgroup_ctx", out, sizeof(out)) == 0);
+	/* (the kernel's v1 hierarchies are listed too: this host is hybrid) */
+	CHECK(strstr(out, "\n0::/.lxc\n") != NULL);
+	CHECK(debian("lxc-cgroup", "devices.deny 'c 1:5 rwm'", "get_limit_cgroup_fd", out, sizeof(out)) == 0);
+	CHECK(attached_programs(&id, &flags) == 1);
+	CHECK(inside(c, "head -c1 /dev/zero", &in) != 0);
+	CHECK(strstr(in, "Operation not permitted") != NULL);
+	CHECK(inside(c, "head -c1 /dev/full | wc -c", &in) == 0);
+	CHECK_STR(in, "1\n");
+	CHECK(debian("lxc-freeze", "", "get_limit_cgroup2_fd", out, sizeof(out)) == 0);
+	CHECK_STR(c->state(c), "FROZEN");
+	CHECK(debian("lxc-unfreeze", "", "get_limit_cgroup2_fd", out, sizeof(out)) == 0);
+	CHECK_STR(c->state(c), "RUNNING");
+	CHECK(c->stop(c));
+	/* LXC's .lxc leaf goes with the container's cgroup */
+	CHECK(test_leftover_cgroups(name, 1) == 0);
+	CHECK(!program_exists(id));
+}
+
 static void test_bad_rule(struct lxc_container *c)
 {
 	CHECK(c->set_config_item(c, "lxc.cgroup2.devices.allow", "c 1:3 rwx"));
@@ -262,8 +336,9 @@ static void test_bad_rule(struct lxc_container *c)
 
 int main(int argc, char **argv)
 {
-	const char *lxcpath = test_lxcpath(argc, argv);
 	struct lxc_container *c;
+
+	lxcpath = test_lxcpath(argc, argv);
 
 	if (pure_cgroup2_view() < 0) {
 		CHECK(0);
@@ -284,6 +359,7 @@ int main(int argc, char **argv)
 	test_allow_list(c);
 	test_deny_list(c);
 	test_no_rules(c);
+	test_debian_tools(c);
 	test_bad_rule(c);
 	if (c->is_running(c))
 		c->stop(c);

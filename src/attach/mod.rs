@@ -139,63 +139,62 @@ fn os_err(what: &str) -> Error {
     )
 }
 
-/// Moves `pid` into the container's cgroup of every hierarchy its monitor
-/// knows.
-fn move_to_cgroups(target: &Target<'_>, pid: i32) -> Result<()> {
-    let hierarchies = crate::cgroups::detect()?;
-    let has_v1 = hierarchies.iter().any(|h| !h.unified);
-    let mut moved = 0;
-    for h in &hierarchies {
-        let controller = if h.unified {
-            None
-        } else {
-            match h.controllers.first() {
-                Some(c) => Some(c.as_str()),
-                None => continue,
-            }
-        };
-        let rel = match target.get_cgroup(controller) {
-            Ok(Some(rel)) => rel,
-            Ok(None) => {
-                return Err(Error::new(
-                    libc::ESRCH,
-                    format!("Container \"{}\" is not running", target.name),
-                ))
-            }
-            Err(e) => {
-                log::debug!(
-                    "attach: no cgroup of \"{}\" for {controller:?}: {}",
-                    target.name,
-                    e.message
-                );
-                continue;
-            }
-        };
-        let rel = rel.trim_start_matches('/');
-        if rel.is_empty() {
-            continue;
-        }
-        let file = h.mountpoint.join(rel).join("cgroup.procs");
-        match std::fs::write(&file, pid.to_string()) {
-            Ok(()) => moved += 1,
-            // The nearly empty v2 hierarchy of a hybrid host is optional.
-            Err(e) if h.unified && has_v1 => {
-                log::debug!("attach: skipping {}: {e}", file.display());
-            }
-            Err(e) => {
-                return Err(Error::io(
-                    &format!("Failed to move process {pid} into"),
-                    &file,
-                    &e,
-                ))
-            }
-        }
+/// Writes `pid` into `cgroup.procs` below the directory descriptor `dir`.
+fn join_cgroup(dir: &OwnedFd, pid: i32) -> std::io::Result<()> {
+    use std::io::Write;
+    // SAFETY: openat relative to a directory descriptor we own, with a
+    // constant NUL-terminated name.
+    let fd = unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            c"cgroup.procs".as_ptr(),
+            libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW,
+        )
+    };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
     }
-    if moved == 0 {
-        return Err(Error::new(
-            libc::ENOENT,
-            format!("No cgroup of container \"{}\" found", target.name),
-        ));
+    // SAFETY: a fresh descriptor, owned from here on.
+    let mut file = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+    file.write_all(pid.to_string().as_bytes())
+}
+
+/// Moves `pid` into the container's cgroup of every hierarchy, through the
+/// directory descriptors its monitor hands out (GET_CGROUP_CTX, as LXC's
+/// attach does): one request, and no path of ours to resolve.
+fn move_to_cgroups(target: &Target<'_>, pid: i32) -> Result<()> {
+    use crate::commands::cgroup_fd::{self, Layout};
+    let ctx = target.get_cgroup_ctx()?.ok_or_else(|| {
+        Error::new(
+            libc::ESRCH,
+            format!("Container \"{}\" is not running", target.name),
+        )
+    })?;
+    if ctx.dirs.is_empty() {
+        // A container without writable cgroups: LXC attaches all the same.
+        log::debug!("attach: \"{}\" has no cgroups to join", target.name);
+    }
+    for dir in &ctx.dirs {
+        match join_cgroup(dir, pid) {
+            Ok(()) => {}
+            // The nearly empty v2 hierarchy of a hybrid host is optional.
+            Err(e)
+                if ctx.layout == Layout::Hybrid as i32
+                    && crate::sys::fs_magic(dir.as_raw_fd())
+                        == Some(i64::from(cgroup_fd::CGROUP2_SUPER_MAGIC)) =>
+            {
+                log::debug!("attach: skipping the cgroup2 hierarchy: {e}");
+            }
+            Err(e) => {
+                return Err(Error::new(
+                    e.raw_os_error().unwrap_or(libc::EIO),
+                    format!(
+                        "Failed to move process {pid} into a cgroup of \"{}\": {e}",
+                        target.name
+                    ),
+                ))
+            }
+        }
     }
     Ok(())
 }

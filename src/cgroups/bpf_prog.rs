@@ -169,6 +169,17 @@ pub fn attached_ids(dir: &Path) -> Result<Vec<u32>> {
     Ok(ids)
 }
 
+/// Whether the kernel loads cgroup device programs (LXC's
+/// `bpf_devices_cgroup_supported`): tried once per process with an
+/// allow-everything program, which is dropped again.
+pub fn devices_supported() -> bool {
+    static SUPPORTED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SUPPORTED.get_or_init(|| {
+        let list = super::device_rules::RuleList::allow_all();
+        load(&devices_bpf::compile(&list)).is_ok()
+    })
+}
+
 /// A loaded device program, attached to one cgroup or not yet.
 #[derive(Debug)]
 pub struct DeviceProgram {

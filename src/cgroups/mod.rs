@@ -33,6 +33,9 @@ pub struct Hierarchy {
     pub unified: bool,
     /// This process's cgroup in the hierarchy, relative to its root ("/x/y").
     pub current: String,
+    /// The position of its line in /proc/self/cgroup: the kernel's order
+    /// of hierarchies, in which LXC lists them (GET_CGROUP_CTX).
+    pub order: usize,
 }
 
 impl Hierarchy {
@@ -165,22 +168,20 @@ pub fn hierarchies_from(mountinfo: &str, proc_cgroup: &str) -> Vec<Hierarchy> {
     parse_cgroup_mounts(mountinfo)
         .into_iter()
         .filter_map(|(mountpoint, controllers, unified)| {
-            let current = memberships
-                .iter()
-                .find(|(ctrls, _)| {
+            let (order, (_, current)) =
+                memberships.iter().enumerate().find(|(_, (ctrls, _))| {
                     if unified {
                         ctrls.is_empty()
                     } else {
                         !controllers.is_empty() && ctrls == &controllers
                     }
-                })?
-                .1
-                .clone();
+                })?;
             Some(Hierarchy {
                 mountpoint,
                 controllers,
                 unified,
-                current,
+                current: current.clone(),
+                order,
             })
         })
         .collect()
@@ -814,6 +815,9 @@ mod tests {
         assert_eq!(hs[1].controllers, vec!["cpuset"]);
         assert_eq!(hs[3].controllers, vec!["name=systemd"]);
         assert!(hs[4].unified && hs[4].current == "/");
+        // The kernel's order is that of /proc/self/cgroup.
+        let order: Vec<usize> = hs.iter().map(|h| h.order).collect();
+        assert_eq!(order, vec![3, 2, 1, 0, 4]);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use std::os::fd::OwnedFd;
 
+use super::cgroup_fd::CgroupCtx;
 use super::unix;
 use super::{
     decode_state_msg, int_to_ptr, socket_name, Cmd, Header, DATA_MAX, HEADER_LEN, MAX_STATE,
@@ -27,12 +28,12 @@ impl Payload {
     }
 }
 
-/// A response: header, payload and a passed descriptor, if any.
+/// A response: header, payload and the descriptors passed with it.
 #[derive(Debug)]
 pub struct Reply {
     pub header: Header,
     pub data: Vec<u8>,
-    pub fd: Option<OwnedFd>,
+    pub fds: Vec<OwnedFd>,
     /// The connection, for commands that keep it open (state clients).
     pub conn: OwnedFd,
 }
@@ -62,6 +63,15 @@ impl Reply {
             .unwrap_or(self.data.len());
         String::from_utf8_lossy(&self.data[..end]).into_owned()
     }
+}
+
+/// What GET_CGROUP_CTX answers.
+#[derive(Debug)]
+pub struct CgroupDirs {
+    /// LXC's `cgroup_layout_t` (`cgroup_fd::Layout`).
+    pub layout: i32,
+    /// O_PATH descriptors of the container's cgroup directories.
+    pub dirs: Vec<OwnedFd>,
 }
 
 /// The outcome of one command.
@@ -166,7 +176,7 @@ impl Target<'_> {
         Ok(Outcome::Reply(Reply {
             header,
             data,
-            fd: first.fds.into_iter().next(),
+            fds: first.fds,
             conn,
         }))
     }
@@ -214,7 +224,10 @@ impl Target<'_> {
             None => Ok(None),
             Some(r) => {
                 r.check("GET_INIT_PIDFD")?;
-                r.fd.map(Some)
+                r.fds
+                    .into_iter()
+                    .next()
+                    .map(Some)
                     .ok_or_else(|| Error::new(libc::EBADF, "The monitor sent no pidfd"))
             }
         }
@@ -283,6 +296,38 @@ impl Target<'_> {
         }
     }
 
+    /// GET_CGROUP_CTX: a descriptor of init's cgroup in every hierarchy,
+    /// from LXC's monitors as from ours (Ok(None): not running).
+    pub fn get_cgroup_ctx(&self) -> Result<Option<CgroupDirs>> {
+        let request = CgroupCtx::default().encode().to_vec();
+        let Some(r) = self.ask(Cmd::GetCgroupCtx, Payload::Data(request))? else {
+            return Ok(None);
+        };
+        let ctx = CgroupCtx::decode(&r.data);
+        // An error with no descriptors announced: no writable cgroups.
+        if r.header.first < 0 && ctx.fd_len == 0 {
+            return Ok(Some(CgroupDirs {
+                layout: ctx.layout,
+                dirs: Vec::new(),
+            }));
+        }
+        r.check("GET_CGROUP_CTX")?;
+        if ctx.fd_len as usize != r.fds.len() {
+            return Err(Error::new(
+                libc::EPROTO,
+                format!(
+                    "The monitor announced {} cgroup descriptors and sent {}",
+                    ctx.fd_len,
+                    r.fds.len()
+                ),
+            ));
+        }
+        Ok(Some(CgroupDirs {
+            layout: ctx.layout,
+            dirs: r.fds,
+        }))
+    }
+
     /// Tells the monitor a state change it cannot see itself (freezer).
     pub fn serve_state_clients(&self, state: usize) -> Result<()> {
         self.ask(Cmd::ServeStateClients, Payload::Inline(state as i32))?;
@@ -344,7 +389,7 @@ impl Target<'_> {
                 if r.header.first < 0 {
                     return Err(busy());
                 }
-                let master = r.fd.ok_or_else(busy)?;
+                let master = r.fds.into_iter().next().ok_or_else(busy)?;
                 Ok(Some(TtyFd {
                     conn: r.conn,
                     master,
@@ -360,7 +405,10 @@ impl Target<'_> {
             None => Ok(None),
             Some(r) => {
                 r.check("GET_DEVPTS_FD")?;
-                r.fd.map(Some)
+                r.fds
+                    .into_iter()
+                    .next()
+                    .map(Some)
                     .ok_or_else(|| Error::new(libc::EBADF, "The monitor sent no devpts fd"))
             }
         }
@@ -373,7 +421,10 @@ impl Target<'_> {
             None => Ok(None),
             Some(r) => {
                 r.check("GET_SECCOMP_NOTIFY_FD")?;
-                r.fd.map(Some)
+                r.fds
+                    .into_iter()
+                    .next()
+                    .map(Some)
                     .ok_or_else(|| Error::new(libc::EBADF, "The monitor sent no seccomp listener"))
             }
         }

@@ -6,8 +6,10 @@
 //! sent raw (16 bytes on x86_64) with SCM_CREDENTIALS, followed by `datalen`
 //! payload bytes; when `datalen` is 0 the pointer field carries an inline
 //! integer. A response is `struct lxc_cmd_rsp {int ret; int datalen; void
-//! *data;}` laid out the same way, optionally with one fd as SCM_RIGHTS.
+//! *data;}` laid out the same way, optionally with descriptors as SCM_RIGHTS
+//! (one, or one per cgroup hierarchy for GET_CGROUP_CTX).
 
+pub mod cgroup_fd;
 pub mod client;
 pub mod server;
 pub(crate) mod unix;

@@ -86,7 +86,8 @@ pub struct Response<'a> {
     /// The pointer field: an inline value.
     pub inline: u64,
     pub data: &'a [u8],
-    pub fd: Option<RawFd>,
+    /// Descriptors passed with the header (SCM_RIGHTS).
+    pub fds: &'a [RawFd],
 }
 
 impl Response<'_> {
@@ -119,12 +120,12 @@ pub fn respond(conn: &OwnedFd, rsp: &Response<'_>) -> Result<()> {
         inline: rsp.inline,
     };
     let bytes = header.encode();
-    match rsp.fd {
-        Some(fd) => {
-            unix::send_with_fd(conn, &bytes, fd)?;
-        }
-        None => unix::write_full(conn, &bytes)?,
-    }
+    let sent = if rsp.fds.is_empty() {
+        0
+    } else {
+        unix::send_with_fds(conn, &bytes, rsp.fds)?
+    };
+    unix::write_full(conn, &bytes[sent..])?;
     if !rsp.data.is_empty() {
         unix::write_full(conn, rsp.data)?;
     }

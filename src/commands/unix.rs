@@ -156,40 +156,55 @@ pub fn set_recv_timeout(sock: &OwnedFd, seconds: i32) -> Result<()> {
     Ok(())
 }
 
+/// The most descriptors one message carries here (LXC sends up to 20, for
+/// GET_CGROUP_CTX).
+pub const MAX_FDS: usize = 24;
+
 /// Sends `data` in one message with SCM_CREDENTIALS (our pid, uid, gid) or
-/// with one SCM_RIGHTS descriptor.
+/// with SCM_RIGHTS descriptors.
 fn send_with_cmsg(
     sock: RawFd,
     data: &[u8],
     cmsg_type: libc::c_int,
     payload: &[u8],
 ) -> Result<usize> {
-    let mut cbuf = [0u64; 8];
+    // CMSG_SPACE(4 * MAX_FDS) = 16 + 96 bytes.
+    let mut cbuf = [0u64; 14];
+    // SAFETY: CMSG_SPACE is arithmetic.
+    let space = unsafe { libc::CMSG_SPACE(payload.len() as u32) } as usize;
+    if space > std::mem::size_of_val(&cbuf) {
+        return Err(Error::invalid("Control message too large"));
+    }
     let mut iov = libc::iovec {
         iov_base: data.as_ptr() as *mut libc::c_void,
         iov_len: data.len(),
     };
-    // SAFETY: msghdr/cmsg built over local buffers large enough for one
-    // small control message (CMSG_SPACE of at most 12 bytes).
+    // SAFETY: msghdr/cmsg built over local buffers; the one control
+    // message fits `cbuf` (checked above).
     unsafe {
         let mut msg: libc::msghdr = zeroed();
         msg.msg_iov = &mut iov;
         msg.msg_iovlen = 1;
         msg.msg_control = cbuf.as_mut_ptr() as *mut libc::c_void;
-        msg.msg_controllen = libc::CMSG_SPACE(payload.len() as u32) as usize;
+        msg.msg_controllen = space;
         let cmsg = libc::CMSG_FIRSTHDR(&msg);
         (*cmsg).cmsg_level = libc::SOL_SOCKET;
         (*cmsg).cmsg_type = cmsg_type;
         (*cmsg).cmsg_len = libc::CMSG_LEN(payload.len() as u32) as usize;
         std::ptr::copy_nonoverlapping(payload.as_ptr(), libc::CMSG_DATA(cmsg), payload.len());
-        let n = libc::sendmsg(sock, &msg, libc::MSG_NOSIGNAL);
-        if n < 0 {
-            return Err(Error::new(
-                sys::errno(),
-                "Failed to send on the command socket",
-            ));
+        loop {
+            let n = libc::sendmsg(sock, &msg, libc::MSG_NOSIGNAL);
+            if n < 0 && sys::errno() == libc::EINTR {
+                continue;
+            }
+            if n < 0 {
+                return Err(Error::new(
+                    sys::errno(),
+                    "Failed to send on the command socket",
+                ));
+            }
+            return Ok(n as usize);
         }
-        Ok(n as usize)
     }
 }
 
@@ -210,7 +225,28 @@ pub fn send_with_credentials(sock: &OwnedFd, data: &[u8]) -> Result<usize> {
 }
 
 pub fn send_with_fd(sock: &impl AsRawFd, data: &[u8], fd: RawFd) -> Result<usize> {
-    send_with_cmsg(sock.as_raw_fd(), data, libc::SCM_RIGHTS, &fd.to_ne_bytes())
+    send_with_fds(sock, data, &[fd])
+}
+
+/// Sends `data` with up to `MAX_FDS` descriptors in one SCM_RIGHTS message
+/// (no allocation: the seccomp listener is sent from init before exec).
+pub fn send_with_fds(sock: &impl AsRawFd, data: &[u8], fds: &[RawFd]) -> Result<usize> {
+    if fds.len() > MAX_FDS {
+        return Err(Error::invalid(format!(
+            "Too many descriptors for one message: {}",
+            fds.len()
+        )));
+    }
+    let mut bytes = [0u8; 4 * MAX_FDS];
+    for (chunk, fd) in bytes.chunks_exact_mut(4).zip(fds) {
+        chunk.copy_from_slice(&fd.to_ne_bytes());
+    }
+    send_with_cmsg(
+        sock.as_raw_fd(),
+        data,
+        libc::SCM_RIGHTS,
+        &bytes[..4 * fds.len()],
+    )
 }
 
 /// What one `recvmsg` brought: bytes, the peer's credentials, descriptors.

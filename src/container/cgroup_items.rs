@@ -161,12 +161,14 @@ mod tests {
             controllers: vec!["pids".into()],
             unified: false,
             current: "/".into(),
+            order: 0,
         };
         let v2 = cgroups::Hierarchy {
             mountpoint: "/sys/fs/cgroup/unified".into(),
             controllers: vec![],
             unified: true,
             current: "/".into(),
+            order: 1,
         };
         let hs = vec![v1.clone(), v2.clone()];
         assert_eq!(hierarchy_for(&hs, "pids"), Some(&v1));

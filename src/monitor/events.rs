@@ -6,6 +6,7 @@ use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
+use super::cgroup_fds;
 use super::stop_hooks::{self, HeldNamespaces};
 use super::terminal::{self, ConsoleLogRequest, Holders, LogFile, Proxy, RingBuf};
 use super::{prepare, spawn, Args, Prepared};
@@ -497,7 +498,7 @@ impl Monitor {
             reply(&Response::inline(self.init.pid))
         } else if req.is(Cmd::GetInitPidfd) {
             reply(&Response {
-                fd: Some(self.init.pidfd.as_raw_fd()),
+                fds: &[self.init.pidfd.as_raw_fd()],
                 ..Default::default()
             })
         } else if req.is(Cmd::GetCloneFlags) {
@@ -565,7 +566,7 @@ impl Monitor {
         } else if req.is(Cmd::GetDevptsFd) {
             match self.devpts_fd() {
                 Some(fd) => reply(&Response {
-                    fd: Some(fd.as_raw_fd()),
+                    fds: &[fd.as_raw_fd()],
                     ..Default::default()
                 }),
                 None => reply(&Response::error(libc::EBADF)),
@@ -573,7 +574,7 @@ impl Monitor {
         } else if req.is(Cmd::GetSeccompNotifyFd) {
             match &self.init.seccomp_notify {
                 Some(fd) => reply(&Response {
-                    fd: Some(fd.as_raw_fd()),
+                    fds: &[fd.as_raw_fd()],
                     ..Default::default()
                 }),
                 None => reply(&Response::error(libc::EBADF)),
@@ -603,6 +604,8 @@ impl Monitor {
                 ret: r.map_or_else(|e| -e.errno, |()| 0),
                 ..Default::default()
             })
+        } else if cgroup_fds::handles(req) {
+            cgroup_fds::answer(&conn, req, &self.prep.cgroups)
         } else if req.is(Cmd::Freeze) || req.is(Cmd::Unfreeze) {
             let freeze = req.is(Cmd::Freeze);
             let r = self.freeze(freeze, req.header.inline_int());
@@ -648,14 +651,7 @@ impl Monitor {
         const DEVPTS_SUPER_MAGIC: i64 = 0x1cd1;
         let path = format!("/proc/{}/root/dev/pts", self.init.pid);
         let dir = std::fs::File::open(path).ok()?;
-        // SAFETY: fstatfs into a struct on our stack.
-        let magic = unsafe {
-            let mut st: libc::statfs = std::mem::zeroed();
-            if libc::fstatfs(dir.as_raw_fd(), &mut st) < 0 {
-                return None;
-            }
-            st.f_type as i64
-        };
+        let magic = sys::fs_magic(dir.as_raw_fd())?;
         (magic == DEVPTS_SUPER_MAGIC).then(|| OwnedFd::from(dir))
     }
 
@@ -679,7 +675,7 @@ impl Monitor {
                 &conn,
                 &Response {
                     inline: crate::commands::int_to_ptr(0),
-                    fd: Some(ptx.as_raw_fd()),
+                    fds: &[ptx.as_raw_fd()],
                     ..Default::default()
                 },
             )?;
@@ -697,7 +693,7 @@ impl Monitor {
             &conn,
             &Response {
                 inline: crate::commands::int_to_ptr(ttynum as i32),
-                fd: Some(master),
+                fds: &[master],
                 ..Default::default()
             },
         )?;

@@ -8,6 +8,7 @@
 //! `lxc-rs-monitor --name N --lxcpath P --config-file F [--foreground]`
 //! with the configuration text on fd 3 and the status pipe on fd 4.
 
+mod cgroup_fds;
 mod events;
 mod status;
 mod stop_hooks;

@@ -11,7 +11,7 @@
 //! `/proc/<pid>/mem` (read-write) and the listener. Back: the same header,
 //! notification and response (no cookie); the response goes to the kernel.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 use crate::error::{Error, Result};
 
@@ -183,37 +183,6 @@ fn connect(addr: &str) -> Result<OwnedFd> {
     }
 }
 
-/// Sends one message with descriptors; the bytes sent.
-fn send_with_fds(sock: &OwnedFd, data: &[u8], fds: &[RawFd]) -> isize {
-    let mut cbuf = [0u64; 8];
-    let fd_bytes = std::mem::size_of_val(fds);
-    let mut iov = libc::iovec {
-        iov_base: data.as_ptr() as *mut libc::c_void,
-        iov_len: data.len(),
-    };
-    // SAFETY: msghdr over local buffers; one SCM_RIGHTS control message
-    // that fits in `cbuf`.
-    unsafe {
-        let mut msg: libc::msghdr = std::mem::zeroed();
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = cbuf.as_mut_ptr() as *mut libc::c_void;
-        msg.msg_controllen = libc::CMSG_SPACE(fd_bytes as u32) as usize;
-        let cmsg = libc::CMSG_FIRSTHDR(&msg);
-        (*cmsg).cmsg_level = libc::SOL_SOCKET;
-        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
-        (*cmsg).cmsg_len = libc::CMSG_LEN(fd_bytes as u32) as usize;
-        std::ptr::copy_nonoverlapping(fds.as_ptr() as *const u8, libc::CMSG_DATA(cmsg), fd_bytes);
-        loop {
-            let n = libc::sendmsg(sock.as_raw_fd(), &msg, libc::MSG_NOSIGNAL);
-            if n < 0 && crate::sys::errno() == libc::EINTR {
-                continue;
-            }
-            return n;
-        }
-    }
-}
-
 /// The monitor's side of the proxy.
 #[derive(Debug)]
 pub struct NotifyProxy {
@@ -315,7 +284,9 @@ impl NotifyProxy {
                 };
             }
             if let Some(conn) = &self.conn {
-                if send_with_fds(conn, &msg, &fds) == msg.len() as isize {
+                if crate::commands::unix::send_with_fds(conn, &msg, &fds)
+                    .is_ok_and(|n| n == msg.len())
+                {
                     sent = true;
                     break;
                 }

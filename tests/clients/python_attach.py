@@ -1,9 +1,11 @@
 #!/usr/bin/python3
 """attach through Debian's python3-lxc on our library, on a container started
-by our library and on one started by Debian's lxc-start.
+by our library and on one started by Debian's lxc-start; Debian's lxc-attach,
+lxc-cgroup and lxc-info on ours (the cgroup descriptor commands of the
+command socket), and our monitor's answers to them compared with LXC's.
 Run with LD_LIBRARY_PATH pointing at our liblxc.so.1.
 Usage: python_attach.py PRIVATE_LXCPATH"""
-import os, sys, subprocess, lxc
+import os, sys, subprocess, lxc, socket, struct, tempfile, time
 os.environ["PYDROP"] = "dropped"
 lxcpath = sys.argv[1]
 name = "pa%d" % os.getpid()
@@ -11,6 +13,65 @@ fails = []
 def check(c, w):
     if not c:
         fails.append(w); print("FAIL:", w, file=sys.stderr)
+env = {k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"}
+def debian(tool, *args, log=None):
+    """One of Debian's lxc-* tools on Debian's liblxc, optionally tracing."""
+    cmd = [tool, "-P", lxcpath, "-n", name] + (["-l", "trace", "-o", log] if log else [])
+    return subprocess.run(cmd + list(args), env=env, capture_output=True, text=True, timeout=60)
+def refused(log):
+    """Commands a tool's trace log shows the monitor refusing as unknown."""
+    return [l for l in open(log) if "commands.c" in l and "Function not implemented" in l]
+def ask(cmd, data=b""):
+    """One raw command: (ret, payload, where each passed descriptor points,
+    as "<hierarchy>:<path from the container's cgroup on>", since the
+    cgroups above it differ: ours sit under the caller's)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(b"\0" + ("%s/%s/command" % (lxcpath, name)).encode())
+        cred = struct.pack("iII", os.getpid(), os.getuid(), os.getgid())
+        s.sendmsg([struct.pack("iiQ", cmd, len(data), 0)], [(socket.SOL_SOCKET, socket.SCM_CREDENTIALS, cred)])
+        s.sendall(data)
+        head, anc, _, _ = s.recvmsg(16, socket.CMSG_SPACE(4 * 32))
+        fds = []
+        for _, typ, d in anc:
+            if typ == socket.SCM_RIGHTS:
+                fds += struct.unpack("%di" % (len(d) // 4), d[:len(d) // 4 * 4])
+        ret, dlen, _ = struct.unpack("iiQ", head)
+        body = b""
+        while len(body) < dlen:
+            chunk = s.recv(dlen - len(body))
+            if not chunk:
+                break
+            body += chunk
+    finally:
+        s.close()
+    where = []
+    for fd in fds:
+        path = os.readlink("/proc/self/fd/%d" % fd)
+        os.close(fd)
+        at = path.find("lxc.payload.")
+        where.append(path.split("/")[4] + ":" + (path[at:] if at >= 0 else path))
+    return ret, body, where
+def probe():
+    """The answers to the cgroup descriptor commands, comparable between
+    monitors: GET_CGROUP_CTX (23), GET_CGROUP_FD (24), GET_LIMIT_CGROUP_FD
+    (25), GET_CGROUP2_FD (17), GET_LIMIT_CGROUP2_FD (20), GET_SYSTEMD_SCOPE
+    (26), with short, empty and too long payloads."""
+    out = []
+    for size in (96, 12, 0, 100):
+        ret, body, where = ask(23, bytes(size))
+        out.append(("ctx", size, ret, len(body), struct.unpack("iII", body[:12]) if len(body) >= 12 else None, where))
+    for cmd in (24, 25):
+        for ctl, kind in (("memory", 0), ("pids", 0), ("name=systemd", 0), ("cpu", 0x27e0eb),
+                          ("memory", 0x63677270), ("", 0), ("nosuch", 0)):
+            ret, body, where = ask(cmd, struct.pack("iIii64s", 0, 7, kind, -1, ctl.encode()))
+            out.append((cmd, ctl, kind, ret, len(body), struct.unpack("iIi", body[:12]) if body else None, where))
+        for data in (struct.pack("iIii4s", 0, 0, 0, -1, b"pids"), struct.pack("iIii64s", 0, 0, 0, -1, b"pids") + b"\0"):
+            ret, body, where = ask(cmd, data)
+            out.append((cmd, len(data), ret, len(body), where))
+    for cmd in (17, 20, 26):
+        out.append((cmd,) + ask(cmd))
+    return out
 c = lxc.Container(name, lxcpath)
 check(c.set_config_item("lxc.net.0.type", "empty"), "net")
 check(c.create("busybox", flags=lxc.LXC_CREATE_QUIET), "create")
@@ -47,14 +108,66 @@ out = os.read(r, 100).decode().strip()
 check(rc == 0 and out != os.readlink("/proc/self/ns/net"), "all namespaces: %r" % out)
 pid = c.attach(lxc.attach_run_command, ["true"])
 check(pid > 0 and os.waitpid(pid, 0)[1] == 0, "attach + waitpid")
+# Debian's tools on ours. lxc-attach moves its process into the
+# container's cgroups with GET_CGROUP_CTX: inside the container's cgroup
+# namespace they are the root ("/.." would be outside; "/.lxc" is LXC's
+# leaf for cgroup2)...
+ours = probe()
+ctx = ours[0]
+check(ctx[2] == 0 and ctx[4][2] == len(ctx[5]) > 0 and
+      all(w.endswith(":lxc.payload." + name) for w in ctx[5]), "GET_CGROUP_CTX: %r" % (ctx,))
+tmp = tempfile.mkdtemp()
+p = debian("lxc-attach", "--", "cat", "/proc/self/cgroup", log=tmp + "/attach.log")
+lines = p.stdout.split()
+check(p.returncode == 0 and lines and all(l.split(":", 2)[2] in ("/", "/.lxc") for l in lines),
+      "debian lxc-attach in the container's cgroups: %r %s" % (p.stdout, p.stderr))
+check(not refused(tmp + "/attach.log"), "debian lxc-attach: refused %s" % refused(tmp + "/attach.log"))
+# ...and seen from the host every hierarchy names the container's cgroup
+mark = "cgmark%d" % os.getpid()
+a = subprocess.Popen(["lxc-attach", "-P", lxcpath, "-n", name, "--", "sh", "-c", "sleep 30; true", mark], env=env)
+attached = None
+for _ in range(500):
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            argv = open("/proc/%s/cmdline" % pid, "rb").read().split(b"\0")
+        except OSError:
+            continue
+        if argv[0] == b"sh" and mark.encode() in argv:
+            attached = int(pid)
+    if attached:
+        break
+    time.sleep(0.01)
+cg = open("/proc/%d/cgroup" % attached).read().split() if attached else []
+check(cg and all(("lxc.payload." + name) in l for l in cg), "host view of debian lxc-attach: %r" % cg)
+if attached:
+    os.kill(attached, 9)
+a.wait()
+# lxc-cgroup and lxc-info use GET_LIMIT_CGROUP_FD now, without falling back
+p = debian("lxc-cgroup", "pids.max", "1234", log=tmp + "/cgset.log")
+check(p.returncode == 0 and c.get_cgroup_item("pids.max").strip() == "1234", "debian lxc-cgroup set: %s" % p.stderr)
+p = debian("lxc-cgroup", "pids.max", log=tmp + "/cgget.log")
+check(p.returncode == 0 and p.stdout.strip() == "1234", "debian lxc-cgroup get: %r %s" % (p.stdout, p.stderr))
+p = debian("lxc-info", log=tmp + "/info.log")
+check(p.returncode == 0 and "RUNNING" in p.stdout and "Memory use:" in p.stdout, "debian lxc-info: %r" % p.stdout)
+for log in ("cgset", "cgget", "info"):
+    text = open("%s/%s.log" % (tmp, log)).read()
+    check("get_limit_cgroup_fd" in text and "get_limit_cgroup2_fd" not in text and not refused("%s/%s.log" % (tmp, log)),
+          "%s: GET_LIMIT_CGROUP_FD answered: %s" % (log, refused("%s/%s.log" % (tmp, log))))
+    os.unlink("%s/%s.log" % (tmp, log))
+os.unlink(tmp + "/attach.log")
+os.rmdir(tmp)
 check(c.stop(), "stop")
+left = [r for r, ds, _ in os.walk("/sys/fs/cgroup") if os.path.basename(r).startswith("lxc.payload." + name)]
+check(not left, "cgroups left (LXC's .lxc leaf included): %s" % left)
 check(c.attach_wait(lxc.attach_run_command, ["true"]) < 0, "stopped")
 # a container started by Debian's LXC
-env = {k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"}
 p = subprocess.run(["lxc-start", "-P", lxcpath, "-n", name], env=env, capture_output=True, text=True)
 check(p.returncode == 0, "debian lxc-start: %s" % p.stderr)
 d = lxc.Container(name, lxcpath)
 check(d.running, "running (debian)")
+theirs = probe()
+check(theirs == ours, "cgroup descriptor answers differ from LXC's: %s" %
+      [(o, t) for o, t in zip(ours, theirs) if o != t])
 r, w = os.pipe()
 rc = d.attach_wait(lxc.attach_run_command, ["sh", "-c", "hostname; cat /proc/1/cmdline | tr '\\0' ' '; readlink /proc/self/ns/pid"], stdout=w)
 os.close(w)
@@ -63,7 +176,8 @@ check(rc == 0 and out.startswith("pyuts\n"), "debian-started: %r %r" % (rc, out)
 check(out.split()[-1] != os.readlink("/proc/self/ns/pid"), "pid ns (debian)")
 pid = d.attach(lxc.attach_run_command, ["sleep", "20"])
 cg = open("/proc/%d/cgroup" % pid).read()
-check("lxc.payload.%s" % name in cg, "cgroup (debian): %s" % cg)
+# every hierarchy, the cgroup2 one included (GET_CGROUP_CTX)
+check(cg and all("lxc.payload.%s" % name in l for l in cg.split()), "cgroup (debian): %s" % cg)
 os.kill(pid, 9); os.waitpid(pid, 0)
 p = subprocess.run(["lxc-stop", "-k", "-P", lxcpath, "-n", name], env=env, capture_output=True, text=True)
 check(p.returncode == 0, "debian lxc-stop")
