@@ -30,7 +30,13 @@ def ask(cmd, data=b""):
         s.connect(b"\0" + ("%s/%s/command" % (lxcpath, name)).encode())
         cred = struct.pack("iII", os.getpid(), os.getuid(), os.getgid())
         s.sendmsg([struct.pack("iiQ", cmd, len(data), 0)], [(socket.SOL_SOCKET, socket.SCM_CREDENTIALS, cred)])
-        s.sendall(data)
+        if data:
+            # A server may answer on the header alone and close (LXC does
+            # for commands without a payload): a refused send is not an error.
+            try:
+                s.sendall(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
         head, anc, _, _ = s.recvmsg(16, socket.CMSG_SPACE(4 * 32))
         fds = []
         for _, typ, d in anc:
