@@ -15,6 +15,7 @@
 
 pub mod child;
 pub mod options;
+mod terminal;
 
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -299,12 +300,6 @@ impl Container {
         payload: *mut c_void,
         opts: &AttachOptions,
     ) -> Result<i32> {
-        if opts.flags & o::TERMINAL != 0 {
-            return Err(Error::new(
-                libc::ENOTSUP,
-                "LXC_ATTACH_TERMINAL is not supported by this liblxc yet",
-            ));
-        }
         if opts.flags & o::LSM != 0 {
             log::debug!("attach: no LSM in use, ignoring the LSM flags");
         }
@@ -415,8 +410,11 @@ impl Container {
         };
         let groups = (opts.flags & o::SETGROUPS != 0 && !opts.groups.is_empty())
             .then(|| opts.groups.clone());
-        // SAFETY: isatty on a caller-given descriptor.
-        let make_ctty = opts.stdin_fd > 0 && unsafe { libc::isatty(opts.stdin_fd) } == 1;
+        let stdio = [opts.stdin_fd, opts.stdout_fd, opts.stderr_fd];
+        // With a terminal of its own, the attached process takes that one
+        // as its controlling terminal instead (LXC would fail to).
+        let make_ctty =
+            opts.flags & o::TERMINAL == 0 && opts.stdin_fd > 0 && crate::pty::is_tty(opts.stdin_fd);
 
         // The container's seccomp policy, compiled before the fork.
         let seccomp = if opts.flags & o::LSM != 0 {
@@ -430,6 +428,16 @@ impl Container {
             None
         };
 
+        let terminal = if opts.flags & o::TERMINAL != 0 {
+            Some(terminal::Terminal::open(&target, ctx.pid, opts.log_fd)?)
+        } else {
+            None
+        };
+        let mut close_fds = vec![ctx.pidfd.as_raw_fd()];
+        if let Some(t) = &terminal {
+            close_fds.extend(t.child_close_fds(&stdio));
+        }
+
         let (parent_sock, child_sock) = crate::sys::socketpair_seqpacket()?;
         let plan = Plan {
             sock: child_sock.as_raw_fd(),
@@ -439,7 +447,7 @@ impl Container {
                 .iter()
                 .map(|(fd, flag, i)| (fd.as_raw_fd(), *flag, *i))
                 .collect(),
-            close_fds: vec![ctx.pidfd.as_raw_fd()],
+            close_fds,
             cwd,
             remount_proc_sys: opts.flags & o::REMOUNT_PROC_SYS != 0
                 && ctx.namespaces & libc::CLONE_NEWNS == 0,
@@ -450,7 +458,8 @@ impl Container {
             groups,
             setup_ids,
             no_new_privs,
-            stdio: [opts.stdin_fd, opts.stdout_fd, opts.stderr_fd],
+            stdio,
+            terminal: terminal.as_ref().map_or(-1, |t| t.slave_fd()),
             target_uid,
             target_gid,
             seccomp,
@@ -472,6 +481,12 @@ impl Container {
         drop(ctx);
         let result = self.after_fork(&target, opts, &parent_sock, inter);
         drop(env_c);
+        drop(parent_sock);
+        if let (Ok(pid), Some(t)) = (&result, terminal) {
+            // As LXC, attach returns once the attached process's terminal
+            // is let go of.
+            t.relay(*pid);
+        }
         result
     }
 
