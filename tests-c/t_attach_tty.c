@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -100,6 +101,7 @@ struct setup {
 	int stdout_fd;     /* opts.stdout_fd (-1: default) */
 	int log_fd;        /* opts.log_fd (-1: none) */
 	int (*fn)(void *); /* a function payload instead of cmd */
+	int uid;           /* opts.uid and opts.gid when > 0 */
 };
 
 /* A case's child: a new session, with `slave` as its controlling terminal
@@ -134,6 +136,8 @@ static void run_child(struct lxc_container *c, const struct setup *st, int repor
 	if (st->stdout_fd >= 0)
 		opts.stdout_fd = st->stdout_fd;
 	opts.log_fd = st->log_fd;
+	if (st->uid > 0)
+		opts.uid = opts.gid = st->uid;
 	if (st->fn) {
 		pid_t pid = -1;
 
@@ -426,6 +430,53 @@ static void test_log_fd(struct lxc_container *c)
 		dump("log_fd", &res);
 }
 
+/* In a user namespace, the pty ends up owned by the user attached as. */
+static void test_userns(const char *lxcpath)
+{
+	struct setup st = {
+		.on_slave = {1, 1, 1},
+		.cmd = "tty; echo \"mode=$(stat -L -c '%a %u:%g' /proc/self/fd/0)\"; "
+		       "echo \"id=$(id -u)\"; exit 7",
+		.stdout_fd = -1,
+		.log_fd = -1,
+		.uid = 1000,
+	};
+	static struct result res;
+	struct lxc_container *c;
+	char name[64], parent[4096], buf[256];
+	int before = check_failures;
+
+	snprintf(name, sizeof(name), "atu%d", (int)getpid());
+	/* the mapped root walks down to its rootfs */
+	snprintf(parent, sizeof(parent), "%s", lxcpath);
+	CHECK(chmod(dirname(parent), 0711) == 0 && chmod(lxcpath, 0711) == 0);
+	c = lxc_container_new(name, lxcpath);
+	CHECK(c != NULL);
+	if (!c)
+		return;
+	CHECK(c->set_config_item(c, "lxc.net.0.type", "empty"));
+	CHECK(c->set_config_item(c, "lxc.idmap", "u 0 100000 65536"));
+	CHECK(c->set_config_item(c, "lxc.idmap", "g 0 100000 65536"));
+	if (!c->create(c, "busybox", NULL, NULL, LXC_CREATE_QUIET, NULL)) {
+		fprintf(stderr, "userns create failed: %s\n", c->error_string ? c->error_string : "");
+		CHECK(0);
+		lxc_container_put(c);
+		return;
+	}
+	CHECK(c->start(c, 0, NULL));
+	if (c->is_running(c)) {
+		run_case(c, &st, 1, 0, 0, &res);
+		CHECK(strstr(res.tty, "/dev/pts/") != NULL);
+		CHECK_STR(field(res.tty, "id=", buf, sizeof(buf)), "1000");
+		CHECK_STR(field(res.tty, "mode=", buf, sizeof(buf)), "600 1000:5");
+		if (check_failures != before)
+			dump("user namespace", &res);
+		CHECK(c->stop(c));
+	}
+	CHECK(c->destroy(c));
+	lxc_container_put(c);
+}
+
 int main(int argc, char **argv)
 {
 	const char *lxcpath = test_lxcpath(argc, argv);
@@ -454,5 +505,6 @@ int main(int argc, char **argv)
 	}
 	CHECK(c->destroy(c));
 	lxc_container_put(c);
+	test_userns(lxcpath);
 	return check_result("t_attach_tty");
 }

@@ -46,22 +46,37 @@ fn allocate(target: &Target<'_>) -> Result<pty::Pty> {
 
 /// In a user namespace, the pty goes to the container's root (LXC does so
 /// for a host pty), so that the attached process can hand it on to the
-/// user it becomes. A caller without the right to do so leaves it as is.
+/// user it becomes; its group stays when the container maps it (devpts'
+/// tty group). A caller without the right to do so leaves it as is.
 fn give_to_container_root(slave: &OwnedFd, init_pid: i32) {
     let read =
         |f: &str| std::fs::read_to_string(format!("/proc/{init_pid}/{f}")).unwrap_or_default();
     let mut maps = crate::idmap::parse_text(&read("uid_map"), 'u');
     maps.extend(crate::idmap::parse_text(&read("gid_map"), 'g'));
-    let Ok((uid, gid)) = crate::idmap::host_root(&maps) else {
+    let Ok((uid, root_gid)) = crate::idmap::host_root(&maps) else {
         return;
     };
-    if (uid, gid) == (0, 0) {
+    if (uid, root_gid) == (0, 0) {
         return;
     }
+    let mapped = |gid: u32| {
+        maps.iter().any(|m| {
+            m.kind == 'g' && u64::from(gid) >= m.hostid && u64::from(gid) - m.hostid < m.range
+        })
+    };
+    // SAFETY: fstat into a struct on our stack.
+    let group = unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        (libc::fstat(slave.as_raw_fd(), &mut st) == 0).then_some(st.st_gid)
+    };
+    let gid = match group {
+        Some(g) if mapped(g) => u32::MAX,
+        _ => root_gid,
+    };
     // SAFETY: fchown on a descriptor we own.
     if unsafe { libc::fchown(slave.as_raw_fd(), uid, gid) } < 0 {
         log::debug!(
-            "attach: cannot give the pty to {uid}:{gid}: {}",
+            "attach: cannot give the pty to {uid}: {}",
             std::io::Error::last_os_error()
         );
     }
