@@ -15,6 +15,7 @@
 
 pub mod child;
 pub mod options;
+mod queries;
 mod terminal;
 
 use std::ffi::CString;
@@ -140,33 +141,28 @@ fn os_err(what: &str) -> Error {
     )
 }
 
-/// Moves `pid` into the container's cgroup of every hierarchy its monitor
-/// knows.
-fn move_to_cgroups(target: &Target<'_>, pid: i32) -> Result<()> {
-    let hierarchies = crate::cgroups::detect()?;
-    let has_v1 = hierarchies.iter().any(|h| !h.unified);
+/// Moves `pid` into the container's cgroup of every hierarchy, as the
+/// monitor answered them (`queries`).
+fn move_to_cgroups(
+    name: &str,
+    cgroups: &[(crate::cgroups::Hierarchy, Result<Option<String>>)],
+    pid: i32,
+) -> Result<()> {
+    let has_v1 = cgroups.iter().any(|(h, _)| !h.unified);
     let mut moved = 0;
-    for h in &hierarchies {
-        let controller = if h.unified {
-            None
-        } else {
-            match h.controllers.first() {
-                Some(c) => Some(c.as_str()),
-                None => continue,
-            }
-        };
-        let rel = match target.get_cgroup(controller) {
+    for (h, answer) in cgroups {
+        let rel = match answer {
             Ok(Some(rel)) => rel,
             Ok(None) => {
                 return Err(Error::new(
                     libc::ESRCH,
-                    format!("Container \"{}\" is not running", target.name),
+                    format!("Container \"{name}\" is not running"),
                 ))
             }
             Err(e) => {
                 log::debug!(
-                    "attach: no cgroup of \"{}\" for {controller:?}: {}",
-                    target.name,
+                    "attach: no cgroup of \"{name}\" in {}: {}",
+                    h.mountpoint.display(),
                     e.message
                 );
                 continue;
@@ -195,7 +191,7 @@ fn move_to_cgroups(target: &Target<'_>, pid: i32) -> Result<()> {
     if moved == 0 {
         return Err(Error::new(
             libc::ENOENT,
-            format!("No cgroup of container \"{}\" found", target.name),
+            format!("No cgroup of container \"{name}\" found"),
         ));
     }
     Ok(())
@@ -211,19 +207,25 @@ struct Context {
 }
 
 impl Container {
-    fn attach_context(&self, target: &Target<'_>, opts: &AttachOptions) -> Result<Context> {
+    fn attach_context(
+        &self,
+        target: &Target<'_>,
+        opts: &AttachOptions,
+        pidfd: Option<OwnedFd>,
+        clone_flags: Result<Option<i32>>,
+    ) -> Result<Context> {
         let not_running = || {
             Error::new(
                 libc::ESRCH,
                 format!("Container \"{}\" is not running", target.name),
             )
         };
-        let pidfd = target.get_init_pidfd()?.ok_or_else(not_running)?;
+        let pidfd = pidfd.ok_or_else(not_running)?;
         let pid = match pidfd_pid(&pidfd) {
             Some(p) => p,
             None => target.get_init_pid()?.ok_or_else(not_running)?,
         };
-        let clone_flags = match target.get_clone_flags() {
+        let clone_flags = match clone_flags {
             Ok(f) => f,
             Err(e) => {
                 log::warn!(
@@ -233,27 +235,28 @@ impl Container {
                 None
             }
         };
-        let name_of = |flag: i32| {
+        // Each namespace compared once (None: unknown to the kernel).
+        let differs: Vec<Option<bool>> = o::NAMESPACES
+            .iter()
+            .map(|(_, name)| ns_differs(pid, name))
+            .collect();
+        let differs_flag = |flag: i32| {
             o::NAMESPACES
                 .iter()
-                .find(|n| n.0 == flag)
-                .map_or("", |n| n.1)
+                .position(|n| n.0 == flag)
+                .and_then(|i| differs[i])
         };
         let namespaces = o::wanted_namespaces(
             opts.namespaces,
             clone_flags,
-            |flag| ns_differs(pid, name_of(flag)).unwrap_or(false),
+            |flag| differs_flag(flag).unwrap_or(false),
             opts.flags & o::MOVE_TO_CGROUP != 0,
         );
         let mut ns_fds = Vec::new();
         for (index, (flag, name)) in o::NAMESPACES.iter().enumerate() {
-            if namespaces & flag == 0 {
-                continue;
-            }
-            match ns_differs(pid, name) {
-                // Shared with us (or unknown to the kernel): nothing to enter.
-                Some(false) | None => continue,
-                Some(true) => ns_fds.push((open_ns(pid, name)?, *flag, index as i32)),
+            // Shared with us (or unknown to the kernel): nothing to enter.
+            if namespaces & flag != 0 && differs[index] == Some(true) {
+                ns_fds.push((open_ns(pid, name)?, *flag, index as i32));
             }
         }
         let status_path = format!("/proc/{pid}/status");
@@ -273,10 +276,6 @@ impl Container {
             namespaces,
             status: o::parse_status(&status),
         })
-    }
-
-    fn running_item(&self, target: &Target<'_>, key: &str) -> Option<String> {
-        target.get_config_item(key).ok().flatten()
     }
 
     /// Runs `exec(payload)` inside the running container; returns the pid
@@ -309,7 +308,13 @@ impl Container {
             name: &name,
             timeout: self.rcv_timeout(),
         };
-        let ctx = self.attach_context(&target, opts)?;
+        let mut answers = queries::ask(&target, opts)?;
+        let ctx = self.attach_context(
+            &target,
+            opts,
+            answers.pidfd.take(),
+            std::mem::replace(&mut answers.clone_flags, Ok(None)),
+        )?;
         let enters_userns = ctx
             .ns_fds
             .iter()
@@ -360,8 +365,9 @@ impl Container {
         } else {
             Vec::new()
         };
-        let container_personality = self
-            .running_item(&target, "lxc.arch")
+        let container_personality = answers
+            .arch
+            .take()
             .filter(|v| !v.trim().is_empty())
             .and_then(|v| {
                 let mut c = crate::config::Config::new();
@@ -374,8 +380,9 @@ impl Container {
             });
         let personality = o::personality(opts.flags, opts.personality, container_personality);
         let no_new_privs = opts.flags & o::NO_NEW_PRIVS != 0
-            || self
-                .running_item(&target, "lxc.no_new_privs")
+            || answers
+                .no_new_privs
+                .as_deref()
                 .is_some_and(|v| v.trim() == "1");
 
         // Environment, working directory, groups.
@@ -418,9 +425,10 @@ impl Container {
 
         // The container's seccomp policy, compiled before the fork.
         let seccomp = if opts.flags & o::LSM != 0 {
-            let profile = self.running_item(&target, "lxc.seccomp.profile");
-            let nesting = self
-                .running_item(&target, "lxc.seccomp.allow_nesting")
+            let profile = answers.seccomp_profile.take();
+            let nesting = answers
+                .seccomp_nesting
+                .as_deref()
                 .is_some_and(|v| v.trim() == "1");
             crate::seccomp::for_container(profile.as_deref().map(str::trim), nesting)?
                 .map(|p| p.filter)
@@ -479,7 +487,7 @@ impl Container {
         }
         drop(child_sock);
         drop(ctx);
-        let result = self.after_fork(&target, opts, &parent_sock, inter);
+        let result = self.after_fork(&target, opts, &answers.cgroups, &parent_sock, inter);
         drop(env_c);
         drop(parent_sock);
         if let (Ok(pid), Some(t)) = (&result, terminal) {
@@ -495,11 +503,12 @@ impl Container {
         &self,
         target: &Target<'_>,
         opts: &AttachOptions,
+        cgroups: &[(crate::cgroups::Hierarchy, Result<Option<String>>)],
         sock: &OwnedFd,
         inter: i32,
     ) -> Result<i32> {
         if opts.flags & o::MOVE_TO_CGROUP != 0 {
-            if let Err(e) = move_to_cgroups(target, inter) {
+            if let Err(e) = move_to_cgroups(target.name, cgroups, inter) {
                 kill_and_reap(inter);
                 return Err(e);
             }
