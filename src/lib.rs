@@ -17,6 +17,7 @@ pub mod lsm;
 pub mod monitor;
 pub mod names;
 pub mod net;
+pub mod pty;
 pub mod refcount;
 pub mod rootfs;
 pub mod seccomp;

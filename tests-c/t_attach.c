@@ -207,12 +207,7 @@ static void test_attach_fn(struct lxc_container *c)
 	/* the attached process is our child */
 	CHECK(waitpid(pid, &status, 0) == pid);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 42);
-
-	opts.attach_flags |= LXC_ATTACH_TERMINAL;
-	pid = -1;
-	CHECK(c->attach(c, payload_fn, &value, &opts, &pid) < 0);
-	CHECK(c->error_num == ENOTSUP);
-	CHECK(pid == -1);
+	/* LXC_ATTACH_TERMINAL: see t_attach_tty.c */
 }
 
 static void *worker(void *arg)

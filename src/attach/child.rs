@@ -36,6 +36,7 @@ pub const STEP_STDIO: i32 = 10;
 pub const STEP_SETGID: i32 = 11;
 pub const STEP_SETUID: i32 = 12;
 pub const STEP_SECCOMP: i32 = 13;
+pub const STEP_TERMINAL: i32 = 14;
 /// Entering namespace `NAMESPACES[step - STEP_SETNS]`.
 pub const STEP_SETNS: i32 = 100;
 
@@ -61,6 +62,7 @@ pub fn step_name(step: i32) -> String {
         STEP_SETGID => "switching gid",
         STEP_SETUID => "switching uid",
         STEP_SECCOMP => "loading the container's seccomp policy",
+        STEP_TERMINAL => "making the new pty the controlling terminal",
         _ => "an unknown step",
     }
     .to_string()
@@ -91,6 +93,8 @@ pub struct Plan {
     pub setup_ids: Option<(u32, u32)>,
     pub no_new_privs: bool,
     pub stdio: [c_int; 3],
+    /// LXC_ATTACH_TERMINAL: the new pty's slave; -1 without.
+    pub terminal: RawFd,
     /// Final ids; u32::MAX = leave alone.
     pub target_uid: u32,
     pub target_gid: u32,
@@ -243,6 +247,30 @@ unsafe fn remount_proc_sys() -> bool {
     ) == 0
 }
 
+/// LXC_ATTACH_TERMINAL in the attached process, as LXC: a new session
+/// whose controlling terminal is the pty, which replaces every standard
+/// descriptor that is a terminal (pipes and files given by the caller
+/// stay); the pty then belongs to the final user, mode 0600 (LXC 6.0).
+unsafe fn take_terminal(pty: RawFd, uid: u32) -> bool {
+    // Fails only when already a session leader, which a fresh clone is not.
+    libc::setsid();
+    if libc::ioctl(pty, libc::TIOCSCTTY, 0) < 0 {
+        return false;
+    }
+    for fd in 0..3 {
+        if libc::isatty(fd) == 1 && libc::dup2(pty, fd) < 0 {
+            return false;
+        }
+    }
+    // As LXC, failing to adjust the owner or mode is not an error.
+    libc::fchown(pty, uid, u32::MAX);
+    libc::fchmod(pty, 0o600);
+    if pty > 2 {
+        libc::close(pty);
+    }
+    true
+}
+
 /// The attached process: sets itself up and runs the payload.
 unsafe fn attached(plan: &Plan) -> ! {
     let sock = plan.sock;
@@ -306,6 +334,9 @@ unsafe fn attached(plan: &Plan) -> ! {
         if flags >= 0 && flags & libc::FD_CLOEXEC != 0 {
             libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC);
         }
+    }
+    if plan.terminal >= 0 && !take_terminal(plan.terminal, plan.target_uid) {
+        bad(STEP_TERMINAL);
     }
     if let Some(filter) = &plan.seccomp {
         // A notify listener would be the monitor's (LXC registers it

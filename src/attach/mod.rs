@@ -15,6 +15,8 @@
 
 pub mod child;
 pub mod options;
+mod queries;
+mod terminal;
 
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -26,7 +28,7 @@ use libc::c_void;
 pub use child::ExecFn;
 pub use options::{AttachOptions, EnvPolicy};
 
-use crate::commands::client::Target;
+use crate::commands::client::{CgroupDirs, Target};
 use crate::container::Container;
 use crate::error::{Error, Result};
 use child::{Plan, MSG_LEN};
@@ -160,19 +162,16 @@ fn join_cgroup(dir: &OwnedFd, pid: i32) -> std::io::Result<()> {
 }
 
 /// Moves `pid` into the container's cgroup of every hierarchy, through the
-/// directory descriptors its monitor hands out (GET_CGROUP_CTX, as LXC's
-/// attach does): one request, and no path of ours to resolve.
-fn move_to_cgroups(target: &Target<'_>, pid: i32) -> Result<()> {
+/// directory descriptors its monitor handed out (GET_CGROUP_CTX, as LXC's
+/// attach does, asked with the other `queries`): no path of ours to resolve.
+fn move_to_cgroups(name: &str, ctx: &Option<CgroupDirs>, pid: i32) -> Result<()> {
     use crate::commands::cgroup_fd::{self, Layout};
-    let ctx = target.get_cgroup_ctx()?.ok_or_else(|| {
-        Error::new(
-            libc::ESRCH,
-            format!("Container \"{}\" is not running", target.name),
-        )
-    })?;
+    let ctx = ctx
+        .as_ref()
+        .ok_or_else(|| Error::new(libc::ESRCH, format!("Container \"{name}\" is not running")))?;
     if ctx.dirs.is_empty() {
         // A container without writable cgroups: LXC attaches all the same.
-        log::debug!("attach: \"{}\" has no cgroups to join", target.name);
+        log::debug!("attach: \"{name}\" has no cgroups to join");
     }
     for dir in &ctx.dirs {
         match join_cgroup(dir, pid) {
@@ -188,10 +187,7 @@ fn move_to_cgroups(target: &Target<'_>, pid: i32) -> Result<()> {
             Err(e) => {
                 return Err(Error::new(
                     e.raw_os_error().unwrap_or(libc::EIO),
-                    format!(
-                        "Failed to move process {pid} into a cgroup of \"{}\": {e}",
-                        target.name
-                    ),
+                    format!("Failed to move process {pid} into a cgroup of \"{name}\": {e}"),
                 ))
             }
         }
@@ -209,19 +205,25 @@ struct Context {
 }
 
 impl Container {
-    fn attach_context(&self, target: &Target<'_>, opts: &AttachOptions) -> Result<Context> {
+    fn attach_context(
+        &self,
+        target: &Target<'_>,
+        opts: &AttachOptions,
+        pidfd: Option<OwnedFd>,
+        clone_flags: Result<Option<i32>>,
+    ) -> Result<Context> {
         let not_running = || {
             Error::new(
                 libc::ESRCH,
                 format!("Container \"{}\" is not running", target.name),
             )
         };
-        let pidfd = target.get_init_pidfd()?.ok_or_else(not_running)?;
+        let pidfd = pidfd.ok_or_else(not_running)?;
         let pid = match pidfd_pid(&pidfd) {
             Some(p) => p,
             None => target.get_init_pid()?.ok_or_else(not_running)?,
         };
-        let clone_flags = match target.get_clone_flags() {
+        let clone_flags = match clone_flags {
             Ok(f) => f,
             Err(e) => {
                 log::warn!(
@@ -231,27 +233,28 @@ impl Container {
                 None
             }
         };
-        let name_of = |flag: i32| {
+        // Each namespace compared once (None: unknown to the kernel).
+        let differs: Vec<Option<bool>> = o::NAMESPACES
+            .iter()
+            .map(|(_, name)| ns_differs(pid, name))
+            .collect();
+        let differs_flag = |flag: i32| {
             o::NAMESPACES
                 .iter()
-                .find(|n| n.0 == flag)
-                .map_or("", |n| n.1)
+                .position(|n| n.0 == flag)
+                .and_then(|i| differs[i])
         };
         let namespaces = o::wanted_namespaces(
             opts.namespaces,
             clone_flags,
-            |flag| ns_differs(pid, name_of(flag)).unwrap_or(false),
+            |flag| differs_flag(flag).unwrap_or(false),
             opts.flags & o::MOVE_TO_CGROUP != 0,
         );
         let mut ns_fds = Vec::new();
         for (index, (flag, name)) in o::NAMESPACES.iter().enumerate() {
-            if namespaces & flag == 0 {
-                continue;
-            }
-            match ns_differs(pid, name) {
-                // Shared with us (or unknown to the kernel): nothing to enter.
-                Some(false) | None => continue,
-                Some(true) => ns_fds.push((open_ns(pid, name)?, *flag, index as i32)),
+            // Shared with us (or unknown to the kernel): nothing to enter.
+            if namespaces & flag != 0 && differs[index] == Some(true) {
+                ns_fds.push((open_ns(pid, name)?, *flag, index as i32));
             }
         }
         let status_path = format!("/proc/{pid}/status");
@@ -271,10 +274,6 @@ impl Container {
             namespaces,
             status: o::parse_status(&status),
         })
-    }
-
-    fn running_item(&self, target: &Target<'_>, key: &str) -> Option<String> {
-        target.get_config_item(key).ok().flatten()
     }
 
     /// Runs `exec(payload)` inside the running container; returns the pid
@@ -298,12 +297,6 @@ impl Container {
         payload: *mut c_void,
         opts: &AttachOptions,
     ) -> Result<i32> {
-        if opts.flags & o::TERMINAL != 0 {
-            return Err(Error::new(
-                libc::ENOTSUP,
-                "LXC_ATTACH_TERMINAL is not supported by this liblxc yet",
-            ));
-        }
         if opts.flags & o::LSM != 0 {
             log::debug!("attach: no LSM in use, ignoring the LSM flags");
         }
@@ -313,7 +306,13 @@ impl Container {
             name: &name,
             timeout: self.rcv_timeout(),
         };
-        let ctx = self.attach_context(&target, opts)?;
+        let mut answers = queries::ask(&target, opts)?;
+        let ctx = self.attach_context(
+            &target,
+            opts,
+            answers.pidfd.take(),
+            std::mem::replace(&mut answers.clone_flags, Ok(None)),
+        )?;
         let enters_userns = ctx
             .ns_fds
             .iter()
@@ -364,8 +363,9 @@ impl Container {
         } else {
             Vec::new()
         };
-        let container_personality = self
-            .running_item(&target, "lxc.arch")
+        let container_personality = answers
+            .arch
+            .take()
             .filter(|v| !v.trim().is_empty())
             .and_then(|v| {
                 let mut c = crate::config::Config::new();
@@ -378,8 +378,9 @@ impl Container {
             });
         let personality = o::personality(opts.flags, opts.personality, container_personality);
         let no_new_privs = opts.flags & o::NO_NEW_PRIVS != 0
-            || self
-                .running_item(&target, "lxc.no_new_privs")
+            || answers
+                .no_new_privs
+                .as_deref()
                 .is_some_and(|v| v.trim() == "1");
 
         // Environment, working directory, groups.
@@ -414,20 +415,34 @@ impl Container {
         };
         let groups = (opts.flags & o::SETGROUPS != 0 && !opts.groups.is_empty())
             .then(|| opts.groups.clone());
-        // SAFETY: isatty on a caller-given descriptor.
-        let make_ctty = opts.stdin_fd > 0 && unsafe { libc::isatty(opts.stdin_fd) } == 1;
+        let stdio = [opts.stdin_fd, opts.stdout_fd, opts.stderr_fd];
+        // With a terminal of its own, the attached process takes that one
+        // as its controlling terminal instead (LXC would fail to).
+        let make_ctty =
+            opts.flags & o::TERMINAL == 0 && opts.stdin_fd > 0 && crate::pty::is_tty(opts.stdin_fd);
 
         // The container's seccomp policy, compiled before the fork.
         let seccomp = if opts.flags & o::LSM != 0 {
-            let profile = self.running_item(&target, "lxc.seccomp.profile");
-            let nesting = self
-                .running_item(&target, "lxc.seccomp.allow_nesting")
+            let profile = answers.seccomp_profile.take();
+            let nesting = answers
+                .seccomp_nesting
+                .as_deref()
                 .is_some_and(|v| v.trim() == "1");
             crate::seccomp::for_container(profile.as_deref().map(str::trim), nesting)?
                 .map(|p| p.filter)
         } else {
             None
         };
+
+        let terminal = if opts.flags & o::TERMINAL != 0 {
+            Some(terminal::Terminal::open(&target, ctx.pid, opts.log_fd)?)
+        } else {
+            None
+        };
+        let mut close_fds = vec![ctx.pidfd.as_raw_fd()];
+        if let Some(t) = &terminal {
+            close_fds.extend(t.child_close_fds(&stdio));
+        }
 
         let (parent_sock, child_sock) = crate::sys::socketpair_seqpacket()?;
         let plan = Plan {
@@ -438,7 +453,7 @@ impl Container {
                 .iter()
                 .map(|(fd, flag, i)| (fd.as_raw_fd(), *flag, *i))
                 .collect(),
-            close_fds: vec![ctx.pidfd.as_raw_fd()],
+            close_fds,
             cwd,
             remount_proc_sys: opts.flags & o::REMOUNT_PROC_SYS != 0
                 && ctx.namespaces & libc::CLONE_NEWNS == 0,
@@ -449,7 +464,8 @@ impl Container {
             groups,
             setup_ids,
             no_new_privs,
-            stdio: [opts.stdin_fd, opts.stdout_fd, opts.stderr_fd],
+            stdio,
+            terminal: terminal.as_ref().map_or(-1, |t| t.slave_fd()),
             target_uid,
             target_gid,
             seccomp,
@@ -469,8 +485,14 @@ impl Container {
         }
         drop(child_sock);
         drop(ctx);
-        let result = self.after_fork(&target, opts, &parent_sock, inter);
+        let result = self.after_fork(&target, opts, &answers.cgroups, &parent_sock, inter);
         drop(env_c);
+        drop(parent_sock);
+        if let (Ok(pid), Some(t)) = (&result, terminal) {
+            // As LXC, attach returns once the attached process's terminal
+            // is let go of.
+            t.relay(*pid);
+        }
         result
     }
 
@@ -479,11 +501,12 @@ impl Container {
         &self,
         target: &Target<'_>,
         opts: &AttachOptions,
+        cgroups: &Option<CgroupDirs>,
         sock: &OwnedFd,
         inter: i32,
     ) -> Result<i32> {
         if opts.flags & o::MOVE_TO_CGROUP != 0 {
-            if let Err(e) = move_to_cgroups(target, inter) {
+            if let Err(e) = move_to_cgroups(target.name, cgroups, inter) {
                 kill_and_reap(inter);
                 return Err(e);
             }

@@ -100,18 +100,38 @@ fn is_stopped_errno(errno: i32) -> bool {
     )
 }
 
+/// A request on its way: sent, its answer not read yet. Several of them
+/// travel at once (each on its own connection, as LXC's), so a caller that
+/// needs many answers waits about one round trip instead of one each.
+#[derive(Debug)]
+pub struct Pending {
+    cmd: Cmd,
+    /// None: nobody listens, the container is stopped.
+    conn: Option<OwnedFd>,
+}
+
 impl Target<'_> {
     /// Sends `cmd` and collects the response.
     pub fn command(&self, cmd: Cmd, payload: Payload) -> Result<Outcome> {
-        self.command_at(&socket_name(self.lxcpath, self.name), cmd, payload)
+        self.send(cmd, payload)?.receive(self)
+    }
+
+    /// Sends `cmd` without waiting for the answer ([`Pending::receive`]).
+    pub fn send(&self, cmd: Cmd, payload: Payload) -> Result<Pending> {
+        self.send_at(&socket_name(self.lxcpath, self.name), cmd, payload)
     }
 
     /// As `command`, on an explicit abstract socket name (the hashed names
     /// found in /proc/net/unix).
     fn command_at(&self, sock_name: &str, cmd: Cmd, payload: Payload) -> Result<Outcome> {
+        self.send_at(sock_name, cmd, payload)?.receive(self)
+    }
+
+    fn send_at(&self, sock_name: &str, cmd: Cmd, payload: Payload) -> Result<Pending> {
+        let stopped = Pending { cmd, conn: None };
         let conn = match unix::connect(sock_name) {
             Ok(c) => c,
-            Err(e) if is_stopped_errno(e.errno) => return Ok(Outcome::Stopped),
+            Err(e) if is_stopped_errno(e.errno) => return Ok(stopped),
             Err(e) => return Err(e),
         };
         let keeps_connection = matches!(cmd, Cmd::AddStateClient | Cmd::GetTtyFd);
@@ -131,12 +151,26 @@ impl Target<'_> {
         match unix::send_with_credentials(&conn, &header.encode()) {
             Ok(n) if n == HEADER_LEN => {}
             Ok(_) => return Err(Error::new(libc::EIO, "Short write of a command request")),
-            Err(e) if is_stopped_errno(e.errno) => return Ok(Outcome::Stopped),
+            Err(e) if is_stopped_errno(e.errno) => return Ok(stopped),
             Err(e) => return Err(e),
         }
         if !data.is_empty() {
             unix::write_full(&conn, &data)?;
         }
+        Ok(Pending {
+            cmd,
+            conn: Some(conn),
+        })
+    }
+}
+
+impl Pending {
+    /// Reads the answer; `target` is the one the request went to.
+    pub fn receive(self, target: &Target<'_>) -> Result<Outcome> {
+        let cmd = self.cmd;
+        let Some(conn) = self.conn else {
+            return Ok(Outcome::Stopped);
+        };
         let mut hbuf = [0u8; HEADER_LEN];
         let first = match unix::recv_msg(&conn, &mut hbuf) {
             Ok(r) => r,
@@ -146,7 +180,7 @@ impl Target<'_> {
                     libc::ETIMEDOUT,
                     format!(
                         "Command {cmd:?} to \"{}\" timed out after {}s",
-                        self.name, self.timeout
+                        target.name, target.timeout
                     ),
                 ))
             }
@@ -180,10 +214,17 @@ impl Target<'_> {
             conn,
         }))
     }
+}
 
+impl Target<'_> {
     /// A command that must be answered (a closed connection is an error).
     fn ask(&self, cmd: Cmd, payload: Payload) -> Result<Option<Reply>> {
-        match self.command(cmd, payload)? {
+        self.answered(cmd, self.command(cmd, payload)?)
+    }
+
+    /// The reply of an outcome that must be one (see `ask`).
+    fn answered(&self, cmd: Cmd, outcome: Outcome) -> Result<Option<Reply>> {
+        match outcome {
             Outcome::Stopped => Ok(None),
             Outcome::Closed => Err(Error::new(
                 libc::ECONNRESET,
@@ -220,7 +261,12 @@ impl Target<'_> {
     }
 
     pub fn get_init_pidfd(&self) -> Result<Option<OwnedFd>> {
-        match self.ask(Cmd::GetInitPidfd, Payload::None)? {
+        self.init_pidfd_from(self.command(Cmd::GetInitPidfd, Payload::None)?)
+    }
+
+    /// The answer to a GET_INIT_PIDFD sent with `send`.
+    pub fn init_pidfd_from(&self, outcome: Outcome) -> Result<Option<OwnedFd>> {
+        match self.answered(Cmd::GetInitPidfd, outcome)? {
             None => Ok(None),
             Some(r) => {
                 r.check("GET_INIT_PIDFD")?;
@@ -236,7 +282,12 @@ impl Target<'_> {
     /// The `CLONE_NEW*` flags the container was started with (None when
     /// it is not running).
     pub fn get_clone_flags(&self) -> Result<Option<i32>> {
-        match self.ask(Cmd::GetCloneFlags, Payload::None)? {
+        self.clone_flags_from(self.command(Cmd::GetCloneFlags, Payload::None)?)
+    }
+
+    /// The answer to a GET_CLONE_FLAGS sent with `send`.
+    pub fn clone_flags_from(&self, outcome: Outcome) -> Result<Option<i32>> {
+        match self.answered(Cmd::GetCloneFlags, outcome)? {
             None => Ok(None),
             Some(r) => {
                 r.check("GET_CLONE_FLAGS")?;
@@ -255,7 +306,12 @@ impl Target<'_> {
     }
 
     pub fn get_config_item(&self, key: &str) -> Result<Option<String>> {
-        match self.ask(Cmd::GetConfigItem, Payload::string(key))? {
+        self.config_item_from(key, self.command(Cmd::GetConfigItem, Payload::string(key))?)
+    }
+
+    /// The answer to a GET_CONFIG_ITEM for `key` sent with `send`.
+    pub fn config_item_from(&self, key: &str, outcome: Outcome) -> Result<Option<String>> {
+        match self.answered(Cmd::GetConfigItem, outcome)? {
             None => Ok(None),
             Some(r) => {
                 if r.header.first < 0 {
@@ -283,7 +339,17 @@ impl Target<'_> {
 
     fn cgroup_query(&self, cmd: Cmd, controller: Option<&str>) -> Result<Option<String>> {
         let payload = controller.map_or(Payload::None, Payload::string);
-        match self.command(cmd, payload)? {
+        Self::cgroup_from(cmd, controller, self.command(cmd, payload)?)
+    }
+
+    /// The answer to a GET_CGROUP / GET_LIMIT_CGROUP for `controller`
+    /// sent with `send`.
+    pub fn cgroup_from(
+        cmd: Cmd,
+        controller: Option<&str>,
+        outcome: Outcome,
+    ) -> Result<Option<String>> {
+        match outcome {
             Outcome::Stopped => Ok(None),
             Outcome::Closed => Err(Error::new(
                 libc::ENOENT,
@@ -299,8 +365,17 @@ impl Target<'_> {
     /// GET_CGROUP_CTX: a descriptor of init's cgroup in every hierarchy,
     /// from LXC's monitors as from ours (Ok(None): not running).
     pub fn get_cgroup_ctx(&self) -> Result<Option<CgroupDirs>> {
-        let request = CgroupCtx::default().encode().to_vec();
-        let Some(r) = self.ask(Cmd::GetCgroupCtx, Payload::Data(request))? else {
+        self.cgroup_ctx_from(self.command(Cmd::GetCgroupCtx, Self::cgroup_ctx_request())?)
+    }
+
+    /// The payload of a GET_CGROUP_CTX request (for `send`).
+    pub fn cgroup_ctx_request() -> Payload {
+        Payload::Data(CgroupCtx::default().encode().to_vec())
+    }
+
+    /// The answer to a GET_CGROUP_CTX sent with `send`.
+    pub fn cgroup_ctx_from(&self, outcome: Outcome) -> Result<Option<CgroupDirs>> {
+        let Some(r) = self.answered(Cmd::GetCgroupCtx, outcome)? else {
             return Ok(None);
         };
         let ctx = CgroupCtx::decode(&r.data);

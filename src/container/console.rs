@@ -9,7 +9,7 @@ use super::Container;
 use crate::commands::client::{Target, TtyFd};
 use crate::error::{Error, Result};
 use crate::monitor::terminal::{copy_winsize, set_raw};
-use crate::sys;
+use crate::pty::relay::{write_fd, Relay};
 
 /// What one typed byte does under LXC's escape handling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,107 +52,30 @@ impl Escape {
     }
 }
 
-fn read_fd(fd: RawFd, buf: &mut [u8]) -> isize {
-    loop {
-        // SAFETY: reading into a live buffer.
-        let n = unsafe { libc::read(fd, buf.as_mut_ptr() as *mut libc::c_void, buf.len()) };
-        if n < 0 && sys::errno() == libc::EINTR {
-            continue;
-        }
-        return n;
-    }
-}
-
-fn write_fd(fd: RawFd, mut bytes: &[u8]) -> bool {
-    while !bytes.is_empty() {
-        // SAFETY: writing from a live slice.
-        let n = unsafe { libc::write(fd, bytes.as_ptr() as *const libc::c_void, bytes.len()) };
-        if n < 0 && sys::errno() == libc::EINTR {
-            continue;
-        }
-        if n <= 0 {
-            return false;
-        }
-        bytes = &bytes[n as usize..];
-    }
-    true
-}
-
-fn winsize(fd: RawFd) -> Option<(u16, u16)> {
-    // SAFETY: TIOCGWINSZ into a struct on our stack.
-    unsafe {
-        let mut ws: libc::winsize = std::mem::zeroed();
-        (libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) == 0).then_some((ws.ws_row, ws.ws_col))
-    }
-}
-
 /// Copies between the caller's descriptors and a tty master until the
 /// escape sequence, end of input or the tty going away.
 fn proxy(master: RawFd, stdin: RawFd, stdout: RawFd, escape: i32, istty: bool) -> Result<()> {
     let mut esc = Escape::new(escape);
-    let mut size = if istty { winsize(stdin) } else { None };
-    let mut buf = [0u8; 4096];
-    loop {
-        let mut fds = [
-            libc::pollfd {
-                fd: stdin,
-                events: libc::POLLIN,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: master,
-                events: libc::POLLIN,
-                revents: 0,
-            },
-        ];
-        // A library must not take SIGWINCH from its host program: the
-        // window size is checked on every wakeup and at least 4 times/s.
-        // SAFETY: polling two descriptors.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, 250) };
-        if n < 0 {
-            if sys::errno() == libc::EINTR {
-                continue;
-            }
-            return Err(Error::new(sys::errno(), "poll failed"));
-        }
-        if istty {
-            let now = winsize(stdin);
-            if now != size {
-                size = now;
-                copy_winsize(stdin, master);
+    let mut filter = |typed: &[u8], out: &mut Vec<u8>| {
+        for &c in typed {
+            match esc.feed(c) {
+                Key::Send(b) => out.push(b),
+                Key::Hold => {}
+                Key::Quit => return false,
             }
         }
-        if fds[1].revents != 0 {
-            let n = read_fd(master, &mut buf);
-            if n <= 0 {
-                return Ok(());
-            }
-            if !write_fd(stdout, &buf[..n as usize]) {
-                return Ok(());
-            }
-            continue;
-        }
-        if fds[0].revents != 0 {
-            let n = read_fd(stdin, &mut buf);
-            if n <= 0 {
-                return Ok(());
-            }
-            let mut out = Vec::with_capacity(n as usize);
-            for &c in &buf[..n as usize] {
-                match esc.feed(c) {
-                    Key::Send(b) => out.push(b),
-                    Key::Hold => {}
-                    Key::Quit => {
-                        write_fd(master, &out);
-                        return Ok(());
-                    }
-                }
-            }
-            if !write_fd(master, &out) {
-                return Ok(());
-            }
-        }
+        true
+    };
+    Relay {
+        master,
+        input: stdin,
+        output: stdout,
+        log: -1,
+        size_from: if istty { stdin } else { -1 },
+        filter: Some(&mut filter),
     }
+    .run(-1)
+    .map(|_| ())
 }
 
 impl Container {

@@ -21,6 +21,28 @@ pub fn map_text(maps: &[IdMap], kind: char) -> String {
         .collect()
 }
 
+/// The entries of a map file's text (as /proc/<pid>/uid_map shows it),
+/// tagged `kind`; malformed lines are skipped.
+pub fn parse_text(text: &str, kind: char) -> Vec<IdMap> {
+    text.lines()
+        .filter_map(|line| {
+            let v: Vec<u64> = line
+                .split_whitespace()
+                .map(|w| w.parse().ok())
+                .collect::<Option<_>>()?;
+            let [nsid, hostid, range] = v[..] else {
+                return None;
+            };
+            Some(IdMap {
+                kind,
+                nsid,
+                hostid,
+                range,
+            })
+        })
+        .collect()
+}
+
 /// The host id that `nsid` maps to, if any entry of `kind` covers it.
 pub fn host_id(maps: &[IdMap], kind: char, nsid: u64) -> Option<u32> {
     maps.iter()
@@ -197,6 +219,11 @@ mod tests {
         assert_eq!(map_text(&maps, 'u'), "0 100000 65536\n65536 1000 1\n");
         assert_eq!(map_text(&maps, 'g'), "0 100000 65536\n");
         assert_eq!(map_text(&[], 'u'), "");
+        let text = "         0     100000      65536\n     65536       1000          1\nbad\n";
+        let parsed = parse_text(text, 'u');
+        assert_eq!(parsed.len(), 2);
+        assert_eq!(map_text(&parsed, 'u'), "0 100000 65536\n65536 1000 1\n");
+        assert_eq!(host_id(&parsed, 'u', 0), Some(100000));
         assert_eq!(
             helper_args(&maps, 'u'),
             ["0", "100000", "65536", "65536", "1000", "1"]

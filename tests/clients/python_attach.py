@@ -5,7 +5,7 @@ lxc-cgroup and lxc-info on ours (the cgroup descriptor commands of the
 command socket), and our monitor's answers to them compared with LXC's.
 Run with LD_LIBRARY_PATH pointing at our liblxc.so.1.
 Usage: python_attach.py PRIVATE_LXCPATH"""
-import os, sys, subprocess, lxc, socket, struct, tempfile, time
+import os, sys, subprocess, pty, lxc, socket, struct, tempfile, time
 os.environ["PYDROP"] = "dropped"
 lxcpath = sys.argv[1]
 name = "pa%d" % os.getpid()
@@ -78,6 +78,34 @@ def probe():
     for cmd in (17, 20, 26):
         out.append((cmd,) + ask(cmd))
     return out
+# python3-lxc 5.0 does not export this flag; attach_flags takes it anyway
+TERMINAL = getattr(lxc, "LXC_ATTACH_TERMINAL", 0x00080000)
+def terminal_attach(ct, what):
+    """attach_wait with LXC_ATTACH_TERMINAL from a child whose controlling
+    terminal and stdio are a pty we read: the output comes through the new
+    pty of the container, relayed to that terminal."""
+    pid, master = pty.fork()
+    if pid == 0:
+        try:
+            rc = ct.attach_wait(lxc.attach_run_command,
+                                ["sh", "-c", "tty; test -t 1 && echo out-tty; exit 7"],
+                                attach_flags=lxc.LXC_ATTACH_DEFAULT | TERMINAL)
+            os._exit(rc >> 8 if rc >= 0 else 99)
+        except BaseException:
+            os._exit(98)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:  # EIO: the child and its terminal are gone
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    _, st = os.waitpid(pid, 0)
+    check(os.WEXITSTATUS(st) == 7 and b"/dev/pts/" in out and b"out-tty" in out,
+          "terminal attach (%s): %r %r" % (what, st, out))
 c = lxc.Container(name, lxcpath)
 check(c.set_config_item("lxc.net.0.type", "empty"), "net")
 check(c.create("busybox", flags=lxc.LXC_CREATE_QUIET), "create")
@@ -162,6 +190,7 @@ for log in ("cgset", "cgget", "info"):
     os.unlink("%s/%s.log" % (tmp, log))
 os.unlink(tmp + "/attach.log")
 os.rmdir(tmp)
+terminal_attach(c, "ours")
 check(c.stop(), "stop")
 left = [r for r, ds, _ in os.walk("/sys/fs/cgroup") if os.path.basename(r).startswith("lxc.payload." + name)]
 check(not left, "cgroups left (LXC's .lxc leaf included): %s" % left)
@@ -180,6 +209,7 @@ os.close(w)
 out = os.read(r, 1000).decode()
 check(rc == 0 and out.startswith("pyuts\n"), "debian-started: %r %r" % (rc, out))
 check(out.split()[-1] != os.readlink("/proc/self/ns/pid"), "pid ns (debian)")
+terminal_attach(d, "debian-started")
 pid = d.attach(lxc.attach_run_command, ["sleep", "20"])
 cg = open("/proc/%d/cgroup" % pid).read()
 # every hierarchy, the cgroup2 one included (GET_CGROUP_CTX)
