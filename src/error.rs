@@ -15,11 +15,17 @@ pub struct Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
+    /// An empty message becomes the errno's description: an error never
+    /// reaches `error_string` without words.
     pub fn new(errno: i32, message: impl Into<String>) -> Self {
-        Error {
-            errno,
-            message: message.into(),
+        let mut message = message.into();
+        if message.trim().is_empty() {
+            message = format!(
+                "{} (no further detail)",
+                std::io::Error::from_raw_os_error(errno)
+            );
         }
+        Error { errno, message }
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {

@@ -326,8 +326,13 @@ int main(int argc, char **argv)
 	for (int i = ncgdirs - 1; i >= 0; i--) {
 		int tries = 0;
 
-		while (rmdir(cgdirs[i]) < 0 && errno == EBUSY && tries++ < 100)
+		while (rmdir(cgdirs[i]) < 0 && errno == EBUSY && tries++ < 500)
 			usleep(10000);
+		if (access(cgdirs[i], F_OK) == 0) {
+			snprintf(cmd, sizeof(cmd), "echo 'left: %s'; ls %s; cat %s/cgroup.procs | xargs -r ps -o pid,args -p",
+				 cgdirs[i], cgdirs[i], cgdirs[i]);
+			CHECK(system(cmd) == 0);
+		}
 		CHECK(access(cgdirs[i], F_OK) < 0);
 	}
 	CHECK(remove_line("/etc/subuid", subline) == 0);
