@@ -263,16 +263,19 @@ static void test_empty(void)
 	lxc_container_put(c);
 }
 
-/* A macvlan with l2proxy on a veth parent the test made, and a phys
- * device (a veth end the test made, MTU 1450 on the host, 1300 and
- * renamed inside). */
+/* A macvlan with l2proxy on a veth parent the test made, a phys device
+ * (a veth end the test made, MTU 1450 on the host, 1300 and renamed
+ * inside), and a veth on a bridge the test made. */
 static void test_network(void)
 {
 	struct lxc_container *c;
-	char parent[IFNAMSIZ], phys[IFNAMSIZ], v4[64], v6[64], addr[80], cmd[512];
+	char parent[IFNAMSIZ], phys[IFNAMSIZ], bridge[IFNAMSIZ], pair[IFNAMSIZ], v4[64], v6[64], addr[80],
+		cmd[512];
 
 	snprintf(parent, sizeof(parent), "mkp%d", getpid() % 100000);
 	snprintf(phys, sizeof(phys), "mkf%d", getpid() % 100000);
+	snprintf(bridge, sizeof(bridge), "mkb%d", getpid() % 100000);
+	snprintf(pair, sizeof(pair), "mkv%d", getpid() % 100000);
 	snprintf(v4, sizeof(v4), "10.%d.0.9", net);
 	snprintf(v6, sizeof(v6), "fd00:%d::9", net);
 	snprintf(cmd, sizeof(cmd), "ip link add %s type veth peer name %sx && ip link set %s up", parent, parent,
@@ -286,6 +289,7 @@ static void test_network(void)
 	sh("echo 1 > /proc/sys/net/ipv6/conf/%s/forwarding", parent);
 	snprintf(cmd, sizeof(cmd), "ip link add %s mtu 1450 type veth peer name %sx", phys, phys);
 	CHECK(system(cmd) == 0);
+	CHECK(sh("ip link add %s type bridge", bridge) == 0);
 
 	c = make("kn");
 	if (!c)
@@ -305,6 +309,10 @@ static void test_network(void)
 	CHECK(c->set_config_item(c, "lxc.net.1.link", phys));
 	CHECK(c->set_config_item(c, "lxc.net.1.name", "net1"));
 	CHECK(c->set_config_item(c, "lxc.net.1.mtu", "1300"));
+	CHECK(c->set_config_item(c, "lxc.net.2.type", "veth"));
+	CHECK(c->set_config_item(c, "lxc.net.2.link", bridge));
+	CHECK(c->set_config_item(c, "lxc.net.2.veth.pair", pair));
+	CHECK(c->set_config_item(c, "lxc.net.2.name", "net2"));
 
 	if (!c->start(c, 0, NULL)) {
 		fprintf(stderr, "start kn: %s\n", c->error_string);
@@ -312,7 +320,9 @@ static void test_network(void)
 	} else {
 		CHECK(has_proxy(parent, v4) && has_proxy(parent, v6));
 		CHECK(if_nametoindex(phys) == 0);
+		CHECK(if_nametoindex(pair) > 0);
 		kill_monitor(c, "kn");
+		CHECK(WAIT_FOR(if_nametoindex(pair) == 0));
 		CHECK(WAIT_FOR(!has_proxy(parent, v4) && !has_proxy(parent, v6)));
 		CHECK(WAIT_FOR(if_nametoindex(phys) > 0));
 		CHECK(mtu_of(phys) == 1450);
@@ -327,6 +337,7 @@ static void test_network(void)
 		CHECK(find_process("sentinel", "kn") == 0);
 		CHECK(!has_proxy(parent, v4) && !has_proxy(parent, v6));
 		CHECK(if_nametoindex(phys) > 0 && mtu_of(phys) == 1450);
+		CHECK(if_nametoindex(pair) == 0);
 		CHECK(test_leftover_cgroups("kn", 1) == 0);
 	} else {
 		fprintf(stderr, "restart kn: %s\n", c->error_string);
@@ -336,6 +347,7 @@ static void test_network(void)
 	lxc_container_put(c);
 out:
 	sh("ip link del %s", parent);
+	sh("ip link del %s", bridge);
 	if (if_nametoindex(phys) > 0)
 		sh("ip link del %s", phys);
 }
