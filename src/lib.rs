@@ -21,6 +21,7 @@ pub mod pty;
 pub mod refcount;
 pub mod rootfs;
 pub mod seccomp;
+pub mod sentinel;
 pub mod spawn;
 pub mod storage;
 pub mod sys;

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
+use crate::sentinel::Item;
 use crate::sys;
 
 pub mod bpf_prog;
@@ -489,11 +490,13 @@ impl ContainerCgroups {
                     for c in &components[..components.len().saturating_sub(1)] {
                         parent.push(c);
                         if make_dir(h, &parent)? {
+                            crate::sentinel::note(Item::CgroupParent(parent.clone()));
                             made.created_parents.push(parent.clone());
                         }
                     }
                     match std::fs::create_dir(&dir) {
                         Ok(()) => {
+                            crate::sentinel::note(Item::Cgroup(dir.clone()));
                             made.dirs.push((h.clone(), dir.clone()));
                             inherit_cpuset(h, &dir)?;
                         }
@@ -728,16 +731,18 @@ impl ContainerCgroups {
     /// detached first, so a cgroup that cannot be removed stays confined.
     pub fn remove(&mut self) {
         for (_, dir) in &self.dirs {
-            remove_children(dir);
-            if self.setup.placement.inner.is_some() {
-                remove_dir_patiently(&self.process_dir(dir));
+            // The inner process cgroup is one of the children.
+            remove_tree(dir);
+            if !dir.exists() {
+                crate::sentinel::forget(Item::Cgroup(dir.clone()));
             }
-            remove_dir_patiently(dir);
         }
         // Parents this start created, deepest first, if nothing else
         // moved in meanwhile.
         for dir in self.created_parents.iter().rev() {
+            // Still in use by someone else: theirs to remove, not ours.
             let _ = std::fs::remove_dir(dir);
+            crate::sentinel::forget(Item::CgroupParent(dir.clone()));
         }
         self.devices = None;
     }
@@ -759,10 +764,15 @@ impl ContainerCgroups {
     }
 }
 
-/// rmdir that waits out the brief EBUSY while the kernel reaps the
-/// container's last processes.
-/// Removes the cgroups the container made below its own (a delegated
-/// cgroup, as in a user namespace, may have children), deepest first.
+/// Removes a container's cgroup `dir` with the cgroups made below it (a
+/// delegated cgroup, as in a user namespace, may have children; the
+/// `lxc.cgroup.dir.container.inner` one), deepest first. Best effort:
+/// what cannot go is logged.
+pub fn remove_tree(dir: &Path) {
+    remove_children(dir);
+    remove_dir_patiently(dir);
+}
+
 fn remove_children(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -776,6 +786,8 @@ fn remove_children(dir: &Path) {
     }
 }
 
+/// rmdir that waits out the brief EBUSY while the kernel reaps the
+/// container's last processes.
 fn remove_dir_patiently(dir: &Path) {
     for attempt in 0..50 {
         match std::fs::remove_dir(dir) {

@@ -215,6 +215,9 @@ impl Monitor {
         self.prep.cgroups.remove();
         release_network(&mut self.init, &self.prep.spec.hooks);
         self.held_ns = HeldNamespaces::default();
+        // Nothing is left on the host: the sentinel may go (it is reaped in
+        // `close_down`, before any client hears the container stopped).
+        crate::sentinel::release();
         // Before the command socket closes, so that `stop` returns after it.
         let _ = stop_hooks::run_post_stop(&self.prep.spec, self.init.pid, "stop");
         self.close_down(status)
@@ -225,6 +228,7 @@ impl Monitor {
         self.set_state(STOPPING);
         self.prep.cgroups.remove();
         release_network(&mut self.init, &self.prep.spec.hooks);
+        crate::sentinel::release();
         self.close_down(status)
     }
 
@@ -244,6 +248,8 @@ impl Monitor {
                 );
             }
         }
+        // The sentinel is gone before anyone hears "stopped".
+        crate::sentinel::reap();
         let name = self.name.clone();
         let old = std::mem::take(&mut self.state_clients);
         for client in old {
@@ -779,6 +785,7 @@ fn release_network(init: &mut InitProcess, hooks: &crate::hooks::Hooks) {
             Ok(host) => crate::net::restore_phys(&init.net, &ns, &OwnedFd::from(host)),
             Err(e) => log::warn!("Cannot open the host network namespace: {e}"),
         }
+        crate::sentinel::forget_netns();
     }
     crate::net::HostSide::for_plan(&init.net).cleanup();
 }

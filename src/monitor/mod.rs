@@ -122,17 +122,33 @@ pub fn main(argv: Vec<String>) -> i32 {
             return 1;
         }
     };
-    init_log(&args, &config);
+    let log_level = init_log(&args, &config);
     if !args.foreground {
         if let Err(e) = daemonize() {
             status.send(&StatusLine::Error(e.errno, e.message.clone()));
             return 1;
         }
     }
+    // Before anything of the container exists, while single-threaded.
+    let log_file = crate::log::current_file().map(|p| p.to_string_lossy().into_owned());
+    if let Err(e) = crate::sentinel::launch(
+        &args.name,
+        &args.lxcpath,
+        log_file.as_deref(),
+        log_level.as_deref(),
+    ) {
+        log::warn!(
+            "No sentinel for \"{}\" (a monitor killed leaves traces): {}",
+            args.name,
+            e.message
+        );
+    }
     let monitor = match events::Monitor::start(&args, config) {
         Ok(m) => m,
         Err(e) => {
             log::error!("Failed to start container \"{}\": {}", args.name, e.message);
+            // What the failed start made is undone already.
+            crate::sentinel::dismiss();
             status.send(&StatusLine::Error(e.errno, e.message.clone()));
             return 1;
         }
@@ -160,7 +176,8 @@ fn read_config(args: &Args) -> Result<Config> {
     Ok(Config::from_replay(&text, &args.config_file)?)
 }
 
-fn init_log(args: &Args, config: &Config) {
+/// Sets up the container's log; returns its level, if configured.
+fn init_log(args: &Args, config: &Config) -> Option<String> {
     let item = |k: &str| {
         config
             .get_item(k)
@@ -177,6 +194,7 @@ fn init_log(args: &Args, config: &Config) {
         quiet: true,
     };
     let _ = crate::log::init(&opts);
+    opts.level
 }
 
 /// Detaches from the caller: the caller reaps the intermediate child right

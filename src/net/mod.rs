@@ -23,6 +23,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::config::{Config, NetType};
 use crate::error::{Error, Result};
+use crate::sentinel::Item;
 use netlink::Rtnl;
 pub use proxy::refresh_proxies;
 
@@ -278,6 +279,12 @@ impl HostSide {
         }
     }
 
+    /// A device created on the host, journaled for the sentinel.
+    fn add_created(&mut self, name: &str) {
+        crate::sentinel::note(Item::HostLink(name.to_string()));
+        self.created.push(name.to_string());
+    }
+
     /// Best effort: what is already gone is skipped.
     pub fn cleanup(&self) {
         let Ok(mut nl) = Rtnl::open() else { return };
@@ -285,16 +292,22 @@ impl HostSide {
         if !self.lo_routes.is_empty() {
             if let Ok(lo) = nl.index_of("lo") {
                 for (dest, prefix) in &self.lo_routes {
+                    crate::sentinel::forget(lo_route_item(*dest, *prefix));
                     let _ = nl.del_device_route(*dest, *prefix, lo);
                 }
             }
         }
         for name in &self.created {
+            crate::sentinel::forget(Item::HostLink(name.clone()));
             if let Ok(i) = nl.index_of(name) {
                 let _ = nl.delete_link(i);
             }
         }
     }
+}
+
+fn lo_route_item(ip: IpAddr, prefix: u8) -> Item {
+    Item::LoRoute { ip, prefix }
 }
 
 fn link_index(nl: &mut Rtnl, iface: &IfacePlan) -> Result<u32> {
@@ -367,7 +380,7 @@ pub fn setup_host(plan: &NetPlan, pid: i32) -> Result<HostSide> {
                         Some(pid),
                         iface.queues,
                     )?;
-                    host.created.push(iface.host_name.clone());
+                    host.add_created(&iface.host_name);
                     let idx = nl.index_of(&iface.host_name)?;
                     if !iface.router {
                         let bridge = link_index(&mut nl, iface)?;
@@ -380,7 +393,7 @@ pub fn setup_host(plan: &NetPlan, pid: i32) -> Result<HostSide> {
                 NetType::Macvlan => {
                     let parent = link_index(&mut nl, iface)?;
                     nl.create_macvlan(&iface.peer_name, parent, iface.macvlan_mode)?;
-                    host.created.push(iface.peer_name.clone());
+                    host.add_created(&iface.peer_name);
                 }
                 NetType::Vlan | NetType::Ipvlan => {
                     let parent = link_index(&mut nl, iface)?;
@@ -403,7 +416,7 @@ pub fn setup_host(plan: &NetPlan, pid: i32) -> Result<HostSide> {
                             iface.index
                         ),
                     )?;
-                    host.created.push(iface.peer_name.clone());
+                    host.add_created(&iface.peer_name);
                 }
                 _ => {}
             }
@@ -423,7 +436,8 @@ pub fn setup_host(plan: &NetPlan, pid: i32) -> Result<HostSide> {
 /// an ipvlan, routed to the loopback device), each recorded in `host` once
 /// added so a failed start removes exactly what it added.
 fn setup_l2proxy(nl: &mut Rtnl, iface: &IfacePlan, host: &mut HostSide) -> Result<()> {
-    proxy::add(nl, &proxy::l2proxy_entries(iface), |e| {
+    proxy::add(nl, &proxy::l2proxy_entries(iface), |e, idx| {
+        crate::sentinel::note(proxy::journal_item(e, idx));
         host.proxies.push(e.clone())
     })?;
     let routes = proxy::loopback_routes(iface);
@@ -431,34 +445,88 @@ fn setup_l2proxy(nl: &mut Rtnl, iface: &IfacePlan, host: &mut HostSide) -> Resul
         let lo = nl.index_of("lo")?;
         for (dest, prefix) in routes {
             nl.add_device_route(dest, prefix, lo)?;
+            crate::sentinel::note(lo_route_item(dest, prefix));
             host.lo_routes.push((dest, prefix));
         }
     }
     Ok(())
 }
 
+/// A host device moved into the container (`phys`): how it is found
+/// there and how it comes back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhysDevice {
+    /// `lxc.net.<net_index>`.
+    pub net_index: u32,
+    /// Its name in the container (its host name when that was "eth%d"
+    /// style: it is looked up under both).
+    pub inside: String,
+    pub host_name: String,
+    pub mtu: Option<u32>,
+}
+
+impl PhysDevice {
+    fn of(iface: &IfacePlan) -> PhysDevice {
+        PhysDevice {
+            net_index: iface.index,
+            inside: if iface.name.contains('%') || iface.name.is_empty() {
+                iface.link.clone()
+            } else {
+                iface.name.clone()
+            },
+            host_name: iface.link.clone(),
+            mtu: iface.host_mtu,
+        }
+    }
+
+    /// The sentinel's record of it.
+    pub fn journal_item(&self) -> Item {
+        Item::Phys {
+            net_index: self.net_index,
+            inside: self.inside.clone(),
+            host_name: self.host_name.clone(),
+            mtu: self.mtu,
+        }
+    }
+}
+
+/// The physical devices of a container.
+pub fn phys_devices(plan: &NetPlan) -> Vec<PhysDevice> {
+    plan.ifaces
+        .iter()
+        .filter(|i| i.kind == NetType::Phys)
+        .map(PhysDevice::of)
+        .collect()
+}
+
 /// Gives the physical devices back to the host when the container ends:
 /// from inside its network namespace (`container_ns`, kept open by the
 /// monitor so it outlives init) into `host_ns`, under their host names and
-/// MTUs, as LXC does. Best effort: logs what it cannot restore.
+/// MTUs, as LXC does.
 pub fn restore_phys(
     plan: &NetPlan,
     container_ns: &std::os::fd::OwnedFd,
     host_ns: &std::os::fd::OwnedFd,
 ) {
+    restore_phys_devices(&phys_devices(plan), container_ns, host_ns);
+}
+
+/// `restore_phys` for a list of devices (the sentinel's, after a monitor
+/// died). Best effort: logs what it cannot restore; returns the host names
+/// of the devices given back.
+pub fn restore_phys_devices(
+    phys: &[PhysDevice],
+    container_ns: &std::os::fd::OwnedFd,
+    host_ns: &std::os::fd::OwnedFd,
+) -> Vec<String> {
     use std::os::fd::AsRawFd;
-    let phys: Vec<IfacePlan> = plan
-        .ifaces
-        .iter()
-        .filter(|i| i.kind == NetType::Phys)
-        .cloned()
-        .collect();
     if phys.is_empty() {
-        return;
+        return Vec::new();
     }
     let (Ok(cns), Ok(hns)) = (container_ns.try_clone(), host_ns.try_clone()) else {
-        return;
+        return Vec::new();
     };
+    let phys = phys.to_vec();
     let worker = std::thread::spawn(move || {
         // SAFETY: setns on a descriptor we own; only this thread moves.
         if unsafe { libc::setns(cns.as_raw_fd(), libc::CLONE_NEWNET) } < 0 {
@@ -468,32 +536,40 @@ pub fn restore_phys(
             ));
         }
         let mut nl = Rtnl::open()?;
-        for iface in &phys {
-            let inside = if iface.name.contains('%') {
-                iface.link.clone()
-            } else {
-                iface.name.clone()
-            };
-            let idx = match nl.index_of(&inside).or_else(|_| nl.index_of(&iface.link)) {
+        let mut back = Vec::new();
+        for dev in &phys {
+            let idx = match nl
+                .index_of(&dev.inside)
+                .or_else(|_| nl.index_of(&dev.host_name))
+            {
                 Ok(i) => i,
                 Err(e) => {
                     log::warn!(
                         "lxc.net.{}: {} not found in the container: {}",
-                        iface.index,
-                        inside,
+                        dev.net_index,
+                        dev.inside,
                         e.message
                     );
                     continue;
                 }
             };
-            if let Err(e) = nl.move_to_netns_fd(idx, hns.as_raw_fd(), &iface.link, iface.host_mtu) {
-                log::warn!("lxc.net.{}: {}", iface.index, e.message);
+            match nl.move_to_netns_fd(idx, hns.as_raw_fd(), &dev.host_name, dev.mtu) {
+                Ok(()) => {
+                    crate::sentinel::forget(dev.journal_item());
+                    back.push(dev.host_name.clone());
+                }
+                Err(e) => log::warn!("lxc.net.{}: {}", dev.net_index, e.message),
             }
         }
-        Ok(())
+        Ok(back)
     });
-    if let Ok(Err(e)) = worker.join() {
-        log::warn!("Failed to give physical interfaces back: {}", e.message);
+    match worker.join() {
+        Ok(Ok(back)) => back,
+        Ok(Err(e)) => {
+            log::warn!("Failed to give physical interfaces back: {}", e.message);
+            Vec::new()
+        }
+        Err(_) => Vec::new(),
     }
 }
 
@@ -582,7 +658,16 @@ pub fn move_into(plan: &NetPlan, pid: i32) -> Result<()> {
     let mut nl = Rtnl::open()?;
     for iface in moving {
         let idx = nl.index_of(&iface.peer_name)?;
+        if iface.kind == NetType::Phys {
+            // Journaled before it goes: a device that is still here is
+            // restored as a no-op.
+            crate::sentinel::note(PhysDevice::of(iface).journal_item());
+        }
         nl.move_to_pid_netns(idx, pid)?;
+        if iface.kind != NetType::Phys {
+            // In the container now: its namespace takes it along.
+            crate::sentinel::forget(Item::HostLink(iface.peer_name.clone()));
+        }
     }
     Ok(())
 }

@@ -122,18 +122,28 @@ pub fn check_l2proxy(iface: &IfacePlan) -> Result<()> {
     Ok(())
 }
 
-/// Adds `entries` (replacing any equal one), calling `added` after each.
+/// Adds `entries` (replacing any equal one), calling `added` after each
+/// with the index of its device.
 pub fn add(
     nl: &mut Rtnl,
     entries: &[ProxyEntry],
-    mut added: impl FnMut(&ProxyEntry),
+    mut added: impl FnMut(&ProxyEntry, u32),
 ) -> Result<()> {
     for e in entries {
         let idx = nl.index_of(&e.dev)?;
         nl.add_proxy_neighbour(e.ip, idx)?;
-        added(e);
+        added(e, idx);
     }
     Ok(())
+}
+
+/// The sentinel's record of an entry on the device with index `ifindex`.
+pub fn journal_item(e: &ProxyEntry, ifindex: u32) -> crate::sentinel::Item {
+    crate::sentinel::Item::Proxy {
+        ip: e.ip,
+        dev: e.dev.clone(),
+        ifindex,
+    }
 }
 
 /// Removes `entries`, best effort: a device or entry already gone is
@@ -143,6 +153,7 @@ pub fn remove(nl: &mut Rtnl, entries: &[ProxyEntry]) {
         let Ok(idx) = nl.index_of(&e.dev) else {
             continue;
         };
+        crate::sentinel::forget(journal_item(e, idx));
         match nl.del_proxy_neighbour(e.ip, idx) {
             Err(err) if err.errno != libc::ENOENT => {
                 log::warn!(
@@ -174,12 +185,12 @@ pub fn refresh_proxies(plan: &NetPlan) -> Result<()> {
     if entries.is_empty() {
         return Ok(());
     }
-    add(&mut Rtnl::open()?, &entries, |_| {})
+    add(&mut Rtnl::open()?, &entries, |_, _| {})
 }
 
 /// Router mode, once the host end exists: its gateway entries.
 pub fn add_gateways(nl: &mut Rtnl, iface: &IfacePlan) -> Result<()> {
-    add(nl, &gateway_entries(iface), |_| {})
+    add(nl, &gateway_entries(iface), |_, _| {})
 }
 
 #[cfg(test)]

@@ -105,6 +105,7 @@ fn spawn_with_network(
     let pid = pid as i32;
     // SAFETY: the kernel gave us this fresh descriptor.
     let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+    crate::sentinel::note_init(&pidfd);
     let netns = if spec.clone_flags & libc::CLONE_NEWNET != 0 {
         std::fs::File::open(format!("/proc/{pid}/ns/net"))
             .ok()
@@ -112,6 +113,13 @@ fn spawn_with_network(
     } else {
         None
     };
+    if let Some(ns) = netns
+        .as_ref()
+        .filter(|_| !net::phys_devices(&net).is_empty())
+    {
+        // Physical devices come back from there only while it lives.
+        crate::sentinel::note_netns(ns);
+    }
     let mut init = InitProcess {
         pid,
         pidfd,
@@ -251,6 +259,7 @@ const GO: &[u8] = b"go";
 fn abandon(init: &InitProcess, host: &net::HostSide) {
     if let (Some(ns), Ok(own)) = (&init.netns, std::fs::File::open("/proc/self/ns/net")) {
         net::restore_phys(&init.net, ns, &OwnedFd::from(own));
+        crate::sentinel::forget_netns();
     }
     kill_and_reap(init);
     host.cleanup();

@@ -1,0 +1,271 @@
+//! The monitor's side: starting the sentinel, sending it the journal,
+//! dismissing it at the monitor's normal end.
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::Mutex;
+
+use super::{wire, Msg, JOURNAL};
+use crate::error::{Error, Result};
+use crate::sys;
+
+/// Where the sentinel keeps its end of the journal (the rest is closed).
+const JOURNAL_FD: RawFd = 3;
+
+/// How long a dismissed sentinel may take to go before it is killed (it
+/// exits as soon as it reads `Clean`; this only bounds a stopped one).
+const DISMISS_TIMEOUT_MS: i32 = 2000;
+
+/// The running sentinel: its pidfd (it is our child until we reap it).
+struct Launched {
+    pid: i32,
+    pidfd: OwnedFd,
+}
+
+impl Launched {
+    fn kill(&self) {
+        // SAFETY: signalling our own, not yet reaped child by its pidfd.
+        unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                self.pidfd.as_raw_fd(),
+                libc::SIGKILL,
+                0,
+                0,
+            )
+        };
+    }
+}
+
+static LAUNCHED: Mutex<Option<Launched>> = Mutex::new(None);
+
+/// Starts the sentinel of container `name`, logging to `log_file` at
+/// `log_level` (the container's log, as the monitor does). Call while
+/// single-threaded and before anything of the container exists.
+///
+/// A fork without exec: the child shares the monitor's pages until either
+/// writes, and maps only the code it runs (a fresh exec of the monitor
+/// binary costs more than the monitor itself in VmRSS).
+pub fn launch(
+    name: &str,
+    lxcpath: &str,
+    log_file: Option<&str>,
+    log_level: Option<&str>,
+) -> Result<()> {
+    let (ours, theirs) = sys::socketpair_seqpacket()?;
+    let mut pidfd: libc::c_int = -1;
+    // SAFETY: a fork-like clone (no CLONE_VM) of a single-threaded process;
+    // the kernel stores the pidfd through the parent_tid pointer.
+    let pid = unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            (libc::CLONE_PIDFD | libc::SIGCHLD) as libc::c_ulong,
+            0usize,
+            &mut pidfd as *mut libc::c_int,
+            0usize,
+            0usize,
+        )
+    };
+    if pid < 0 {
+        return Err(Error::new(sys::errno(), "Failed to fork the sentinel"));
+    }
+    if pid == 0 {
+        // The monitor's end must not stay open here: its EOF is the news.
+        drop(ours);
+        let code = sentinel_child(theirs, name, lxcpath, log_file, log_level);
+        // SAFETY: leaving without returning into the monitor's code.
+        unsafe { libc::_exit(code) };
+    }
+    drop(theirs);
+    // SAFETY: the kernel gave us this fresh descriptor.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+    // Journaling never blocks the monitor: a sentinel that stopped reading
+    // (SIGSTOP) costs it the journal, not the container.
+    // SAFETY: fcntl on a descriptor we own.
+    unsafe {
+        let flags = libc::fcntl(ours.as_raw_fd(), libc::F_GETFL);
+        libc::fcntl(ours.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
+    }
+    *JOURNAL.lock().unwrap_or_else(|p| p.into_inner()) = Some(ours);
+    *LAUNCHED.lock().unwrap_or_else(|p| p.into_inner()) = Some(Launched {
+        pid: pid as i32,
+        pidfd,
+    });
+    Ok(())
+}
+
+/// The forked child: sheds everything of the monitor but its end of the
+/// journal, takes its own name and log prefix, and watches.
+fn sentinel_child(
+    journal: OwnedFd,
+    name: &str,
+    lxcpath: &str,
+    log_file: Option<&str>,
+    log_level: Option<&str>,
+) -> i32 {
+    // The monitor's log file goes with the other descriptors below; the
+    // logger must not keep a number that will be reused.
+    crate::log::close();
+    let journal = if journal.as_raw_fd() == JOURNAL_FD {
+        journal
+    } else {
+        // SAFETY: dup2 onto a number we then own; the old one is closed.
+        unsafe {
+            libc::dup2(journal.as_raw_fd(), JOURNAL_FD);
+            drop(journal);
+            OwnedFd::from_raw_fd(JOURNAL_FD)
+        }
+    };
+    // SAFETY: plain syscalls on this process's own descriptors and session.
+    unsafe {
+        // Off the caller's terminal and process group (a foreground
+        // start's Ctrl-C must not reach it).
+        libc::setsid();
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        for std_fd in 0..3 {
+            libc::dup2(null, std_fd);
+        }
+        // Only the journal stays: no status pipe, nothing the caller had.
+        libc::syscall(
+            libc::SYS_close_range,
+            (JOURNAL_FD + 1) as libc::c_uint,
+            libc::c_uint::MAX,
+            0 as libc::c_uint,
+        );
+        libc::chdir(c"/".as_ptr());
+    }
+    retitle(&format!("[lxc sentinel] {lxcpath} {name}"));
+    super::watch::run(journal, name, lxcpath, log_file, log_level)
+}
+
+/// Names this process "lxc-sentinel" (comm) and "[lxc sentinel] ..."
+/// (its command line, as ps and pgrep -f read it), so it is never taken
+/// for the monitor whose argv it inherited. The argv area is rewritten in
+/// place, as setproctitle does: the title, a NUL, and a non-NUL last byte
+/// (the kernel then reads the command line up to the first NUL).
+fn retitle(title: &str) {
+    // SAFETY: prctl with a NUL-terminated name (the kernel truncates).
+    unsafe { libc::prctl(libc::PR_SET_NAME, c"lxc-sentinel".as_ptr(), 0, 0, 0) };
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return;
+    };
+    // Fields after the command name: arg_start and arg_end are 48 and 49.
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<usize>().ok());
+    let (Some(start), Some(end)) = (field(48), field(49)) else {
+        return;
+    };
+    let len = end.saturating_sub(start);
+    if len < 2 {
+        return;
+    }
+    let bytes = title.as_bytes();
+    let n = bytes.len().min(len - 2);
+    // SAFETY: [start, end) is this process's own argv area on its stack,
+    // writable, and nothing in the sentinel reads argv again.
+    unsafe {
+        let area = std::slice::from_raw_parts_mut(start as *mut u8, len);
+        area.fill(0);
+        area[..n].copy_from_slice(&bytes[..n]);
+        area[len - 1] = b' ';
+    }
+}
+
+/// Sends one journal message, with a descriptor if `fd` is given.
+pub(super) fn send(sock: &OwnedFd, bytes: &[u8], fd: Option<RawFd>) -> Result<()> {
+    let sent = match fd {
+        Some(fd) => crate::commands::unix::send_with_fd(sock, bytes, fd).map(drop),
+        // SAFETY: sending from a live buffer.
+        None => match unsafe {
+            libc::send(
+                sock.as_raw_fd(),
+                bytes.as_ptr() as *const libc::c_void,
+                bytes.len(),
+                libc::MSG_NOSIGNAL,
+            )
+        } {
+            n if n < 0 => Err(Error::new(sys::errno(), "send failed")),
+            _ => Ok(()),
+        },
+    };
+    sent.map_err(|e| {
+        Error::new(
+            e.errno,
+            format!("journal: {}", std::io::Error::from_raw_os_error(e.errno)),
+        )
+    })
+}
+
+/// At the monitor's normal end, once it has cleaned up itself: tells the
+/// sentinel so, and reaps it, so it is gone before `stop` returns.
+pub fn dismiss() {
+    release();
+    reap();
+}
+
+/// The first half of `dismiss`: says `Clean` (the sentinel starts leaving
+/// while the monitor finishes) and closes the journal.
+pub fn release() {
+    let journal = JOURNAL.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let launched = LAUNCHED.lock().unwrap_or_else(|p| p.into_inner());
+    let Some(launched) = launched.as_ref() else {
+        return;
+    };
+    let told = journal.as_ref().is_some_and(|sock| {
+        // `Clean` must arrive: blocking again, but bounded.
+        let tv = libc::timeval {
+            tv_sec: (DISMISS_TIMEOUT_MS / 1000) as libc::time_t,
+            tv_usec: 0,
+        };
+        // SAFETY: fcntl and setsockopt on our own descriptor, with a
+        // pointer to a local timeval.
+        unsafe {
+            let flags = libc::fcntl(sock.as_raw_fd(), libc::F_GETFL);
+            libc::fcntl(sock.as_raw_fd(), libc::F_SETFL, flags & !libc::O_NONBLOCK);
+            libc::setsockopt(
+                sock.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_SNDTIMEO,
+                &tv as *const _ as *const libc::c_void,
+                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+            );
+        }
+        send(sock, &wire::encode(&Msg::Clean), None).is_ok()
+    });
+    if !told {
+        // Everything is clean: killed before it sees EOF, it undoes nothing.
+        launched.kill();
+    }
+}
+
+/// The second half of `dismiss`: waits (bounded) for the sentinel to
+/// leave and reaps it.
+pub fn reap() {
+    let Some(launched) = LAUNCHED.lock().unwrap_or_else(|p| p.into_inner()).take() else {
+        return;
+    };
+    let mut pfd = libc::pollfd {
+        fd: launched.pidfd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: polling a pidfd we own.
+    let gone = loop {
+        let r = unsafe { libc::poll(&mut pfd, 1, DISMISS_TIMEOUT_MS) };
+        if !(r < 0 && sys::errno() == libc::EINTR) {
+            break r > 0;
+        }
+    };
+    if !gone {
+        // Stopped, or stuck: the cleanup is done, it has nothing to do.
+        log::warn!("The sentinel did not leave in time: killing it");
+        launched.kill();
+    }
+    let mut status = 0;
+    // SAFETY: reaping our own child.
+    while unsafe { libc::waitpid(launched.pid, &mut status, 0) } < 0 && sys::errno() == libc::EINTR
+    {
+    }
+}

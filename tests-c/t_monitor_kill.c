@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* A monitor SIGKILLed leaves nothing behind: its sentinel waits for init
+ * to die (lxc.monitor.signal.pdeath) and removes the container's cgroups,
+ * its l2proxy neighbour entries on `link`, and gives a phys device back
+ * under its host name and MTU; then it is gone itself, and the container
+ * starts and stops again normally. Also after a reboot (the journal
+ * follows the new init and cgroups). The sentinel holds no pty and only
+ * its journal socket, and no sentinel is left after a normal stop. */
+#include <dirent.h>
+#include <errno.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <lxc/lxccontainer.h>
+
+#include "check.h"
+
+static const char *lxcpath;
+static int net;
+
+static int sh(const char *fmt, const char *arg)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), fmt, arg);
+	return system(cmd);
+}
+
+/* A numeric field ("PPid:", "VmRSS:") of /proc/<pid>/status; -1 if none. */
+static long status_field(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, field, strlen(field)) == 0)
+			v = strtol(line + strlen(field), NULL, 10);
+	fclose(f);
+	return v;
+}
+
+/* Whether pid is gone (or a zombie nobody reaped yet). */
+static int process_gone(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	int gone = 1;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 1;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+		gone = p[2] == 'Z';
+	fclose(f);
+	return gone;
+}
+
+/* Pid of the process whose command line starts with "[lxc <what>] <lxcpath> <name>"; 0 if none. */
+static pid_t find_process(const char *what, const char *name)
+{
+	char cmd[4400], out[32] = "";
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "pgrep -f '^\\[lxc %s\\] %s %s( |$)' | head -n1", what, lxcpath, name);
+	f = popen(cmd, "r");
+	if (!f)
+		return 0;
+	if (!fgets(out, sizeof(out), f))
+		out[0] = 0;
+	pclose(f);
+	return atoi(out);
+}
+
+static int has_proxy(const char *dev, const char *addr)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "ip neigh show proxy dev %s | grep -q '^%s '", dev, addr);
+	return system(cmd) == 0;
+}
+
+static int mtu_of(const char *dev)
+{
+	char path[128];
+	int mtu = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/mtu", dev);
+	f = fopen(path, "r");
+	if (f) {
+		if (fscanf(f, "%d", &mtu) != 1)
+			mtu = -1;
+		fclose(f);
+	}
+	return mtu;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Waits up to 10 s for cond; true if it held. */
+#define WAIT_FOR(cond)                                              \
+	({                                                          \
+		double until_ = now() + 10;                         \
+		int ok_;                                            \
+		while (!(ok_ = (cond)) && now() < until_)           \
+			usleep(20000);                              \
+		ok_;                                                \
+	})
+
+/* The sentinel's descriptors: no pty, one socket (its journal). */
+static void check_sentinel_fds(pid_t s)
+{
+	char dir[64], path[400], target[256];
+	struct dirent *e;
+	int sockets = 0;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", s);
+	d = opendir(dir);
+	CHECK(d != NULL);
+	while (d && (e = readdir(d))) {
+		ssize_t n;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		n = readlink(path, target, sizeof(target) - 1);
+		if (n < 0)
+			continue;
+		target[n] = 0;
+		if (strncmp(target, "/dev/pts/", 9) == 0 || strcmp(target, "/dev/ptmx") == 0) {
+			fprintf(stderr, "sentinel holds %s\n", target);
+			CHECK(0);
+		}
+		if (strncmp(target, "socket:", 7) == 0)
+			sockets++;
+	}
+	if (d)
+		closedir(d);
+	CHECK(sockets == 1);
+}
+
+static int log_has(const char *name, const char *text)
+{
+	char cmd[4400];
+
+	snprintf(cmd, sizeof(cmd), "grep -q '%s' %s/%s.log", text, lxcpath, name);
+	return system(cmd) == 0;
+}
+
+/* Starts c, SIGKILLs its monitor, and checks the container ends (init, the
+ * command socket) and the sentinel removes the cgroups and exits. */
+static void kill_monitor(struct lxc_container *c, const char *name)
+{
+	pid_t init, monitor, sentinel;
+	double t;
+
+	init = c->init_pid(c);
+	CHECK(init > 0);
+	monitor = status_field(init, "PPid:");
+	CHECK(monitor > 1);
+	CHECK(monitor == find_process("monitor", name));
+	sentinel = find_process("sentinel", name);
+	CHECK(sentinel > 0);
+	if (sentinel > 0) {
+		printf("%s: monitor VmRSS %ld kB, sentinel VmRSS %ld kB\n", name, status_field(monitor, "VmRSS:"),
+		       status_field(sentinel, "VmRSS:"));
+		check_sentinel_fds(sentinel);
+	}
+	t = now();
+	CHECK(kill(monitor, SIGKILL) == 0);
+	CHECK(WAIT_FOR(strcmp(c->state(c), "STOPPED") == 0));
+	CHECK(WAIT_FOR(process_gone(init)));
+	CHECK(WAIT_FOR(test_leftover_cgroups(name, 0) == 0));
+	CHECK(test_leftover_cgroups(name, 1) == 0);
+	CHECK(sentinel <= 0 || WAIT_FOR(process_gone(sentinel)));
+	printf("%s: cleaned up %.0f ms after the monitor's SIGKILL\n", name, (now() - t) * 1000);
+	CHECK(log_has(name, "lxc-sentinel.*Cleaned up: .*cgroup"));
+}
+
+static struct lxc_container *make(const char *name)
+{
+	struct lxc_container *c = lxc_container_new(name, lxcpath);
+	char log[4200];
+
+	if (!c)
+		return NULL;
+	CHECK(c->set_config_item(c, "lxc.net.0.type", "empty"));
+	if (!c->create(c, "busybox", NULL, NULL, LXC_CREATE_QUIET, NULL)) {
+		fprintf(stderr, "create %s: %s\n", name, c->error_string);
+		CHECK(0);
+		lxc_container_put(c);
+		return NULL;
+	}
+	snprintf(log, sizeof(log), "%s/%s.log", lxcpath, name);
+	CHECK(c->set_config_item(c, "lxc.log.file", log));
+	CHECK(c->set_config_item(c, "lxc.log.level", "INFO"));
+	return c;
+}
+
+/* A normal start and stop leave no monitor and no sentinel either. */
+static void start_stop(struct lxc_container *c, const char *name)
+{
+	if (!c->start(c, 0, NULL)) {
+		fprintf(stderr, "start %s: %s\n", name, c->error_string);
+		CHECK(0);
+		return;
+	}
+	CHECK(find_process("sentinel", name) > 0);
+	CHECK(c->stop(c));
+	/* stop returns once the monitor cleaned up and reaped its sentinel */
+	CHECK(find_process("sentinel", name) == 0);
+	CHECK(WAIT_FOR(find_process("monitor", name) == 0));
+	CHECK(test_leftover_cgroups(name, 1) == 0);
+}
+
+/* lxc.net.0.type = empty: the cgroups; again after a reboot. */
+static void test_empty(void)
+{
+	struct lxc_container *c = make("ke");
+	pid_t before;
+
+	if (!c)
+		return;
+	if (!c->start(c, 0, NULL)) {
+		fprintf(stderr, "start ke: %s\n", c->error_string);
+		CHECK(0);
+	} else {
+		kill_monitor(c, "ke");
+	}
+	start_stop(c, "ke");
+
+	/* after a reboot the journal has the new init and cgroups */
+	if (c->start(c, 0, NULL)) {
+		before = c->init_pid(c);
+		CHECK(c->reboot2(c, 30));
+		CHECK(c->init_pid(c) != before);
+		kill_monitor(c, "ke");
+	} else {
+		fprintf(stderr, "start ke: %s\n", c->error_string);
+		CHECK(0);
+	}
+	start_stop(c, "ke");
+	CHECK(c->destroy(c));
+	lxc_container_put(c);
+}
+
+/* A macvlan with l2proxy on a veth parent the test made, a phys device
+ * (a veth end the test made, MTU 1450 on the host, 1300 and renamed
+ * inside), and a veth on a bridge the test made. */
+static void test_network(void)
+{
+	struct lxc_container *c;
+	char parent[IFNAMSIZ], phys[IFNAMSIZ], bridge[IFNAMSIZ], pair[IFNAMSIZ], v4[64], v6[64], addr[80],
+		cmd[512];
+
+	snprintf(parent, sizeof(parent), "mkp%d", getpid() % 100000);
+	snprintf(phys, sizeof(phys), "mkf%d", getpid() % 100000);
+	snprintf(bridge, sizeof(bridge), "mkb%d", getpid() % 100000);
+	snprintf(pair, sizeof(pair), "mkv%d", getpid() % 100000);
+	snprintf(v4, sizeof(v4), "10.%d.0.9", net);
+	snprintf(v6, sizeof(v6), "fd00:%d::9", net);
+	snprintf(cmd, sizeof(cmd), "ip link add %s type veth peer name %sx && ip link set %s up", parent, parent,
+		 parent);
+	if (system(cmd) != 0) {
+		CHECK(0);
+		return;
+	}
+	sh("echo 1 > /proc/sys/net/ipv4/conf/%s/forwarding", parent);
+	sh("echo 1 > /proc/sys/net/ipv6/conf/%s/proxy_ndp", parent);
+	sh("echo 1 > /proc/sys/net/ipv6/conf/%s/forwarding", parent);
+	snprintf(cmd, sizeof(cmd), "ip link add %s mtu 1450 type veth peer name %sx", phys, phys);
+	CHECK(system(cmd) == 0);
+	CHECK(sh("ip link add %s type bridge", bridge) == 0);
+
+	c = make("kn");
+	if (!c)
+		goto out;
+	CHECK(c->clear_config_item(c, "lxc.net"));
+	CHECK(c->set_config_item(c, "lxc.net.0.type", "macvlan"));
+	CHECK(c->set_config_item(c, "lxc.net.0.link", parent));
+	CHECK(c->set_config_item(c, "lxc.net.0.macvlan.mode", "bridge"));
+	CHECK(c->set_config_item(c, "lxc.net.0.name", "net0"));
+	CHECK(c->set_config_item(c, "lxc.net.0.flags", "up"));
+	CHECK(c->set_config_item(c, "lxc.net.0.l2proxy", "1"));
+	snprintf(addr, sizeof(addr), "%s/24", v4);
+	CHECK(c->set_config_item(c, "lxc.net.0.ipv4.address", addr));
+	snprintf(addr, sizeof(addr), "%s/64", v6);
+	CHECK(c->set_config_item(c, "lxc.net.0.ipv6.address", addr));
+	CHECK(c->set_config_item(c, "lxc.net.1.type", "phys"));
+	CHECK(c->set_config_item(c, "lxc.net.1.link", phys));
+	CHECK(c->set_config_item(c, "lxc.net.1.name", "net1"));
+	CHECK(c->set_config_item(c, "lxc.net.1.mtu", "1300"));
+	CHECK(c->set_config_item(c, "lxc.net.2.type", "veth"));
+	CHECK(c->set_config_item(c, "lxc.net.2.link", bridge));
+	CHECK(c->set_config_item(c, "lxc.net.2.veth.pair", pair));
+	CHECK(c->set_config_item(c, "lxc.net.2.name", "net2"));
+
+	if (!c->start(c, 0, NULL)) {
+		fprintf(stderr, "start kn: %s\n", c->error_string);
+		CHECK(0);
+	} else {
+		CHECK(has_proxy(parent, v4) && has_proxy(parent, v6));
+		CHECK(if_nametoindex(phys) == 0);
+		CHECK(if_nametoindex(pair) > 0);
+		kill_monitor(c, "kn");
+		CHECK(WAIT_FOR(if_nametoindex(pair) == 0));
+		CHECK(WAIT_FOR(!has_proxy(parent, v4) && !has_proxy(parent, v6)));
+		CHECK(WAIT_FOR(if_nametoindex(phys) > 0));
+		CHECK(mtu_of(phys) == 1450);
+		CHECK(system("ip -o link show type macvlan | grep -q mcvl") != 0);
+		CHECK(log_has("kn", "proxy neighbour"));
+		CHECK(log_has("kn", "physical device"));
+	}
+	/* and it works again, with its entries while it runs */
+	if (c->start(c, 0, NULL)) {
+		CHECK(has_proxy(parent, v4) && has_proxy(parent, v6));
+		CHECK(c->stop(c));
+		CHECK(find_process("sentinel", "kn") == 0);
+		CHECK(!has_proxy(parent, v4) && !has_proxy(parent, v6));
+		CHECK(if_nametoindex(phys) > 0 && mtu_of(phys) == 1450);
+		CHECK(if_nametoindex(pair) == 0);
+		CHECK(test_leftover_cgroups("kn", 1) == 0);
+	} else {
+		fprintf(stderr, "restart kn: %s\n", c->error_string);
+		CHECK(0);
+	}
+	CHECK(c->destroy(c));
+	lxc_container_put(c);
+out:
+	sh("ip link del %s", parent);
+	sh("ip link del %s", bridge);
+	if (if_nametoindex(phys) > 0)
+		sh("ip link del %s", phys);
+}
+
+int main(int argc, char **argv)
+{
+	lxcpath = test_lxcpath(argc, argv);
+	net = 100 + getpid() % 100;
+	setvbuf(stdout, NULL, _IONBF, 0);
+	test_empty();
+	test_network();
+	return check_result("t_monitor_kill");
+}
