@@ -11,6 +11,7 @@ libdir=$(cd "$libdir" && pwd)
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 export LD_LIBRARY_PATH="$libdir"
 bin=$(mktemp -d /tmp/lxc-tests-c.XXXXXX)
+chmod 0755 "$bin" # t_unpriv re-executes itself as another user
 trap 'rm -rf "$bin"' EXIT
 cflags=$(pkg-config --cflags lxc) libs=$(pkg-config --libs lxc)
 passed=0 failed=0

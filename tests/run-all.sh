@@ -13,6 +13,8 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 work=$(mktemp -d /tmp/lxc-rs-tests.XXXXXX)
+# t_unpriv runs as another user, who must be able to load our library.
+chmod 0755 "$work"
 trap 'rm -rf "$work"' EXIT
 prefix="$work/prefix"
 status=0
