@@ -501,7 +501,7 @@ impl Monitor {
                 ..Default::default()
             })
         } else if req.is(Cmd::GetCloneFlags) {
-            reply(&Response::inline(self.prep.spec.clone_flags))
+            reply(&Response::inline(self.prep.spec.reported_clone_flags()))
         } else if req.is(Cmd::GetName) {
             reply(&Response {
                 data: &server::with_nul(&self.name),

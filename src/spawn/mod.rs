@@ -8,6 +8,7 @@ pub mod confine;
 mod reaper;
 pub mod signals;
 pub mod spec;
+pub mod timens;
 
 use std::ffi::CString;
 use std::io::Write;
@@ -325,6 +326,11 @@ fn child_steps(
             "The monitor went away before init was released",
         ));
     }
+    let timens_offsets = spec
+        .time_ns
+        .as_ref()
+        .map(|_| timens::open_offsets())
+        .transpose()?;
     // Our maps are written now: become root of the user namespace
     // (which clears the parent-death signal: set it again).
     if spec.clone_flags & libc::CLONE_NEWUSER != 0 {
@@ -339,6 +345,9 @@ fn child_steps(
             sys::errno(),
             "Failed to create the cgroup namespace",
         ));
+    }
+    if let (Some(offsets), Some(file)) = (&spec.time_ns, timens_offsets) {
+        timens::enter_new(offsets, file)?;
     }
     spec.confine.join_session_keyring();
     // The moved interfaces are here now: configure them from inside.
