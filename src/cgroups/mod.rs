@@ -239,7 +239,7 @@ impl Freezer {
     pub fn set_and_wait(&self, frozen: bool, limit: Duration) -> Result<()> {
         self.set(frozen)?;
         let start = std::time::Instant::now();
-        let mut kick = Duration::from_millis(50);
+        let mut kick = Duration::from_millis(10);
         let mut kicked = start;
         while self.is_frozen() != frozen {
             let now = std::time::Instant::now();
