@@ -231,7 +231,7 @@ static void test_start_errors(struct lxc_container *c)
 
 /* A freeze right after start lands while busybox init vforks its rcS:
  * the v1 freezer then stalls in FREEZING unless the freeze is retried
- * (Debian's LXC 5.0 hangs here about one start in seven). */
+ * (Debian's LXC 5.0 hangs there too). */
 static void test_freeze_at_boot(struct lxc_container *c)
 {
 	int i;
