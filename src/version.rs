@@ -2,7 +2,7 @@
 
 /// API extension names (LXC 6.0's list) that this library really supports.
 /// An extension is added here only when its feature works end to end.
-pub const API_EXTENSIONS: &[&str] = &["lxc_log", "lxc_config_item_is_supported"];
+pub const API_EXTENSIONS: &[&str] = &["lxc_log", "lxc_config_item_is_supported", "time_namespace"];
 
 /// `lxc_has_api_extension`: a NULL (None) name asks whether the call itself
 /// exists, which it does.

@@ -57,6 +57,7 @@ static void test_api_extensions(void)
 	CHECK(lxc_has_api_extension(NULL));
 	CHECK(lxc_has_api_extension("lxc_log"));
 	CHECK(lxc_has_api_extension("lxc_config_item_is_supported"));
+	CHECK(lxc_has_api_extension("time_namespace"));
 	CHECK(!lxc_has_api_extension("no_such_extension"));
 	CHECK(!lxc_has_api_extension(""));
 }

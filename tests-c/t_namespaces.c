@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lxc.namespace.clone/keep/share.*, lxc.init.groups, lxc.ephemeral, seen
  * from /proc of the real containers. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,20 @@ static ino_t ns_of(pid_t pid, const char *ns)
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, ns);
 	return stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+/* Seconds of the first field of /proc/uptime (boot time). */
+static double host_uptime(void)
+{
+	double up = -1;
+	FILE *f = fopen("/proc/uptime", "r");
+
+	if (f) {
+		if (fscanf(f, "%lf", &up) != 1)
+			up = -1;
+		fclose(f);
+	}
+	return up;
 }
 
 static struct lxc_container *make(const char *lxcpath, const char *name)
@@ -43,6 +58,82 @@ static int start(struct lxc_container *c)
 	return 0;
 }
 
+/* lxc.time.offset.*: init and attached processes in a new time
+ * namespace with the offsets. */
+static void test_time_namespace(const char *lxcpath)
+{
+	struct lxc_container *t = make(lxcpath, "nst"), *s = make(lxcpath, "nss");
+	char host_ns[64] = "", *out;
+	double before, inside;
+	ssize_t n;
+	pid_t pt;
+
+	if (!t || !s) {
+		CHECK(0);
+		return;
+	}
+	n = readlink("/proc/self/ns/time", host_ns, sizeof(host_ns) - 1);
+	CHECK(n > 0);
+	host_ns[n > 0 ? n : 0] = 0;
+	CHECK(t->set_config_item(t, "lxc.time.offset.boot", "10h"));
+	CHECK(t->set_config_item(t, "lxc.time.offset.monotonic", "-1ms"));
+	before = host_uptime();
+	if (start(t)) {
+		pt = t->init_pid(t);
+		CHECK(ns_of(pt, "time") != ns_of(getpid(), "time"));
+		/* attach sees the container's boot clock */
+		out = test_inside_logged(t, "cat /proc/uptime");
+		inside = atof(out);
+		if (!(inside >= before + 36000 && inside < host_uptime() + 36000 + 5))
+			fprintf(stderr, "uptime inside %.2f, host %.2f\n", inside, before);
+		CHECK(inside >= before + 36000 && inside < host_uptime() + 36000 + 5);
+		out = test_inside_logged(t, "cat /proc/self/timens_offsets");
+		{
+			long long mono_s = 0, boot_s = 0;
+			long mono_ns = 0, boot_ns = 0;
+			char *m = strstr(out, "monotonic"), *b = strstr(out, "boottime");
+
+			CHECK(m && sscanf(m, "%*s %lld %ld", &mono_s, &mono_ns) == 2);
+			CHECK(b && sscanf(b, "%*s %lld %ld", &boot_s, &boot_ns) == 2);
+			CHECK(mono_s == -1 && mono_ns == 999000000);
+			CHECK(boot_s == 36000 && boot_ns == 0);
+			if (mono_s != -1 || boot_s != 36000)
+				fprintf(stderr, "timens_offsets inside: %s\n", out);
+		}
+		/* init's and the attached process's time namespaces are one,
+		 * and not the host's */
+		out = test_inside_logged(t, "[ \"$(readlink /proc/1/ns/time)\" = \"$(readlink /proc/self/ns/time)\" ] && readlink /proc/1/ns/time");
+		CHECK(strncmp(out, "time:[", 6) == 0);
+		CHECK(strncmp(out, host_ns, strlen(host_ns)) != 0);
+		/* another container joins it through lxc.namespace.share.time */
+		CHECK(s->set_config_item(s, "lxc.namespace.share.time", "nst"));
+		if (start(s)) {
+			CHECK(ns_of(s->init_pid(s), "time") == ns_of(pt, "time"));
+			CHECK(s->stop(s));
+		}
+		CHECK(t->stop(t));
+	}
+	CHECK(s->destroy(s));
+	lxc_container_put(s);
+	/* keeping the host's time namespace contradicts the offsets */
+	CHECK(t->set_config_item(t, "lxc.namespace.keep", "time"));
+	CHECK(!t->start(t, 0, NULL));
+	CHECK(t->error_num == EINVAL || (t->error_string && strstr(t->error_string, "lxc.namespace.keep")));
+	/* asked for through lxc.namespace.clone without offsets (net stays
+	 * in the list: the host's network is never the container's) */
+	CHECK(t->clear_config_item(t, "lxc.namespace.keep"));
+	CHECK(t->clear_config_item(t, "lxc.time.offset.boot"));
+	CHECK(t->clear_config_item(t, "lxc.time.offset.monotonic"));
+	CHECK(t->set_config_item(t, "lxc.namespace.clone", "mnt pid uts ipc net time"));
+	if (start(t)) {
+		pt = t->init_pid(t);
+		CHECK(ns_of(pt, "time") != ns_of(getpid(), "time"));
+		CHECK(t->stop(t));
+	}
+	CHECK(t->destroy(t));
+	lxc_container_put(t);
+}
+
 int main(int argc, char **argv)
 {
 	const char *lxcpath = test_lxcpath(argc, argv);
@@ -61,6 +152,8 @@ int main(int argc, char **argv)
 		CHECK(ns_of(pa, "ipc") == ns_of(me, "ipc"));
 		CHECK(ns_of(pa, "uts") != ns_of(me, "uts"));
 		CHECK(ns_of(pa, "cgroup") != ns_of(me, "cgroup"));
+		/* no lxc.time.offset: the host's time namespace */
+		CHECK(ns_of(pa, "time") == ns_of(me, "time"));
 		snprintf(path, sizeof(path), "/proc/%d/status", pa);
 		f = fopen(path, "r");
 		while (f && fgets(line, sizeof(line), f))
@@ -90,6 +183,9 @@ int main(int argc, char **argv)
 		CHECK(!b->start(b, 0, NULL));
 		CHECK(b->error_string && strstr(b->error_string, "nsa"));
 	}
+
+	/* time namespace: offsets seen from inside, attach joins it */
+	test_time_namespace(lxcpath);
 
 	/* ephemeral: gone after it stops */
 	CHECK(e->set_config_item(e, "lxc.ephemeral", "1"));

@@ -104,6 +104,8 @@ int main(int argc, char **argv)
 	snprintf(dir, sizeof(dir), "%s/%s", lxcpath, name);
 	CHECK(stat(dir, &st) == 0 && st.st_uid == 100000);
 
+	/* A time namespace too: made (and owned) inside the user namespace. */
+	CHECK(c->set_config_item(c, "lxc.time.offset.monotonic", "1h"));
 	if (!c->start(c, 0, NULL)) {
 		fprintf(stderr, "start failed: %d %s\n", c->error_num, c->error_string ? c->error_string : "");
 		CHECK(0);
@@ -121,6 +123,7 @@ int main(int argc, char **argv)
 	CHECK_STR(inside(c, "id -u"), "0\n");
 	CHECK_STR(inside(c, "id -g"), "0\n");
 	CHECK_STR(inside(c, "cat /proc/self/uid_map | tr -s ' '"), " 0 100000 65536\n");
+	CHECK_STR(inside(c, "grep monotonic /proc/self/timens_offsets | tr -s ' '"), "monotonic 3600 0\n");
 	/* Autodev nodes are the host's, bound; proc and sys are mounted. */
 	CHECK_STR(inside(c, "echo x > /dev/null && head -c 4 /dev/zero | wc -c"), "4\n");
 	CHECK_STR(inside(c, "test -r /proc/1/status && test -d /sys/class && echo ok"), "ok\n");
@@ -143,6 +146,7 @@ int main(int argc, char **argv)
 	if (pid > 0)
 		CHECK_STR(proc_line(pid, "uid_map", ""), "0 100000 65536");
 	CHECK_STR(inside(c, "id -u"), "0\n");
+	CHECK_STR(inside(c, "grep monotonic /proc/self/timens_offsets | tr -s ' '"), "monotonic 3600 0\n");
 
 	CHECK(c->stop(c));
 	CHECK_STR(c->state(c), "STOPPED");

@@ -270,6 +270,44 @@ impl Freezer {
         std::fs::write(&path, value).map_err(|e| Error::io("Failed to write", &path, &e))
     }
 
+    /// Sets the state and waits up to `limit` until the kernel reached it.
+    ///
+    /// On v1 a freeze can stall in FREEZING for good: the kernel marks each
+    /// task frozen once, when the FROZEN write changes the state, and a
+    /// task that was running then and goes straight into a freezable sleep
+    /// is never marked (busybox init at boot: its vfork child is frozen
+    /// before it execs, so init waits in vfork, unmarked; Debian's LXC 5.0
+    /// hangs there as well). Thawing and freezing again makes the kernel
+    /// visit every task once more; done whenever FREEZING outlasts a
+    /// growing interval.
+    pub fn set_and_wait(&self, frozen: bool, limit: Duration) -> Result<()> {
+        self.set(frozen)?;
+        let start = std::time::Instant::now();
+        let mut kick = Duration::from_millis(10);
+        let mut kicked = start;
+        while self.is_frozen() != frozen {
+            let now = std::time::Instant::now();
+            if now.duration_since(start) >= limit {
+                return Err(Error::new(
+                    libc::ETIMEDOUT,
+                    format!("The freezer {} did not settle", self.dir.display()),
+                ));
+            }
+            if self.v1 && frozen && now.duration_since(kicked) >= kick {
+                log::info!(
+                    "Freezer {} stuck in FREEZING: thawing and freezing again",
+                    self.dir.display()
+                );
+                self.set(false)?;
+                self.set(true)?;
+                kicked = now;
+                kick *= 2;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        Ok(())
+    }
+
     pub fn is_frozen(&self) -> bool {
         if self.v1 {
             return std::fs::read_to_string(self.dir.join("freezer.state"))
@@ -680,15 +718,48 @@ impl ContainerCgroups {
         chown_mapped(idmaps, &paths, (Who::Caller, Who::Root), true)
     }
 
-    /// Moves `pid` into every cgroup of the container.
-    pub fn attach(&self, pid: i32) -> Result<()> {
-        for (h, dir) in &self.dirs {
-            let file = if h.unified { "cgroup.procs" } else { "tasks" };
-            let path = self.process_dir(dir).join(file);
+    /// Moves `pid` into the container's v2 cgroup from outside: the
+    /// fallback when clone3 could not create init there.
+    pub fn attach_unified(&self, pid: i32) -> Result<()> {
+        for (_, dir) in self.dirs.iter().filter(|(h, _)| h.unified) {
+            let path = self.process_dir(dir).join("cgroup.procs");
             std::fs::write(&path, pid.to_string())
                 .map_err(|e| Error::io(&format!("Failed to move {pid} into"), &path, &e))?;
         }
         Ok(())
+    }
+
+    /// Called by init, single-threaded, right after its clone: moves the
+    /// calling thread into the container's cgroup of every v1 hierarchy
+    /// by writing "0" to `tasks`. A thread moving itself this way is the
+    /// one migration the kernel does without write-locking its global
+    /// `cgroup_threadgroup_rwsem`, whose first writer after a quiet
+    /// period waits a whole RCU grace period (10-15 ms on this host, the
+    /// bulk of a start). The v2 cgroup is entered at birth instead
+    /// (`unified_clone_dir`).
+    pub fn attach_self_v1(&self) -> Result<()> {
+        for (_, dir) in self.dirs.iter().filter(|(h, _)| !h.unified) {
+            let path = self.process_dir(dir).join("tasks");
+            std::fs::write(&path, "0")
+                .map_err(|e| Error::io("Failed to move init into", &path, &e))?;
+        }
+        Ok(())
+    }
+
+    /// The container's v2 cgroup directory (where init lives), opened for
+    /// clone3's CLONE_INTO_CGROUP; None without a v2 hierarchy.
+    pub fn unified_clone_dir(&self) -> Result<Option<std::fs::File>> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let Some((_, dir)) = self.dirs.iter().find(|(h, _)| h.unified) else {
+            return Ok(None);
+        };
+        let path = self.process_dir(dir);
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
+            .open(&path)
+            .map(Some)
+            .map_err(|e| Error::io("Failed to open cgroup", &path, &e))
     }
 
     /// The container's freezer: v1 freezer when the host has it, the v2

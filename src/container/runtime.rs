@@ -165,17 +165,9 @@ impl Container {
         if freeze {
             let _ = target.serve_state_clients(FREEZING);
         }
-        freezer.set(freeze)?;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while freezer.is_frozen() != freeze {
-            if Instant::now() > deadline {
-                return Err(Error::new(
-                    libc::ETIMEDOUT,
-                    format!("Freezer of \"{}\" did not settle", addr.name),
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(2));
-        }
+        freezer
+            .set_and_wait(freeze, Duration::from_secs(10))
+            .map_err(|e| Error::new(e.errno, format!("\"{}\": {}", addr.name, e.message)))?;
         let _ = target.serve_state_clients(if freeze { FROZEN } else { THAWED });
         Ok(())
     }

@@ -4,7 +4,7 @@
 use crate::container::state::{FREEZING, FROZEN, RUNNING, STARTING, STOPPED, STOPPING, THAWED};
 use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::cgroup_fds;
 use super::stop_hooks::{self, HeldNamespaces};
@@ -508,7 +508,7 @@ impl Monitor {
                 ..Default::default()
             })
         } else if req.is(Cmd::GetCloneFlags) {
-            reply(&Response::inline(self.prep.spec.clone_flags))
+            reply(&Response::inline(self.prep.spec.reported_clone_flags()))
         } else if req.is(Cmd::GetName) {
             reply(&Response {
                 data: &server::with_nul(&self.name),
@@ -745,18 +745,12 @@ impl Monitor {
         if freeze {
             self.set_state(FREEZING);
         }
-        self.prep.cgroups.set_frozen(freeze)?;
         let limit = if timeout < 0 { 10 } else { timeout as u64 };
-        let deadline = Instant::now() + Duration::from_secs(limit);
-        while self.prep.cgroups.is_frozen() != freeze {
-            if Instant::now() >= deadline {
-                return Err(Error::new(
-                    libc::ETIMEDOUT,
-                    "The freezer did not settle in time",
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        self.prep
+            .cgroups
+            .freezer()
+            .ok_or_else(|| Error::new(libc::ENOTSUP, "No freezer cgroup on this host"))?
+            .set_and_wait(freeze, Duration::from_secs(limit))?;
         self.set_state(if freeze { FROZEN } else { THAWED });
         Ok(())
     }

@@ -10,13 +10,14 @@ use crate::error::Result;
 use crate::spawn::StartSpec;
 
 /// LXC's namespace names and environment variables, in its order.
-const NAMESPACES: [(i32, &str, &str); 6] = [
+const NAMESPACES: [(i32, &str, &str); 7] = [
     (libc::CLONE_NEWNS, "mnt", "LXC_MNT_NS"),
     (libc::CLONE_NEWPID, "pid", "LXC_PID_NS"),
     (libc::CLONE_NEWUTS, "uts", "LXC_UTS_NS"),
     (libc::CLONE_NEWIPC, "ipc", "LXC_IPC_NS"),
     (libc::CLONE_NEWNET, "net", "LXC_NET_NS"),
     (libc::CLONE_NEWCGROUP, "cgroup", "LXC_CGROUP_NS"),
+    (libc::CLONE_NEWTIME, "time", "LXC_TIME_NS"),
 ];
 
 /// The namespaces of an init, held by the monitor so the stop hooks can
@@ -29,7 +30,7 @@ pub(crate) struct HeldNamespaces {
 impl HeldNamespaces {
     /// Opens the namespaces init was created with (best effort).
     pub fn open(spec: &StartSpec, pid: i32) -> HeldNamespaces {
-        let mut flags = spec.clone_flags;
+        let mut flags = spec.reported_clone_flags();
         if spec.new_cgroupns {
             flags |= libc::CLONE_NEWCGROUP;
         }

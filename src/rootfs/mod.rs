@@ -90,7 +90,9 @@ pub struct UsernsRootfs {
 
 /// Resolves `relative` inside `root` without leaving it through `..` or a
 /// symlink planted in the rootfs: every existing prefix must canonicalize
-/// to a path under the canonical root.
+/// to a path under the canonical root. The prefix built so far is
+/// canonical, so only a component that is a symlink needs resolving
+/// (one lstat per component instead of a realpath of the whole prefix).
 pub fn resolve_inside(root: &Path, relative: &str) -> Result<PathBuf> {
     let root = root
         .canonicalize()
@@ -105,6 +107,11 @@ pub fn resolve_inside(root: &Path, relative: &str) -> Result<PathBuf> {
                     "Mount target \"{relative}\" leaves the rootfs"
                 )))
             }
+        }
+        let is_link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+        if !is_link {
+            // A directory or file (canonical already), or nothing yet.
+            continue;
         }
         if let Ok(real) = path.canonicalize() {
             if !real.starts_with(&root) {
@@ -544,7 +551,13 @@ mod tests {
         std::fs::create_dir_all(d.join("rootfs/dev")).unwrap();
         symlink("/etc", d.join("rootfs/evil")).unwrap();
         symlink("../../..", d.join("rootfs/dev/up")).unwrap();
+        symlink("dev", d.join("rootfs/inner")).unwrap();
         let root = d.join("rootfs");
+        // A symlink that stays inside is followed.
+        assert_eq!(
+            resolve_inside(&root, "inner/shm").unwrap(),
+            root.canonicalize().unwrap().join("dev/shm")
+        );
         assert!(resolve_inside(&root, "dev/shm")
             .unwrap()
             .ends_with("rootfs/dev/shm"));

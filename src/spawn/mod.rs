@@ -8,10 +8,11 @@ pub mod confine;
 mod reaper;
 pub mod signals;
 pub mod spec;
+pub mod timens;
 
 use std::ffi::CString;
 use std::io::Write;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
@@ -68,43 +69,33 @@ fn spawn_with_network(
     // Joining another pid namespace applies to the children we clone next.
     let pid_join = JoinPidNs::enter(&shared)?;
     let (parent_end, child_end) = sys::socketpair_seqpacket()?;
-    let mut pidfd: libc::c_int = -1;
-    let flags = (spec.clone_flags | libc::CLONE_PIDFD | libc::SIGCHLD) as libc::c_ulong;
-    // SAFETY: a fork-like clone (no new stack, no CLONE_VM) in a
-    // single-threaded process; with CLONE_PIDFD the kernel stores the pidfd
-    // through the parent_tid pointer.
-    let pid = unsafe {
-        libc::syscall(
-            libc::SYS_clone,
-            flags,
-            0usize,
-            &mut pidfd as *mut libc::c_int,
-            0usize,
-            0usize,
-        )
-    };
-    if pid < 0 {
-        return Err(Error::new(
-            sys::errno(),
-            format!(
-                "Failed to clone the container's init: {}",
-                std::io::Error::last_os_error()
-            ),
-        ));
+    let into_v2 = cgroups.unified_clone_dir()?;
+    // SAFETY: the monitor is single-threaded.
+    let mut cloned =
+        unsafe { sys::clone3_fork(spec.clone_flags, into_v2.as_ref().map(|f| f.as_raw_fd())) };
+    let mut parent_moves_v2 = false;
+    if let (Err(e), Some(_)) = (&cloned, &into_v2) {
+        // A kernel or cgroup refusing CLONE_INTO_CGROUP: clone without it
+        // and move init from here (paying the rwsem's grace period).
+        log::info!("{}; moving init into its v2 cgroup afterwards", e.message);
+        parent_moves_v2 = true;
+        // SAFETY: as above.
+        cloned = unsafe { sys::clone3_fork(spec.clone_flags, None) };
     }
-    if pid == 0 {
+    drop(into_v2);
+    let Some((pid, pidfd)) = cloned? else {
         drop(parent_end);
-        if let Err(e) = join_namespaces(&shared) {
+        let joined = join_namespaces(&shared)
+            .and_then(|()| cgroups.attach_self_v1())
+            .and_then(|()| send_parent(&child_end, CGROUPS_SYNC));
+        if let Err(e) = joined {
             report_and_exit(&child_end, &e);
         }
         let err = child_main(spec, plan, &net, &gateways, &child_end, sync_devices);
         report_and_exit(&child_end, &err);
-    }
+    };
     drop(child_end);
     drop(pid_join);
-    let pid = pid as i32;
-    // SAFETY: the kernel gave us this fresh descriptor.
-    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
     crate::sentinel::note_init(&pidfd);
     let netns = if spec.clone_flags & libc::CLONE_NEWNET != 0 {
         std::fs::File::open(format!("/proc/{pid}/ns/net"))
@@ -140,7 +131,14 @@ fn spawn_with_network(
         return Err(e);
     }
     let parent_steps = net::move_into(&init.net, pid)
-        .and_then(|()| cgroups.attach(pid))
+        .and_then(|()| wait_child_msg(&sock, CGROUPS_SYNC))
+        .and_then(|()| {
+            if parent_moves_v2 {
+                cgroups.attach_unified(pid)
+            } else {
+                Ok(())
+            }
+        })
         .and_then(|()| {
             spec.confine
                 .apply_from_parent(pid, spec.clone_flags & libc::CLONE_NEWPID != 0)
@@ -194,11 +192,49 @@ fn spawn_with_network(
         return Ok(init);
     }
     abandon(&init, &host);
-    let (errno, text) = msg.split_once(' ').unwrap_or(("5", &msg));
-    Err(Error::new(
-        errno.parse().unwrap_or(libc::EIO),
-        text.to_string(),
-    ))
+    Err(child_error(&msg))
+}
+
+/// The error init reported ("<errno> <text>", see `report_and_exit`).
+fn child_error(msg: &str) -> Error {
+    let (errno, text) = msg.split_once(' ').unwrap_or(("5", msg));
+    Error::new(errno.parse().unwrap_or(libc::EIO), text.to_string())
+}
+
+/// Waits for init's `expected` message; anything else is its error (or
+/// its end).
+fn wait_child_msg(sock: &UnixStream, expected: &[u8]) -> Result<()> {
+    let mut buf = vec![0u8; 8192];
+    let n = crate::commands::unix::recv_msg(sock, &mut buf)?.len;
+    if &buf[..n] == expected {
+        return Ok(());
+    }
+    if n == 0 {
+        return Err(Error::new(
+            libc::ECHILD,
+            "The container's init exited during its setup",
+        ));
+    }
+    Err(child_error(&String::from_utf8_lossy(&buf[..n])))
+}
+
+/// In init: one message to the monitor.
+fn send_parent(sock: &OwnedFd, msg: &[u8]) -> Result<()> {
+    // SAFETY: writing a buffer we own on our socket.
+    let n = unsafe {
+        libc::write(
+            sock.as_raw_fd(),
+            msg.as_ptr() as *const libc::c_void,
+            msg.len(),
+        )
+    };
+    if n != msg.len() as isize {
+        return Err(Error::new(
+            libc::EPIPE,
+            "The monitor went away during init's setup",
+        ));
+    }
+    Ok(())
 }
 
 /// With `lxc.idmap`, before init goes on: its uid/gid maps, and its
@@ -308,6 +344,9 @@ fn report_and_exit(sock: &OwnedFd, err: &Error) -> ! {
     }
 }
 
+/// What init sends once it moved itself into its v1 cgroups.
+const CGROUPS_SYNC: &[u8] = b"cgroups";
+
 /// What init sends once its rootfs and stdio are set up, when `devices.*`
 /// settings are to be written before it goes on.
 const DEVICES_SYNC: &[u8] = b"devices";
@@ -364,6 +403,11 @@ fn child_steps(
             ))
         }
     };
+    let timens_offsets = spec
+        .time_ns
+        .as_ref()
+        .map(|_| timens::open_offsets())
+        .transpose()?;
     // Our maps are written now: become root of the user namespace
     // (which clears the parent-death signal: set it again).
     if spec.clone_flags & libc::CLONE_NEWUSER != 0 {
@@ -378,6 +422,9 @@ fn child_steps(
             sys::errno(),
             "Failed to create the cgroup namespace",
         ));
+    }
+    if let (Some(offsets), Some(file)) = (&spec.time_ns, timens_offsets) {
+        timens::enter_new(offsets, file)?;
     }
     spec.confine.join_session_keyring();
     // The moved interfaces are here now: configure them from inside.

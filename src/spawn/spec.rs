@@ -13,6 +13,8 @@ use crate::net::NetPlan;
 use crate::rootfs::{MountAuto, MountEntry, RootfsOptions};
 use crate::storage::{LoopStorage, OverlayStorage, RootfsMount};
 
+use super::timens::TimeOffsets;
+
 #[derive(Debug, Clone)]
 pub struct StartSpec {
     pub name: String,
@@ -47,6 +49,9 @@ pub struct StartSpec {
     /// Whether init gets its own cgroup namespace (entered after the
     /// parent placed it in its cgroups).
     pub new_cgroupns: bool,
+    /// A new time namespace with these offsets (unshared by init itself,
+    /// see `timens`); None: the host's (or a shared) one.
+    pub time_ns: Option<TimeOffsets>,
     /// `lxc.namespace.share.*`: (CLONE_NEW* flag, /proc/<pid>/ns/<x>) of
     /// namespaces joined instead of created.
     pub shared_ns: SharedNamespaces,
@@ -183,37 +188,55 @@ fn ns_file(flag: i32) -> &'static str {
         libc::CLONE_NEWNS => "mnt",
         libc::CLONE_NEWUSER => "user",
         libc::CLONE_NEWCGROUP => "cgroup",
-        _ => "time",
+        libc::CLONE_NEWTIME => "time",
+        _ => "",
     }
 }
 
 /// Namespaces joined instead of created: (CLONE_NEW* flag, ns file path).
 pub type SharedNamespaces = Vec<(i32, String)>;
 
+/// The namespaces of init, as decided from the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Namespaces {
+    /// CLONE_NEW* flags given to clone (neither cgroup nor time).
+    clone_flags: i32,
+    /// A cgroup namespace, unshared by init once in its cgroups.
+    new_cgroupns: bool,
+    /// A time namespace, unshared by init (its offsets must be written
+    /// before any task enters it, which clone would do).
+    new_timens: bool,
+    shared: SharedNamespaces,
+}
+
 /// The namespaces of init: LXC's default set (mnt, pid, uts, ipc, net
-/// unless `none`, cgroup), narrowed by `lxc.namespace.clone` or
-/// `lxc.namespace.keep`, minus those joined through
-/// `lxc.namespace.share.<ns>` (a container name in the same lxcpath, a
-/// pid, or a /proc/<pid>/ns path). Returns (clone flags, new cgroup ns,
-/// shared namespaces).
-fn namespaces(
-    config: &Config,
-    lxcpath: &str,
-    net: &NetPlan,
-) -> Result<(i32, bool, SharedNamespaces)> {
+/// unless `none`, cgroup, time when an offset is set), narrowed by
+/// `lxc.namespace.clone` or `lxc.namespace.keep`, minus those joined
+/// through `lxc.namespace.share.<ns>` (a container name in the same
+/// lxcpath, a pid, or a /proc/<pid>/ns path).
+fn namespaces(config: &Config, lxcpath: &str, net: &NetPlan) -> Result<Namespaces> {
     let conf = config.conf();
+    let wants_time = TimeOffsets::from_config(config).any();
     let mut flags = libc::CLONE_NEWNS
         | libc::CLONE_NEWPID
         | libc::CLONE_NEWUTS
         | libc::CLONE_NEWIPC
         | libc::CLONE_NEWCGROUP
         | net.clone_flag();
+    if wants_time {
+        flags |= libc::CLONE_NEWTIME;
+    }
     if conf.ns_clone != 0 {
         flags = conf.ns_clone;
     }
     // A user namespace comes with lxc.idmap (LXC adds it then).
     if !conf.idmaps.is_empty() {
         flags |= libc::CLONE_NEWUSER;
+    }
+    if wants_time && conf.ns_keep & libc::CLONE_NEWTIME != 0 {
+        return Err(Error::invalid(
+            "lxc.time.offset.* is set but lxc.namespace.keep keeps the time namespace",
+        ));
     }
     flags &= !conf.ns_keep;
     if flags & libc::CLONE_NEWUSER != 0 && conf.idmaps.is_empty() {
@@ -226,12 +249,6 @@ fn namespaces(
             "lxc.idmap is set but lxc.namespace.keep keeps the user namespace",
         ));
     }
-    if flags & 0x80 != 0 {
-        return Err(Error::new(
-            libc::ENOTSUP,
-            "time namespaces are not supported yet",
-        ));
-    }
     let mut shared = Vec::new();
     for (i, (ns_name, flag)) in crate::config::NAMESPACES.iter().enumerate() {
         let Some(target) = conf.ns_share[i].as_deref().filter(|t| !t.is_empty()) else {
@@ -239,7 +256,11 @@ fn namespaces(
         };
         if !matches!(
             *flag,
-            libc::CLONE_NEWNET | libc::CLONE_NEWUTS | libc::CLONE_NEWIPC | libc::CLONE_NEWPID
+            libc::CLONE_NEWNET
+                | libc::CLONE_NEWUTS
+                | libc::CLONE_NEWIPC
+                | libc::CLONE_NEWPID
+                | libc::CLONE_NEWTIME
         ) {
             return Err(Error::new(
                 libc::ENOTSUP,
@@ -292,11 +313,31 @@ fn namespaces(
             "The container needs its own mount namespace (mnt cannot be kept or shared)",
         ));
     }
-    let new_cgroupns = flags & libc::CLONE_NEWCGROUP != 0;
-    Ok((flags & !libc::CLONE_NEWCGROUP, new_cgroupns, shared))
+    let new_timens = flags & libc::CLONE_NEWTIME != 0;
+    if wants_time && !new_timens {
+        // As LXC: a clone list without time, or a shared time namespace,
+        // wins over the offsets.
+        log::warn!("lxc.time.offset.* ignored: the container gets no new time namespace");
+    }
+    Ok(Namespaces {
+        clone_flags: flags & !(libc::CLONE_NEWCGROUP | libc::CLONE_NEWTIME),
+        new_cgroupns: flags & libc::CLONE_NEWCGROUP != 0,
+        new_timens,
+        shared,
+    })
 }
 
 impl StartSpec {
+    /// The namespace flags reported to `get_clone_flags` clients (attach
+    /// enters these): the clone flags plus a time namespace init made.
+    pub fn reported_clone_flags(&self) -> i32 {
+        if self.time_ns.is_some() {
+            self.clone_flags | libc::CLONE_NEWTIME
+        } else {
+            self.clone_flags
+        }
+    }
+
     pub fn from_config(
         name: &str,
         lxcpath: &str,
@@ -339,7 +380,7 @@ impl StartSpec {
             caps::last_cap(),
         )?;
         let net = NetPlan::from_config(config)?;
-        let (clone_flags, new_cgroupns, shared_ns) = namespaces(config, lxcpath, &net)?;
+        let ns = namespaces(config, lxcpath, &net)?;
         let idmaps = config.conf().idmaps.clone();
         if !idmaps.is_empty() {
             crate::idmap::host_root(&idmaps)?;
@@ -353,7 +394,7 @@ impl StartSpec {
             None => item(config, "lxc.rootfs.path"),
         };
         let (rootfs, rootfs_mount) = rootfs_source(&rootfs_value, &Path::new(lxcpath).join(name))?;
-        let rootfs_options = rootfs_options(config, &rootfs_mount, clone_flags)?;
+        let rootfs_options = rootfs_options(config, &rootfs_mount, ns.clone_flags)?;
         let build_dir = match (&rootfs_options.idmap, &config.conf().rootfs_mount) {
             (Some(_), Some(dir)) if Path::new(dir).is_dir() => PathBuf::from(dir),
             _ => rootfs.clone(),
@@ -386,9 +427,10 @@ impl StartSpec {
             mount_auto: MountAuto::parse(&words(config, "lxc.mount.auto"))?,
             mount_entries: entries,
             caps_drop,
-            clone_flags,
-            new_cgroupns,
-            shared_ns,
+            clone_flags: ns.clone_flags,
+            new_cgroupns: ns.new_cgroupns,
+            time_ns: ns.new_timens.then(|| TimeOffsets::from_config(config)),
+            shared_ns: ns.shared,
             init_groups: config.conf().init_groups.clone(),
             ephemeral: config.conf().ephemeral != 0,
             lsm: crate::lsm::for_config(config)?,
@@ -423,7 +465,7 @@ mod tests {
                 c.set_item(k, v).unwrap();
             }
             let net = NetPlan::from_config(&c).unwrap();
-            namespaces(&c, "/nonexistent", &net).map(|(f, _, _)| f)
+            namespaces(&c, "/nonexistent", &net).map(|n| n.clone_flags)
         };
         assert_eq!(flags(&[]).unwrap() & libc::CLONE_NEWUSER, 0);
         let mapped = [
@@ -445,6 +487,53 @@ mod tests {
             ("lxc.namespace.share.uts", "/proc/1/ns/uts"),
         ];
         assert_eq!(flags(&shared).unwrap_err().errno, libc::ENOTSUP);
+    }
+
+    #[test]
+    fn time_namespace_with_offsets_or_when_asked() {
+        let ns = |items: &[(&str, &str)]| {
+            let mut c = Config::new();
+            c.set_item("lxc.net.0.type", "empty").unwrap();
+            for (k, v) in items {
+                c.set_item(k, v).unwrap();
+            }
+            let net = NetPlan::from_config(&c).unwrap();
+            namespaces(&c, "/nonexistent", &net)
+        };
+        let none = ns(&[]).unwrap();
+        assert!(!none.new_timens);
+        let offset = ns(&[("lxc.time.offset.boot", "1h")]).unwrap();
+        assert!(offset.new_timens);
+        // Never a clone flag: init unshares it to write the offsets first.
+        assert_eq!(offset.clone_flags & libc::CLONE_NEWTIME, 0);
+        assert!(
+            ns(&[("lxc.namespace.clone", "mnt pid time")])
+                .unwrap()
+                .new_timens
+        );
+        assert!(
+            !ns(&[
+                ("lxc.time.offset.boot", "1h"),
+                ("lxc.namespace.clone", "mnt pid")
+            ])
+            .unwrap()
+            .new_timens
+        );
+        let kept = ns(&[
+            ("lxc.time.offset.monotonic", "5s"),
+            ("lxc.namespace.keep", "time"),
+        ]);
+        assert_eq!(kept.unwrap_err().errno, libc::EINVAL);
+        let shared = ns(&[
+            ("lxc.time.offset.monotonic", "5s"),
+            ("lxc.namespace.share.time", "/proc/1/ns/time"),
+        ])
+        .unwrap();
+        assert!(!shared.new_timens);
+        assert_eq!(
+            shared.shared,
+            vec![(libc::CLONE_NEWTIME, "/proc/1/ns/time".to_string())]
+        );
     }
 
     #[test]
