@@ -48,6 +48,17 @@ pub struct IdMap {
     pub range: u64,
 }
 
+impl IdMap {
+    pub const fn new(kind: char, nsid: u64, hostid: u64, range: u64) -> IdMap {
+        IdMap {
+            kind,
+            nsid,
+            hostid,
+            range,
+        }
+    }
+}
+
 /// One `lxc.cgroup.*` / `lxc.cgroup2.*` entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CgroupItem {

@@ -9,7 +9,6 @@ use std::path::{Component, Path, PathBuf};
 
 use super::Container;
 use crate::cgroups::{self, limits};
-use crate::commands::client::Target;
 use crate::error::{Error, Result};
 
 /// The hierarchy that holds `controller` in the caller's view: the v1 one
@@ -41,15 +40,8 @@ pub fn item_path(mountpoint: &Path, rel: &str, subsys: &str) -> Result<PathBuf> 
 impl Container {
     fn cgroup_item_path(&self, subsys: &str) -> Result<(PathBuf, bool)> {
         let controller = limits::controller_of(subsys)?;
-        let (lxcpath, name, timeout) = {
-            let st = self.lock();
-            (st.lxcpath.clone(), st.name.clone(), st.rcv_timeout)
-        };
-        let target = Target {
-            lxcpath: &lxcpath,
-            name: &name,
-            timeout,
-        };
+        let addr = self.addr();
+        let (target, name) = (addr.target(), self.name());
         let not_running =
             || Error::new(libc::ENOENT, format!("Container \"{name}\" is not running"));
         if target.get_state()? == 0 {
@@ -84,15 +76,8 @@ impl Container {
     /// on a pure cgroup2 host.
     fn add_device_rule(&self, subsys: &str, value: &str) -> Result<()> {
         let rule = cgroups::device_rules::parse(subsys, value, false)?;
-        let (lxcpath, name, timeout) = {
-            let st = self.lock();
-            (st.lxcpath.clone(), st.name.clone(), st.rcv_timeout)
-        };
-        let target = Target {
-            lxcpath: &lxcpath,
-            name: &name,
-            timeout,
-        };
+        let addr = self.addr();
+        let (target, name) = (addr.target(), self.name());
         if target.get_state()? == 0 {
             return Err(Error::new(
                 libc::ENOENT,

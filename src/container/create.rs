@@ -697,15 +697,6 @@ impl Container {
 mod tests {
     use super::*;
 
-    fn idmap(kind: char, nsid: u64, hostid: u64, range: u64) -> IdMap {
-        IdMap {
-            kind,
-            nsid,
-            hostid,
-            range,
-        }
-    }
-
     #[test]
     fn template_paths() {
         assert_eq!(
@@ -762,7 +753,10 @@ mod tests {
     #[test]
     fn mapped_command() {
         // Our ids (1000) are not mapped: extra maps at the first free nsids.
-        let maps = [idmap('u', 0, 100000, 65536), idmap('g', 0, 100000, 65536)];
+        let maps = [
+            IdMap::new('u', 0, 100000, 65536),
+            IdMap::new('g', 0, 100000, 65536),
+        ];
         let tc = template_command(
             Path::new("/t/lxc-x"),
             Path::new("/p/c"),
@@ -781,9 +775,9 @@ mod tests {
         );
         // Our uid mapped: its nsid is passed, no extra map.
         let maps = [
-            idmap('u', 0, 1000, 1),
-            idmap('u', 1, 100000, 100),
-            idmap('g', 5, 1000, 1),
+            IdMap::new('u', 0, 1000, 1),
+            IdMap::new('u', 1, 100000, 100),
+            IdMap::new('g', 5, 1000, 1),
         ];
         let tc = template_command(
             Path::new("/t/x"),

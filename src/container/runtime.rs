@@ -13,14 +13,14 @@ use crate::error::{Error, Result};
 
 /// A command target owning its strings (the lock is not held while
 /// talking to the monitor).
-struct Addr {
+pub(super) struct Addr {
     lxcpath: String,
     name: String,
     timeout: i32,
 }
 
 impl Addr {
-    fn target(&self) -> Target<'_> {
+    pub(super) fn target(&self) -> Target<'_> {
         Target {
             lxcpath: &self.lxcpath,
             name: &self.name,
@@ -30,7 +30,7 @@ impl Addr {
 }
 
 impl Container {
-    fn addr(&self) -> Addr {
+    pub(super) fn addr(&self) -> Addr {
         let st = self.lock();
         Addr {
             lxcpath: st.lxcpath.clone(),

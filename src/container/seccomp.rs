@@ -4,7 +4,6 @@
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use super::Container;
-use crate::commands::client::Target;
 use crate::error::{Error, Result};
 
 /// Whether a listener still has filtered tasks (POLLHUP once they are gone).
@@ -22,15 +21,8 @@ fn listener_alive(fd: &OwnedFd) -> bool {
 impl Container {
     /// A fresh descriptor of the listener (the caller owns it).
     pub fn seccomp_notify_fd_active(&self) -> Result<OwnedFd> {
-        let (lxcpath, name, timeout) = {
-            let st = self.lock();
-            (st.lxcpath.clone(), st.name.clone(), st.rcv_timeout)
-        };
-        let target = Target {
-            lxcpath: &lxcpath,
-            name: &name,
-            timeout,
-        };
+        let addr = self.addr();
+        let (target, name) = (addr.target(), self.name());
         match target.get_seccomp_notify_fd() {
             Ok(Some(fd)) => Ok(fd),
             Ok(None) => Err(Error::new(

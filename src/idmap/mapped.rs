@@ -347,31 +347,28 @@ pub fn chown_mapped(
 mod tests {
     use super::*;
 
-    fn m(kind: char, nsid: u64, hostid: u64, range: u64) -> IdMap {
-        IdMap {
-            kind,
-            nsid,
-            hostid,
-            range,
-        }
-    }
-
     #[test]
     fn maps_with_self() {
-        let c = [m('u', 0, 100000, 65536), m('g', 0, 100000, 65536)];
+        let c = [
+            IdMap::new('u', 0, 100000, 65536),
+            IdMap::new('g', 0, 100000, 65536),
+        ];
         assert_eq!(
             root_and_self(&c, (1001, 1002)).unwrap(),
             vec![
-                m('u', 0, 100000, 1),
-                m('u', 1001, 1001, 1),
-                m('g', 0, 100000, 1),
-                m('g', 1002, 1002, 1)
+                IdMap::new('u', 0, 100000, 1),
+                IdMap::new('u', 1001, 1001, 1),
+                IdMap::new('g', 0, 100000, 1),
+                IdMap::new('g', 1002, 1002, 1)
             ]
         );
         let full = container_and_self(&c, (1001, 1002));
         assert_eq!(
             &full[2..],
-            &[m('u', 65536, 1001, 1), m('g', 65536, 1002, 1)]
+            &[
+                IdMap::new('u', 65536, 1001, 1),
+                IdMap::new('g', 65536, 1002, 1)
+            ]
         );
         // Already mapped: nothing added.
         assert_eq!(container_and_self(&c, (100005, 100005)).len(), 2);
@@ -379,7 +376,7 @@ mod tests {
 
     #[test]
     fn helper_command_line() {
-        let maps = [m('u', 0, 100000, 1), m('g', 7, 1000, 1)];
+        let maps = [IdMap::new('u', 0, 100000, 1), IdMap::new('g', 7, 1000, 1)];
         for op in [
             Op::Chown(0, 1000, vec!["/a b".into(), "/c".into()]),
             Op::Remove("/x".into(), Some("snaps".into())),

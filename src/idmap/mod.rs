@@ -200,21 +200,12 @@ pub fn chown_path(path: &Path, (uid, gid): (u32, u32)) -> Result<()> {
 mod tests {
     use super::*;
 
-    fn m(kind: char, nsid: u64, hostid: u64, range: u64) -> IdMap {
-        IdMap {
-            kind,
-            nsid,
-            hostid,
-            range,
-        }
-    }
-
     #[test]
     fn map_files() {
         let maps = [
-            m('u', 0, 100000, 65536),
-            m('g', 0, 100000, 65536),
-            m('u', 65536, 1000, 1),
+            IdMap::new('u', 0, 100000, 65536),
+            IdMap::new('g', 0, 100000, 65536),
+            IdMap::new('u', 65536, 1000, 1),
         ];
         assert_eq!(map_text(&maps, 'u'), "0 100000 65536\n65536 1000 1\n");
         assert_eq!(map_text(&maps, 'g'), "0 100000 65536\n");
@@ -233,9 +224,9 @@ mod tests {
     #[test]
     fn lookups() {
         let maps = [
-            m('u', 0, 100000, 65536),
-            m('g', 5, 200005, 1),
-            m('g', 0, 300000, 5),
+            IdMap::new('u', 0, 100000, 65536),
+            IdMap::new('g', 5, 200005, 1),
+            IdMap::new('g', 0, 300000, 5),
         ];
         assert_eq!(host_id(&maps, 'u', 0), Some(100000));
         assert_eq!(host_id(&maps, 'u', 65535), Some(165535));

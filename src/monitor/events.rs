@@ -382,7 +382,7 @@ impl Monitor {
             return false;
         }
         terminal::copy_winsize(p.pty.as_raw_fd(), master.as_raw_fd());
-        let _ = write_all_fd(master.as_raw_fd(), &buf[..n as usize]);
+        let _ = crate::pty::relay::write_fd(master.as_raw_fd(), &buf[..n as usize]);
         true
     }
 
@@ -454,7 +454,7 @@ impl Monitor {
             if let Some(p) = &self.holders.proxy {
                 // Non-blocking: a client that stops reading loses output
                 // rather than wedging the monitor.
-                let _ = write_all_fd(p.pty.as_raw_fd(), &bytes);
+                let _ = crate::pty::relay::write_fd(p.pty.as_raw_fd(), &bytes);
             }
         }
     }
@@ -819,20 +819,4 @@ fn client_gone(fd: RawFd) -> bool {
         )
     };
     n == 0 || (n < 0 && sys::errno() != libc::EAGAIN && sys::errno() != libc::EINTR)
-}
-
-/// Writes all of `bytes`, giving up on EAGAIN or errors.
-fn write_all_fd(fd: RawFd, mut bytes: &[u8]) -> bool {
-    while !bytes.is_empty() {
-        // SAFETY: writing from a live slice.
-        let n = unsafe { libc::write(fd, bytes.as_ptr() as *const libc::c_void, bytes.len()) };
-        if n < 0 && sys::errno() == libc::EINTR {
-            continue;
-        }
-        if n <= 0 {
-            return false;
-        }
-        bytes = &bytes[n as usize..];
-    }
-    true
 }
