@@ -307,8 +307,11 @@ func attachAndConsole(c *lxc.Container) {
 	if fd, err := c.ConsoleFd(-1); check(err == nil && fd >= 0, "ConsoleFd(-1)=%d, %v [%s]", fd, err, cerr(c)) {
 		syscall.Close(fd)
 	}
-	log, err := c.ConsoleLog(lxc.ConsoleLogOptions{ReadLog: true, ReadMax: 4096})
-	check(err == nil, "ConsoleLog(read)=%d bytes, %v [%s]", len(log), err, cerr(c))
+	// Something on the console first: an empty ring buffer reads as ENODATA.
+	c.RunCommand([]string{"sh", "-c", "echo golxc-console >/dev/console"}, def)
+	log, err := c.ConsoleLog(lxc.ConsoleLogOptions{ReadLog: true, ReadMax: 65536})
+	check(err == nil && strings.Contains(string(log), "golxc-console"),
+		"ConsoleLog(read)=%d bytes, %v [%s]", len(log), err, cerr(c))
 	_, err = c.ConsoleLog(lxc.ConsoleLogOptions{ClearLog: true})
 	check(err == nil, "ConsoleLog(clear): %v [%s]", err, cerr(c))
 }
