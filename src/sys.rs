@@ -82,6 +82,37 @@ pub fn mount(
     Ok(())
 }
 
+/// Makes every mount of our mount namespace a slave of its peer
+/// (MS_SLAVE|MS_REC on /): host mounts still reach us, nothing mounted
+/// here reaches the host. One syscall, no allocation: async-signal-safe,
+/// so it may run between fork and exec.
+pub fn make_rslave() -> std::io::Result<()> {
+    // SAFETY: a static C string and NULLs.
+    let rc = unsafe {
+        libc::mount(
+            ptr::null(),
+            c"/".as_ptr(),
+            ptr::null(),
+            libc::MS_SLAVE | libc::MS_REC,
+            ptr::null(),
+        )
+    };
+    if rc < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// A private mount namespace for the calling process: unshare(CLONE_NEWNS)
+/// then [`make_rslave`]. Raw syscalls only (async-signal-safe).
+pub fn unshare_rslave() -> std::io::Result<()> {
+    // SAFETY: unshare takes no pointers.
+    if unsafe { libc::unshare(libc::CLONE_NEWNS) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    make_rslave()
+}
+
 pub fn umount_detach(target: &Path) -> Result<()> {
     let tgt = cpath(target)?;
     // SAFETY: a valid C string.

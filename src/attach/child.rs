@@ -210,17 +210,10 @@ unsafe fn setresuid(uid: u32) -> bool {
 }
 
 unsafe fn remount_proc_sys() -> bool {
-    if libc::unshare(libc::CLONE_NEWNS) < 0 {
+    // Keep our remounts from propagating back to the host.
+    if crate::sys::unshare_rslave().is_err() {
         return false;
     }
-    // Keep our remounts from propagating back to the host.
-    libc::mount(
-        std::ptr::null(),
-        c"/".as_ptr(),
-        std::ptr::null(),
-        libc::MS_SLAVE | libc::MS_REC,
-        std::ptr::null(),
-    );
     if libc::umount2(c"/proc".as_ptr(), libc::MNT_DETACH) < 0 {
         return false;
     }

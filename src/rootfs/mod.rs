@@ -188,13 +188,8 @@ impl RootfsPlan {
         hook: &mut dyn FnMut(&str) -> Result<()>,
     ) -> Result<()> {
         // Nothing we mount may propagate back to the host.
-        mount(
-            None,
-            Path::new("/"),
-            None,
-            libc::MS_SLAVE | libc::MS_REC,
-            None,
-        )?;
+        crate::sys::make_rslave()
+            .map_err(|e| Error::io("Failed to make a recursive slave of", Path::new("/"), &e))?;
         let root = &self.rootfs;
         if !root.is_dir() {
             return Err(Error::new(

@@ -490,13 +490,8 @@ fn run_pre_mount(spec: &StartSpec, env: &[(String, String)]) -> Result<()> {
     if !spec.hooks.has("pre-mount") {
         return Ok(());
     }
-    sys::mount(
-        None,
-        Path::new("/"),
-        None,
-        libc::MS_SLAVE | libc::MS_REC,
-        None,
-    )?;
+    sys::make_rslave()
+        .map_err(|e| Error::io("Failed to make a recursive slave of", Path::new("/"), &e))?;
     spec.hooks.run("pre-mount", env, &[])
 }
 

@@ -31,16 +31,7 @@ pub fn in_private_mounts(cmd: &mut std::process::Command, mounts: Vec<std::sync:
     // SAFETY: only raw syscalls between fork and exec.
     unsafe {
         std::os::unix::process::CommandExt::pre_exec(cmd, move || {
-            if libc::unshare(libc::CLONE_NEWNS) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            libc::mount(
-                std::ptr::null(),
-                c"/".as_ptr(),
-                std::ptr::null(),
-                libc::MS_SLAVE | libc::MS_REC,
-                std::ptr::null(),
-            );
+            crate::sys::unshare_rslave()?;
             for m in &mounts {
                 if !m.mount() {
                     return Err(std::io::Error::last_os_error());
