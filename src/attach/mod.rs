@@ -133,6 +133,18 @@ fn drain(sock: &OwnedFd, out: &mut Vec<[i32; 3]>) {
     }
 }
 
+/// The error a child's `[MSG_*_FAILED, step, errno]` message reports.
+fn step_error(m: &[i32; 3]) -> Error {
+    Error::new(
+        m[2],
+        format!(
+            "{} failed: {}",
+            child::step_name(m[1]),
+            std::io::Error::from_raw_os_error(m[2])
+        ),
+    )
+}
+
 fn os_err(what: &str) -> Error {
     let e = std::io::Error::last_os_error();
     Error::new(
@@ -533,16 +545,7 @@ impl Container {
         for m in &msgs {
             match m[0] {
                 child::MSG_PID => attached = Some(m[1]),
-                child::MSG_INTERMEDIATE_FAILED => {
-                    return Err(Error::new(
-                        m[2],
-                        format!(
-                            "{} failed: {}",
-                            child::step_name(m[1]),
-                            std::io::Error::from_raw_os_error(m[2])
-                        ),
-                    ))
-                }
+                child::MSG_INTERMEDIATE_FAILED => return Err(step_error(m)),
                 _ => {}
             }
         }
@@ -560,14 +563,7 @@ impl Container {
                     child::MSG_READY => return Ok(pid),
                     child::MSG_ATTACHED_FAILED => {
                         let _ = wait_status(pid);
-                        return Err(Error::new(
-                            m[2],
-                            format!(
-                                "{} failed: {}",
-                                child::step_name(m[1]),
-                                std::io::Error::from_raw_os_error(m[2])
-                            ),
-                        ));
+                        return Err(step_error(m));
                     }
                     _ => {}
                 }
