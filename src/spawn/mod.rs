@@ -91,7 +91,7 @@ fn spawn_with_network(
         if let Err(e) = joined {
             report_and_exit(&child_end, &e);
         }
-        let err = child_main(spec, plan, &net, &gateways, &child_end, sync_devices);
+        let Err(err) = child_main(spec, plan, &net, &gateways, &child_end, sync_devices);
         report_and_exit(&child_end, &err);
     };
     drop(child_end);
@@ -355,24 +355,10 @@ const DEVICES_SYNC: &[u8] = b"devices";
 /// up; it goes on when the monitor has run them.
 const START_HOST_SYNC: &[u8] = b"start-host";
 
-/// The child's side; returns only on failure.
-fn child_main(
-    spec: &StartSpec,
-    plan: &RootfsPlan,
-    net: &NetPlan,
-    gateways: &[(Option<std::net::Ipv4Addr>, Option<std::net::Ipv6Addr>)],
-    sock: &OwnedFd,
-    sync_devices: bool,
-) -> Error {
-    match child_steps(spec, plan, net, gateways, sock, sync_devices) {
-        Ok(never) => match never {},
-        Err(e) => e,
-    }
-}
-
 pub(crate) enum Never {}
 
-fn child_steps(
+/// The child's side; returns only on failure.
+fn child_main(
     spec: &StartSpec,
     plan: &RootfsPlan,
     net: &NetPlan,
