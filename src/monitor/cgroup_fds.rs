@@ -34,18 +34,19 @@ use crate::commands::server::{self, Request, Response};
 use crate::commands::Cmd;
 use crate::error::{Error, Result};
 
+/// The commands answered here.
+const HANDLED: [Cmd; 6] = [
+    Cmd::GetCgroupCtx,
+    Cmd::GetCgroupFd,
+    Cmd::GetLimitCgroupFd,
+    Cmd::GetCgroup2Fd,
+    Cmd::GetLimitCgroup2Fd,
+    Cmd::GetSystemdScope,
+];
+
 /// Whether `cmd` is one of the commands answered here.
 pub(super) fn handles(req: &Request) -> bool {
-    [
-        Cmd::GetCgroupCtx,
-        Cmd::GetCgroupFd,
-        Cmd::GetLimitCgroupFd,
-        Cmd::GetCgroup2Fd,
-        Cmd::GetLimitCgroup2Fd,
-        Cmd::GetSystemdScope,
-    ]
-    .iter()
-    .any(|c| req.is(*c))
+    HANDLED.iter().any(|c| req.is(*c))
 }
 
 pub(super) fn answer(conn: &OwnedFd, req: &Request, cgroups: &ContainerCgroups) -> Result<()> {
@@ -310,14 +311,7 @@ mod tests {
             data: Vec::new(),
             permitted: true,
         };
-        for cmd in [
-            Cmd::GetCgroupCtx,
-            Cmd::GetCgroupFd,
-            Cmd::GetLimitCgroupFd,
-            Cmd::GetCgroup2Fd,
-            Cmd::GetLimitCgroup2Fd,
-            Cmd::GetSystemdScope,
-        ] {
+        for cmd in HANDLED {
             assert!(handles(&req(cmd)), "{cmd:?}");
         }
         assert!(!handles(&req(Cmd::GetCgroup)));
