@@ -532,22 +532,19 @@ mod tests {
                 mask: 16
             }
         );
-        let ops: Vec<_> = pol.rules[2]
-            .args
-            .iter()
-            .map(|a| (a.index, a.op, a.value))
-            .collect();
+        let ops = |rule: usize| -> Vec<_> {
+            pol.rules[rule]
+                .args
+                .iter()
+                .map(|a| (a.index, a.op, a.value))
+                .collect()
+        };
         assert_eq!(
-            ops,
+            ops(2),
             vec![(2, CmpOp::Ne, 5), (3, CmpOp::Lt, 6), (4, CmpOp::Le, 7)]
         );
-        let ops: Vec<_> = pol.rules[3]
-            .args
-            .iter()
-            .map(|a| (a.index, a.op, a.value))
-            .collect();
         assert_eq!(
-            ops,
+            ops(3),
             vec![(5, CmpOp::Ge, 8), (0, CmpOp::Gt, 9), (1, CmpOp::Eq, 8)]
         );
         assert_eq!(pol.rules[4].args[0].op, CmpOp::MaskedEq);
