@@ -40,6 +40,22 @@ impl Error {
         )
     }
 
+    /// `what` failed with the calling thread's errno. Read first, before
+    /// `what` is formatted: pass `format_args!`, not `format!`, so that no
+    /// allocation runs between the failing syscall and the read.
+    pub fn last_os(what: impl fmt::Display) -> Self {
+        let err = std::io::Error::last_os_error();
+        Self::new(
+            err.raw_os_error().unwrap_or(libc::EIO),
+            format!("{what}: {err}"),
+        )
+    }
+
+    /// [`Error::io`] with the calling thread's errno.
+    pub fn last_io(what: &str, path: &std::path::Path) -> Self {
+        Self::io(what, path, &std::io::Error::last_os_error())
+    }
+
     /// An I/O failure on `path` while doing `what`.
     pub fn io(what: &str, path: &std::path::Path, err: &std::io::Error) -> Self {
         Self::new(

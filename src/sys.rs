@@ -16,14 +16,6 @@ pub fn errno() -> i32 {
         .unwrap_or(libc::EIO)
 }
 
-fn os_error(what: String) -> Error {
-    let err = std::io::Error::last_os_error();
-    Error::new(
-        err.raw_os_error().unwrap_or(libc::EIO),
-        format!("{what}: {err}"),
-    )
-}
-
 pub fn cstring(s: &str) -> Result<CString> {
     CString::new(s).map_err(|_| Error::invalid(format!("{s:?} contains a NUL byte")))
 }
@@ -71,7 +63,7 @@ pub fn mount(
         )
     };
     if rc < 0 {
-        return Err(os_error(format!(
+        return Err(Error::last_os(format_args!(
             "Failed to mount {} on {} (type {}, flags {flags:#x}, data {})",
             source.unwrap_or("none"),
             target.display(),
@@ -117,7 +109,10 @@ pub fn umount_detach(target: &Path) -> Result<()> {
     let tgt = cpath(target)?;
     // SAFETY: a valid C string.
     if unsafe { libc::umount2(tgt.as_ptr(), libc::MNT_DETACH) } < 0 {
-        return Err(os_error(format!("Failed to unmount {}", target.display())));
+        return Err(Error::last_os(format_args!(
+            "Failed to unmount {}",
+            target.display()
+        )));
     }
     Ok(())
 }
@@ -126,7 +121,7 @@ pub fn mknod(path: &Path, mode: libc::mode_t, major: u32, minor: u32) -> Result<
     let p = cpath(path)?;
     // SAFETY: a valid C string.
     if unsafe { libc::mknod(p.as_ptr(), mode, libc::makedev(major, minor)) } < 0 {
-        return Err(os_error(format!(
+        return Err(Error::last_os(format_args!(
             "Failed to create device node {}",
             path.display()
         )));
@@ -137,7 +132,9 @@ pub fn mknod(path: &Path, mode: libc::mode_t, major: u32, minor: u32) -> Result<
 pub fn sethostname(name: &str) -> Result<()> {
     // SAFETY: pointer and length describe `name`.
     if unsafe { libc::sethostname(name.as_ptr() as *const libc::c_char, name.len()) } < 0 {
-        return Err(os_error(format!("Failed to set hostname to \"{name}\"")));
+        return Err(Error::last_os(format_args!(
+            "Failed to set hostname to \"{name}\""
+        )));
     }
     Ok(())
 }
@@ -150,7 +147,7 @@ pub fn pivot_root_here(new_root: &Path) -> Result<()> {
     let dot = c".";
     // SAFETY: valid C strings; a raw syscall because libc has no wrapper.
     if unsafe { libc::syscall(libc::SYS_pivot_root, dot.as_ptr(), dot.as_ptr()) } < 0 {
-        return Err(os_error(format!(
+        return Err(Error::last_os(format_args!(
             "Failed to pivot_root into {}",
             new_root.display()
         )));
@@ -172,7 +169,7 @@ pub fn socketpair_seqpacket() -> Result<(OwnedFd, OwnedFd)> {
         )
     };
     if rc < 0 {
-        return Err(os_error("Failed to create a socket pair".into()));
+        return Err(Error::last_os("Failed to create a socket pair"));
     }
     // SAFETY: both descriptors are fresh and ours.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
@@ -184,16 +181,16 @@ pub fn open_pty() -> Result<(OwnedFd, String)> {
     unsafe {
         let master = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
         if master < 0 {
-            return Err(os_error("Failed to open /dev/ptmx".into()));
+            return Err(Error::last_os("Failed to open /dev/ptmx"));
         }
         let master = OwnedFd::from_raw_fd(master);
         use std::os::fd::AsRawFd;
         if libc::grantpt(master.as_raw_fd()) < 0 || libc::unlockpt(master.as_raw_fd()) < 0 {
-            return Err(os_error("Failed to unlock a pty".into()));
+            return Err(Error::last_os("Failed to unlock a pty"));
         }
         let mut buf = [0 as libc::c_char; 128];
         if libc::ptsname_r(master.as_raw_fd(), buf.as_mut_ptr(), buf.len()) != 0 {
-            return Err(os_error("Failed to name a pty".into()));
+            return Err(Error::last_os("Failed to name a pty"));
         }
         let name = CStr::from_ptr(buf.as_ptr()).to_string_lossy().into_owned();
         Ok((master, name))

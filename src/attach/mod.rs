@@ -77,10 +77,7 @@ fn open_ns(pid: i32, name: &str) -> Result<OwnedFd> {
     // SAFETY: a valid C string; the descriptor is ours.
     let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
     if fd < 0 {
-        return Err(Error::new(
-            crate::sys::errno(),
-            format!("Failed to open {path}: {}", std::io::Error::last_os_error()),
-        ));
+        return Err(Error::last_os(format_args!("Failed to open {path}")));
     }
     // SAFETY: fresh descriptor.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
@@ -142,14 +139,6 @@ fn step_error(m: &[i32; 3]) -> Error {
             child::step_name(m[1]),
             std::io::Error::from_raw_os_error(m[2])
         ),
-    )
-}
-
-fn os_err(what: &str) -> Error {
-    let e = std::io::Error::last_os_error();
-    Error::new(
-        e.raw_os_error().unwrap_or(libc::EIO),
-        format!("{what}: {e}"),
     )
 }
 
@@ -489,7 +478,7 @@ impl Container {
         // async-signal safe and never returns.
         let inter = unsafe { libc::fork() };
         if inter < 0 {
-            return Err(os_err("Failed to fork"));
+            return Err(Error::last_os("Failed to fork"));
         }
         if inter == 0 {
             // SAFETY: in the fresh child, with the plan built above.
@@ -534,7 +523,7 @@ impl Container {
             )
         };
         if n != 1 {
-            let e = os_err("Failed to wake the intermediate process");
+            let e = Error::last_os("Failed to wake the intermediate process");
             kill_and_reap(inter);
             return Err(e);
         }
@@ -587,7 +576,7 @@ impl Container {
                 if crate::sys::errno() == libc::EINTR {
                     continue;
                 }
-                return Err(os_err("poll failed"));
+                return Err(Error::last_os("poll failed"));
             }
             drain(sock, &mut msgs);
             let closed = fds[0].revents & (libc::POLLHUP | libc::POLLERR) != 0;

@@ -285,11 +285,7 @@ pub fn partial_state(container_dir: &Path) -> Result<PartialState> {
         });
     }
     if crate::sys::errno() != libc::EINVAL {
-        return Err(Error::io(
-            "Failed to query the lock of",
-            &path,
-            &std::io::Error::last_os_error(),
-        ));
+        return Err(Error::last_io("Failed to query the lock of", &path));
     }
     // SAFETY: flock on a valid fd; the lock goes with `file`.
     if unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } == 0 {
@@ -297,11 +293,7 @@ pub fn partial_state(container_dir: &Path) -> Result<PartialState> {
     } else if crate::sys::errno() == libc::EWOULDBLOCK {
         Ok(PartialState::Ongoing)
     } else {
-        Err(Error::io(
-            "Failed to lock",
-            &path,
-            &std::io::Error::last_os_error(),
-        ))
+        Err(Error::last_io("Failed to lock", &path))
     }
 }
 

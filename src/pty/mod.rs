@@ -18,14 +18,6 @@ pub struct Pty {
     pub number: u32,
 }
 
-fn os_err(what: &str) -> Error {
-    let e = std::io::Error::last_os_error();
-    Error::new(
-        e.raw_os_error().unwrap_or(libc::EIO),
-        format!("{what}: {e}"),
-    )
-}
-
 /// A new pty from the devpts instance `devpts` (a descriptor of its
 /// directory), or from the host's `/dev/ptmx` when None.
 ///
@@ -43,7 +35,7 @@ pub fn allocate(devpts: Option<BorrowedFd<'_>>) -> Result<Pty> {
         None => unsafe { libc::open(c"/dev/ptmx".as_ptr(), flags) },
     };
     if fd < 0 {
-        return Err(os_err(if devpts.is_some() {
+        return Err(Error::last_os(if devpts.is_some() {
             "Failed to open ptmx in the container's devpts"
         } else {
             "Failed to open /dev/ptmx"
@@ -54,17 +46,19 @@ pub fn allocate(devpts: Option<BorrowedFd<'_>>) -> Result<Pty> {
     let unlock: libc::c_int = 0;
     // SAFETY: TIOCSPTLCK reads an int from our stack.
     if unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK, &unlock) } < 0 {
-        return Err(os_err("Failed to unlock the pty"));
+        return Err(Error::last_os("Failed to unlock the pty"));
     }
     let mut number: libc::c_uint = 0;
     // SAFETY: TIOCGPTN writes an unsigned int to our stack.
     if unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCGPTN, &mut number) } < 0 {
-        return Err(os_err("Failed to get the pty's number"));
+        return Err(Error::last_os("Failed to get the pty's number"));
     }
     // SAFETY: TIOCGPTPEER returns a new descriptor or -1.
     let fd = unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCGPTPEER, flags) };
     if fd < 0 {
-        return Err(os_err("Failed to open the pty's slave (TIOCGPTPEER)"));
+        return Err(Error::last_os(
+            "Failed to open the pty's slave (TIOCGPTPEER)",
+        ));
     }
     Ok(Pty {
         master,

@@ -131,13 +131,9 @@ impl Confinement {
                 )
             };
             if r != 0 {
-                return Err(Error::new(
-                    sys::errno(),
-                    format!(
-                        "Failed to set lxc.prlimit.{name}: {}",
-                        std::io::Error::last_os_error()
-                    ),
-                ));
+                return Err(Error::last_os(format_args!(
+                    "Failed to set lxc.prlimit.{name}"
+                )));
             }
         }
         Ok(())

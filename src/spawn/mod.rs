@@ -657,14 +657,10 @@ fn exec_init(spec: &StartSpec) -> Result<Never> {
     }
     // SAFETY: NULL-terminated arrays of valid C strings.
     unsafe { libc::execve(prog.as_ptr(), argv_ptrs.as_ptr(), env_ptrs.as_ptr()) };
-    Err(Error::new(
-        sys::errno(),
-        format!(
-            "Failed to exec init {}: {}",
-            program.display(),
-            std::io::Error::last_os_error()
-        ),
-    ))
+    Err(Error::last_os(format_args!(
+        "Failed to exec init {}",
+        program.display()
+    )))
 }
 
 fn resolve_program(name: &str) -> std::path::PathBuf {

@@ -17,7 +17,6 @@ use std::path::Path;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::sys;
 
 /// A clock offset as the kernel takes it: whole seconds (any sign) and
 /// nanoseconds in [0, 1e9).
@@ -97,13 +96,7 @@ pub fn open_offsets() -> Result<File> {
 pub fn enter_new(offsets: &TimeOffsets, mut offsets_file: File) -> Result<()> {
     // SAFETY: unshare with a flag.
     if unsafe { libc::unshare(libc::CLONE_NEWTIME) } < 0 {
-        return Err(Error::new(
-            sys::errno(),
-            format!(
-                "Failed to create the time namespace: {}",
-                std::io::Error::last_os_error()
-            ),
-        ));
+        return Err(Error::last_os("Failed to create the time namespace"));
     }
     let text = offsets.proc_text();
     if !text.is_empty() {
@@ -120,13 +113,7 @@ pub fn enter_new(offsets: &TimeOffsets, mut offsets_file: File) -> Result<()> {
         .map_err(|e| Error::io("Failed to open the new time namespace", path, &e))?;
     // SAFETY: setns on a namespace descriptor we own.
     if unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWTIME) } < 0 {
-        return Err(Error::new(
-            sys::errno(),
-            format!(
-                "Failed to enter the new time namespace: {}",
-                std::io::Error::last_os_error()
-            ),
-        ));
+        return Err(Error::last_os("Failed to enter the new time namespace"));
     }
     Ok(())
 }

@@ -83,11 +83,7 @@ fn open_dir(path: &Path) -> Result<OwnedFd> {
         )
     };
     if fd < 0 {
-        return Err(Error::io(
-            "Failed to open",
-            path,
-            &std::io::Error::last_os_error(),
-        ));
+        return Err(Error::last_io("Failed to open", path));
     }
     // SAFETY: a fresh descriptor we own.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
@@ -117,7 +113,7 @@ fn vol_ioctl(request: libc::c_ulong, path: &Path, fd: i64, what: &str) -> Result
     args.name[..name.len()].copy_from_slice(name);
     // SAFETY: a valid fd and a struct of the size the request encodes.
     if unsafe { libc::ioctl(dir.as_raw_fd(), request as _, &mut args) } < 0 {
-        return Err(Error::io(what, path, &std::io::Error::last_os_error()));
+        return Err(Error::last_io(what, path));
     }
     Ok(())
 }

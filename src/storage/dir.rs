@@ -62,10 +62,6 @@ impl Storage for DirStorage {
     }
 }
 
-fn last_error(what: &str, path: &Path) -> Error {
-    Error::io(what, path, &std::io::Error::last_os_error())
-}
-
 /// Device and mount id of `name` under `dirfd` (or of `dirfd` itself when
 /// `name` is empty), without following a final symlink.
 fn mount_identity(dirfd: RawFd, name: &CStr, path: &Path) -> Result<(u32, u32, u64, u32)> {
@@ -88,7 +84,7 @@ fn mount_identity(dirfd: RawFd, name: &CStr, path: &Path) -> Result<(u32, u32, u
         )
     };
     if rc < 0 {
-        return Err(last_error("Failed to stat", path));
+        return Err(Error::last_io("Failed to stat", path));
     }
     let mnt_id = if stx.stx_mask & libc::STATX_MNT_ID != 0 {
         stx.stx_mnt_id
@@ -113,7 +109,7 @@ fn open_dir_at(dirfd: RawFd, name: &CStr, path: &Path) -> Result<OwnedFd> {
         )
     };
     if fd < 0 {
-        return Err(last_error("Failed to open directory", path));
+        return Err(Error::last_io("Failed to open directory", path));
     }
     // SAFETY: a fresh descriptor we own.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
@@ -124,12 +120,12 @@ fn list_dir(dirfd: RawFd, path: &Path) -> Result<Vec<CString>> {
     // SAFETY: fcntl on a valid fd.
     let dup = unsafe { libc::fcntl(dirfd, libc::F_DUPFD_CLOEXEC, 0) };
     if dup < 0 {
-        return Err(last_error("Failed to duplicate descriptor of", path));
+        return Err(Error::last_io("Failed to duplicate descriptor of", path));
     }
     // SAFETY: fdopendir takes ownership of `dup` on success.
     let dirp = unsafe { libc::fdopendir(dup) };
     if dirp.is_null() {
-        let err = last_error("Failed to read directory", path);
+        let err = Error::last_io("Failed to read directory", path);
         // SAFETY: dup is still ours when fdopendir fails.
         unsafe { libc::close(dup) };
         return Err(err);
@@ -202,12 +198,12 @@ fn remove_entry(dirfd: RawFd, name: &CStr, top: Identity, path: &Path) -> Result
         inner?;
         // SAFETY: valid fd and NUL-terminated name.
         if unsafe { libc::unlinkat(dirfd, name.as_ptr(), libc::AT_REMOVEDIR) } < 0 {
-            return Err(last_error("Failed to remove directory", path));
+            return Err(Error::last_io("Failed to remove directory", path));
         }
     } else {
         // SAFETY: valid fd and NUL-terminated name.
         if unsafe { libc::unlinkat(dirfd, name.as_ptr(), 0) } < 0 {
-            return Err(last_error("Failed to remove", path));
+            return Err(Error::last_io("Failed to remove", path));
         }
     }
     Ok(())
@@ -351,7 +347,7 @@ impl Copier {
                 )
             } < 0
             {
-                return Err(last_error("Failed to create special file", to));
+                return Err(Error::last_io("Failed to create special file", to));
             }
         }
         finish_copy(from, to, m)
@@ -399,7 +395,7 @@ impl Copier {
         // Trailing hole: extend without writing.
         // SAFETY: ftruncate on a valid fd.
         if unsafe { libc::ftruncate(dfd, size) } < 0 {
-            return Err(last_error("Failed to set the size of", to));
+            return Err(Error::last_io("Failed to set the size of", to));
         }
         Ok(())
     }
@@ -434,7 +430,7 @@ impl Copier {
                     libc::EXDEV | libc::EINVAL | libc::ENOSYS | libc::EOPNOTSUPP | libc::EIO => {
                         kernel = false;
                     }
-                    _ => return Err(last_error("Failed to copy data to", to)),
+                    _ => return Err(Error::last_io("Failed to copy data to", to)),
                 }
             }
             if self.buf.is_empty() {
@@ -447,7 +443,7 @@ impl Copier {
                 if crate::sys::errno() == libc::EINTR {
                     continue;
                 }
-                return Err(last_error("Failed to read the source of", to));
+                return Err(Error::last_io("Failed to read the source of", to));
             }
             if n == 0 {
                 break;
@@ -467,7 +463,7 @@ impl Copier {
                     if crate::sys::errno() == libc::EINTR {
                         continue;
                     }
-                    return Err(last_error("Failed to write", to));
+                    return Err(Error::last_io("Failed to write", to));
                 }
                 done += w as usize;
             }

@@ -66,10 +66,6 @@ pub struct LoopDevice {
     _fd: OwnedFd,
 }
 
-fn last_error(what: &str, path: &Path) -> Error {
-    Error::io(what, path, &std::io::Error::last_os_error())
-}
-
 /// Attaches `image` to a free loop device with autoclear.
 pub fn attach(image: &Path) -> Result<LoopDevice> {
     let file = std::fs::OpenOptions::new()
@@ -84,21 +80,24 @@ pub fn attach(image: &Path) -> Result<LoopDevice> {
         // SAFETY: a valid C string.
         let cfd = unsafe { libc::open(c.as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
         if cfd < 0 {
-            return Err(last_error("Failed to open", ctl));
+            return Err(Error::last_io("Failed to open", ctl));
         }
         // SAFETY: a fresh descriptor we own.
         let cfd = unsafe { OwnedFd::from_raw_fd(cfd) };
         // SAFETY: LOOP_CTL_GET_FREE takes no argument.
         let n = unsafe { libc::ioctl(cfd.as_raw_fd(), LOOP_CTL_GET_FREE as _) };
         if n < 0 {
-            return Err(last_error("Failed to find a free loop device through", ctl));
+            return Err(Error::last_io(
+                "Failed to find a free loop device through",
+                ctl,
+            ));
         }
         let path = PathBuf::from(format!("/dev/loop{n}"));
         let cp = cpath(&path)?;
         // SAFETY: a valid C string.
         let dfd = unsafe { libc::open(cp.as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
         if dfd < 0 {
-            return Err(last_error("Failed to open", &path));
+            return Err(Error::last_io("Failed to open", &path));
         }
         // SAFETY: a fresh descriptor we own.
         let dfd = unsafe { OwnedFd::from_raw_fd(dfd) };
@@ -111,7 +110,7 @@ pub fn attach(image: &Path) -> Result<LoopDevice> {
             return Ok(LoopDevice { path, _fd: dfd });
         }
         if crate::sys::errno() != libc::EBUSY {
-            return Err(last_error("Failed to attach the image to", &path));
+            return Err(Error::last_io("Failed to attach the image to", &path));
         }
         // Someone took it between GET_FREE and CONFIGURE: try another.
     }

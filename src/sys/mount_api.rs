@@ -39,10 +39,7 @@ pub struct MountAttr {
 
 fn fd_result(r: libc::c_long, what: &str) -> Result<OwnedFd> {
     if r < 0 {
-        return Err(Error::new(
-            super::errno(),
-            format!("{what}: {}", std::io::Error::last_os_error()),
-        ));
+        return Err(Error::last_os(what));
     }
     // SAFETY: the kernel returned a fresh descriptor.
     Ok(unsafe { OwnedFd::from_raw_fd(r as i32) })
@@ -78,10 +75,7 @@ pub fn set_attr(tree: BorrowedFd<'_>, recursive: bool, attr: &MountAttr, what: &
         )
     };
     if r < 0 {
-        return Err(Error::new(
-            super::errno(),
-            format!("{what}: {}", std::io::Error::last_os_error()),
-        ));
+        return Err(Error::last_os(what));
     }
     Ok(())
 }
@@ -151,14 +145,10 @@ pub fn move_mount_to(tree: BorrowedFd<'_>, target: &Path) -> Result<()> {
         )
     };
     if r < 0 {
-        return Err(Error::new(
-            super::errno(),
-            format!(
-                "Failed to attach the mount on {}: {}",
-                target.display(),
-                std::io::Error::last_os_error()
-            ),
-        ));
+        return Err(Error::last_os(format_args!(
+            "Failed to attach the mount on {}",
+            target.display()
+        )));
     }
     Ok(())
 }
