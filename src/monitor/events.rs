@@ -367,16 +367,10 @@ impl Monitor {
             return false;
         };
         let mut buf = [0u8; 4096];
-        // SAFETY: reading into a local buffer from the non-blocking pty.
-        let n = unsafe {
-            libc::read(
-                p.pty.as_raw_fd(),
-                buf.as_mut_ptr() as *mut libc::c_void,
-                buf.len(),
-            )
-        };
+        let n = crate::pty::relay::read_fd(p.pty.as_raw_fd(), &mut buf);
         if n < 0 {
-            return sys::errno() == libc::EAGAIN || sys::errno() == libc::EINTR;
+            // The pty is non-blocking: nothing to read yet.
+            return sys::errno() == libc::EAGAIN;
         }
         if n == 0 {
             return false;
@@ -792,17 +786,12 @@ fn drain(fd: RawFd) -> Option<Vec<u8>> {
         events: libc::POLLIN,
         revents: 0,
     };
-    // SAFETY: zero-timeout poll and a read into a local buffer.
-    unsafe {
-        if libc::poll(&mut pfd, 1, 0) <= 0 || pfd.revents & libc::POLLIN == 0 {
-            return None;
-        }
-        let n = libc::read(fd, buf.as_mut_ptr() as *mut libc::c_void, buf.len());
-        if n <= 0 {
-            return None;
-        }
-        Some(buf[..n as usize].to_vec())
+    // SAFETY: a zero-timeout poll of one entry on our stack.
+    if unsafe { libc::poll(&mut pfd, 1, 0) } <= 0 || pfd.revents & libc::POLLIN == 0 {
+        return None;
     }
+    let n = crate::pty::relay::read_fd(fd, &mut buf);
+    (n > 0).then(|| buf[..n as usize].to_vec())
 }
 
 /// A holder connection became readable: true when the client went away
