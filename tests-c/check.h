@@ -3,9 +3,11 @@
 #ifndef TESTS_C_CHECK_H
 #define TESTS_C_CHECK_H
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <lxc/lxccontainer.h>
@@ -98,6 +100,97 @@ static inline int test_leftover_cgroups(const char *name, int verbose)
 	}
 	pclose(f);
 	return n;
+}
+
+/* A new busybox container `name` in lxcpath with lxc.net.0.type = empty
+ * (never `none`: the template's udhcpc would reconfigure the host). On
+ * failure: logs, counts a failed check and returns NULL. */
+static inline struct lxc_container *test_new_busybox(const char *lxcpath, const char *name)
+{
+	struct lxc_container *c = lxc_container_new(name, lxcpath);
+
+	CHECK(c != NULL);
+	if (!c)
+		return NULL;
+	CHECK(c->set_config_item(c, "lxc.net.0.type", "empty"));
+	if (!c->create(c, "busybox", NULL, NULL, LXC_CREATE_QUIET, NULL)) {
+		fprintf(stderr, "create %s failed: %d %s\n", name, c->error_num,
+			c->error_string ? c->error_string : "");
+		CHECK(0);
+		lxc_container_put(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* system() of a printf-formatted command line. */
+static inline int test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline int test_sh(const char *fmt, ...)
+{
+	char cmd[4608];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+/* The first line of a printf-formatted command's output as a number; 0
+ * when it prints nothing, -1 when it cannot be run. */
+static inline int test_popen_int(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static inline int test_popen_int(const char *fmt, ...)
+{
+	char cmd[4608], out[32] = "";
+	va_list ap;
+	FILE *f;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	f = popen(cmd, "r");
+	if (!f)
+		return -1;
+	if (!fgets(out, sizeof(out), f))
+		out[0] = 0;
+	pclose(f);
+	return atoi(out);
+}
+
+/* Whether `ip neigh show proxy dev <dev>` lists addr. */
+static inline int test_has_proxy(const char *dev, const char *addr)
+{
+	return test_sh("ip neigh show proxy dev %s | grep -q '^%s '", dev, addr) == 0;
+}
+
+/* The contents of `path` ("" when it cannot be read). The buffer is
+ * static: each call overwrites the previous contents. */
+static inline const char *test_read_file(const char *path)
+{
+	static char buf[65536];
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	buf[0] = 0;
+	if (!f)
+		return buf;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	return buf;
+}
+
+/* Writes `text` to `path` and gives it `mode`, counting failures. */
+static inline void test_write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE *f = fopen(path, "we");
+
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	CHECK(fputs(text, f) >= 0);
+	CHECK(fclose(f) == 0);
+	CHECK(chmod(path, mode) == 0);
 }
 
 static inline int check_result(const char *name)

@@ -256,17 +256,9 @@ int main(int argc, char **argv)
 	struct lxc_container *c;
 
 	snprintf(name, sizeof(name), "at%d", (int)getpid());
-	c = lxc_container_new(name, lxcpath);
-	CHECK(c != NULL);
+	c = test_new_busybox(lxcpath, name);
 	if (!c)
 		return check_result("t_attach");
-	CHECK(c->set_config_item(c, "lxc.net.0.type", "empty"));
-	if (!c->create(c, "busybox", NULL, NULL, LXC_CREATE_QUIET, NULL)) {
-		fprintf(stderr, "create failed: %s\n", c->error_string ? c->error_string : "");
-		CHECK(0);
-		lxc_container_put(c);
-		return check_result("t_attach");
-	}
 	CHECK(c->set_config_item(c, "lxc.uts.name", "attach-uts"));
 	test_stopped(c);
 	CHECK(c->start(c, 0, NULL));

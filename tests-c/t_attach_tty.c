@@ -484,17 +484,9 @@ int main(int argc, char **argv)
 	char name[64];
 
 	snprintf(name, sizeof(name), "att%d", (int)getpid());
-	c = lxc_container_new(name, lxcpath);
-	CHECK(c != NULL);
+	c = test_new_busybox(lxcpath, name);
 	if (!c)
 		return check_result("t_attach_tty");
-	CHECK(c->set_config_item(c, "lxc.net.0.type", "empty"));
-	if (!c->create(c, "busybox", NULL, NULL, LXC_CREATE_QUIET, NULL)) {
-		fprintf(stderr, "create failed: %s\n", c->error_string ? c->error_string : "");
-		CHECK(0);
-		lxc_container_put(c);
-		return check_result("t_attach_tty");
-	}
 	CHECK(c->start(c, 0, NULL));
 	if (c->is_running(c)) {
 		test_terminal(c);

@@ -39,14 +39,6 @@ static int exists(const char *lxcpath, const char *rel)
 	return lstat(p, &st) == 0;
 }
 
-static int sh(const char *fmt, const char *a, const char *b)
-{
-	char cmd[2048];
-
-	snprintf(cmd, sizeof(cmd), fmt, a, b);
-	return system(cmd);
-}
-
 int main(int argc, char **argv)
 {
 	const char *lxcpath = test_lxcpath(argc, argv);
@@ -63,8 +55,8 @@ int main(int argc, char **argv)
 	snprintf(img, sizeof(img), "%s/btrfs.img", lxcpath);
 	snprintf(mnt, sizeof(mnt), "%s/btrfs", lxcpath);
 	CHECK(mkdir(mnt, 0755) == 0);
-	CHECK(sh("truncate -s 512M %s && mkfs.btrfs -q %s >/dev/null", img, img) == 0);
-	if (sh("mount -o loop %s %s", img, mnt) != 0) {
+	CHECK(test_sh("truncate -s 512M %s && mkfs.btrfs -q %s >/dev/null", img, img) == 0);
+	if (test_sh("mount -o loop %s %s", img, mnt) != 0) {
 		fprintf(stderr, "t_btrfs: cannot mount a loop btrfs here\n");
 		CHECK(0);
 		return check_result("t_btrfs");
@@ -102,7 +94,7 @@ int main(int argc, char **argv)
 	/* Snapshots are subvolume snapshots. */
 	CHECK(c->snapshot(c, NULL) == 0);
 	CHECK(is_subvol(mnt, "b1/snaps/snap0/rootfs"));
-	CHECK(sh("touch %s/b1/rootfs/marker%s", mnt, "") == 0);
+	CHECK(test_sh("touch %s/b1/rootfs/marker", mnt) == 0);
 	CHECK(c->snapshot_restore(c, "snap0", NULL));
 	CHECK(is_subvol(mnt, "b1/rootfs"));
 	CHECK(!exists(mnt, "b1/rootfs/marker"));
@@ -120,7 +112,7 @@ int main(int argc, char **argv)
 	CHECK(c->destroy_with_snapshots(c));
 	CHECK(!exists(mnt, "b1"));
 	lxc_container_put(c);
-	CHECK(sh("umount %s && rm -f %s", mnt, img) == 0);
+	CHECK(test_sh("umount %s && rm -f %s", mnt, img) == 0);
 	rmdir(mnt);
 	return check_result("t_btrfs");
 }

@@ -345,17 +345,9 @@ int main(int argc, char **argv)
 		return check_result("t_cgroup2");
 	}
 	snprintf(name, sizeof(name), "cg2%d", (int)getpid());
-	c = lxc_container_new(name, lxcpath);
-	CHECK(c != NULL);
+	c = test_new_busybox(lxcpath, name);
 	if (!c)
 		return check_result("t_cgroup2");
-	CHECK(c->set_config_item(c, "lxc.net.0.type", "empty"));
-	if (!c->create(c, "busybox", NULL, NULL, LXC_CREATE_QUIET, NULL)) {
-		fprintf(stderr, "create failed: %d %s\n", c->error_num, c->error_string ? c->error_string : "");
-		CHECK(0);
-		lxc_container_put(c);
-		return check_result("t_cgroup2");
-	}
 	test_allow_list(c);
 	test_deny_list(c);
 	test_no_rules(c);

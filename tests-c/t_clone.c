@@ -37,35 +37,13 @@ static int exists(const char *lxcpath, const char *name, const char *rel)
 	return lstat(p, &st) == 0;
 }
 
-/* The whole content of a file (static buffer), "" when missing. */
+/* The whole content of lxcpath/name/rel (static buffer), "" when missing. */
 static const char *slurp(const char *lxcpath, const char *name, const char *rel)
 {
-	static char buf[65536];
 	char p[1024];
-	FILE *f;
-	size_t n;
 
-	buf[0] = '\0';
 	path_of(p, sizeof(p), lxcpath, name, rel);
-	f = fopen(p, "re");
-	if (!f)
-		return buf;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
-static void write_file(const char *path, const char *data, mode_t mode)
-{
-	FILE *f = fopen(path, "we");
-
-	CHECK(f != NULL);
-	if (!f)
-		return;
-	fputs(data, f);
-	fclose(f);
-	CHECK(chmod(path, mode) == 0);
+	return test_read_file(p);
 }
 
 static int in_config(const char *lxcpath, const char *name, const char *line)
@@ -100,7 +78,7 @@ static struct lxc_container *make_base(void)
 	path_of(p, sizeof(p), P, "base", "rootfs/data");
 	CHECK(mkdir(p, 0750) == 0);
 	path_of(p, sizeof(p), P, "base", "rootfs/data/file");
-	write_file(p, "hello\n", 0640);
+	test_write_file(p, "hello\n", 0640);
 	CHECK(chown(p, 1234, 5678) == 0);
 	if (setxattr(p, "user.lxctest", "xv", 2, 0) != 0)
 		fprintf(stderr, "note: user xattrs not supported here (%s)\n", strerror(errno));
@@ -126,7 +104,7 @@ static struct lxc_container *make_base(void)
 		close(fd);
 	}
 	path_of(p, sizeof(p), P, "base", "rootfs/etc/hostname");
-	write_file(p, "base", 0644);
+	test_write_file(p, "base", 0644);
 	return c;
 }
 
@@ -257,7 +235,7 @@ static void test_hook(struct lxc_container *base)
 	char *args[] = {"a1", "a2", NULL};
 
 	path_of(p, sizeof(p), P, "base", "clonehook.sh");
-	write_file(p, "#!/bin/sh\necho \"$1 $2 $3 $4 $5 $LXC_NAME $LXC_SRC_NAME $LXC_ROOTFS_PATH\" > \"$LXC_ROOTFS_MOUNT/hookout\"\n", 0755);
+	test_write_file(p, "#!/bin/sh\necho \"$1 $2 $3 $4 $5 $LXC_NAME $LXC_SRC_NAME $LXC_ROOTFS_PATH\" > \"$LXC_ROOTFS_MOUNT/hookout\"\n", 0755);
 	snprintf(hook, sizeof(hook), "%s", p);
 	CHECK(base->set_config_item(base, "lxc.hook.clone", hook));
 	CHECK(base->save_config(base, NULL));
@@ -275,7 +253,7 @@ static void test_hook(struct lxc_container *base)
 	}
 	/* A failing hook fails the clone, which is undone. */
 	path_of(p, sizeof(p), P, "base", "clonehook.sh");
-	write_file(p, "#!/bin/sh\nexit 3\n", 0755);
+	test_write_file(p, "#!/bin/sh\nexit 3\n", 0755);
 	CHECK(base->clone(base, "hookfail", NULL, 0, NULL, NULL, 0, NULL) == NULL);
 	CHECK(!exists(P, "hookfail", ""));
 	CHECK(base->clear_config_item(base, "lxc.hook.clone"));
@@ -358,7 +336,7 @@ static void test_overlay(struct lxc_container *base)
 		char p[1024];
 
 		path_of(p, sizeof(p), P, "ovl", "overlay/delta/later");
-		write_file(p, "x", 0644);
+		test_write_file(p, "x", 0644);
 	}
 	CHECK(c->snapshot_restore(c, "snap0", NULL));
 	CHECK(!exists(P, "ovl", "overlay/delta/later"));
@@ -391,7 +369,7 @@ static void test_snapshots(struct lxc_container *base)
 	int n, i;
 
 	snprintf(comment, sizeof(comment), "%s/comment.txt", P);
-	write_file(comment, "first snapshot\n", 0644);
+	test_write_file(comment, "first snapshot\n", 0644);
 	CHECK(base->snapshot(base, comment) == 0);
 	CHECK(base->snapshot(base, NULL) == 1);
 	CHECK(exists(P, "base", "snaps/snap0/rootfs/bin/busybox"));
@@ -429,7 +407,7 @@ static void test_snapshots(struct lxc_container *base)
 
 	/* Restore in place. */
 	path_of(p, sizeof(p), P, "base", "rootfs/data/after");
-	write_file(p, "after", 0644);
+	test_write_file(p, "after", 0644);
 	CHECK(base->snapshot_restore(base, "snap0", NULL));
 	CHECK(!exists(P, "base", "rootfs/data/after"));
 	CHECK(exists(P, "base", "snaps/snap1/config"));

@@ -49,33 +49,6 @@ static char *inside(struct lxc_container *c, const char *cmd)
 	return out;
 }
 
-static char *slurp(const char *path)
-{
-	static char buf[8192];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	buf[0] = 0;
-	if (!f)
-		return buf;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = 0;
-	fclose(f);
-	return buf;
-}
-
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE *f = fopen(path, "w");
-
-	CHECK(f != NULL);
-	if (!f)
-		return;
-	fputs(text, f);
-	fclose(f);
-	chmod(path, mode);
-}
-
 static unsigned long long capbnd(struct lxc_container *c)
 {
 	char *out = inside(c, "grep CapBnd /proc/1/status");
@@ -114,7 +87,7 @@ static void test_limits(struct lxc_container *c)
 {
 	char host_before[16], *out;
 
-	snprintf(host_before, sizeof(host_before), "%s", slurp("/proc/sys/net/ipv4/ip_forward"));
+	snprintf(host_before, sizeof(host_before), "%s", test_read_file("/proc/sys/net/ipv4/ip_forward"));
 	CHECK(c->set_config_item(c, "lxc.no_new_privs", "1"));
 	CHECK(c->set_config_item(c, "lxc.prlimit.nofile", "1024:2048"));
 	CHECK(c->set_config_item(c, "lxc.sysctl.net.ipv4.ip_forward", "1"));
@@ -127,7 +100,7 @@ static void test_limits(struct lxc_container *c)
 	if (!strstr(out, "1024 2048"))
 		fprintf(stderr, "limits: %s\n", out);
 	CHECK_STR(inside(c, "cat /proc/sys/net/ipv4/ip_forward"), "1");
-	CHECK_STR(slurp("/proc/sys/net/ipv4/ip_forward"), host_before);
+	CHECK_STR(test_read_file("/proc/sys/net/ipv4/ip_forward"), host_before);
 	CHECK_STR(inside(c, "cat /proc/1/oom_score_adj"), "500");
 	CHECK(c->stop(c));
 
@@ -160,7 +133,7 @@ static void test_limits(struct lxc_container *c)
 static void test_hooks(struct lxc_container *c)
 {
 	char script[1024], inscript[1024], out[1024], inout[1024], line[8192];
-	char *log;
+	const char *log;
 	static const char *const host_hooks[] = {"pre-start", "pre-mount", "mount", "autodev",
 						 "start-host", "stop", "post-stop"};
 	char key[64];
@@ -175,11 +148,11 @@ static void test_hooks(struct lxc_container *c)
 		 "[ -z \"$LXC_CONFIG_FILE\" ] && echo noconfig >> %s\n"
 		 "exit 0\n",
 		 out, out);
-	write_file(script, line, 0755);
+	test_write_file(script, line, 0755);
 	/* The start hook runs inside, after pivot_root: a script in the rootfs. */
 	snprintf(inscript, sizeof(inscript), "%s/confine-hook.sh", rootfs);
 	snprintf(inout, sizeof(inout), "%s/confine-hook.out", rootfs);
-	write_file(inscript,
+	test_write_file(inscript,
 		   "#!/bin/sh\n"
 		   "echo \"$LXC_HOOK_TYPE $LXC_NAME $(cat /proc/self/status | grep NoNewPrivs | tr -d ' \t')"
 		   " env=$FOO\" > /confine-hook.out\n",
@@ -198,7 +171,7 @@ static void test_hooks(struct lxc_container *c)
 	CHECK(c->start(c, 0, NULL));
 	CHECK(c->stop(c));
 
-	log = slurp(out);
+	log = test_read_file(out);
 	snprintf(line, sizeof(line),
 		 "pre-start %1$s lxc 1 target= pid= mnt= rootfs=%2$s \n"
 		 "pre-mount %1$s lxc 1 target= pid= mnt= rootfs=%2$s \n"
@@ -210,7 +183,7 @@ static void test_hooks(struct lxc_container *c)
 		 name, rootfs);
 	CHECK_STR(log, line);
 	snprintf(line, sizeof(line), "start %s NoNewPrivs:1 env=bar\n", name);
-	CHECK_STR(slurp(inout), line);
+	CHECK_STR(test_read_file(inout), line);
 
 	/* Version 0: "<name> lxc <type>" as arguments, namespaces for stop. */
 	unlink(out);
@@ -218,7 +191,7 @@ static void test_hooks(struct lxc_container *c)
 	CHECK(c->clear_config_item(c, "lxc.hook.start"));
 	CHECK(c->start(c, 0, NULL));
 	CHECK(c->stop(c));
-	log = slurp(out);
+	log = test_read_file(out);
 	snprintf(line, sizeof(line), "%s lxc pre-start\n", name);
 	CHECK(strstr(log, line) != NULL);
 	snprintf(line, sizeof(line), "%s lxc stop mnt:/proc/", name);
@@ -234,7 +207,7 @@ static void test_hooks(struct lxc_container *c)
 	CHECK(c->start(c, 0, NULL));
 	CHECK(c->reboot2(c, 30));
 	CHECK(c->stop(c));
-	log = slurp(out);
+	log = test_read_file(out);
 	CHECK(strstr(log, "\nstop ") && strstr(strstr(log, "\nstop "), "target=reboot"));
 	CHECK(strstr(log, "\npost-stop ") && strstr(strstr(log, "\npost-stop "), "target=reboot"));
 	{
@@ -264,7 +237,7 @@ static void test_hooks(struct lxc_container *c)
 			CHECK(!c->is_running(c));
 			CHECK(leftover_cgroups() == 0);
 			/* post-stop is for containers that ran */
-			CHECK_STR(slurp(out), "");
+			CHECK_STR(test_read_file(out), "");
 			CHECK(c->clear_config_item(c, key));
 			CHECK(c->clear_config_item(c, "lxc.hook.post-stop"));
 		}
@@ -359,7 +332,7 @@ static void test_planted_symlink(struct lxc_container *c)
 	char link[1024], hostname_before[256];
 	struct stat st;
 
-	snprintf(hostname_before, sizeof(hostname_before), "%s", slurp("/etc/hostname"));
+	snprintf(hostname_before, sizeof(hostname_before), "%s", test_read_file("/etc/hostname"));
 	snprintf(link, sizeof(link), "%s/planted", rootfs);
 	unlink(link);
 	CHECK(symlink("/etc", link) == 0);
@@ -369,7 +342,7 @@ static void test_planted_symlink(struct lxc_container *c)
 	CHECK(c->error_string && strstr(c->error_string, "planted"));
 	CHECK(!c->is_running(c));
 	CHECK(leftover_cgroups() == 0);
-	CHECK_STR(slurp("/etc/hostname"), hostname_before);
+	CHECK_STR(test_read_file("/etc/hostname"), hostname_before);
 	CHECK(stat("/etc/passwd", &st) == 0);
 	CHECK(c->clear_config_item(c, "lxc.mount.entry"));
 
@@ -406,17 +379,9 @@ int main(int argc, char **argv)
 
 	lxcpath = test_lxcpath(argc, argv);
 	snprintf(name, sizeof(name), "cf%d", (int)getpid());
-	c = lxc_container_new(name, lxcpath);
-	CHECK(c != NULL);
+	c = test_new_busybox(lxcpath, name);
 	if (!c)
 		return check_result("t_confine");
-	CHECK(c->set_config_item(c, "lxc.net.0.type", "empty"));
-	if (!c->create(c, "busybox", NULL, NULL, LXC_CREATE_QUIET, NULL)) {
-		fprintf(stderr, "create failed: %s\n", c->error_string ? c->error_string : "");
-		CHECK(0);
-		lxc_container_put(c);
-		return check_result("t_confine");
-	}
 	{
 		char buf[200] = "";
 		c->get_config_item(c, "lxc.rootfs.path", buf, sizeof(buf));

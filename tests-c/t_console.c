@@ -309,17 +309,9 @@ int main(int argc, char **argv)
 	int tty = 1, ptx;
 
 	snprintf(name, sizeof(name), "con%d", (int)getpid());
-	c = lxc_container_new(name, lxcpath);
-	CHECK(c != NULL);
+	c = test_new_busybox(lxcpath, name);
 	if (!c)
 		return check_result("t_console");
-	CHECK(c->set_config_item(c, "lxc.net.0.type", "empty"));
-	if (!c->create(c, "busybox", NULL, NULL, LXC_CREATE_QUIET, NULL)) {
-		fprintf(stderr, "create failed: %s\n", c->error_string ? c->error_string : "");
-		CHECK(0);
-		lxc_container_put(c);
-		return check_result("t_console");
-	}
 	/* not running: no tty, no devpts */
 	CHECK(c->console_getfd(c, &tty, &ptx) < 0);
 	CHECK(c->devpts_fd(c) < 0);

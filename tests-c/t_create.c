@@ -31,29 +31,12 @@ static int exists(const char *lxcpath, const char *rest)
 /* The whole file, or "" (static buffer). */
 static const char *slurp(const char *lxcpath, const char *rest)
 {
-	static char buf[65536];
-	size_t n = 0;
-	FILE *f = fopen(pathf(lxcpath, rest), "r");
-
-	buf[0] = '\0';
-	if (!f)
-		return buf;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
+	return test_read_file(pathf(lxcpath, rest));
 }
 
 static void write_script(const char *lxcpath, const char *name, const char *body)
 {
-	FILE *f = fopen(pathf(lxcpath, name), "w");
-
-	CHECK(f != NULL);
-	if (!f)
-		return;
-	fputs(body, f);
-	fclose(f);
-	CHECK(chmod(pathf(lxcpath, name), 0755) == 0);
+	test_write_file(pathf(lxcpath, name), body, 0755);
 }
 
 static char *item(struct lxc_container *c, const char *key)

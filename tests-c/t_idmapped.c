@@ -76,19 +76,11 @@ int main(int argc, char **argv)
 	FILE *f;
 
 	snprintf(name, sizeof(name), "im%d", (int)getpid());
-	c = lxc_container_new(name, lxcpath);
-	CHECK(c != NULL);
-	if (!c)
-		return check_result("t_idmapped");
 	/* Created without lxc.idmap: the template runs as root, nothing is
 	 * chowned. */
-	CHECK(c->set_config_item(c, "lxc.net.0.type", "empty"));
-	if (!c->create(c, "busybox", NULL, NULL, LXC_CREATE_QUIET, NULL)) {
-		fprintf(stderr, "create failed: %d %s\n", c->error_num, c->error_string ? c->error_string : "");
-		CHECK(0);
-		lxc_container_put(c);
+	c = test_new_busybox(lxcpath, name);
+	if (!c)
 		return check_result("t_idmapped");
-	}
 	snprintf(rootfs, sizeof(rootfs), "%s/%s/rootfs", lxcpath, name);
 	snprintf(path, sizeof(path), "%s/bin/busybox", rootfs);
 	CHECK(host_uid(path) == 0);

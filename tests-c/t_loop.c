@@ -25,18 +25,10 @@ static int exists(const char *lxcpath, const char *rel)
 
 static int in_config(const char *lxcpath, const char *name, const char *text)
 {
-	char p[1024], buf[8192];
-	FILE *f;
-	size_t n;
+	char p[1024];
 
 	snprintf(p, sizeof(p), "%s/%s/config", lxcpath, name);
-	f = fopen(p, "re");
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return strstr(buf, text) != NULL;
+	return strstr(test_read_file(p), text) != NULL;
 }
 
 /* Loop devices backed by files under lxcpath. */

@@ -24,14 +24,6 @@
 static const char *lxcpath;
 static int net;
 
-static int sh(const char *fmt, const char *arg)
-{
-	char cmd[512];
-
-	snprintf(cmd, sizeof(cmd), fmt, arg);
-	return system(cmd);
-}
-
 /* A numeric field ("PPid:", "VmRSS:") of /proc/<pid>/status; -1 if none. */
 static long status_field(pid_t pid, const char *field)
 {
@@ -70,25 +62,9 @@ static int process_gone(pid_t pid)
 /* Pid of the process whose command line starts with "[lxc <what>] <lxcpath> <name>"; 0 if none. */
 static pid_t find_process(const char *what, const char *name)
 {
-	char cmd[4400], out[32] = "";
-	FILE *f;
+	int pid = test_popen_int("pgrep -f '^\\[lxc %s\\] %s %s( |$)' | head -n1", what, lxcpath, name);
 
-	snprintf(cmd, sizeof(cmd), "pgrep -f '^\\[lxc %s\\] %s %s( |$)' | head -n1", what, lxcpath, name);
-	f = popen(cmd, "r");
-	if (!f)
-		return 0;
-	if (!fgets(out, sizeof(out), f))
-		out[0] = 0;
-	pclose(f);
-	return atoi(out);
-}
-
-static int has_proxy(const char *dev, const char *addr)
-{
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), "ip neigh show proxy dev %s | grep -q '^%s '", dev, addr);
-	return system(cmd) == 0;
+	return pid > 0 ? pid : 0;
 }
 
 static int mtu_of(const char *dev)
@@ -198,18 +174,11 @@ static void kill_monitor(struct lxc_container *c, const char *name)
 
 static struct lxc_container *make(const char *name)
 {
-	struct lxc_container *c = lxc_container_new(name, lxcpath);
+	struct lxc_container *c = test_new_busybox(lxcpath, name);
 	char log[4200];
 
 	if (!c)
 		return NULL;
-	CHECK(c->set_config_item(c, "lxc.net.0.type", "empty"));
-	if (!c->create(c, "busybox", NULL, NULL, LXC_CREATE_QUIET, NULL)) {
-		fprintf(stderr, "create %s: %s\n", name, c->error_string);
-		CHECK(0);
-		lxc_container_put(c);
-		return NULL;
-	}
 	snprintf(log, sizeof(log), "%s/%s.log", lxcpath, name);
 	CHECK(c->set_config_item(c, "lxc.log.file", log));
 	CHECK(c->set_config_item(c, "lxc.log.level", "INFO"));
@@ -284,12 +253,12 @@ static void test_network(void)
 		CHECK(0);
 		return;
 	}
-	sh("echo 1 > /proc/sys/net/ipv4/conf/%s/forwarding", parent);
-	sh("echo 1 > /proc/sys/net/ipv6/conf/%s/proxy_ndp", parent);
-	sh("echo 1 > /proc/sys/net/ipv6/conf/%s/forwarding", parent);
+	test_sh("echo 1 > /proc/sys/net/ipv4/conf/%s/forwarding", parent);
+	test_sh("echo 1 > /proc/sys/net/ipv6/conf/%s/proxy_ndp", parent);
+	test_sh("echo 1 > /proc/sys/net/ipv6/conf/%s/forwarding", parent);
 	snprintf(cmd, sizeof(cmd), "ip link add %s mtu 1450 type veth peer name %sx", phys, phys);
 	CHECK(system(cmd) == 0);
-	CHECK(sh("ip link add %s type bridge", bridge) == 0);
+	CHECK(test_sh("ip link add %s type bridge", bridge) == 0);
 
 	c = make("kn");
 	if (!c)
@@ -318,12 +287,12 @@ static void test_network(void)
 		fprintf(stderr, "start kn: %s\n", c->error_string);
 		CHECK(0);
 	} else {
-		CHECK(has_proxy(parent, v4) && has_proxy(parent, v6));
+		CHECK(test_has_proxy(parent, v4) && test_has_proxy(parent, v6));
 		CHECK(if_nametoindex(phys) == 0);
 		CHECK(if_nametoindex(pair) > 0);
 		kill_monitor(c, "kn");
 		CHECK(WAIT_FOR(if_nametoindex(pair) == 0));
-		CHECK(WAIT_FOR(!has_proxy(parent, v4) && !has_proxy(parent, v6)));
+		CHECK(WAIT_FOR(!test_has_proxy(parent, v4) && !test_has_proxy(parent, v6)));
 		CHECK(WAIT_FOR(if_nametoindex(phys) > 0));
 		CHECK(mtu_of(phys) == 1450);
 		CHECK(system("ip -o link show type macvlan | grep -q mcvl") != 0);
@@ -332,10 +301,10 @@ static void test_network(void)
 	}
 	/* and it works again, with its entries while it runs */
 	if (c->start(c, 0, NULL)) {
-		CHECK(has_proxy(parent, v4) && has_proxy(parent, v6));
+		CHECK(test_has_proxy(parent, v4) && test_has_proxy(parent, v6));
 		CHECK(c->stop(c));
 		CHECK(find_process("sentinel", "kn") == 0);
-		CHECK(!has_proxy(parent, v4) && !has_proxy(parent, v6));
+		CHECK(!test_has_proxy(parent, v4) && !test_has_proxy(parent, v6));
 		CHECK(if_nametoindex(phys) > 0 && mtu_of(phys) == 1450);
 		CHECK(if_nametoindex(pair) == 0);
 		CHECK(test_leftover_cgroups("kn", 1) == 0);
@@ -346,10 +315,10 @@ static void test_network(void)
 	CHECK(c->destroy(c));
 	lxc_container_put(c);
 out:
-	sh("ip link del %s", parent);
-	sh("ip link del %s", bridge);
+	test_sh("ip link del %s", parent);
+	test_sh("ip link del %s", bridge);
 	if (if_nametoindex(phys) > 0)
-		sh("ip link del %s", phys);
+		test_sh("ip link del %s", phys);
 }
 
 int main(int argc, char **argv)

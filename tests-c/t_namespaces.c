@@ -35,20 +35,6 @@ static double host_uptime(void)
 	return up;
 }
 
-static struct lxc_container *make(const char *lxcpath, const char *name)
-{
-	struct lxc_container *c = lxc_container_new(name, lxcpath);
-
-	if (!c)
-		return NULL;
-	CHECK(c->set_config_item(c, "lxc.net.0.type", "empty"));
-	if (!c->create(c, "busybox", NULL, NULL, LXC_CREATE_QUIET, NULL)) {
-		fprintf(stderr, "create %s: %s\n", name, c->error_string);
-		CHECK(0);
-	}
-	return c;
-}
-
 static int start(struct lxc_container *c)
 {
 	if (c->start(c, 0, NULL))
@@ -62,7 +48,7 @@ static int start(struct lxc_container *c)
  * namespace with the offsets. */
 static void test_time_namespace(const char *lxcpath)
 {
-	struct lxc_container *t = make(lxcpath, "nst"), *s = make(lxcpath, "nss");
+	struct lxc_container *t = test_new_busybox(lxcpath, "nst"), *s = test_new_busybox(lxcpath, "nss");
 	char host_ns[64] = "", *out;
 	double before, inside;
 	ssize_t n;
@@ -137,7 +123,8 @@ static void test_time_namespace(const char *lxcpath)
 int main(int argc, char **argv)
 {
 	const char *lxcpath = test_lxcpath(argc, argv);
-	struct lxc_container *a = make(lxcpath, "nsa"), *b = make(lxcpath, "nsb"), *e = make(lxcpath, "nse");
+	struct lxc_container *a = test_new_busybox(lxcpath, "nsa"), *b = test_new_busybox(lxcpath, "nsb"),
+			     *e = test_new_busybox(lxcpath, "nse");
 	pid_t me = getpid(), pa, pb;
 	char path[64], line[256];
 	FILE *f;

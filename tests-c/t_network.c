@@ -21,14 +21,6 @@
 static char bridge[IFNAMSIZ];
 static int net;
 
-static int sh(const char *fmt, const char *arg)
-{
-	char cmd[512];
-
-	snprintf(cmd, sizeof(cmd), fmt, arg);
-	return system(cmd);
-}
-
 /* Output of a command run inside the container. */
 static char *inside(struct lxc_container *c, const char *cmd)
 {
@@ -46,17 +38,11 @@ static int run_inside(struct lxc_container *c, const char *cmd)
 static struct lxc_container *make_typed(const char *lxcpath, const char *name, const char *type, const char *link,
 					int host, const char *extra_key, const char *extra_value)
 {
-	struct lxc_container *c = lxc_container_new(name, lxcpath);
+	struct lxc_container *c = test_new_busybox(lxcpath, name);
 	char addr[64];
 
 	if (!c)
 		return NULL;
-	CHECK(c->set_config_item(c, "lxc.net.0.type", "empty"));
-	if (!c->create(c, "busybox", NULL, NULL, LXC_CREATE_QUIET, NULL)) {
-		fprintf(stderr, "create %s: %s\n", name, c->error_string);
-		CHECK(0);
-		return c;
-	}
 	CHECK(c->clear_config_item(c, "lxc.net"));
 	CHECK(c->set_config_item(c, "lxc.net.0.type", type));
 	CHECK(c->set_config_item(c, "lxc.net.0.link", link));
@@ -81,17 +67,7 @@ static struct lxc_container *make(const char *lxcpath, const char *name, int hos
 /* Number of /sys/class/net/<dev>/queues entries starting with prefix. */
 static int queue_count(const char *dev, const char *prefix)
 {
-	char cmd[256], out[32] = "";
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "ls /sys/class/net/%s/queues | grep -c '^%s'", dev, prefix);
-	f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	if (!fgets(out, sizeof(out), f))
-		out[0] = 0;
-	pclose(f);
-	return atoi(out);
+	return test_popen_int("ls /sys/class/net/%s/queues | grep -c '^%s'", dev, prefix);
 }
 
 /* Whether a monitor of lxcpath/name still runs (its argv[0] names both);
@@ -108,15 +84,6 @@ static int monitor_left(const char *lxcpath, const char *name)
 		usleep(100000);
 	}
 	return 1;
-}
-
-/* Whether `ip neigh show proxy dev <dev>` lists addr. */
-static int has_proxy(const char *dev, const char *addr)
-{
-	char cmd[256];
-
-	snprintf(cmd, sizeof(cmd), "ip neigh show proxy dev %s | grep -q '^%s '", dev, addr);
-	return system(cmd) == 0;
 }
 
 /* script.up / script.down: LXC's arguments, in order, on the host. */
@@ -252,7 +219,7 @@ static void test_pair(const char *lxcpath)
 		CHECK(if_nametoindex(dev) > 0);
 		CHECK(strstr(inside(a, "ls /sys/class/net"), "extra0") == NULL);
 		CHECK(!a->attach_interface(a, "nosuchdev0", NULL));
-		sh("ip link del %s", dev);
+		test_sh("ip link del %s", dev);
 	}
 
 	check_net_scripts(lxcpath, pair, 0);
@@ -423,7 +390,7 @@ static void test_bridge_vlan(const char *lxcpath)
 			 pair, pair);
 		CHECK(system(cmd) == 0);
 		CHECK(c->stop(c));
-		sh("ip link set %s type bridge vlan_filtering 0", bridge);
+		test_sh("ip link set %s type bridge vlan_filtering 0", bridge);
 	} else {
 		CHECK(!c->start(c, 0, NULL));
 		CHECK(c->error_string && strstr(c->error_string, "vlan_filtering") && strstr(c->error_string, bridge));
@@ -473,37 +440,37 @@ static void test_l2proxy(const char *lxcpath)
 	snprintf(cmd, sizeof(cmd), "Requires sysctl net.ipv4.conf.%s.forwarding=1", parent);
 	CHECK(c->error_string && strstr(c->error_string, cmd));
 	/* IPv6 needs proxy_ndp=1 and forwarding=1 */
-	sh("echo 1 > /proc/sys/net/ipv4/conf/%s/forwarding", parent);
+	test_sh("echo 1 > /proc/sys/net/ipv4/conf/%s/forwarding", parent);
 	CHECK(!c->start(c, 0, NULL));
 	snprintf(cmd, sizeof(cmd), "Requires sysctl net.ipv6.conf.%s.proxy_ndp=1", parent);
 	CHECK(c->error_string && strstr(c->error_string, cmd));
-	sh("echo 1 > /proc/sys/net/ipv6/conf/%s/proxy_ndp", parent);
+	test_sh("echo 1 > /proc/sys/net/ipv6/conf/%s/proxy_ndp", parent);
 	CHECK(!c->start(c, 0, NULL));
 	snprintf(cmd, sizeof(cmd), "Requires sysctl net.ipv6.conf.%s.forwarding=1", parent);
 	CHECK(c->error_string && strstr(c->error_string, cmd));
 	/* refused starts leave nothing */
 	snprintf(cmd, sizeof(cmd), "ip -o link show type macvlan | grep -q '@%s'", parent);
 	CHECK(system(cmd) != 0);
-	CHECK(!has_proxy(parent, v4) && !has_proxy(parent, v6));
+	CHECK(!test_has_proxy(parent, v4) && !test_has_proxy(parent, v6));
 	CHECK(test_leftover_cgroups("nl2", 1) == 0);
 	CHECK(!monitor_left(lxcpath, "nl2"));
 
-	sh("echo 1 > /proc/sys/net/ipv6/conf/%s/forwarding", parent);
+	test_sh("echo 1 > /proc/sys/net/ipv6/conf/%s/forwarding", parent);
 	if (!c->start(c, 0, NULL)) {
 		fprintf(stderr, "l2proxy start: %s\n", c->error_string);
 		CHECK(0);
 	} else {
-		CHECK(has_proxy(parent, v4));
-		CHECK(has_proxy(parent, v6));
+		CHECK(test_has_proxy(parent, v4));
+		CHECK(test_has_proxy(parent, v6));
 		snprintf(cmd, sizeof(cmd), "%s/24", v4);
 		CHECK(strstr(inside(c, "ip addr show net0"), cmd) != NULL);
 		CHECK(c->stop(c));
-		CHECK(!has_proxy(parent, v4) && !has_proxy(parent, v6));
+		CHECK(!test_has_proxy(parent, v4) && !test_has_proxy(parent, v6));
 	}
 	CHECK(c->destroy(c));
 	lxc_container_put(c);
 out:
-	sh("ip link del %s", parent);
+	test_sh("ip link del %s", parent);
 }
 
 int main(int argc, char **argv)
@@ -513,7 +480,7 @@ int main(int argc, char **argv)
 
 	net = 100 + getpid() % 100;
 	snprintf(bridge, sizeof(bridge), "lxcrsbr%d", getpid() % 100000);
-	if (sh("ip link add %s type bridge", bridge) != 0) {
+	if (test_sh("ip link add %s type bridge", bridge) != 0) {
 		fprintf(stderr, "cannot create a bridge\n");
 		return 1;
 	}
@@ -529,6 +496,6 @@ int main(int argc, char **argv)
 	test_bad_bridge(lxcpath);
 	test_bridge_vlan(lxcpath);
 	test_l2proxy(lxcpath);
-	sh("ip link del %s", bridge);
+	test_sh("ip link del %s", bridge);
 	return check_result("t_network");
 }

@@ -369,17 +369,9 @@ int main(int argc, char **argv)
 	struct lxc_container *c;
 
 	snprintf(policy_dir, sizeof(policy_dir), "%s", lxcpath);
-	c = lxc_container_new("sc1", lxcpath);
-	CHECK(c != NULL);
+	c = test_new_busybox(lxcpath, "sc1");
 	if (!c)
 		return check_result("t_seccomp");
-	CHECK(c->set_config_item(c, "lxc.net.0.type", "empty"));
-	if (!c->create(c, "busybox", NULL, NULL, LXC_CREATE_QUIET, NULL)) {
-		fprintf(stderr, "create: %s\n", c->error_string ? c->error_string : "");
-		CHECK(0);
-		lxc_container_put(c);
-		return check_result("t_seccomp");
-	}
 	test_denylist(c);
 	test_debian_common(c);
 	test_malformed(c);
