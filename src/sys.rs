@@ -105,6 +105,18 @@ pub fn unshare_rslave() -> std::io::Result<()> {
     make_rslave()
 }
 
+/// `mkdir -p` whose new directories get mode 0755 (less the umask, as
+/// mkdir(2)); `what` names the directory in the error ("Failed to create
+/// <what> <path>: ...").
+pub fn mkdir_p(path: &Path, what: &str) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(path)
+        .map_err(|e| Error::io(&format!("Failed to create {what}"), path, &e))
+}
+
 pub fn umount_detach(target: &Path) -> Result<()> {
     let tgt = cpath(target)?;
     // SAFETY: a valid C string.

@@ -120,11 +120,7 @@ pub fn is_snapshot_pair(
 
 fn copy_file_to(from: &Path, to: &Path) -> Result<()> {
     if let Some(parent) = to.parent() {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o755)
-            .create(parent)
-            .map_err(|e| Error::io("Failed to create directory", parent, &e))?;
+        crate::sys::mkdir_p(parent, "directory")?;
     }
     std::fs::copy(from, to).map_err(|e| Error::io("Failed to copy to", to, &e))?;
     Ok(())
@@ -345,17 +341,7 @@ impl Container {
         );
 
         let new_dir = Path::new(&new_lxcpath).join(&newname);
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o755)
-            .create(&new_lxcpath)
-            .map_err(|e| {
-                context(Error::io(
-                    "Failed to create lxcpath",
-                    Path::new(&new_lxcpath),
-                    &e,
-                ))
-            })?;
+        crate::sys::mkdir_p(Path::new(&new_lxcpath), "lxcpath").map_err(context)?;
         let mut undo = Undo::default();
         if mkdir_exact(&new_dir, 0o770).map_err(context)? {
             undo.made_dir = Some(new_dir.clone());

@@ -522,11 +522,7 @@ impl Container {
 
         // 2. The container directory (the lxcpath is made if missing).
         if let Some(parent) = dir.parent() {
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o755)
-                .create(parent)
-                .map_err(|e| Error::io("Failed to create lxcpath", parent, &e))?;
+            crate::sys::mkdir_p(parent, "lxcpath")?;
         }
         // A directory holding nothing but a config (python3-lxc saves one
         // before create) is removed on failure, as LXC destroys it; one

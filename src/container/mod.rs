@@ -210,7 +210,7 @@ impl Container {
             None => {
                 let path = self.config_file();
                 if let Some(dir) = path.parent() {
-                    create_container_dir(dir)?;
+                    crate::sys::mkdir_p(dir, "container directory")?;
                 }
                 path
             }
@@ -310,19 +310,6 @@ impl Container {
         Ok(())
     }
 }
-
-fn create_container_dir(dir: &Path) -> Result<()> {
-    match std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o755)
-        .create(dir)
-    {
-        Ok(()) => Ok(()),
-        Err(e) => Err(Error::io("Failed to create container directory", dir, &e)),
-    }
-}
-
-use std::os::unix::fs::DirBuilderExt;
 
 /// Writes `data` to `path` through a temporary file in the same directory
 /// and a rename, so readers see the old or the new file, never a mix.

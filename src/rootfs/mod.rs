@@ -7,7 +7,7 @@ pub mod entry;
 pub mod options;
 
 use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::fs::{symlink, DirBuilderExt};
+use std::os::unix::fs::symlink;
 use std::path::{Component, Path, PathBuf};
 
 pub use entry::MountEntry;
@@ -131,11 +131,7 @@ pub fn resolve_inside(root: &Path, relative: &str) -> Result<PathBuf> {
 }
 
 fn mkdir_p(path: &Path) -> Result<()> {
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o755)
-        .create(path)
-        .map_err(|e| Error::io("Failed to create directory", path, &e))
+    crate::sys::mkdir_p(path, "directory")
 }
 
 fn touch(path: &Path) -> Result<()> {

@@ -43,11 +43,7 @@ impl Storage for DirStorage {
     /// `mkdir -p` with mode 0755 (exactly, whatever the umask), as LXC's
     /// dir backend.
     fn create(&self) -> Result<()> {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o755)
-            .create(&self.path)
-            .map_err(|e| Error::io("Failed to create rootfs directory", &self.path, &e))?;
+        crate::sys::mkdir_p(&self.path, "rootfs directory")?;
         std::fs::set_permissions(&self.path, std::fs::Permissions::from_mode(0o755)).map_err(|e| {
             Error::io(
                 "Failed to set mode 0755 on rootfs directory",
