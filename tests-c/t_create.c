@@ -114,6 +114,25 @@ static void test_busybox_rename_destroy(const char *lxcpath)
 	lxc_container_put(c);
 }
 
+/* A handle made before its container was created holds no configuration:
+ * rename reads the one on disk (it used to deadlock on the handle's own
+ * lock doing so). */
+static void test_unloaded_handle(const char *lxcpath)
+{
+	struct lxc_container *early = lxc_container_new("early1", lxcpath), *c;
+
+	CHECK(early != NULL);
+	if (!early)
+		return;
+	c = test_new_busybox(lxcpath, "early1");
+	lxc_container_put(c);
+	CHECK(early->rename(early, "early2"));
+	CHECK(exists(lxcpath, "early2/rootfs/bin/busybox"));
+	CHECK(early->destroy(early));
+	CHECK(!exists(lxcpath, "early1") && !exists(lxcpath, "early2"));
+	lxc_container_put(early);
+}
+
 static void test_no_template(const char *lxcpath)
 {
 	struct lxc_container *c = lxc_container_new("none1", lxcpath);
@@ -257,7 +276,9 @@ int main(int argc, char **argv)
 {
 	const char *lxcpath = test_lxcpath(argc, argv);
 
+	alarm(300); /* a hang is a failure */
 	test_busybox_rename_destroy(lxcpath);
+	test_unloaded_handle(lxcpath);
 	test_no_template(lxcpath);
 	test_failing_templates(lxcpath);
 	test_template_args_and_hooks(lxcpath);

@@ -311,15 +311,7 @@ impl Container {
                 format!("{} exists", new_config_file.display()),
             )));
         }
-        let config = match self.lock().config.clone() {
-            Some(c) => c,
-            None => {
-                let mut c = Config::new();
-                c.load_file(&self.config_file())
-                    .map_err(|e| context(Error::from(e)))?;
-                c
-            }
-        };
+        let config = self.config_or_disk().map_err(context)?;
         let orig = storage::from_config(config.conf())
             .map_err(context)?
             .ok_or_else(|| context(Error::invalid("it has no rootfs (lxc.rootfs.path)")))?;

@@ -151,6 +151,18 @@ impl Container {
         self.lock().config.is_some()
     }
 
+    /// The loaded configuration, or else the one on disk. (The state lock
+    /// is released before loading: `config_file` takes it again.)
+    fn config_or_disk(&self) -> Result<Config> {
+        let loaded = self.lock().config.clone();
+        if let Some(c) = loaded {
+            return Ok(c);
+        }
+        let mut c = Config::new();
+        c.load_file(&self.config_file())?;
+        Ok(c)
+    }
+
     /// Loads `alt_file`, or the container's config file, replacing the
     /// in-memory configuration only when the whole load succeeds.
     pub fn load_config(&self, alt_file: Option<&Path>) -> Result<()> {

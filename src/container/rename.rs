@@ -90,14 +90,7 @@ impl Container {
                 format!("Cannot rename \"{name}\": container \"{newname}\" already exists in \"{lxcpath}\""),
             ));
         }
-        let config = match self.lock().config.clone() {
-            Some(c) => c,
-            None => {
-                let mut c = Config::new();
-                c.load_file(&self.config_file())?;
-                c
-            }
-        };
+        let config = self.config_or_disk()?;
         storage::from_config(config.conf())
             .map_err(|e| Error::new(e.errno, format!("Cannot rename \"{name}\": {}", e.message)))?;
         let old_s = old_dir.display().to_string();

@@ -14,7 +14,6 @@ use super::clone::{
 };
 use super::create::{partial_state, PartialState};
 use super::Container;
-use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::names;
 use crate::storage;
@@ -117,14 +116,7 @@ impl Container {
     }
 
     fn rootfs_kind(&self) -> Result<&'static str> {
-        let config = match self.lock().config.clone() {
-            Some(c) => c,
-            None => {
-                let mut c = Config::new();
-                c.load_file(&self.config_file())?;
-                c
-            }
-        };
+        let config = self.config_or_disk()?;
         match storage::from_config(config.conf())? {
             Some(s) => Ok(s.kind()),
             None => Err(Error::invalid("the container has no rootfs")),
