@@ -27,7 +27,6 @@ use std::process::{Command, Stdio};
 use super::{write_atomically, Container};
 use crate::config::{Config, IdMap};
 use crate::error::{Error, Result};
-use crate::globals;
 use crate::idmap::{mapped_hostid, unmapped_nsid};
 use crate::storage::{self, Storage};
 
@@ -466,27 +465,7 @@ impl Container {
         // 1. The starting configuration.
         let mut config = match before {
             Some(c) => c,
-            None => {
-                let mut c = Config::new();
-                let default = globals::global_config_value(
-                    "lxc.default_config",
-                    &globals::GlobalPaths::current(),
-                )
-                .ok()
-                .flatten();
-                if let Some(d) = default.filter(|d| Path::new(d).exists()) {
-                    c.load_file(Path::new(&d)).map_err(|e| {
-                        Error::new(
-                            e.errno,
-                            format!(
-                                "Failed to load default configuration file {d}: {}",
-                                e.message
-                            ),
-                        )
-                    })?;
-                }
-                c
-            }
+            None => super::default_config()?,
         };
 
         // The backing store: a rootfs set before create is the caller's

@@ -73,6 +73,28 @@ pub struct Container {
     state: Mutex<State>,
 }
 
+/// A fresh configuration holding `lxc.default_config` when that file
+/// exists: where LXC starts a container that has none.
+fn default_config() -> Result<Config> {
+    let default =
+        globals::global_config_value("lxc.default_config", &globals::GlobalPaths::current())
+            .ok()
+            .flatten();
+    let mut c = Config::new();
+    if let Some(d) = default.filter(|d| Path::new(d).exists()) {
+        c.load_file(Path::new(&d)).map_err(|e| {
+            Error::new(
+                e.errno,
+                format!(
+                    "Failed to load default configuration file {d}: {}",
+                    e.message
+                ),
+            )
+        })?;
+    }
+    Ok(c)
+}
+
 fn config_file_of(lxcpath: &str, name: &str) -> PathBuf {
     Path::new(lxcpath).join(name).join("config")
 }
@@ -202,16 +224,7 @@ impl Container {
     pub fn save_config(&self, alt_file: Option<&Path>) -> Result<()> {
         let _lock = self.disk_lock()?;
         if !self.has_config() {
-            let default = globals::global_config_value(
-                "lxc.default_config",
-                &globals::GlobalPaths::current(),
-            )
-            .ok()
-            .flatten();
-            let mut config = Config::new();
-            if let Some(d) = default.filter(|d| Path::new(d).exists()) {
-                config.load_file(Path::new(&d))?;
-            }
+            let config = default_config()?;
             let mut st = self.lock();
             if st.config.is_none() {
                 st.config = Some(config);
