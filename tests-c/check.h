@@ -103,7 +103,8 @@ static inline int test_leftover_cgroups(const char *name, int verbose)
 }
 
 /* A new busybox container `name` in lxcpath with lxc.net.0.type = empty
- * (never `none`: the template's udhcpc would reconfigure the host). On
+ * (never `none`: the template's udhcpc would reconfigure the host; set
+ * before create, it also makes LXC skip default.conf's lxcbr0 veth). On
  * failure: logs, counts a failed check and returns NULL. */
 static inline struct lxc_container *test_new_busybox(const char *lxcpath, const char *name)
 {
@@ -155,6 +156,14 @@ static inline int test_popen_int(const char *fmt, ...)
 		out[0] = 0;
 	pclose(f);
 	return atoi(out);
+}
+
+/* A veth pair <name> and <name>x, made with `ip link add` options `opts`
+ * ("" for none, "mtu 1450"), <name> set up when `up`; true on success. */
+static inline int test_add_veth(const char *name, const char *opts, int up)
+{
+	return test_sh("ip link add %s %s type veth peer name %sx%s%s", name, opts, name,
+		       up ? " && ip link set up dev " : "", up ? name : "") == 0;
 }
 
 /* Whether `ip neigh show proxy dev <dev>` lists addr. */

@@ -25,25 +25,6 @@ static int leftover_cgroups_v(int verbose)
 
 #define leftover_cgroups() leftover_cgroups_v(1)
 
-static struct lxc_container *make_container(const char *lxcpath)
-{
-	struct lxc_container *c = lxc_container_new(name, lxcpath);
-
-	CHECK(c != NULL);
-	if (!c)
-		return NULL;
-	/* Items set before create: LXC skips default.conf (no lxcbr0 veth);
-	 * never "none", which would let udhcpc reconfigure the host. */
-	CHECK(c->set_config_item(c, "lxc.net.0.type", "empty"));
-	if (!c->create(c, "busybox", NULL, NULL, LXC_CREATE_QUIET, NULL)) {
-		fprintf(stderr, "create failed: %d %s\n", c->error_num, c->error_string ? c->error_string : "");
-		CHECK(0);
-		lxc_container_put(c);
-		return NULL;
-	}
-	return c;
-}
-
 static void *waiter(void *arg)
 {
 	struct lxc_container *c = arg;
@@ -257,7 +238,7 @@ int main(int argc, char **argv)
 	struct lxc_container *c;
 
 	snprintf(name, sizeof(name), "lc%d", (int)getpid());
-	c = make_container(lxcpath);
+	c = test_new_busybox(lxcpath, name);
 	if (!c)
 		return check_result("t_lifecycle");
 	test_daemonized(c);

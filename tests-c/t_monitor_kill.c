@@ -238,8 +238,7 @@ static void test_empty(void)
 static void test_network(void)
 {
 	struct lxc_container *c;
-	char parent[IFNAMSIZ], phys[IFNAMSIZ], bridge[IFNAMSIZ], pair[IFNAMSIZ], v4[64], v6[64], addr[80],
-		cmd[512];
+	char parent[IFNAMSIZ], phys[IFNAMSIZ], bridge[IFNAMSIZ], pair[IFNAMSIZ], v4[64], v6[64], addr[80];
 
 	snprintf(parent, sizeof(parent), "mkp%d", getpid() % 100000);
 	snprintf(phys, sizeof(phys), "mkf%d", getpid() % 100000);
@@ -247,17 +246,14 @@ static void test_network(void)
 	snprintf(pair, sizeof(pair), "mkv%d", getpid() % 100000);
 	snprintf(v4, sizeof(v4), "10.%d.0.9", net);
 	snprintf(v6, sizeof(v6), "fd00:%d::9", net);
-	snprintf(cmd, sizeof(cmd), "ip link add %s type veth peer name %sx && ip link set %s up", parent, parent,
-		 parent);
-	if (system(cmd) != 0) {
+	if (!test_add_veth(parent, "", 1)) {
 		CHECK(0);
 		return;
 	}
 	test_sh("echo 1 > /proc/sys/net/ipv4/conf/%s/forwarding", parent);
 	test_sh("echo 1 > /proc/sys/net/ipv6/conf/%s/proxy_ndp", parent);
 	test_sh("echo 1 > /proc/sys/net/ipv6/conf/%s/forwarding", parent);
-	snprintf(cmd, sizeof(cmd), "ip link add %s mtu 1450 type veth peer name %sx", phys, phys);
-	CHECK(system(cmd) == 0);
+	CHECK(test_add_veth(phys, "mtu 1450", 0));
 	CHECK(test_sh("ip link add %s type bridge", bridge) == 0);
 
 	c = make("kn");

@@ -206,11 +206,10 @@ static void test_pair(const char *lxcpath)
 
 	/* attach_interface / detach_interface of a host veth end */
 	{
-		char dev[IFNAMSIZ], add[128];
+		char dev[IFNAMSIZ];
 
 		snprintf(dev, sizeof(dev), "aif%d", getpid() % 100000);
-		snprintf(add, sizeof(add), "ip link add %s type veth peer name %sx", dev, dev);
-		CHECK(system(add) == 0);
+		CHECK(test_add_veth(dev, "", 0));
 		CHECK(if_nametoindex(dev) > 0);
 		CHECK(a->attach_interface(a, dev, "extra0"));
 		CHECK(if_nametoindex(dev) == 0);
@@ -250,10 +249,8 @@ static void test_macvlan_and_phys(const char *lxcpath)
 	p = make_typed(lxcpath, "np", "phys", phys, 6, "lxc.net.0.mtu", "1300");
 	if (!m || !p)
 		return;
-	snprintf(cmd, sizeof(cmd), "ip link add %s type veth peer name %sx && ip link set %s up", parent, parent, parent);
-	CHECK(system(cmd) == 0);
-	snprintf(cmd, sizeof(cmd), "ip link add %s mtu 1450 type veth peer name %sx", phys, phys);
-	CHECK(system(cmd) == 0);
+	CHECK(test_add_veth(parent, "", 1));
+	CHECK(test_add_veth(phys, "mtu 1450", 0));
 
 	if (!m->start(m, 0, NULL)) {
 		fprintf(stderr, "macvlan start: %s\n", m->error_string);
@@ -424,9 +421,7 @@ static void test_l2proxy(const char *lxcpath)
 	snprintf(v4, sizeof(v4), "10.%d.0.9", net);
 	snprintf(v6, sizeof(v6), "fd00:%d::9", net);
 	snprintf(v6cidr, sizeof(v6cidr), "fd00:%d::9/64", net);
-	snprintf(cmd, sizeof(cmd), "ip link add %s type veth peer name %sx && ip link set %s up", parent, parent,
-		 parent);
-	if (system(cmd) != 0) {
+	if (!test_add_veth(parent, "", 1)) {
 		CHECK(0);
 		return;
 	}
