@@ -154,35 +154,19 @@ static void print_file(const char *path)
 	free(buf);
 }
 
-static void op_get(const char *key)
+/* get_config_item, or get_keys when `keys`: the length it asks for, then
+ * the text read with that length plus one. */
+static void op_sized(const char *arg, bool keys)
 {
-	head("get", key);
+	head(keys ? "keys" : "get", arg);
 	if (!need())
 		return;
-	int n = c->get_config_item(c, key, NULL, 0);
+	int (*get)(struct lxc_container *, const char *, char *, int) = keys ? c->get_keys : c->get_config_item;
+	int n = get(c, arg, NULL, 0);
 	printf(" len=%d", n);
 	if (n >= 0) {
 		char *buf = calloc(1, (size_t)n + 1);
-		int m = c->get_config_item(c, key, buf, n + 1);
-		if (m != n)
-			printf(" ret=%d", m);
-		putchar(' ');
-		put_str(buf, strlen(buf));
-		free(buf);
-	}
-	end();
-}
-
-static void op_keys(const char *prefix)
-{
-	head("keys", prefix);
-	if (!need())
-		return;
-	int n = c->get_keys(c, prefix, NULL, 0);
-	printf(" len=%d", n);
-	if (n >= 0) {
-		char *buf = calloc(1, (size_t)n + 1);
-		int m = c->get_keys(c, prefix, buf, n + 1);
+		int m = get(c, arg, buf, n + 1);
 		if (m != n)
 			printf(" ret=%d", m);
 		putchar(' ');
@@ -259,7 +243,7 @@ static void run_line(char *line)
 	}
 	if (!strcmp(op, "get")) {
 		unescape(rest);
-		op_get(rest);
+		op_sized(rest, false);
 		return;
 	}
 	if (!strcmp(op, "getlen")) {
@@ -303,9 +287,9 @@ static void run_line(char *line)
 	if (!strcmp(op, "keys")) {
 		if (*rest) {
 			unescape(rest);
-			op_keys(rest);
+			op_sized(rest, true);
 		} else {
-			op_keys(NULL);
+			op_sized(NULL, true);
 		}
 		return;
 	}
