@@ -705,42 +705,42 @@ pub fn setup_inside(
             nl.set_up(idx, true)?;
         }
         let (auto4, auto6) = host_gateways.get(n).copied().unwrap_or((None, None));
-        match &iface.gateway4 {
-            GatewayPlan::None => {}
-            GatewayPlan::Dev => nl.add_default_route(idx, None, false)?,
-            GatewayPlan::Addr(a) => default_via(&mut nl, idx, IpAddr::V4(*a))?,
-            GatewayPlan::Auto => {
-                let gw = auto4.ok_or_else(|| {
-                    Error::new(
-                        libc::EADDRNOTAVAIL,
-                        format!(
-                            "lxc.net.{}.ipv4.gateway = auto: bridge has no IPv4 address",
-                            iface.index
-                        ),
-                    )
-                })?;
-                nl.add_default_route(idx, Some(IpAddr::V4(gw)), false)?
-            }
-        }
-        match &iface.gateway6 {
-            GatewayPlan::None => {}
-            GatewayPlan::Dev => nl.add_default_route(idx, None, true)?,
-            GatewayPlan::Addr(a) => default_via(&mut nl, idx, IpAddr::V6(*a))?,
-            GatewayPlan::Auto => {
-                let gw = auto6.ok_or_else(|| {
-                    Error::new(
-                        libc::EADDRNOTAVAIL,
-                        format!(
-                            "lxc.net.{}.ipv6.gateway = auto: bridge has no IPv6 address",
-                            iface.index
-                        ),
-                    )
-                })?;
-                nl.add_default_route(idx, Some(IpAddr::V6(gw)), true)?
-            }
-        }
+        set_gateway(&mut nl, idx, iface.index, false, &iface.gateway4, auto4)?;
+        set_gateway(&mut nl, idx, iface.index, true, &iface.gateway6, auto6)?;
     }
     Ok(())
+}
+
+/// Applies `lxc.net.<index>.ipv4.gateway` (or `ipv6` when `v6`) to
+/// interface `idx`; `auto` is the bridge address read on the host for
+/// `GatewayPlan::Auto`.
+fn set_gateway<A: Copy + Into<IpAddr>>(
+    nl: &mut Rtnl,
+    idx: u32,
+    index: u32,
+    v6: bool,
+    plan: &GatewayPlan<A>,
+    auto: Option<A>,
+) -> Result<()> {
+    match *plan {
+        GatewayPlan::None => Ok(()),
+        GatewayPlan::Dev => nl.add_default_route(idx, None, v6),
+        GatewayPlan::Addr(a) => default_via(nl, idx, a.into()),
+        GatewayPlan::Auto => {
+            let (key, family) = if v6 {
+                ("ipv6", "IPv6")
+            } else {
+                ("ipv4", "IPv4")
+            };
+            let gw = auto.ok_or_else(|| {
+                Error::new(
+                    libc::EADDRNOTAVAIL,
+                    format!("lxc.net.{index}.{key}.gateway = auto: bridge has no {family} address"),
+                )
+            })?;
+            nl.add_default_route(idx, Some(gw.into()), v6)
+        }
+    }
 }
 
 /// A default route via `gw`; a gateway outside the interface's subnets
