@@ -16,7 +16,7 @@
 
 use std::path::Path;
 
-use crate::config::model::LxcConf;
+use crate::config::model::{CgroupItem, LxcConf};
 use crate::error::{Error, Result};
 
 /// Where the container's cgroup goes, below the monitor's cgroup.
@@ -142,18 +142,30 @@ pub struct CgroupSetup {
     pub unified: Vec<Setting>,
 }
 
+impl Setting {
+    /// `<family>.<file> = value`, once `check` accepts the file name (its
+    /// error then names the key).
+    fn checked(
+        family: &str,
+        item: &CgroupItem,
+        check: impl Fn(&str) -> Result<()>,
+    ) -> Result<Setting> {
+        let s = Setting {
+            key: format!("{family}.{}", item.subsystem),
+            file: item.subsystem.clone(),
+            value: item.value.clone(),
+        };
+        check(&s.file).map_err(|e| Error::new(e.errno, format!("{}: {}", s.key, e.message)))?;
+        Ok(s)
+    }
+}
+
 impl CgroupSetup {
     pub fn from_conf(conf: &LxcConf) -> Result<CgroupSetup> {
         let mut legacy = Vec::new();
         let mut memsw = Vec::new();
         for item in &conf.cgroup {
-            let s = Setting {
-                key: format!("lxc.cgroup.{}", item.subsystem),
-                file: item.subsystem.clone(),
-                value: item.value.clone(),
-            };
-            controller_of(&s.file)
-                .map_err(|e| Error::new(e.errno, format!("{}: {}", s.key, e.message)))?;
+            let s = Setting::checked("lxc.cgroup", item, |f| controller_of(f).map(drop))?;
             if s.file == "memory.memsw.limit_in_bytes" {
                 memsw.push(s);
             } else {
@@ -161,17 +173,11 @@ impl CgroupSetup {
             }
         }
         legacy.extend(memsw);
-        let mut unified = Vec::new();
-        for item in &conf.cgroup2 {
-            let s = Setting {
-                key: format!("lxc.cgroup2.{}", item.subsystem),
-                file: item.subsystem.clone(),
-                value: item.value.clone(),
-            };
-            check_file_name(&s.file)
-                .map_err(|e| Error::new(e.errno, format!("{}: {}", s.key, e.message)))?;
-            unified.push(s);
-        }
+        let unified = conf
+            .cgroup2
+            .iter()
+            .map(|item| Setting::checked("lxc.cgroup2", item, check_file_name))
+            .collect::<Result<Vec<_>>>()?;
         Ok(CgroupSetup {
             placement: Placement::from_conf(conf)?,
             legacy,
