@@ -456,17 +456,20 @@ impl StartSpec {
 mod tests {
     use super::*;
 
+    /// The namespaces of a configuration with `items` (and an empty net).
+    fn ns(items: &[(&str, &str)]) -> Result<Namespaces> {
+        let mut c = Config::new();
+        c.set_item("lxc.net.0.type", "empty").unwrap();
+        for (k, v) in items {
+            c.set_item(k, v).unwrap();
+        }
+        let net = NetPlan::from_config(&c).unwrap();
+        namespaces(&c, "/nonexistent", &net)
+    }
+
     #[test]
     fn idmap_brings_a_user_namespace() {
-        let flags = |items: &[(&str, &str)]| {
-            let mut c = Config::new();
-            c.set_item("lxc.net.0.type", "empty").unwrap();
-            for (k, v) in items {
-                c.set_item(k, v).unwrap();
-            }
-            let net = NetPlan::from_config(&c).unwrap();
-            namespaces(&c, "/nonexistent", &net).map(|n| n.clone_flags)
-        };
+        let flags = |items: &[(&str, &str)]| ns(items).map(|n| n.clone_flags);
         assert_eq!(flags(&[]).unwrap() & libc::CLONE_NEWUSER, 0);
         let mapped = [
             ("lxc.idmap", "u 0 100000 65536"),
@@ -491,15 +494,6 @@ mod tests {
 
     #[test]
     fn time_namespace_with_offsets_or_when_asked() {
-        let ns = |items: &[(&str, &str)]| {
-            let mut c = Config::new();
-            c.set_item("lxc.net.0.type", "empty").unwrap();
-            for (k, v) in items {
-                c.set_item(k, v).unwrap();
-            }
-            let net = NetPlan::from_config(&c).unwrap();
-            namespaces(&c, "/nonexistent", &net)
-        };
         let none = ns(&[]).unwrap();
         assert!(!none.new_timens);
         let offset = ns(&[("lxc.time.offset.boot", "1h")]).unwrap();
