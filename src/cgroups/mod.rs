@@ -285,6 +285,8 @@ impl Freezer {
         let start = std::time::Instant::now();
         let mut kick = Duration::from_millis(10);
         let mut kicked = start;
+        // A freezer usually settles within microseconds: poll fast first.
+        let mut nap = Duration::from_micros(50);
         while self.is_frozen() != frozen {
             let now = std::time::Instant::now();
             if now.duration_since(start) >= limit {
@@ -303,7 +305,8 @@ impl Freezer {
                 kicked = now;
                 kick *= 2;
             }
-            std::thread::sleep(Duration::from_millis(2));
+            std::thread::sleep(nap);
+            nap = (nap * 2).min(Duration::from_millis(2));
         }
         Ok(())
     }
