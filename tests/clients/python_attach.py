@@ -5,7 +5,7 @@ lxc-cgroup and lxc-info on ours (the cgroup descriptor commands of the
 command socket), and our monitor's answers to them compared with LXC's.
 Run with LD_LIBRARY_PATH pointing at our liblxc.so.1.
 Usage: python_attach.py PRIVATE_LXCPATH"""
-import os, sys, subprocess, pty, lxc, socket, struct, tempfile, time
+import atexit, os, sys, subprocess, pty, lxc, socket, struct, tempfile, time
 os.environ["PYDROP"] = "dropped"
 lxcpath = sys.argv[1]
 name = "pa%d" % os.getpid()
@@ -106,6 +106,15 @@ def terminal_attach(ct, what):
     _, st = os.waitpid(pid, 0)
     check(os.WEXITSTATUS(st) == 7 and b"/dev/pts/" in out and b"out-tty" in out,
           "terminal attach (%s): %r %r" % (what, st, out))
+def leave_nothing():
+    """Whatever failed on the way: no container of this test keeps running."""
+    subprocess.run(["lxc-stop", "-k", "-P", lxcpath, "-n", name], env=env, capture_output=True)
+    x = lxc.Container(name, lxcpath)
+    if x.running:
+        x.stop()
+    if x.defined:
+        x.destroy()
+atexit.register(leave_nothing)
 c = lxc.Container(name, lxcpath)
 check(c.set_config_item("lxc.net.0.type", "empty"), "net")
 check(c.create("busybox", flags=lxc.LXC_CREATE_QUIET), "create")
@@ -218,5 +227,16 @@ os.kill(pid, 9); os.waitpid(pid, 0)
 p = subprocess.run(["lxc-stop", "-k", "-P", lxcpath, "-n", name], env=env, capture_output=True, text=True)
 check(p.returncode == 0, "debian lxc-stop")
 check(c.destroy(), "destroy")
+# Debian's LXC 5.0 leaves its empty lxc.monitor.<name> cgroups behind: ours
+# to remove, the name being this test's own.
+for root, dirs, _ in os.walk("/sys/fs/cgroup"):
+    for d in dirs:
+        if d == "lxc.monitor." + name:
+            os.rmdir(os.path.join(root, d))
+        elif d == "lxc.pivot":  # LXC's, made for our start; kept if in use
+            try:
+                os.rmdir(os.path.join(root, d))
+            except OSError:
+                pass
 print("python attach:", "FAIL %s" % fails if fails else "ok")
 sys.exit(1 if fails else 0)
