@@ -211,7 +211,9 @@ static void test_dir(struct lxc_container *c)
 
 		snprintf(rm, sizeof(rm),
 			 "find /sys/fs/cgroup -depth -type d -path '*/tcg%d*' -exec rmdir {} + 2>/dev/null", (int)getpid());
-		/* its monitor may still be leaving lxc.monitor.<name> */
+		/* its monitor may still be leaving lxc.monitor.<name>, where
+		 * it may have put this process too */
+		test_return_home();
 		for (i = 0; i < 50 && system(path) == 0; i++) {
 			if (system(rm) != 0)
 				usleep(100000);
