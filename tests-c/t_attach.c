@@ -245,7 +245,7 @@ static void test_stopped(struct lxc_container *c)
 	int value = 0;
 
 	CHECK(c->attach_run_wait(c, NULL, "/bin/true", argv) < 0);
-	CHECK(c->error_string && strstr(c->error_string, "not running"));
+	CHECK_ERRSTR(c, "not running");
 	CHECK(c->attach(c, payload_fn, &value, NULL, &pid) < 0);
 	CHECK(pid == -1);
 }
@@ -268,11 +268,16 @@ int main(int argc, char **argv)
 		test_env(c);
 		test_ids_cwd(c);
 		test_attach_fn(c);
-		test_threads(c);
+		/* LXC 5.0.2's attach forks from a threaded caller: the children
+		 * hang on a lock another thread held (README "Where we differ":
+		 * attach from threads). */
+		if (!test_oracle())
+			test_threads(c);
 		CHECK(c->stop(c));
 	}
 	test_stopped(c);
 	CHECK(c->destroy(c));
 	lxc_container_put(c);
+	test_oracle_cleanup(name);
 	return check_result("t_attach");
 }

@@ -155,7 +155,7 @@ static void test_bad_limit(struct lxc_container *c)
 {
 	CHECK(c->set_config_item(c, "lxc.cgroup.pids.max", "bogus"));
 	CHECK(!c->start(c, 0, NULL));
-	CHECK(c->error_string && strstr(c->error_string, "lxc.cgroup.pids.max"));
+	CHECK_ERRSTR(c, "lxc.cgroup.pids.max");
 	if (c->error_string)
 		fprintf(stderr, "expected start error: %s\n", c->error_string);
 	CHECK(!c->is_running(c));
@@ -172,7 +172,7 @@ static void test_bad_limit(struct lxc_container *c)
 	/* a failing devices rule (after init set up its rootfs) */
 	CHECK(c->set_config_item(c, "lxc.cgroup.devices.allow", "x bogus"));
 	CHECK(!c->start(c, 0, NULL));
-	CHECK(c->error_string && strstr(c->error_string, "lxc.cgroup.devices.allow"));
+	CHECK_ERRSTR(c, "lxc.cgroup.devices.allow");
 	CHECK(!c->is_running(c));
 	CHECK(leftover_cgroups() == 0);
 	CHECK(c->clear_config_item(c, "lxc.cgroup"));
@@ -203,7 +203,25 @@ static void test_dir(struct lxc_container *c)
 	CHECK(leftover_cgroups() == 0);
 	/* the intermediate directories this start made are gone too */
 	snprintf(path, sizeof(path), "find /sys/fs/cgroup -maxdepth 4 -name 'tcg%d' | grep -q .", (int)getpid());
-	CHECK(system(path) != 0);
+	if (test_oracle()) {
+		/* LXC leaves them (README "Where we differ": no leaked cgroups):
+		 * remove them with its lxc.monitor and lxc.pivot inside. */
+		char rm[256];
+		int i;
+
+		snprintf(rm, sizeof(rm),
+			 "find /sys/fs/cgroup -depth -type d -path '*/tcg%d*' -exec rmdir {} + 2>/dev/null", (int)getpid());
+		/* its monitor may still be leaving lxc.monitor.<name>, where
+		 * it may have put this process too */
+		test_return_home();
+		for (i = 0; i < 50 && system(path) == 0; i++) {
+			if (system(rm) != 0)
+				usleep(100000);
+		}
+		CHECK(system(path) != 0);
+	} else {
+		CHECK(system(path) != 0);
+	}
 	(void)st;
 	CHECK(c->clear_config_item(c, "lxc.cgroup.dir"));
 	CHECK(c->clear_config_item(c, "lxc.cgroup"));
@@ -231,5 +249,6 @@ int main(int argc, char **argv)
 	CHECK(leftover_cgroups() == 0);
 	CHECK(c->destroy(c));
 	lxc_container_put(c);
+	test_oracle_cleanup(name);
 	return check_result("t_cgroup");
 }

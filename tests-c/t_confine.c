@@ -118,14 +118,14 @@ static void test_limits(struct lxc_container *c)
 	/* A sysctl that cannot be written fails the start, naming it. */
 	CHECK(c->set_config_item(c, "lxc.sysctl.net.bogus.key", "1"));
 	CHECK(!c->start(c, 0, NULL));
-	CHECK(c->error_string && strstr(c->error_string, "lxc.sysctl.net.bogus.key"));
+	CHECK_ERRSTR(c, "lxc.sysctl.net.bogus.key");
 	CHECK(!c->is_running(c));
 	CHECK(leftover_cgroups() == 0);
 	CHECK(c->clear_config_item(c, "lxc.sysctl.net.bogus.key"));
 	/* An unknown prlimit resource too. */
 	CHECK(c->set_config_item(c, "lxc.prlimit.bogus", "1"));
 	CHECK(!c->start(c, 0, NULL));
-	CHECK(c->error_string && strstr(c->error_string, "bogus"));
+	CHECK_ERRSTR(c, "bogus");
 	CHECK(leftover_cgroups() == 0);
 	CHECK(c->clear_config_item(c, "lxc.prlimit.bogus"));
 }
@@ -181,7 +181,10 @@ static void test_hooks(struct lxc_container *c)
 		 "stop %1$s lxc 1 target=stop pid=set mnt=set rootfs=%2$s \n"
 		 "post-stop %1$s lxc 1 target=stop pid=set mnt= rootfs=%2$s \n",
 		 name, rootfs);
-	CHECK_STR(log, line);
+	/* LXC: LXC_ROOTFS_MOUNT is lxc.rootfs.mount, and post-stop keeps stop's
+	 * LXC_MNT_NS (README "Where we differ": LXC_ROOTFS_MOUNT). */
+	if (!test_oracle())
+		CHECK_STR(log, line);
 	snprintf(line, sizeof(line), "start %s NoNewPrivs:1 env=bar\n", name);
 	CHECK_STR(test_read_file(inout), line);
 
@@ -204,15 +207,19 @@ static void test_hooks(struct lxc_container *c)
 	 * pre-start again. */
 	unlink(out);
 	CHECK(c->set_config_item(c, "lxc.hook.version", "1"));
-	CHECK(c->start(c, 0, NULL));
-	CHECK(c->reboot2(c, 30));
-	CHECK(c->stop(c));
-	log = test_read_file(out);
-	CHECK(strstr(log, "\nstop ") && strstr(strstr(log, "\nstop "), "target=reboot"));
-	CHECK(strstr(log, "\npost-stop ") && strstr(strstr(log, "\npost-stop "), "target=reboot"));
-	{
-		const char *p = strstr(log, "target=reboot");
-		CHECK(p && strstr(p, "\npre-start ") && strstr(p, "target=stop"));
+	/* LXC's single signal right after a start is lost (README "Where we
+	 * differ": shutdown and reboot2 resend the signal). */
+	if (!test_oracle()) {
+		CHECK(c->start(c, 0, NULL));
+		CHECK(c->reboot2(c, 30));
+		CHECK(c->stop(c));
+		log = test_read_file(out);
+		CHECK(strstr(log, "\nstop ") && strstr(strstr(log, "\nstop "), "target=reboot"));
+		CHECK(strstr(log, "\npost-stop ") && strstr(strstr(log, "\npost-stop "), "target=reboot"));
+		{
+			const char *p = strstr(log, "target=reboot");
+			CHECK(p && strstr(p, "\npre-start ") && strstr(p, "target=stop"));
+		}
 	}
 	for (i = 0; i < sizeof(host_hooks) / sizeof(host_hooks[0]); i++) {
 		snprintf(key, sizeof(key), "lxc.hook.%s", host_hooks[i]);
@@ -233,11 +240,13 @@ static void test_hooks(struct lxc_container *c)
 			snprintf(line, sizeof(line), "lxc.hook.%s \"/bin/false\"", failing[i]);
 			if (!c->error_string || !strstr(c->error_string, line))
 				fprintf(stderr, "failing %s: %s\n", failing[i], c->error_string);
-			CHECK(c->error_string && strstr(c->error_string, line));
+			CHECK_ERRSTR(c, line);
 			CHECK(!c->is_running(c));
 			CHECK(leftover_cgroups() == 0);
-			/* post-stop is for containers that ran */
-			CHECK_STR(test_read_file(out), "");
+			/* post-stop is for containers that ran (LXC runs it after
+			 * any failed start: README "Where we differ": post-stop) */
+			if (!test_oracle())
+				CHECK_STR(test_read_file(out), "");
 			CHECK(c->clear_config_item(c, key));
 			CHECK(c->clear_config_item(c, "lxc.hook.post-stop"));
 		}
@@ -258,7 +267,7 @@ static void test_sched_core(struct lxc_container *c)
 		CHECK(c->stop(c));
 	} else {
 		fprintf(stderr, "sched.core: %s\n", c->error_string);
-		CHECK(c->error_string && strstr(c->error_string, "core scheduling"));
+		CHECK_ERRSTR(c, "core scheduling");
 		CHECK(leftover_cgroups() == 0);
 	}
 	CHECK(c->clear_config_item(c, "lxc.sched.core"));
@@ -339,7 +348,7 @@ static void test_planted_symlink(struct lxc_container *c)
 	CHECK(c->set_config_item(c, "lxc.mount.entry", "tmpfs planted tmpfs defaults 0 0"));
 	/* The target resolves outside the rootfs: the start is refused. */
 	CHECK(!c->start(c, 0, NULL));
-	CHECK(c->error_string && strstr(c->error_string, "planted"));
+	CHECK_ERRSTR(c, "planted");
 	CHECK(!c->is_running(c));
 	CHECK(leftover_cgroups() == 0);
 	CHECK_STR(test_read_file("/etc/hostname"), hostname_before);
@@ -348,7 +357,19 @@ static void test_planted_symlink(struct lxc_container *c)
 
 	/* ".." cannot leave the rootfs either. */
 	CHECK(c->set_config_item(c, "lxc.mount.entry", "tmpfs ../../../../../../../tmp/x tmpfs defaults,create=dir 0 0"));
-	CHECK(!c->start(c, 0, NULL));
+	if (test_oracle()) {
+		/* LXC 5.0.2 makes create=dir's directory on the host (/tmp/x)
+		 * and starts (README "Where we differ": mount targets with "..").
+		 * Remove what it made. */
+		int existed = access("/tmp/x", F_OK) == 0;
+
+		if (c->start(c, 0, NULL))
+			CHECK(c->stop(c));
+		if (!existed && rmdir("/tmp/x") == 0)
+			fprintf(stderr, "oracle: LXC made /tmp/x on the host (removed)\n");
+	} else {
+		CHECK(!c->start(c, 0, NULL));
+	}
 	CHECK(leftover_cgroups() == 0);
 	CHECK(c->clear_config_item(c, "lxc.mount.entry"));
 	unlink(link);
@@ -402,5 +423,6 @@ int main(int argc, char **argv)
 	CHECK(leftover_cgroups() == 0);
 	CHECK(c->destroy(c));
 	lxc_container_put(c);
+	test_oracle_cleanup(name);
 	return check_result("t_confine");
 }

@@ -337,5 +337,6 @@ int main(int argc, char **argv)
 	}
 	CHECK(c->destroy(c));
 	lxc_container_put(c);
+	test_oracle_cleanup(name);
 	return check_result("t_console");
 }

@@ -168,7 +168,7 @@ int main(int argc, char **argv)
 		/* sharing with a stopped container fails and says so */
 		CHECK(a->stop(a));
 		CHECK(!b->start(b, 0, NULL));
-		CHECK(b->error_string && strstr(b->error_string, "nsa"));
+		CHECK_ERRSTR(b, "nsa");
 	}
 
 	/* time namespace: offsets seen from inside, attach joins it */

@@ -166,17 +166,19 @@ static void test_malformed(struct lxc_container *c)
 
 	CHECK(c->set_config_item(c, "lxc.seccomp.profile", saved));
 	CHECK(!c->start(c, 0, NULL));
-	CHECK(c->error_string && strstr(c->error_string, saved) && strstr(c->error_string, "line 5"));
+	CHECK_ERRSTR(c, saved);
+	CHECK_ERRSTR(c, "line 5");
 	if (c->error_string)
 		fprintf(stderr, "malformed policy (expected): %s\n", c->error_string);
 	CHECK(!c->is_running(c));
 	path = write_policy("missing-arch.seccomp", "2\nallowlist\n[vax]\nread\n");
 	CHECK(c->set_config_item(c, "lxc.seccomp.profile", path));
 	CHECK(!c->start(c, 0, NULL));
-	CHECK(c->error_string && strstr(c->error_string, "line 3") && strstr(c->error_string, "vax"));
+	CHECK_ERRSTR(c, "line 3");
+	CHECK_ERRSTR(c, "vax");
 	CHECK(c->set_config_item(c, "lxc.seccomp.profile", "/nonexistent/policy.seccomp"));
 	CHECK(!c->start(c, 0, NULL));
-	CHECK(c->error_string && strstr(c->error_string, "/nonexistent/policy.seccomp"));
+	CHECK_ERRSTR(c, "/nonexistent/policy.seccomp");
 	CHECK(c->clear_config_item(c, "lxc.seccomp.profile"));
 	free(saved);
 }
@@ -216,10 +218,17 @@ static void test_notify(struct lxc_container *c)
 		return;
 	}
 	fd = c->seccomp_notify_fd(c);
-	CHECK(fd >= 0);
-	CHECK(c->seccomp_notify_fd(c) == fd); /* the handle keeps it */
+	/* LXC 5.0.2 has no listener in the handle after a daemonized start
+	 * (README "Where we differ": seccomp_notify_fd); its monitor's copy
+	 * comes from seccomp_notify_fd_active. */
+	if (!test_oracle()) {
+		CHECK(fd >= 0);
+		CHECK(c->seccomp_notify_fd(c) == fd); /* the handle keeps it */
+	}
 	fd2 = c->seccomp_notify_fd_active(c);
 	CHECK(fd2 >= 0 && fd2 != fd);
+	if (test_oracle())
+		fd = fd2;
 	if (fd >= 0) {
 		nr = answer_one(fd);
 		CHECK(nr == SYS_sethostname);
@@ -356,9 +365,16 @@ out:
 	/* a proxy nobody listens on fails the start */
 	CHECK(c->set_config_item(c, "lxc.seccomp.profile", path));
 	CHECK(c->set_config_item(c, "lxc.seccomp.notify.proxy", addr));
-	CHECK(!c->start(c, 0, argv));
-	CHECK(c->error_string && strstr(c->error_string, "proxy"));
-	CHECK(!c->is_running(c));
+	if (test_oracle()) {
+		/* LXC 5.0.2 starts without its proxy (README "Where we differ":
+		 * notify proxy). */
+		if (c->start(c, 0, argv))
+			CHECK(c->stop(c));
+	} else {
+		CHECK(!c->start(c, 0, argv));
+		CHECK_ERRSTR(c, "proxy");
+		CHECK(!c->is_running(c));
+	}
 	CHECK(c->clear_config_item(c, "lxc.seccomp.profile"));
 	CHECK(c->clear_config_item(c, "lxc.seccomp.notify.proxy"));
 }
@@ -381,5 +397,6 @@ int main(int argc, char **argv)
 		c->stop(c);
 	CHECK(c->destroy(c));
 	lxc_container_put(c);
+	test_oracle_cleanup("sc1");
 	return check_result("t_seccomp");
 }

@@ -6,7 +6,8 @@
 #   2. cargo test (core and C layer unit tests)
 #   3. the committed headers equal the generated ones
 #   4. meson build + install into a scratch prefix; exported symbols
-#   5. tests-c/ programs through pkg-config against the installed library
+#   5. tests-c/ programs through pkg-config against the installed library,
+#      then the confinement programs on Debian's liblxc (differential)
 #   6. ABI conformance against Debian's lxc-dev headers and library
 #   7. real clients: Debian's python3-lxc on our library
 set -u
@@ -55,6 +56,9 @@ readelf -d "$libdir/liblxc.so.1" | grep -q 'SONAME.*\[liblxc.so.1\]' || fail "so
 
 step "tests-c"
 tests-c/run.sh "$prefix" || fail "tests-c"
+
+step "tests-c differential: the confinement programs on Debian's liblxc"
+tests-c/run.sh --oracle "$prefix" || fail "tests-c differential"
 
 step "ABI against Debian's LXC"
 tests-c/abi-check.sh "$prefix" || fail "abi-check"
