@@ -48,12 +48,24 @@ pub fn active_names(lxcpath: &str) -> Result<Vec<String>> {
     Ok(names)
 }
 
+/// The path of a listening socket's line of /proc/net/unix. A monitor's
+/// accepted connections carry its socket's name too, and can outlive the
+/// listener for a moment while it says goodbye to its state clients: only
+/// the listener (`__SO_ACCEPTCON` in Flags) means the container is active.
+fn listening_path(line: &str) -> Option<&str> {
+    const SO_ACCEPTCON: u32 = 0x0001_0000;
+    let mut fields = line.split_whitespace();
+    let flags = u32::from_str_radix(fields.nth(3)?, 16).ok()?;
+    (flags & SO_ACCEPTCON != 0).then_some(())?;
+    fields.nth(3)
+}
+
 /// Hashed command-socket names in a /proc/net/unix table (without '@').
 pub fn hashed_sockets_in(proc_net_unix: &str) -> Vec<String> {
     let mut out: Vec<String> = proc_net_unix
         .lines()
         .filter_map(|line| {
-            let path = line.split_whitespace().nth(7)?.strip_prefix('@')?;
+            let path = listening_path(line)?.strip_prefix('@')?;
             let hash = path.strip_prefix("lxc/")?.strip_suffix("/command")?;
             (hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
                 .then(|| path.to_string())
@@ -70,8 +82,7 @@ pub fn active_names_in(proc_net_unix: &str, lxcpath: &str) -> Vec<String> {
     let mut names: Vec<String> = proc_net_unix
         .lines()
         .filter_map(|line| {
-            let path = line.split_whitespace().nth(7)?;
-            let rest = path.strip_prefix(&prefix)?;
+            let rest = listening_path(line)?.strip_prefix(&prefix)?;
             let name = rest.strip_suffix("/command")?;
             (!name.is_empty() && !name.contains('/')).then(|| name.to_string())
         })
@@ -102,7 +113,8 @@ mod tests {
             0000000000000000: 00000002 00000000 00010000 0001 01 33 @/var/lib/lxc/c1/command\n\
             0000000000000000: 00000002 00000000 00010000 0001 01 34 @/other/c3/command\n\
             0000000000000000: 00000002 00000000 00010000 0001 01 35 /run/x.sock\n\
-            0000000000000000: 00000002 00000000 00010000 0001 01 36\n";
+            0000000000000000: 00000002 00000000 00010000 0001 01 36\n\
+            0000000000000000: 00000003 00000000 00000000 0001 03 37 @/var/lib/lxc/gone/command\n";
         assert_eq!(active_names_in(table, "/var/lib/lxc"), vec!["c1", "c2"]);
         assert_eq!(active_names_in(table, "/var/lib/lxc/"), vec!["c1", "c2"]);
         assert!(active_names_in(table, "/none").is_empty());

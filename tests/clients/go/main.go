@@ -308,8 +308,17 @@ func attachAndConsole(c *lxc.Container) {
 		syscall.Close(fd)
 	}
 	// Something on the console first: an empty ring buffer reads as ENODATA.
+	// The monitor copies console output into the buffer as it comes: wait.
 	c.RunCommand([]string{"sh", "-c", "echo golxc-console >/dev/console"}, def)
-	log, err := c.ConsoleLog(lxc.ConsoleLogOptions{ReadLog: true, ReadMax: 65536})
+	var log []byte
+	var err error
+	for i := 0; i < 100; i++ {
+		log, err = c.ConsoleLog(lxc.ConsoleLogOptions{ReadLog: true, ReadMax: 65536})
+		if err == nil && strings.Contains(string(log), "golxc-console") {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	check(err == nil && strings.Contains(string(log), "golxc-console"),
 		"ConsoleLog(read)=%d bytes, %v [%s]", len(log), err, cerr(c))
 	_, err = c.ConsoleLog(lxc.ConsoleLogOptions{ClearLog: true})
