@@ -232,6 +232,8 @@ static inline void test_write_file(const char *path, const char *text, mode_t mo
 	CHECK(fputs(text, f) >= 0);
 	CHECK(fclose(f) == 0);
 	CHECK(chmod(path, mode) == 0);
+}
+
 /* /proc/self/cgroup as the program started, kept for test_oracle_cleanup. */
 static char test_start_cgroups[4096];
 
