@@ -12,7 +12,7 @@ set -u
 # The programs whose subject is a configuration key family of LXC's
 # (rootfs, mounts, dev, cgroups, caps, prlimit, sysctl, proc, seccomp, hooks,
 # namespaces, security) or a call changing what a running container sees.
-oracle_programs="t_confine t_seccomp t_cgroup t_console t_attach"
+oracle_programs="t_confine t_seccomp t_cgroup t_console t_attach t_namespaces t_inject"
 oracle=0
 if [ "${1:-}" = "--oracle" ]; then
 	oracle=1
