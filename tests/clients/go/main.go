@@ -311,7 +311,6 @@ func attachAndConsole(c *lxc.Container) {
 	// The monitor copies console output into the buffer as it comes: wait.
 	c.RunCommand([]string{"sh", "-c", "echo golxc-console >/dev/console"}, def)
 	var log []byte
-	var err error
 	for i := 0; i < 100; i++ {
 		log, err = c.ConsoleLog(lxc.ConsoleLogOptions{ReadLog: true, ReadMax: 65536})
 		if err == nil && strings.Contains(string(log), "golxc-console") {
