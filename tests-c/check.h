@@ -314,6 +314,18 @@ static inline void test_oracle_cleanup(const char *name)
 	pclose(f);
 }
 
+/* The end of a test's container: stopped if it still runs, no cgroup of it
+ * left, destroyed and released; on the oracle, LXC's leftovers removed. */
+static inline void test_finish_container(struct lxc_container *c, const char *name)
+{
+	if (c->is_running(c))
+		c->stop(c);
+	CHECK(test_leftover_cgroups(name, 1) == 0);
+	CHECK(c->destroy(c));
+	lxc_container_put(c);
+	test_oracle_cleanup(name);
+}
+
 static inline int check_result(const char *name)
 {
 	if (check_failures)

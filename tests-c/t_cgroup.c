@@ -244,11 +244,6 @@ int main(int argc, char **argv)
 	test_limits(c);
 	test_bad_limit(c);
 	test_dir(c);
-	if (c->is_running(c))
-		c->stop(c);
-	CHECK(leftover_cgroups() == 0);
-	CHECK(c->destroy(c));
-	lxc_container_put(c);
-	test_oracle_cleanup(name);
+	test_finish_container(c, name);
 	return check_result("t_cgroup");
 }

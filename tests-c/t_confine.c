@@ -418,11 +418,6 @@ int main(int argc, char **argv)
 	test_planted_symlink(c);
 	test_no_host_fd(c);
 
-	if (c->is_running(c))
-		c->stop(c);
-	CHECK(leftover_cgroups() == 0);
-	CHECK(c->destroy(c));
-	lxc_container_put(c);
-	test_oracle_cleanup(name);
+	test_finish_container(c, name);
 	return check_result("t_confine");
 }
