@@ -16,7 +16,7 @@ mod destroy;
 mod disklock;
 mod inject;
 mod network;
-mod nsthread;
+pub(crate) mod nsthread;
 mod rename;
 mod rewrite;
 mod runtime;

@@ -41,6 +41,15 @@ pub fn in_namespace<T: Send + 'static>(
     let fd: OwnedFd = std::fs::File::open(&path)
         .map_err(|e| Error::io("Failed to open", std::path::Path::new(&path), &e))?
         .into();
+    in_namespace_fd(fd, ns, f)
+}
+
+/// `in_namespace` for a namespace already held by `fd`.
+pub fn in_namespace_fd<T: Send + 'static>(
+    fd: OwnedFd,
+    ns: Ns,
+    f: impl FnOnce() -> Result<T> + Send + 'static,
+) -> Result<T> {
     let worker = std::thread::Builder::new()
         .name("lxc-ns".into())
         .spawn(move || {

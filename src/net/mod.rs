@@ -519,6 +519,7 @@ pub fn restore_phys_devices(
     container_ns: &std::os::fd::OwnedFd,
     host_ns: &std::os::fd::OwnedFd,
 ) -> Vec<String> {
+    use crate::container::nsthread::{in_namespace_fd, Ns};
     use std::os::fd::AsRawFd;
     if phys.is_empty() {
         return Vec::new();
@@ -527,14 +528,7 @@ pub fn restore_phys_devices(
         return Vec::new();
     };
     let phys = phys.to_vec();
-    let worker = std::thread::spawn(move || {
-        // SAFETY: setns on a descriptor we own; only this thread moves.
-        if unsafe { libc::setns(cns.as_raw_fd(), libc::CLONE_NEWNET) } < 0 {
-            return Err(Error::new(
-                crate::sys::errno(),
-                "Failed to enter the container's network namespace",
-            ));
-        }
+    let moved = in_namespace_fd(cns, Ns::Net, move || {
         let mut nl = Rtnl::open()?;
         let mut back = Vec::new();
         for dev in &phys {
@@ -563,14 +557,10 @@ pub fn restore_phys_devices(
         }
         Ok(back)
     });
-    match worker.join() {
-        Ok(Ok(back)) => back,
-        Ok(Err(e)) => {
-            log::warn!("Failed to give physical interfaces back: {}", e.message);
-            Vec::new()
-        }
-        Err(_) => Vec::new(),
-    }
+    moved.unwrap_or_else(|e| {
+        log::warn!("Failed to give physical interfaces back: {}", e.message);
+        Vec::new()
+    })
 }
 
 /// The arguments LXC passes to `script.up`/`script.down`: the type, the
