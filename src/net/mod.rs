@@ -481,12 +481,7 @@ impl PhysDevice {
 
     /// The sentinel's record of it.
     pub fn journal_item(&self) -> Item {
-        Item::Phys {
-            net_index: self.net_index,
-            inside: self.inside.clone(),
-            host_name: self.host_name.clone(),
-            mtu: self.mtu,
-        }
+        Item::Phys(self.clone())
     }
 }
 

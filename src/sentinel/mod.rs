@@ -60,14 +60,8 @@ pub enum Item {
     /// A device created on the host that has not (yet) gone into the
     /// container: a veth host end, a macvlan before its move.
     HostLink(String),
-    /// A host device moved into the container (`lxc.net.<net_index>`):
-    /// `inside` there, to come back as `host_name` with `mtu`.
-    Phys {
-        net_index: u32,
-        inside: String,
-        host_name: String,
-        mtu: Option<u32>,
-    },
+    /// A host device moved into the container, to come back.
+    Phys(crate::net::PhysDevice),
 }
 
 /// What the monitor tells the sentinel.

@@ -95,17 +95,7 @@ fn give_phys_back(items: &[Item], netns: Option<OwnedFd>, done: &mut Vec<&'stati
     let phys: Vec<PhysDevice> = items
         .iter()
         .filter_map(|i| match i {
-            Item::Phys {
-                net_index,
-                inside,
-                host_name,
-                mtu,
-            } => Some(PhysDevice {
-                net_index: *net_index,
-                inside: inside.clone(),
-                host_name: host_name.clone(),
-                mtu: *mtu,
-            }),
+            Item::Phys(dev) => Some(dev.clone()),
             _ => None,
         })
         .collect();

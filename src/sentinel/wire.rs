@@ -6,6 +6,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use super::{Item, Msg};
+use crate::net::PhysDevice;
 
 pub(crate) fn encode(msg: &Msg) -> Vec<u8> {
     let mut fields: Vec<Vec<u8>> = Vec::new();
@@ -48,14 +49,10 @@ fn item_fields(item: &Item, out: &mut Vec<Vec<u8>>) {
             text("link");
             text(name);
         }
-        Item::Phys {
-            net_index,
-            inside,
-            host_name,
-            mtu,
-        } => {
-            let mtu = mtu.map(|m| m.to_string()).unwrap_or_default();
-            for f in ["phys", &net_index.to_string(), inside, host_name, &mtu] {
+        Item::Phys(dev) => {
+            let mtu = dev.mtu.map(|m| m.to_string()).unwrap_or_default();
+            let index = dev.net_index.to_string();
+            for f in ["phys", &index, &dev.inside, &dev.host_name, &mtu] {
                 text(f);
             }
         }
@@ -85,7 +82,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Msg> {
                     prefix: text(3)?.parse().ok()?,
                 },
                 "link" => Item::HostLink(text(2)?.to_string()),
-                "phys" => Item::Phys {
+                "phys" => Item::Phys(PhysDevice {
                     net_index: text(2)?.parse().ok()?,
                     inside: text(3)?.to_string(),
                     host_name: text(4)?.to_string(),
@@ -93,7 +90,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Msg> {
                         "" => None,
                         m => Some(m.parse().ok()?),
                     },
-                },
+                }),
                 _ => return None,
             };
             if op == "+" {
@@ -131,18 +128,18 @@ mod tests {
                 prefix: 128,
             },
             Item::HostLink("vethAbC123".into()),
-            Item::Phys {
+            Item::Phys(PhysDevice {
                 net_index: 1,
                 inside: "eth1".into(),
                 host_name: "tphys0".into(),
                 mtu: Some(1400),
-            },
-            Item::Phys {
+            }),
+            Item::Phys(PhysDevice {
                 net_index: 0,
                 inside: "tphys0".into(),
                 host_name: "tphys0".into(),
                 mtu: None,
-            },
+            }),
         ];
         let mut msgs = vec![Msg::Init, Msg::Netns, Msg::NoNetns, Msg::Clean];
         for i in items {
