@@ -325,7 +325,9 @@ pub(crate) fn prepare(args: &Args, config: &Config) -> Result<Prepared> {
             console: console_name,
             ttys: tty_names,
             hierarchies,
-            userns: userns_rootfs(&spec, &cgroups),
+            own_cgroups: cgroups.dirs.clone(),
+            cgroupns: spec.new_cgroupns,
+            userns: userns_rootfs(&spec),
             options: spec.rootfs_options.clone(),
         };
         Ok((console, ttys, plan))
@@ -347,12 +349,8 @@ pub(crate) fn prepare(args: &Args, config: &Config) -> Result<Prepared> {
 }
 
 /// What the rootfs setup does differently in a user namespace.
-fn userns_rootfs(
-    spec: &StartSpec,
-    cgroups: &ContainerCgroups,
-) -> Option<crate::rootfs::UsernsRootfs> {
+fn userns_rootfs(spec: &StartSpec) -> Option<crate::rootfs::UsernsRootfs> {
     (spec.clone_flags & libc::CLONE_NEWUSER != 0).then(|| crate::rootfs::UsernsRootfs {
-        cgroup_dirs: cgroups.dirs.clone(),
         tty_gid_mapped: crate::idmap::host_id(&spec.idmaps, 'g', 5).is_some(),
     })
 }

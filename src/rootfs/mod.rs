@@ -1,8 +1,10 @@
 //! The container's filesystem view, built inside its new mount namespace
-//! before pivot_root: mount.auto (proc, sys, cgroup), mount entries,
-//! autodev /dev, devpts, console and ttys. Runs in the container's init
+//! before pivot_root: mount.auto proc and sys, mount entries, mount.auto
+//! cgroups (`cgroupfs`), autodev /dev, devpts, console and ttys. Runs in the container's init
 //! process (single-threaded, before exec).
 
+pub mod auto;
+mod cgroupfs;
 pub mod entry;
 pub mod options;
 
@@ -10,6 +12,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::symlink;
 use std::path::{Component, Path, PathBuf};
 
+pub use auto::{CgroupAccess, CgroupAuto, MountAuto};
 pub use entry::MountEntry;
 pub use options::{IdmapSource, RootfsOptions};
 
@@ -18,42 +21,6 @@ use crate::error::{Error, Result};
 use crate::sys::{mknod, mount};
 
 const MS_BASE: libc::c_ulong = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
-
-/// What `lxc.mount.auto` asks for.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct MountAuto {
-    /// "rw" or "mixed".
-    pub proc: Option<String>,
-    /// "rw", "ro" or "mixed".
-    pub sys: Option<String>,
-    /// "rw", "ro" or "mixed" (also for cgroup-full).
-    pub cgroup: Option<String>,
-}
-
-impl MountAuto {
-    pub fn parse(words: &[String]) -> Result<MountAuto> {
-        let mut auto = MountAuto::default();
-        for word in words {
-            let word = word.strip_suffix(":force").unwrap_or(word);
-            let (kind, mode) = word.split_once(':').unwrap_or((word, ""));
-            match (kind, mode) {
-                ("proc", "" | "mixed") => auto.proc = Some("mixed".into()),
-                ("proc", "rw") => auto.proc = Some("rw".into()),
-                ("sys", "" | "mixed") => auto.sys = Some("mixed".into()),
-                ("sys", m @ ("ro" | "rw")) => auto.sys = Some(m.into()),
-                ("cgroup" | "cgroup-full", "" | "mixed") => auto.cgroup = Some("mixed".into()),
-                ("cgroup" | "cgroup-full", m @ ("ro" | "rw")) => auto.cgroup = Some(m.into()),
-                ("shmounts", _) => {}
-                _ => {
-                    return Err(Error::invalid(format!(
-                        "Invalid lxc.mount.auto value \"{word}\""
-                    )))
-                }
-            }
-        }
-        Ok(auto)
-    }
-}
 
 /// Everything the rootfs setup needs, computed before the container starts.
 #[derive(Debug, Clone, Default)]
@@ -71,19 +38,21 @@ pub struct RootfsPlan {
     /// Host pty slaves bound onto /dev/tty1.. in order.
     pub ttys: Vec<String>,
     pub hierarchies: Vec<Hierarchy>,
+    /// The container's own cgroup directory of each hierarchy (its limit
+    /// cgroup), for `lxc.mount.auto = cgroup*`.
+    pub own_cgroups: Vec<(Hierarchy, PathBuf)>,
+    /// Whether init has its own cgroup namespace (rooted at its cgroup).
+    pub cgroupns: bool,
     /// Set when init runs in a user namespace (`lxc.idmap`).
     pub userns: Option<UsernsRootfs>,
     /// `lxc.rootfs.options` of a directory rootfs.
     pub options: RootfsOptions,
 }
 
-/// Inside a user namespace: what replaces the mounts it may not make.
+/// Inside a user namespace: what replaces the mounts it may not make
+/// (cgroups are bound from `RootfsPlan::own_cgroups` instead of mounted).
 #[derive(Debug, Clone, Default)]
 pub struct UsernsRootfs {
-    /// The container's own cgroup directory of each hierarchy, bound on
-    /// /sys/fs/cgroup/<name> for `lxc.mount.auto = cgroup*` instead of
-    /// mounting cgroup filesystems.
-    pub cgroup_dirs: Vec<(Hierarchy, PathBuf)>,
     /// Whether gid 5 (tty) is mapped: devpts gets `gid=5` only then.
     pub tty_gid_mapped: bool,
 }
@@ -209,7 +178,6 @@ impl RootfsPlan {
         }
         self.mount_proc()?;
         self.mount_sys()?;
-        self.mount_cgroups()?;
         for entry in &self.entries {
             if let Err(e) = self.mount_entry(entry) {
                 if entry.optional {
@@ -223,6 +191,8 @@ impl RootfsPlan {
                 }
             }
         }
+        // After the entries, as LXC: they may provide /sys.
+        self.mount_cgroups()?;
         hook("mount")?;
         if self.autodev {
             hook("autodev")?;
@@ -290,61 +260,6 @@ impl RootfsPlan {
             remount_ro(&sys, MS_BASE)?;
         }
         Ok(())
-    }
-
-    /// A tmpfs on /sys/fs/cgroup with every hierarchy mounted inside the
-    /// container's cgroup namespace (so its root is the container's cgroup).
-    fn mount_cgroups(&self) -> Result<()> {
-        let Some(mode) = &self.auto.cgroup else {
-            return Ok(());
-        };
-        let base = resolve_inside(&self.rootfs, "sys/fs/cgroup")?;
-        mkdir_p(&base)?;
-        mount(
-            Some("cgroup"),
-            &base,
-            Some("tmpfs"),
-            MS_BASE,
-            Some("size=10240k,mode=755"),
-        )?;
-        for h in &self.hierarchies {
-            let name = h
-                .mountpoint
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "unified".into());
-            let dir = base.join(&name);
-            mkdir_p(&dir)?;
-            let ro = if mode == "ro" { libc::MS_RDONLY } else { 0 };
-            if let Some(userns) = &self.userns {
-                bind_own_cgroup(userns, h, &dir, ro)?;
-                continue;
-            }
-            if h.unified {
-                mount(Some("cgroup2"), &dir, Some("cgroup2"), MS_BASE | ro, None)?;
-            } else {
-                let opts = h
-                    .controllers
-                    .iter()
-                    .map(|c| {
-                        if c.starts_with("name=") {
-                            format!("none,{c}")
-                        } else {
-                            c.clone()
-                        }
-                    })
-                    .collect::<Vec<_>>()
-                    .join(",");
-                mount(
-                    Some("cgroup"),
-                    &dir,
-                    Some("cgroup"),
-                    MS_BASE | ro,
-                    Some(&opts),
-                )?;
-            }
-        }
-        remount_ro(&base, MS_BASE)
     }
 
     fn mount_entry(&self, e: &MountEntry) -> Result<()> {
@@ -489,51 +404,9 @@ impl RootfsPlan {
     }
 }
 
-/// In a user namespace: the container's own cgroup of hierarchy `h`
-/// bound on `dir` (read-only for `cgroup:ro`).
-fn bind_own_cgroup(
-    userns: &UsernsRootfs,
-    h: &Hierarchy,
-    dir: &Path,
-    ro: libc::c_ulong,
-) -> Result<()> {
-    let Some((_, own)) = userns
-        .cgroup_dirs
-        .iter()
-        .find(|(o, _)| o.mountpoint == h.mountpoint)
-    else {
-        return Ok(());
-    };
-    bind(own, dir, false)?;
-    mount(
-        None,
-        dir,
-        None,
-        libc::MS_REMOUNT | libc::MS_BIND | MS_BASE | ro,
-        None,
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn mount_auto_words() {
-        let w = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let a = MountAuto::parse(&w(&["cgroup:mixed", "proc:mixed", "sys:ro"])).unwrap();
-        assert_eq!(a.proc.as_deref(), Some("mixed"));
-        assert_eq!(a.sys.as_deref(), Some("ro"));
-        assert_eq!(a.cgroup.as_deref(), Some("mixed"));
-        assert!(MountAuto::parse(&w(&["proc:bogus"])).is_err());
-        assert_eq!(
-            MountAuto::parse(&w(&["sys:rw:force"]))
-                .unwrap()
-                .sys
-                .as_deref(),
-            Some("rw")
-        );
-    }
 
     #[test]
     fn planted_symlink_is_refused() {

@@ -1,7 +1,8 @@
 //! `StartSpec`: what starting a container means, derived once from its
 //! configuration and the start options, and validated before anything is
-//! created. Reads the configuration only through `get_item`, LXC's own
-//! string view of each key.
+//! created. Reads the configuration through `get_item`, LXC's own string
+//! view of each key, except where that view loses information (then the
+//! parsed model, `config.conf()`).
 
 use std::path::{Path, PathBuf};
 
@@ -14,6 +15,10 @@ use crate::rootfs::{MountAuto, MountEntry, RootfsOptions};
 use crate::storage::{LoopStorage, OverlayStorage, RootfsMount};
 
 use super::timens::TimeOffsets;
+
+/// Whether the container keeps it decides how `lxc.mount.auto` cgroups
+/// are mounted.
+const CAP_SYS_ADMIN: u32 = 21;
 
 #[derive(Debug, Clone)]
 pub struct StartSpec {
@@ -424,7 +429,12 @@ impl StartSpec {
             tty_max: number(config, "lxc.tty.max", 0)?,
             pty_max: number(config, "lxc.pty.max", 0)?,
             autodev,
-            mount_auto: MountAuto::parse(&words(config, "lxc.mount.auto"))?,
+            // The flags, not the getter's text: it cannot spell `:force`
+            // or `cgroup2`.
+            mount_auto: MountAuto::from_flags(
+                config.conf().auto_mounts,
+                !caps_drop.contains(&CAP_SYS_ADMIN),
+            )?,
             mount_entries: entries,
             caps_drop,
             clone_flags: ns.clone_flags,
