@@ -179,8 +179,14 @@ static void test_allow_list(struct lxc_container *c)
 	if (!c->is_running(c))
 		return;
 
-	CHECK(c->get_cgroup_item(c, "cgroup.max.descendants", buf, sizeof(buf)) == 2);
-	CHECK_STR(buf, "7\n");
+	if (test_oracle()) {
+		/* LXC 5.0.2 finds no controller named "cgroup" (README "Where
+		 * we differ": cgroup2 core files) */
+		CHECK(c->get_cgroup_item(c, "cgroup.max.descendants", buf, sizeof(buf)) < 0);
+	} else {
+		CHECK(c->get_cgroup_item(c, "cgroup.max.descendants", buf, sizeof(buf)) == 2);
+		CHECK_STR(buf, "7\n");
+	}
 	/* One program, attached with BPF_F_ALLOW_MULTI as LXC does. */
 	CHECK(attached_programs(&id, &flags) == 1);
 	CHECK(flags == BPF_F_ALLOW_MULTI);
@@ -267,6 +273,23 @@ static void test_deny_list(struct lxc_container *c)
 	CHECK(c->clear_config_item(c, "lxc.cgroup2"));
 }
 
+/* After a deny of /dev/zero on a container that had no device program,
+ * /dev/full (any other device) is still allowed. LXC 5.0.2 starts from an
+ * empty allow-list there and denies it too (README "Where we differ":
+ * cgroup2 device rules). */
+static void check_others_allowed(struct lxc_container *c)
+{
+	char *out;
+
+	if (test_oracle()) {
+		CHECK(inside(c, "head -c1 /dev/full", &out) != 0);
+		CHECK(strstr(out, "Operation not permitted") != NULL);
+		return;
+	}
+	CHECK(inside(c, "head -c1 /dev/full | wc -c", &out) == 0);
+	CHECK_STR(out, "1\n");
+}
+
 /* Without device rules nothing is attached; a deny added at run time
  * denies just that device (the container had no program: everything else
  * stays allowed). */
@@ -283,8 +306,7 @@ static void test_no_rules(struct lxc_container *c)
 	CHECK(attached_programs(&id, &flags) == 1);
 	CHECK(inside(c, "head -c1 /dev/zero", &out) != 0);
 	CHECK(strstr(out, "Operation not permitted") != NULL);
-	CHECK(inside(c, "head -c1 /dev/full | wc -c", &out) == 0);
-	CHECK_STR(out, "1\n");
+	check_others_allowed(c);
 	CHECK(c->stop(c));
 	CHECK(test_leftover_cgroups(name, 1) == 0);
 	CHECK(!program_exists(id));
@@ -310,8 +332,7 @@ static void test_debian_tools(struct lxc_container *c)
 	CHECK(attached_programs(&id, &flags) == 1);
 	CHECK(inside(c, "head -c1 /dev/zero", &in) != 0);
 	CHECK(strstr(in, "Operation not permitted") != NULL);
-	CHECK(inside(c, "head -c1 /dev/full | wc -c", &in) == 0);
-	CHECK_STR(in, "1\n");
+	check_others_allowed(c);
 	CHECK(debian("lxc-freeze", "", "get_limit_cgroup2_fd", out, sizeof(out)) == 0);
 	CHECK_STR(c->state(c), "FROZEN");
 	CHECK(debian("lxc-unfreeze", "", "get_limit_cgroup2_fd", out, sizeof(out)) == 0);
@@ -325,6 +346,15 @@ static void test_debian_tools(struct lxc_container *c)
 static void test_bad_rule(struct lxc_container *c)
 {
 	CHECK(c->set_config_item(c, "lxc.cgroup2.devices.allow", "c 1:3 rwx"));
+	if (test_oracle()) {
+		/* LXC 5.0.2 logs the rule, skips it and starts (README "Where
+		 * we differ": cgroup2 device rules) */
+		CHECK(c->start(c, 0, NULL));
+		CHECK(c->stop(c));
+		CHECK(test_leftover_cgroups(name, 1) == 0);
+		CHECK(c->clear_config_item(c, "lxc.cgroup2"));
+		return;
+	}
 	CHECK(!c->start(c, 0, NULL));
 	CHECK(c->error_string && strstr(c->error_string, "lxc.cgroup2.devices.allow"));
 	if (c->error_string)
@@ -353,10 +383,6 @@ int main(int argc, char **argv)
 	test_no_rules(c);
 	test_debian_tools(c);
 	test_bad_rule(c);
-	if (c->is_running(c))
-		c->stop(c);
-	CHECK(test_leftover_cgroups(name, 1) == 0);
-	CHECK(c->destroy(c));
-	lxc_container_put(c);
+	test_finish_container(c, name);
 	return check_result("t_cgroup2");
 }

@@ -62,8 +62,8 @@ static void refused(struct lxc_container *c, int errnum, const char *word)
 		return;
 	}
 	fprintf(stderr, "expected refusal: %d %s\n", c->error_num, c->error_string ? c->error_string : "");
-	CHECK(c->error_num == errnum);
-	CHECK(c->error_string && strstr(c->error_string, word));
+	CHECK_ERRNUM(c, errnum);
+	CHECK_ERRSTR(c, word);
 	CHECK_STR(c->state(c), "STOPPED");
 	CHECK(test_leftover_cgroups(name, 1) == 0);
 }
@@ -76,6 +76,7 @@ int main(int argc, char **argv)
 	FILE *f;
 
 	snprintf(name, sizeof(name), "im%d", (int)getpid());
+	test_oracle_root_subids(100000, 65536);
 	/* Created without lxc.idmap: the template runs as root, nothing is
 	 * chowned. */
 	c = test_new_busybox(lxcpath, name);
@@ -167,5 +168,7 @@ int main(int argc, char **argv)
 	CHECK(access(rootfs, F_OK) < 0 && errno == ENOENT);
 	CHECK(rmdir(hostdir) == 0);
 	lxc_container_put(c);
+	test_oracle_cleanup(name);
+	test_oracle_root_subids_end();
 	return check_result("t_idmapped");
 }

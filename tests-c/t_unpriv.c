@@ -40,53 +40,6 @@ static int run(const char *cmd)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* Appends `line` to `file` (O_APPEND, one write). */
-static int add_line(const char *file, const char *line)
-{
-	int fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, line, strlen(line));
-	close(fd);
-	return n == (ssize_t)strlen(line) ? 0 : -1;
-}
-
-/* Removes the first line equal to `line` from `file`, keeping the rest. */
-static int remove_line(const char *file, const char *line)
-{
-	char buf[1 << 16], out[1 << 16];
-	size_t len = 0, olen = 0;
-	char *p, *nl;
-	int fd, found = 0;
-	ssize_t n;
-
-	fd = open(file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	while ((n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += n;
-	close(fd);
-	buf[len] = 0;
-	for (p = buf; *p; p = nl) {
-		nl = strchr(p, '\n');
-		nl = nl ? nl + 1 : p + strlen(p);
-		if (!found && (size_t)(nl - p) == strlen(line) && strncmp(p, line, nl - p) == 0) {
-			found = 1;
-			continue;
-		}
-		memcpy(out + olen, p, nl - p);
-		olen += nl - p;
-	}
-	fd = open(file, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = write(fd, out, olen);
-	close(fd);
-	return found && n == (ssize_t)olen ? 0 : -1;
-}
-
 /* One delegated cgroup below our own in each hierarchy. */
 static void delegate_cgroups(uid_t uid, gid_t gid, pid_t tag)
 {
@@ -148,10 +101,17 @@ static int as_user(const char *lxcpath, int base)
 	pid_t pid;
 
 	/* The loader falls back to the system's liblxc when ours is not
-	 * readable by this user: that would test Debian's LXC, not ours. */
-	if (strcmp(lxc_get_version(), LXC_VERSION) != 0) {
+	 * readable by this user: that would test Debian's LXC, not ours. On
+	 * the oracle it is Debian's on purpose (run.sh clears
+	 * LD_LIBRARY_PATH, which this process inherits). */
+	if (!test_oracle() && strcmp(lxc_get_version(), LXC_VERSION) != 0) {
 		fprintf(stderr, "as %s: liblxc %s is loaded, not ours (%s): is its directory readable by %s?\n",
 			user, lxc_get_version(), LXC_VERSION, user);
+		CHECK(0);
+		return check_failures;
+	}
+	if (test_oracle() && strcmp(lxc_get_version(), LXC_VERSION) == 0) {
+		fprintf(stderr, "as %s: our liblxc %s is loaded on the oracle run\n", user, LXC_VERSION);
 		CHECK(0);
 		return check_failures;
 	}
@@ -232,8 +192,9 @@ static int as_user(const char *lxcpath, int base)
 		c->stop(c);
 	} else {
 		fprintf(stderr, "expected refusal: %d %s\n", c->error_num, c->error_string ? c->error_string : "");
-		CHECK(c->error_num == EPERM);
-		CHECK(c->error_string && strstr(c->error_string, "newuidmap") && strstr(c->error_string, "not allowed"));
+		CHECK_ERRNUM(c, EPERM);
+		CHECK_ERRSTR(c, "newuidmap");
+		CHECK_ERRSTR(c, "not allowed");
 	}
 	CHECK_STR(c->state(c), "STOPPED");
 	CHECK(test_leftover_cgroups(name, 1) == 0);
@@ -282,8 +243,8 @@ int main(int argc, char **argv)
 	if (!pw)
 		return check_result("t_unpriv");
 	snprintf(subline, sizeof(subline), "%s:%d:%d\n", user, base, RANGE);
-	CHECK(add_line("/etc/subuid", subline) == 0);
-	CHECK(add_line("/etc/subgid", subline) == 0);
+	CHECK(test_edit_line("/etc/subuid", subline, 0) == 0);
+	CHECK(test_edit_line("/etc/subgid", subline, 0) == 0);
 
 	/* Its lxcpath; the way there is traversable (not readable) for it
 	 * and its container's root, as LXC requires. */
@@ -335,6 +296,19 @@ int main(int argc, char **argv)
 	for (int i = ncgdirs - 1; i >= 0; i--) {
 		int tries = 0;
 
+		/* LXC 5.0.2 leaves its monitor's cgroup and the lxc.pivot it
+		 * left it through in the delegated subtree (README "No leaked
+		 * cgroups"); its monitor may still be leaving. */
+		for (int j = 0; test_oracle() && j < 50; j++) {
+			snprintf(cmd, sizeof(cmd),
+				 "find %s -mindepth 1 -depth -type d \\( -name 'lxc.monitor.%s' -o -name 'lxc.monitor.%s-*'"
+				 " -o -name lxc.pivot \\) -exec rmdir {} + 2>/dev/null",
+				 cgdirs[i], name, name);
+			if (system(cmd) == 0)
+				break;
+			usleep(100000);
+		}
+
 		while (rmdir(cgdirs[i]) < 0 && errno == EBUSY && tries++ < 500)
 			usleep(10000);
 		if (access(cgdirs[i], F_OK) == 0) {
@@ -349,8 +323,8 @@ int main(int argc, char **argv)
 		}
 		CHECK(access(cgdirs[i], F_OK) < 0);
 	}
-	CHECK(remove_line("/etc/subuid", subline) == 0);
-	CHECK(remove_line("/etc/subgid", subline) == 0);
+	CHECK(test_edit_line("/etc/subuid", subline, 1) == 0);
+	CHECK(test_edit_line("/etc/subgid", subline, 1) == 0);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", userpath);
 	CHECK(run(cmd) == 0);
 	snprintf(cmd, sizeof(cmd), "userdel %s", user);
