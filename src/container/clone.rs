@@ -22,7 +22,8 @@
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use super::create::{mkdir_exact, Partial, ROOTFS_DNAME};
+use super::clone_mapped::CloneIds;
+use super::create::{make_container_dir, mkdir_exact, Partial, ROOTFS_DNAME};
 use super::deps;
 use super::rewrite::{new_hwaddrs, random_u32, rewrite_config_text, Rewrite};
 use super::{config_file_of, write_atomically, Container};
@@ -229,6 +230,9 @@ struct Undo {
     made: Vec<PathBuf>,
     /// (dir, lxcpath, name) registered as a dependent of its sources.
     registered: Option<(PathBuf, String, String)>,
+    /// The container's maps: an unprivileged caller removes files of its
+    /// ids as their mapped root.
+    idmaps: Vec<crate::config::IdMap>,
 }
 
 impl Undo {
@@ -247,7 +251,7 @@ impl Undo {
             }
         }
         for p in self.made.iter().rev() {
-            if let Err(e) = storage::rmdir_onedev(p) {
+            if let Err(e) = super::destroy::remove_mapped(p, None, &self.idmaps) {
                 log::error!(
                     "Failed to remove {} after failed clone: {}",
                     p.display(),
@@ -255,8 +259,8 @@ impl Undo {
                 );
             }
         }
-        if let Some(dir) = self.made_dir {
-            if let Err(e) = storage::rmdir_onedev(&dir) {
+        if let Some(dir) = &self.made_dir {
+            if let Err(e) = super::destroy::remove_mapped(dir, None, &self.idmaps) {
                 log::error!(
                     "Failed to remove {} after failed clone: {}",
                     dir.display(),
@@ -333,9 +337,13 @@ impl Container {
         );
 
         let new_dir = Path::new(&new_lxcpath).join(&newname);
-        crate::sys::mkdir_p(Path::new(&new_lxcpath), "lxcpath").map_err(context)?;
-        let mut undo = Undo::default();
-        if mkdir_exact(&new_dir, 0o770).map_err(context)? {
+        let mut undo = Undo {
+            idmaps: config.conf().idmaps.clone(),
+            ..Undo::default()
+        };
+        // As create's (LXC's create_container_dir): the container's root
+        // must reach its rootfs.
+        if make_container_dir(&new_dir, &config.conf().idmaps).map_err(context)? {
             undo.made_dir = Some(new_dir.clone());
         } else if !restore {
             // An existing directory without a config: only what we make goes.
@@ -389,6 +397,7 @@ impl Container {
         };
 
         // 3. Storage.
+        let ids = CloneIds::new(&config.conf().idmaps);
         let rootfs_dir = new_dir.join(ROOTFS_DNAME);
         let mut needs_rdep = plan.needs_rdep;
         let new_storage: Box<dyn Storage> = match (orig.kind(), plan.kind.as_str(), plan.snapshot) {
@@ -400,7 +409,7 @@ impl Container {
                     ));
                 }
                 track(undo, rootfs_dir.clone());
-                storage::copy_tree(orig.host_path(), &rootfs_dir)?;
+                ids.copy_tree(orig.host_path(), &rootfs_dir)?;
                 Box::new(storage::DirStorage::new(rootfs_dir.clone()))
             }
             (from, "btrfs", snap) if from == "dir" || from == "btrfs" => {
@@ -463,18 +472,26 @@ impl Container {
                     }
                     mkdir_exact(&rootfs_dir, 0o755)?;
                     track(undo, rootfs_dir.clone());
+                    ids.give(std::slice::from_ref(&rootfs_dir))?;
                     Box::new(storage::DirStorage::new(rootfs_dir.clone()))
                 };
                 let src_point = match orig.rootfs_mount() {
                     Some(_) => old_dir.join(ROOTFS_DNAME),
                     None => orig.host_path().to_path_buf(),
                 };
-                storage::copy_mounted(
-                    &src_point,
-                    orig.rootfs_mount().as_ref(),
-                    &rootfs_dir,
-                    new.rootfs_mount().as_ref(),
-                )?;
+                match (orig.rootfs_mount(), new.rootfs_mount()) {
+                    // Loop devices need root either way: attaching one
+                    // fails with the cause.
+                    (Some(storage::RootfsMount::Overlay(o)), None) if ids.unprivileged() => {
+                        ids.copy_overlay_into(&o, &src_point, &rootfs_dir)?
+                    }
+                    (src_mount, dst_mount) => storage::copy_mounted(
+                        &src_point,
+                        src_mount.as_ref(),
+                        &rootfs_dir,
+                        dst_mount.as_ref(),
+                    )?,
+                }
                 new
             }
             ("dir", "dir", true) => {
@@ -504,12 +521,20 @@ impl Container {
                 let ovl = OverlayStorage::new(Path::new(&lower), &delta);
                 if kind == "dir" {
                     ovl.prepare()?;
+                    ids.give(&[rootfs_dir.clone(), private, delta, ovl.workdir()])?;
                 } else {
-                    // The delta is copied (rsync -aHXS --delete in LXC).
-                    storage::rmdir_onedev(&delta)?;
-                    std::fs::create_dir_all(&private)
-                        .map_err(|e| Error::io("Failed to create directory", &private, &e))?;
-                    storage::copy_tree(orig.host_path(), &delta)?;
+                    // The delta is copied (rsync -aHXS --delete in LXC),
+                    // into directories the container's root owns.
+                    if delta.symlink_metadata().is_ok() {
+                        super::destroy::remove_mapped(&delta, None, &config.conf().idmaps)?;
+                    }
+                    let work = ovl.workdir();
+                    for d in [&private, &work] {
+                        std::fs::create_dir_all(d)
+                            .map_err(|e| Error::io("Failed to create directory", d, &e))?;
+                    }
+                    ids.give(&[rootfs_dir.clone(), private, work])?;
+                    ids.copy_tree(orig.host_path(), &delta)?;
                     ovl.prepare()?;
                     if is_snapshot_pair(&lxcpath, &name, new_lxcpath, newname) {
                         needs_rdep = false;

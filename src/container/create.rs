@@ -19,7 +19,7 @@
 
 use std::fs::File;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -389,6 +389,42 @@ pub(super) fn mkdir_exact(path: &Path, mode: u32) -> Result<bool> {
     }
 }
 
+/// The container directory `dir` as LXC makes it for create and for
+/// save_config (its lxcpath too when missing): mode 0770 and, with
+/// lxc.idmap, given to the container's root so it reaches its rootfs
+/// (LXC's chown_mapped_root; an unprivileged caller keeps it through its
+/// group, which is why the group needs the 0770). True when it was made
+/// here; an existing one is chowned again but keeps its mode, as LXC's.
+pub(super) fn make_container_dir(dir: &Path, idmaps: &[IdMap]) -> Result<bool> {
+    if let Some(parent) = dir.parent() {
+        crate::sys::mkdir_p(parent, "lxcpath")?;
+    }
+    let made = mkdir_exact(dir, 0o770)?;
+    if idmaps.is_empty() {
+        return Ok(made);
+    }
+    // Already the container root's (each save_config comes here): no
+    // helper process to spawn.
+    let root = crate::idmap::host_id(idmaps, 'u', 0);
+    if !made && std::fs::metadata(dir).is_ok_and(|m| Some(m.uid()) == root) {
+        return Ok(false);
+    }
+    use crate::idmap::mapped::{self, Who};
+    let gid = if mapped::own_ids().0 == 0 {
+        Who::Root
+    } else {
+        Who::Caller
+    };
+    let chowned = mapped::chown_mapped(idmaps, &[dir.to_path_buf()], (Who::Root, gid), false);
+    if let Err(e) = chowned {
+        if made {
+            let _ = std::fs::remove_dir(dir);
+        }
+        return Err(e);
+    }
+    Ok(made)
+}
+
 fn save(config: &Config, path: &Path) -> Result<()> {
     write_atomically(path, config.write().as_bytes(), 0o640)
 }
@@ -500,9 +536,6 @@ impl Container {
         };
 
         // 2. The container directory (the lxcpath is made if missing).
-        if let Some(parent) = dir.parent() {
-            crate::sys::mkdir_p(parent, "lxcpath")?;
-        }
         // A directory holding nothing but a config (python3-lxc saves one
         // before create) is removed on failure, as LXC destroys it; one
         // holding anything else is left alone.
@@ -511,25 +544,8 @@ impl Container {
                 .flatten()
                 .all(|e| e.file_name() == "config" || e.file_name() == PARTIAL_FNAME)
         });
-        if mkdir_exact(&dir, 0o770)? || (only_config && tpath.is_some()) {
+        if make_container_dir(&dir, &config.conf().idmaps)? || (only_config && tpath.is_some()) {
             undo.made_dir = Some(dir.clone());
-        }
-        // With lxc.idmap the container's root must reach its rootfs (LXC's
-        // chown_mapped_root of the container directory; an unprivileged
-        // caller keeps it through its group).
-        if !config.conf().idmaps.is_empty() {
-            use crate::idmap::mapped::{self, Who};
-            let gid = if mapped::own_ids().0 == 0 {
-                Who::Root
-            } else {
-                Who::Caller
-            };
-            mapped::chown_mapped(
-                &config.conf().idmaps,
-                std::slice::from_ref(&dir),
-                (Who::Root, gid),
-                false,
-            )?;
         }
 
         // No template and no rootfs: only the configuration is saved.
@@ -663,6 +679,39 @@ impl Container {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The container directory as create and save_config make it: 0770,
+    /// the mapped root's with lxc.idmap (as root: its gid too), an
+    /// existing one keeping its mode. Needs root (chown).
+    #[test]
+    fn container_dir_for_the_mapped_root() {
+        if crate::idmap::mapped::own_ids().0 != 0 {
+            return;
+        }
+        let base = std::env::temp_dir().join(format!("lxc-cdir-{}", std::process::id()));
+        let maps = [
+            IdMap::new('u', 0, 100000, 65536),
+            IdMap::new('g', 0, 100000, 65536),
+        ];
+        let plain = base.join("lxcpath/plain");
+        assert!(make_container_dir(&plain, &[]).unwrap());
+        let m = std::fs::metadata(&plain).unwrap();
+        assert_eq!((m.mode() & 0o7777, m.uid()), (0o770, 0));
+        let mapped = base.join("lxcpath/mapped");
+        assert!(make_container_dir(&mapped, &maps).unwrap());
+        let m = std::fs::metadata(&mapped).unwrap();
+        assert_eq!(
+            (m.mode() & 0o7777, m.uid(), m.gid()),
+            (0o770, 100000, 100000)
+        );
+        // Existing: not made again, chowned when it is not the root's yet.
+        std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(!make_container_dir(&plain, &maps).unwrap());
+        let m = std::fs::metadata(&plain).unwrap();
+        assert_eq!((m.mode() & 0o7777, m.uid()), (0o755, 100000));
+        assert!(!make_container_dir(&mapped, &maps).unwrap());
+        std::fs::remove_dir_all(&base).unwrap();
+    }
 
     #[test]
     fn template_paths() {

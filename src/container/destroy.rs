@@ -110,7 +110,9 @@ impl Container {
                 .map_err(|e| Error::io("Failed to remove", &config_file, &e));
         }
         if let (Some(rootfs), Some(_)) = (rootfs, &conf.rootfs_mount) {
-            let removed = if rootfs.kind() == "dir" {
+            // Both are a directory tree of the container's ids (the
+            // overlay's: its upper layer).
+            let removed = if matches!(rootfs.kind(), "dir" | "overlay") {
                 remove_mapped(rootfs.host_path(), None, &conf.idmaps)
             } else {
                 rootfs.destroy()
@@ -142,7 +144,7 @@ impl Container {
 /// unprivileged caller cannot remove what the container's ids own: with
 /// `lxc.idmap` it works as root of a user namespace holding the
 /// container's maps and its own ids, as LXC's `userns_exec_full`.
-fn remove_mapped(dir: &Path, keep: Option<&str>, idmaps: &[IdMap]) -> Result<()> {
+pub(super) fn remove_mapped(dir: &Path, keep: Option<&str>, idmaps: &[IdMap]) -> Result<()> {
     use crate::idmap::mapped;
     let own = mapped::own_ids();
     if own.0 == 0 || idmaps.is_empty() {

@@ -9,6 +9,7 @@ use std::sync::{Mutex, MutexGuard};
 
 mod cgroup_items;
 mod clone;
+mod clone_mapped;
 mod console;
 mod create;
 mod deps;
@@ -235,7 +236,14 @@ impl Container {
             None => {
                 let path = self.config_file();
                 if let Some(dir) = path.parent() {
-                    crate::sys::mkdir_p(dir, "container directory")?;
+                    let idmaps = self
+                        .lock()
+                        .config
+                        .as_ref()
+                        .map(|c| c.conf().idmaps.clone())
+                        .unwrap_or_default();
+                    // As create makes it: python3-lxc saves before create.
+                    create::make_container_dir(dir, &idmaps)?;
                 }
                 path
             }

@@ -157,6 +157,15 @@ pub enum Op {
     Chown(u32, u32, Vec<PathBuf>),
     /// Removes a tree without crossing mounts (keeping one entry).
     Remove(PathBuf, Option<String>),
+    /// Copies the tree `src` to `dst` (into it when it exists), owners
+    /// included (LXC's rsync in `userns_exec_full`). With overlayfs mount
+    /// data, that overlay is first mounted on `src` in a private mount
+    /// namespace (an overlay rootfs copied through its merged view).
+    Copy {
+        src: PathBuf,
+        dst: PathBuf,
+        overlay: Option<String>,
+    },
 }
 
 impl Op {
@@ -170,6 +179,15 @@ impl Op {
             Op::Remove(p, keep) => {
                 let mut v = vec!["remove".into(), p.display().to_string()];
                 v.extend(keep.iter().cloned());
+                v
+            }
+            Op::Copy { src, dst, overlay } => {
+                let mut v = vec![
+                    "copy".into(),
+                    src.display().to_string(),
+                    dst.display().to_string(),
+                ];
+                v.extend(overlay.iter().cloned());
                 v
             }
         }
@@ -187,6 +205,11 @@ impl Op {
             Some("remove") if (2..=3).contains(&args.len()) => {
                 Ok(Op::Remove(PathBuf::from(&args[1]), args.get(2).cloned()))
             }
+            Some("copy") if (3..=4).contains(&args.len()) => Ok(Op::Copy {
+                src: PathBuf::from(&args[1]),
+                dst: PathBuf::from(&args[2]),
+                overlay: args.get(3).cloned(),
+            }),
             _ => Err(bad()),
         }
     }
@@ -200,6 +223,22 @@ impl Op {
             }),
             Op::Remove(p, None) => crate::storage::rmdir_onedev(p),
             Op::Remove(p, Some(keep)) => crate::storage::rmdir_onedev_except(p, keep),
+            Op::Copy { src, dst, overlay } => {
+                if let Some(data) = overlay {
+                    sys::unshare_rslave().map_err(|e| {
+                        Error::new(
+                            e.raw_os_error().unwrap_or(libc::EIO),
+                            format!("Failed to make a private mount namespace: {e}"),
+                        )
+                    })?;
+                    sys::mount(Some("overlay"), src, Some("overlay"), 0, Some(data))?;
+                }
+                if dst.exists() {
+                    crate::storage::copy_tree_into(src, dst)
+                } else {
+                    crate::storage::copy_tree(src, dst)
+                }
+            }
         }
     }
 }
@@ -381,6 +420,16 @@ mod tests {
             Op::Chown(0, 1000, vec!["/a b".into(), "/c".into()]),
             Op::Remove("/x".into(), Some("snaps".into())),
             Op::Remove("/x".into(), None),
+            Op::Copy {
+                src: "/a".into(),
+                dst: "/b".into(),
+                overlay: None,
+            },
+            Op::Copy {
+                src: "/l/c/rootfs".into(),
+                dst: "/l/d/rootfs".into(),
+                overlay: Some("upperdir=/u,lowerdir=/l,workdir=/w".into()),
+            },
         ] {
             let mut argv = vec!["lxc-rs-monitor".to_string()];
             argv.extend(helper_argv(&maps, &op));

@@ -80,7 +80,12 @@ pub fn attach(image: &Path) -> Result<LoopDevice> {
         // SAFETY: a valid C string.
         let cfd = unsafe { libc::open(c.as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
         if cfd < 0 {
-            return Err(Error::last_io("Failed to open", ctl));
+            let mut e = Error::last_io("Failed to open", ctl);
+            if e.errno == libc::EACCES || e.errno == libc::EPERM {
+                // Unprivileged callers (LXC fails the same way).
+                e.message.push_str(": attaching a loop device needs root");
+            }
+            return Err(e);
         }
         // SAFETY: a fresh descriptor we own.
         let cfd = unsafe { OwnedFd::from_raw_fd(cfd) };
