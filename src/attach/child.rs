@@ -96,7 +96,8 @@ pub struct CommandPlan {
     /// Paths to try in order (the program itself when it has a slash,
     /// else each PATH entry joined with it).
     candidates: Vec<CString>,
-    argv: Vec<CString>,
+    /// Owns the strings `argv_ptrs` and `sh_argv` point to.
+    _argv: Vec<CString>,
     argv_ptrs: Vec<*const c_char>,
     /// `/bin/sh <candidate> argv[1..]`, for a file the kernel does not
     /// know how to execute (execvp's fallback); slot 1 is set then.
@@ -139,7 +140,7 @@ impl CommandPlan {
         sh_argv.push(std::ptr::null());
         Ok(CommandPlan {
             candidates,
-            argv,
+            _argv: argv,
             argv_ptrs,
             sh_argv,
         })
@@ -678,7 +679,7 @@ mod tests {
     #[test]
     fn argv_defaults_to_the_program_and_sh_fallback_keeps_arguments() {
         let plan = CommandPlan::new(b"prog", &[], None).unwrap();
-        assert_eq!(plan.argv[0].as_bytes(), b"prog");
+        assert_eq!(plan._argv[0].as_bytes(), b"prog");
         assert_eq!(plan.argv_ptrs.len(), 2);
         let args = [b"prog".to_vec(), b"a".to_vec(), b"b".to_vec()];
         let plan = CommandPlan::new(b"prog", &args, None).unwrap();
