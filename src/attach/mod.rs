@@ -37,7 +37,7 @@ use crate::error::{Error, Result};
 use crate::sys::clone::{self as sysclone, CloneArgs, VmStacks};
 use child::{CommandPlan, Exec, Plan, MSG_LEN};
 use options as o;
-use queries::Answers;
+use queries::{Answers, RunFacts};
 
 /// What the attached process runs.
 pub enum Payload<'a> {
@@ -149,6 +149,27 @@ fn step_error(m: &[i32; 3]) -> Error {
     )
 }
 
+/// /proc/<pid>/status, in one read where it fits (it grows with the
+/// kernel: a reader starting small reads it in many pieces).
+fn read_proc_status(pid: i32) -> Result<String> {
+    use std::io::Read;
+    let path = format!("/proc/{pid}/status");
+    let mut text = Vec::with_capacity(8192);
+    std::fs::File::open(&path)
+        .and_then(|mut f| {
+            let mut chunk = [0u8; 8192];
+            loop {
+                let n = f.read(&mut chunk)?;
+                if n == 0 {
+                    return Ok(());
+                }
+                text.extend_from_slice(&chunk[..n]);
+            }
+        })
+        .map_err(|e| Error::io("Failed to read", std::path::Path::new(&path), &e))?;
+    Ok(String::from_utf8_lossy(&text).into_owned())
+}
+
 /// What init's /proc tells us, gathered before the fork.
 struct Context {
     ns_fds: Vec<(OwnedFd, i32, i32)>,
@@ -190,13 +211,10 @@ fn cgroups_to_join(name: &str, answers: &Answers, opts: &AttachOptions) -> Resul
 }
 
 impl Container {
-    fn attach_context(
-        &self,
-        target: &Target<'_>,
-        opts: &AttachOptions,
-        answers: &Answers,
-    ) -> Result<Context> {
-        let pid = answers.facts.pid;
+    /// Reads init's namespaces and status; checked against the monitor's
+    /// answers by `checked_context`.
+    fn attach_context(&self, opts: &AttachOptions, facts: &RunFacts) -> Result<Context> {
+        let pid = facts.pid;
         // Each namespace compared once (None: unknown to the kernel).
         let differs: Vec<Option<bool>> = o::NAMESPACES
             .iter()
@@ -210,7 +228,7 @@ impl Container {
         };
         let namespaces = o::wanted_namespaces(
             opts.namespaces,
-            answers.facts.clone_flags,
+            facts.clone_flags,
             |flag| differs_flag(flag).unwrap_or(false),
             opts.flags & o::MOVE_TO_CGROUP != 0,
         );
@@ -221,9 +239,31 @@ impl Container {
                 ns_fds.push((open_ns(pid, name)?, *flag, index as i32));
             }
         }
-        let status_path = format!("/proc/{pid}/status");
-        let status = std::fs::read_to_string(&status_path)
-            .map_err(|e| Error::io("Failed to read", std::path::Path::new(&status_path), &e))?;
+        let status = read_proc_status(pid)?;
+        Ok(Context {
+            ns_fds,
+            namespaces,
+            status: o::parse_status(&status),
+        })
+    }
+
+    /// The monitor's answers and init's /proc view, read while the monitor
+    /// answers when the handle knows init from an earlier attach.
+    fn checked_context(
+        &self,
+        target: &Target<'_>,
+        opts: &AttachOptions,
+    ) -> Result<(Answers, Context)> {
+        let asked = self.attach_cache.ask(target)?;
+        let early = asked
+            .kept
+            .clone()
+            .map(|facts| (self.attach_context(opts, &facts), facts));
+        let answers = asked.receive(target, &self.attach_cache)?;
+        let ctx = match early {
+            Some((Ok(ctx), facts)) if std::sync::Arc::ptr_eq(&facts, &answers.facts) => ctx,
+            _ => self.attach_context(opts, &answers.facts)?,
+        };
         // The namespaces we opened belong to this init, not to a recycled pid.
         if !queries::pidfd_alive(&answers.pidfd) {
             return Err(Error::new(
@@ -231,11 +271,7 @@ impl Container {
                 format!("The init process of \"{}\" exited", target.name),
             ));
         }
-        Ok(Context {
-            ns_fds,
-            namespaces,
-            status: o::parse_status(&status),
-        })
+        Ok((answers, ctx))
     }
 
     /// Runs `payload` inside the running container; returns the pid of the
@@ -263,8 +299,7 @@ impl Container {
             name: &name,
             timeout: self.rcv_timeout(),
         };
-        let answers = self.attach_answers().get(&target)?;
-        let ctx = self.attach_context(&target, opts, &answers)?;
+        let (answers, ctx) = self.checked_context(&target, opts)?;
         let cgroups = cgroups_to_join(&name, &answers, opts)?;
         let enters = |flag: i32| ctx.ns_fds.iter().any(|(_, f, _)| *f == flag);
         let enters_userns = enters(libc::CLONE_NEWUSER);
@@ -477,11 +512,6 @@ impl Container {
             t.relay(*pid);
         }
         result
-    }
-
-    /// The handle's kept monitor answers (see `queries`).
-    fn attach_answers(&self) -> &AnswerCache {
-        &self.attach_cache
     }
 
     /// Runs `program` with `argv` (argv[0] included; empty: just the

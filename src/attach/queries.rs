@@ -126,28 +126,42 @@ fn sort_cgroups(dirs: crate::commands::client::CgroupDirs) -> Cgroups {
     sorted
 }
 
-/// Asks the monitor what one attach needs: init's pidfd and the cgroup
-/// directories always, the rest unless `kept` describes this run.
-fn ask(target: &Target<'_>, kept: Option<Arc<RunFacts>>) -> Result<Answers> {
-    let pidfd = target.send(Cmd::GetInitPidfd, Payload::None)?;
-    let cgroups = target.send(Cmd::GetCgroupCtx, Target::cgroup_ctx_request())?;
-    let pidfd = target
-        .init_pidfd_from(pidfd.receive(target)?)?
-        .ok_or_else(|| not_running(target))?;
-    let cgroups = cgroups
-        .receive(target)
-        .and_then(|o| target.cgroup_ctx_from(o))
-        .map(|c| c.map(sort_cgroups));
-    let key = run_key(&pidfd);
-    let facts = match kept.filter(|f| key.is_some() && f.key == key) {
-        Some(facts) => facts,
-        None => Arc::new(ask_facts(target, &pidfd, key)?),
-    };
-    Ok(Answers {
-        pidfd,
-        facts,
-        cgroups,
-    })
+/// The two requests every attach sends, in flight.
+pub struct Asked {
+    pidfd: Pending,
+    cgroups: Pending,
+    /// The facts the handle kept from an earlier attach (maybe of an
+    /// earlier run: `receive` tells).
+    pub kept: Option<Arc<RunFacts>>,
+}
+
+impl Asked {
+    /// The answers; the kept facts when they describe this run, else
+    /// fresh ones.
+    pub fn receive(self, target: &Target<'_>, cache: &AnswerCache) -> Result<Answers> {
+        let pidfd = target
+            .init_pidfd_from(self.pidfd.receive(target)?)?
+            .ok_or_else(|| not_running(target))?;
+        let cgroups = self
+            .cgroups
+            .receive(target)
+            .and_then(|o| target.cgroup_ctx_from(o))
+            .map(|c| c.map(sort_cgroups));
+        let key = run_key(&pidfd);
+        let facts = match self.kept.filter(|f| key.is_some() && f.key == key) {
+            Some(facts) => facts,
+            None => {
+                let fresh = Arc::new(ask_facts(target, &pidfd, key)?);
+                *cache.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(fresh.clone());
+                fresh
+            }
+        };
+        Ok(Answers {
+            pidfd,
+            facts,
+            cgroups,
+        })
+    }
 }
 
 fn ask_facts(target: &Target<'_>, pidfd: &OwnedFd, key: Option<u64>) -> Result<RunFacts> {
@@ -183,17 +197,19 @@ fn ask_facts(target: &Target<'_>, pidfd: &OwnedFd, key: Option<u64>) -> Result<R
     })
 }
 
-/// A handle's facts about the container's current run.
+/// A handle's facts about the container's latest run.
 #[derive(Debug, Default)]
 pub struct AnswerCache(Mutex<Option<Arc<RunFacts>>>);
 
 impl AnswerCache {
-    /// The monitor's answers for one attach, with the kept facts when they
-    /// describe the current run.
-    pub fn get(&self, target: &Target<'_>) -> Result<Answers> {
-        let kept = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let answers = ask(target, kept)?;
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(answers.facts.clone());
-        Ok(answers)
+    /// Sends what every attach asks (init's pidfd, the cgroup
+    /// directories); the caller may work with the kept facts while the
+    /// monitor answers.
+    pub fn ask(&self, target: &Target<'_>) -> Result<Asked> {
+        Ok(Asked {
+            pidfd: target.send(Cmd::GetInitPidfd, Payload::None)?,
+            cgroups: target.send(Cmd::GetCgroupCtx, Target::cgroup_ctx_request())?,
+            kept: self.0.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+        })
     }
 }
