@@ -23,7 +23,7 @@ ours=$(dirname "$(find "$prefix" -name liblxc.so.1 | head -n1)")
 debian=/usr/lib/x86_64-linux-gnu
 
 gcc -O2 -std=gnu11 -Wall -I"$prefix/include" -o "$work/bench" "$top/benches/bench.c" \
-	-L"$ours" -llxc
+	-L"$ours" -llxc -lpthread
 mkdir -p "$work/lxcpath/big" "$work/lxcpath/saved"
 "$top/benches/make-config.sh" >"$work/lxcpath/big/config"
 # 200 more defined containers for the listing benchmark
@@ -41,5 +41,5 @@ LD_LIBRARY_PATH="$ours" "$work/bench" "$work/lxcpath" >"$work/ours.txt"
 printf '%-30s %14s %14s %8s\n' "benchmark" "LXC 5.0.2 ns" "ours ns" "ratio"
 
 paste -d ' ' "$work/debian.txt" "$work/ours.txt" |
-	awk '{ printf "%-30s %14d %14d %7.2fx\n", $1, $2, $4, $2 / ($4 > 0 ? $4 : 1) }'
+	awk '{ if ($2 < 0 || $1 ~ /failures$/) printf "%-30s %14s %14d %8s\n", $1, ($2 < 0 ? "not run" : $2), $4, "-"; else printf "%-30s %14d %14d %7.2fx\n", $1, $2, $4, $2 / ($4 > 0 ? $4 : 1) }'
 echo "(ratio = LXC / ours: above 1 means ours is faster or smaller; VmRSS is in kB)"

@@ -8,7 +8,10 @@ use std::ptr;
 
 use crate::error::{Error, Result};
 
+pub mod clone;
 pub mod mount_api;
+
+pub use clone::clone3_fork;
 
 pub fn errno() -> i32 {
     std::io::Error::last_os_error()
@@ -220,68 +223,4 @@ pub fn cloexec_from(first: RawFd) {
             libc::CLOSE_RANGE_CLOEXEC as libc::c_uint,
         )
     };
-}
-
-/// `struct clone_args` of clone3(2), up to `cgroup` (CLONE_ARGS_SIZE_VER2).
-#[repr(C)]
-#[derive(Default)]
-struct CloneArgs {
-    flags: u64,
-    pidfd: u64,
-    child_tid: u64,
-    parent_tid: u64,
-    exit_signal: u64,
-    stack: u64,
-    stack_size: u64,
-    tls: u64,
-    set_tid: u64,
-    set_tid_size: u64,
-    cgroup: u64,
-}
-
-const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
-
-/// A fork-like clone3 (no new stack, SIGCHLD on exit) with CLONE_PIDFD and
-/// `flags` (CLONE_NEW*), born in the v2 cgroup `cgroup` when given.
-/// Returns None in the child, (pid, pidfd) in the parent.
-///
-/// # Safety
-/// The caller must be single-threaded: the child is a copy of it.
-pub unsafe fn clone3_fork(flags: i32, cgroup: Option<RawFd>) -> Result<Option<(i32, OwnedFd)>> {
-    let mut pidfd: libc::c_int = -1;
-    let mut args = CloneArgs {
-        flags: (flags | libc::CLONE_PIDFD) as u32 as u64,
-        pidfd: &mut pidfd as *mut libc::c_int as u64,
-        exit_signal: libc::SIGCHLD as u64,
-        ..Default::default()
-    };
-    if let Some(fd) = cgroup {
-        args.flags |= CLONE_INTO_CGROUP;
-        args.cgroup = fd as u64;
-    }
-    let pid = libc::syscall(
-        libc::SYS_clone3,
-        &mut args as *mut CloneArgs,
-        std::mem::size_of::<CloneArgs>(),
-    );
-    if pid < 0 {
-        let err = errno();
-        return Err(Error::new(
-            err,
-            format!(
-                "Failed to clone the container's init (flags {flags:#x}{}): {}",
-                if cgroup.is_some() {
-                    ", into its cgroup"
-                } else {
-                    ""
-                },
-                std::io::Error::from_raw_os_error(err)
-            ),
-        ));
-    }
-    if pid == 0 {
-        return Ok(None);
-    }
-    // SAFETY: the kernel stored a fresh pidfd for us.
-    Ok(Some((pid as i32, OwnedFd::from_raw_fd(pidfd))))
 }

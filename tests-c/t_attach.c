@@ -133,8 +133,11 @@ static void test_env(struct lxc_container *c)
 	const char *env[] = {"env", NULL};
 	char out[4096];
 
+	char **caller_environ;
+
 	setenv("KEEPME", "kept", 1);
 	setenv("DROPME", "dropped", 1);
+	caller_environ = environ;
 	opts.env_policy = LXC_ATTACH_CLEAR_ENV;
 	opts.extra_env_vars = extra;
 	opts.extra_keep_env = keep;
@@ -143,6 +146,8 @@ static void test_env(struct lxc_container *c)
 		       "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
 		       "container=lxc\n"
 		       "FOO=bar");
+	/* the attached process's environment is its own, never the caller's */
+	CHECK(environ == caller_environ && getenv("FOO") == NULL);
 
 	/* keep: the caller's variables plus container=lxc */
 	opts = (lxc_attach_options_t)LXC_ATTACH_OPTIONS_DEFAULT;
@@ -151,6 +156,83 @@ static void test_env(struct lxc_container *c)
 	CHECK(strstr(out, "container=lxc") != NULL);
 	unsetenv("KEEPME");
 	unsetenv("DROPME");
+}
+
+/* Program lookup as execvp does it, in the attached process's PATH: a
+ * script without #! runs through /bin/sh, a file that is not executable
+ * exits 126. */
+static void test_exec_lookup(struct lxc_container *c)
+{
+	lxc_attach_options_t opts = LXC_ATTACH_OPTIONS_DEFAULT;
+	const char *setup[] = {"sh", "-c",
+			       "mkdir -p /tmp/bin && printf 'echo script-ran $1\\n' > /tmp/bin/noshebang && "
+			       "chmod 755 /tmp/bin/noshebang && printf x > /tmp/bin/noexec && "
+			       "chmod 644 /tmp/bin/noexec", NULL};
+	const char *script[] = {"/tmp/bin/noshebang", "arg1", NULL};
+	const char *by_name[] = {"noshebang", "arg2", NULL};
+	const char *noexec[] = {"/tmp/bin/noexec", NULL};
+	const char *noexec_by_name[] = {"noexec", NULL};
+	char *path[] = {"PATH=/tmp/bin:/bin", NULL};
+	char out[256];
+	int st;
+
+	CHECK(c->attach_run_wait(c, &opts, setup[0], setup) == 0);
+	CHECK(run_capture(c, &opts, script, out, sizeof(out)) == 0);
+	CHECK_STR(out, "script-ran arg1");
+	/* run_capture's pipe is closed now: a stdio descriptor that is not
+	 * open fails the attach (LXC ignores it and the program writes to the
+	 * caller's stdout: README "Where we differ") */
+	if (!test_oracle()) {
+		CHECK(c->attach_run_wait(c, &opts, noexec[0], noexec) < 0);
+		CHECK_ERRSTR(c, "stdout");
+	}
+	opts = (lxc_attach_options_t)LXC_ATTACH_OPTIONS_DEFAULT;
+	st = c->attach_run_wait(c, &opts, noexec[0], noexec);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 126);
+	/* the PATH searched is the attached process's, not the caller's */
+	opts.env_policy = LXC_ATTACH_CLEAR_ENV;
+	opts.extra_env_vars = path;
+	CHECK(run_capture(c, &opts, by_name, out, sizeof(out)) == 0);
+	CHECK_STR(out, "script-ran arg2");
+	opts.stdout_fd = STDOUT_FILENO;
+	st = c->attach_run_wait(c, &opts, noexec_by_name[0], noexec_by_name);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 126);
+	/* kept environment: the caller's PATH, without /tmp/bin */
+	opts = (lxc_attach_options_t)LXC_ATTACH_OPTIONS_DEFAULT;
+	opts.stderr_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	st = c->attach_run_wait(c, &opts, by_name[0], by_name);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 127);
+	close(opts.stderr_fd);
+}
+
+/* The attached program starts with the caller's signal mask; the caller's
+ * own mask and handlers are untouched. */
+static int usr1_seen;
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1_seen = 1;
+}
+
+static void test_signal_state(struct lxc_container *c)
+{
+	const char *sigblk[] = {"sh", "-c", "grep SigBlk /proc/self/status", NULL};
+	struct sigaction sa = {.sa_handler = on_usr1}, old_sa;
+	sigset_t usr2, before, after;
+	char out[256];
+
+	sigemptyset(&usr2);
+	sigaddset(&usr2, SIGUSR2);
+	CHECK(sigaction(SIGUSR1, &sa, &old_sa) == 0);
+	CHECK(pthread_sigmask(SIG_BLOCK, &usr2, &before) == 0);
+	CHECK(run_capture(c, NULL, sigblk, out, sizeof(out)) == 0);
+	/* SIGUSR2 is signal 12: bit 11 */
+	CHECK_STR(out, "SigBlk:\t0000000000000800");
+	CHECK(pthread_sigmask(SIG_SETMASK, NULL, &after) == 0);
+	CHECK(sigismember(&after, SIGUSR2) == 1);
+	CHECK(raise(SIGUSR1) == 0 && usr1_seen == 1);
+	CHECK(pthread_sigmask(SIG_SETMASK, &before, NULL) == 0);
+	CHECK(sigaction(SIGUSR1, &old_sa, NULL) == 0);
 }
 
 static void test_ids_cwd(struct lxc_container *c)
@@ -266,6 +348,8 @@ int main(int argc, char **argv)
 		test_statuses(c);
 		test_inside(c);
 		test_env(c);
+		test_exec_lookup(c);
+		test_signal_state(c);
 		test_ids_cwd(c);
 		test_attach_fn(c);
 		/* LXC 5.0.2's attach forks from a threaded caller: the children

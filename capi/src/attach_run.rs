@@ -13,16 +13,27 @@ use crate::abi::attach_options::lxc_attach_command_t;
 /// (the shell's conventions, as LXC uses them), -1 otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn lxc_attach_run_command(payload: *mut c_void) -> c_int {
+    lxc_core::attach::child::run_command(payload)
+}
+
+/// The program `exec_function`/`payload` stand for when `attach()` is
+/// given [`lxc_attach_run_command`]: the core then runs it itself (without
+/// copying the caller's memory). None for any other function.
+pub unsafe fn attach_command_of<'a>(
+    exec_function: unsafe extern "C" fn(*mut c_void) -> c_int,
+    payload: *mut c_void,
+) -> Option<(&'a [u8], *const *const c_char)> {
     let cmd = payload as *const lxc_attach_command_t;
-    if cmd.is_null() || (*cmd).program.is_null() {
-        return -1;
+    if exec_function as *const () != lxc_attach_run_command as *const ()
+        || cmd.is_null()
+        || (*cmd).program.is_null()
+    {
+        return None;
     }
-    libc::execvp((*cmd).program, (*cmd).argv as *const *const c_char);
-    match *libc::__errno_location() {
-        libc::ENOEXEC | libc::EACCES => 126,
-        libc::ENOENT => 127,
-        _ => -1,
-    }
+    Some((
+        std::ffi::CStr::from_ptr((*cmd).program).to_bytes(),
+        (*cmd).argv as *const *const c_char,
+    ))
 }
 
 /// Exec the login shell of the current user (from the password database),

@@ -9,7 +9,7 @@ use std::ptr::{self, addr_of_mut};
 use libc::{c_char, c_int, c_uint, c_ulong, c_void, pid_t};
 use std::os::fd::IntoRawFd;
 
-use lxc_core::attach::{AttachOptions, EnvPolicy};
+use lxc_core::attach::{AttachOptions, EnvPolicy, Payload};
 use lxc_core::container::{BdevSpecs, CloneOptions, CreateOptions, StartOptions, STATES};
 use lxc_core::{Error, Result};
 
@@ -600,7 +600,21 @@ unsafe extern "C" fn attach(
             return Err(Error::invalid("attached_process: NULL"));
         }
         let opts = attach_options_of(options)?;
-        let pid = h.core.attach(exec, exec_payload, &opts)?;
+        let pid = match crate::attach_run::attach_command_of(exec, exec_payload) {
+            Some((program, argv)) => {
+                let argv = byte_vec(argv);
+                h.core.attach(
+                    Payload::Command {
+                        program,
+                        argv: &argv,
+                    },
+                    &opts,
+                )?
+            }
+            None => h
+                .core
+                .attach(Payload::Function(exec, exec_payload), &opts)?,
+        };
         *attached_process = pid;
         Ok(0)
     })

@@ -1,16 +1,34 @@
-//! What runs after fork: the intermediate process (enters the namespaces,
-//! creates the attached process with CLONE_PARENT so that it is the
-//! caller's child) and the attached process (drops privileges, sets up
-//! stdio, runs the payload).
+//! What runs after fork: the intermediate process (joins the container's
+//! cgroups, enters its namespaces, creates the attached process with
+//! CLONE_PARENT so that it is the caller's child) and the attached process
+//! (drops privileges, sets up stdio, runs the payload).
 //!
 //! The caller may be multi-threaded, so everything here is async-signal
 //! safe: raw syscalls on data prepared before the fork, no allocation, no
 //! locks, no formatting, no panics. Failures are reported to the caller
 //! as (step, errno) messages on the socket.
+//!
+//! Two ways to create them (`Plan::shared`):
+//! * fork-like: the intermediate is a fork() of the caller (glibc's fork
+//!   handlers run, so an exec function may use malloc), the attached
+//!   process a fork-like clone3 of the intermediate;
+//! * sharing the caller's memory (clone3 with CLONE_VM|CLONE_VFORK, for
+//!   running a program): no page table is copied, the caller sleeps until
+//!   the program is executed. Neither child may then write anything the
+//!   caller reads, nor run a signal handler: both start with every signal
+//!   blocked, the attached process resets the handlers before it restores
+//!   the caller's mask, and it passes the environment to execve instead of
+//!   setting `environ`. The kernel refuses to enter a user or time
+//!   namespace from a process that shares its memory, so attaching to
+//!   those takes the fork-like way.
 
+use std::ffi::CString;
 use std::os::fd::RawFd;
 
 use libc::{c_char, c_int, c_void};
+
+use crate::error::{Error, Result};
+use crate::sys::clone::{self as sysclone, CloneArgs};
 
 /// Messages on the attach socket: `[tag, a, b]` as native i32.
 pub const MSG_LEN: usize = 12;
@@ -37,6 +55,7 @@ pub const STEP_SETGID: i32 = 11;
 pub const STEP_SETUID: i32 = 12;
 pub const STEP_SECCOMP: i32 = 13;
 pub const STEP_TERMINAL: i32 = 14;
+pub const STEP_CGROUP: i32 = 15;
 /// Entering namespace `NAMESPACES[step - STEP_SETNS]`.
 pub const STEP_SETNS: i32 = 100;
 
@@ -63,6 +82,7 @@ pub fn step_name(step: i32) -> String {
         STEP_SETUID => "switching uid",
         STEP_SECCOMP => "loading the container's seccomp policy",
         STEP_TERMINAL => "making the new pty the controlling terminal",
+        STEP_CGROUP => "joining the container's cgroups",
         _ => "an unknown step",
     }
     .to_string()
@@ -70,12 +90,134 @@ pub fn step_name(step: i32) -> String {
 
 pub type ExecFn = unsafe extern "C" fn(*mut c_void) -> c_int;
 
+/// A program to execute, searched for as execvp(3) does, but in the
+/// attached process's environment: prepared before the fork.
+pub struct CommandPlan {
+    /// Paths to try in order (the program itself when it has a slash,
+    /// else each PATH entry joined with it).
+    candidates: Vec<CString>,
+    /// Owns the strings `argv_ptrs` and `sh_argv` point to.
+    _argv: Vec<CString>,
+    argv_ptrs: Vec<*const c_char>,
+    /// `/bin/sh <candidate> argv[1..]`, for a file the kernel does not
+    /// know how to execute (execvp's fallback); slot 1 is set then.
+    sh_argv: Vec<*const c_char>,
+}
+
+/// execvp's PATH when the environment has none (glibc's default).
+const EXECVP_DEFAULT_PATH: &[u8] = b"/bin:/usr/bin";
+
+impl CommandPlan {
+    /// `program` run with `argv` (argv[0] included; empty: the program
+    /// alone), looked up in `path` (the PATH the process will have).
+    pub fn new(program: &[u8], argv: &[Vec<u8>], path: Option<&[u8]>) -> Result<CommandPlan> {
+        let nul = |_| Error::invalid("An argument contains a NUL byte");
+        let argv: Vec<CString> = if argv.is_empty() {
+            vec![CString::new(program).map_err(nul)?]
+        } else {
+            argv.iter()
+                .map(|a| CString::new(a.clone()).map_err(nul))
+                .collect::<Result<_>>()?
+        };
+        let candidates = if program.is_empty() {
+            Vec::new()
+        } else if program.contains(&b'/') {
+            vec![CString::new(program).map_err(nul)?]
+        } else {
+            path.unwrap_or(EXECVP_DEFAULT_PATH)
+                .split(|&b| b == b':')
+                .map(|dir| match dir {
+                    b"" => CString::new(program),
+                    _ => CString::new([dir, b"/", program].concat()),
+                })
+                .collect::<std::result::Result<_, _>>()
+                .map_err(nul)?
+        };
+        let mut argv_ptrs: Vec<*const c_char> = argv.iter().map(|a| a.as_ptr()).collect();
+        argv_ptrs.push(std::ptr::null());
+        let mut sh_argv = vec![c"/bin/sh".as_ptr(), std::ptr::null()];
+        sh_argv.extend(argv.iter().skip(1).map(|a| a.as_ptr()));
+        sh_argv.push(std::ptr::null());
+        Ok(CommandPlan {
+            candidates,
+            _argv: argv,
+            argv_ptrs,
+            sh_argv,
+        })
+    }
+
+    /// Runs the program with `envp`; returns only on failure: 126 when it
+    /// cannot be executed, 127 when it does not exist, -1 otherwise (as
+    /// LXC's `lxc_attach_run_command`).
+    ///
+    /// # Safety
+    /// In the attached process; `envp` is NULL-terminated. Writes slot 1
+    /// of its own `sh_argv` (private to this attach).
+    unsafe fn exec(&self, envp: *const *const c_char) -> c_int {
+        let mut denied = false;
+        *libc::__errno_location() = libc::ENOENT;
+        for candidate in &self.candidates {
+            libc::execve(candidate.as_ptr(), self.argv_ptrs.as_ptr(), envp);
+            if errno() == libc::ENOEXEC {
+                let slot = self.sh_argv.as_ptr().add(1) as *mut *const c_char;
+                *slot = candidate.as_ptr();
+                libc::execve(self.sh_argv[0], self.sh_argv.as_ptr(), envp);
+            }
+            match errno() {
+                libc::EACCES => denied = true,
+                libc::ENOENT | libc::ESTALE | libc::ENOTDIR | libc::ENODEV | libc::ETIMEDOUT => {}
+                other => return exec_failure_status(other),
+            }
+        }
+        if denied {
+            *libc::__errno_location() = libc::EACCES;
+        }
+        exec_failure_status(errno())
+    }
+}
+
+/// The exit status of a failed program lookup, as LXC's.
+fn exec_failure_status(err: i32) -> c_int {
+    match err {
+        libc::ENOEXEC | libc::EACCES => 126,
+        libc::ENOENT => 127,
+        _ => -1,
+    }
+}
+
+/// What the attached process runs once set up.
+pub enum Exec {
+    /// attach()'s exec_function with its payload.
+    Function(ExecFn, *mut c_void),
+    /// A program (attach_run_wait, lxc_attach_run_command).
+    Command(*const CommandPlan),
+}
+
+/// What the children need when they share the caller's memory.
+pub struct Shared {
+    /// The caller's signal mask, for the program.
+    pub sigmask: libc::sigset_t,
+    /// The two stacks: 0 for the intermediate, 1 for the attached process.
+    pub stacks: *const crate::sys::clone::VmStacks,
+}
+
 /// Everything the children need, prepared before the fork.
 pub struct Plan {
     /// The child's end of the socket pair.
     pub sock: RawFd,
     /// The caller's end (closed first thing).
     pub parent_sock: RawFd,
+    /// The container's v1 cgroup directories (O_PATH), joined by the
+    /// intermediate itself: a thread writing "0" to `tasks` is the one
+    /// migration the kernel makes without write-locking its global
+    /// cgroup_threadgroup_rwsem, whose first writer after a quiet spell
+    /// waits out an RCU grace period (~15 ms here).
+    pub cgroup_v1: Vec<RawFd>,
+    /// The container's v2 cgroup (-1: none, or not moving), where the
+    /// attached process is born (CLONE_INTO_CGROUP, no lock either).
+    pub cgroup_v2: RawFd,
+    /// Whether a v2 cgroup refusing the process is tolerated (hybrid).
+    pub v2_optional: bool,
     /// (fd, CLONE_NEW* flag, index in NAMESPACES), in entering order.
     pub ns_fds: Vec<(RawFd, c_int, i32)>,
     /// Further descriptors to close before creating the attached process.
@@ -100,8 +242,9 @@ pub struct Plan {
     pub target_gid: u32,
     /// The container's seccomp filter (LXC_ATTACH_LSM), compiled.
     pub seccomp: Option<crate::seccomp::Filter>,
-    pub exec: ExecFn,
-    pub payload: *mut c_void,
+    pub exec: Exec,
+    /// Some: the children share the caller's memory (see the module doc).
+    pub shared: Option<Shared>,
 }
 
 extern "C" {
@@ -145,27 +288,76 @@ fn fail(sock: RawFd, tag: i32, step: i32) -> ! {
     unsafe { libc::_exit(1) }
 }
 
+/// Moves the calling thread into the cgroup directory `dir` of a v1
+/// hierarchy (see `Plan::cgroup_v1`).
+unsafe fn join_v1_cgroup(dir: RawFd) -> bool {
+    let fd = libc::openat(
+        dir,
+        c"tasks".as_ptr(),
+        libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW,
+    );
+    if fd < 0 {
+        return false;
+    }
+    let ok = libc::write(fd, b"0".as_ptr() as *const c_void, 1) == 1;
+    libc::close(fd);
+    ok
+}
+
+/// The intermediate process started by clone3_vm.
+///
+/// # Safety
+/// `plan` points to the caller's plan (see [`intermediate`]).
+pub unsafe extern "C" fn intermediate_vm(plan: *mut c_void) -> ! {
+    intermediate(&*(plan as *const Plan))
+}
+
+unsafe extern "C" fn attached_vm(plan: *mut c_void) -> ! {
+    attached(&*(plan as *const Plan))
+}
+
+/// Creates the attached process (in the container's v2 cgroup when there
+/// is one): its pid, 0 in the child (fork-like way only), -1 on failure.
+unsafe fn create_attached(plan: &Plan) -> i64 {
+    let mut flags = libc::CLONE_PARENT;
+    if plan.shared.is_some() {
+        flags |= libc::CLONE_VM | libc::CLONE_VFORK;
+    }
+    let create = |cgroup: Option<RawFd>| {
+        let mut args = CloneArgs::new(flags, cgroup);
+        match &plan.shared {
+            Some(shared) => {
+                (*shared.stacks).assign(1, &mut args);
+                sysclone::clone3_vm(&mut args, attached_vm, plan as *const Plan as *mut c_void)
+            }
+            None => sysclone::clone3_raw(&mut args),
+        }
+    };
+    if plan.cgroup_v2 < 0 {
+        return create(None);
+    }
+    let pid = create(Some(plan.cgroup_v2));
+    if pid < 0 && plan.v2_optional {
+        // The nearly empty v2 tree of a hybrid host may refuse it.
+        return create(None);
+    }
+    pid
+}
+
 /// The intermediate process: runs right after fork() and never returns.
 ///
 /// # Safety
-/// Called only in the freshly forked child; `plan` was built by the parent.
+/// Called only in the freshly forked (or clone3_vm) child; `plan` was
+/// built by the parent.
 pub unsafe fn intermediate(plan: &Plan) -> ! {
     let sock = plan.sock;
     libc::close(plan.parent_sock);
-    // Wait until the caller moved us into the container's cgroups.
-    let mut go = [0u8; 1];
-    loop {
-        let n = libc::recv(sock, go.as_mut_ptr() as *mut c_void, 1, 0);
-        if n == 1 {
-            break;
+    // Joined before the namespaces, with the host's view and privileges.
+    for &dir in &plan.cgroup_v1 {
+        if !join_v1_cgroup(dir) {
+            fail(sock, MSG_INTERMEDIATE_FAILED, STEP_CGROUP);
         }
-        if n < 0 && errno() == libc::EINTR {
-            continue;
-        }
-        if n == 0 {
-            *libc::__errno_location() = libc::ECONNRESET;
-        }
-        fail(sock, MSG_INTERMEDIATE_FAILED, STEP_WAIT);
+        libc::close(dir);
     }
     for &(fd, flag, index) in &plan.ns_fds {
         if libc::setns(fd, flag) < 0 {
@@ -183,14 +375,7 @@ pub unsafe fn intermediate(plan: &Plan) -> ! {
     // The attached process becomes the caller's child, and is created in
     // the container's pid namespace (setns(CLONE_NEWPID) only affects
     // children).
-    let pid = libc::syscall(
-        libc::SYS_clone,
-        libc::CLONE_PARENT as libc::c_ulong,
-        0usize,
-        0usize,
-        0usize,
-        0usize,
-    );
+    let pid = create_attached(plan);
     if pid < 0 {
         fail(sock, MSG_INTERMEDIATE_FAILED, STEP_CLONE);
     }
@@ -199,6 +384,77 @@ pub unsafe fn intermediate(plan: &Plan) -> ! {
     }
     send(sock, MSG_PID, pid as i32, 0);
     libc::_exit(0);
+}
+
+/// Before the caller's signal mask comes back in a process sharing its
+/// memory: every caught signal back to its default action, so that no
+/// handler of the caller's runs here (as posix_spawn does).
+unsafe fn reset_signal_handlers() {
+    #[repr(C)]
+    struct KernelSigaction {
+        handler: usize,
+        flags: u64,
+        restorer: usize,
+        mask: u64,
+    }
+    for sig in 1..65 {
+        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+            continue;
+        }
+        let mut old: KernelSigaction = std::mem::zeroed();
+        let got = libc::syscall(
+            libc::SYS_rt_sigaction,
+            sig,
+            std::ptr::null::<KernelSigaction>(),
+            &mut old as *mut KernelSigaction,
+            8usize,
+        ) == 0;
+        // SIG_DFL is 0, SIG_IGN 1: anything else is a handler.
+        if got && old.handler > 1 {
+            let default: KernelSigaction = std::mem::zeroed();
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                sig,
+                &default as *const KernelSigaction,
+                std::ptr::null_mut::<KernelSigaction>(),
+                8usize,
+            );
+        }
+    }
+}
+
+/// Blocks every signal of the calling thread, glibc's internal ones too
+/// (as posix_spawn); the previous mask.
+///
+/// # Safety
+/// Pair with [`set_sigmask`].
+pub unsafe fn block_all_signals() -> libc::sigset_t {
+    // The kernel's mask is the first 8 bytes of glibc's sigset_t.
+    let mut all: libc::sigset_t = std::mem::zeroed();
+    std::ptr::write_bytes(&mut all as *mut libc::sigset_t as *mut u8, 0xff, 8);
+    let mut old: libc::sigset_t = std::mem::zeroed();
+    libc::syscall(
+        libc::SYS_rt_sigprocmask,
+        libc::SIG_SETMASK,
+        &all as *const libc::sigset_t,
+        &mut old as *mut libc::sigset_t,
+        8usize,
+    );
+    old
+}
+
+/// Sets the calling thread's signal mask.
+///
+/// # Safety
+/// A raw syscall; async-signal safe.
+pub unsafe fn set_sigmask(mask: &libc::sigset_t) {
+    libc::syscall(
+        libc::SYS_rt_sigprocmask,
+        libc::SIG_SETMASK,
+        mask as *const libc::sigset_t,
+        std::ptr::null_mut::<libc::sigset_t>(),
+        8usize,
+    );
 }
 
 unsafe fn setresgid(gid: u32) -> bool {
@@ -268,6 +524,9 @@ unsafe fn take_terminal(pty: RawFd, uid: u32) -> bool {
 unsafe fn attached(plan: &Plan) -> ! {
     let sock = plan.sock;
     let bad = |step| -> ! { fail(sock, MSG_ATTACHED_FAILED, step) };
+    if plan.cgroup_v2 >= 0 {
+        libc::close(plan.cgroup_v2);
+    }
     if plan.remount_proc_sys && !remount_proc_sys() {
         bad(STEP_REMOUNT);
     }
@@ -281,7 +540,10 @@ unsafe fn attached(plan: &Plan) -> ! {
             bad(STEP_CAPS);
         }
     }
-    environ = plan.envp;
+    if plan.shared.is_none() {
+        // A process of its own: exec functions expect `environ` set.
+        environ = plan.envp;
+    }
     if plan.make_ctty {
         libc::setsid();
         if libc::ioctl(plan.stdio[0], libc::TIOCSCTTY, 0) < 0 {
@@ -349,29 +611,89 @@ unsafe fn attached(plan: &Plan) -> ! {
     if plan.target_uid != u32::MAX && !setresuid(plan.target_uid) {
         bad(STEP_SETUID);
     }
+    if let Some(shared) = &plan.shared {
+        reset_signal_handlers();
+        set_sigmask(&shared.sigmask);
+    }
     send(sock, MSG_READY, 0, 0);
     libc::close(sock);
-    libc::_exit((plan.exec)(plan.payload));
+    let status = match plan.exec {
+        Exec::Function(f, payload) => f(payload),
+        Exec::Command(cmd) => (*cmd).exec(plan.envp),
+    };
+    libc::_exit(status);
 }
 
-/// Payload of [`run_command`]: program and argv prepared before the fork.
+/// `lxc_attach_command_t`: program and argv, as C callers fill it.
 #[repr(C)]
 pub struct Command {
     pub program: *const c_char,
     pub argv: *const *const c_char,
 }
 
-/// Exec a [`Command`]; returns (only on failure) 126 when the program
-/// cannot be executed, 127 when it does not exist, as LXC.
+/// LXC's `lxc_attach_run_command`: execvp of a [`Command`] in the current
+/// environment; returns (only on failure) 126 when the program cannot be
+/// executed, 127 when it does not exist, as LXC.
 ///
 /// # Safety
-/// `payload` points to a live [`Command`].
+/// `payload` points to a live [`Command`] (NULL fails with -1).
 pub unsafe extern "C" fn run_command(payload: *mut c_void) -> c_int {
-    let cmd = &*(payload as *const Command);
-    libc::execvp(cmd.program, cmd.argv);
-    match errno() {
-        libc::ENOEXEC | libc::EACCES => 126,
-        libc::ENOENT => 127,
-        _ => -1,
+    let cmd = payload as *const Command;
+    if cmd.is_null() || (*cmd).program.is_null() {
+        return -1;
+    }
+    libc::execvp((*cmd).program, (*cmd).argv);
+    exec_failure_status(errno())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn candidates(program: &str, path: Option<&str>) -> Vec<String> {
+        CommandPlan::new(program.as_bytes(), &[], path.map(str::as_bytes))
+            .unwrap()
+            .candidates
+            .iter()
+            .map(|c| c.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn program_lookup_follows_execvp() {
+        // A slash: the path itself, PATH unused.
+        assert_eq!(candidates("/bin/true", Some("/x")), ["/bin/true"]);
+        assert_eq!(candidates("./run", None), ["./run"]);
+        // A bare name: each PATH entry in order; an empty entry is the
+        // current directory.
+        assert_eq!(
+            candidates("ls", Some("/usr/bin::/bin")),
+            ["/usr/bin/ls", "ls", "/bin/ls"]
+        );
+        // No PATH: glibc's default.
+        assert_eq!(candidates("ls", None), ["/bin/ls", "/usr/bin/ls"]);
+        // Nothing to run: ENOENT (127).
+        assert!(candidates("", Some("/bin")).is_empty());
+    }
+
+    #[test]
+    fn argv_defaults_to_the_program_and_sh_fallback_keeps_arguments() {
+        let plan = CommandPlan::new(b"prog", &[], None).unwrap();
+        assert_eq!(plan._argv[0].as_bytes(), b"prog");
+        assert_eq!(plan.argv_ptrs.len(), 2);
+        let args = [b"prog".to_vec(), b"a".to_vec(), b"b".to_vec()];
+        let plan = CommandPlan::new(b"prog", &args, None).unwrap();
+        // /bin/sh, <slot>, a, b, NULL
+        assert_eq!(plan.sh_argv.len(), 5);
+        assert!(plan.sh_argv[1].is_null() && plan.sh_argv[4].is_null());
+        assert!(CommandPlan::new(b"p\0", &[], None).is_err());
+    }
+
+    #[test]
+    fn failure_statuses_are_lxcs() {
+        assert_eq!(exec_failure_status(libc::ENOENT), 127);
+        assert_eq!(exec_failure_status(libc::EACCES), 126);
+        assert_eq!(exec_failure_status(libc::ENOEXEC), 126);
+        assert_eq!(exec_failure_status(libc::E2BIG), -1);
     }
 }

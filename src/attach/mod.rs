@@ -1,17 +1,18 @@
 //! Running a process inside a running container (`attach`), as LXC 6.0:
 //!
 //! * the caller prepares everything (namespace fds, environment, ids,
-//!   cwd) and forks an intermediate process;
-//! * the caller moves the intermediate into the container's cgroups, then
-//!   lets it go on;
-//! * the intermediate enters the namespaces and creates the attached
-//!   process with CLONE_PARENT, so that it lands in the container's pid
-//!   namespace and is the caller's child; it reports its pid and exits;
+//!   cwd, cgroup directories) and creates an intermediate process;
+//! * the intermediate joins the container's cgroups, enters the
+//!   namespaces and creates the attached process with CLONE_PARENT, so
+//!   that it lands in the container's pid namespace (and v2 cgroup) and is
+//!   the caller's child; it reports its pid and exits;
 //! * the attached process drops privileges, sets up stdio, reports that it
 //!   is ready and runs the payload.
 //!
 //! The code after fork is in `child.rs` and only makes raw syscalls, so
-//! multi-threaded callers (Go, Python) are safe.
+//! multi-threaded callers (Go, Python) are safe. Running a program (the
+//! common case) creates both processes without copying the caller's
+//! memory (see `child.rs`).
 
 pub mod child;
 pub mod options;
@@ -22,17 +23,51 @@ use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
+use std::sync::OnceLock;
 
 use libc::c_void;
 
 pub use child::ExecFn;
 pub use options::{AttachOptions, EnvPolicy};
+pub use queries::AnswerCache;
 
-use crate::commands::client::{CgroupDirs, Target};
+use crate::commands::client::Target;
 use crate::container::Container;
 use crate::error::{Error, Result};
-use child::{Plan, MSG_LEN};
+use crate::sys::clone::{self as sysclone, CloneArgs, VmStacks};
+use child::{CommandPlan, Exec, Plan, MSG_LEN};
 use options as o;
+use queries::{Answers, RunFacts};
+
+/// What the attached process runs.
+pub enum Payload<'a> {
+    /// attach()'s exec_function and its argument, called in the attached
+    /// process (which must be a copy of the caller: fork-like).
+    Function(ExecFn, *mut c_void),
+    /// A program and its argv (argv[0] included; empty: the program
+    /// alone), looked up in the attached process's PATH.
+    Command {
+        program: &'a [u8],
+        argv: &'a [Vec<u8>],
+    },
+}
+
+/// Stack size for each process created sharing the caller's memory;
+/// touched pages only are backed.
+const SHARED_STACK_SIZE: usize = 256 * 1024;
+
+/// Whether this host has a single memory node. A process moved into a v1
+/// cpuset whose memory nodes differ from its own has its memory's NUMA
+/// policies rebound, which would touch the caller's if shared: only on
+/// one node can the container's nodes never differ.
+fn single_memory_node() -> bool {
+    static SINGLE: OnceLock<bool> = OnceLock::new();
+    *SINGLE.get_or_init(|| {
+        std::fs::read_to_string("/sys/devices/system/node/online")
+            .map(|nodes| nodes.trim() == "0")
+            .unwrap_or(true)
+    })
+}
 
 /// Whether `/proc/<pid>/ns/<name>` differs from ours; None when the
 /// kernel lacks that namespace.
@@ -40,28 +75,6 @@ fn ns_differs(pid: i32, name: &str) -> Option<bool> {
     let theirs = std::fs::metadata(format!("/proc/{pid}/ns/{name}")).ok()?;
     let ours = std::fs::metadata(format!("/proc/self/ns/{name}")).ok()?;
     Some(theirs.dev() != ours.dev() || theirs.ino() != ours.ino())
-}
-
-/// The pid a pidfd refers to, from its fdinfo.
-fn pidfd_pid(pidfd: &OwnedFd) -> Option<i32> {
-    let text = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", pidfd.as_raw_fd())).ok()?;
-    text.lines()
-        .find_map(|l| l.strip_prefix("Pid:"))
-        .and_then(|v| v.trim().parse().ok())
-        .filter(|p: &i32| *p > 0)
-}
-
-fn pidfd_alive(pidfd: &OwnedFd) -> bool {
-    // SAFETY: signal 0 through a pidfd we own only checks for existence.
-    unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            pidfd.as_raw_fd(),
-            0,
-            0usize,
-            0u32,
-        ) == 0
-    }
 }
 
 fn pidfd_open(pid: i32) -> Option<OwnedFd> {
@@ -97,12 +110,6 @@ fn wait_status(pid: i32) -> Result<i32> {
             return Err(Error::new(e, format!("Failed to wait for process {pid}")));
         }
     }
-}
-
-fn kill_and_reap(pid: i32) {
-    // SAFETY: our own unreaped child: the pid cannot be recycled.
-    unsafe { libc::kill(pid, libc::SIGKILL) };
-    let _ = wait_status(pid);
 }
 
 /// Reads every message queued on `sock` without blocking.
@@ -142,98 +149,72 @@ fn step_error(m: &[i32; 3]) -> Error {
     )
 }
 
-/// Writes `pid` into `cgroup.procs` below the directory descriptor `dir`.
-fn join_cgroup(dir: &OwnedFd, pid: i32) -> std::io::Result<()> {
-    use std::io::Write;
-    // SAFETY: openat relative to a directory descriptor we own, with a
-    // constant NUL-terminated name.
-    let fd = unsafe {
-        libc::openat(
-            dir.as_raw_fd(),
-            c"cgroup.procs".as_ptr(),
-            libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW,
-        )
-    };
-    if fd < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: a fresh descriptor, owned from here on.
-    let mut file = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
-    file.write_all(pid.to_string().as_bytes())
+/// /proc/<pid>/status, in one read where it fits (it grows with the
+/// kernel: a reader starting small reads it in many pieces).
+fn read_proc_status(pid: i32) -> Result<String> {
+    use std::io::Read;
+    let path = format!("/proc/{pid}/status");
+    let mut text = Vec::with_capacity(8192);
+    std::fs::File::open(&path)
+        .and_then(|mut f| {
+            let mut chunk = [0u8; 8192];
+            loop {
+                let n = f.read(&mut chunk)?;
+                if n == 0 {
+                    return Ok(());
+                }
+                text.extend_from_slice(&chunk[..n]);
+            }
+        })
+        .map_err(|e| Error::io("Failed to read", std::path::Path::new(&path), &e))?;
+    Ok(String::from_utf8_lossy(&text).into_owned())
 }
 
-/// Moves `pid` into the container's cgroup of every hierarchy, through the
-/// directory descriptors its monitor handed out (GET_CGROUP_CTX, as LXC's
-/// attach does, asked with the other `queries`): no path of ours to resolve.
-fn move_to_cgroups(name: &str, ctx: &Option<CgroupDirs>, pid: i32) -> Result<()> {
-    use crate::commands::cgroup_fd::{self, Layout};
-    let ctx = ctx
-        .as_ref()
-        .ok_or_else(|| Error::new(libc::ESRCH, format!("Container \"{name}\" is not running")))?;
-    if ctx.dirs.is_empty() {
-        // A container without writable cgroups: LXC attaches all the same.
-        log::debug!("attach: \"{name}\" has no cgroups to join");
-    }
-    for dir in &ctx.dirs {
-        match join_cgroup(dir, pid) {
-            Ok(()) => {}
-            // The nearly empty v2 hierarchy of a hybrid host is optional.
-            Err(e)
-                if ctx.layout == Layout::Hybrid as i32
-                    && crate::sys::fs_magic(dir.as_raw_fd())
-                        == Some(i64::from(cgroup_fd::CGROUP2_SUPER_MAGIC)) =>
-            {
-                log::debug!("attach: skipping the cgroup2 hierarchy: {e}");
-            }
-            Err(e) => {
-                return Err(Error::new(
-                    e.raw_os_error().unwrap_or(libc::EIO),
-                    format!("Failed to move process {pid} into a cgroup of \"{name}\": {e}"),
-                ))
-            }
-        }
-    }
-    Ok(())
-}
-
-/// What the running container tells us, gathered before the fork.
+/// What init's /proc tells us, gathered before the fork.
 struct Context {
-    pidfd: OwnedFd,
-    pid: i32,
     ns_fds: Vec<(OwnedFd, i32, i32)>,
     namespaces: i32,
     status: o::InitStatus,
 }
 
+/// The parts of `opts` the children see as raw descriptors.
+struct Cgroups {
+    v1: Vec<RawFd>,
+    v2: RawFd,
+    v2_optional: bool,
+}
+
+fn cgroups_to_join(name: &str, answers: &Answers, opts: &AttachOptions) -> Result<Cgroups> {
+    let none = Cgroups {
+        v1: Vec::new(),
+        v2: -1,
+        v2_optional: false,
+    };
+    if opts.flags & o::MOVE_TO_CGROUP == 0 {
+        return Ok(none);
+    }
+    let Some(cgroups) = answers.cgroups.as_ref().map_err(Clone::clone)? else {
+        return Err(Error::new(
+            libc::ESRCH,
+            format!("Container \"{name}\" is not running"),
+        ));
+    };
+    if cgroups.v1.is_empty() && cgroups.v2.is_none() {
+        // A container without writable cgroups: LXC attaches all the same.
+        log::debug!("attach: \"{name}\" has no cgroups to join");
+    }
+    Ok(Cgroups {
+        v1: cgroups.v1.iter().map(|d| d.as_raw_fd()).collect(),
+        v2: cgroups.v2.as_ref().map_or(-1, |d| d.as_raw_fd()),
+        v2_optional: cgroups.v2_optional,
+    })
+}
+
 impl Container {
-    fn attach_context(
-        &self,
-        target: &Target<'_>,
-        opts: &AttachOptions,
-        pidfd: Option<OwnedFd>,
-        clone_flags: Result<Option<i32>>,
-    ) -> Result<Context> {
-        let not_running = || {
-            Error::new(
-                libc::ESRCH,
-                format!("Container \"{}\" is not running", target.name),
-            )
-        };
-        let pidfd = pidfd.ok_or_else(not_running)?;
-        let pid = match pidfd_pid(&pidfd) {
-            Some(p) => p,
-            None => target.get_init_pid()?.ok_or_else(not_running)?,
-        };
-        let clone_flags = match clone_flags {
-            Ok(f) => f,
-            Err(e) => {
-                log::warn!(
-                    "attach: failed to get the namespaces of the container: {}",
-                    e.message
-                );
-                None
-            }
-        };
+    /// Reads init's namespaces and status; checked against the monitor's
+    /// answers by `checked_context`.
+    fn attach_context(&self, opts: &AttachOptions, facts: &RunFacts) -> Result<Context> {
+        let pid = facts.pid;
         // Each namespace compared once (None: unknown to the kernel).
         let differs: Vec<Option<bool>> = o::NAMESPACES
             .iter()
@@ -247,7 +228,7 @@ impl Container {
         };
         let namespaces = o::wanted_namespaces(
             opts.namespaces,
-            clone_flags,
+            facts.clone_flags,
             |flag| differs_flag(flag).unwrap_or(false),
             opts.flags & o::MOVE_TO_CGROUP != 0,
         );
@@ -258,33 +239,49 @@ impl Container {
                 ns_fds.push((open_ns(pid, name)?, *flag, index as i32));
             }
         }
-        let status_path = format!("/proc/{pid}/status");
-        let status = std::fs::read_to_string(&status_path)
-            .map_err(|e| Error::io("Failed to read", std::path::Path::new(&status_path), &e))?;
-        // The namespaces we opened belong to this init, not to a recycled pid.
-        if !pidfd_alive(&pidfd) {
-            return Err(Error::new(
-                libc::ESRCH,
-                format!("The init process of \"{}\" exited", target.name),
-            ));
-        }
+        let status = read_proc_status(pid)?;
         Ok(Context {
-            pidfd,
-            pid,
             ns_fds,
             namespaces,
             status: o::parse_status(&status),
         })
     }
 
-    /// Runs `exec(payload)` inside the running container; returns the pid
-    /// of the attached process, a child of the caller, to wait for.
+    /// The monitor's answers and init's /proc view, read while the monitor
+    /// answers when the handle knows init from an earlier attach.
+    fn checked_context(
+        &self,
+        target: &Target<'_>,
+        opts: &AttachOptions,
+    ) -> Result<(Answers, Context)> {
+        let asked = self.attach_cache.ask(target)?;
+        let early = asked
+            .kept
+            .clone()
+            .map(|facts| (self.attach_context(opts, &facts), facts));
+        let answers = asked.receive(target, &self.attach_cache)?;
+        let ctx = match early {
+            Some((Ok(ctx), facts)) if std::sync::Arc::ptr_eq(&facts, &answers.facts) => ctx,
+            _ => self.attach_context(opts, &answers.facts)?,
+        };
+        // The namespaces we opened belong to this init, not to a recycled pid.
+        if !queries::pidfd_alive(&answers.pidfd) {
+            return Err(Error::new(
+                libc::ESRCH,
+                format!("The init process of \"{}\" exited", target.name),
+            ));
+        }
+        Ok((answers, ctx))
+    }
+
+    /// Runs `payload` inside the running container; returns the pid of the
+    /// attached process, a child of the caller, to wait for.
     ///
-    /// `exec` and `payload` must be safe to call in a forked child of a
+    /// A `Payload::Function` must be safe to call in a forked child of a
     /// possibly multi-threaded process (an exec, typically).
-    pub fn attach(&self, exec: ExecFn, payload: *mut c_void, opts: &AttachOptions) -> Result<i32> {
+    pub fn attach(&self, payload: Payload<'_>, opts: &AttachOptions) -> Result<i32> {
         let name = self.name();
-        self.attach_inner(exec, payload, opts).map_err(|e| {
+        self.attach_inner(payload, opts).map_err(|e| {
             Error::new(
                 e.errno,
                 format!("Failed to attach to \"{name}\": {}", e.message),
@@ -292,12 +289,7 @@ impl Container {
         })
     }
 
-    fn attach_inner(
-        &self,
-        exec: ExecFn,
-        payload: *mut c_void,
-        opts: &AttachOptions,
-    ) -> Result<i32> {
+    fn attach_inner(&self, payload: Payload<'_>, opts: &AttachOptions) -> Result<i32> {
         if opts.flags & o::LSM != 0 {
             log::debug!("attach: no LSM in use, ignoring the LSM flags");
         }
@@ -307,22 +299,16 @@ impl Container {
             name: &name,
             timeout: self.rcv_timeout(),
         };
-        let mut answers = queries::ask(&target, opts)?;
-        let ctx = self.attach_context(
-            &target,
-            opts,
-            answers.pidfd.take(),
-            std::mem::replace(&mut answers.clone_flags, Ok(None)),
-        )?;
-        let enters_userns = ctx
-            .ns_fds
-            .iter()
-            .any(|(_, flag, _)| *flag == libc::CLONE_NEWUSER);
+        let (answers, ctx) = self.checked_context(&target, opts)?;
+        let cgroups = cgroups_to_join(&name, &answers, opts)?;
+        let enters = |flag: i32| ctx.ns_fds.iter().any(|(_, f, _)| *f == flag);
+        let enters_userns = enters(libc::CLONE_NEWUSER);
 
         // Ids.
         let setup = if ctx.namespaces & libc::CLONE_NEWUSER != 0 {
             let read = |f: &str| {
-                std::fs::read_to_string(format!("/proc/{}/{f}", ctx.pid)).unwrap_or_default()
+                std::fs::read_to_string(format!("/proc/{}/{f}", answers.facts.pid))
+                    .unwrap_or_default()
             };
             (
                 o::setup_id(&read("uid_map"), ctx.status.uid),
@@ -364,10 +350,13 @@ impl Container {
         } else {
             Vec::new()
         };
-        let container_personality = answers
+        let detect_personality =
+            opts.flags & o::SET_PERSONALITY != 0 && opts.personality == o::DETECT_PERSONALITY;
+        let facts = &answers.facts;
+        let container_personality = facts
             .arch
-            .take()
-            .filter(|v| !v.trim().is_empty())
+            .as_deref()
+            .filter(|v| detect_personality && !v.trim().is_empty())
             .and_then(|v| {
                 let mut c = crate::config::Config::new();
                 c.set_item("lxc.arch", v.trim()).ok()?;
@@ -379,7 +368,7 @@ impl Container {
             });
         let personality = o::personality(opts.flags, opts.personality, container_personality);
         let no_new_privs = opts.flags & o::NO_NEW_PRIVS != 0
-            || answers
+            || facts
                 .no_new_privs
                 .as_deref()
                 .is_some_and(|v| v.trim() == "1");
@@ -395,6 +384,12 @@ impl Container {
             &self.config_environment(),
             &opts.extra_env_vars,
         );
+        let command = match &payload {
+            Payload::Command { program, argv } => {
+                Some(CommandPlan::new(program, argv, env.get(b"PATH"))?)
+            }
+            Payload::Function(..) => None,
+        };
         let env_c: Vec<CString> = env
             .0
             .into_iter()
@@ -424,31 +419,48 @@ impl Container {
 
         // The container's seccomp policy, compiled before the fork.
         let seccomp = if opts.flags & o::LSM != 0 {
-            let profile = answers.seccomp_profile.take();
-            let nesting = answers
+            let nesting = facts
                 .seccomp_nesting
                 .as_deref()
                 .is_some_and(|v| v.trim() == "1");
-            crate::seccomp::for_container(profile.as_deref().map(str::trim), nesting)?
+            crate::seccomp::for_container(facts.seccomp_profile.as_deref().map(str::trim), nesting)?
                 .map(|p| p.filter)
         } else {
             None
         };
 
         let terminal = if opts.flags & o::TERMINAL != 0 {
-            Some(terminal::Terminal::open(&target, ctx.pid, opts.log_fd)?)
+            Some(terminal::Terminal::open(&target, facts.pid, opts.log_fd)?)
         } else {
             None
         };
-        let mut close_fds = vec![ctx.pidfd.as_raw_fd()];
+        // The pidfd and every cgroup directory stay on the host's side.
+        let mut close_fds = vec![answers.pidfd.as_raw_fd()];
         if let Some(t) = &terminal {
             close_fds.extend(t.child_close_fds(&stdio));
         }
 
+        // Sharing the caller's memory is for programs only (a function may
+        // need a copy of the caller), and impossible into a user or time
+        // namespace.
+        let shares_memory = command.is_some()
+            && sysclone::HAS_CLONE3_VM
+            && !enters_userns
+            && !enters(o::CLONE_NEWTIME)
+            && single_memory_node();
+        let stacks = if shares_memory {
+            Some(VmStacks::new(2, SHARED_STACK_SIZE)?)
+        } else {
+            None
+        };
+
         let (parent_sock, child_sock) = crate::sys::socketpair_seqpacket()?;
-        let plan = Plan {
+        let mut plan = Plan {
             sock: child_sock.as_raw_fd(),
             parent_sock: parent_sock.as_raw_fd(),
+            cgroup_v1: cgroups.v1,
+            cgroup_v2: cgroups.v2,
+            v2_optional: cgroups.v2_optional,
             ns_fds: ctx
                 .ns_fds
                 .iter()
@@ -470,23 +482,28 @@ impl Container {
             target_uid,
             target_gid,
             seccomp,
-            exec,
-            payload,
+            exec: match (&payload, &command) {
+                (_, Some(cmd)) => Exec::Command(cmd),
+                (Payload::Function(f, arg), None) => Exec::Function(*f, *arg),
+                (Payload::Command { .. }, None) => unreachable!("a command has its plan"),
+            },
+            shared: None,
         };
 
-        // SAFETY: the child only runs `child::intermediate`, which is
-        // async-signal safe and never returns.
-        let inter = unsafe { libc::fork() };
-        if inter < 0 {
-            return Err(Error::last_os("Failed to fork"));
-        }
-        if inter == 0 {
-            // SAFETY: in the fresh child, with the plan built above.
-            unsafe { child::intermediate(&plan) }
-        }
+        let inter = match &stacks {
+            // SAFETY: the plan, the stacks and everything they point to
+            // live until the children are done (the caller sleeps until the
+            // program is executed, see child.rs).
+            Some(stacks) => unsafe { spawn_sharing_memory(&mut plan, stacks) },
+            // SAFETY: the child only runs `child::intermediate`, which is
+            // async-signal safe and never returns.
+            None => unsafe { spawn_forking(&plan) },
+        }?;
         drop(child_sock);
         drop(ctx);
-        let result = self.after_fork(&target, opts, &answers.cgroups, &parent_sock, inter);
+        let result = after_fork(&parent_sock, inter);
+        drop(plan);
+        drop(command);
         drop(env_c);
         drop(parent_sock);
         if let (Ok(pid), Some(t)) = (&result, terminal) {
@@ -497,101 +514,6 @@ impl Container {
         result
     }
 
-    /// The caller's side once the intermediate exists.
-    fn after_fork(
-        &self,
-        target: &Target<'_>,
-        opts: &AttachOptions,
-        cgroups: &Option<CgroupDirs>,
-        sock: &OwnedFd,
-        inter: i32,
-    ) -> Result<i32> {
-        if opts.flags & o::MOVE_TO_CGROUP != 0 {
-            if let Err(e) = move_to_cgroups(target.name, cgroups, inter) {
-                kill_and_reap(inter);
-                return Err(e);
-            }
-        }
-        let go = [1u8];
-        // SAFETY: a one-byte write on our socket.
-        let n = unsafe {
-            libc::send(
-                sock.as_raw_fd(),
-                go.as_ptr() as *const c_void,
-                1,
-                libc::MSG_NOSIGNAL,
-            )
-        };
-        if n != 1 {
-            let e = Error::last_os("Failed to wake the intermediate process");
-            kill_and_reap(inter);
-            return Err(e);
-        }
-        let inter_status = wait_status(inter)?;
-        let mut msgs = Vec::new();
-        drain(sock, &mut msgs);
-        let mut attached = None;
-        for m in &msgs {
-            match m[0] {
-                child::MSG_PID => attached = Some(m[1]),
-                child::MSG_INTERMEDIATE_FAILED => return Err(step_error(m)),
-                _ => {}
-            }
-        }
-        let Some(pid) = attached else {
-            return Err(Error::new(
-                libc::ECHILD,
-                format!("The intermediate process died without creating the attached process (wait status {inter_status:#x})"),
-            ));
-        };
-        // Wait until the attached process is ready (or failed, or died).
-        let pidfd = pidfd_open(pid);
-        loop {
-            for m in &msgs {
-                match m[0] {
-                    child::MSG_READY => return Ok(pid),
-                    child::MSG_ATTACHED_FAILED => {
-                        let _ = wait_status(pid);
-                        return Err(step_error(m));
-                    }
-                    _ => {}
-                }
-            }
-            msgs.clear();
-            let mut fds = [
-                libc::pollfd {
-                    fd: sock.as_raw_fd(),
-                    events: libc::POLLIN,
-                    revents: 0,
-                },
-                libc::pollfd {
-                    fd: pidfd.as_ref().map_or(-1, |p| p.as_raw_fd()),
-                    events: libc::POLLIN,
-                    revents: 0,
-                },
-            ];
-            // SAFETY: polling descriptors we own (a negative fd is ignored).
-            let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
-            if n < 0 {
-                if crate::sys::errno() == libc::EINTR {
-                    continue;
-                }
-                return Err(Error::last_os("poll failed"));
-            }
-            drain(sock, &mut msgs);
-            let closed = fds[0].revents & (libc::POLLHUP | libc::POLLERR) != 0;
-            if msgs.is_empty() && (fds[1].revents != 0 || closed) {
-                let status = wait_status(pid)?;
-                return Err(Error::new(
-                    libc::ECHILD,
-                    format!(
-                        "The attached process exited during its setup (wait status {status:#x})"
-                    ),
-                ));
-            }
-        }
-    }
-
     /// Runs `program` with `argv` (argv[0] included; empty: just the
     /// program) in the container and waits for it: the raw wait status.
     pub fn attach_run_wait(
@@ -600,28 +522,124 @@ impl Container {
         program: &[u8],
         argv: &[Vec<u8>],
     ) -> Result<i32> {
-        let nul = |_| Error::invalid("An argument contains a NUL byte");
-        let program_c = CString::new(program).map_err(nul)?;
-        let argv_c: Vec<CString> = if argv.is_empty() {
-            vec![program_c.clone()]
-        } else {
-            argv.iter()
-                .map(|a| CString::new(a.clone()).map_err(nul))
-                .collect::<Result<_>>()?
-        };
-        let mut argv_p: Vec<*const libc::c_char> = argv_c.iter().map(|a| a.as_ptr()).collect();
-        argv_p.push(std::ptr::null());
-        let cmd = child::Command {
-            program: program_c.as_ptr(),
-            argv: argv_p.as_ptr(),
-        };
         let pid = self
-            .attach(
-                child::run_command,
-                &cmd as *const child::Command as *mut c_void,
-                opts,
-            )
+            .attach(Payload::Command { program, argv }, opts)
             .map_err(|e| Error::new(e.errno, format!("attach_run_wait: {}", e.message)))?;
         wait_status(pid)
+    }
+}
+
+/// Creates the intermediate as a fork of the caller.
+///
+/// # Safety
+/// `plan` is complete; the child runs only `child::intermediate`.
+unsafe fn spawn_forking(plan: &Plan) -> Result<i32> {
+    let inter = libc::fork();
+    if inter < 0 {
+        return Err(Error::last_os("Failed to fork"));
+    }
+    if inter == 0 {
+        child::intermediate(plan)
+    }
+    Ok(inter)
+}
+
+/// Creates the intermediate sharing the caller's memory, with every
+/// signal blocked; returns once the attached process executed its
+/// program (or the intermediate failed).
+///
+/// # Safety
+/// `plan` holds a command and outlives the children's use of it.
+unsafe fn spawn_sharing_memory(plan: &mut Plan, stacks: &VmStacks) -> Result<i32> {
+    let mask = child::block_all_signals();
+    plan.shared = Some(child::Shared {
+        sigmask: mask,
+        stacks,
+    });
+    let mut args = CloneArgs::new(libc::CLONE_VM | libc::CLONE_VFORK, None);
+    stacks.assign(0, &mut args);
+    let inter = sysclone::clone3_vm(
+        &mut args,
+        child::intermediate_vm,
+        plan as *mut Plan as *mut c_void,
+    );
+    let err = crate::sys::errno();
+    child::set_sigmask(&mask);
+    if inter < 0 {
+        return Err(Error::new(
+            err,
+            format!(
+                "Failed to create the attach process: {}",
+                std::io::Error::from_raw_os_error(err)
+            ),
+        ));
+    }
+    Ok(inter as i32)
+}
+
+/// The caller's side once the intermediate exists: its report, then the
+/// attached process's.
+fn after_fork(sock: &OwnedFd, inter: i32) -> Result<i32> {
+    let inter_status = wait_status(inter)?;
+    let mut msgs = Vec::new();
+    drain(sock, &mut msgs);
+    let mut attached = None;
+    for m in &msgs {
+        match m[0] {
+            child::MSG_PID => attached = Some(m[1]),
+            child::MSG_INTERMEDIATE_FAILED => return Err(step_error(m)),
+            _ => {}
+        }
+    }
+    let Some(pid) = attached else {
+        return Err(Error::new(
+            libc::ECHILD,
+            format!("The intermediate process died without creating the attached process (wait status {inter_status:#x})"),
+        ));
+    };
+    // Wait until the attached process is ready (or failed, or died).
+    let mut pidfd = None;
+    loop {
+        for m in &msgs {
+            match m[0] {
+                child::MSG_READY => return Ok(pid),
+                child::MSG_ATTACHED_FAILED => {
+                    let _ = wait_status(pid);
+                    return Err(step_error(m));
+                }
+                _ => {}
+            }
+        }
+        msgs.clear();
+        let pidfd = pidfd.get_or_insert_with(|| pidfd_open(pid));
+        let mut fds = [
+            libc::pollfd {
+                fd: sock.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: pidfd.as_ref().map_or(-1, |p| p.as_raw_fd()),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: polling descriptors we own (a negative fd is ignored).
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+        if n < 0 {
+            if crate::sys::errno() == libc::EINTR {
+                continue;
+            }
+            return Err(Error::last_os("poll failed"));
+        }
+        drain(sock, &mut msgs);
+        let closed = fds[0].revents & (libc::POLLHUP | libc::POLLERR) != 0;
+        if msgs.is_empty() && (fds[1].revents != 0 || closed) {
+            let status = wait_status(pid)?;
+            return Err(Error::new(
+                libc::ECHILD,
+                format!("The attached process exited during its setup (wait status {status:#x})"),
+            ));
+        }
     }
 }

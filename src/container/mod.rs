@@ -72,6 +72,10 @@ struct State {
 #[derive(Debug)]
 pub struct Container {
     state: Mutex<State>,
+    /// What the monitor told attach about the current run (see
+    /// attach/queries.rs); kept outside `state` so attaches never wait
+    /// for the handle's lock while another asks the monitor.
+    pub(crate) attach_cache: crate::attach::AnswerCache,
 }
 
 /// A fresh configuration holding `lxc.default_config` when that file
@@ -124,6 +128,7 @@ impl Container {
                 rcv_timeout: 0,
                 seccomp_notify: None,
             }),
+            attach_cache: Default::default(),
         };
         if container.is_defined() {
             container.load_config(None).map_err(|e| {
