@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <stdarg.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,14 +150,30 @@ static inline int test_leftover_cgroups_now(const char *name, int verbose)
  * (never `none`: the template's udhcpc would reconfigure the host; set
  * before create, it also makes LXC skip default.conf's lxcbr0 veth). On
  * failure: logs, counts a failed check and returns NULL. */
-static inline struct lxc_container *test_new_busybox(const char *lxcpath, const char *name)
+/* A busybox container in an empty network namespace; with `mapped`, its
+ * root is host 100000 (lxc.idmap u/g 0 100000 65536) and the lxcpath and
+ * its parent are made traversable (0711) so the mapped root reaches its
+ * rootfs, as LXC requires. NULL (a failed check) when create fails. */
+static inline struct lxc_container *test_new_busybox_as(const char *lxcpath, const char *name,
+							int mapped)
 {
-	struct lxc_container *c = lxc_container_new(name, lxcpath);
+	struct lxc_container *c;
 
+	if (mapped) {
+		char parent[4096];
+
+		snprintf(parent, sizeof(parent), "%s", lxcpath);
+		CHECK(chmod(dirname(parent), 0711) == 0 && chmod(lxcpath, 0711) == 0);
+	}
+	c = lxc_container_new(name, lxcpath);
 	CHECK(c != NULL);
 	if (!c)
 		return NULL;
 	CHECK(c->set_config_item(c, "lxc.net.0.type", "empty"));
+	if (mapped) {
+		CHECK(c->set_config_item(c, "lxc.idmap", "u 0 100000 65536"));
+		CHECK(c->set_config_item(c, "lxc.idmap", "g 0 100000 65536"));
+	}
 	if (!c->create(c, "busybox", NULL, NULL, LXC_CREATE_QUIET, NULL)) {
 		fprintf(stderr, "create %s failed: %d %s\n", name, c->error_num,
 			c->error_string ? c->error_string : "");
@@ -165,6 +182,11 @@ static inline struct lxc_container *test_new_busybox(const char *lxcpath, const 
 		return NULL;
 	}
 	return c;
+}
+
+static inline struct lxc_container *test_new_busybox(const char *lxcpath, const char *name)
+{
+	return test_new_busybox_as(lxcpath, name, 0);
 }
 
 /* system() of a printf-formatted command line. */

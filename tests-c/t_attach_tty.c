@@ -13,7 +13,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -443,26 +442,13 @@ static void test_userns(const char *lxcpath)
 	};
 	static struct result res;
 	struct lxc_container *c;
-	char name[64], parent[4096], buf[256];
+	char name[64], buf[256];
 	int before = check_failures;
 
 	snprintf(name, sizeof(name), "atu%d", (int)getpid());
-	/* the mapped root walks down to its rootfs */
-	snprintf(parent, sizeof(parent), "%s", lxcpath);
-	CHECK(chmod(dirname(parent), 0711) == 0 && chmod(lxcpath, 0711) == 0);
-	c = lxc_container_new(name, lxcpath);
-	CHECK(c != NULL);
+	c = test_new_busybox_as(lxcpath, name, 1);
 	if (!c)
 		return;
-	CHECK(c->set_config_item(c, "lxc.net.0.type", "empty"));
-	CHECK(c->set_config_item(c, "lxc.idmap", "u 0 100000 65536"));
-	CHECK(c->set_config_item(c, "lxc.idmap", "g 0 100000 65536"));
-	if (!c->create(c, "busybox", NULL, NULL, LXC_CREATE_QUIET, NULL)) {
-		fprintf(stderr, "userns create failed: %s\n", c->error_string ? c->error_string : "");
-		CHECK(0);
-		lxc_container_put(c);
-		return;
-	}
 	CHECK(c->start(c, 0, NULL));
 	if (c->is_running(c)) {
 		run_case(c, &st, 1, 0, 0, &res);

@@ -18,7 +18,6 @@
  * pids cgroup, a cgroup at the top of the pids directory, and the first
  * pid of its own pids cgroup (1: init). */
 #include <errno.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,27 +147,13 @@ static const struct cgcase host_cgroupns_cases[] = {
 
 static void test_userns(void)
 {
-	char name[64], parent[4096];
+	char name[64];
 	struct lxc_container *c;
 
 	snprintf(name, sizeof(name), "cmu%d", (int)getpid());
-	snprintf(parent, sizeof(parent), "%s", lxcpath);
-	/* The mapped root must reach its rootfs (as LXC requires). */
-	CHECK(chmod(dirname(parent), 0711) == 0);
-	CHECK(chmod(lxcpath, 0711) == 0);
-	c = lxc_container_new(name, lxcpath);
-	CHECK(c != NULL);
+	c = test_new_busybox_as(lxcpath, name, 1);
 	if (!c)
 		return;
-	CHECK(c->set_config_item(c, "lxc.net.0.type", "empty"));
-	CHECK(c->set_config_item(c, "lxc.idmap", "u 0 100000 65536"));
-	CHECK(c->set_config_item(c, "lxc.idmap", "g 0 100000 65536"));
-	if (!c->create(c, "busybox", NULL, NULL, LXC_CREATE_QUIET, NULL)) {
-		fprintf(stderr, "create failed: %d %s\n", c->error_num, c->error_string ? c->error_string : "");
-		CHECK(0);
-		lxc_container_put(c);
-		return;
-	}
 	for (size_t i = 0; i < sizeof(userns_cases) / sizeof(userns_cases[0]); i++)
 		run_case(c, name, &userns_cases[i]);
 	test_finish_container(c, name);

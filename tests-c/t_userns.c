@@ -6,7 +6,6 @@
  * rootfs. Setup: the test's lxcpath and its parent are made traversable
  * (0711) so the mapped root can reach its rootfs, as LXC requires. */
 #include <errno.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +70,7 @@ static char *proc_line(pid_t pid, const char *file, const char *prefix)
 int main(int argc, char **argv)
 {
 	const char *lxcpath = test_lxcpath(argc, argv);
-	char parent[4096], rootfs[4096], dir[4096];
+	char rootfs[4096], dir[4096];
 	struct lxc_container *c;
 	struct stat st;
 	char addr[64];
@@ -80,23 +79,9 @@ int main(int argc, char **argv)
 
 	snprintf(name, sizeof(name), "un%d", (int)getpid());
 	test_oracle_root_subids(100000, 65536);
-	snprintf(parent, sizeof(parent), "%s", lxcpath);
-	CHECK(chmod(dirname(parent), 0711) == 0);
-	CHECK(chmod(lxcpath, 0711) == 0);
-
-	c = lxc_container_new(name, lxcpath);
-	CHECK(c != NULL);
+	c = test_new_busybox_as(lxcpath, name, 1);
 	if (!c)
 		return check_result("t_userns");
-	CHECK(c->set_config_item(c, "lxc.net.0.type", "empty"));
-	CHECK(c->set_config_item(c, "lxc.idmap", "u 0 100000 65536"));
-	CHECK(c->set_config_item(c, "lxc.idmap", "g 0 100000 65536"));
-	if (!c->create(c, "busybox", NULL, NULL, LXC_CREATE_QUIET, NULL)) {
-		fprintf(stderr, "create failed: %d %s\n", c->error_num, c->error_string ? c->error_string : "");
-		CHECK(0);
-		lxc_container_put(c);
-		return check_result("t_userns");
-	}
 
 	/* The template ran as the mapped root. */
 	snprintf(rootfs, sizeof(rootfs), "%s/%s/rootfs/bin/busybox", lxcpath, name);
