@@ -10,6 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -70,6 +75,80 @@ static void test_statuses(struct lxc_container *c)
 	}
 }
 
+/* A program attached with lxc_attach_run_command is in the container's
+ * cgroup in every hierarchy (/proc/<pid>/cgroup seen from outside). */
+static void check_attached_cgroups(struct lxc_container *c)
+{
+	lxc_attach_options_t opts = LXC_ATTACH_OPTIONS_DEFAULT;
+	char *sleep_argv[] = {"sleep", "30", NULL};
+	lxc_attach_command_t cmd = {"sleep", sleep_argv};
+	char path[64], line[512], want[128], leaf[128];
+	int lines = 0, inside = 0, status;
+	pid_t pid = -1;
+	FILE *f;
+
+	CHECK(c->attach(c, lxc_attach_run_command, &cmd, &opts, &pid) == 0);
+	if (pid <= 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	snprintf(want, sizeof(want), "/lxc.payload.%s\n", name);
+	/* LXC attaches into a ".lxc" leaf of the cgroup2 hierarchy; ours does
+	 * only when the container's cgroup delegates controllers (t_cgroup2) */
+	snprintf(leaf, sizeof(leaf), "0::/lxc.payload.%s/.lxc\n", name);
+	f = fopen(path, "r");
+	CHECK(f != NULL);
+	while (f && fgets(line, sizeof(line), f)) {
+		size_t len = strlen(line), wlen = strlen(want);
+
+		lines++;
+		if ((len >= wlen && strcmp(line + len - wlen, want) == 0) ||
+		    (test_oracle() && strcmp(line, leaf) == 0))
+			inside++;
+		else
+			fprintf(stderr, "attached process outside its cgroup: %s", line);
+	}
+	if (f)
+		fclose(f);
+	CHECK(lines > 0 && inside == lines);
+	CHECK(kill(pid, SIGKILL) == 0);
+	CHECK(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status));
+}
+
+static int payload_fn(void *arg);
+
+/* Without clone3 (old kernels; container runtimes' default seccomp
+ * policies answer ENOSYS), attach still works, cgroups included: checked
+ * in a child process whose seccomp filter refuses clone3. */
+static void test_without_clone3(struct lxc_container *c)
+{
+	struct sock_filter filter[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 435 /* clone3 */, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {.len = sizeof(filter) / sizeof(filter[0]), .filter = filter};
+	const char *true_argv[] = {"/bin/true", NULL};
+	int status, value = 9;
+	pid_t child, pid = -1;
+
+	child = fork();
+	CHECK(child >= 0);
+	if (child == 0) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+			_exit(99);
+		CHECK(syscall(435, NULL, 0) < 0 && errno == ENOSYS);
+		CHECK(c->attach_run_wait(c, NULL, "/bin/true", true_argv) == 0);
+		CHECK(c->attach(c, payload_fn, &value, NULL, &pid) == 0);
+		CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+		      WEXITSTATUS(status) == 9);
+		check_attached_cgroups(c);
+		_exit(check_failures ? 1 : 0);
+	}
+	CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 static void test_inside(struct lxc_container *c)
 {
 	char out[4096], ours[256];
@@ -78,7 +157,6 @@ static void test_inside(struct lxc_container *c)
 	const char *cgroup[] = {"cat", "/proc/self/cgroup", NULL};
 	const char *pidns[] = {"readlink", "/proc/self/ns/pid", NULL};
 	const char *ppid[] = {"sh", "-c", "echo $PPID", NULL};
-	char want[128];
 
 	CHECK(run_capture(c, NULL, hostname, out, sizeof(out)) == 0);
 	CHECK_STR(out, "attach-uts");
@@ -87,31 +165,7 @@ static void test_inside(struct lxc_container *c)
 	CHECK(run_capture(c, NULL, cgroup, out, sizeof(out)) == 0);
 	CHECK(strstr(out, "lxc.payload") == NULL);
 	/* outside, it is lxc.payload.<name> */
-	{
-		lxc_attach_options_t opts = LXC_ATTACH_OPTIONS_DEFAULT;
-		char *sleep_argv[] = {"sleep", "30", NULL};
-		lxc_attach_command_t cmd = {"sleep", sleep_argv};
-		pid_t pid = -1;
-		char path[64];
-		FILE *f;
-		size_t len;
-		int status;
-
-		CHECK(c->attach(c, lxc_attach_run_command, &cmd, &opts, &pid) == 0);
-		snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
-		f = fopen(path, "r");
-		CHECK(f != NULL);
-		len = f ? fread(out, 1, sizeof(out) - 1, f) : 0;
-		out[len] = '\0';
-		if (f)
-			fclose(f);
-		snprintf(want, sizeof(want), "/lxc.payload.%s\n", name);
-		CHECK(strstr(out, want) != NULL);
-		if (!strstr(out, want))
-			fprintf(stderr, "cgroup: %s\n", out);
-		CHECK(pid > 0 && kill(pid, SIGKILL) == 0);
-		CHECK(waitpid(pid, &status, 0) == pid && WIFSIGNALED(status));
-	}
+	check_attached_cgroups(c);
 
 	CHECK(run_capture(c, NULL, pidns, out, sizeof(out)) == 0);
 	n = readlink("/proc/self/ns/pid", ours, sizeof(ours) - 1);
@@ -352,6 +406,7 @@ int main(int argc, char **argv)
 		test_signal_state(c);
 		test_ids_cwd(c);
 		test_attach_fn(c);
+		test_without_clone3(c);
 		/* LXC 5.0.2's attach forks from a threaded caller: the children
 		 * hang on a lock another thread held (README "Where we differ":
 		 * attach from threads). */

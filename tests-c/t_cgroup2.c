@@ -343,6 +343,73 @@ static void test_debian_tools(struct lxc_container *c)
 	CHECK(!program_exists(id));
 }
 
+/* write(2) of text to a cgroup file: 0 or -1. */
+static int write_cgroup_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : write(fd, text, strlen(text));
+
+	if (fd >= 0)
+		close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/* A container cgroup that hands a controller to children cannot hold
+ * processes (cgroup2's no-internal-process rule: a container's systemd
+ * moves init into init.scope and delegates): attach then goes into a
+ * ".lxc" leaf, as LXC's. Skipped when no controller can be delegated
+ * down to the container's cgroup here. */
+static void test_delegating_cgroup(struct lxc_container *c)
+{
+	char dir[4096], path[4200], line[256], *out;
+	FILE *f;
+	int moved = 0;
+
+	start_or_report(c);
+	if (!c->is_running(c))
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", c->init_pid(c));
+	/* (the kernel lists the v1 hierarchies too: this host is hybrid) */
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f) && strncmp(line, "0::/", 4) != 0)
+		;
+	CHECK(f && strncmp(line, "0::/", 4) == 0);
+	if (f)
+		fclose(f);
+	line[strcspn(line, "\n")] = '\0';
+	snprintf(dir, sizeof(dir), "/sys/fs/cgroup%s", line + 3);
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", dir);
+	if (!strstr(test_read_file(path), "hugetlb")) {
+		fprintf(stderr, "skipped: no controller reaches %s\n", dir);
+		CHECK(c->stop(c));
+		return;
+	}
+	/* Every process into init.scope, then delegate hugetlb. */
+	snprintf(path, sizeof(path), "%s/init.scope", dir);
+	CHECK(mkdir(path, 0755) == 0);
+	for (int round = 0; round < 5; round++) {
+		char procs[4200], pid[32];
+
+		snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+		f = fopen(procs, "r");
+		while (f && fgets(pid, sizeof(pid), f)) {
+			snprintf(path, sizeof(path), "%s/init.scope/cgroup.procs", dir);
+			moved += write_cgroup_file(path, pid) == 0;
+		}
+		if (f)
+			fclose(f);
+	}
+	CHECK(moved > 0);
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
+	CHECK(write_cgroup_file(path, "+hugetlb") == 0);
+	CHECK(inside(c, "cat /proc/self/cgroup", &out) == 0);
+	CHECK(strstr(out, "0::/.lxc\n") != NULL);
+	if (!strstr(out, "0::/.lxc\n"))
+		fprintf(stderr, "attached: %s\n", out);
+	CHECK(c->stop(c));
+	CHECK(test_leftover_cgroups(name, 1) == 0);
+}
+
 static void test_bad_rule(struct lxc_container *c)
 {
 	CHECK(c->set_config_item(c, "lxc.cgroup2.devices.allow", "c 1:3 rwx"));
@@ -382,6 +449,7 @@ int main(int argc, char **argv)
 	test_deny_list(c);
 	test_no_rules(c);
 	test_debian_tools(c);
+	test_delegating_cgroup(c);
 	test_bad_rule(c);
 	test_finish_container(c, name);
 	return check_result("t_cgroup2");

@@ -317,8 +317,10 @@ unsafe extern "C" fn attached_vm(plan: *mut c_void) -> ! {
 }
 
 /// Creates the attached process (in the container's v2 cgroup when there
-/// is one): its pid, 0 in the child (fork-like way only), -1 on failure.
-unsafe fn create_attached(plan: &Plan) -> i64 {
+/// is one): its pid, 0 in the child (fork-like way only), -1 on failure;
+/// and whether the child must still join the v2 cgroup itself (a kernel
+/// or seccomp policy without clone3: the old clone cannot place it).
+unsafe fn create_attached(plan: &Plan) -> (i64, bool) {
     let mut flags = libc::CLONE_PARENT;
     if plan.shared.is_some() {
         flags |= libc::CLONE_VM | libc::CLONE_VFORK;
@@ -333,15 +335,43 @@ unsafe fn create_attached(plan: &Plan) -> i64 {
             None => sysclone::clone3_raw(&mut args),
         }
     };
-    if plan.cgroup_v2 < 0 {
-        return create(None);
+    let v2 = (plan.cgroup_v2 >= 0).then_some(plan.cgroup_v2);
+    let pid = create(v2);
+    if pid >= 0 {
+        return (pid, false);
     }
-    let pid = create(Some(plan.cgroup_v2));
-    if pid < 0 && plan.v2_optional {
+    if errno() == libc::ENOSYS && plan.shared.is_none() {
+        let pid = libc::syscall(
+            libc::SYS_clone,
+            flags as libc::c_ulong,
+            0usize,
+            0usize,
+            0usize,
+            0usize,
+        );
+        return (pid, v2.is_some());
+    }
+    if v2.is_some() && plan.v2_optional {
         // The nearly empty v2 tree of a hybrid host may refuse it.
-        return create(None);
+        return (create(None), false);
     }
-    pid
+    (pid, false)
+}
+
+/// Moves the calling process into the v2 cgroup `dir` ("0" into
+/// `cgroup.procs`): only when it could not be born there.
+unsafe fn join_v2_cgroup(dir: RawFd) -> bool {
+    let fd = libc::openat(
+        dir,
+        c"cgroup.procs".as_ptr(),
+        libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW,
+    );
+    if fd < 0 {
+        return false;
+    }
+    let ok = libc::write(fd, b"0".as_ptr() as *const c_void, 1) == 1;
+    libc::close(fd);
+    ok
 }
 
 /// The intermediate process: runs right after fork() and never returns.
@@ -375,11 +405,14 @@ pub unsafe fn intermediate(plan: &Plan) -> ! {
     // The attached process becomes the caller's child, and is created in
     // the container's pid namespace (setns(CLONE_NEWPID) only affects
     // children).
-    let pid = create_attached(plan);
+    let (pid, join_v2) = create_attached(plan);
     if pid < 0 {
         fail(sock, MSG_INTERMEDIATE_FAILED, STEP_CLONE);
     }
     if pid == 0 {
+        if join_v2 && !join_v2_cgroup(plan.cgroup_v2) && !plan.v2_optional {
+            fail(sock, MSG_ATTACHED_FAILED, STEP_CGROUP);
+        }
         attached(plan);
     }
     send(sock, MSG_PID, pid as i32, 0);
