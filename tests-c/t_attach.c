@@ -117,8 +117,8 @@ static void check_attached_cgroups(struct lxc_container *c)
 static int payload_fn(void *arg);
 
 /* Without clone3 (old kernels; container runtimes' default seccomp
- * policies answer ENOSYS), attach still works, cgroups included: checked
- * in a child process whose seccomp filter refuses clone3. */
+ * policies answer ENOSYS), start and attach still work, cgroups included:
+ * checked in a child process whose seccomp filter refuses clone3. */
 static void test_without_clone3(struct lxc_container *c)
 {
 	struct sock_filter filter[] = {
@@ -139,6 +139,10 @@ static void test_without_clone3(struct lxc_container *c)
 		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
 			_exit(99);
 		CHECK(syscall(435, NULL, 0) < 0 && errno == ENOSYS);
+		/* start too: the monitor clones init with the old clone */
+		CHECK(c->stop(c));
+		CHECK(c->start(c, 0, NULL));
+		CHECK(c->wait(c, "RUNNING", 10));
 		CHECK(c->attach_run_wait(c, NULL, "/bin/true", true_argv) == 0);
 		CHECK(c->attach(c, payload_fn, &value, NULL, &pid) == 0);
 		CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&

@@ -71,7 +71,20 @@ pub unsafe fn clone3_fork(flags: i32, cgroup: Option<RawFd>) -> Result<Option<(i
     let mut pidfd: libc::c_int = -1;
     let mut args = CloneArgs::new(flags | libc::CLONE_PIDFD, cgroup);
     args.pidfd = &mut pidfd as *mut libc::c_int as u64;
-    let pid = clone3_raw(&mut args);
+    let mut pid = clone3_raw(&mut args);
+    if pid < 0 && super::errno() == libc::ENOSYS && cgroup.is_none() {
+        // No clone3 (before Linux 5.3, or a seccomp policy answering
+        // ENOSYS, as container runtimes' defaults do): the old clone,
+        // which stores the pidfd where its parent_tid argument points.
+        pid = libc::syscall(
+            libc::SYS_clone,
+            (flags | libc::CLONE_PIDFD | libc::SIGCHLD) as libc::c_ulong,
+            0usize,
+            &mut pidfd as *mut libc::c_int,
+            0usize,
+            0usize,
+        );
+    }
     if pid < 0 {
         let err = super::errno();
         return Err(Error::new(
