@@ -13,7 +13,7 @@ use crate::abi::attach_options::lxc_attach_command_t;
 /// (the shell's conventions, as LXC uses them), -1 otherwise.
 #[no_mangle]
 pub unsafe extern "C" fn lxc_attach_run_command(payload: *mut c_void) -> c_int {
-    lxc_core::attach::child::run_command(payload)
+    lxc_core::attach::command::run_command(payload)
 }
 
 /// The program `exec_function`/`payload` stand for when `attach()` is

@@ -14,16 +14,18 @@
 //! common case) creates both processes without copying the caller's
 //! memory (see `child.rs`).
 
+mod cgroups;
 pub mod child;
+pub mod command;
 pub mod options;
 mod queries;
+mod spawn;
 mod terminal;
 
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
-use std::sync::OnceLock;
 
 use libc::c_void;
 
@@ -34,10 +36,16 @@ pub use queries::AnswerCache;
 use crate::commands::client::Target;
 use crate::container::Container;
 use crate::error::{Error, Result};
-use crate::sys::clone::{self as sysclone, CloneArgs, VmStacks};
-use child::{CommandPlan, Exec, Plan, MSG_LEN};
+use crate::sys::clone::{self as sysclone, VmStacks};
+use cgroups::cgroups_to_join;
+use child::{Exec, Plan};
+use command::CommandPlan;
 use options as o;
 use queries::{Answers, RunFacts};
+use spawn::{
+    after_fork, single_memory_node, spawn_forking, spawn_sharing_memory, wait_status,
+    SHARED_STACK_SIZE,
+};
 
 /// What the attached process runs.
 pub enum Payload<'a> {
@@ -52,36 +60,12 @@ pub enum Payload<'a> {
     },
 }
 
-/// Stack size for each process created sharing the caller's memory;
-/// touched pages only are backed.
-const SHARED_STACK_SIZE: usize = 256 * 1024;
-
-/// Whether this host has a single memory node. A process moved into a v1
-/// cpuset whose memory nodes differ from its own has its memory's NUMA
-/// policies rebound, which would touch the caller's if shared: only on
-/// one node can the container's nodes never differ.
-fn single_memory_node() -> bool {
-    static SINGLE: OnceLock<bool> = OnceLock::new();
-    *SINGLE.get_or_init(|| {
-        std::fs::read_to_string("/sys/devices/system/node/online")
-            .map(|nodes| nodes.trim() == "0")
-            .unwrap_or(true)
-    })
-}
-
 /// Whether `/proc/<pid>/ns/<name>` differs from ours; None when the
 /// kernel lacks that namespace.
 fn ns_differs(pid: i32, name: &str) -> Option<bool> {
     let theirs = std::fs::metadata(format!("/proc/{pid}/ns/{name}")).ok()?;
     let ours = std::fs::metadata(format!("/proc/self/ns/{name}")).ok()?;
     Some(theirs.dev() != ours.dev() || theirs.ino() != ours.ino())
-}
-
-fn pidfd_open(pid: i32) -> Option<OwnedFd> {
-    // SAFETY: pidfd_open returns a fresh descriptor or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0u32) };
-    // SAFETY: a fresh descriptor we own.
-    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
 
 fn open_ns(pid: i32, name: &str) -> Result<OwnedFd> {
@@ -94,59 +78,6 @@ fn open_ns(pid: i32, name: &str) -> Result<OwnedFd> {
     }
     // SAFETY: fresh descriptor.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-/// waitpid() that retries on EINTR; the raw status.
-fn wait_status(pid: i32) -> Result<i32> {
-    let mut status = 0;
-    loop {
-        // SAFETY: waiting for our own child.
-        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
-        if r == pid {
-            return Ok(status);
-        }
-        let e = crate::sys::errno();
-        if r < 0 && e != libc::EINTR {
-            return Err(Error::new(e, format!("Failed to wait for process {pid}")));
-        }
-    }
-}
-
-/// Reads every message queued on `sock` without blocking.
-fn drain(sock: &OwnedFd, out: &mut Vec<[i32; 3]>) {
-    loop {
-        let mut buf = [0u8; MSG_LEN];
-        // SAFETY: reading into our buffer.
-        let n = unsafe {
-            libc::recv(
-                sock.as_raw_fd(),
-                buf.as_mut_ptr() as *mut c_void,
-                MSG_LEN,
-                libc::MSG_DONTWAIT,
-            )
-        };
-        if n < 0 && crate::sys::errno() == libc::EINTR {
-            continue;
-        }
-        if n != MSG_LEN as isize {
-            return;
-        }
-        let word =
-            |i: usize| i32::from_ne_bytes(buf[i * 4..i * 4 + 4].try_into().unwrap_or_default());
-        out.push([word(0), word(1), word(2)]);
-    }
-}
-
-/// The error a child's `[MSG_*_FAILED, step, errno]` message reports.
-fn step_error(m: &[i32; 3]) -> Error {
-    Error::new(
-        m[2],
-        format!(
-            "{} failed: {}",
-            child::step_name(m[1]),
-            std::io::Error::from_raw_os_error(m[2])
-        ),
-    )
 }
 
 /// /proc/<pid>/status, in one read where it fits (it grows with the
@@ -175,100 +106,6 @@ struct Context {
     ns_fds: Vec<(OwnedFd, i32, i32)>,
     namespaces: i32,
     status: o::InitStatus,
-}
-
-/// The cgroups the children join, as the raw descriptors they see.
-struct Cgroups {
-    v1: Vec<RawFd>,
-    v2: RawFd,
-    v2_optional: bool,
-    /// The `.lxc` leaf `v2` may be (owned here).
-    _leaf: Option<OwnedFd>,
-    /// The container's v2 cgroup when the leaf replaces it: closed by the
-    /// intermediate like every other host descriptor.
-    replaced_v2: Option<RawFd>,
-}
-
-/// Whether the v2 cgroup `dir` hands controllers to children: then no
-/// process may live in it (cgroup2's no-internal-process rule), e.g. once
-/// a container's systemd has moved its init into a child cgroup.
-fn delegates_controllers(dir: RawFd) -> bool {
-    // SAFETY: openat below a directory descriptor we hold.
-    let fd = unsafe {
-        libc::openat(
-            dir,
-            c"cgroup.subtree_control".as_ptr(),
-            libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW,
-        )
-    };
-    if fd < 0 {
-        return false;
-    }
-    // SAFETY: a fresh descriptor, owned from here on.
-    let file = unsafe { OwnedFd::from_raw_fd(fd) };
-    let mut buf = [0u8; 64];
-    // SAFETY: reading into our buffer.
-    let n = unsafe { libc::read(file.as_raw_fd(), buf.as_mut_ptr() as *mut c_void, buf.len()) };
-    n > 0 && buf[..n as usize].iter().any(|b| !b.is_ascii_whitespace())
-}
-
-/// The `.lxc` leaf below the v2 cgroup `dir` (made when missing), where
-/// LXC attaches too when the container's cgroup itself cannot hold
-/// processes.
-fn v2_leaf(dir: RawFd) -> Result<OwnedFd> {
-    // SAFETY: mkdirat/openat below a directory descriptor we hold.
-    unsafe {
-        if libc::mkdirat(dir, c".lxc".as_ptr(), 0o755) < 0 && crate::sys::errno() != libc::EEXIST {
-            return Err(Error::last_os("Failed to create the cgroup2 leaf .lxc"));
-        }
-        let fd = libc::openat(
-            dir,
-            c".lxc".as_ptr(),
-            libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-        );
-        if fd < 0 {
-            return Err(Error::last_os("Failed to open the cgroup2 leaf .lxc"));
-        }
-        Ok(OwnedFd::from_raw_fd(fd))
-    }
-}
-
-fn cgroups_to_join(name: &str, answers: &Answers, opts: &AttachOptions) -> Result<Cgroups> {
-    let none = Cgroups {
-        v1: Vec::new(),
-        v2: -1,
-        v2_optional: false,
-        _leaf: None,
-        replaced_v2: None,
-    };
-    if opts.flags & o::MOVE_TO_CGROUP == 0 {
-        return Ok(none);
-    }
-    let Some(cgroups) = answers.cgroups.as_ref().map_err(Clone::clone)? else {
-        return Err(Error::new(
-            libc::ESRCH,
-            format!("Container \"{name}\" is not running"),
-        ));
-    };
-    if cgroups.v1.is_empty() && cgroups.v2.is_none() {
-        // A container without writable cgroups: LXC attaches all the same.
-        log::debug!("attach: \"{name}\" has no cgroups to join");
-    }
-    let mut v2 = cgroups.v2.as_ref().map_or(-1, |d| d.as_raw_fd());
-    let (mut leaf, mut replaced_v2) = (None, None);
-    if v2 >= 0 && delegates_controllers(v2) {
-        let fd = v2_leaf(v2)?;
-        replaced_v2 = Some(v2);
-        v2 = fd.as_raw_fd();
-        leaf = Some(fd);
-    }
-    Ok(Cgroups {
-        v1: cgroups.v1.iter().map(|d| d.as_raw_fd()).collect(),
-        v2,
-        v2_optional: cgroups.v2_optional,
-        _leaf: leaf,
-        replaced_v2,
-    })
 }
 
 impl Container {
@@ -588,125 +425,5 @@ impl Container {
             .attach(Payload::Command { program, argv }, opts)
             .map_err(|e| Error::new(e.errno, format!("attach_run_wait: {}", e.message)))?;
         wait_status(pid)
-    }
-}
-
-/// Creates the intermediate as a fork of the caller.
-///
-/// # Safety
-/// `plan` is complete; the child runs only `child::intermediate`.
-unsafe fn spawn_forking(plan: &Plan) -> Result<i32> {
-    let inter = libc::fork();
-    if inter < 0 {
-        return Err(Error::last_os("Failed to fork"));
-    }
-    if inter == 0 {
-        child::intermediate(plan)
-    }
-    Ok(inter)
-}
-
-/// Creates the intermediate sharing the caller's memory, with every
-/// signal blocked; returns once the attached process executed its
-/// program (or the intermediate failed).
-///
-/// # Safety
-/// `plan` holds a command and outlives the children's use of it.
-unsafe fn spawn_sharing_memory(plan: &mut Plan, stacks: &VmStacks) -> Result<i32> {
-    let mask = child::block_all_signals();
-    plan.shared = Some(child::Shared {
-        sigmask: mask,
-        stacks,
-    });
-    let mut args = CloneArgs::new(libc::CLONE_VM | libc::CLONE_VFORK, None);
-    stacks.assign(0, &mut args);
-    let inter = sysclone::clone3_vm(
-        &mut args,
-        child::intermediate_vm,
-        plan as *mut Plan as *mut c_void,
-    );
-    let err = crate::sys::errno();
-    child::set_sigmask(&mask);
-    if inter < 0 && err == libc::ENOSYS {
-        // No clone3 (an old kernel, or a seccomp policy refusing it).
-        plan.shared = None;
-        return spawn_forking(plan);
-    }
-    if inter < 0 {
-        return Err(Error::new(
-            err,
-            format!(
-                "Failed to create the attach process: {}",
-                std::io::Error::from_raw_os_error(err)
-            ),
-        ));
-    }
-    Ok(inter as i32)
-}
-
-/// The caller's side once the intermediate exists: its report, then the
-/// attached process's.
-fn after_fork(sock: &OwnedFd, inter: i32) -> Result<i32> {
-    let inter_status = wait_status(inter)?;
-    let mut msgs = Vec::new();
-    drain(sock, &mut msgs);
-    let mut attached = None;
-    for m in &msgs {
-        match m[0] {
-            child::MSG_PID => attached = Some(m[1]),
-            child::MSG_INTERMEDIATE_FAILED => return Err(step_error(m)),
-            _ => {}
-        }
-    }
-    let Some(pid) = attached else {
-        return Err(Error::new(
-            libc::ECHILD,
-            format!("The intermediate process died without creating the attached process (wait status {inter_status:#x})"),
-        ));
-    };
-    // Wait until the attached process is ready (or failed, or died).
-    let mut pidfd = None;
-    loop {
-        for m in &msgs {
-            match m[0] {
-                child::MSG_READY => return Ok(pid),
-                child::MSG_ATTACHED_FAILED => {
-                    let _ = wait_status(pid);
-                    return Err(step_error(m));
-                }
-                _ => {}
-            }
-        }
-        msgs.clear();
-        let pidfd = pidfd.get_or_insert_with(|| pidfd_open(pid));
-        let mut fds = [
-            libc::pollfd {
-                fd: sock.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            },
-            libc::pollfd {
-                fd: pidfd.as_ref().map_or(-1, |p| p.as_raw_fd()),
-                events: libc::POLLIN,
-                revents: 0,
-            },
-        ];
-        // SAFETY: polling descriptors we own (a negative fd is ignored).
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
-        if n < 0 {
-            if crate::sys::errno() == libc::EINTR {
-                continue;
-            }
-            return Err(Error::last_os("poll failed"));
-        }
-        drain(sock, &mut msgs);
-        let closed = fds[0].revents & (libc::POLLHUP | libc::POLLERR) != 0;
-        if msgs.is_empty() && (fds[1].revents != 0 || closed) {
-            let status = wait_status(pid)?;
-            return Err(Error::new(
-                libc::ECHILD,
-                format!("The attached process exited during its setup (wait status {status:#x})"),
-            ));
-        }
     }
 }

@@ -142,7 +142,7 @@ impl Terminal {
             size_from: peer,
             filter: None,
         };
-        let mut stop = match super::pidfd_open(pid) {
+        let mut stop = match super::spawn::pidfd_open(pid) {
             Some(pidfd) => relay.run(pidfd.as_raw_fd()),
             None => Ok(Stop::Watch),
         };

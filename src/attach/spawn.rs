@@ -1,0 +1,208 @@
+//! Creating the intermediate process (fork-like, or sharing the caller's
+//! memory) and reading what the children report.
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::OnceLock;
+
+use libc::c_void;
+
+use super::child::{self, Plan, MSG_LEN};
+use crate::error::{Error, Result};
+use crate::sys::clone::{self as sysclone, CloneArgs, VmStacks};
+
+/// Stack size for each process created sharing the caller's memory;
+/// touched pages only are backed.
+pub(super) const SHARED_STACK_SIZE: usize = 256 * 1024;
+
+/// Whether this host has a single memory node. A process moved into a v1
+/// cpuset whose memory nodes differ from its own has its memory's NUMA
+/// policies rebound, which would touch the caller's if shared: only on
+/// one node can the container's nodes never differ.
+pub(super) fn single_memory_node() -> bool {
+    static SINGLE: OnceLock<bool> = OnceLock::new();
+    *SINGLE.get_or_init(|| {
+        std::fs::read_to_string("/sys/devices/system/node/online")
+            .map(|nodes| nodes.trim() == "0")
+            .unwrap_or(true)
+    })
+}
+
+pub(super) fn pidfd_open(pid: i32) -> Option<OwnedFd> {
+    // SAFETY: pidfd_open returns a fresh descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0u32) };
+    // SAFETY: a fresh descriptor we own.
+    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// waitpid() that retries on EINTR; the raw status.
+pub(super) fn wait_status(pid: i32) -> Result<i32> {
+    let mut status = 0;
+    loop {
+        // SAFETY: waiting for our own child.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r == pid {
+            return Ok(status);
+        }
+        let e = crate::sys::errno();
+        if r < 0 && e != libc::EINTR {
+            return Err(Error::new(e, format!("Failed to wait for process {pid}")));
+        }
+    }
+}
+
+/// Reads every message queued on `sock` without blocking.
+fn drain(sock: &OwnedFd, out: &mut Vec<[i32; 3]>) {
+    loop {
+        let mut buf = [0u8; MSG_LEN];
+        // SAFETY: reading into our buffer.
+        let n = unsafe {
+            libc::recv(
+                sock.as_raw_fd(),
+                buf.as_mut_ptr() as *mut c_void,
+                MSG_LEN,
+                libc::MSG_DONTWAIT,
+            )
+        };
+        if n < 0 && crate::sys::errno() == libc::EINTR {
+            continue;
+        }
+        if n != MSG_LEN as isize {
+            return;
+        }
+        let word =
+            |i: usize| i32::from_ne_bytes(buf[i * 4..i * 4 + 4].try_into().unwrap_or_default());
+        out.push([word(0), word(1), word(2)]);
+    }
+}
+
+/// The error a child's `[MSG_*_FAILED, step, errno]` message reports.
+fn step_error(m: &[i32; 3]) -> Error {
+    Error::new(
+        m[2],
+        format!(
+            "{} failed: {}",
+            child::step_name(m[1]),
+            std::io::Error::from_raw_os_error(m[2])
+        ),
+    )
+}
+
+/// Creates the intermediate as a fork of the caller.
+///
+/// # Safety
+/// `plan` is complete; the child runs only `child::intermediate`.
+pub(super) unsafe fn spawn_forking(plan: &Plan) -> Result<i32> {
+    let inter = libc::fork();
+    if inter < 0 {
+        return Err(Error::last_os("Failed to fork"));
+    }
+    if inter == 0 {
+        child::intermediate(plan)
+    }
+    Ok(inter)
+}
+
+/// Creates the intermediate sharing the caller's memory, with every
+/// signal blocked; returns once the attached process executed its
+/// program (or the intermediate failed).
+///
+/// # Safety
+/// `plan` holds a command and outlives the children's use of it.
+pub(super) unsafe fn spawn_sharing_memory(plan: &mut Plan, stacks: &VmStacks) -> Result<i32> {
+    let mask = child::block_all_signals();
+    plan.shared = Some(child::Shared {
+        sigmask: mask,
+        stacks,
+    });
+    let mut args = CloneArgs::new(libc::CLONE_VM | libc::CLONE_VFORK, None);
+    stacks.assign(0, &mut args);
+    let inter = sysclone::clone3_vm(
+        &mut args,
+        child::intermediate_vm,
+        plan as *mut Plan as *mut c_void,
+    );
+    let err = crate::sys::errno();
+    child::set_sigmask(&mask);
+    if inter < 0 && err == libc::ENOSYS {
+        // No clone3 (an old kernel, or a seccomp policy refusing it).
+        plan.shared = None;
+        return spawn_forking(plan);
+    }
+    if inter < 0 {
+        return Err(Error::new(
+            err,
+            format!(
+                "Failed to create the attach process: {}",
+                std::io::Error::from_raw_os_error(err)
+            ),
+        ));
+    }
+    Ok(inter as i32)
+}
+
+/// The caller's side once the intermediate exists: its report, then the
+/// attached process's.
+pub(super) fn after_fork(sock: &OwnedFd, inter: i32) -> Result<i32> {
+    let inter_status = wait_status(inter)?;
+    let mut msgs = Vec::new();
+    drain(sock, &mut msgs);
+    let mut attached = None;
+    for m in &msgs {
+        match m[0] {
+            child::MSG_PID => attached = Some(m[1]),
+            child::MSG_INTERMEDIATE_FAILED => return Err(step_error(m)),
+            _ => {}
+        }
+    }
+    let Some(pid) = attached else {
+        return Err(Error::new(
+            libc::ECHILD,
+            format!("The intermediate process died without creating the attached process (wait status {inter_status:#x})"),
+        ));
+    };
+    // Wait until the attached process is ready (or failed, or died).
+    let mut pidfd = None;
+    loop {
+        for m in &msgs {
+            match m[0] {
+                child::MSG_READY => return Ok(pid),
+                child::MSG_ATTACHED_FAILED => {
+                    let _ = wait_status(pid);
+                    return Err(step_error(m));
+                }
+                _ => {}
+            }
+        }
+        msgs.clear();
+        let pidfd = pidfd.get_or_insert_with(|| pidfd_open(pid));
+        let mut fds = [
+            libc::pollfd {
+                fd: sock.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: pidfd.as_ref().map_or(-1, |p| p.as_raw_fd()),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: polling descriptors we own (a negative fd is ignored).
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
+        if n < 0 {
+            if crate::sys::errno() == libc::EINTR {
+                continue;
+            }
+            return Err(Error::last_os("poll failed"));
+        }
+        drain(sock, &mut msgs);
+        let closed = fds[0].revents & (libc::POLLHUP | libc::POLLERR) != 0;
+        if msgs.is_empty() && (fds[1].revents != 0 || closed) {
+            let status = wait_status(pid)?;
+            return Err(Error::new(
+                libc::ECHILD,
+                format!("The attached process exited during its setup (wait status {status:#x})"),
+            ));
+        }
+    }
+}
