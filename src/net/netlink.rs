@@ -173,12 +173,33 @@ impl Rtnl {
         Ok(out)
     }
 
+    /// Index of the link named `name` (its name, not an alternative one):
+    /// one RTM_GETLINK by name, not a dump of every link.
     pub fn index_of(&mut self, name: &str) -> Result<u32> {
-        self.links()?
-            .into_iter()
-            .find(|l| l.name == name)
-            .map(|l| l.index)
-            .ok_or_else(|| Error::new(libc::ENODEV, format!("No network interface \"{name}\"")))
+        let missing = || Error::new(libc::ENODEV, format!("No network interface \"{name}\""));
+        if name.is_empty() || name.len() >= libc::IFNAMSIZ {
+            return Err(missing());
+        }
+        let mut msg = LinkMessage::default();
+        msg.attributes.push(LinkAttribute::IfName(name.to_string()));
+        let seq = self.send(RouteNetlinkMessage::GetLink(msg), NLM_F_REQUEST | NLM_F_ACK)?;
+        let mut found = None;
+        let asked = self.receive(seq, "Failed to look up a link", |m| {
+            if let RouteNetlinkMessage::NewLink(l) = m {
+                let named = l
+                    .attributes
+                    .iter()
+                    .any(|a| matches!(a, LinkAttribute::IfName(n) if n == name));
+                if named {
+                    found = Some(l.header.index);
+                }
+            }
+        });
+        match asked {
+            Err(e) if e.errno == libc::ENODEV => Err(missing()),
+            Err(e) => Err(e),
+            Ok(()) => found.ok_or_else(missing),
+        }
     }
 
     /// Addresses of every interface: (interface index, address, prefix).
