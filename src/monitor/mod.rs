@@ -234,6 +234,9 @@ pub(crate) struct Prepared {
     /// (master, slave kept open so the master never reports a hangup).
     pub console: Option<(OwnedFd, OwnedFd)>,
     pub ttys: Vec<(OwnedFd, OwnedFd)>,
+    /// Init's network namespace and the host side of its network, being
+    /// made meanwhile (first start only; a reboot's clone3 makes them).
+    pub netns: spawn::netns::PendingNetns,
 }
 
 fn open_pty_pair() -> Result<(OwnedFd, OwnedFd, String)> {
@@ -278,6 +281,10 @@ pub(crate) fn prepare(args: &Args, config: &Config) -> Result<Prepared> {
     let listener = server::listen(&args.lxcpath, &args.name)?;
     // LXC's pre-start: on the host, before cgroups and namespaces.
     spec.hooks.run("pre-start", &[], &[])?;
+    // The network namespace and the host side of the network (after
+    // pre-start, which may make what they use) are made meanwhile, on a
+    // thread joined before init's clone.
+    let netns = spawn::netns::PendingNetns::start(spec.clone_flags, &spec.net);
     let hierarchies: Vec<_> = cgroups::detect()?
         .into_iter()
         .filter(|h| {
@@ -340,6 +347,7 @@ pub(crate) fn prepare(args: &Args, config: &Config) -> Result<Prepared> {
             listener,
             console,
             ttys,
+            netns,
         }),
         Err(e) => {
             cgroups.remove();
@@ -357,7 +365,8 @@ fn userns_rootfs(spec: &StartSpec) -> Option<crate::rootfs::UsernsRootfs> {
 
 /// Starts init for a prepared container.
 pub(crate) fn spawn(prep: &mut Prepared) -> Result<InitProcess> {
-    spawn::spawn_init(&prep.spec, &prep.plan, &mut prep.cgroups)
+    let netns = std::mem::take(&mut prep.netns).finish()?;
+    spawn::spawn_init(&prep.spec, &prep.plan, &mut prep.cgroups, netns)
 }
 
 #[cfg(test)]

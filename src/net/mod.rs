@@ -24,6 +24,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use crate::config::{Config, NetType};
 use crate::error::{Error, Result};
 use crate::sentinel::Item;
+pub use netlink::NetnsRef;
 use netlink::Rtnl;
 pub use proxy::refresh_proxies;
 
@@ -357,12 +358,12 @@ pub fn assign_names(plan: &mut NetPlan) -> Result<()> {
     Ok(())
 }
 
-/// Once init exists as `pid`: `l2proxy` entries first (as LXC), then veth
-/// pairs created with their container end directly in init's network
-/// namespace (no move, which costs the kernel an RCU grace period), host
+/// Once init's network namespace `ns` exists: `l2proxy` entries first (as
+/// LXC), then veth pairs created with their container end directly in it
+/// (no move, which costs the kernel an RCU grace period), host
 /// ends plugged into their bridges with their VLANs (or routed, in router
 /// mode); macvlans are created for `move_into`. Undoes itself on failure.
-pub fn setup_host(plan: &NetPlan, pid: i32) -> Result<HostSide> {
+pub fn setup_host(plan: &NetPlan, ns: NetnsRef) -> Result<HostSide> {
     let mut host = HostSide::default();
     if plan.ifaces.is_empty() {
         return Ok(host);
@@ -377,7 +378,7 @@ pub fn setup_host(plan: &NetPlan, pid: i32) -> Result<HostSide> {
                         &iface.host_name,
                         &iface.peer_name,
                         iface.mtu,
-                        Some(pid),
+                        Some(ns),
                         iface.queues,
                     )?;
                     host.add_created(&iface.host_name);
@@ -629,9 +630,9 @@ fn route_to_container(nl: &mut Rtnl, iface: &IfacePlan, idx: u32) -> Result<()> 
     proxy::add_gateways(nl, iface)
 }
 
-/// Moves the macvlans and physical devices into the network namespace of
-/// `pid` (veth ends are created there).
-pub fn move_into(plan: &NetPlan, pid: i32) -> Result<()> {
+/// Moves the macvlans and physical devices into init's network namespace
+/// `ns` (veth ends are created there).
+pub fn move_into(plan: &NetPlan, ns: NetnsRef) -> Result<()> {
     let moving: Vec<&IfacePlan> = plan
         .ifaces
         .iter()
@@ -648,7 +649,7 @@ pub fn move_into(plan: &NetPlan, pid: i32) -> Result<()> {
             // restored as a no-op.
             crate::sentinel::note(PhysDevice::of(iface).journal_item());
         }
-        nl.move_to_pid_netns(idx, pid)?;
+        nl.move_to_netns(idx, ns)?;
         if iface.kind != NetType::Phys {
             // In the container now: its namespace takes it along.
             crate::sentinel::forget(Item::HostLink(iface.peer_name.clone()));

@@ -24,6 +24,23 @@ use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
 
 use crate::error::{Error, Result};
 
+/// A network namespace as netlink names it: by a process living in it,
+/// or by a descriptor of it (one made before init existed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NetnsRef {
+    Pid(i32),
+    Fd(std::os::fd::RawFd),
+}
+
+impl NetnsRef {
+    fn attribute(self) -> LinkAttribute {
+        match self {
+            NetnsRef::Pid(pid) => LinkAttribute::NetNsPid(pid as u32),
+            NetnsRef::Fd(fd) => LinkAttribute::NetNsFd(fd),
+        }
+    }
+}
+
 pub struct Rtnl {
     socket: Socket,
     seq: u32,
@@ -156,12 +173,33 @@ impl Rtnl {
         Ok(out)
     }
 
+    /// Index of the link named `name` (its name, not an alternative one):
+    /// one RTM_GETLINK by name, not a dump of every link.
     pub fn index_of(&mut self, name: &str) -> Result<u32> {
-        self.links()?
-            .into_iter()
-            .find(|l| l.name == name)
-            .map(|l| l.index)
-            .ok_or_else(|| Error::new(libc::ENODEV, format!("No network interface \"{name}\"")))
+        let missing = || Error::new(libc::ENODEV, format!("No network interface \"{name}\""));
+        if name.is_empty() || name.len() >= libc::IFNAMSIZ {
+            return Err(missing());
+        }
+        let mut msg = LinkMessage::default();
+        msg.attributes.push(LinkAttribute::IfName(name.to_string()));
+        let seq = self.send(RouteNetlinkMessage::GetLink(msg), NLM_F_REQUEST | NLM_F_ACK)?;
+        let mut found = None;
+        let asked = self.receive(seq, "Failed to look up a link", |m| {
+            if let RouteNetlinkMessage::NewLink(l) = m {
+                let named = l
+                    .attributes
+                    .iter()
+                    .any(|a| matches!(a, LinkAttribute::IfName(n) if n == name));
+                if named {
+                    found = Some(l.header.index);
+                }
+            }
+        });
+        match asked {
+            Err(e) if e.errno == libc::ENODEV => Err(missing()),
+            Err(e) => Err(e),
+            Ok(()) => found.ok_or_else(missing),
+        }
     }
 
     /// Addresses of every interface: (interface index, address, prefix).
@@ -197,11 +235,11 @@ impl Rtnl {
         host: &str,
         peer: &str,
         mtu: Option<u32>,
-        peer_pid: Option<i32>,
+        peer_ns: Option<NetnsRef>,
         queues: (u32, u32),
     ) -> Result<()> {
         self.request(
-            RouteNetlinkMessage::NewLink(veth_message(host, peer, mtu, peer_pid, queues)),
+            RouteNetlinkMessage::NewLink(veth_message(host, peer, mtu, peer_ns, queues)),
             NLM_F_CREATE | NLM_F_EXCL,
             &format!("Failed to create veth pair {host}/{peer}"),
         )
@@ -334,11 +372,11 @@ impl Rtnl {
         )
     }
 
-    /// Moves a link into the network namespace of `pid`.
-    pub fn move_to_pid_netns(&mut self, index: u32, pid: i32) -> Result<()> {
+    /// Moves a link into the network namespace `ns`.
+    pub fn move_to_netns(&mut self, index: u32, ns: NetnsRef) -> Result<()> {
         self.set_link(
             index,
-            vec![LinkAttribute::NetNsPid(pid as u32)],
+            vec![ns.attribute()],
             None,
             "Failed to move the interface into the container",
         )
@@ -523,14 +561,14 @@ pub fn proxy_neighbour_message(ip: IpAddr, index: u32) -> NeighbourMessage {
 }
 
 /// The RTM_NEWLINK body of a veth pair: `peer` created in the network
-/// namespace of `peer_pid` when given. `queues` are the container end's
+/// namespace `peer_ns` when given. `queues` are the container end's
 /// (rx, tx) queue counts (0: the kernel's default); the host end gets them
 /// crossed (its rx = the peer's tx), as LXC does.
 pub fn veth_message(
     host: &str,
     peer: &str,
     mtu: Option<u32>,
-    peer_pid: Option<i32>,
+    peer_ns: Option<NetnsRef>,
     queues: (u32, u32),
 ) -> LinkMessage {
     let (rx, tx) = queues;
@@ -542,11 +580,9 @@ pub fn veth_message(
     if let Some(m) = mtu {
         peer_msg.attributes.push(LinkAttribute::Mtu(m));
     }
-    if let Some(pid) = peer_pid {
+    if let Some(ns) = peer_ns {
         // Created directly in init's namespace: no move needed.
-        peer_msg
-            .attributes
-            .push(LinkAttribute::NetNsPid(pid as u32));
+        peer_msg.attributes.push(ns.attribute());
     }
     let mut msg = LinkMessage::default();
     msg.attributes.push(LinkAttribute::IfName(host.to_string()));
@@ -741,7 +777,13 @@ mod tests {
         const IFLA_LINKINFO: u16 = 18;
         const IFLA_INFO_DATA: u16 = 2;
         const VETH_INFO_PEER: u16 = 1;
-        let buf = emitted(&veth_message("vh0", "vc0", None, Some(42), (4, 2)));
+        let buf = emitted(&veth_message(
+            "vh0",
+            "vc0",
+            None,
+            Some(NetnsRef::Pid(42)),
+            (4, 2),
+        ));
         // Host end (top level, after the 16-byte ifinfomsg): rx 2, tx 4.
         let rx = attrs(&buf, 16, buf.len(), IFLA_NUM_RX_QUEUES);
         let tx = attrs(&buf, 16, buf.len(), IFLA_NUM_TX_QUEUES);

@@ -5,6 +5,7 @@
 //! the child may allocate and use std freely before its exec.
 
 pub mod confine;
+pub mod netns;
 mod reaper;
 pub mod signals;
 pub mod spec;
@@ -43,16 +44,23 @@ const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 
 /// Clones init and drives it to its exec. On success init has exec'd; on
 /// failure it has exited and the error says which step failed inside.
+/// `ahead`: a new network namespace made ahead with the host side of the
+/// network built (see [`netns`]); init joins it instead of getting one
+/// from clone3.
 pub fn spawn_init(
     spec: &StartSpec,
     plan: &RootfsPlan,
     cgroups: &mut ContainerCgroups,
+    ahead: Option<netns::NetnsAhead>,
 ) -> Result<InitProcess> {
+    if let Some(a) = ahead {
+        return spawn_with_network(spec, plan, cgroups, a.net, Some((a.ns, a.host)));
+    }
     // Interface names and the bridges' addresses are decided before the
     // clone, so init knows them; the host side is built once init exists.
     let mut net = spec.net.clone();
     net::assign_names(&mut net)?;
-    spawn_with_network(spec, plan, cgroups, net)
+    spawn_with_network(spec, plan, cgroups, net, None)
 }
 
 fn spawn_with_network(
@@ -60,19 +68,33 @@ fn spawn_with_network(
     plan: &RootfsPlan,
     cgroups: &mut ContainerCgroups,
     net: NetPlan,
+    ahead: Option<(OwnedFd, net::HostSide)>,
 ) -> Result<InitProcess> {
-    let gateways = net::host_gateways(&net)?;
+    let (made_netns, built) = ahead.unzip();
+    // Before init exists, a failure undoes what was built ahead.
+    let undo_built = |e: Error| {
+        if let Some(host) = &built {
+            host.cleanup();
+        }
+        e
+    };
+    let gateways = net::host_gateways(&net).map_err(undo_built)?;
     // Device settings (v1 `devices.*`, the v2 device program) wait until
     // init has made its /dev nodes.
     let sync_devices = cgroups.needs_device_sync();
-    let shared = open_shared_namespaces(spec)?;
+    let shared = open_shared_namespaces(spec).map_err(undo_built)?;
     // Joining another pid namespace applies to the children we clone next.
-    let pid_join = JoinPidNs::enter(&shared)?;
-    let (parent_end, child_end) = sys::socketpair_seqpacket()?;
-    let into_v2 = cgroups.unified_clone_dir()?;
+    let pid_join = JoinPidNs::enter(&shared).map_err(undo_built)?;
+    let (parent_end, child_end) = sys::socketpair_seqpacket().map_err(undo_built)?;
+    let into_v2 = cgroups.unified_clone_dir().map_err(undo_built)?;
+    let clone_flags = if made_netns.is_some() {
+        spec.clone_flags & !libc::CLONE_NEWNET
+    } else {
+        spec.clone_flags
+    };
     // SAFETY: the monitor is single-threaded.
     let mut cloned =
-        unsafe { sys::clone3_fork(spec.clone_flags, into_v2.as_ref().map(|f| f.as_raw_fd())) };
+        unsafe { sys::clone3_fork(clone_flags, into_v2.as_ref().map(|f| f.as_raw_fd())) };
     let mut parent_moves_v2 = false;
     if let (Err(e), Some(_)) = (&cloned, &into_v2) {
         // A kernel or cgroup refusing CLONE_INTO_CGROUP: clone without it
@@ -80,12 +102,15 @@ fn spawn_with_network(
         log::info!("{}; moving init into its v2 cgroup afterwards", e.message);
         parent_moves_v2 = true;
         // SAFETY: as above.
-        cloned = unsafe { sys::clone3_fork(spec.clone_flags, None) };
+        cloned = unsafe { sys::clone3_fork(clone_flags, None) };
     }
     drop(into_v2);
-    let Some((pid, pidfd)) = cloned? else {
+    let Some((pid, pidfd)) = cloned.map_err(undo_built)? else {
         drop(parent_end);
-        let joined = join_namespaces(&shared)
+        let joined = made_netns
+            .as_ref()
+            .map_or(Ok(()), netns::join)
+            .and_then(|()| join_namespaces(&shared))
             .and_then(|()| cgroups.attach_self_v1())
             .and_then(|()| send_parent(&child_end, CGROUPS_SYNC));
         if let Err(e) = joined {
@@ -97,12 +122,20 @@ fn spawn_with_network(
     drop(child_end);
     drop(pid_join);
     crate::sentinel::note_init(&pidfd);
-    let netns = if spec.clone_flags & libc::CLONE_NEWNET != 0 {
+    let netns = if made_netns.is_some() {
+        made_netns
+    } else if spec.clone_flags & libc::CLONE_NEWNET != 0 {
         std::fs::File::open(format!("/proc/{pid}/ns/net"))
             .ok()
             .map(OwnedFd::from)
     } else {
         None
+    };
+    // Netlink reaches init's namespace through our descriptor when we
+    // hold one: init may not have joined a namespace made ahead yet.
+    let ns_ref = match &netns {
+        Some(ns) => net::NetnsRef::Fd(ns.as_raw_fd()),
+        None => net::NetnsRef::Pid(pid),
     };
     if let Some(ns) = netns
         .as_ref()
@@ -119,7 +152,7 @@ fn spawn_with_network(
         seccomp_notify: None,
     };
     let mut sock = UnixStream::from(parent_end);
-    let host = match net::setup_host(&init.net, pid) {
+    let host = match built.map_or_else(|| net::setup_host(&init.net, ns_ref), Ok) {
         Ok(h) => h,
         Err(e) => {
             kill_and_reap(&init);
@@ -130,7 +163,7 @@ fn spawn_with_network(
         abandon(&init, &host);
         return Err(e);
     }
-    let parent_steps = net::move_into(&init.net, pid)
+    let parent_steps = net::move_into(&init.net, ns_ref)
         .and_then(|()| wait_child_msg(&sock, CGROUPS_SYNC))
         .and_then(|()| {
             if parent_moves_v2 {

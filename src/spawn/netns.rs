@@ -1,0 +1,130 @@
+//! The container's new network namespace, made on a helper thread while
+//! the monitor prepares the rest (command socket, cgroups, ptys), with the
+//! host side of its network (veth pairs, their bridge ports, `l2proxy`
+//! entries) built into it there too: the namespace is the costliest one to
+//! create (about half a millisecond), and both would otherwise sit on the
+//! start's critical path, one inside clone3, the other while init waits.
+//! Init joins the namespace with setns right after its clone, before
+//! anything of its own uses the network.
+//!
+//! Only for a namespace the host's user namespace may own: with
+//! `lxc.idmap` init's own user namespace must own it, so clone3 makes it
+//! as before. The thread is joined before the monitor clones or forks
+//! again, so the monitor stays single-threaded where that matters.
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::thread::JoinHandle;
+
+use crate::error::{Error, Result};
+use crate::net::{self, HostSide, NetPlan, NetnsRef};
+
+/// What the helper thread made: the namespace, the network plan with its
+/// generated interface names, and what it built on the host for it.
+#[derive(Debug)]
+pub struct NetnsAhead {
+    pub ns: OwnedFd,
+    pub net: NetPlan,
+    pub host: HostSide,
+}
+
+type Outcome = Result<Option<NetnsAhead>>;
+
+/// A network namespace being made, or none to make.
+#[derive(Debug, Default)]
+pub struct PendingNetns(Option<JoinHandle<Outcome>>);
+
+impl PendingNetns {
+    /// Starts making one for `net` when init is to get a new network
+    /// namespace (`clone_flags` holds CLONE_NEWNET) outside a new user
+    /// namespace.
+    pub fn start(clone_flags: i32, net: &NetPlan) -> PendingNetns {
+        if clone_flags & libc::CLONE_NEWNET == 0 || clone_flags & libc::CLONE_NEWUSER != 0 {
+            return PendingNetns(None);
+        }
+        let net = net.clone();
+        // A thread that cannot be made only means clone3 makes it.
+        let handle = std::thread::Builder::new()
+            .name("lxc-netns".into())
+            .stack_size(256 * 1024)
+            .spawn(move || make_ahead(net))
+            .ok();
+        PendingNetns(handle)
+    }
+
+    /// What the thread made. Ok(None): nothing to join (init then gets its
+    /// network namespace from clone3, which also reports the error if the
+    /// kernel refuses one); an error is the start's (the thread undid
+    /// what it built).
+    pub fn finish(mut self) -> Outcome {
+        match self.0.take().map(JoinHandle::join) {
+            None => Ok(None),
+            Some(Ok(outcome)) => outcome,
+            Some(Err(_)) => Err(Error::new(
+                libc::EIO,
+                "The thread setting up the container's network died",
+            )),
+        }
+    }
+}
+
+impl Drop for PendingNetns {
+    /// A start that fails before the clone still waits for the thread and
+    /// undoes its host side (the namespace goes with its descriptor).
+    fn drop(&mut self) {
+        if let Some(Ok(Ok(Some(ahead)))) = self.0.take().map(JoinHandle::join) {
+            ahead.host.cleanup();
+        }
+    }
+}
+
+/// On the helper thread: a new network namespace, kept by a descriptor,
+/// and the host side of the network built into it from the host's.
+fn make_ahead(mut net: NetPlan) -> Outcome {
+    let Some(ns) = new_netns() else {
+        return Ok(None);
+    };
+    let host = net::assign_names(&mut net)
+        .and_then(|()| net::setup_host(&net, NetnsRef::Fd(ns.as_raw_fd())))?;
+    Ok(Some(NetnsAhead { ns, net, host }))
+}
+
+/// A new network namespace, this thread staying in its own; None (logged)
+/// when the kernel refuses.
+fn new_netns() -> Option<OwnedFd> {
+    let open = |path: &std::ffi::CStr| {
+        // SAFETY: open of a namespace file of this thread.
+        let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+        // SAFETY: a fresh descriptor.
+        (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
+    };
+    let own = open(c"/proc/thread-self/ns/net")?;
+    // SAFETY: unshare of this thread's network namespace.
+    if unsafe { libc::unshare(libc::CLONE_NEWNET) } < 0 {
+        log::info!(
+            "Creating the network namespace ahead failed ({}); clone3 creates it",
+            std::io::Error::last_os_error()
+        );
+        return None;
+    }
+    let made = open(c"/proc/thread-self/ns/net");
+    // Back, so the netlink sockets opened next talk to the host. A thread
+    // that cannot go back must not go on: it ends here, and the namespace
+    // with its descriptor.
+    // SAFETY: setns on a namespace descriptor we own.
+    if unsafe { libc::setns(own.as_raw_fd(), libc::CLONE_NEWNET) } < 0 {
+        return None;
+    }
+    made
+}
+
+/// In init, first thing after its clone: join the namespace made ahead.
+pub fn join(ns: &OwnedFd) -> Result<()> {
+    // SAFETY: setns on a namespace descriptor we own.
+    if unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) } < 0 {
+        return Err(Error::new(
+            crate::sys::errno(),
+            "Failed to join the container's network namespace",
+        ));
+    }
+    Ok(())
+}
