@@ -188,12 +188,13 @@ fn fail(sock: RawFd, tag: i32, step: i32) -> ! {
     unsafe { libc::_exit(1) }
 }
 
-/// Moves the calling thread into the cgroup directory `dir` of a v1
-/// hierarchy (see `Plan::cgroup_v1`).
-unsafe fn join_v1_cgroup(dir: RawFd) -> bool {
+/// Writes "0" (the caller itself) into `file` below the cgroup directory
+/// `dir`: `tasks` of a v1 hierarchy (see `Plan::cgroup_v1`), or
+/// `cgroup.procs` of the v2 one when the process could not be born there.
+unsafe fn join_cgroup(dir: RawFd, file: &std::ffi::CStr) -> bool {
     let fd = libc::openat(
         dir,
-        c"tasks".as_ptr(),
+        file.as_ptr(),
         libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW,
     );
     if fd < 0 {
@@ -258,22 +259,6 @@ unsafe fn create_attached(plan: &Plan) -> (i64, bool) {
     (pid, false)
 }
 
-/// Moves the calling process into the v2 cgroup `dir` ("0" into
-/// `cgroup.procs`): only when it could not be born there.
-unsafe fn join_v2_cgroup(dir: RawFd) -> bool {
-    let fd = libc::openat(
-        dir,
-        c"cgroup.procs".as_ptr(),
-        libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW,
-    );
-    if fd < 0 {
-        return false;
-    }
-    let ok = libc::write(fd, b"0".as_ptr() as *const c_void, 1) == 1;
-    libc::close(fd);
-    ok
-}
-
 /// The intermediate process: runs right after fork() and never returns.
 ///
 /// # Safety
@@ -284,7 +269,7 @@ pub unsafe fn intermediate(plan: &Plan) -> ! {
     libc::close(plan.parent_sock);
     // Joined before the namespaces, with the host's view and privileges.
     for &dir in &plan.cgroup_v1 {
-        if !join_v1_cgroup(dir) {
+        if !join_cgroup(dir, c"tasks") {
             fail(sock, MSG_INTERMEDIATE_FAILED, STEP_CGROUP);
         }
         libc::close(dir);
@@ -310,7 +295,7 @@ pub unsafe fn intermediate(plan: &Plan) -> ! {
         fail(sock, MSG_INTERMEDIATE_FAILED, STEP_CLONE);
     }
     if pid == 0 {
-        if join_v2 && !join_v2_cgroup(plan.cgroup_v2) && !plan.v2_optional {
+        if join_v2 && !join_cgroup(plan.cgroup_v2, c"cgroup.procs") && !plan.v2_optional {
             fail(sock, MSG_ATTACHED_FAILED, STEP_CGROUP);
         }
         attached(plan);

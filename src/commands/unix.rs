@@ -46,14 +46,7 @@ pub fn connect(name: &str) -> Result<OwnedFd> {
         )
     };
     if r < 0 {
-        let errno = sys::errno();
-        return Err(Error::new(
-            errno,
-            format!(
-                "Failed to connect to @{name}: {}",
-                std::io::Error::from_raw_os_error(errno)
-            ),
-        ));
+        return Err(Error::last_os(format_args!("Failed to connect to @{name}")));
     }
     Ok(sock)
 }

@@ -186,11 +186,7 @@ impl Rtnl {
         let mut found = None;
         let asked = self.receive(seq, "Failed to look up a link", |m| {
             if let RouteNetlinkMessage::NewLink(l) = m {
-                let named = l
-                    .attributes
-                    .iter()
-                    .any(|a| matches!(a, LinkAttribute::IfName(n) if n == name));
-                if named {
+                if is_named(&l, name) {
                     found = Some(l.header.index);
                 }
             }
@@ -298,11 +294,7 @@ impl Rtnl {
         let mut found = None;
         self.receive(seq, "Failed to list links", |m| {
             if let RouteNetlinkMessage::NewLink(l) = m {
-                let is_it = l
-                    .attributes
-                    .iter()
-                    .any(|a| matches!(a, LinkAttribute::IfName(n) if n == name));
-                if is_it {
+                if is_named(&l, name) {
                     found = l.attributes.iter().find_map(|a| match a {
                         LinkAttribute::Mtu(m) => Some(*m),
                         _ => None,
@@ -695,6 +687,13 @@ pub fn macvlan_message(name: &str, parent: u32, mode: u32) -> LinkMessage {
     }
     msg.attributes.push(LinkAttribute::LinkInfo(info));
     msg
+}
+
+/// Whether the link's own name (not an alternative name) is `name`.
+fn is_named(link: &LinkMessage, name: &str) -> bool {
+    link.attributes
+        .iter()
+        .any(|a| matches!(a, LinkAttribute::IfName(n) if n == name))
 }
 
 #[cfg(test)]

@@ -86,19 +86,14 @@ pub unsafe fn clone3_fork(flags: i32, cgroup: Option<RawFd>) -> Result<Option<(i
         );
     }
     if pid < 0 {
-        let err = super::errno();
-        return Err(Error::new(
-            err,
-            format!(
-                "Failed to clone the container's init (flags {flags:#x}{}): {}",
-                if cgroup.is_some() {
-                    ", into its cgroup"
-                } else {
-                    ""
-                },
-                std::io::Error::from_raw_os_error(err)
-            ),
-        ));
+        let into = if cgroup.is_some() {
+            ", into its cgroup"
+        } else {
+            ""
+        };
+        return Err(Error::last_os(format_args!(
+            "Failed to clone the container's init (flags {flags:#x}{into})"
+        )));
     }
     if pid == 0 {
         return Ok(None);
