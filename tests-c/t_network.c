@@ -182,10 +182,13 @@ static void test_pair(const char *lxcpath)
 	snprintf(cmd, sizeof(cmd), "busybox ping -c1 -W3 10.%d.0.2 >/dev/null", net);
 	CHECK(system(cmd) == 0);
 
-	/* TCP: b serves one line, a reads it */
+	/* TCP: b serves one line, a reads it. The server listens again after
+	 * each connection: a client that connects before the server has its
+	 * line ready may close first (busybox nc leaves at stdin's EOF), which
+	 * would end a one-shot server and leave every retry refused. */
 	{
 		lxc_attach_options_t opts = LXC_ATTACH_OPTIONS_DEFAULT;
-		const char *srv[] = {"sh", "-c", "echo tcp-hello | nc -l -p 7777", NULL};
+		const char *srv[] = {"sh", "-c", "while :; do echo tcp-hello | nc -l -p 7777; done", NULL};
 		lxc_attach_command_t command = {.program = "sh", .argv = (char **)srv};
 		pid_t pid;
 		int status, tries;
