@@ -199,7 +199,8 @@ impl Monitor {
             &self.prep.cgroups.setup,
         )?;
         self.set_state(STARTING);
-        release_network(&mut self.init, &self.prep.spec.hooks);
+        // Joined at once: the clone of the new init follows.
+        drop(release_network(&mut self.init, &self.prep.spec.hooks));
         self.init = spawn(&mut self.prep)?;
         self.held_ns = HeldNamespaces::open(&self.prep.spec, self.init.pid);
         record_network(&mut self.config, &self.init);
@@ -213,23 +214,29 @@ impl Monitor {
         self.drain_console();
         stop_hooks::run_stop(&self.prep.spec, &self.held_ns, self.init.pid, "stop");
         self.prep.cgroups.remove();
-        release_network(&mut self.init, &self.prep.spec.hooks);
+        // Held until the clients heard the stop, so they need not wait for
+        // the kernel's tail of the veth deletions.
+        let unlinking = release_network(&mut self.init, &self.prep.spec.hooks);
         self.held_ns = HeldNamespaces::default();
         // Nothing is left on the host: the sentinel may go (it is reaped in
         // `close_down`, before any client hears the container stopped).
         crate::sentinel::release();
         // Before the command socket closes, so that `stop` returns after it.
         let _ = stop_hooks::run_post_stop(&self.prep.spec, self.init.pid, "stop");
-        self.close_down(status)
+        let status = self.close_down(status);
+        drop(unlinking);
+        status
     }
 
     /// The end of a failed reboot, whose stop hooks already ran.
     fn finish_after_hooks(mut self, status: i32) -> i32 {
         self.set_state(STOPPING);
         self.prep.cgroups.remove();
-        release_network(&mut self.init, &self.prep.spec.hooks);
+        let unlinking = release_network(&mut self.init, &self.prep.spec.hooks);
         crate::sentinel::release();
-        self.close_down(status)
+        let status = self.close_down(status);
+        drop(unlinking);
+        status
     }
 
     fn close_down(mut self, status: i32) -> i32 {
@@ -763,8 +770,13 @@ fn record_network(config: &mut Config, init: &InitProcess) {
 
 /// After init exited: physical interfaces go back to the host, then the
 /// container's network namespace is released and what it had on the host
-/// removed (veth host ends, `l2proxy` entries).
-fn release_network(init: &mut InitProcess, hooks: &crate::hooks::Hooks) {
+/// removed (veth host ends, `l2proxy` entries). Nothing of it is left when
+/// this returns; the kernel's tail of the deletions runs on until the
+/// result is dropped.
+fn release_network(
+    init: &mut InitProcess,
+    hooks: &crate::hooks::Hooks,
+) -> crate::net::unlink::Unlinking {
     if let Err(e) = crate::net::run_scripts(&init.net, hooks, false) {
         log::warn!("{}", e.message);
     }
@@ -775,7 +787,7 @@ fn release_network(init: &mut InitProcess, hooks: &crate::hooks::Hooks) {
         }
         crate::sentinel::forget_netns();
     }
-    crate::net::HostSide::for_plan(&init.net).cleanup();
+    crate::net::HostSide::for_plan(&init.net).release()
 }
 
 /// Reads what is available on a non-blocking read; None when nothing is.

@@ -18,6 +18,7 @@
 pub mod bridge_vlan;
 pub mod netlink;
 pub mod proxy;
+pub mod unlink;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -288,7 +289,16 @@ impl HostSide {
 
     /// Best effort: what is already gone is skipped.
     pub fn cleanup(&self) {
-        let Ok(mut nl) = Rtnl::open() else { return };
+        drop(self.release());
+    }
+
+    /// As `cleanup`, but returns as soon as nothing is left on the host:
+    /// the kernel may still be finishing the deletions (see `unlink`) on
+    /// a thread, which dropping the result joins.
+    pub fn release(&self) -> unlink::Unlinking {
+        let Ok(mut nl) = Rtnl::open() else {
+            return unlink::Unlinking::default();
+        };
         proxy::remove(&mut nl, &self.proxies);
         if !self.lo_routes.is_empty() {
             if let Ok(lo) = nl.index_of("lo") {
@@ -300,10 +310,8 @@ impl HostSide {
         }
         for name in &self.created {
             crate::sentinel::forget(Item::HostLink(name.clone()));
-            if let Ok(i) = nl.index_of(name) {
-                let _ = nl.delete_link(i);
-            }
         }
+        unlink::delete(&mut nl, &self.created)
     }
 }
 

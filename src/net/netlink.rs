@@ -77,6 +77,68 @@ impl Rtnl {
         Ok(Rtnl { socket, seq: 0 })
     }
 
+    /// A non-blocking socket hearing the link notifications (RTNLGRP_LINK)
+    /// of the calling thread's network namespace.
+    pub fn open_link_events() -> Result<Rtnl> {
+        let failed = |what: &str, e: std::io::Error| {
+            Error::new(
+                e.raw_os_error().unwrap_or(libc::EIO),
+                format!("Failed to {what} rtnetlink link events: {e}"),
+            )
+        };
+        let mut socket = Socket::new(NETLINK_ROUTE).map_err(|e| failed("open", e))?;
+        socket.bind_auto().map_err(|e| failed("bind", e))?;
+        socket
+            .add_membership(libc::RTNLGRP_LINK)
+            .map_err(|e| failed("join", e))?;
+        socket
+            .set_non_blocking(true)
+            .map_err(|e| failed("configure", e))?;
+        Ok(Rtnl { socket, seq: 0 })
+    }
+
+    /// On a socket from `open_link_events`: the indexes of the links that
+    /// the notifications queued so far report deleted (none when nothing
+    /// is queued). An error (ENOBUFS: notifications were lost) means the
+    /// caller must look for itself.
+    pub fn deleted_links(&mut self) -> Result<Vec<u32>> {
+        let mut buf = vec![0u8; 65536];
+        let mut out = Vec::new();
+        loop {
+            let n = match self.socket.recv(&mut &mut buf[..], 0) {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(out),
+                Err(e) => {
+                    return Err(Error::new(
+                        e.raw_os_error().unwrap_or(libc::EIO),
+                        format!("rtnetlink link events: {e}"),
+                    ))
+                }
+            };
+            let mut offset = 0;
+            while offset < n {
+                let Ok(msg) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&buf[offset..n])
+                else {
+                    break;
+                };
+                if let NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(l)) = msg.payload {
+                    out.push(l.header.index);
+                }
+                let len = msg.header.length as usize;
+                if len == 0 {
+                    break;
+                }
+                offset += len;
+            }
+        }
+    }
+
+    /// The socket, to poll.
+    pub fn raw_fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        self.socket.as_raw_fd()
+    }
+
     fn send(&mut self, msg: RouteNetlinkMessage, flags: u16) -> Result<u32> {
         let mut packet = NetlinkMessage::new(NetlinkHeader::default(), NetlinkPayload::from(msg));
         self.seq += 1;
