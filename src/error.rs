@@ -44,7 +44,11 @@ impl Error {
     /// `what` is formatted: pass `format_args!`, not `format!`, so that no
     /// allocation runs between the failing syscall and the read.
     pub fn last_os(what: impl fmt::Display) -> Self {
-        let err = std::io::Error::last_os_error();
+        Self::os(what, &std::io::Error::last_os_error())
+    }
+
+    /// `what: err`, with err's errno (EIO when it has none).
+    pub fn os(what: impl fmt::Display, err: &std::io::Error) -> Self {
         Self::new(
             err.raw_os_error().unwrap_or(libc::EIO),
             format!("{what}: {err}"),

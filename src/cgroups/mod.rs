@@ -372,14 +372,14 @@ fn write_setting(dir: &Path, s: &Setting, value: &str) -> Result<()> {
         .open(&path)
         .and_then(|mut f| f.write_all(value.as_bytes()))
         .map_err(|e| {
-            Error::new(
-                e.raw_os_error().unwrap_or(libc::EIO),
-                format!(
-                    "Failed to set {} = \"{}\" ({}): {e}",
+            Error::os(
+                format_args!(
+                    "Failed to set {} = \"{}\" ({})",
                     s.key,
                     s.value,
                     path.display()
                 ),
+                &e,
             )
         })
 }

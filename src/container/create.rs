@@ -661,9 +661,9 @@ impl Container {
             tc.args.join(" ")
         );
         let status = cmd.status().map_err(|e| {
-            Error::new(
-                e.raw_os_error().unwrap_or(libc::EIO),
-                format!("Failed to execute template {}: {e}", tc.program.display()),
+            Error::os(
+                format_args!("Failed to execute template {}", tc.program.display()),
+                &e,
             )
         })?;
         if !status.success() {

@@ -63,13 +63,9 @@ fn rename_noreplace(from: &Path, to: &Path) -> Result<()> {
     }
     if rc < 0 {
         let err = std::io::Error::last_os_error();
-        return Err(Error::new(
-            err.raw_os_error().unwrap_or(libc::EIO),
-            format!(
-                "Failed to move {} to {}: {err}",
-                from.display(),
-                to.display()
-            ),
+        return Err(Error::os(
+            format_args!("Failed to move {} to {}", from.display(), to.display()),
+            &err,
         ));
     }
     Ok(())

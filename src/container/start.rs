@@ -107,12 +107,8 @@ fn config_memfd(text: &str) -> Result<OwnedFd> {
     // SAFETY: fresh descriptor.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
     let mut file = std::fs::File::from(fd);
-    file.write_all(text.as_bytes()).map_err(|e| {
-        Error::new(
-            e.raw_os_error().unwrap_or(libc::EIO),
-            format!("Failed to pass the configuration: {e}"),
-        )
-    })?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| Error::os("Failed to pass the configuration", &e))?;
     // SAFETY: rewinding our descriptor so the monitor reads from the start.
     unsafe { libc::lseek(file.as_raw_fd(), 0, libc::SEEK_SET) };
     Ok(OwnedFd::from(file))

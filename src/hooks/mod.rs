@@ -278,12 +278,9 @@ impl Hooks {
         if let Some(m) = mount {
             crate::storage::in_private_mounts(&mut cmd, vec![m.clone()]);
         }
-        let out = cmd.output().map_err(|e| {
-            Error::new(
-                e.raw_os_error().unwrap_or(libc::EIO),
-                format!("Failed to run {what} \"{script}\": {e}"),
-            )
-        })?;
+        let out = cmd
+            .output()
+            .map_err(|e| Error::os(format_args!("Failed to run {what} \"{script}\""), &e))?;
         for l in String::from_utf8_lossy(&out.stdout).lines() {
             log::debug!("Script {script} with output: {l}");
         }

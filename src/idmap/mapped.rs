@@ -225,12 +225,8 @@ impl Op {
             Op::Remove(p, Some(keep)) => crate::storage::rmdir_onedev_except(p, keep),
             Op::Copy { src, dst, overlay } => {
                 if let Some(data) = overlay {
-                    sys::unshare_rslave().map_err(|e| {
-                        Error::new(
-                            e.raw_os_error().unwrap_or(libc::EIO),
-                            format!("Failed to make a private mount namespace: {e}"),
-                        )
-                    })?;
+                    sys::unshare_rslave()
+                        .map_err(|e| Error::os("Failed to make a private mount namespace", &e))?;
                     sys::mount(Some("overlay"), src, Some("overlay"), 0, Some(data))?;
                 }
                 if dst.exists() {

@@ -167,12 +167,8 @@ fn read_config(args: &Args) -> Result<Config> {
     // SAFETY: fd 3 was handed to us by `start` for exactly this.
     let mut file = unsafe { std::fs::File::from_raw_fd(CONFIG_FD) };
     let mut text = String::new();
-    file.read_to_string(&mut text).map_err(|e| {
-        Error::new(
-            e.raw_os_error().unwrap_or(libc::EIO),
-            format!("Failed to read the configuration: {e}"),
-        )
-    })?;
+    file.read_to_string(&mut text)
+        .map_err(|e| Error::os("Failed to read the configuration", &e))?;
     Ok(Config::from_replay(&text, &args.config_file)?)
 }
 

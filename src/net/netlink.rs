@@ -56,24 +56,14 @@ pub struct Link {
 impl Rtnl {
     /// A socket in the calling thread's network namespace.
     pub fn open() -> Result<Rtnl> {
-        let mut socket = Socket::new(NETLINK_ROUTE).map_err(|e| {
-            Error::new(
-                e.raw_os_error().unwrap_or(libc::EIO),
-                format!("Failed to open rtnetlink: {e}"),
-            )
-        })?;
-        socket.bind_auto().map_err(|e| {
-            Error::new(
-                e.raw_os_error().unwrap_or(libc::EIO),
-                format!("Failed to bind rtnetlink: {e}"),
-            )
-        })?;
-        socket.connect(&SocketAddr::new(0, 0)).map_err(|e| {
-            Error::new(
-                e.raw_os_error().unwrap_or(libc::EIO),
-                format!("Failed to connect rtnetlink: {e}"),
-            )
-        })?;
+        let mut socket =
+            Socket::new(NETLINK_ROUTE).map_err(|e| Error::os("Failed to open rtnetlink", &e))?;
+        socket
+            .bind_auto()
+            .map_err(|e| Error::os("Failed to bind rtnetlink", &e))?;
+        socket
+            .connect(&SocketAddr::new(0, 0))
+            .map_err(|e| Error::os("Failed to connect rtnetlink", &e))?;
         Ok(Rtnl { socket, seq: 0 })
     }
 
@@ -81,10 +71,7 @@ impl Rtnl {
     /// of the calling thread's network namespace.
     pub fn open_link_events() -> Result<Rtnl> {
         let failed = |what: &str, e: std::io::Error| {
-            Error::new(
-                e.raw_os_error().unwrap_or(libc::EIO),
-                format!("Failed to {what} rtnetlink link events: {e}"),
-            )
+            Error::os(format_args!("Failed to {what} rtnetlink link events"), &e)
         };
         let mut socket = Socket::new(NETLINK_ROUTE).map_err(|e| failed("open", e))?;
         socket.bind_auto().map_err(|e| failed("bind", e))?;
@@ -108,12 +95,7 @@ impl Rtnl {
             let n = match self.socket.recv(&mut &mut buf[..], 0) {
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(out),
-                Err(e) => {
-                    return Err(Error::new(
-                        e.raw_os_error().unwrap_or(libc::EIO),
-                        format!("rtnetlink link events: {e}"),
-                    ))
-                }
+                Err(e) => return Err(Error::os("rtnetlink link events", &e)),
             };
             let mut offset = 0;
             while offset < n {
@@ -147,12 +129,9 @@ impl Rtnl {
         packet.finalize();
         let mut buf = vec![0; packet.buffer_len()];
         packet.serialize(&mut buf[..]);
-        self.socket.send(&buf, 0).map_err(|e| {
-            Error::new(
-                e.raw_os_error().unwrap_or(libc::EIO),
-                format!("rtnetlink send: {e}"),
-            )
-        })?;
+        self.socket
+            .send(&buf, 0)
+            .map_err(|e| Error::os("rtnetlink send", &e))?;
         Ok(self.seq)
     }
 
@@ -166,12 +145,10 @@ impl Rtnl {
     ) -> Result<()> {
         let mut buf = vec![0u8; 65536];
         loop {
-            let n = self.socket.recv(&mut &mut buf[..], 0).map_err(|e| {
-                Error::new(
-                    e.raw_os_error().unwrap_or(libc::EIO),
-                    format!("rtnetlink recv: {e}"),
-                )
-            })?;
+            let n = self
+                .socket
+                .recv(&mut &mut buf[..], 0)
+                .map_err(|e| Error::os("rtnetlink recv", &e))?;
             let mut offset = 0;
             while offset < n {
                 let msg: NetlinkMessage<RouteNetlinkMessage> =

@@ -151,12 +151,7 @@ fn export(ctx: &ScmpFilterContext) -> Result<Vec<u8>> {
     let mut bpf = Vec::new();
     file.rewind()
         .and_then(|_| file.read_to_end(&mut bpf))
-        .map_err(|e| {
-            Error::new(
-                e.raw_os_error().unwrap_or(libc::EIO),
-                format!("Failed to read the seccomp program back: {e}"),
-            )
-        })?;
+        .map_err(|e| Error::os("Failed to read the seccomp program back", &e))?;
     if bpf.is_empty() || bpf.len() % 8 != 0 || bpf.len() / 8 > u16::MAX as usize {
         return Err(Error::new(
             libc::EINVAL,

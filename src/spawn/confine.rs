@@ -110,9 +110,9 @@ impl Confinement {
         for (file, value) in &self.procs {
             let path = format!("/proc/{pid}/{file}");
             std::fs::write(&path, value).map_err(|e| {
-                Error::new(
-                    e.raw_os_error().unwrap_or(libc::EIO),
-                    format!("Failed to set lxc.proc.{file}: writing \"{value}\" to {path}: {e}"),
+                Error::os(
+                    format_args!("Failed to set lxc.proc.{file}: writing \"{value}\" to {path}"),
+                    &e,
                 )
             })?;
         }
@@ -144,12 +144,12 @@ impl Confinement {
         for (path, value) in &self.sysctls {
             let file = format!("/proc/sys/{path}");
             std::fs::write(&file, value).map_err(|e| {
-                Error::new(
-                    e.raw_os_error().unwrap_or(libc::EIO),
-                    format!(
-                        "Failed to set lxc.sysctl.{}: writing \"{value}\" to {file}: {e}",
+                Error::os(
+                    format_args!(
+                        "Failed to set lxc.sysctl.{}: writing \"{value}\" to {file}",
                         path.replace('/', ".")
                     ),
+                    &e,
                 )
             })?;
         }

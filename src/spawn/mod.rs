@@ -196,12 +196,8 @@ fn spawn_with_network(
         }
         if sync_devices && &buf[..n] == DEVICES_SYNC {
             let applied = cgroups.apply_limits(true).and_then(|()| {
-                sock.write_all(b"ok").map_err(|e| {
-                    Error::new(
-                        e.raw_os_error().unwrap_or(libc::EIO),
-                        format!("Failed to release init after the device limits: {e}"),
-                    )
-                })
+                sock.write_all(b"ok")
+                    .map_err(|e| Error::os("Failed to release init after the device limits", &e))
             });
             if let Err(e) = applied {
                 abandon(&init, &host);
@@ -310,12 +306,9 @@ fn idmapped_rootfs(spec: &StartSpec, pid: i32) -> Result<Option<OwnedFd>> {
 fn release_init(sock: &mut UnixStream, tree: Option<OwnedFd>) -> Result<()> {
     let sent = match &tree {
         Some(t) => crate::commands::unix::send_with_fd(sock, GO, t.as_raw_fd()).map(drop),
-        None => sock.write_all(GO).map_err(|e| {
-            Error::new(
-                e.raw_os_error().unwrap_or(libc::EIO),
-                format!("Failed to release init: {e}"),
-            )
-        }),
+        None => sock
+            .write_all(GO)
+            .map_err(|e| Error::os("Failed to release init", &e)),
     };
     sent.map_err(|e| Error::new(e.errno, format!("Failed to release init: {}", e.message)))
 }
@@ -339,12 +332,8 @@ fn abandon(init: &InitProcess, host: &net::HostSide) {
 fn run_start_host(spec: &StartSpec, pid: i32, sock: &mut UnixStream) -> Result<()> {
     spec.hooks
         .run("start-host", &[("LXC_PID".into(), pid.to_string())], &[])?;
-    sock.write_all(b"ok").map_err(|e| {
-        Error::new(
-            e.raw_os_error().unwrap_or(libc::EIO),
-            format!("Failed to release init after lxc.hook.start-host: {e}"),
-        )
-    })
+    sock.write_all(b"ok")
+        .map_err(|e| Error::os("Failed to release init after lxc.hook.start-host", &e))
 }
 
 /// Kills a half-started init and reaps it.

@@ -268,12 +268,7 @@ impl Storage for LoopStorage {
             .arg(&self.image)
             .stdin(std::process::Stdio::null())
             .output()
-            .map_err(|e| {
-                Error::new(
-                    e.raw_os_error().unwrap_or(libc::EIO),
-                    format!("Failed to run {mkfs}: {e}"),
-                )
-            });
+            .map_err(|e| Error::os(format_args!("Failed to run {mkfs}"), &e));
         let failed = match out {
             Ok(o) if o.status.success() => None,
             Ok(o) => Some(Error::new(

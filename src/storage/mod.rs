@@ -168,9 +168,9 @@ pub fn copy_mounted(
     cmd.stdin(std::process::Stdio::null());
     in_private_mounts(&mut cmd, mounts);
     let out = cmd.output().map_err(|e| {
-        Error::new(
-            e.raw_os_error().unwrap_or(libc::EIO),
-            format!("Failed to copy {} to {}: {e}", src.display(), dst.display()),
+        Error::os(
+            format_args!("Failed to copy {} to {}", src.display(), dst.display()),
+            &e,
         )
     })?;
     if !out.status.success() {
