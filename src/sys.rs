@@ -13,6 +13,25 @@ pub mod mount_api;
 
 pub use clone::clone3_fork;
 
+/// pidfd_send_signal(2) of `signo` (0: only whether the process exists)
+/// through `pidfd`. Allocation-free.
+pub fn pidfd_send_signal(pidfd: &impl std::os::fd::AsRawFd, signo: i32) -> std::io::Result<()> {
+    // SAFETY: a signal through a descriptor the caller holds.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            signo,
+            0usize,
+            0u32,
+        )
+    };
+    if r < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 pub fn errno() -> i32 {
     std::io::Error::last_os_error()
         .raw_os_error()

@@ -89,16 +89,7 @@ fn pidfd_pid(pidfd: &OwnedFd) -> Option<i32> {
 
 /// Whether the process behind `pidfd` still runs.
 pub fn pidfd_alive(pidfd: &OwnedFd) -> bool {
-    // SAFETY: signal 0 through a pidfd we own only checks for existence.
-    unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            pidfd.as_raw_fd(),
-            0,
-            0usize,
-            0u32,
-        ) == 0
-    }
+    crate::sys::pidfd_send_signal(pidfd, 0).is_ok()
 }
 
 fn not_running(target: &Target<'_>) -> Error {

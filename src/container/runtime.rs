@@ -3,7 +3,7 @@
 //! Works the same on containers started by LXC itself (same protocol).
 
 use super::state::{FREEZING, FROZEN, RUNNING, STOPPED, THAWED};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
 
 use super::{Container, STATES};
@@ -328,21 +328,6 @@ fn signal_until_ready(pidfd: &OwnedFd, signo: i32, done: &OwnedFd, timeout: i32)
 }
 
 fn send_signal(pidfd: &OwnedFd, signo: i32) -> Result<()> {
-    // SAFETY: pidfd_send_signal on a pidfd we own.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_pidfd_send_signal,
-            pidfd.as_raw_fd(),
-            signo,
-            0usize,
-            0u32,
-        )
-    };
-    if r < 0 {
-        return Err(Error::new(
-            crate::sys::errno(),
-            format!("Failed to send signal {signo} to init"),
-        ));
-    }
-    Ok(())
+    crate::sys::pidfd_send_signal(pidfd, signo)
+        .map_err(|e| Error::os(format_args!("Failed to send signal {signo} to init"), &e))
 }

@@ -412,20 +412,9 @@ impl Monitor {
     }
 
     fn signal_init(&self, signo: i32) -> i32 {
-        // SAFETY: pidfd_send_signal on init's pidfd.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                self.init.pidfd.as_raw_fd(),
-                signo,
-                0usize,
-                0u32,
-            )
-        };
-        if r < 0 {
-            -sys::errno()
-        } else {
-            0
+        match sys::pidfd_send_signal(&self.init.pidfd, signo) {
+            Ok(()) => 0,
+            Err(e) => -e.raw_os_error().unwrap_or(libc::EIO),
         }
     }
 

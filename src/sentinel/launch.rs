@@ -23,16 +23,8 @@ struct Launched {
 
 impl Launched {
     fn kill(&self) {
-        // SAFETY: signalling our own, not yet reaped child by its pidfd.
-        unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                self.pidfd.as_raw_fd(),
-                libc::SIGKILL,
-                0,
-                0,
-            )
-        };
+        // Our own, not yet reaped child: the pidfd still names it.
+        let _ = sys::pidfd_send_signal(&self.pidfd, libc::SIGKILL);
     }
 }
 
