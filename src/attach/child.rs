@@ -242,14 +242,7 @@ unsafe fn create_attached(plan: &Plan) -> (i64, bool) {
         return (pid, false);
     }
     if errno() == libc::ENOSYS && plan.shared.is_none() {
-        let pid = libc::syscall(
-            libc::SYS_clone,
-            flags as libc::c_ulong,
-            0usize,
-            0usize,
-            0usize,
-            0usize,
-        );
+        let pid = sysclone::clone_old(flags, std::ptr::null_mut());
         return (pid, v2.is_some());
     }
     if v2.is_some() && plan.v2_optional {

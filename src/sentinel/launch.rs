@@ -44,32 +44,16 @@ pub fn launch(
     log_level: Option<&str>,
 ) -> Result<()> {
     let (ours, theirs) = sys::socketpair_seqpacket()?;
-    let mut pidfd: libc::c_int = -1;
-    // SAFETY: a fork-like clone (no CLONE_VM) of a single-threaded process;
-    // the kernel stores the pidfd through the parent_tid pointer.
-    let pid = unsafe {
-        libc::syscall(
-            libc::SYS_clone,
-            (libc::CLONE_PIDFD | libc::SIGCHLD) as libc::c_ulong,
-            0usize,
-            &mut pidfd as *mut libc::c_int,
-            0usize,
-            0usize,
-        )
-    };
-    if pid < 0 {
-        return Err(Error::new(sys::errno(), "Failed to fork the sentinel"));
-    }
-    if pid == 0 {
+    // SAFETY: the monitor is single-threaded here.
+    let cloned = unsafe { sys::clone3_fork(0, None, "the sentinel")? };
+    let Some((pid, pidfd)) = cloned else {
         // The monitor's end must not stay open here: its EOF is the news.
         drop(ours);
         let code = sentinel_child(theirs, name, lxcpath, log_file, log_level);
         // SAFETY: leaving without returning into the monitor's code.
         unsafe { libc::_exit(code) };
-    }
+    };
     drop(theirs);
-    // SAFETY: the kernel gave us this fresh descriptor.
-    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
     // Journaling never blocks the monitor: a sentinel that stopped reading
     // (SIGSTOP) costs it the journal, not the container.
     // SAFETY: fcntl on a descriptor we own.
@@ -78,10 +62,7 @@ pub fn launch(
         libc::fcntl(ours.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
     }
     *JOURNAL.lock().unwrap_or_else(|p| p.into_inner()) = Some(ours);
-    *LAUNCHED.lock().unwrap_or_else(|p| p.into_inner()) = Some(Launched {
-        pid: pid as i32,
-        pidfd,
-    });
+    *LAUNCHED.lock().unwrap_or_else(|p| p.into_inner()) = Some(Launched { pid, pidfd });
     Ok(())
 }
 

@@ -93,8 +93,13 @@ fn spawn_with_network(
         spec.clone_flags
     };
     // SAFETY: the monitor is single-threaded.
-    let mut cloned =
-        unsafe { sys::clone3_fork(clone_flags, into_v2.as_ref().map(|f| f.as_raw_fd())) };
+    let mut cloned = unsafe {
+        sys::clone3_fork(
+            clone_flags,
+            into_v2.as_ref().map(|f| f.as_raw_fd()),
+            "the container's init",
+        )
+    };
     let mut parent_moves_v2 = false;
     if let (Err(e), Some(_)) = (&cloned, &into_v2) {
         // A kernel or cgroup refusing CLONE_INTO_CGROUP: clone without it
@@ -102,7 +107,7 @@ fn spawn_with_network(
         log::info!("{}; moving init into its v2 cgroup afterwards", e.message);
         parent_moves_v2 = true;
         // SAFETY: as above.
-        cloned = unsafe { sys::clone3_fork(clone_flags, None) };
+        cloned = unsafe { sys::clone3_fork(clone_flags, None, "the container's init") };
     }
     drop(into_v2);
     let Some((pid, pidfd)) = cloned.map_err(undo_built)? else {

@@ -61,29 +61,44 @@ pub unsafe fn clone3_raw(args: &mut CloneArgs) -> libc::c_long {
     )
 }
 
+/// The old clone(2), fork-like (no new stack): for kernels before 5.3 and
+/// seccomp policies that answer clone3 with ENOSYS, as container runtimes'
+/// defaults do. With CLONE_PIDFD the pidfd is stored through `pidfd` (the
+/// parent_tid argument). 0 in the child, the pid in the parent, -1 with
+/// errno set. Allocation-free.
+///
+/// # Safety
+/// As fork(); `pidfd` is null or writable.
+pub unsafe fn clone_old(flags: i32, pidfd: *mut libc::c_int) -> libc::c_long {
+    libc::syscall(
+        libc::SYS_clone,
+        flags as u32 as libc::c_ulong,
+        0usize,
+        pidfd,
+        0usize,
+        0usize,
+    )
+}
+
 /// A fork-like clone3 (no new stack, SIGCHLD on exit) with CLONE_PIDFD and
-/// `flags` (CLONE_NEW*), born in the v2 cgroup `cgroup` when given.
-/// Returns None in the child, (pid, pidfd) in the parent.
+/// `flags` (CLONE_NEW*), born in the v2 cgroup `cgroup` when given; `what`
+/// names the child in the error. Without clone3 and without a cgroup to
+/// be born in, the old clone. Returns None in the child, (pid, pidfd) in
+/// the parent.
 ///
 /// # Safety
 /// The caller must be single-threaded: the child is a copy of it.
-pub unsafe fn clone3_fork(flags: i32, cgroup: Option<RawFd>) -> Result<Option<(i32, OwnedFd)>> {
+pub unsafe fn clone3_fork(
+    flags: i32,
+    cgroup: Option<RawFd>,
+    what: &str,
+) -> Result<Option<(i32, OwnedFd)>> {
     let mut pidfd: libc::c_int = -1;
     let mut args = CloneArgs::new(flags | libc::CLONE_PIDFD, cgroup);
     args.pidfd = &mut pidfd as *mut libc::c_int as u64;
     let mut pid = clone3_raw(&mut args);
     if pid < 0 && super::errno() == libc::ENOSYS && cgroup.is_none() {
-        // No clone3 (before Linux 5.3, or a seccomp policy answering
-        // ENOSYS, as container runtimes' defaults do): the old clone,
-        // which stores the pidfd where its parent_tid argument points.
-        pid = libc::syscall(
-            libc::SYS_clone,
-            (flags | libc::CLONE_PIDFD | libc::SIGCHLD) as libc::c_ulong,
-            0usize,
-            &mut pidfd as *mut libc::c_int,
-            0usize,
-            0usize,
-        );
+        pid = clone_old(flags | libc::CLONE_PIDFD | libc::SIGCHLD, &mut pidfd);
     }
     if pid < 0 {
         let into = if cgroup.is_some() {
@@ -92,7 +107,7 @@ pub unsafe fn clone3_fork(flags: i32, cgroup: Option<RawFd>) -> Result<Option<(i
             ""
         };
         return Err(Error::last_os(format_args!(
-            "Failed to clone the container's init (flags {flags:#x}{into})"
+            "Failed to clone {what} (flags {flags:#x}{into})"
         )));
     }
     if pid == 0 {
