@@ -191,6 +191,18 @@ pub fn pivot_root_here(new_root: &Path) -> Result<()> {
 }
 
 /// A pipe-like connected pair of CLOEXEC sockets.
+/// A close-on-exec pipe: (read end, write end); `what` names it in the
+/// error.
+pub fn pipe(what: &str) -> Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 into a local array.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
+        return Err(Error::last_os(format_args!("Failed to create {what}")));
+    }
+    // SAFETY: two fresh descriptors we own.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
 pub fn socketpair_seqpacket() -> Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0; 2];
     // SAFETY: fds has room for two descriptors.

@@ -114,16 +114,6 @@ fn config_memfd(text: &str) -> Result<OwnedFd> {
     Ok(OwnedFd::from(file))
 }
 
-fn status_pipe() -> Result<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: pipe2 into a local array.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
-        return Err(Error::new(sys::errno(), "Failed to create the status pipe"));
-    }
-    // SAFETY: fresh descriptors.
-    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
-}
-
 extern "C" {
     static environ: *const *const libc::c_char;
 }
@@ -249,7 +239,7 @@ impl Container {
         argv.extend(args.to_argv());
         let program = find_monitor()?;
         let config_fd = config_memfd(&text)?;
-        let (status_r, status_w) = status_pipe()?;
+        let (status_r, status_w) = sys::pipe("the status pipe")?;
         let pid = spawn_monitor(&program, &argv, &config_fd, &status_w)?;
         drop(status_w);
         drop(config_fd);

@@ -10,7 +10,7 @@
 //! the kernel does under it is over; the thread finishes in the background
 //! and is joined when the returned `Unlinking` is dropped.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 use std::thread::JoinHandle;
 
 use super::netlink::Rtnl;
@@ -39,35 +39,26 @@ pub fn delete(nl: &mut Rtnl, names: &[String]) -> Unlinking {
         return Unlinking(None);
     }
     let mut pending: Vec<u32> = found.iter().map(|(i, _)| *i).collect();
-    let delete_all = {
-        let indexes = pending.clone();
-        move |nl: &mut Rtnl| {
-            for &i in &indexes {
-                let _ = nl.delete_link(i);
-            }
-        }
-    };
+    let indexes = pending.clone();
     // The notification socket exists before any deletion is asked for.
     let ready = Rtnl::open_link_events()
         .ok()
-        .zip(pipe())
+        .zip(crate::sys::pipe("a pipe").ok())
         .zip(Rtnl::open().ok());
     let Some(((mut events, (done_rx, done_tx)), mut deleter)) = ready else {
-        delete_all(nl);
+        delete_links(nl, &indexes);
         return Unlinking(None);
     };
     let spawned = std::thread::Builder::new()
         .name("lxc-unlink".into())
         .stack_size(128 * 1024)
         .spawn(move || {
-            delete_all(&mut deleter);
+            delete_links(&mut deleter, &indexes);
             // Hangs the pipe up: every request was answered.
             drop(done_tx);
         });
     let Ok(thread) = spawned else {
-        for (i, _) in &found {
-            let _ = nl.delete_link(*i);
-        }
+        delete_links(nl, &pending);
         return Unlinking(None);
     };
     while !pending.is_empty() {
@@ -107,13 +98,10 @@ pub fn delete(nl: &mut Rtnl, names: &[String]) -> Unlinking {
     Unlinking(Some(thread))
 }
 
-/// A close-on-exec pipe: (read end, write end).
-fn pipe() -> Option<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: pipe2 into a local array.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
-        return None;
+/// Deletes the links `indexes`, best effort (each failure only logged by
+/// the kernel's absence of the link later).
+fn delete_links(nl: &mut Rtnl, indexes: &[u32]) {
+    for &i in indexes {
+        let _ = nl.delete_link(i);
     }
-    // SAFETY: two fresh descriptors we own.
-    Some(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }

@@ -6,7 +6,7 @@
 //! rootfs. It marks itself non-dumpable so the container cannot reach the
 //! host binary through /proc/1/exe.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 
 use super::Never;
 use crate::error::{Error, Result};
@@ -45,13 +45,9 @@ pub fn run(
 ) -> Result<Never> {
     let set = signal_set();
     let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
-    let mut pipe = [0; 2];
+    let (rd, wr) = sys::pipe("a pipe")?;
     // SAFETY: plain syscalls; the child only execs or writes its errno.
     unsafe {
-        if libc::pipe2(pipe.as_mut_ptr(), libc::O_CLOEXEC) < 0 {
-            return Err(Error::new(sys::errno(), "Failed to create a pipe"));
-        }
-        let (rd, wr) = (OwnedFd::from_raw_fd(pipe[0]), OwnedFd::from_raw_fd(pipe[1]));
         // Blocked before the fork so no signal slips between.
         libc::sigprocmask(libc::SIG_BLOCK, &set, &mut old);
         let pid = libc::fork();
