@@ -10,6 +10,8 @@ use crate::error::{Error, Result};
 
 pub mod clone;
 pub mod mount_api;
+pub mod sealed_exe;
+pub mod spawn;
 
 pub use clone::clone3_fork;
 

@@ -2,8 +2,6 @@
 //! `<lxc/attach_options.h>`). They run in the attached process, so they
 //! only exec. Parsed by cbindgen.
 
-use std::ptr;
-
 use libc::{c_char, c_int, c_void};
 
 use crate::abi::attach_options::lxc_attach_command_t;
@@ -40,26 +38,5 @@ pub unsafe fn attach_command_of<'a>(
 /// falling back to /bin/sh. Returns only on failure (-1).
 #[no_mangle]
 pub unsafe extern "C" fn lxc_attach_run_shell(payload: *mut c_void) -> c_int {
-    let _ = payload;
-    let mut pwd: libc::passwd = std::mem::zeroed();
-    let mut result: *mut libc::passwd = ptr::null_mut();
-    let mut buf = [0 as c_char; 4096];
-    let found = libc::getpwuid_r(
-        libc::getuid(),
-        &mut pwd,
-        buf.as_mut_ptr(),
-        buf.len(),
-        &mut result,
-    ) == 0
-        && !result.is_null()
-        && !pwd.pw_shell.is_null()
-        && *pwd.pw_shell != 0;
-    if found {
-        let argv = [pwd.pw_shell as *const c_char, ptr::null()];
-        libc::execvp(pwd.pw_shell, argv.as_ptr());
-    }
-    let sh = c"/bin/sh".as_ptr();
-    let argv = [sh, ptr::null()];
-    libc::execvp(sh, argv.as_ptr());
-    -1
+    lxc_core::attach::command::run_shell(payload)
 }

@@ -8,19 +8,13 @@
 //! locks, no formatting, no panics. Failures are reported to the caller
 //! as (step, errno) messages on the socket.
 //!
-//! Two ways to create them (`Plan::shared`):
-//! * fork-like: the intermediate is a fork() of the caller (glibc's fork
-//!   handlers run, so an exec function may use malloc), the attached
-//!   process a fork-like clone3 of the intermediate;
-//! * sharing the caller's memory (clone3 with CLONE_VM|CLONE_VFORK, for
-//!   running a program): no page table is copied, the caller sleeps until
-//!   the program is executed. Neither child may then write anything the
-//!   caller reads, nor run a signal handler: both start with every signal
-//!   blocked, the attached process resets the handlers before it restores
-//!   the caller's mask, and it passes the environment to execve instead of
-//!   setting `environ`. The kernel refuses to enter a user or time
-//!   namespace from a process that shares its memory, so attaching to
-//!   those takes the fork-like way.
+//! Two ways to create the intermediate (see `helper.rs`): running a
+//! program, it is a fresh exec of our helper, which receives this plan; an
+//! exec function needs a copy of the caller, so the intermediate is a
+//! fork() of it (glibc's fork handlers run, so the function may use
+//! malloc). Either way the attached process is a fork-like clone3 of the
+//! intermediate, never sharing memory with anything on the host, and
+//! non-dumpable until it executes its program (see `docs/security.md`).
 
 use std::os::fd::RawFd;
 
@@ -56,6 +50,7 @@ pub const STEP_SETUID: i32 = 12;
 pub const STEP_SECCOMP: i32 = 13;
 pub const STEP_TERMINAL: i32 = 14;
 pub const STEP_CGROUP: i32 = 15;
+pub const STEP_PLAN: i32 = 16;
 /// Entering namespace `NAMESPACES[step - STEP_SETNS]`.
 pub const STEP_SETNS: i32 = 100;
 
@@ -83,6 +78,7 @@ pub fn step_name(step: i32) -> String {
         STEP_SECCOMP => "loading the container's seccomp policy",
         STEP_TERMINAL => "making the new pty the controlling terminal",
         STEP_CGROUP => "joining the container's cgroups",
+        STEP_PLAN => "receiving the attach plan",
         _ => "an unknown step",
     }
     .to_string()
@@ -96,14 +92,6 @@ pub enum Exec {
     Function(ExecFn, *mut c_void),
     /// A program (attach_run_wait, lxc_attach_run_command).
     Command(*const CommandPlan),
-}
-
-/// What the children need when they share the caller's memory.
-pub struct Shared {
-    /// The caller's signal mask, for the program.
-    pub sigmask: libc::sigset_t,
-    /// The two stacks: 0 for the intermediate, 1 for the attached process.
-    pub stacks: *const crate::sys::clone::VmStacks,
 }
 
 /// Everything the children need, prepared before the fork.
@@ -148,8 +136,8 @@ pub struct Plan {
     /// The container's seccomp filter (LXC_ATTACH_LSM), compiled.
     pub seccomp: Option<crate::seccomp::Filter>,
     pub exec: Exec,
-    /// Some: the children share the caller's memory (see the module doc).
-    pub shared: Option<Shared>,
+    /// The mask the payload runs with (None: the one inherited).
+    pub sigmask: Option<libc::sigset_t>,
 }
 
 extern "C" {
@@ -182,10 +170,14 @@ fn send(sock: RawFd, tag: i32, a: i32, b: i32) {
 }
 
 fn fail(sock: RawFd, tag: i32, step: i32) -> ! {
-    let e = errno();
-    send(sock, tag, step, e);
+    send(sock, tag, step, errno());
     // SAFETY: leaving the child without running atexit handlers.
     unsafe { libc::_exit(1) }
+}
+
+/// Reports that the intermediate failed at `step` with `errno`.
+pub fn report_failure(sock: RawFd, step: i32, errno: i32) {
+    send(sock, MSG_INTERMEDIATE_FAILED, step, errno);
 }
 
 /// Writes "0" (the caller itself) into `file` below the cgroup directory
@@ -205,43 +197,19 @@ unsafe fn join_cgroup(dir: RawFd, file: &std::ffi::CStr) -> bool {
     ok
 }
 
-/// The intermediate process started by clone3_vm.
-///
-/// # Safety
-/// `plan` points to the caller's plan (see [`intermediate`]).
-pub unsafe extern "C" fn intermediate_vm(plan: *mut c_void) -> ! {
-    intermediate(&*(plan as *const Plan))
-}
-
-unsafe extern "C" fn attached_vm(plan: *mut c_void) -> ! {
-    attached(&*(plan as *const Plan))
-}
-
 /// Creates the attached process (in the container's v2 cgroup when there
-/// is one): its pid, 0 in the child (fork-like way only), -1 on failure;
+/// is one): its pid, 0 in the child, -1 on failure;
 /// and whether the child must still join the v2 cgroup itself (a kernel
 /// or seccomp policy without clone3: the old clone cannot place it).
 unsafe fn create_attached(plan: &Plan) -> (i64, bool) {
-    let mut flags = libc::CLONE_PARENT;
-    if plan.shared.is_some() {
-        flags |= libc::CLONE_VM | libc::CLONE_VFORK;
-    }
-    let create = |cgroup: Option<RawFd>| {
-        let mut args = CloneArgs::new(flags, cgroup);
-        match &plan.shared {
-            Some(shared) => {
-                (*shared.stacks).assign(1, &mut args);
-                sysclone::clone3_vm(&mut args, attached_vm, plan as *const Plan as *mut c_void)
-            }
-            None => sysclone::clone3_raw(&mut args),
-        }
-    };
+    let flags = libc::CLONE_PARENT;
+    let create = |cgroup: Option<RawFd>| sysclone::clone3_raw(&mut CloneArgs::new(flags, cgroup));
     let v2 = (plan.cgroup_v2 >= 0).then_some(plan.cgroup_v2);
     let pid = create(v2);
     if pid >= 0 {
         return (pid, false);
     }
-    if errno() == libc::ENOSYS && plan.shared.is_none() {
+    if errno() == libc::ENOSYS {
         let pid = sysclone::clone_old(flags, std::ptr::null_mut());
         return (pid, v2.is_some());
     }
@@ -255,11 +223,15 @@ unsafe fn create_attached(plan: &Plan) -> (i64, bool) {
 /// The intermediate process: runs right after fork() and never returns.
 ///
 /// # Safety
-/// Called only in the freshly forked (or clone3_vm) child; `plan` was
+/// Called only in the freshly forked child or the helper; `plan` was
 /// built by the parent.
 pub unsafe fn intermediate(plan: &Plan) -> ! {
     let sock = plan.sock;
     libc::close(plan.parent_sock);
+    // Inherited by the attached process until it executes its program:
+    // a root inside without CAP_SYS_PTRACE over the host then cannot open
+    // its /proc/<pid>/exe, mem or fd.
+    libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
     // Joined before the namespaces, with the host's view and privileges.
     for &dir in &plan.cgroup_v1 {
         if !join_cgroup(dir, c"tasks") {
@@ -295,63 +267,6 @@ pub unsafe fn intermediate(plan: &Plan) -> ! {
     }
     send(sock, MSG_PID, pid as i32, 0);
     libc::_exit(0);
-}
-
-/// Before the caller's signal mask comes back in a process sharing its
-/// memory: every caught signal back to its default action, so that no
-/// handler of the caller's runs here (as posix_spawn does).
-unsafe fn reset_signal_handlers() {
-    #[repr(C)]
-    struct KernelSigaction {
-        handler: usize,
-        flags: u64,
-        restorer: usize,
-        mask: u64,
-    }
-    for sig in 1..65 {
-        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
-            continue;
-        }
-        let mut old: KernelSigaction = std::mem::zeroed();
-        let got = libc::syscall(
-            libc::SYS_rt_sigaction,
-            sig,
-            std::ptr::null::<KernelSigaction>(),
-            &mut old as *mut KernelSigaction,
-            8usize,
-        ) == 0;
-        // SIG_DFL is 0, SIG_IGN 1: anything else is a handler.
-        if got && old.handler > 1 {
-            let default: KernelSigaction = std::mem::zeroed();
-            libc::syscall(
-                libc::SYS_rt_sigaction,
-                sig,
-                &default as *const KernelSigaction,
-                std::ptr::null_mut::<KernelSigaction>(),
-                8usize,
-            );
-        }
-    }
-}
-
-/// Blocks every signal of the calling thread, glibc's internal ones too
-/// (as posix_spawn); the previous mask.
-///
-/// # Safety
-/// Pair with [`set_sigmask`].
-pub unsafe fn block_all_signals() -> libc::sigset_t {
-    // The kernel's mask is the first 8 bytes of glibc's sigset_t.
-    let mut all: libc::sigset_t = std::mem::zeroed();
-    std::ptr::write_bytes(&mut all as *mut libc::sigset_t as *mut u8, 0xff, 8);
-    let mut old: libc::sigset_t = std::mem::zeroed();
-    libc::syscall(
-        libc::SYS_rt_sigprocmask,
-        libc::SIG_SETMASK,
-        &all as *const libc::sigset_t,
-        &mut old as *mut libc::sigset_t,
-        8usize,
-    );
-    old
 }
 
 /// Sets the calling thread's signal mask.
@@ -451,10 +366,8 @@ unsafe fn attached(plan: &Plan) -> ! {
             bad(STEP_CAPS);
         }
     }
-    if plan.shared.is_none() {
-        // A process of its own: exec functions expect `environ` set.
-        environ = plan.envp;
-    }
+    // Exec functions expect `environ` set.
+    environ = plan.envp;
     if plan.make_ctty {
         libc::setsid();
         if libc::ioctl(plan.stdio[0], libc::TIOCSCTTY, 0) < 0 {
@@ -495,6 +408,10 @@ unsafe fn attached(plan: &Plan) -> ! {
             libc::close(fd);
         }
     }
+    if let Exec::Command(_) = plan.exec {
+        // A program gets its standard descriptors only (docs/security.md).
+        crate::sys::cloexec_from(3);
+    }
     for fd in 0..3 {
         let flags = libc::fcntl(fd, libc::F_GETFD);
         if flags >= 0 && flags & libc::FD_CLOEXEC != 0 {
@@ -522,9 +439,8 @@ unsafe fn attached(plan: &Plan) -> ! {
     if plan.target_uid != u32::MAX && !setresuid(plan.target_uid) {
         bad(STEP_SETUID);
     }
-    if let Some(shared) = &plan.shared {
-        reset_signal_handlers();
-        set_sigmask(&shared.sigmask);
+    if let Some(mask) = &plan.sigmask {
+        set_sigmask(mask);
     }
     send(sock, MSG_READY, 0, 0);
     libc::close(sock);

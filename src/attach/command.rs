@@ -17,7 +17,7 @@ pub struct CommandPlan {
     /// else each PATH entry joined with it).
     candidates: Vec<CString>,
     /// Owns the strings `argv_ptrs` and `sh_argv` point to.
-    _argv: Vec<CString>,
+    argv: Vec<CString>,
     argv_ptrs: Vec<*const c_char>,
     /// `/bin/sh <candidate> argv[1..]`, for a file the kernel does not
     /// know how to execute (execvp's fallback); slot 1 is set then.
@@ -53,17 +53,28 @@ impl CommandPlan {
                 .collect::<std::result::Result<_, _>>()
                 .map_err(nul)?
         };
+        Ok(CommandPlan::from_parts(candidates, argv))
+    }
+
+    /// The plan of paths to try and argv (argv[0] included), as
+    /// [`CommandPlan::parts`] gave them.
+    pub fn from_parts(candidates: Vec<CString>, argv: Vec<CString>) -> CommandPlan {
         let mut argv_ptrs: Vec<*const c_char> = argv.iter().map(|a| a.as_ptr()).collect();
         argv_ptrs.push(std::ptr::null());
         let mut sh_argv = vec![c"/bin/sh".as_ptr(), std::ptr::null()];
         sh_argv.extend(argv.iter().skip(1).map(|a| a.as_ptr()));
         sh_argv.push(std::ptr::null());
-        Ok(CommandPlan {
+        CommandPlan {
             candidates,
-            _argv: argv,
+            argv,
             argv_ptrs,
             sh_argv,
-        })
+        }
+    }
+
+    /// The paths to try and argv.
+    pub fn parts(&self) -> (&[CString], &[CString]) {
+        (&self.candidates, &self.argv)
     }
 
     /// Runs the program with `envp`; returns only on failure: 126 when it
@@ -113,7 +124,8 @@ pub struct Command {
 }
 
 /// LXC's `lxc_attach_run_command`: execvp of a [`Command`] in the current
-/// environment; returns (only on failure) 126 when the program cannot be
+/// environment, with only the standard descriptors (see `docs/security.md`);
+/// returns (only on failure) 126 when the program cannot be
 /// executed, 127 when it does not exist, as LXC.
 ///
 /// # Safety
@@ -123,8 +135,41 @@ pub unsafe extern "C" fn run_command(payload: *mut c_void) -> c_int {
     if cmd.is_null() || (*cmd).program.is_null() {
         return -1;
     }
+    crate::sys::cloexec_from(3);
     libc::execvp((*cmd).program, (*cmd).argv);
     exec_failure_status(errno())
+}
+
+/// LXC's `lxc_attach_run_shell`: exec the login shell of the current user
+/// (from the password database), falling back to /bin/sh, with only the
+/// standard descriptors. Returns only on failure (-1).
+///
+/// # Safety
+/// In the attached process; `payload` is unused.
+pub unsafe extern "C" fn run_shell(payload: *mut c_void) -> c_int {
+    let _ = payload;
+    let mut pwd: libc::passwd = std::mem::zeroed();
+    let mut result: *mut libc::passwd = std::ptr::null_mut();
+    let mut buf = [0 as c_char; 4096];
+    let found = libc::getpwuid_r(
+        libc::getuid(),
+        &mut pwd,
+        buf.as_mut_ptr(),
+        buf.len(),
+        &mut result,
+    ) == 0
+        && !result.is_null()
+        && !pwd.pw_shell.is_null()
+        && *pwd.pw_shell != 0;
+    crate::sys::cloexec_from(3);
+    if found {
+        let argv = [pwd.pw_shell as *const c_char, std::ptr::null()];
+        libc::execvp(pwd.pw_shell, argv.as_ptr());
+    }
+    let sh = c"/bin/sh".as_ptr();
+    let argv = [sh, std::ptr::null()];
+    libc::execvp(sh, argv.as_ptr());
+    -1
 }
 
 #[cfg(test)]
@@ -160,7 +205,7 @@ mod tests {
     #[test]
     fn argv_defaults_to_the_program_and_sh_fallback_keeps_arguments() {
         let plan = CommandPlan::new(b"prog", &[], None).unwrap();
-        assert_eq!(plan._argv[0].as_bytes(), b"prog");
+        assert_eq!(plan.argv[0].as_bytes(), b"prog");
         assert_eq!(plan.argv_ptrs.len(), 2);
         let args = [b"prog".to_vec(), b"a".to_vec(), b"b".to_vec()];
         let plan = CommandPlan::new(b"prog", &args, None).unwrap();

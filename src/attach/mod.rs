@@ -11,16 +11,19 @@
 //!
 //! The code after fork is in `child.rs` and only makes raw syscalls, so
 //! multi-threaded callers (Go, Python) are safe. Running a program (the
-//! common case) creates both processes without copying the caller's
-//! memory (see `child.rs`).
+//! common case), the intermediate is a fresh exec of our helper instead of
+//! a copy of the caller (see `helper.rs`): nothing of the caller is copied
+//! and nothing of it reaches the container.
 
 mod cgroups;
 pub mod child;
 pub mod command;
+pub mod helper;
 pub mod options;
 mod queries;
 mod spawn;
 mod terminal;
+mod wire;
 
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -36,16 +39,12 @@ pub use queries::AnswerCache;
 use crate::commands::client::Target;
 use crate::container::Container;
 use crate::error::{Error, Result};
-use crate::sys::clone::{self as sysclone, VmStacks};
 use cgroups::cgroups_to_join;
 use child::{Exec, Plan};
 use command::CommandPlan;
 use options as o;
 use queries::{Answers, RunFacts};
-use spawn::{
-    after_fork, single_memory_node, spawn_forking, spawn_sharing_memory, wait_status,
-    SHARED_STACK_SIZE,
-};
+use spawn::{after_fork, spawn_forking, wait_status};
 
 /// What the attached process runs.
 pub enum Payload<'a> {
@@ -99,6 +98,25 @@ fn read_proc_status(pid: i32) -> Result<String> {
         })
         .map_err(|e| Error::io("Failed to read", std::path::Path::new(&path), &e))?;
     Ok(String::from_utf8_lossy(&text).into_owned())
+}
+
+/// The options' standard descriptors are open (checked before this attach
+/// opens descriptors of its own, which could take a closed one's number).
+fn check_stdio(opts: &AttachOptions) -> Result<()> {
+    let streams = [
+        ("stdin", opts.stdin_fd),
+        ("stdout", opts.stdout_fd),
+        ("stderr", opts.stderr_fd),
+    ];
+    for (name, fd) in streams {
+        // SAFETY: F_GETFD only queries the descriptor table.
+        if fd >= 0 && unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+            return Err(Error::last_os(format_args!(
+                "The {name} descriptor {fd} of the attach options is not open"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// What init's /proc tells us, gathered before the fork.
@@ -197,6 +215,7 @@ impl Container {
             name: &name,
             timeout: self.rcv_timeout(),
         };
+        check_stdio(opts)?;
         let (answers, ctx) = self.checked_context(&target, opts)?;
         let cgroups = cgroups_to_join(&name, &answers, opts)?;
         let enters = |flag: i32| ctx.ns_fds.iter().any(|(_, f, _)| *f == flag);
@@ -339,18 +358,14 @@ impl Container {
             close_fds.extend(t.child_close_fds(&stdio));
         }
 
-        // Sharing the caller's memory is for programs only (a function may
-        // need a copy of the caller), and impossible into a user or time
-        // namespace.
-        let shares_memory = command.is_some()
-            && sysclone::HAS_CLONE3_VM
-            && !enters_userns
-            && !enters(o::CLONE_NEWTIME)
-            && single_memory_node();
-        let stacks = if shares_memory {
-            Some(VmStacks::new(2, SHARED_STACK_SIZE)?)
-        } else {
-            None
+        // A program runs through the helper; an exec function needs a copy
+        // of the caller. Without the helper binary, a program takes the
+        // copy's way too (the copy is private; see docs/security.md).
+        let helper = match &command {
+            Some(_) => crate::container::monitor_handle()
+                .map_err(|e| log::warn!("attach: no helper ({}), forking the caller", e.message))
+                .ok(),
+            None => None,
         };
 
         let (parent_sock, child_sock) = crate::sys::socketpair_seqpacket()?;
@@ -386,19 +401,30 @@ impl Container {
                 (Payload::Function(f, arg), None) => Exec::Function(*f, *arg),
                 (Payload::Command { .. }, None) => unreachable!("a command has its plan"),
             },
-            shared: None,
+            sigmask: None,
         };
 
-        let inter = match &stacks {
-            // SAFETY: the plan, the stacks and everything they point to
-            // live until the children are done (the caller sleeps until the
-            // program is executed, see child.rs).
-            Some(stacks) => unsafe { spawn_sharing_memory(&mut plan, stacks) },
-            // SAFETY: the child only runs `child::intermediate`, which is
-            // async-signal safe and never returns.
-            None => unsafe { spawn_forking(&plan) },
-        }?;
-        drop(child_sock);
+        let inter = match &helper {
+            Some(handle) => {
+                let pid = helper::spawn(handle, &child_sock)?;
+                drop(child_sock);
+                // SAFETY: the plan's pointers live until this returns.
+                if let Err(e) = unsafe { helper::send_plan(&parent_sock, &mut plan) } {
+                    // SAFETY: killing and reaping our own child.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                    let _ = wait_status(pid);
+                    return Err(e);
+                }
+                pid
+            }
+            None => {
+                // SAFETY: the child only runs `child::intermediate`, which
+                // is async-signal safe and never returns.
+                let pid = unsafe { spawn_forking(&plan) }?;
+                drop(child_sock);
+                pid
+            }
+        };
         drop(ctx);
         let result = after_fork(&parent_sock, inter);
         drop(plan);

@@ -1,31 +1,12 @@
-//! Creating the intermediate process (fork-like, or sharing the caller's
-//! memory) and reading what the children report.
+//! Creating the intermediate process as a fork of the caller (for exec
+//! functions) and reading what the children report.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::sync::OnceLock;
 
 use libc::c_void;
 
 use super::child::{self, Plan, MSG_LEN};
 use crate::error::{Error, Result};
-use crate::sys::clone::{self as sysclone, CloneArgs, VmStacks};
-
-/// Stack size for each process created sharing the caller's memory;
-/// touched pages only are backed.
-pub(super) const SHARED_STACK_SIZE: usize = 256 * 1024;
-
-/// Whether this host has a single memory node. A process moved into a v1
-/// cpuset whose memory nodes differ from its own has its memory's NUMA
-/// policies rebound, which would touch the caller's if shared: only on
-/// one node can the container's nodes never differ.
-pub(super) fn single_memory_node() -> bool {
-    static SINGLE: OnceLock<bool> = OnceLock::new();
-    *SINGLE.get_or_init(|| {
-        std::fs::read_to_string("/sys/devices/system/node/online")
-            .map(|nodes| nodes.trim() == "0")
-            .unwrap_or(true)
-    })
-}
 
 pub(super) fn pidfd_open(pid: i32) -> Option<OwnedFd> {
     // SAFETY: pidfd_open returns a fresh descriptor or -1.
@@ -100,44 +81,6 @@ pub(super) unsafe fn spawn_forking(plan: &Plan) -> Result<i32> {
         child::intermediate(plan)
     }
     Ok(inter)
-}
-
-/// Creates the intermediate sharing the caller's memory, with every
-/// signal blocked; returns once the attached process executed its
-/// program (or the intermediate failed).
-///
-/// # Safety
-/// `plan` holds a command and outlives the children's use of it.
-pub(super) unsafe fn spawn_sharing_memory(plan: &mut Plan, stacks: &VmStacks) -> Result<i32> {
-    let mask = child::block_all_signals();
-    plan.shared = Some(child::Shared {
-        sigmask: mask,
-        stacks,
-    });
-    let mut args = CloneArgs::new(libc::CLONE_VM | libc::CLONE_VFORK, None);
-    stacks.assign(0, &mut args);
-    let inter = sysclone::clone3_vm(
-        &mut args,
-        child::intermediate_vm,
-        plan as *mut Plan as *mut c_void,
-    );
-    let err = crate::sys::errno();
-    child::set_sigmask(&mask);
-    if inter < 0 && err == libc::ENOSYS {
-        // No clone3 (an old kernel, or a seccomp policy refusing it).
-        plan.shared = None;
-        return spawn_forking(plan);
-    }
-    if inter < 0 {
-        return Err(Error::new(
-            err,
-            format!(
-                "Failed to create the attach process: {}",
-                std::io::Error::from_raw_os_error(err)
-            ),
-        ));
-    }
-    Ok(inter as i32)
 }
 
 /// The caller's side once the intermediate exists: its report, then the

@@ -1,6 +1,13 @@
-//! The per-container monitor process (see `lxc_core::monitor`).
+//! The per-container monitor process (see `lxc_core::monitor`), and the
+//! attach helper (see `lxc_core::attach::helper`): one binary, so that one
+//! read-only handle serves both.
 
 fn main() {
-    let code = lxc_core::monitor::main(std::env::args().collect());
+    let argv: Vec<String> = std::env::args().collect();
+    let code = if argv.get(1).map(String::as_str) == Some(lxc_core::attach::helper::FLAG) {
+        lxc_core::attach::helper::main()
+    } else {
+        lxc_core::monitor::main(argv)
+    };
     std::process::exit(code);
 }

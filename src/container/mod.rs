@@ -31,8 +31,8 @@ pub use clone::{
 };
 pub use create::{BdevSpecs, CreateOptions};
 pub use snapshot::Snapshot;
-pub(crate) use start::find_monitor;
 pub use start::StartOptions;
+pub(crate) use start::{find_monitor, monitor_handle};
 
 use crate::config::Config;
 use crate::error::{Error, Result};

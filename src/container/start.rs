@@ -2,12 +2,16 @@
 //! which creates the container and reports when it is RUNNING.
 //!
 //! The caller's process only runs `posix_spawn` (no code of ours between
-//! fork and exec), so threaded callers cannot deadlock in the child.
+//! fork and exec), so threaded callers cannot deadlock in the child. The
+//! monitor runs from a read-only handle (`sys::sealed_exe`): the container
+//! sees its clones (an application container's reaper) as PID 1.
 
 use std::ffi::CString;
 use std::io::{BufRead, BufReader, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use super::Container;
 use crate::error::{Error, Result};
@@ -118,15 +122,30 @@ extern "C" {
     static environ: *const *const libc::c_char;
 }
 
-/// posix_spawn of the monitor with the config on fd 3, the status pipe on
-/// fd 4, default signal dispositions and an empty signal mask.
-fn spawn_monitor(
-    program: &Path,
-    argv: &[String],
-    config: &OwnedFd,
-    status_w: &OwnedFd,
-) -> Result<libc::pid_t> {
-    let prog = sys::cpath(program)?;
+/// The handle the monitor is executed through (see `sys::sealed_exe`):
+/// made once per process for each monitor file, and made again when the
+/// file at that path changed.
+pub(crate) fn monitor_handle() -> Result<Arc<OwnedFd>> {
+    type Cached = (PathBuf, (u64, u64, i64, i64), Arc<OwnedFd>);
+    static CACHE: Mutex<Option<Cached>> = Mutex::new(None);
+    let path = find_monitor()?;
+    let meta = std::fs::metadata(&path).map_err(|e| Error::io("Failed to stat", &path, &e))?;
+    let key = (meta.dev(), meta.ino(), meta.mtime(), meta.mtime_nsec());
+    let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((p, k, handle)) = cache.as_ref() {
+        if *p == path && *k == key {
+            return Ok(handle.clone());
+        }
+    }
+    let handle = Arc::new(sys::sealed_exe::open(&path)?);
+    *cache = Some((path, key, handle.clone()));
+    Ok(handle)
+}
+
+/// Spawns the monitor with the config on fd 3, the status pipe on fd 4,
+/// nothing else open, default signal dispositions and an empty mask.
+fn spawn_monitor(argv: &[String], config: &OwnedFd, status_w: &OwnedFd) -> Result<libc::pid_t> {
+    let handle = monitor_handle()?;
     let args: Vec<CString> = argv
         .iter()
         .map(|a| sys::cstring(a))
@@ -136,51 +155,25 @@ fn spawn_monitor(
         .map(|a| a.as_ptr() as *mut libc::c_char)
         .collect();
     arg_ptrs.push(std::ptr::null_mut());
-    // SAFETY: the attribute and file-action objects live on this stack frame
-    // and are destroyed before returning; every pointer is valid for the call.
+    let setup = sys::spawn::SpawnSetup {
+        dup2: &[
+            (config.as_raw_fd(), crate::monitor::CONFIG_FD),
+            (status_w.as_raw_fd(), STATUS_FD),
+        ],
+        // The monitor closes everything above its status pipe first.
+        handle_slot: STATUS_FD + 1,
+        block_all_signals: false,
+        default_all_signals: true,
+    };
+    // SAFETY: the process environment is NULL-terminated.
     unsafe {
-        let mut actions: libc::posix_spawn_file_actions_t = std::mem::zeroed();
-        let mut attr: libc::posix_spawnattr_t = std::mem::zeroed();
-        libc::posix_spawn_file_actions_init(&mut actions);
-        libc::posix_spawnattr_init(&mut attr);
-        libc::posix_spawn_file_actions_adddup2(
-            &mut actions,
-            config.as_raw_fd(),
-            crate::monitor::CONFIG_FD,
-        );
-        libc::posix_spawn_file_actions_adddup2(&mut actions, status_w.as_raw_fd(), STATUS_FD);
-        let mut none: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut none);
-        let mut all: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut all);
-        libc::posix_spawnattr_setsigmask(&mut attr, &none);
-        libc::posix_spawnattr_setsigdefault(&mut attr, &all);
-        libc::posix_spawnattr_setflags(
-            &mut attr,
-            (libc::POSIX_SPAWN_SETSIGMASK | libc::POSIX_SPAWN_SETSIGDEF) as libc::c_short,
-        );
-        let mut pid: libc::pid_t = 0;
-        let r = libc::posix_spawn(
-            &mut pid,
-            prog.as_ptr(),
-            &actions,
-            &attr,
-            arg_ptrs.as_ptr(),
+        sys::spawn::spawn(
+            &*handle,
+            &arg_ptrs,
             environ as *const *mut libc::c_char,
-        );
-        libc::posix_spawn_file_actions_destroy(&mut actions);
-        libc::posix_spawnattr_destroy(&mut attr);
-        if r != 0 {
-            return Err(Error::new(
-                r,
-                format!(
-                    "Failed to run the monitor {}: {}",
-                    program.display(),
-                    std::io::Error::from_raw_os_error(r)
-                ),
-            ));
-        }
-        Ok(pid)
+            &setup,
+            "the monitor",
+        )
     }
 }
 
@@ -237,10 +230,9 @@ impl Container {
         };
         let mut argv = vec![format!("[lxc monitor] {lxcpath} {name}")];
         argv.extend(args.to_argv());
-        let program = find_monitor()?;
         let config_fd = config_memfd(&text)?;
         let (status_r, status_w) = sys::pipe("the status pipe")?;
-        let pid = spawn_monitor(&program, &argv, &config_fd, &status_w)?;
+        let pid = spawn_monitor(&argv, &config_fd, &status_w)?;
         drop(status_w);
         drop(config_fd);
         let mut reader = BufReader::new(std::fs::File::from(status_r));
