@@ -21,6 +21,8 @@ mod validate;
 mod tests;
 #[cfg(test)]
 mod tests_fuzz;
+#[cfg(test)]
+mod tests_hostile;
 
 use std::fmt;
 use std::path::Path;

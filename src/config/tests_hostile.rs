@@ -1,0 +1,97 @@
+//! A hostile container owner: files that would hang or exhaust the reader,
+//! values and keys that would smuggle extra lines into the saved text.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::*;
+use crate::sys::regular_file::mkfifo;
+
+fn scratch(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("lxc-hostile-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A configuration with one item set, for checking that nothing changes.
+fn base() -> Config {
+    let mut c = Config::new();
+    c.set_item("lxc.uts.name", "web01").unwrap();
+    c
+}
+
+#[test]
+fn a_fifo_config_is_refused_without_blocking() {
+    let d = scratch("fifo");
+    let fifo = d.join("config");
+    mkfifo(&fifo);
+    let mut c = base();
+    let before = c.write();
+    let started = Instant::now();
+    let e = c.load_file(&fifo).unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(e.errno, libc::EINVAL);
+    assert!(
+        e.message.contains(&*fifo.to_string_lossy()),
+        "{}",
+        e.message
+    );
+    assert_eq!(c.write(), before);
+    // A user namespace file is opened when the option is set.
+    let idmap = format!("idmap={}", fifo.display());
+    let e = c.set_item("lxc.rootfs.options", &idmap).unwrap_err();
+    assert_eq!(e.errno, libc::ENOENT);
+    assert!(e.message.contains("a FIFO"), "{}", e.message);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn an_included_fifo_is_refused_without_blocking() {
+    let d = scratch("incfifo");
+    let fifo = d.join("inc");
+    mkfifo(&fifo);
+    let mut c = base();
+    let e = c
+        .set_item("lxc.include", fifo.to_str().unwrap())
+        .unwrap_err();
+    assert_eq!(e.errno, libc::EINVAL);
+    assert!(e.message.contains("a FIFO"), "{}", e.message);
+    // Through a loaded file, and as a "*.conf" of an included directory.
+    let top = d.join("config");
+    std::fs::write(&top, format!("lxc.include = {}\n", fifo.display())).unwrap();
+    assert_eq!(c.load_file(&top).unwrap_err().errno, libc::EINVAL);
+    let dir = d.join("conf.d");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("a.conf"), "lxc.arch = x86_64\n").unwrap();
+    mkfifo(&dir.join("b.conf"));
+    let e = c
+        .set_item("lxc.include", dir.to_str().unwrap())
+        .unwrap_err();
+    assert_eq!(e.errno, libc::EINVAL);
+    assert_eq!(c.get_item("lxc.arch").unwrap(), "");
+    // The directory itself is still included once it holds regular files.
+    std::fs::remove_file(dir.join("b.conf")).unwrap();
+    c.set_item("lxc.include", dir.to_str().unwrap()).unwrap();
+    assert_eq!(c.get_item("lxc.arch").unwrap(), "x86_64");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn endless_and_oversized_files_are_refused() {
+    let mut c = base();
+    let e = c.load_file(Path::new("/dev/zero")).unwrap_err();
+    assert_eq!(e.errno, libc::EINVAL);
+    assert!(e.message.contains("/dev/zero"), "{}", e.message);
+    let e = c.set_item("lxc.include", "/dev/zero").unwrap_err();
+    assert_eq!(e.errno, libc::EINVAL);
+
+    let d = scratch("big");
+    let big = d.join("config");
+    let f = std::fs::File::create(&big).unwrap();
+    f.set_len(crate::sys::MAX_READ_SIZE + 1).unwrap();
+    let e = c.load_file(&big).unwrap_err();
+    assert_eq!(e.errno, libc::EFBIG);
+    assert!(e.message.contains(&*big.to_string_lossy()), "{}", e.message);
+    std::fs::remove_dir_all(&d).unwrap();
+}
