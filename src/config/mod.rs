@@ -87,6 +87,36 @@ fn c_str(s: &str) -> &str {
     s.find('\0').map_or(s, |i| &s[..i])
 }
 
+/// A key is one dotted word: with a blank, a control character or '=' the
+/// saved "key = value" line would read back as another key, or as more
+/// lines (the parser splits at '\n' and '\r'). EINVAL (LXC accepts them
+/// for prefix keys such as `lxc.cgroup.*`; see DIFFERENCES.md).
+fn check_key_text(key: &str) -> Result<(), ConfigError> {
+    if key
+        .chars()
+        .any(|ch| ch.is_whitespace() || ch.is_control() || ch == '=')
+    {
+        return Err(ConfigError::new(
+            libc::EINVAL,
+            format!("Invalid configuration key {key:?}: blanks, control characters and '=' are not allowed"),
+        ));
+    }
+    Ok(())
+}
+
+/// `save_config` writes each item as one line and the parser splits lines
+/// at '\n' and '\r': a value holding either would come back as extra
+/// lines (say, a hook). EINVAL (LXC accepts them; see DIFFERENCES.md).
+fn check_value_text(key: &str, value: &str) -> Result<(), ConfigError> {
+    if value.contains(['\n', '\r']) {
+        return Err(ConfigError::new(
+            libc::EINVAL,
+            format!("Invalid value {value:?} for \"{key}\": a value must fit on one line (no '\\n' or '\\r')"),
+        ));
+    }
+    Ok(())
+}
+
 /// Keys whose clearing removes every saved line starting with the key
 /// (LXC's `do_clear_unexp_config_line`).
 fn clears_subkeys(key: &str) -> bool {
@@ -105,6 +135,8 @@ impl Config {
     pub fn set_item(&mut self, key: &str, value: &str) -> Result<(), ConfigError> {
         let key = c_str(key);
         let value = c_str(value);
+        check_key_text(key)?;
+        check_value_text(key, value)?;
         let def = keys::lookup(key)?;
         // Complete "xx" placeholders once, so the model and the saved line agree.
         let completed;
@@ -130,9 +162,7 @@ impl Config {
             self.unexpanded.push_str(key);
             self.unexpanded.push_str(" = ");
             self.unexpanded.push_str(value);
-            if !value.ends_with('\n') {
-                self.unexpanded.push('\n');
-            }
+            self.unexpanded.push('\n');
         }
         Ok(())
     }
@@ -146,6 +176,7 @@ impl Config {
     /// `clear_config_item`: resets the item and drops its saved lines.
     pub fn clear_item(&mut self, key: &str) -> Result<(), ConfigError> {
         let key = c_str(key);
+        check_key_text(key)?;
         (keys::lookup(key)?.clr)(&mut self.conf, key)?;
         self.clear_unexpanded(key);
         push_line(&mut self.replay, &format!("{REPLAY_CLEAR}{key}"));

@@ -95,3 +95,92 @@ fn endless_and_oversized_files_are_refused() {
     assert!(e.message.contains(&*big.to_string_lossy()), "{}", e.message);
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+fn assert_refused(c: &mut Config, key: &str, value: &str) {
+    let before = (c.write(), c.replay_text().to_string(), c.get_item(key).ok());
+    let e = c.set_item(key, value).unwrap_err();
+    assert_eq!(e.errno, libc::EINVAL, "{key}={value:?}: {}", e.message);
+    let after = (c.write(), c.replay_text().to_string(), c.get_item(key).ok());
+    assert_eq!(before, after, "{key}={value:?} changed the configuration");
+}
+
+#[test]
+fn line_breaks_in_values_are_refused() {
+    let mut c = base();
+    for value in [
+        "web02\nlxc.hook.pre-start = /tmp/evil.sh",
+        "web02\rlxc.hook.pre-start = /tmp/evil.sh",
+        "web02\r\nlxc.hook.pre-start = /tmp/evil.sh",
+        "web02\n",
+        "\n",
+    ] {
+        assert_refused(&mut c, "lxc.uts.name", value);
+    }
+    let e = c.set_item("lxc.uts.name", "a\nb").unwrap_err();
+    assert!(
+        e.message.contains("lxc.uts.name") && e.message.contains("one line"),
+        "{}",
+        e.message
+    );
+    // Saved and loaded again: no hook appeared.
+    let mut reloaded = Config::new();
+    reloaded.parse_str(&c.write(), "saved").unwrap();
+    assert_eq!(reloaded.get_item("lxc.uts.name").unwrap(), "web01");
+    assert_eq!(reloaded.get_item("lxc.hook.pre-start").unwrap(), "");
+}
+
+/// Every family of setters appends through `set_item`: list keys, network
+/// keys, prefix keys, hooks, includes.
+#[test]
+fn every_setter_family_refuses_line_breaks() {
+    let mut c = base();
+    c.set_item("lxc.net.0.type", "veth").unwrap();
+    c.set_item("lxc.mount.entry", "/a a none bind 0 0").unwrap();
+    for key in [
+        "lxc.mount.entry",
+        "lxc.cap.drop",
+        "lxc.environment",
+        "lxc.idmap",
+        "lxc.hook.start",
+        "lxc.net.0.link",
+        "lxc.net.0.ipv4.address",
+        "lxc.net.1.type",
+        "lxc.cgroup2.memory.max",
+        "lxc.sysctl.net.ipv4.ip_forward",
+        "lxc.include",
+        "lxc.rootfs.path",
+        "lxc.apparmor.raw",
+    ] {
+        assert_refused(&mut c, key, "x\nlxc.hook.pre-start = /tmp/evil.sh");
+    }
+    // A refused lxc.net.1.* allocated no interface.
+    assert_eq!(c.networks().count(), 1);
+}
+
+#[test]
+fn keys_that_would_not_read_back_are_refused() {
+    let mut c = base();
+    for key in [
+        "lxc.cgroup2.memory.max\nlxc.hook.pre-start",
+        "lxc.cgroup2.memory.max\rlxc.hook.pre-start",
+        "lxc.sysctl.a=b",
+        "lxc.sysctl.a b",
+        "lxc.cgroup2.x\t",
+    ] {
+        assert_refused(&mut c, key, "1");
+        let e = c.clear_item(key).unwrap_err();
+        assert_eq!(e.errno, libc::EINVAL, "clear {key:?}");
+    }
+}
+
+/// A clear marker is a line of the replay text, so a key holding a line
+/// break would hand the monitor a configuration line of its choosing.
+#[test]
+fn the_replay_cannot_be_extended_through_a_key() {
+    let mut c = base();
+    assert!(c
+        .clear_item("lxc.cgroup2.x\nlxc.hook.pre-start = /tmp/evil.sh")
+        .is_err());
+    let r = Config::from_replay(c.replay_text(), "t").unwrap();
+    assert_eq!(r.get_item("lxc.hook.pre-start").unwrap(), "");
+}
