@@ -72,8 +72,14 @@ pub struct Config {
     replay: String,
 }
 
-/// Starts a clear marker line in the replay text (no config line can).
+/// Starts a clear marker line in the replay text. Loaded text never holds
+/// one (see `Config::parse_str`).
 const REPLAY_CLEAR: &str = "\u{1}clear ";
+
+/// The key a replay line clears, when it is a clear marker.
+fn replay_clear_key(line: &str) -> Option<&str> {
+    line.strip_prefix(REPLAY_CLEAR)
+}
 
 fn push_line(text: &mut String, line: &str) {
     text.push_str(line);
@@ -193,7 +199,7 @@ impl Config {
         let mut config = Config::new();
         let mut chunk = String::new();
         for line in text.split_inclusive('\n') {
-            match line.strip_prefix(REPLAY_CLEAR) {
+            match replay_clear_key(line) {
                 Some(key) => {
                     config.parse_str(&std::mem::take(&mut chunk), origin)?;
                     config.clear_item(key.trim_end_matches('\n'))?;
@@ -239,8 +245,15 @@ impl Config {
         parse::parse_lines(&mut conf, Some(&mut unexpanded), text, origin, &mut ctx)?;
         self.conf = conf;
         self.unexpanded = unexpanded;
-        if !text.is_empty() {
-            push_line(&mut self.replay, text);
+        // A line of the file that reads as a clear marker would clear, in
+        // the monitor, what the caller set before; the parser ignored it
+        // (it does not start with "lxc."), so the replay drops it too.
+        let replayed: String = text
+            .split_inclusive('\n')
+            .filter(|line| replay_clear_key(line).is_none())
+            .collect();
+        if !replayed.is_empty() {
+            push_line(&mut self.replay, &replayed);
         }
         Ok(())
     }

@@ -184,3 +184,27 @@ fn the_replay_cannot_be_extended_through_a_key() {
     let r = Config::from_replay(c.replay_text(), "t").unwrap();
     assert_eq!(r.get_item("lxc.hook.pre-start").unwrap(), "");
 }
+
+/// The replay's clear markers start a line with a control character: a
+/// loaded file holding one must not clear what the caller set before.
+#[test]
+fn loaded_text_cannot_forge_a_replay_clear() {
+    let mut c = Config::new();
+    c.set_item("lxc.apparmor.profile", "lxc-container-default")
+        .unwrap();
+    c.parse_str(
+        "lxc.arch = x86_64\n\u{1}clear lxc.apparmor.profile\n",
+        "hostile",
+    )
+    .unwrap();
+    assert_eq!(
+        c.get_item("lxc.apparmor.profile").unwrap(),
+        "lxc-container-default"
+    );
+    let r = Config::from_replay(c.replay_text(), "t").unwrap();
+    assert_eq!(
+        r.get_item("lxc.apparmor.profile").unwrap(),
+        "lxc-container-default"
+    );
+    assert_eq!(r.get_item("lxc.arch").unwrap(), "x86_64");
+}
