@@ -13,7 +13,9 @@ pub mod mount_api;
 pub mod regular_file;
 
 pub use clone::clone3_fork;
-pub use regular_file::{open_regular, read_regular_file, read_regular_text, MAX_READ_SIZE};
+pub use regular_file::{
+    open_regular, read_regular_file, read_regular_text, rewrite_regular, MAX_READ_SIZE,
+};
 
 /// pidfd_send_signal(2) of `signo` (0: only whether the process exists)
 /// through `pidfd`. Allocation-free.

@@ -122,9 +122,10 @@ pub fn is_snapshot_pair(
 /// Copies a file the source's configuration names (its fstab, a hook
 /// script, its lxc_rdepends) with its mode. The source's owner chose the
 /// path: only a regular file is copied, never a FIFO (would block) or a
-/// device (/dev/zero would fill the disk).
+/// device (/dev/zero would fill the disk). The destination may be in the
+/// owner's directory too (a restore in place): it is rewritten only as a
+/// regular file, never through a symlink.
 fn copy_file_to(from: &Path, to: &Path) -> Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
     if let Some(parent) = to.parent() {
         crate::sys::mkdir_p(parent, "directory")?;
     }
@@ -134,13 +135,7 @@ fn copy_file_to(from: &Path, to: &Path) -> Result<()> {
         .map_err(|e| Error::io("Failed to stat", from, &e))?
         .mode()
         & 0o7777;
-    let mut dst = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .custom_flags(libc::O_CLOEXEC)
-        .open(to)
-        .map_err(|e| Error::io("Failed to create", to, &e))?;
+    let mut dst = crate::sys::rewrite_regular(to, mode)?;
     std::io::copy(&mut src, &mut dst).map_err(|e| Error::io("Failed to copy to", to, &e))?;
     // The umask applied at creation; the copy keeps the source's mode.
     dst.set_permissions(std::fs::Permissions::from_mode(mode))

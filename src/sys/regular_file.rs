@@ -102,6 +102,30 @@ pub fn open_regular(path: &Path, flags: libc::c_int) -> Result<File> {
     Ok(File::from(fd))
 }
 
+/// Opens `path` for writing from its start, created with `mode` when
+/// missing, only as a regular file reached without a symlink: in a
+/// directory its owner controls, a planted symlink would redirect the
+/// write and a FIFO would block it (ELOOP for a symlink, EINVAL for a FIFO
+/// or device, EISDIR for a directory).
+pub fn rewrite_regular(path: &Path, mode: libc::mode_t) -> Result<File> {
+    let cpath = super::cpath(path)?;
+    let flags =
+        libc::O_WRONLY | libc::O_CREAT | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY;
+    // SAFETY: open(2) on a NUL-terminated path.
+    let fd = unsafe { libc::open(cpath.as_ptr(), flags | libc::O_CLOEXEC, mode) };
+    if fd < 0 {
+        return Err(Error::last_io("Failed to open for writing", path));
+    }
+    // SAFETY: a fresh descriptor we own.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let st = fstat(&fd).map_err(|e| Error::io("Failed to stat", path, &e))?;
+    require_regular(&st, path)?;
+    let file = File::from(fd);
+    file.set_len(0)
+        .map_err(|e| Error::io("Failed to truncate", path, &e))?;
+    Ok(file)
+}
+
 fn too_big(path: &Path) -> Error {
     Error::new(
         libc::EFBIG,
@@ -231,6 +255,32 @@ mod tests {
         assert!(e.message.contains("big"), "{e}");
         f.set_len(MAX_READ_SIZE).unwrap();
         assert_eq!(read_regular_file(&big).unwrap().len() as u64, MAX_READ_SIZE);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn rewrites_only_regular_files_reached_without_a_symlink() {
+        let d = tmpdir("rewrite");
+        let f = d.join("f");
+        std::fs::write(&f, "old content").unwrap();
+        let mut w = rewrite_regular(&f, 0o600).unwrap();
+        std::io::Write::write_all(&mut w, b"new").unwrap();
+        assert_eq!(std::fs::read(&f).unwrap(), b"new");
+        let made = d.join("made");
+        drop(rewrite_regular(&made, 0o600).unwrap());
+        assert!(made.is_file());
+        std::os::unix::fs::symlink(&f, d.join("l")).unwrap();
+        assert_eq!(
+            rewrite_regular(&d.join("l"), 0o600).unwrap_err().errno,
+            libc::ELOOP
+        );
+        assert_eq!(std::fs::read(&f).unwrap(), b"new");
+        mkfifo(&d.join("fifo"));
+        let started = Instant::now();
+        let e = rewrite_regular(&d.join("fifo"), 0o600).unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        // No reader: the non-blocking open fails at once.
+        assert_eq!(e.errno, libc::ENXIO);
         std::fs::remove_dir_all(&d).unwrap();
     }
 
