@@ -82,3 +82,9 @@ impl From<ConfigError> for Error {
         Error::new(e.errno, e.message)
     }
 }
+
+impl From<Error> for ConfigError {
+    fn from(e: Error) -> Self {
+        ConfigError::new(e.errno, e.message)
+    }
+}

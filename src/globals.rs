@@ -93,8 +93,10 @@ pub fn global_config_value(key: &str, paths: &GlobalPaths) -> Result<Option<Stri
     })
 }
 
+/// A missing or unreadable lxc.conf (a FIFO, a device, a huge file)
+/// leaves the defaults.
 fn read_lxc_conf(path: &Path) -> Option<String> {
-    std::fs::read_to_string(path).ok()
+    crate::sys::read_regular_text(path).ok()
 }
 
 /// "/a/b//" -> "/a/b"; "/" stays "/".

@@ -10,10 +10,14 @@ use crate::error::{Error, Result};
 
 pub mod clone;
 pub mod mount_api;
+pub mod regular_file;
 pub mod sealed_exe;
 pub mod spawn;
 
 pub use clone::clone3_fork;
+pub use regular_file::{
+    open_regular, read_regular_file, read_regular_text, rewrite_regular, MAX_READ_SIZE,
+};
 
 /// pidfd_send_signal(2) of `signo` (0: only whether the process exists)
 /// through `pidfd`. Allocation-free.

@@ -8,6 +8,7 @@ use super::keys::SetCtx;
 use super::model::LxcConf;
 use super::parse;
 use super::ConfigError;
+use crate::error::Error;
 
 /// Include nesting LXC would follow until its stack ran out; a loop is
 /// reported instead.
@@ -15,18 +16,12 @@ pub const MAX_DEPTH: u32 = 32;
 /// Files read per load, so that a fan-out of includes cannot go exponential.
 pub const MAX_FILES: u32 = 4096;
 
-fn io_error(what: &str, path: &str, e: &std::io::Error) -> ConfigError {
-    ConfigError::new(
-        e.raw_os_error().unwrap_or(libc::EIO),
-        format!("{what} \"{path}\": {e}"),
-    )
-}
-
 /// Reads a configuration file's text the way LXC does: the content stops
-/// at the first NUL byte; invalid UTF-8 is replaced, never fatal.
+/// at the first NUL byte; invalid UTF-8 is replaced, never fatal. Unlike
+/// LXC, only a regular file of at most `sys::MAX_READ_SIZE` bytes is read
+/// (a FIFO or a device would hang or exhaust the caller).
 pub fn read_text(path: &Path) -> Result<String, ConfigError> {
-    let mut bytes = std::fs::read(path)
-        .map_err(|e| io_error("Failed to open file", &path.display().to_string(), &e))?;
+    let mut bytes = crate::sys::read_regular_file(path)?;
     if let Some(nul) = bytes.iter().position(|b| *b == 0) {
         bytes.truncate(nul);
     }
@@ -64,7 +59,7 @@ fn include_dir(conf: &mut LxcConf, dir: &str, ctx: &mut SetCtx) -> Result<(), Co
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(io_error("Failed to open directory", dir, &e)),
+        Err(e) => return Err(Error::io("Failed to open directory", Path::new(dir), &e).into()),
     };
     let mut names: Vec<String> = entries
         .filter_map(Result::ok)

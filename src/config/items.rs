@@ -250,11 +250,14 @@ pub fn set_rootfs_options(c: &mut LxcConf, v: &str) -> Result<(), ConfigError> {
                 "Missing idmap path for \"idmap=<path>\" LXC specific mount option",
             ));
         }
-        if path != "container" && std::fs::File::open(path).is_err() {
-            return Err(ConfigError::new(
-                libc::ENOENT,
-                format!("Failed to open user namespace {path}"),
-            ));
+        // Never a plain open: a FIFO planted there would block the load.
+        if path != "container" {
+            if let Err(e) = crate::sys::open_regular(std::path::Path::new(path), libc::O_RDONLY) {
+                return Err(ConfigError::new(
+                    libc::ENOENT,
+                    format!("Failed to open user namespace {path}: {}", e.message),
+                ));
+            }
         }
     }
     c.rootfs_options = Some(v.to_string());

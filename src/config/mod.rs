@@ -21,6 +21,8 @@ mod validate;
 mod tests;
 #[cfg(test)]
 mod tests_fuzz;
+#[cfg(test)]
+mod tests_hostile;
 
 use std::fmt;
 use std::path::Path;
@@ -70,8 +72,14 @@ pub struct Config {
     replay: String,
 }
 
-/// Starts a clear marker line in the replay text (no config line can).
+/// Starts a clear marker line in the replay text. Loaded text never holds
+/// one (see `Config::parse_str`).
 const REPLAY_CLEAR: &str = "\u{1}clear ";
+
+/// The key a replay line clears, when it is a clear marker.
+fn replay_clear_key(line: &str) -> Option<&str> {
+    line.strip_prefix(REPLAY_CLEAR)
+}
 
 fn push_line(text: &mut String, line: &str) {
     text.push_str(line);
@@ -83,6 +91,36 @@ fn push_line(text: &mut String, line: &str) {
 /// C strings end at the first NUL; keys and values behave the same here.
 fn c_str(s: &str) -> &str {
     s.find('\0').map_or(s, |i| &s[..i])
+}
+
+/// A key is one dotted word: with a blank, a control character or '=' the
+/// saved "key = value" line would read back as another key, or as more
+/// lines (the parser splits at '\n' and '\r'). EINVAL (LXC accepts them
+/// for prefix keys such as `lxc.cgroup.*`; see DIFFERENCES.md).
+fn check_key_text(key: &str) -> Result<(), ConfigError> {
+    if key
+        .chars()
+        .any(|ch| ch.is_whitespace() || ch.is_control() || ch == '=')
+    {
+        return Err(ConfigError::new(
+            libc::EINVAL,
+            format!("Invalid configuration key {key:?}: blanks, control characters and '=' are not allowed"),
+        ));
+    }
+    Ok(())
+}
+
+/// `save_config` writes each item as one line and the parser splits lines
+/// at '\n' and '\r': a value holding either would come back as extra
+/// lines (say, a hook). EINVAL (LXC accepts them; see DIFFERENCES.md).
+fn check_value_text(key: &str, value: &str) -> Result<(), ConfigError> {
+    if value.contains(['\n', '\r']) {
+        return Err(ConfigError::new(
+            libc::EINVAL,
+            format!("Invalid value {value:?} for \"{key}\": a value must fit on one line (no '\\n' or '\\r')"),
+        ));
+    }
+    Ok(())
 }
 
 /// Keys whose clearing removes every saved line starting with the key
@@ -103,6 +141,8 @@ impl Config {
     pub fn set_item(&mut self, key: &str, value: &str) -> Result<(), ConfigError> {
         let key = c_str(key);
         let value = c_str(value);
+        check_key_text(key)?;
+        check_value_text(key, value)?;
         let def = keys::lookup(key)?;
         // Complete "xx" placeholders once, so the model and the saved line agree.
         let completed;
@@ -128,9 +168,7 @@ impl Config {
             self.unexpanded.push_str(key);
             self.unexpanded.push_str(" = ");
             self.unexpanded.push_str(value);
-            if !value.ends_with('\n') {
-                self.unexpanded.push('\n');
-            }
+            self.unexpanded.push('\n');
         }
         Ok(())
     }
@@ -144,6 +182,7 @@ impl Config {
     /// `clear_config_item`: resets the item and drops its saved lines.
     pub fn clear_item(&mut self, key: &str) -> Result<(), ConfigError> {
         let key = c_str(key);
+        check_key_text(key)?;
         (keys::lookup(key)?.clr)(&mut self.conf, key)?;
         self.clear_unexpanded(key);
         push_line(&mut self.replay, &format!("{REPLAY_CLEAR}{key}"));
@@ -160,7 +199,7 @@ impl Config {
         let mut config = Config::new();
         let mut chunk = String::new();
         for line in text.split_inclusive('\n') {
-            match line.strip_prefix(REPLAY_CLEAR) {
+            match replay_clear_key(line) {
                 Some(key) => {
                     config.parse_str(&std::mem::take(&mut chunk), origin)?;
                     config.clear_item(key.trim_end_matches('\n'))?;
@@ -206,8 +245,15 @@ impl Config {
         parse::parse_lines(&mut conf, Some(&mut unexpanded), text, origin, &mut ctx)?;
         self.conf = conf;
         self.unexpanded = unexpanded;
-        if !text.is_empty() {
-            push_line(&mut self.replay, text);
+        // A line of the file that reads as a clear marker would clear, in
+        // the monitor, what the caller set before; the parser ignored it
+        // (it does not start with "lxc."), so the replay drops it too.
+        let replayed: String = text
+            .split_inclusive('\n')
+            .filter(|line| replay_clear_key(line).is_none())
+            .collect();
+        if !replayed.is_empty() {
+            push_line(&mut self.replay, &replayed);
         }
         Ok(())
     }

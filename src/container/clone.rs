@@ -119,12 +119,27 @@ pub fn is_snapshot_pair(
     o == n.join(newname).join("snaps") || n == o.join(oldname).join("snaps")
 }
 
+/// Copies a file the source's configuration names (its fstab, a hook
+/// script, its lxc_rdepends) with its mode. The source's owner chose the
+/// path: only a regular file is copied, never a FIFO (would block) or a
+/// device (/dev/zero would fill the disk). The destination may be in the
+/// owner's directory too (a restore in place): it is rewritten only as a
+/// regular file, never through a symlink.
 fn copy_file_to(from: &Path, to: &Path) -> Result<()> {
     if let Some(parent) = to.parent() {
         crate::sys::mkdir_p(parent, "directory")?;
     }
-    std::fs::copy(from, to).map_err(|e| Error::io("Failed to copy to", to, &e))?;
-    Ok(())
+    let mut src = crate::sys::open_regular(from, libc::O_RDONLY)?;
+    let mode = src
+        .metadata()
+        .map_err(|e| Error::io("Failed to stat", from, &e))?
+        .mode()
+        & 0o7777;
+    let mut dst = crate::sys::rewrite_regular(to, mode)?;
+    std::io::copy(&mut src, &mut dst).map_err(|e| Error::io("Failed to copy to", to, &e))?;
+    // The umask applied at creation; the copy keeps the source's mode.
+    dst.set_permissions(std::fs::Permissions::from_mode(mode))
+        .map_err(|e| Error::io("Failed to set the mode of", to, &e))
 }
 
 /// Writes the new name into `<root>/etc/hostname` when it is a regular file.

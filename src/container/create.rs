@@ -260,15 +260,11 @@ pub enum PartialState {
 /// what LXC means to detect.
 pub fn partial_state(container_dir: &Path) -> Result<PartialState> {
     let path = container_dir.join(PARTIAL_FNAME);
-    let file = match std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(libc::O_CLOEXEC)
-        .open(&path)
-    {
+    // The container's owner may have put a FIFO or a device there.
+    let file = match crate::sys::open_regular(&path, libc::O_RDWR) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(PartialState::None),
-        Err(e) => return Err(Error::io("Failed to open", &path, &e)),
+        Err(e) if e.errno == libc::ENOENT => return Ok(PartialState::None),
+        Err(e) => return Err(e),
     };
     let fd = file.as_raw_fd();
     // SAFETY: a zeroed flock is valid (l_pid must be 0 for F_OFD_GETLK).
@@ -569,7 +565,7 @@ impl Container {
                 rootfs.create()?;
                 config.set_item("lxc.rootfs.path", &rootfs.src())?;
             }
-            let old = std::fs::read(&config_file).ok();
+            let old = crate::sys::read_regular_file(&config_file).ok();
             undo.wrote_config = Some((config_file.clone(), old));
             save(&config, &config_file)?;
 
@@ -577,11 +573,13 @@ impl Container {
             self.run_template(tpath, &dir, &name, rootfs.as_ref(), &config, opts)?;
 
             // 5. Header, then the config as the template left it.
-            let text = std::fs::read_to_string(&config_file).map_err(|e| {
-                Error::io(
-                    "Failed to read the config written by the template",
-                    &config_file,
-                    &e,
+            let text = crate::sys::read_regular_text(&config_file).map_err(|e| {
+                Error::new(
+                    e.errno,
+                    format!(
+                        "Failed to read the config written by the template: {}",
+                        e.message
+                    ),
                 )
             })?;
             let mut full = template_header(tpath, &opts.argv);

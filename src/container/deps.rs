@@ -5,7 +5,8 @@
 //! `<dir>/lxc_rdepends` of a clone lists what its rootfs depends on, and
 //! `<dir>/lxc_snapshots` of the source lists its dependents, both as
 //! "lxcpath\nname\n" pairs. An old-format `lxc_snapshots` holds a bare
-//! count, which is kept counting.
+//! count, which is kept counting. Both sit in container directories, whose
+//! owner could put a FIFO or a device there: only regular files are read.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -28,7 +29,7 @@ pub fn parse_pairs(text: &str) -> Vec<(String, String)> {
 /// LXC's `has_fs_snapshots`: the rootfs of the container in `dir` has
 /// dependents (a non-empty `lxc_snapshots` that is not the count 0).
 pub fn has_fs_snapshots(dir: &Path) -> bool {
-    match std::fs::read_to_string(dir.join(SNAPSHOTS_FNAME)) {
+    match crate::sys::read_regular_text(&dir.join(SNAPSHOTS_FNAME)) {
         Ok(t) if t.is_empty() => false,
         Ok(t) => t.trim().parse::<i64>() != Ok(0),
         Err(_) => false,
@@ -37,7 +38,7 @@ pub fn has_fs_snapshots(dir: &Path) -> bool {
 
 /// What the container at `dir` depends on (its `lxc_rdepends`).
 pub fn rdepends(dir: &Path) -> Vec<(String, String)> {
-    std::fs::read_to_string(dir.join(RDEPENDS_FNAME))
+    crate::sys::read_regular_text(&dir.join(RDEPENDS_FNAME))
         .map(|t| parse_pairs(&t))
         .unwrap_or_default()
 }
@@ -85,10 +86,10 @@ pub fn snapshots_text(old: &str, lxcpath: &str, name: &str, inc: bool) -> Option
 /// `lxc_snapshots` of the container at `source_dir` (LXC's `mod_rdep`).
 pub fn mod_rdep(source_dir: &Path, lxcpath: &str, name: &str, inc: bool) -> Result<()> {
     let path = source_dir.join(SNAPSHOTS_FNAME);
-    let old = match std::fs::read_to_string(&path) {
+    let old = match crate::sys::read_regular_text(&path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(Error::io("Failed to read", &path, &e)),
+        Err(e) if e.errno == libc::ENOENT => String::new(),
+        Err(e) => return Err(e),
     };
     match snapshots_text(&old, lxcpath, name, inc) {
         Some(t) => super::write_atomically(&path, t.as_bytes(), 0o644),
@@ -158,6 +159,22 @@ mod tests {
         assert!(!base.join(SNAPSHOTS_FNAME).exists());
         std::fs::write(base.join(SNAPSHOTS_FNAME), "0\n").unwrap();
         assert!(!has_fs_snapshots(&base));
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    /// The files sit in the owner's directory: a FIFO there is refused,
+    /// never waited on.
+    #[test]
+    fn fifos_are_not_read() {
+        let d = std::env::temp_dir().join(format!("lxc-deps-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        crate::sys::regular_file::mkfifo(&d.join(SNAPSHOTS_FNAME));
+        crate::sys::regular_file::mkfifo(&d.join(RDEPENDS_FNAME));
+        assert!(!has_fs_snapshots(&d));
+        assert!(rdepends(&d).is_empty());
+        let e = mod_rdep(&d, "/l", "c", true).unwrap_err();
+        assert_eq!(e.errno, libc::EINVAL);
         std::fs::remove_dir_all(&d).unwrap();
     }
 }

@@ -433,6 +433,34 @@ mod tests {
         std::fs::remove_dir_all(&d).unwrap();
     }
 
+    /// A config the owner replaced by a FIFO (or a device): the handle is
+    /// refused at once, as for any unreadable config, and a FIFO in place
+    /// of the `partial` marker is not acted on.
+    #[test]
+    fn hostile_files_in_the_container_dir_do_not_block_new() {
+        let d = scratch("hostile");
+        let lxcpath = d.to_str().unwrap();
+        let dir = d.join("c1");
+        std::fs::create_dir(&dir).unwrap();
+        crate::sys::regular_file::mkfifo(&dir.join("config"));
+        let e = Container::new("c1", Some(lxcpath)).unwrap_err();
+        assert_eq!(e.errno, libc::EINVAL);
+        assert!(e.message.contains("c1/config: a FIFO"), "{}", e.message);
+        std::fs::remove_file(dir.join("config")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.join("config")).unwrap();
+        assert_eq!(
+            Container::new("c1", Some(lxcpath)).unwrap_err().errno,
+            libc::EINVAL
+        );
+        std::fs::remove_file(dir.join("config")).unwrap();
+
+        crate::sys::regular_file::mkfifo(&dir.join(create::PARTIAL_FNAME));
+        let c = Container::new("c1", Some(lxcpath)).unwrap();
+        assert!(!c.is_defined());
+        assert!(dir.join(create::PARTIAL_FNAME).exists());
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
     #[test]
     fn set_config_path_moves_config_file() {
         let c = Container::new("c1", Some("/a")).unwrap();

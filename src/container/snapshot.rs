@@ -182,7 +182,7 @@ impl Container {
                 if !dir.join("config").exists() || partial_state(&dir).ok()? != PartialState::None {
                     return None;
                 }
-                let timestamp = std::fs::read_to_string(dir.join(TIMESTAMP_FNAME))
+                let timestamp = crate::sys::read_regular_text(&dir.join(TIMESTAMP_FNAME))
                     .ok()
                     .filter(|t| !t.is_empty());
                 Some(Snapshot {

@@ -134,8 +134,13 @@ impl PathOnly for std::fs::OpenOptions {
 /// precise error rather than the kernel's EINVAL.
 fn open_userns(path: &Path) -> Result<OwnedFd> {
     const NS_GET_NSTYPE: libc::c_ulong = 0xb703;
-    let file = std::fs::File::open(path)
-        .map_err(|e| Error::io("Failed to open user namespace", path, &e))?;
+    // A namespace file is a regular file (nsfs); a FIFO would block start.
+    let file = crate::sys::open_regular(path, libc::O_RDONLY).map_err(|e| {
+        Error::new(
+            e.errno,
+            format!("Failed to open user namespace: {}", e.message),
+        )
+    })?;
     // SAFETY: an ioctl without argument on a descriptor we hold.
     let kind = unsafe { libc::ioctl(file.as_raw_fd(), NS_GET_NSTYPE) };
     if kind != libc::CLONE_NEWUSER {

@@ -28,8 +28,12 @@ pub struct Profile {
 /// Reads, parses and compiles the policy file at `path` for this host.
 /// Errors name the file and the line.
 pub fn compile_file(path: &str) -> Result<Profile> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::io("Failed to read the seccomp policy", path.as_ref(), &e))?;
+    let text = crate::sys::read_regular_text(path.as_ref()).map_err(|e| {
+        Error::new(
+            e.errno,
+            format!("Failed to read the seccomp policy: {}", e.message),
+        )
+    })?;
     compile_text(path, &text)
 }
 
@@ -115,5 +119,20 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    /// `lxc.seccomp.profile` is the owner's choice: a FIFO or a device is
+    /// refused, never read.
+    #[test]
+    fn only_regular_policy_files_are_read() {
+        let e = compile_file("/dev/zero").unwrap_err();
+        assert_eq!(e.errno, libc::EINVAL);
+        assert!(e.message.contains("/dev/zero"), "{}", e.message);
+        let fifo = std::env::temp_dir().join(format!("lxc-seccomp-fifo-{}", std::process::id()));
+        let _ = std::fs::remove_file(&fifo);
+        crate::sys::regular_file::mkfifo(&fifo);
+        let e = compile_file(fifo.to_str().unwrap()).unwrap_err();
+        std::fs::remove_file(&fifo).unwrap();
+        assert_eq!(e.errno, libc::EINVAL);
     }
 }

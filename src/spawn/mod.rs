@@ -585,9 +585,15 @@ fn open_shared_namespaces(spec: &StartSpec) -> Result<Vec<(i32, OwnedFd)>> {
     spec.shared_ns
         .iter()
         .map(|(flag, path)| {
-            std::fs::File::open(path)
+            // Namespace files are regular (nsfs): a FIFO would block start.
+            crate::sys::open_regular(Path::new(path), libc::O_RDONLY)
                 .map(|f| (*flag, OwnedFd::from(f)))
-                .map_err(|e| Error::io("Failed to open the shared namespace", Path::new(path), &e))
+                .map_err(|e| {
+                    Error::new(
+                        e.errno,
+                        format!("Failed to open the shared namespace: {}", e.message),
+                    )
+                })
         })
         .collect()
 }

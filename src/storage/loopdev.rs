@@ -66,14 +66,11 @@ pub struct LoopDevice {
     _fd: OwnedFd,
 }
 
-/// Attaches `image` to a free loop device with autoclear.
+/// Attaches `image` to a free loop device with autoclear. The image is
+/// the container owner's choice: a regular file only (a FIFO would block).
 pub fn attach(image: &Path) -> Result<LoopDevice> {
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(libc::O_CLOEXEC)
-        .open(image)
-        .map_err(|e| Error::io("Failed to open loop image", image, &e))?;
+    let file = crate::sys::open_regular(image, libc::O_RDWR)
+        .map_err(|e| Error::new(e.errno, format!("Failed to open loop image: {}", e.message)))?;
     let ctl = Path::new("/dev/loop-control");
     for _ in 0..16 {
         let c = cpath(ctl)?;
@@ -125,7 +122,7 @@ pub fn attach(image: &Path) -> Result<LoopDevice> {
 /// The filesystem type of an image from its superblock, if known.
 pub fn detect_fstype(image: &Path) -> Option<&'static str> {
     use std::os::unix::fs::FileExt;
-    let f = std::fs::File::open(image).ok()?;
+    let f = crate::sys::open_regular(image, libc::O_RDONLY).ok()?;
     let mut b = [0u8; 8];
     if f.read_exact_at(&mut b[..2], 1080).is_ok() && b[..2] == [0x53, 0xEF] {
         // ext2/3/4 share the magic; ext4 mounts all three.
