@@ -8,6 +8,7 @@ use std::ptr;
 
 use crate::error::{Error, Result};
 
+pub mod at;
 pub mod clone;
 pub mod mount_api;
 pub mod regular_file;

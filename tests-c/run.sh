@@ -16,8 +16,8 @@ set -u
 # /etc/subuid and /etc/subgid ranges while they run (LXC maps through
 # newuidmap even as root), and t_unpriv's user runs Debian's library too
 # (it inherits the cleared LD_LIBRARY_PATH).
-oracle_programs="t_confine t_seccomp t_cgroup t_cgroup2 t_cgmount t_console t_attach t_namespaces t_inject
-	t_userns t_idmapped t_unpriv"
+oracle_programs="t_confine t_hostile_mounts t_seccomp t_cgroup t_cgroup2 t_cgmount t_console t_attach
+	t_namespaces t_inject t_userns t_idmapped t_unpriv"
 oracle=0
 if [ "${1:-}" = "--oracle" ]; then
 	oracle=1

@@ -44,13 +44,8 @@ fn detached_mount(
         if let Some(src) = source.filter(|s| !s.is_empty()) {
             options.push(("source".into(), Some(src.to_string())));
         }
-        for opt in data.unwrap_or("").split(',').filter(|o| !o.is_empty()) {
-            match opt.split_once('=') {
-                Some((k, v)) => options.push((k.to_string(), Some(v.to_string()))),
-                None => options.push((opt.to_string(), None)),
-            }
-        }
-        mount_api::new_fs(fstype, &options)?
+        options.extend(mount_api::data_options(data.unwrap_or("")));
+        mount_api::new_fs(fstype, &options, 0)?
     };
     if flags & libc::MS_RDONLY != 0 {
         let attr = mount_api::MountAttr {

@@ -16,13 +16,14 @@
 //! In a user namespace the container's own cgroup directories are bound
 //! instead of mounting cgroup filesystems.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::auto::{CgroupAccess, CgroupAuto};
-use super::{bind, mkdir_p, remount_ro, resolve_inside, RootfsPlan, MS_BASE};
+use super::in_root::Opened;
+use super::mount_on::{self, Source};
+use super::{RootfsPlan, MS_BASE};
 use crate::cgroups::Hierarchy;
 use crate::error::{Error, Result};
-use crate::sys::mount;
 
 /// How the cgroups appear under /sys/fs/cgroup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,12 +72,11 @@ fn hierarchy_dir_name(h: &Hierarchy) -> String {
 }
 
 impl RootfsPlan {
-    pub(super) fn mount_cgroups(&self) -> Result<()> {
+    pub(super) fn mount_cgroups(&self, root: &Opened) -> Result<()> {
         let Some(auto) = self.auto.cgroup else {
             return Ok(());
         };
         let pure_unified = self.hierarchies.len() == 1 && self.hierarchies[0].unified;
-        let base = resolve_inside(&self.rootfs, "sys/fs/cgroup")?;
         match layout(auto, self.auto.cgroup_force, self.cgroupns, pure_unified)? {
             Layout::Skip => {
                 log::info!(
@@ -92,21 +92,19 @@ impl RootfsPlan {
                         "lxc.mount.auto: the host has no cgroup2 hierarchy to mount",
                     )
                 })?;
-                mkdir_p(&base)?;
-                self.mount_own_root(h, &base, ro)
+                self.mount_own_root(h, &root.make_dirs("sys/fs/cgroup")?, ro)
             }
             Layout::PerHierarchy => {
-                mkdir_p(&base)?;
-                mount(
-                    Some("tmpfs"),
-                    &base,
-                    Some("tmpfs"),
+                let base = mount_on::new_fs(
+                    "tmpfs",
+                    "tmpfs",
+                    "size=10240k,mode=755",
                     MS_BASE,
-                    Some("size=10240k,mode=755"),
+                    &root.make_dirs("sys/fs/cgroup")?,
                 )?;
+                // Our fresh tmpfs: the directories are made inside it.
                 for h in &self.hierarchies {
-                    let dir = base.join(hierarchy_dir_name(h));
-                    mkdir_p(&dir)?;
+                    let dir = base.make_dirs(hierarchy_dir_name(h))?;
                     if self.cgroupns {
                         self.mount_own_root(h, &dir, auto.read_only())?;
                     } else {
@@ -128,21 +126,21 @@ impl RootfsPlan {
 
     /// Hierarchy `h` on `target` as the cgroup namespace shows it: rooted
     /// at the container's cgroup.
-    fn mount_own_root(&self, h: &Hierarchy, target: &Path, ro: bool) -> Result<()> {
+    fn mount_own_root(&self, h: &Hierarchy, target: &Opened, ro: bool) -> Result<()> {
         let ro = if ro { libc::MS_RDONLY } else { 0 };
         if self.userns.is_some() {
             let Some(own) = self.own_cgroup(h) else {
                 return Ok(());
             };
-            return bind_with(own, target, MS_BASE | ro);
+            return mount_on::bind(Source::Host(own), target, false, MS_BASE | ro).map(drop);
         }
-        mount_hierarchy(h, target, MS_BASE | ro)
+        mount_hierarchy(h, target, MS_BASE | ro).map(drop)
     }
 
     /// Without a cgroup namespace: the host's path down to the
     /// container's cgroup, which alone is writable (`mixed`), or the whole
     /// hierarchy (`cgroup-full`).
-    fn mount_host_paths(&self, h: &Hierarchy, dir: &Path, auto: CgroupAuto) -> Result<()> {
+    fn mount_host_paths(&self, h: &Hierarchy, dir: &Opened, auto: CgroupAuto) -> Result<()> {
         let Some(own) = self.own_cgroup(h) else {
             return Ok(());
         };
@@ -153,7 +151,6 @@ impl RootfsPlan {
                 h.mountpoint.display()
             ))
         })?;
-        let own_target = dir.join(rel);
         let (full, access) = match auto {
             CgroupAuto::Full(a) => (true, a),
             CgroupAuto::Own(a) => (false, a),
@@ -166,35 +163,39 @@ impl RootfsPlan {
             libc::MS_RDONLY
         };
         if full {
-            if self.userns.is_some() {
-                bind_with(&h.mountpoint, dir, MS_BASE | tree_ro)?;
+            let tree = if self.userns.is_some() {
+                mount_on::bind(Source::Host(&h.mountpoint), dir, false, MS_BASE | tree_ro)?
             } else {
-                mount_hierarchy(h, dir, MS_BASE | tree_ro)?;
-            }
+                mount_hierarchy(h, dir, MS_BASE | tree_ro)?
+            };
             if access == CgroupAccess::Mixed {
-                bind_with(own, &own_target, MS_BASE)?;
+                mount_on::bind(Source::Host(own), &tree.resolve(rel)?, false, MS_BASE)?;
             }
             return Ok(());
         }
         // The path is plain tmpfs directories, read-only unless `rw`.
-        mkdir_p(&own_target)?;
-        if tree_ro != 0 {
-            bind(dir, dir, false)?;
-            remount_ro(dir, MS_BASE)?;
-        }
+        let own_dir = dir.make_dirs(rel)?;
+        let own_target = if tree_ro != 0 {
+            let ro_path =
+                mount_on::bind(Source::Opened(dir), dir, false, libc::MS_RDONLY | MS_BASE)?;
+            ro_path.resolve(rel)?
+        } else {
+            own_dir
+        };
         let own_ro = if access == CgroupAccess::Ro {
             libc::MS_RDONLY
         } else {
             0
         };
-        bind_with(own, &own_target, MS_BASE | own_ro)
+        mount_on::bind(Source::Host(own), &own_target, false, MS_BASE | own_ro).map(drop)
     }
 }
 
-/// A new mount of hierarchy `h` (cgroup2, or cgroup with its controllers).
-fn mount_hierarchy(h: &Hierarchy, target: &Path, flags: libc::c_ulong) -> Result<()> {
+/// A new mount of hierarchy `h` (cgroup2, or cgroup with its controllers)
+/// on `target`.
+fn mount_hierarchy(h: &Hierarchy, target: &Opened, flags: libc::c_ulong) -> Result<Opened> {
     if h.unified {
-        return mount(Some("cgroup2"), target, Some("cgroup2"), flags, None);
+        return mount_on::new_fs("cgroup2", "cgroup2", "", flags, target);
     }
     let opts = h
         .controllers
@@ -208,19 +209,7 @@ fn mount_hierarchy(h: &Hierarchy, target: &Path, flags: libc::c_ulong) -> Result
         })
         .collect::<Vec<_>>()
         .join(",");
-    mount(Some("cgroup"), target, Some("cgroup"), flags, Some(&opts))
-}
-
-/// `source` bound on `target`, then given `flags` (a bind ignores them).
-fn bind_with(source: &Path, target: &Path, flags: libc::c_ulong) -> Result<()> {
-    bind(source, target, false)?;
-    mount(
-        None,
-        target,
-        None,
-        libc::MS_REMOUNT | libc::MS_BIND | flags,
-        None,
-    )
+    mount_on::new_fs("cgroup", "cgroup", &opts, flags, target)
 }
 
 #[cfg(test)]

@@ -6,7 +6,9 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MountEntry {
     pub source: String,
-    /// Relative to the rootfs (a leading '/' is stripped, as LXC does).
+    /// Inside the rootfs (a leading '/' is stripped, as LXC does), where
+    /// the container sees it: its symlinks followed and `..` stopping at
+    /// its root.
     pub target: String,
     pub fstype: String,
     pub flags: libc::c_ulong,
@@ -16,6 +18,8 @@ pub struct MountEntry {
     pub create_dir: bool,
     pub create_file: bool,
     pub optional: bool,
+    /// `relative`: `source` is a path inside the rootfs.
+    pub relative: bool,
 }
 
 const FLAG_OPTIONS: &[(&str, libc::c_ulong, bool)] = &[
@@ -75,11 +79,6 @@ impl MountEntry {
             )));
         }
         let target = fields[1].trim_start_matches('/').to_string();
-        if target.split('/').any(|c| c == "..") {
-            return Err(Error::invalid(format!(
-                "Invalid mount entry \"{line}\": target must stay inside the rootfs"
-            )));
-        }
         let mut entry = MountEntry {
             source: fields[0].to_string(),
             target,
@@ -89,6 +88,7 @@ impl MountEntry {
             create_dir: false,
             create_file: false,
             optional: false,
+            relative: false,
         };
         let mut data = Vec::new();
         for opt in fields[3].split(',').filter(|o| !o.is_empty()) {
@@ -96,6 +96,7 @@ impl MountEntry {
                 "create=dir" => entry.create_dir = true,
                 "create=file" => entry.create_file = true,
                 "optional" => entry.optional = true,
+                "relative" => entry.relative = true,
                 _ => match flag_option(opt) {
                     Some((flag, true)) => entry.flags &= !flag,
                     Some((flag, false)) => entry.flags |= flag,
@@ -136,6 +137,16 @@ mod tests {
     #[test]
     fn rejects() {
         assert!(MountEntry::parse("a b").is_err());
-        assert!(MountEntry::parse("/x ../../etc none bind 0 0").is_err());
+    }
+
+    /// `..` is resolved inside the rootfs at start (it stops at its root).
+    #[test]
+    fn relative_source_and_dotdot_target() {
+        let e = MountEntry::parse("dev/null proc/kcore none bind,relative 0 0").unwrap();
+        assert!(e.relative && e.is_bind());
+        assert!(e.data.is_empty());
+        let e = MountEntry::parse("/x ../../etc none bind 0 0").unwrap();
+        assert_eq!(e.target, "../../etc");
+        assert!(!e.relative);
     }
 }

@@ -2,15 +2,21 @@
 //! before pivot_root: mount.auto proc and sys, mount entries, mount.auto
 //! cgroups (`cgroupfs`), autodev /dev, devpts, console and ttys. Runs in the container's init
 //! process (single-threaded, before exec).
+//!
+//! The rootfs' content is the container's, hostile or not: every path
+//! below it is opened inside it as the container sees it (`in_root`) and
+//! mounted on through that descriptor (`mount_on`), never looked up again.
 
 pub mod auto;
 mod cgroupfs;
 pub mod entry;
+mod in_root;
+mod mount_on;
 pub mod options;
+mod vfs_flags;
 
 use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::fs::symlink;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 pub use auto::{CgroupAccess, CgroupAuto, MountAuto};
 pub use entry::MountEntry;
@@ -18,7 +24,8 @@ pub use options::{IdmapSource, RootfsOptions};
 
 use crate::cgroups::Hierarchy;
 use crate::error::{Error, Result};
-use crate::sys::{mknod, mount};
+use in_root::Opened;
+use mount_on::Source;
 
 const MS_BASE: libc::c_ulong = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
 
@@ -57,84 +64,6 @@ pub struct UsernsRootfs {
     pub tty_gid_mapped: bool,
 }
 
-/// Resolves `relative` inside `root` without leaving it through `..` or a
-/// symlink planted in the rootfs: every existing prefix must canonicalize
-/// to a path under the canonical root. The prefix built so far is
-/// canonical, so only a component that is a symlink needs resolving
-/// (one lstat per component instead of a realpath of the whole prefix).
-pub fn resolve_inside(root: &Path, relative: &str) -> Result<PathBuf> {
-    let root = root
-        .canonicalize()
-        .map_err(|e| Error::io("Failed to resolve rootfs", root, &e))?;
-    let mut path = root.clone();
-    for component in Path::new(relative.trim_start_matches('/')).components() {
-        match component {
-            Component::Normal(c) => path.push(c),
-            Component::CurDir => {}
-            _ => {
-                return Err(Error::invalid(format!(
-                    "Mount target \"{relative}\" leaves the rootfs"
-                )))
-            }
-        }
-        let is_link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
-        if !is_link {
-            // A directory or file (canonical already), or nothing yet.
-            continue;
-        }
-        if let Ok(real) = path.canonicalize() {
-            if !real.starts_with(&root) {
-                return Err(Error::new(
-                    libc::ELOOP,
-                    format!(
-                        "Mount target \"{relative}\" resolves to {} outside the rootfs {} (symlink in the container)",
-                        real.display(),
-                        root.display()
-                    ),
-                ));
-            }
-            path = real;
-        }
-    }
-    Ok(path)
-}
-
-fn mkdir_p(path: &Path) -> Result<()> {
-    crate::sys::mkdir_p(path, "directory")
-}
-
-fn touch(path: &Path) -> Result<()> {
-    if path.exists() {
-        return Ok(());
-    }
-    if let Some(parent) = path.parent() {
-        mkdir_p(parent)?;
-    }
-    std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .map(drop)
-        .map_err(|e| Error::io("Failed to create file", path, &e))
-}
-
-/// Remounts an existing mount point read-only (the mount, not the superblock).
-fn remount_ro(target: &Path, extra: libc::c_ulong) -> Result<()> {
-    mount(
-        None,
-        target,
-        None,
-        libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | extra,
-        None,
-    )
-}
-
-fn bind(source: &Path, target: &Path, recursive: bool) -> Result<()> {
-    let flags = libc::MS_BIND | if recursive { libc::MS_REC } else { 0 };
-    mount(Some(&source.to_string_lossy()), target, None, flags, None)
-}
-
 impl RootfsPlan {
     /// Runs every step in LXC's order; the rootfs ends up mounted on itself
     /// ready for pivot_root.
@@ -169,17 +98,25 @@ impl RootfsPlan {
             (Some(m), _) => m.mount(root)?,
             (None, Some(tree)) => crate::sys::mount_api::move_mount_to(tree.as_fd(), root)?,
             (None, None) => {
-                bind(root, root, true)?;
+                crate::sys::mount(
+                    Some(&root.to_string_lossy()),
+                    root,
+                    None,
+                    libc::MS_BIND | libc::MS_REC,
+                    None,
+                )?;
                 self.options.apply(root)?;
             }
         }
+        // Opened once mounted: below it, every path is the container's.
+        let root = Opened::root(&self.rootfs)?;
         if self.autodev {
-            self.mount_dev_tmpfs()?;
+            self.mount_dev_tmpfs(&root)?;
         }
-        self.mount_proc()?;
-        self.mount_sys()?;
+        self.mount_proc(&root)?;
+        self.mount_sys(&root)?;
         for entry in &self.entries {
-            if let Err(e) = self.mount_entry(entry) {
+            if let Err(e) = self.mount_entry(&root, entry) {
                 if entry.optional {
                     log::info!(
                         "Skipping optional mount entry {}: {}",
@@ -192,130 +129,133 @@ impl RootfsPlan {
             }
         }
         // After the entries, as LXC: they may provide /sys.
-        self.mount_cgroups()?;
+        self.mount_cgroups(&root)?;
         hook("mount")?;
         if self.autodev {
             hook("autodev")?;
-            self.fill_dev()?;
         }
-        self.mount_devpts()?;
-        self.bind_console_and_ttys()
+        // A hook may have mounted over the rootfs: open it again.
+        let root = Opened::root(&self.rootfs)?;
+        if self.autodev {
+            self.fill_dev(&root)?;
+        }
+        self.mount_devpts(&root)?;
+        self.bind_console_and_ttys(&root)
     }
 
-    fn mount_dev_tmpfs(&self) -> Result<()> {
-        let dev = resolve_inside(&self.rootfs, "dev")?;
-        mkdir_p(&dev)?;
+    fn mount_dev_tmpfs(&self, root: &Opened) -> Result<()> {
         let size = if self.autodev_tmpfs_size > 0 {
             self.autodev_tmpfs_size
         } else {
             500_000
         };
-        mount(
-            Some("none"),
-            &dev,
-            Some("tmpfs"),
+        mount_on::new_fs(
+            "tmpfs",
+            "none",
+            &format!("size={size},mode=755"),
             libc::MS_NOSUID | libc::MS_NOEXEC | libc::MS_STRICTATIME,
-            Some(&format!("size={size},mode=755")),
+            &root.make_dirs("dev")?,
         )
+        .map(drop)
     }
 
-    fn mount_proc(&self) -> Result<()> {
+    fn mount_proc(&self, root: &Opened) -> Result<()> {
         let Some(mode) = &self.auto.proc else {
             return Ok(());
         };
-        let proc_dir = resolve_inside(&self.rootfs, "proc")?;
-        mkdir_p(&proc_dir)?;
-        mount(Some("proc"), &proc_dir, Some("proc"), MS_BASE, None)?;
+        let proc_fs = mount_on::new_fs("proc", "proc", "", MS_BASE, &root.make_dirs("proc")?)?;
         if mode == "mixed" {
             // /proc/sys read-only except the network sysctls of the
             // container's own network namespace; no sysrq from inside.
-            let sys = proc_dir.join("sys");
-            bind(&sys, &sys, false)?;
-            let net = sys.join("net");
-            bind(&net, &net, false)?;
-            remount_ro(&sys, MS_BASE)?;
+            let sys = proc_fs.resolve("sys")?;
+            // Opened before sys goes read-only: the writable original.
+            let net = proc_fs.resolve("sys/net")?;
+            let sys_ro =
+                mount_on::bind(Source::Opened(&sys), &sys, false, libc::MS_RDONLY | MS_BASE)?;
+            mount_on::bind(Source::Opened(&net), &sys_ro.resolve("net")?, false, 0)?;
             // Kernels without CONFIG_MAGIC_SYSRQ have no trigger to guard.
-            let trigger = proc_dir.join("sysrq-trigger");
-            if trigger.exists() {
-                bind(&trigger, &trigger, false)?;
-                remount_ro(&trigger, MS_BASE)?;
+            if let Some(trigger) = proc_fs.try_resolve("sysrq-trigger")? {
+                mount_on::bind(
+                    Source::Opened(&trigger),
+                    &trigger,
+                    false,
+                    libc::MS_RDONLY | MS_BASE,
+                )?;
             }
         }
         Ok(())
     }
 
-    fn mount_sys(&self) -> Result<()> {
+    fn mount_sys(&self, root: &Opened) -> Result<()> {
         let Some(mode) = &self.auto.sys else {
             return Ok(());
         };
-        let sys = resolve_inside(&self.rootfs, "sys")?;
-        mkdir_p(&sys)?;
-        mount(Some("sysfs"), &sys, Some("sysfs"), MS_BASE, None)?;
+        let sysfs = mount_on::new_fs("sysfs", "sysfs", "", MS_BASE, &root.make_dirs("sys")?)?;
         if mode == "mixed" {
             // Writable only where the container's own network devices live.
-            let net = sys.join("devices/virtual/net");
-            bind(&net, &net, false)?;
-            remount_ro(&sys, MS_BASE)?;
+            let net = sysfs.resolve("devices/virtual/net")?;
+            mount_on::bind(Source::Opened(&net), &net, false, 0)?;
+            mount_on::set_flags(&sysfs, libc::MS_RDONLY | MS_BASE)?;
         } else if mode == "ro" {
-            remount_ro(&sys, MS_BASE)?;
+            mount_on::set_flags(&sysfs, libc::MS_RDONLY | MS_BASE)?;
         }
         Ok(())
     }
 
-    fn mount_entry(&self, e: &MountEntry) -> Result<()> {
-        let target = resolve_inside(&self.rootfs, &e.target)?;
-        if !target.exists() {
-            if e.create_file || (e.is_bind() && Path::new(&e.source).is_file()) {
-                touch(&target)?;
-            } else {
-                mkdir_p(&target)?;
-            }
-        }
-        let base = e.flags & !entry::PROPAGATION;
+    fn mount_entry(&self, root: &Opened, e: &MountEntry) -> Result<()> {
         let source = if e.source.is_empty() {
             "none"
         } else {
             &e.source
         };
-        let data = (!e.data.is_empty()).then_some(e.data.as_str());
-        let fstype = (e.fstype != "none" && !e.is_bind()).then_some(e.fstype.as_str());
-        if e.is_bind() {
-            mount(
-                Some(source),
-                &target,
-                None,
-                base & (libc::MS_BIND | libc::MS_REC),
-                None,
-            )?;
-            // A bind mount ignores the other flags: apply them by remounting.
-            let rest = base & !(libc::MS_BIND | libc::MS_REC | libc::MS_REMOUNT);
-            if rest != 0 {
-                mount(
-                    None,
-                    &target,
-                    None,
-                    libc::MS_REMOUNT | libc::MS_BIND | rest,
-                    None,
-                )?;
+        // `relative`: the source is a path of the rootfs, opened there.
+        let source_in_root = e.relative.then(|| root.resolve(source)).transpose()?;
+        let target = match root.try_resolve(&e.target)? {
+            Some(target) => target,
+            None => {
+                let source_is_file = match &source_in_root {
+                    Some(s) => s.file_type()? == libc::S_IFREG,
+                    None => Path::new(source).is_file(),
+                };
+                if e.create_file || (e.is_bind() && source_is_file) {
+                    root.make_file(&e.target)?
+                } else {
+                    root.make_dirs(&e.target)?
+                }
             }
+        };
+        let base = e.flags & !entry::PROPAGATION;
+        let mounted = if e.is_bind() {
+            let source = match &source_in_root {
+                Some(s) => Source::Opened(s),
+                None => Source::Host(Path::new(source)),
+            };
+            let rest = base & !(libc::MS_BIND | libc::MS_REC | libc::MS_REMOUNT);
+            mount_on::bind(source, &target, base & libc::MS_REC != 0, rest)?
+        } else if base & libc::MS_REMOUNT != 0 {
+            let data = (!e.data.is_empty()).then_some(e.data.as_str());
+            let fstype = (e.fstype != "none").then_some(e.fstype.as_str());
+            mount_on::remount(&target, source, fstype, base, data)?;
+            target
         } else {
-            mount(Some(source), &target, fstype, base, data)?;
-        }
+            // A rootfs file as the source (an image, a device): through
+            // its descriptor, which the kernel follows.
+            let source = match &source_in_root {
+                Some(s) => crate::sys::at::proc_fd_path(s.fd())
+                    .to_string_lossy()
+                    .into_owned(),
+                None => source.to_string(),
+            };
+            mount_on::new_fs(&e.fstype, &source, &e.data, base, &target)?
+        };
         if e.flags & entry::PROPAGATION != 0 {
-            mount(
-                None,
-                &target,
-                None,
-                e.flags & (entry::PROPAGATION | libc::MS_REC),
-                None,
-            )?;
+            mount_on::set_propagation(&mounted, e.flags)?;
         }
         Ok(())
     }
 
     /// The standard device nodes of an autodev /dev.
-    fn fill_dev(&self) -> Result<()> {
-        let dev = resolve_inside(&self.rootfs, "dev")?;
+    fn fill_dev(&self, root: &Opened) -> Result<()> {
         const NODES: &[(&str, u32, u32)] = &[
             ("null", 1, 3),
             ("zero", 1, 5),
@@ -327,16 +267,17 @@ impl RootfsPlan {
         // SAFETY: umask has no preconditions; restored right after.
         let old = unsafe { libc::umask(0) };
         let made = NODES.iter().try_for_each(|(name, major, minor)| {
-            let p = dev.join(name);
-            if p.exists() {
+            let node = format!("dev/{name}");
+            if root.try_resolve(&node)?.is_some() {
                 return Ok(());
             }
             if self.userns.is_some() {
                 // No mknod in a user namespace: the host's node, bound.
-                touch(&p)?;
-                return bind(&Path::new("/dev").join(name), &p, false);
+                let host = Path::new("/dev").join(name);
+                return mount_on::bind(Source::Host(&host), &root.make_file(&node)?, false, 0)
+                    .map(drop);
             }
-            mknod(&p, libc::S_IFCHR | 0o666, *major, *minor)
+            root.mknod(&node, libc::S_IFCHR | 0o666, *major, *minor)
         });
         // SAFETY: as above.
         unsafe { libc::umask(old) };
@@ -347,93 +288,58 @@ impl RootfsPlan {
             ("stdout", "/proc/self/fd/1"),
             ("stderr", "/proc/self/fd/2"),
         ] {
-            let p = dev.join(link);
-            if p.symlink_metadata().is_err() {
-                symlink(to, &p).map_err(|e| Error::io("Failed to create symlink", &p, &e))?;
-            }
+            root.symlink(format!("dev/{link}"), to)?;
         }
         Ok(())
     }
 
-    fn mount_devpts(&self) -> Result<()> {
-        let pts = resolve_inside(&self.rootfs, "dev/pts")?;
-        mkdir_p(&pts)?;
+    fn mount_devpts(&self, root: &Opened) -> Result<()> {
         let max = if self.pty_max > 0 {
             format!(",max={}", self.pty_max)
         } else {
             String::new()
         };
-        mount(
-            Some("devpts"),
-            &pts,
-            Some("devpts"),
+        let gid = if self.userns.as_ref().is_some_and(|u| !u.tty_gid_mapped) {
+            ""
+        } else {
+            ",gid=5"
+        };
+        let pts = mount_on::new_fs(
+            "devpts",
+            "devpts",
+            &format!("newinstance,ptmxmode=0666,mode=0620{gid}{max}"),
             libc::MS_NOSUID | libc::MS_NOEXEC,
-            Some(&format!(
-                "newinstance,ptmxmode=0666,mode=0620{}{max}",
-                if self.userns.as_ref().is_some_and(|u| !u.tty_gid_mapped) {
-                    ""
-                } else {
-                    ",gid=5"
-                }
-            )),
+            &root.make_dirs("dev/pts")?,
         )?;
         // The container's /dev/ptmx must be its own devpts instance's.
-        let ptmx = resolve_inside(&self.rootfs, "dev/ptmx")?;
-        if ptmx.symlink_metadata().is_ok() {
-            if ptmx.is_symlink() {
-                return Ok(());
-            }
-            touch(&ptmx)?;
-            return bind(&pts.join("ptmx"), &ptmx, false);
+        match root.link_type("dev/ptmx")? {
+            Some(libc::S_IFLNK) => Ok(()),
+            Some(_) => mount_on::bind(
+                Source::Opened(&pts.resolve("ptmx")?),
+                &root.resolve("dev/ptmx")?,
+                false,
+                0,
+            )
+            .map(drop),
+            None => root.symlink("dev/ptmx", "pts/ptmx"),
         }
-        symlink("pts/ptmx", &ptmx).map_err(|e| Error::io("Failed to create symlink", &ptmx, &e))
     }
 
-    fn bind_console_and_ttys(&self) -> Result<()> {
-        if let Some(console) = &self.console {
-            let target = resolve_inside(&self.rootfs, "dev/console")?;
-            touch(&target)?;
-            bind(Path::new(console), &target, false)?;
-        }
-        for (i, tty) in self.ttys.iter().enumerate() {
-            let target = resolve_inside(&self.rootfs, &format!("dev/tty{}", i + 1))?;
-            touch(&target)?;
-            bind(Path::new(tty), &target, false)?;
+    fn bind_console_and_ttys(&self, root: &Opened) -> Result<()> {
+        let console = self
+            .console
+            .iter()
+            .map(|pty| ("dev/console".to_string(), pty));
+        let ttys =
+            (self.ttys.iter().enumerate()).map(|(i, pty)| (format!("dev/tty{}", i + 1), pty));
+        for (target, host_pty) in console.chain(ttys) {
+            mount_on::bind(
+                Source::Host(Path::new(host_pty)),
+                &root.make_file(&target)?,
+                false,
+                0,
+            )?;
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn planted_symlink_is_refused() {
-        let d = std::env::temp_dir().join(format!("lxc-resolve-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(d.join("rootfs/dev")).unwrap();
-        symlink("/etc", d.join("rootfs/evil")).unwrap();
-        symlink("../../..", d.join("rootfs/dev/up")).unwrap();
-        symlink("dev", d.join("rootfs/inner")).unwrap();
-        let root = d.join("rootfs");
-        // A symlink that stays inside is followed.
-        assert_eq!(
-            resolve_inside(&root, "inner/shm").unwrap(),
-            root.canonicalize().unwrap().join("dev/shm")
-        );
-        assert!(resolve_inside(&root, "dev/shm")
-            .unwrap()
-            .ends_with("rootfs/dev/shm"));
-        assert_eq!(
-            resolve_inside(&root, "evil/passwd").unwrap_err().errno,
-            libc::ELOOP
-        );
-        assert_eq!(
-            resolve_inside(&root, "dev/up/x").unwrap_err().errno,
-            libc::ELOOP
-        );
-        assert!(resolve_inside(&root, "../x").is_err());
-        std::fs::remove_dir_all(&d).unwrap();
     }
 }

@@ -13,6 +13,7 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+use super::vfs_flags::attr_of;
 use crate::error::{Error, Result};
 use crate::sys::mount_api::{self as api, MountAttr};
 
@@ -32,22 +33,6 @@ pub struct RootfsOptions {
     /// mount_setattr attributes to set and to clear on the rootfs mount.
     pub attr_set: u64,
     pub attr_clr: u64,
-}
-
-/// The mount attribute of a VFS flag option, and whether it lives in the
-/// access-time field (set as a whole).
-fn attr_of(flag: libc::c_ulong) -> Option<(u64, bool)> {
-    Some(match flag {
-        libc::MS_RDONLY => (api::MOUNT_ATTR_RDONLY, false),
-        libc::MS_NOSUID => (api::MOUNT_ATTR_NOSUID, false),
-        libc::MS_NODEV => (api::MOUNT_ATTR_NODEV, false),
-        libc::MS_NOEXEC => (api::MOUNT_ATTR_NOEXEC, false),
-        libc::MS_NODIRATIME => (api::MOUNT_ATTR_NODIRATIME, false),
-        libc::MS_NOATIME => (api::MOUNT_ATTR_NOATIME, true),
-        libc::MS_STRICTATIME => (api::MOUNT_ATTR_STRICTATIME, true),
-        libc::MS_RELATIME => (0, true),
-        _ => return None,
-    })
 }
 
 impl RootfsOptions {

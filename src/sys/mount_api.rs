@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 const OPEN_TREE_CLONE: libc::c_uint = 1;
 pub const AT_RECURSIVE: libc::c_uint = 0x8000;
 const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
+const MOVE_MOUNT_T_EMPTY_PATH: libc::c_uint = 0x40;
 const FSCONFIG_SET_FLAG: libc::c_uint = 0;
 const FSCONFIG_SET_STRING: libc::c_uint = 1;
 const FSCONFIG_CMD_CREATE: libc::c_uint = 6;
@@ -48,12 +49,29 @@ fn fd_result(r: libc::c_long, what: &str) -> Result<OwnedFd> {
 /// A detached copy of the mount at `path` (and, `recursive`, of the
 /// mounts below it): open_tree(OPEN_TREE_CLONE).
 pub fn open_tree_clone(path: &Path, recursive: bool) -> Result<OwnedFd> {
+    open_tree_clone_at(None, path, recursive)
+}
+
+/// [`open_tree_clone`] of `path` looked up from `dir` (None: the current
+/// directory); an empty `path` clones what `dir` itself refers to.
+pub fn open_tree_clone_at(
+    dir: Option<BorrowedFd<'_>>,
+    path: &Path,
+    recursive: bool,
+) -> Result<OwnedFd> {
     let p = super::cpath(path)?;
+    let empty = if path.as_os_str().is_empty() {
+        libc::AT_EMPTY_PATH as libc::c_uint
+    } else {
+        0
+    };
     let flags = OPEN_TREE_CLONE
         | libc::O_CLOEXEC as libc::c_uint
+        | empty
         | if recursive { AT_RECURSIVE } else { 0 };
+    let dirfd = dir.map_or(libc::AT_FDCWD, |d| d.as_raw_fd());
     // SAFETY: open_tree on a NUL-terminated path.
-    let r = unsafe { libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, p.as_ptr(), flags) };
+    let r = unsafe { libc::syscall(libc::SYS_open_tree, dirfd, p.as_ptr(), flags) };
     fd_result(
         r,
         &format!("Failed to clone the mount tree of {}", path.display()),
@@ -80,9 +98,22 @@ pub fn set_attr(tree: BorrowedFd<'_>, recursive: bool, attr: &MountAttr, what: &
     Ok(())
 }
 
+/// mount(2)'s comma-separated `data` as fsconfig options: `key=value`
+/// strings and bare flags.
+pub fn data_options(data: &str) -> impl Iterator<Item = (String, Option<String>)> + '_ {
+    data.split(',')
+        .filter(|o| !o.is_empty())
+        .map(|opt| match opt.split_once('=') {
+            Some((k, v)) => (k.to_string(), Some(v.to_string())),
+            None => (opt.to_string(), None),
+        })
+}
+
 /// A new filesystem of `fstype`, configured with `options` (key, value;
-/// no value for flags) and mounted detached.
-pub fn new_fs(fstype: &str, options: &[(String, Option<String>)]) -> Result<OwnedFd> {
+/// no value for flags) and mounted detached with the MOUNT_ATTR_* `attrs`
+/// (given at fsmount: a proc or sysfs mount in a user namespace must carry
+/// the host's nosuid/nodev/noexec from the start).
+pub fn new_fs(fstype: &str, options: &[(String, Option<String>)], attrs: u64) -> Result<OwnedFd> {
     let fstype_c = super::cstring(fstype)?;
     // SAFETY: fsopen with a NUL-terminated name.
     let fs = fd_result(
@@ -123,7 +154,12 @@ pub fn new_fs(fstype: &str, options: &[(String, Option<String>)]) -> Result<Owne
             ));
         }
         fd_result(
-            libc::syscall(libc::SYS_fsmount, fs.as_raw_fd(), FSMOUNT_CLOEXEC, 0u32),
+            libc::syscall(
+                libc::SYS_fsmount,
+                fs.as_raw_fd(),
+                FSMOUNT_CLOEXEC,
+                attrs as u32,
+            ),
             "Failed to mount the new filesystem",
         )
     }
@@ -148,6 +184,29 @@ pub fn move_mount_to(tree: BorrowedFd<'_>, target: &Path) -> Result<()> {
         return Err(Error::last_os(format_args!(
             "Failed to attach the mount on {}",
             target.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Attaches the detached tree `tree` on what `target` refers to (an
+/// O_PATH descriptor): no path is looked up again, so nothing can be
+/// swapped in between. `what` names the target in the error.
+pub fn move_mount_onto(tree: BorrowedFd<'_>, target: BorrowedFd<'_>, what: &str) -> Result<()> {
+    // SAFETY: move_mount between two descriptors we borrow.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree.as_raw_fd(),
+            c"".as_ptr(),
+            target.as_raw_fd(),
+            c"".as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH,
+        )
+    };
+    if r < 0 {
+        return Err(Error::last_os(format_args!(
+            "Failed to attach the mount on {what}"
         )));
     }
     Ok(())
