@@ -296,20 +296,31 @@ static void test_proc_exe(struct lxc_container *c)
 	char *const sleeper[] = {"/bin/sleep", "1000", NULL};
 	char monitor[512], before[256], after[256], init_exe[512], init_before[256], init_after[256];
 	const char *env = getenv("LXC_RS_MONITOR");
-	int status;
+	int status, exe_fd = -1;
 	ssize_t n;
 
-	/* The host binary behind the useinit reaper: the monitor. */
-	snprintf(monitor, sizeof(monitor), "%s", env ? env : "");
+	/* The host binary behind the useinit reaper: the monitor, run from a
+	 * read-only handle (its path reads "/"): hashed through an fd on it. */
 	CHECK(c->start(c, 1, sleeper));
 	{
 		char path[64];
 		snprintf(path, sizeof(path), "/proc/%d/exe", c->init_pid(c));
 		n = readlink(path, init_exe, sizeof(init_exe) - 1);
 		init_exe[n > 0 ? n : 0] = 0;
+		exe_fd = open(path, O_RDONLY);
+		CHECK(exe_fd >= 0);
+		/* even the host's root cannot reopen it for writing */
+		if (!test_oracle()) {
+			int w = open(path, O_WRONLY);
+			CHECK(w < 0 && (errno == EROFS || errno == EPERM || errno == ETXTBSY));
+			if (w >= 0)
+				close(w);
+		}
 	}
-	if (!monitor[0])
-		snprintf(monitor, sizeof(monitor), "%s", init_exe);
+	if (env && env[0])
+		snprintf(monitor, sizeof(monitor), "%s", env);
+	else
+		snprintf(monitor, sizeof(monitor), "/proc/self/fd/%d", exe_fd);
 	file_id(monitor, before, sizeof(before));
 	CHECK(before[0] != 0);
 	inside_status(c, "echo x > /proc/1/exe", &status);
@@ -318,6 +329,8 @@ static void test_proc_exe(struct lxc_container *c)
 	CHECK(status != 0);
 	file_id(monitor, after, sizeof(after));
 	CHECK_STR(after, before);
+	if (exe_fd >= 0)
+		close(exe_fd);
 	CHECK(c->stop(c));
 
 	/* A system container: its init is the rootfs' busybox. */
