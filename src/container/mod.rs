@@ -236,22 +236,23 @@ impl Container {
                 st.config = Some(config);
             }
         }
+        // LXC's save_config makes `<lxcpath>/<name>` as create does (and
+        // with lxc.idmap gives it to the container's root) whatever file
+        // it writes: python3-lxc saves before create, LXD saves only to
+        // `<logdir>/lxc.conf` and relies on it to reach the rootfs.
+        let (dir, idmaps) = {
+            let st = self.lock();
+            let idmaps = st
+                .config
+                .as_ref()
+                .map(|c| c.conf().idmaps.clone())
+                .unwrap_or_default();
+            (Path::new(&st.lxcpath).join(&st.name), idmaps)
+        };
+        create::make_container_dir(&dir, &idmaps)?;
         let path = match alt_file {
             Some(p) => p.to_path_buf(),
-            None => {
-                let path = self.config_file();
-                if let Some(dir) = path.parent() {
-                    let idmaps = self
-                        .lock()
-                        .config
-                        .as_ref()
-                        .map(|c| c.conf().idmaps.clone())
-                        .unwrap_or_default();
-                    // As create makes it: python3-lxc saves before create.
-                    create::make_container_dir(dir, &idmaps)?;
-                }
-                path
-            }
+            None => self.config_file(),
         };
         let text = self
             .lock()
