@@ -424,7 +424,8 @@ pub fn setup_host(plan: &NetPlan, ns: NetnsRef) -> Result<HostSide> {
                             "lxc.net.{}: failed to create the {what} device",
                             iface.index
                         ),
-                    )?;
+                    )
+                    .map_err(|e| unknown_link_kind(e, what))?;
                     host.add_created(&iface.peer_name);
                 }
                 _ => {}
@@ -737,6 +738,19 @@ fn set_gateway<A: Copy + Into<IpAddr>>(
     }
 }
 
+/// The kernel answers EOPNOTSUPP for a link kind it does not know (its
+/// module not built or not loaded): say so, as the extension is advertised
+/// whatever the running kernel has (as LXC).
+fn unknown_link_kind(e: Error, what: &str) -> Error {
+    if e.errno != libc::EOPNOTSUPP {
+        return e;
+    }
+    Error::new(
+        e.errno,
+        format!("{} (this kernel has no {what} support)", e.message),
+    )
+}
+
 /// A default route via `gw`; a gateway outside the interface's subnets
 /// (veth router mode: a /32 address) first gets a device route, as LXC does.
 fn default_via(nl: &mut Rtnl, idx: u32, gw: IpAddr) -> Result<()> {
@@ -780,6 +794,15 @@ pub fn host_gateways(plan: &NetPlan) -> Result<Vec<(Option<Ipv4Addr>, Option<Ipv
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_link_kind_is_named() {
+        let e = unknown_link_kind(Error::new(libc::EOPNOTSUPP, "x: boom"), "ipvlan");
+        assert_eq!(e.errno, libc::EOPNOTSUPP);
+        assert_eq!(e.message, "x: boom (this kernel has no ipvlan support)");
+        let e = unknown_link_kind(Error::new(libc::EEXIST, "x: boom"), "vlan");
+        assert_eq!(e.message, "x: boom");
+    }
 
     fn plan(lines: &str) -> Result<NetPlan> {
         let mut c = Config::new();
