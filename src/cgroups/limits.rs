@@ -19,7 +19,7 @@ use std::path::Path;
 use crate::config::model::{CgroupItem, LxcConf};
 use crate::error::{Error, Result};
 
-/// Where the container's cgroup goes, below the monitor's cgroup.
+/// Where the container's cgroup goes, below the base cgroup (`detect_base`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Placement {
     /// `lxc.cgroup.dir`: `<dir>/lxc.payload.<name>`.

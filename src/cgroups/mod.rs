@@ -1,10 +1,14 @@
 //! Container cgroups on v1, v2 and hybrid hosts.
 //!
-//! The container's cgroup is `lxc.payload.<name>` created next to (under)
-//! the monitor's own cgroup in every hierarchy, so a caller confined in a
-//! delegated subtree keeps its containers inside it. The layout is read
-//! from /proc/self/mountinfo and /proc/self/cgroup; the parsing is pure and
-//! unit-tested, the directory work is in `ContainerCgroups`.
+//! The container's cgroup is `lxc.payload.<name>` created below a base
+//! cgroup in every hierarchy, chosen as LXC's cgfsng does: a container
+//! started by root escapes the caller's cgroup and goes below init's (pid
+//! 1's, without a trailing `/init.scope`); a non-root caller, or
+//! `lxc.cgroup.relative = 1`, keeps it below its own cgroup, so a caller
+//! confined in a delegated subtree keeps its containers inside it. The
+//! layout is read from /proc/self/mountinfo and /proc/<pid>/cgroup; the
+//! parsing is pure and unit-tested, the directory work is in
+//! `ContainerCgroups`.
 
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -32,7 +36,8 @@ pub struct Hierarchy {
     /// v1 controllers (and "name=systemd"-style names); empty for v2.
     pub controllers: Vec<String>,
     pub unified: bool,
-    /// This process's cgroup in the hierarchy, relative to its root ("/x/y").
+    /// This process's cgroup in the hierarchy, relative to its root
+    /// ("/x/y"); from [`detect_base`], the base cgroup containers go below.
     pub current: String,
     /// The position of its line in /proc/self/cgroup: the kernel's order
     /// of hierarchies, in which LXC lists them (GET_CGROUP_CTX).
@@ -40,12 +45,12 @@ pub struct Hierarchy {
 }
 
 impl Hierarchy {
-    /// This process's own cgroup directory in the hierarchy.
+    /// The directory of `current` in the hierarchy.
     pub fn current_dir(&self) -> PathBuf {
         self.mountpoint.join(self.current.trim_start_matches('/'))
     }
 
-    /// Whether this process may create cgroups below its own here: its
+    /// Whether this process may create cgroups below `current` here: that
     /// cgroup is writable and, on v2, so are the files the kernel lists as
     /// delegatable. LXC skips hierarchies that were not delegated to an
     /// unprivileged caller rather than failing.
@@ -188,15 +193,63 @@ pub fn hierarchies_from(mountinfo: &str, proc_cgroup: &str) -> Vec<Hierarchy> {
         .collect()
 }
 
+fn read_proc(p: &str) -> Result<String> {
+    std::fs::read_to_string(p).map_err(|e| Error::io("Failed to read", Path::new(p), &e))
+}
+
 /// The hierarchies of the calling process.
 pub fn detect() -> Result<Vec<Hierarchy>> {
-    let read = |p: &str| {
-        std::fs::read_to_string(p).map_err(|e| Error::io("Failed to read", Path::new(p), &e))
-    };
     Ok(hierarchies_from(
-        &read("/proc/self/mountinfo")?,
-        &read("/proc/self/cgroup")?,
+        &read_proc("/proc/self/mountinfo")?,
+        &read_proc("/proc/self/cgroup")?,
     ))
+}
+
+/// Whose cgroups a new container goes below (LXC's `__initialize_cgroups`):
+/// init's for root unless `lxc.cgroup.relative`, else the caller's.
+pub fn base_cgroup_file(euid: libc::uid_t, relative: bool) -> &'static str {
+    if euid == 0 && !relative {
+        "/proc/1/cgroup"
+    } else {
+        "/proc/self/cgroup"
+    }
+}
+
+/// LXC's `prune_init_scope`: a trailing "/init.scope" (systemd's scope of
+/// pid 1) is cut off, so containers go next to it, not inside it.
+pub fn prune_init_scope(path: &str) -> &str {
+    match path.strip_suffix("/init.scope") {
+        Some("") => "/",
+        Some(rest) => rest,
+        None => path,
+    }
+}
+
+/// The hierarchies with `current` set to the base cgroup a container is
+/// created below (see the module comment). Hierarchies where that cgroup
+/// is not visible here (another cgroup namespace's path, a missing
+/// directory) are left out, as LXC skips them.
+pub fn detect_base(relative: bool) -> Result<Vec<Hierarchy>> {
+    // SAFETY: geteuid has no preconditions.
+    let file = base_cgroup_file(unsafe { libc::geteuid() }, relative);
+    let mut hierarchies = hierarchies_from(&read_proc("/proc/self/mountinfo")?, &read_proc(file)?);
+    if !relative {
+        for h in &mut hierarchies {
+            h.current = prune_init_scope(&h.current).to_string();
+        }
+    }
+    hierarchies.retain(|h| {
+        let visible = !h.current.split('/').any(|c| c == "..") && h.current_dir().is_dir();
+        if !visible {
+            log::info!(
+                "Skipping cgroup hierarchy {}: base cgroup {} (from {file}) is not reachable here",
+                h.mountpoint.display(),
+                h.current
+            );
+        }
+        visible
+    });
+    Ok(hierarchies)
 }
 
 /// A new v1 cpuset cgroup starts with empty `cpuset.cpus`/`cpuset.mems`
@@ -385,13 +438,13 @@ fn write_setting(dir: &Path, s: &Setting, value: &str) -> Result<()> {
 }
 
 impl ContainerCgroups {
-    /// Creates `lxc.payload.<name>` under the caller's cgroup of every
+    /// Creates `lxc.payload.<name>` under the base cgroup of every
     /// hierarchy, without any settings.
     pub fn create(hierarchies: &[Hierarchy], container: &str) -> Result<ContainerCgroups> {
         Self::create_with(hierarchies, container, &CgroupSetup::default())
     }
 
-    /// Creates the container's cgroup under the caller's cgroup of every
+    /// Creates the container's cgroup under the base cgroup of every
     /// hierarchy (`lxc.payload.<name>`, or where `lxc.cgroup.dir*` say) and
     /// writes the settings that precede init's arrival (all but
     /// `devices.*`). An existing `lxc.payload.<name>` (a leftover, or a
@@ -904,6 +957,28 @@ mod tests {
         // The kernel's order is that of /proc/self/cgroup.
         let order: Vec<usize> = hs.iter().map(|h| h.order).collect();
         assert_eq!(order, vec![3, 2, 1, 0, 4]);
+    }
+
+    #[test]
+    fn base_cgroup() {
+        assert_eq!(base_cgroup_file(0, false), "/proc/1/cgroup");
+        assert_eq!(base_cgroup_file(0, true), "/proc/self/cgroup");
+        assert_eq!(base_cgroup_file(1000, false), "/proc/self/cgroup");
+        assert_eq!(prune_init_scope("/init.scope"), "/");
+        assert_eq!(
+            prune_init_scope("/system.slice/init.scope"),
+            "/system.slice"
+        );
+        assert_eq!(prune_init_scope("/a/b"), "/a/b");
+        assert_eq!(prune_init_scope("/"), "/");
+        assert_eq!(prune_init_scope("/x-init.scope"), "/x-init.scope");
+        // Init's cgroups as the base: the container's paths follow them.
+        let init = "9:name=systemd:/init.scope\n6:freezer:/\n3:cpuset:/\n1:cpu:/\n0::/init.scope\n";
+        let mut hs = hierarchies_from(MOUNTINFO, init);
+        for h in &mut hs {
+            h.current = prune_init_scope(&h.current).to_string();
+        }
+        assert!(hs.iter().all(|h| h.current == "/"), "{hs:#?}");
     }
 
     #[test]

@@ -7,14 +7,15 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 
 use super::cgroup_fds;
-use super::stop_hooks::{self, HeldNamespaces};
+use super::stop_hooks::{self, FailedStart};
 use super::terminal::{self, ConsoleLogRequest, Holders, LogFile, Proxy, RingBuf};
 use super::{prepare, spawn, Args, Prepared};
 use crate::commands::server::{self, Request, Response};
 use crate::commands::{Cmd, CMD_MAX, MAX_STATE};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::spawn::InitProcess;
+use crate::hooks::Hooks;
+use crate::spawn::{HeldNamespaces, InitProcess};
 use crate::sys;
 
 struct StateClient {
@@ -90,22 +91,33 @@ fn signal_fd() -> Result<OwnedFd> {
 
 impl Monitor {
     pub fn start(args: &Args, config: Config) -> Result<Monitor> {
-        let mut prep = prepare(args, &config)?;
-        let init = match spawn(&mut prep) {
-            Ok(i) => i,
-            Err(e) => {
-                prep.cgroups.remove();
-                return Err(e);
-            }
+        // The socket first: a second start of the same container fails
+        // here, before anything of the running one is touched, and runs
+        // no hook (LXC makes it before `__lxc_start`).
+        let listener = server::listen(&args.lxcpath, &args.name)?;
+        let config_file = std::path::Path::new(&args.config_file);
+        let mut failed = FailedStart::new(Hooks::for_start(&args.name, config_file, &config));
+        Self::start_with(args, config, listener, &mut failed).map_err(|e| failed.end(e))
+    }
+
+    fn start_with(
+        args: &Args,
+        config: Config,
+        listener: OwnedFd,
+        failed: &mut FailedStart,
+    ) -> Result<Monitor> {
+        let mut prep = prepare(args, &config, listener, failed)?;
+        let init = spawn(&mut prep, failed)?;
+        // From here init runs: a failure kills it and hands its cgroups
+        // to the end of the failed start.
+        let mut abort = |prep: &mut Prepared, init: &InitProcess, e: Error| {
+            crate::spawn::kill_and_reap(init);
+            failed.cgroups = std::mem::take(&mut prep.cgroups);
+            e
         };
-        let sigfd = signal_fd();
-        let sigfd = match sigfd {
+        let sigfd = match signal_fd() {
             Ok(s) => s,
-            Err(e) => {
-                crate::spawn::kill_and_reap(&init);
-                prep.cgroups.remove();
-                return Err(e);
-            }
+            Err(e) => return Err(abort(&mut prep, &init, e)),
         };
         let notify_proxy = crate::seccomp::proxy::NotifyProxy::for_container(
             init.seccomp_notify.as_ref(),
@@ -114,15 +126,13 @@ impl Monitor {
         );
         let notify_proxy = match notify_proxy {
             Ok(p) => p,
-            Err(e) => {
-                crate::spawn::kill_and_reap(&init);
-                prep.cgroups.remove();
-                return Err(e);
-            }
+            Err(e) => return Err(abort(&mut prep, &init, e)),
         };
         let (ring, logfile) = terminal::from_config(&config);
         let holders = Holders::new(prep.ttys.len());
+        // Now that init joined them all (its cgroup namespace included).
         let held_ns = HeldNamespaces::open(&prep.spec, init.pid);
+        failed.cloned = None;
         let mut config = config;
         record_network(&mut config, &init);
         log::info!(
@@ -187,22 +197,31 @@ impl Monitor {
         log::info!("Container \"{}\" is rebooting", self.name);
         self.set_state(STOPPING);
         self.drain_console();
-        stop_hooks::run_stop(&self.prep.spec, &self.held_ns, self.init.pid, "reboot");
+        let (hooks, pid) = (&self.prep.spec.hooks, Some(self.init.pid));
+        stop_hooks::run_stop(hooks, &self.held_ns, pid, "reboot");
         self.prep.cgroups.remove();
         self.held_ns = HeldNamespaces::default();
         // A failing post-stop hook turns the reboot into a stop (LXC).
-        stop_hooks::run_post_stop(&self.prep.spec, self.init.pid, "reboot")?;
+        stop_hooks::run_post_stop(hooks, pid, "reboot")?;
+        // LXC's next `__lxc_start`: its failure ends as any failed start.
+        let mut failed = FailedStart::reboot(hooks.clone(), self.init.pid);
+        self.start_again(&mut failed).map_err(|e| failed.end(e))
+    }
+
+    fn start_again(&mut self, failed: &mut FailedStart) -> Result<()> {
         self.prep.spec.hooks.run("pre-start", &[], &[])?;
-        self.prep.cgroups = crate::cgroups::ContainerCgroups::create_with(
+        failed.cgroups = crate::cgroups::ContainerCgroups::create_with(
             &self.prep.plan.hierarchies,
             &self.name,
             &self.prep.cgroups.setup,
         )?;
+        self.prep.cgroups = std::mem::take(&mut failed.cgroups);
         self.set_state(STARTING);
         // Joined at once: the clone of the new init follows.
         drop(release_network(&mut self.init, &self.prep.spec.hooks));
-        self.init = spawn(&mut self.prep)?;
+        self.init = spawn(&mut self.prep, failed)?;
         self.held_ns = HeldNamespaces::open(&self.prep.spec, self.init.pid);
+        failed.cloned = None;
         record_network(&mut self.config, &self.init);
         self.set_state(RUNNING);
         Ok(())
@@ -212,7 +231,8 @@ impl Monitor {
         self.set_state(STOPPING);
         // Drain what init's last words left on the console.
         self.drain_console();
-        stop_hooks::run_stop(&self.prep.spec, &self.held_ns, self.init.pid, "stop");
+        let pid = Some(self.init.pid);
+        stop_hooks::run_stop(&self.prep.spec.hooks, &self.held_ns, pid, "stop");
         self.prep.cgroups.remove();
         // Held until the clients heard the stop, so they need not wait for
         // the kernel's tail of the veth deletions.
@@ -222,7 +242,7 @@ impl Monitor {
         // `close_down`, before any client hears the container stopped).
         crate::sentinel::release();
         // Before the command socket closes, so that `stop` returns after it.
-        let _ = stop_hooks::run_post_stop(&self.prep.spec, self.init.pid, "stop");
+        let _ = stop_hooks::run_post_stop(&self.prep.spec.hooks, pid, "stop");
         let status = self.close_down(status);
         drop(unlinking);
         status

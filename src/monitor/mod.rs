@@ -19,13 +19,13 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::PathBuf;
 
 use crate::cgroups::{self, CgroupSetup, ContainerCgroups};
-use crate::commands::server;
 use crate::config::Config;
 use crate::container::StartOptions;
 use crate::error::{Error, Result};
 use crate::rootfs::RootfsPlan;
 use crate::spawn::{self, InitProcess, StartSpec};
 use crate::sys;
+use stop_hooks::FailedStart;
 
 pub use status::{StatusLine, STATUS_FD};
 
@@ -257,7 +257,15 @@ impl NoCtty for std::fs::OpenOptions {
     }
 }
 
-pub(crate) fn prepare(args: &Args, config: &Config) -> Result<Prepared> {
+/// Everything before init's clone, in LXC's order. `listener` is the
+/// command socket, made first by the caller; `failed` gets the start's
+/// hooks and the cgroups made, for the end of a start failing from here.
+pub(crate) fn prepare(
+    args: &Args,
+    config: &Config,
+    listener: OwnedFd,
+    failed: &mut FailedStart,
+) -> Result<Prepared> {
     let opts = StartOptions {
         argv: args.init_argv.clone(),
         use_init: args.use_init,
@@ -272,16 +280,14 @@ pub(crate) fn prepare(args: &Args, config: &Config) -> Result<Prepared> {
     )?;
     let build_dir = spec.build_dir.clone();
     spec.hooks.set_rootfs_mount(&build_dir);
-    // The socket first: a second start of the same container fails here,
-    // before anything of the running one is touched.
-    let listener = server::listen(&args.lxcpath, &args.name)?;
+    failed.hooks = spec.hooks.clone();
     // LXC's pre-start: on the host, before cgroups and namespaces.
     spec.hooks.run("pre-start", &[], &[])?;
     // The network namespace and the host side of the network (after
     // pre-start, which may make what they use) are made meanwhile, on a
     // thread joined before init's clone.
     let netns = spawn::netns::PendingNetns::start(spec.clone_flags, &spec.net);
-    let hierarchies: Vec<_> = cgroups::detect()?
+    let hierarchies: Vec<_> = cgroups::detect_base(config.conf().cgroup_relative)?
         .into_iter()
         .filter(|h| {
             let ok = h.delegated();
@@ -296,60 +302,51 @@ pub(crate) fn prepare(args: &Args, config: &Config) -> Result<Prepared> {
         })
         .collect();
     let setup = CgroupSetup::from_conf(config.conf())?;
-    let mut cgroups = ContainerCgroups::create_with(&hierarchies, &args.name, &setup)?;
-    let result = (|| {
-        let console_path = config.get_item("lxc.console.path").unwrap_or_default();
-        let (console, console_name) = if console_path.trim() == "none" {
-            (None, None)
-        } else {
-            let (m, s, n) = open_pty_pair()?;
-            (Some((m, s)), Some(n))
-        };
-        let mut ttys = Vec::new();
-        let mut tty_names = Vec::new();
-        for _ in 0..spec.tty_max {
-            let (m, s, n) = open_pty_pair()?;
-            ttys.push((m, s));
-            tty_names.push(n);
-        }
-        let tmpfs_size = config
-            .get_item("lxc.autodev.tmpfs.size")
-            .ok()
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .unwrap_or(0);
-        let plan = RootfsPlan {
-            rootfs: spec.build_dir.clone(),
-            mount: spec.rootfs_mount.clone(),
-            auto: spec.mount_auto.clone(),
-            entries: spec.mount_entries.clone(),
-            autodev: spec.autodev,
-            autodev_tmpfs_size: tmpfs_size * 1024 * 1024,
-            pty_max: spec.pty_max,
-            console: console_name,
-            ttys: tty_names,
-            hierarchies,
-            own_cgroups: cgroups.dirs.clone(),
-            cgroupns: spec.new_cgroupns,
-            userns: userns_rootfs(&spec),
-            options: spec.rootfs_options.clone(),
-        };
-        Ok((console, ttys, plan))
-    })();
-    match result {
-        Ok((console, ttys, plan)) => Ok(Prepared {
-            spec,
-            plan,
-            cgroups,
-            listener,
-            console,
-            ttys,
-            netns,
-        }),
-        Err(e) => {
-            cgroups.remove();
-            Err(e)
-        }
+    failed.cgroups = ContainerCgroups::create_with(&hierarchies, &args.name, &setup)?;
+    let console_path = config.get_item("lxc.console.path").unwrap_or_default();
+    let (console, console_name) = if console_path.trim() == "none" {
+        (None, None)
+    } else {
+        let (m, s, n) = open_pty_pair()?;
+        (Some((m, s)), Some(n))
+    };
+    let mut ttys = Vec::new();
+    let mut tty_names = Vec::new();
+    for _ in 0..spec.tty_max {
+        let (m, s, n) = open_pty_pair()?;
+        ttys.push((m, s));
+        tty_names.push(n);
     }
+    let tmpfs_size = config
+        .get_item("lxc.autodev.tmpfs.size")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    let plan = RootfsPlan {
+        rootfs: spec.build_dir.clone(),
+        mount: spec.rootfs_mount.clone(),
+        auto: spec.mount_auto.clone(),
+        entries: spec.mount_entries.clone(),
+        autodev: spec.autodev,
+        autodev_tmpfs_size: tmpfs_size * 1024 * 1024,
+        pty_max: spec.pty_max,
+        console: console_name,
+        ttys: tty_names,
+        hierarchies,
+        own_cgroups: failed.cgroups.dirs.clone(),
+        cgroupns: spec.new_cgroupns,
+        userns: userns_rootfs(&spec),
+        options: spec.rootfs_options.clone(),
+    };
+    Ok(Prepared {
+        spec,
+        plan,
+        cgroups: std::mem::take(&mut failed.cgroups),
+        listener,
+        console,
+        ttys,
+        netns,
+    })
 }
 
 /// What the rootfs setup does differently in a user namespace.
@@ -359,10 +356,23 @@ fn userns_rootfs(spec: &StartSpec) -> Option<crate::rootfs::UsernsRootfs> {
     })
 }
 
-/// Starts init for a prepared container.
-pub(crate) fn spawn(prep: &mut Prepared) -> Result<InitProcess> {
-    let netns = std::mem::take(&mut prep.netns).finish()?;
-    spawn::spawn_init(&prep.spec, &prep.plan, &mut prep.cgroups, netns)
+/// Starts init for a prepared container (`failed.cloned` as
+/// [`spawn::spawn_init`]'s `cloned_init`). On failure the container's cgroups move to
+/// `failed`, for the end of the failed start.
+pub(crate) fn spawn(prep: &mut Prepared, failed: &mut FailedStart) -> Result<InitProcess> {
+    let init = std::mem::take(&mut prep.netns).finish().and_then(|netns| {
+        spawn::spawn_init(
+            &prep.spec,
+            &prep.plan,
+            &mut prep.cgroups,
+            netns,
+            &mut failed.cloned,
+        )
+    });
+    if init.is_err() {
+        failed.cgroups = std::mem::take(&mut prep.cgroups);
+    }
+    init
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! `lxc.mount.entry` / fstab lines: parsing and the mount flags they mean.
 
+use super::options::IdmapSource;
 use crate::error::{Error, Result};
 
 /// One fstab-format entry: "source target fstype options [dump [pass]]".
@@ -20,6 +21,8 @@ pub struct MountEntry {
     pub optional: bool,
     /// `relative`: `source` is a path inside the rootfs.
     pub relative: bool,
+    /// `idmap=container|<user ns path>`: the bind is an idmapped mount.
+    pub idmap: Option<IdmapSource>,
 }
 
 const FLAG_OPTIONS: &[(&str, libc::c_ulong, bool)] = &[
@@ -89,6 +92,7 @@ impl MountEntry {
             create_file: false,
             optional: false,
             relative: false,
+            idmap: None,
         };
         let mut data = Vec::new();
         for opt in fields[3].split(',').filter(|o| !o.is_empty()) {
@@ -97,6 +101,9 @@ impl MountEntry {
                 "create=file" => entry.create_file = true,
                 "optional" => entry.optional = true,
                 "relative" => entry.relative = true,
+                _ if opt.starts_with("idmap=") => {
+                    entry.idmap = Some(IdmapSource::parse(&opt[6..], "lxc.mount.entry")?);
+                }
                 _ => match flag_option(opt) {
                     Some((flag, true)) => entry.flags &= !flag,
                     Some((flag, false)) => entry.flags |= flag,
@@ -105,6 +112,19 @@ impl MountEntry {
             }
         }
         entry.data = data.join(",");
+        if entry.idmap.is_some() {
+            // LXC's limits on idmapped entries.
+            if !entry.is_bind() || !matches!(entry.fstype.as_str(), "" | "none") {
+                return Err(Error::invalid(format!(
+                    "Invalid mount entry \"{line}\": only bind mounts can be idmapped"
+                )));
+            }
+            if !entry.data.is_empty() {
+                return Err(Error::invalid(format!(
+                    "Invalid mount entry \"{line}\": an idmapped bind mount takes no filesystem options"
+                )));
+            }
+        }
         Ok(entry)
     }
 
@@ -116,6 +136,24 @@ impl MountEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn idmapped_entries() {
+        let e = MountEntry::parse("/srv/d srv none rbind,idmap=container,create=dir 0 0").unwrap();
+        assert_eq!(e.idmap, Some(IdmapSource::Container));
+        assert!(e.is_bind() && e.flags & libc::MS_REC != 0 && e.data.is_empty());
+        let e = MountEntry::parse("/srv/d srv none bind,idmap=/proc/7/ns/user 0 0").unwrap();
+        assert_eq!(e.idmap, Some(IdmapSource::Path("/proc/7/ns/user".into())));
+        assert_eq!(MountEntry::parse("/a a none bind 0 0").unwrap().idmap, None);
+        for bad in [
+            "/a a none bind,idmap= 0 0",
+            "tmpfs a tmpfs idmap=container 0 0",
+            "/a a ext4 bind,idmap=container 0 0",
+            "/a a none bind,idmap=container,size=1m 0 0",
+        ] {
+            assert!(MountEntry::parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn busybox_entries() {

@@ -15,7 +15,7 @@ mod mount_on;
 pub mod options;
 mod vfs_flags;
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 pub use auto::{CgroupAccess, CgroupAuto, MountAuto};
@@ -64,11 +64,31 @@ pub struct UsernsRootfs {
     pub tty_gid_mapped: bool,
 }
 
+/// Asks the monitor to idmap a detached tree: (tree, user namespace,
+/// recursive).
+pub type IdmapRequest<'a> = dyn FnMut(BorrowedFd<'_>, BorrowedFd<'_>, bool) -> Result<()> + 'a;
+
+/// The rootfs must be a directory init can reach; the error names the real
+/// cause (EACCES when the container's root may not traverse a parent,
+/// typically `<lxcpath>/<name>` not given to a mapped root).
+fn check_rootfs_dir(root: &Path) -> Result<()> {
+    match std::fs::metadata(root) {
+        Ok(m) if m.is_dir() => Ok(()),
+        Ok(_) => Err(Error::new(
+            libc::ENOTDIR,
+            format!("Rootfs {} is not a directory", root.display()),
+        )),
+        Err(e) => Err(Error::io("Failed to reach the rootfs", root, &e)),
+    }
+}
+
 impl RootfsPlan {
     /// Runs every step in LXC's order; the rootfs ends up mounted on itself
     /// ready for pivot_root.
     pub fn setup(&self) -> Result<()> {
-        self.setup_with(None, &mut |_| Ok(()))
+        self.setup_with(None, &mut |_| Ok(()), &mut |_, _, _| {
+            Err(Error::invalid("No monitor to idmap a mount entry"))
+        })
     }
 
     /// [`RootfsPlan::setup`], calling `hook` with "mount" once every mount
@@ -76,24 +96,19 @@ impl RootfsPlan {
     /// `lxc.hook.mount` and `lxc.hook.autodev` points). `idmapped` is the
     /// detached idmapped rootfs the monitor built (`idmap=` in
     /// `lxc.rootfs.options`), attached on `rootfs` instead of a bind.
+    /// `idmap` has the monitor idmap the detached tree of a mount entry
+    /// with `idmap=` to a user namespace (tree, user namespace, recursive).
     pub fn setup_with(
         &self,
         idmapped: Option<&OwnedFd>,
         hook: &mut dyn FnMut(&str) -> Result<()>,
+        idmap: &mut IdmapRequest<'_>,
     ) -> Result<()> {
         // Nothing we mount may propagate back to the host.
         crate::sys::make_rslave()
             .map_err(|e| Error::io("Failed to make a recursive slave of", Path::new("/"), &e))?;
         let root = &self.rootfs;
-        if !root.is_dir() {
-            return Err(Error::new(
-                libc::ENOENT,
-                format!(
-                    "Rootfs {} does not exist or is not a directory",
-                    root.display()
-                ),
-            ));
-        }
+        check_rootfs_dir(root)?;
         match (&self.mount, idmapped) {
             (Some(m), _) => m.mount(root)?,
             (None, Some(tree)) => crate::sys::mount_api::move_mount_to(tree.as_fd(), root)?,
@@ -115,8 +130,11 @@ impl RootfsPlan {
         }
         self.mount_proc(&root)?;
         self.mount_sys(&root)?;
-        for entry in &self.entries {
-            if let Err(e) = self.mount_entry(&root, entry) {
+        // As LXC, the idmapped entries after all the others.
+        let plain = self.entries.iter().filter(|e| e.idmap.is_none());
+        let idmapped_entries = self.entries.iter().filter(|e| e.idmap.is_some());
+        for entry in plain.chain(idmapped_entries) {
+            if let Err(e) = self.mount_entry(&root, entry, idmap) {
                 if entry.optional {
                     log::info!(
                         "Skipping optional mount entry {}: {}",
@@ -202,7 +220,12 @@ impl RootfsPlan {
         Ok(())
     }
 
-    fn mount_entry(&self, root: &Opened, e: &MountEntry) -> Result<()> {
+    fn mount_entry(
+        &self,
+        root: &Opened,
+        e: &MountEntry,
+        idmap: &mut IdmapRequest<'_>,
+    ) -> Result<()> {
         let source = if e.source.is_empty() {
             "none"
         } else {
@@ -231,7 +254,31 @@ impl RootfsPlan {
                 None => Source::Host(Path::new(source)),
             };
             let rest = base & !(libc::MS_BIND | libc::MS_REC | libc::MS_REMOUNT);
-            mount_on::bind(source, &target, base & libc::MS_REC != 0, rest)?
+            let recursive = base & libc::MS_REC != 0;
+            match &e.idmap {
+                None => mount_on::bind(source, &target, recursive, rest)?,
+                Some(which) => {
+                    let userns = match which {
+                        // Init's own, seen through the host's /proc.
+                        IdmapSource::Container => Path::new("/proc/self/ns/user"),
+                        IdmapSource::Path(p) => p.as_path(),
+                    };
+                    let ns = options::open_userns(userns).map_err(|err| {
+                        Error::new(
+                            err.errno,
+                            format!("lxc.mount.entry {}: {}", e.target, err.message),
+                        )
+                    })?;
+                    mount_on::bind_prepared(source, &target, recursive, rest, &mut |tree| {
+                        idmap(tree, ns.as_fd(), recursive).map_err(|err| {
+                            Error::new(
+                                err.errno,
+                                format!("lxc.mount.entry {}: {}", e.target, err.message),
+                            )
+                        })
+                    })?
+                }
+            }
         } else if base & libc::MS_REMOUNT != 0 {
             let data = (!e.data.is_empty()).then_some(e.data.as_str());
             let fstype = (e.fstype != "none").then_some(e.fstype.as_str());
@@ -341,5 +388,29 @@ impl RootfsPlan {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rootfs_errors_name_the_cause() {
+        let base = std::env::temp_dir().join(format!("lxc-rootfs-check-{}", std::process::id()));
+        std::fs::create_dir_all(&base).unwrap();
+        assert!(check_rootfs_dir(&base).is_ok());
+        let e = check_rootfs_dir(&base.join("missing")).unwrap_err();
+        assert_eq!(e.errno, libc::ENOENT);
+        assert!(e.message.contains("missing"), "{}", e.message);
+        let file = base.join("file");
+        std::fs::write(&file, "").unwrap();
+        assert_eq!(check_rootfs_dir(&file).unwrap_err().errno, libc::ENOTDIR);
+        // Below a file: the kernel's ENOTDIR, not "does not exist".
+        assert_eq!(
+            check_rootfs_dir(&file.join("rootfs")).unwrap_err().errno,
+            libc::ENOTDIR
+        );
+        std::fs::remove_dir_all(&base).unwrap();
     }
 }

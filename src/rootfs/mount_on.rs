@@ -6,7 +6,7 @@
 //! up paths inside it (proc/sys, a cgroup tmpfs) without going through
 //! the rootfs again.
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
 
 use super::entry::PROPAGATION;
@@ -38,6 +38,18 @@ pub(super) fn bind(
     recursive: bool,
     flags: libc::c_ulong,
 ) -> Result<Opened> {
+    bind_prepared(source, target, recursive, flags, &mut |_| Ok(()))
+}
+
+/// [`bind`], with `prepare` given the detached tree first (an idmapped
+/// mount entry has it idmapped there).
+pub(super) fn bind_prepared(
+    source: Source,
+    target: &Opened,
+    recursive: bool,
+    flags: libc::c_ulong,
+    prepare: &mut dyn FnMut(BorrowedFd<'_>) -> Result<()>,
+) -> Result<Opened> {
     let tree = match source {
         Source::Host(path) => api::open_tree_clone(path, recursive)?,
         Source::Opened(o) => api::open_tree_clone_at(Some(o.fd()), Path::new(""), recursive)
@@ -52,6 +64,7 @@ pub(super) fn bind(
                 )
             })?,
     };
+    prepare(tree.as_fd())?;
     if flags != 0 {
         api::set_attr(
             tree.as_fd(),

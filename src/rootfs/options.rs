@@ -9,7 +9,7 @@
 //! (open_tree + mount_setattr), once init's user namespace has its maps;
 //! init receives the descriptor and attaches it (move_mount).
 
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -25,6 +25,19 @@ pub enum IdmapSource {
     /// `idmap=<path>`: a user namespace file (/proc/<pid>/ns/user or a
     /// bind mount of one).
     Path(PathBuf),
+}
+
+impl IdmapSource {
+    /// The value of LXC's `idmap=` option (rootfs options, mount entries).
+    pub fn parse(value: &str, key: &str) -> Result<IdmapSource> {
+        match value {
+            "" => Err(Error::invalid(format!(
+                "{key}: idmap= needs \"container\" or a user namespace path"
+            ))),
+            "container" => Ok(IdmapSource::Container),
+            p => Ok(IdmapSource::Path(PathBuf::from(p))),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -44,13 +57,7 @@ impl RootfsOptions {
         let mut o = RootfsOptions::default();
         for opt in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             if let Some(path) = opt.strip_prefix("idmap=") {
-                o.idmap = Some(match path {
-                    "" => return Err(Error::invalid(
-                        "lxc.rootfs.options: idmap= needs \"container\" or a user namespace path",
-                    )),
-                    "container" => IdmapSource::Container,
-                    p => IdmapSource::Path(PathBuf::from(p)),
-                });
+                o.idmap = Some(IdmapSource::parse(path, "lxc.rootfs.options")?);
                 continue;
             }
             let Some((flag, clear)) = super::entry::flag_option(opt) else {
@@ -117,7 +124,7 @@ impl PathOnly for std::fs::OpenOptions {
 
 /// The ns file of a user namespace, checked so that a wrong path gets a
 /// precise error rather than the kernel's EINVAL.
-fn open_userns(path: &Path) -> Result<OwnedFd> {
+pub fn open_userns(path: &Path) -> Result<OwnedFd> {
     const NS_GET_NSTYPE: libc::c_ulong = 0xb703;
     // A namespace file is a regular file (nsfs); a FIFO would block start.
     let file = crate::sys::open_regular(path, libc::O_RDONLY).map_err(|e| {
@@ -130,34 +137,47 @@ fn open_userns(path: &Path) -> Result<OwnedFd> {
     let kind = unsafe { libc::ioctl(file.as_raw_fd(), NS_GET_NSTYPE) };
     if kind != libc::CLONE_NEWUSER {
         return Err(Error::invalid(format!(
-            "lxc.rootfs.options: idmap={} is not a user namespace",
+            "idmap={} is not a user namespace",
             path.display()
         )));
-    }
-    let ours = std::fs::metadata("/proc/self/ns/user").ok();
-    let theirs = file.metadata().ok();
-    if let (Some(a), Some(b)) = (ours, theirs) {
-        if (a.dev(), a.ino()) == (b.dev(), b.ino()) {
-            return Err(Error::invalid(format!(
-                "lxc.rootfs.options: idmap={} is the host's own user namespace (an idmapped mount needs another one)",
-                path.display()
-            )));
-        }
     }
     Ok(OwnedFd::from(file))
 }
 
-/// The idmapped copy of the rootfs at `rootfs` (its submounts included),
-/// following the user namespace `userns`, with the options' attributes;
-/// slave, so nothing mounted inside reaches the host. Runs in the monitor.
-pub fn idmapped_tree(rootfs: &Path, userns: &Path, opts: &RootfsOptions) -> Result<OwnedFd> {
-    let ns = open_userns(userns)?;
-    let tree = api::open_tree_clone(rootfs, true)?;
+/// Refuses the caller's own user namespace (the monitor's: the host's),
+/// where an idmapped mount would map nothing.
+fn refuse_own_userns(userns: BorrowedFd<'_>) -> Result<()> {
+    let ours = std::fs::metadata("/proc/self/ns/user").ok();
+    let theirs = userns
+        .try_clone_to_owned()
+        .and_then(|fd| std::fs::File::from(fd).metadata())
+        .ok();
+    if let (Some(a), Some(b)) = (ours, theirs) {
+        if (a.dev(), a.ino()) == (b.dev(), b.ino()) {
+            return Err(Error::invalid(
+                "the user namespace is the host's own (an idmapped mount needs another one)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Idmaps the detached mount `tree` (and the mounts below it when
+/// `recursive`) to the user namespace `userns` with `attr`'s other
+/// attributes; `what` names the mount in the error, which explains the
+/// kernel's usual refusals. Runs in the monitor (the host's user
+/// namespace): only it is privileged over the host's filesystems.
+pub fn idmap_tree(
+    tree: BorrowedFd<'_>,
+    userns: BorrowedFd<'_>,
+    recursive: bool,
+    attr: MountAttr,
+    what: &str,
+) -> Result<()> {
     let attr = MountAttr {
-        attr_set: opts.attr_set | api::MOUNT_ATTR_IDMAP,
-        attr_clr: opts.attr_clr,
-        propagation: libc::MS_SLAVE,
-        userns_fd: ns.as_raw_fd() as u64,
+        attr_set: attr.attr_set | api::MOUNT_ATTR_IDMAP,
+        userns_fd: userns.as_raw_fd() as u64,
+        ..attr
     };
     let why = |errno: i32| {
         match errno {
@@ -167,18 +187,47 @@ pub fn idmapped_tree(rootfs: &Path, userns: &Path, opts: &RootfsOptions) -> Resu
         _ => "",
     }
     };
-    api::set_attr(tree.as_fd(), true, &attr, "idmap").map_err(|e| {
-        Error::new(
-            e.errno,
-            format!(
-                "Failed to create the idmapped mount of the rootfs {} for user namespace {}: {}{}",
-                rootfs.display(),
-                userns.display(),
-                std::io::Error::from_raw_os_error(e.errno),
-                why(e.errno)
-            ),
-        )
-    })?;
+    refuse_own_userns(userns)
+        .and_then(|()| {
+            api::set_attr(tree, recursive, &attr, "idmap").map_err(|e| {
+                Error::new(
+                    e.errno,
+                    format!(
+                        "{}{}",
+                        std::io::Error::from_raw_os_error(e.errno),
+                        why(e.errno)
+                    ),
+                )
+            })
+        })
+        .map_err(|e| {
+            Error::new(
+                e.errno,
+                format!(
+                    "Failed to create the idmapped mount of {what}: {}",
+                    e.message
+                ),
+            )
+        })
+}
+
+/// The idmapped copy of the rootfs at `rootfs` (its submounts included),
+/// following the user namespace `userns`, with the options' attributes;
+/// slave, so nothing mounted inside reaches the host. Runs in the monitor.
+pub fn idmapped_tree(rootfs: &Path, userns: &Path, opts: &RootfsOptions) -> Result<OwnedFd> {
+    let ns = open_userns(userns)
+        .map_err(|e| Error::new(e.errno, format!("lxc.rootfs.options: {}", e.message)))?;
+    let tree = api::open_tree_clone(rootfs, true)?;
+    let attr = MountAttr {
+        propagation: libc::MS_SLAVE,
+        ..opts.attr()
+    };
+    let what = format!(
+        "the rootfs {} for user namespace {}",
+        rootfs.display(),
+        userns.display()
+    );
+    idmap_tree(tree.as_fd(), ns.as_fd(), true, attr, &what)?;
     Ok(tree)
 }
 

@@ -5,6 +5,7 @@
 //! the child may allocate and use std freely before its exec.
 
 pub mod confine;
+mod held_ns;
 pub mod netns;
 mod reaper;
 pub mod signals;
@@ -13,10 +14,11 @@ pub mod timens;
 
 use std::ffi::CString;
 use std::io::Write;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
+pub use held_ns::{ClonedInit, HeldNamespaces};
 pub use reaper::exit_code_for;
 pub use spec::StartSpec;
 
@@ -46,21 +48,30 @@ const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 /// failure it has exited and the error says which step failed inside.
 /// `ahead`: a new network namespace made ahead with the host side of the
 /// network built (see [`netns`]); init joins it instead of getting one
-/// from clone3.
+/// from clone3. `cloned_init` gets init's pid and namespaces right after the
+/// clone, for the stop hooks of a start failing later.
 pub fn spawn_init(
     spec: &StartSpec,
     plan: &RootfsPlan,
     cgroups: &mut ContainerCgroups,
     ahead: Option<netns::NetnsAhead>,
+    cloned_init: &mut ClonedInit,
 ) -> Result<InitProcess> {
     if let Some(a) = ahead {
-        return spawn_with_network(spec, plan, cgroups, a.net, Some((a.ns, a.host)));
+        return spawn_with_network(
+            spec,
+            plan,
+            cgroups,
+            a.net,
+            Some((a.ns, a.host)),
+            cloned_init,
+        );
     }
     // Interface names and the bridges' addresses are decided before the
     // clone, so init knows them; the host side is built once init exists.
     let mut net = spec.net.clone();
     net::assign_names(&mut net)?;
-    spawn_with_network(spec, plan, cgroups, net, None)
+    spawn_with_network(spec, plan, cgroups, net, None, cloned_init)
 }
 
 fn spawn_with_network(
@@ -69,6 +80,7 @@ fn spawn_with_network(
     cgroups: &mut ContainerCgroups,
     net: NetPlan,
     ahead: Option<(OwnedFd, net::HostSide)>,
+    cloned_init: &mut ClonedInit,
 ) -> Result<InitProcess> {
     let (made_netns, built) = ahead.unzip();
     // Before init exists, a failure undoes what was built ahead.
@@ -136,6 +148,8 @@ fn spawn_with_network(
     } else {
         None
     };
+    let held = HeldNamespaces::open_cloned(spec, pid, netns.as_ref().map(|n| n.as_fd()));
+    *cloned_init = Some((pid, held));
     // Netlink reaches init's namespace through our descriptor when we
     // hold one: init may not have joined a namespace made ahead yet.
     let ns_ref = match &netns {
@@ -205,6 +219,14 @@ fn spawn_with_network(
                     .map_err(|e| Error::os("Failed to release init after the device limits", &e))
             });
             if let Err(e) = applied {
+                abandon(&init, &host);
+                return Err(e);
+            }
+            continue;
+        }
+        if let Some(recursive) = idmap_request(&buf[..n]) {
+            let fds = got.map(|r| r.fds).unwrap_or_default();
+            if let Err(e) = answer_idmap(&mut sock, &fds, recursive) {
                 abandon(&init, &host);
                 return Err(e);
             }
@@ -374,6 +396,70 @@ const DEVICES_SYNC: &[u8] = b"devices";
 /// up; it goes on when the monitor has run them.
 const START_HOST_SYNC: &[u8] = b"start-host";
 
+/// What init sends with a detached mount entry and a user namespace to
+/// have the mount idmapped (`idmap=` in `lxc.mount.entry`); the second
+/// asks for the mounts below it too.
+const IDMAP_SYNC: &[u8] = b"idmap";
+const IDMAP_REC_SYNC: &[u8] = b"idmap-rec";
+
+/// Whether `msg` asks for an idmapped mount, and whether recursively.
+fn idmap_request(msg: &[u8]) -> Option<bool> {
+    match msg {
+        IDMAP_SYNC => Some(false),
+        IDMAP_REC_SYNC => Some(true),
+        _ => None,
+    }
+}
+
+/// In the monitor: idmaps the tree init sent ([tree, user namespace])
+/// and answers "ok" or the error ("<errno> <text>"); Err only when init
+/// cannot be answered.
+fn answer_idmap(sock: &mut UnixStream, fds: &[OwnedFd], recursive: bool) -> Result<()> {
+    let done = match fds {
+        [tree, ns] => crate::rootfs::options::idmap_tree(
+            tree.as_fd(),
+            ns.as_fd(),
+            recursive,
+            Default::default(),
+            "the bind",
+        ),
+        _ => Err(Error::invalid(
+            "init asked for an idmapped mount without its two descriptors",
+        )),
+    };
+    let answer = match done {
+        Ok(()) => b"ok".to_vec(),
+        Err(e) => format!("{} {}", e.errno, e.message).into_bytes(),
+    };
+    sock.write_all(&answer)
+        .map_err(|e| Error::os("Failed to answer init's idmap request", &e))
+}
+
+/// In init: has the monitor idmap `tree` to `userns`.
+fn request_idmap(
+    sock: &OwnedFd,
+    tree: std::os::fd::BorrowedFd<'_>,
+    userns: std::os::fd::BorrowedFd<'_>,
+    recursive: bool,
+) -> Result<()> {
+    let msg = if recursive {
+        IDMAP_REC_SYNC
+    } else {
+        IDMAP_SYNC
+    };
+    crate::commands::unix::send_with_fds(sock, msg, &[tree.as_raw_fd(), userns.as_raw_fd()])?;
+    let mut buf = vec![0u8; 8192];
+    let n = crate::commands::unix::recv_msg(sock, &mut buf)?.len;
+    match &buf[..n] {
+        b"ok" => Ok(()),
+        [] => Err(Error::new(
+            libc::EPIPE,
+            "The monitor went away during an idmapped mount",
+        )),
+        other => Err(child_error(&String::from_utf8_lossy(other))),
+    }
+}
+
 pub(crate) enum Never {}
 
 /// The child's side; returns only on failure.
@@ -436,9 +522,11 @@ fn child_main(
     net::setup_inside(net, gateways)?;
     let hook_env = child_hook_env(spec);
     run_pre_mount(spec, &hook_env)?;
-    plan.setup_with(idmapped.as_ref(), &mut |hook| {
-        spec.hooks.run(hook, &hook_env, &[])
-    })?;
+    plan.setup_with(
+        idmapped.as_ref(),
+        &mut |hook| spec.hooks.run(hook, &hook_env, &[]),
+        &mut |tree, userns, recursive| request_idmap(sock, tree, userns, recursive),
+    )?;
     drop(idmapped);
     sys::pivot_root_here(&plan.rootfs)?;
     sys::sethostname(&spec.uts_name)?;

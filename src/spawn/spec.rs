@@ -332,6 +332,27 @@ fn namespaces(config: &Config, lxcpath: &str, net: &NetPlan) -> Result<Namespace
     })
 }
 
+/// `lxc.mount.auto = shmounts:<host>[:<inside>]`: LXC adds the mount
+/// tunnel as one more bind entry, after the configured ones. The bind is a
+/// slave of the host path, as init's whole tree is made rslave first, so
+/// what the host mounts below it later appears inside (LXD's device
+/// hotplug relies on that).
+fn shmount_entry(conf: &crate::config::LxcConf) -> Result<Option<MountEntry>> {
+    use crate::config::model::automount::SHMOUNTS_MASK;
+    if conf.auto_mounts & SHMOUNTS_MASK == 0 {
+        return Ok(None);
+    }
+    let host = conf
+        .shmount_host
+        .as_deref()
+        .ok_or_else(|| Error::invalid("lxc.mount.auto: shmounts: needs a host path"))?;
+    let inside = conf
+        .shmount_container
+        .as_deref()
+        .unwrap_or("/dev/.lxc-mounts");
+    MountEntry::parse(&format!("{host} {inside} none bind,create=dir 0 0")).map(Some)
+}
+
 impl StartSpec {
     /// The namespace flags reported to `get_clone_flags` clients (attach
     /// enters these): the clone flags plus a time namespace init made.
@@ -375,10 +396,11 @@ impl StartSpec {
         } else {
             uts.trim_matches('"').to_string()
         };
-        let entries = list(config, "lxc.mount.entry")
+        let mut entries = list(config, "lxc.mount.entry")
             .iter()
             .map(|l| MountEntry::parse(l))
             .collect::<Result<Vec<_>>>()?;
+        entries.extend(shmount_entry(config.conf())?);
         let caps_drop = caps::caps_to_drop(
             &words(config, "lxc.cap.drop"),
             &words(config, "lxc.cap.keep"),
@@ -465,6 +487,33 @@ impl StartSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shmounts_tunnel_entry() {
+        let mut c = Config::new();
+        assert_eq!(shmount_entry(c.conf()).unwrap(), None);
+        c.set_item(
+            "lxc.mount.auto",
+            "proc:mixed shmounts:/var/lib/x/shmounts:/dev/.lxd-mounts",
+        )
+        .unwrap();
+        let e = shmount_entry(c.conf()).unwrap().unwrap();
+        assert_eq!(
+            (e.source.as_str(), e.target.as_str(), e.is_bind()),
+            ("/var/lib/x/shmounts", "dev/.lxd-mounts", true)
+        );
+        assert!(e.create_dir && !e.optional);
+        // LXC's default place inside.
+        c.set_item("lxc.mount.auto", "shmounts:/h").unwrap();
+        assert_eq!(
+            shmount_entry(c.conf()).unwrap().unwrap().target,
+            "dev/.lxc-mounts"
+        );
+        // The bare token keeps the flag but names no host path.
+        let mut bare = Config::new();
+        bare.set_item("lxc.mount.auto", "shmounts:").unwrap();
+        assert_eq!(shmount_entry(bare.conf()).unwrap_err().errno, libc::EINVAL);
+    }
 
     /// The namespaces of a configuration with `items` (and an empty net).
     fn ns(items: &[(&str, &str)]) -> Result<Namespaces> {

@@ -23,8 +23,8 @@ def refused(log):
     return [l for l in open(log) if "commands.c" in l and "Function not implemented" in l]
 def ask(cmd, data=b""):
     """One raw command: (ret, payload, where each passed descriptor points,
-    as "<hierarchy>:<path from the container's cgroup on>", since the
-    cgroups above it differ: ours sit under the caller's)."""
+    as "<hierarchy>:<path from the container's cgroup on>": what lies
+    above it, the base cgroup each library picked, is not compared)."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         s.connect(b"\0" + ("%s/%s/command" % (lxcpath, name)).encode())

@@ -1,0 +1,118 @@
+//! Init's namespaces held by the monitor for `lxc.hook.stop`, which enters
+//! them after init is gone (LXC preserves them right after the clone, so a
+//! start failing later still hands them to the hook).
+
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+
+use super::StartSpec;
+
+/// LXC's namespace names and environment variables, in its order.
+const NAMESPACES: [(i32, &str, &str); 7] = [
+    (libc::CLONE_NEWNS, "mnt", "LXC_MNT_NS"),
+    (libc::CLONE_NEWPID, "pid", "LXC_PID_NS"),
+    (libc::CLONE_NEWUTS, "uts", "LXC_UTS_NS"),
+    (libc::CLONE_NEWIPC, "ipc", "LXC_IPC_NS"),
+    (libc::CLONE_NEWNET, "net", "LXC_NET_NS"),
+    (libc::CLONE_NEWCGROUP, "cgroup", "LXC_CGROUP_NS"),
+    (libc::CLONE_NEWTIME, "time", "LXC_TIME_NS"),
+];
+
+/// The namespaces of an init, held so the stop hooks can enter them after
+/// init is gone.
+#[derive(Debug, Default)]
+pub struct HeldNamespaces {
+    fds: Vec<(&'static str, &'static str, OwnedFd)>,
+}
+
+/// Init as a failed start's end hooks see it: its pid and the namespaces
+/// held since its clone.
+pub type ClonedInit = Option<(i32, HeldNamespaces)>;
+
+impl HeldNamespaces {
+    /// Opens the namespaces init was created with (best effort), once init
+    /// has joined them all.
+    pub fn open(spec: &StartSpec, pid: i32) -> HeldNamespaces {
+        let mut flags = spec.reported_clone_flags();
+        if spec.new_cgroupns {
+            flags |= libc::CLONE_NEWCGROUP;
+        }
+        Self::open_flags(flags, pid, None)
+    }
+
+    /// Right after the clone: what the clone made (init makes its cgroup
+    /// and time namespaces later); `net`, a network namespace made ahead
+    /// that init has not joined yet.
+    pub fn open_cloned(spec: &StartSpec, pid: i32, net: Option<BorrowedFd<'_>>) -> HeldNamespaces {
+        let flags = spec.clone_flags & !(libc::CLONE_NEWCGROUP | libc::CLONE_NEWTIME);
+        Self::open_flags(flags, pid, net)
+    }
+
+    fn open_flags(flags: i32, pid: i32, net: Option<BorrowedFd<'_>>) -> HeldNamespaces {
+        let fds = NAMESPACES
+            .iter()
+            .filter(|(f, _, _)| flags & f != 0)
+            .filter_map(|(f, name, var)| {
+                let fd = match net {
+                    Some(net) if *f == libc::CLONE_NEWNET => net.try_clone_to_owned().ok(),
+                    _ => std::fs::File::open(format!("/proc/{pid}/ns/{name}"))
+                        .ok()
+                        .map(OwnedFd::from),
+                };
+                fd.map(|fd| (*name, *var, fd))
+            })
+            .collect();
+        HeldNamespaces { fds }
+    }
+
+    /// ("<ns>:/proc/<monitor>/fd/<n>" arguments, LXC_<NS>_NS variables).
+    pub fn hook_args(&self) -> (Vec<String>, Vec<(String, String)>) {
+        let me = std::process::id();
+        let path = |fd: &OwnedFd| format!("/proc/{me}/fd/{}", fd.as_raw_fd());
+        let args = self
+            .fds
+            .iter()
+            .map(|(name, _, fd)| format!("{name}:{}", path(fd)))
+            .collect();
+        let env = self
+            .fds
+            .iter()
+            .map(|(_, var, fd)| (var.to_string(), path(fd)))
+            .collect();
+        (args, env)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ns_arguments() {
+        let ns = HeldNamespaces::open_flags(libc::CLONE_NEWNS, std::process::id() as i32, None);
+        let (args, env) = ns.hook_args();
+        let me = std::process::id();
+        assert!(
+            args[0].starts_with(&format!("mnt:/proc/{me}/fd/")),
+            "{args:?}"
+        );
+        assert_eq!(env[0].0, "LXC_MNT_NS");
+        assert_eq!(Some(env[0].1.as_str()), args[0].strip_prefix("mnt:"));
+    }
+
+    #[test]
+    fn net_made_ahead() {
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::MetadataExt;
+        let me = std::process::id() as i32;
+        // Any namespace file tells the given descriptor from init's entry.
+        let given = std::fs::File::open("/proc/self/ns/uts").unwrap();
+        let flags = libc::CLONE_NEWNS | libc::CLONE_NEWNET;
+        let ns = HeldNamespaces::open_flags(flags, me, Some(given.as_fd()));
+        let (args, _) = ns.hook_args();
+        assert_eq!(args.len(), 2, "{args:?}");
+        assert!(args[0].starts_with("mnt:") && args[1].starts_with("net:"));
+        let held = std::fs::metadata(args[1].strip_prefix("net:").unwrap()).unwrap();
+        let uts = std::fs::metadata("/proc/self/ns/uts").unwrap();
+        assert_eq!((held.dev(), held.ino()), (uts.dev(), uts.ino()));
+    }
+}
