@@ -17,7 +17,7 @@ set -u
 # newuidmap even as root), and t_unpriv's user runs Debian's library too
 # (it inherits the cleared LD_LIBRARY_PATH).
 oracle_programs="t_confine t_hostile_mounts t_seccomp t_cgroup t_cgroup2 t_cgmount t_console t_attach
-	t_namespaces t_inject t_userns t_idmapped t_unpriv"
+	t_namespaces t_inject t_userns t_idmapped t_unpriv t_lxd_prereqs"
 oracle=0
 if [ "${1:-}" = "--oracle" ]; then
 	oracle=1

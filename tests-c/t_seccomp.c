@@ -329,6 +329,15 @@ static void test_notify_proxy(struct lxc_container *c, const char *lxcpath)
 			memcpy(fds, CMSG_DATA(cm), nfds * sizeof(int));
 		}
 	CHECK(nfds == 3);
+	/* LXC's order: init's /proc dir, its memory, the notify fd
+	 * (seccomp_proxy_send_notify_fd). */
+	if (nfds == 3) {
+		char link[64], target[128] = "";
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", fds[2]);
+		CHECK(readlink(link, target, sizeof(target) - 1) > 0);
+		CHECK_STR(target, "anon_inode:seccomp notify");
+	}
 	if (n == (ssize_t)(base + 6)) {
 		memcpy(&hdr, buf, sizeof(hdr));
 		memcpy(&notif, buf + sizeof(hdr), sizeof(notif));
