@@ -56,13 +56,18 @@ pub fn monitor_candidates(lib_dir: Option<&Path>) -> Vec<PathBuf> {
 }
 
 /// Directory of the object this code is linked into (liblxc.so.1, or a
-/// test executable).
-fn own_object_dir() -> Option<PathBuf> {
+/// test executable); found once: the object stays where it was loaded from.
+fn own_object_dir() -> Option<&'static Path> {
+    static DIR: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    DIR.get_or_init(locate_own_object).as_deref()
+}
+
+fn locate_own_object() -> Option<PathBuf> {
     // SAFETY: dladdr on the address of one of our functions; the returned
     // file name points into the loader's tables.
     unsafe {
         let mut info: libc::Dl_info = std::mem::zeroed();
-        if libc::dladdr(own_object_dir as *const libc::c_void, &mut info) == 0
+        if libc::dladdr(locate_own_object as *const libc::c_void, &mut info) == 0
             || info.dli_fname.is_null()
         {
             return None;
@@ -78,7 +83,7 @@ fn own_object_dir() -> Option<PathBuf> {
 }
 
 pub(crate) fn find_monitor() -> Result<PathBuf> {
-    let candidates = monitor_candidates(own_object_dir().as_deref());
+    let candidates = monitor_candidates(own_object_dir());
     candidates
         .iter()
         .find(|p| p.is_file())
