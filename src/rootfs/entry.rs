@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 
-/// One fstab-format entry: "source target fstype options [dump [pass]]".
+/// One fstab-format entry: "source target fstype [options [dump [pass]]]".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MountEntry {
     pub source: String,
@@ -73,9 +73,10 @@ pub const PROPAGATION: libc::c_ulong =
 impl MountEntry {
     pub fn parse(line: &str) -> Result<MountEntry> {
         let fields: Vec<&str> = line.split_whitespace().collect();
-        if fields.len() < 4 {
+        // As getmntent, which LXC reads entries with: options may be left out.
+        if fields.len() < 3 {
             return Err(Error::invalid(format!(
-                "Invalid mount entry \"{line}\": want \"source target fstype options\""
+                "Invalid mount entry \"{line}\": want \"source target fstype [options]\""
             )));
         }
         let target = fields[1].trim_start_matches('/').to_string();
@@ -91,7 +92,8 @@ impl MountEntry {
             relative: false,
         };
         let mut data = Vec::new();
-        for opt in fields[3].split(',').filter(|o| !o.is_empty()) {
+        let options = fields.get(3).copied().unwrap_or_default();
+        for opt in options.split(',').filter(|o| !o.is_empty()) {
             match opt {
                 "create=dir" => entry.create_dir = true,
                 "create=file" => entry.create_file = true,
@@ -137,6 +139,15 @@ mod tests {
     #[test]
     fn rejects() {
         assert!(MountEntry::parse("a b").is_err());
+    }
+
+    /// fstab rules: no options is "defaults", no dump and pass are 0.
+    #[test]
+    fn three_fields() {
+        let e = MountEntry::parse("proc proc proc").unwrap();
+        assert_eq!((e.source.as_str(), e.target.as_str()), ("proc", "proc"));
+        assert_eq!(e.fstype, "proc");
+        assert!(e.flags == 0 && e.data.is_empty() && !e.optional);
     }
 
     /// `..` is resolved inside the rootfs at start (it stops at its root).

@@ -210,6 +210,10 @@ fn spawn_with_network(
             }
             continue;
         }
+        if let Some(text) = buf[..n].strip_prefix(EXEC_ERROR) {
+            log::error!("{}", String::from_utf8_lossy(text));
+            continue;
+        }
         if &buf[..n] == START_HOST_SYNC {
             if let Err(e) = run_start_host(spec, pid, &mut sock) {
                 abandon(&init, &host);
@@ -374,6 +378,10 @@ const DEVICES_SYNC: &[u8] = b"devices";
 /// up; it goes on when the monitor has run them.
 const START_HOST_SYNC: &[u8] = b"start-host";
 
+/// The prefix of what an application container's PID 1 sends when its
+/// command could not be executed (the container still starts, as LXC's).
+const EXEC_ERROR: &[u8] = b"exec-error ";
+
 pub(crate) enum Never {}
 
 /// The child's side; returns only on failure.
@@ -475,7 +483,7 @@ fn child_main(
             &e,
         )
     })?;
-    exec_init(spec)
+    exec_init(spec, sock)
 }
 
 /// The environment of the hooks init runs: the container's
@@ -654,7 +662,7 @@ fn init_environment(spec: &StartSpec) -> Vec<String> {
     env
 }
 
-fn exec_init(spec: &StartSpec) -> Result<Never> {
+fn exec_init(spec: &StartSpec, sock: &OwnedFd) -> Result<Never> {
     let argv: Vec<CString> = spec
         .init_argv
         .iter()
@@ -673,12 +681,12 @@ fn exec_init(spec: &StartSpec) -> Result<Never> {
     // Nothing of the monitor may reach the container.
     sys::cloexec_from(3);
     if spec.use_init {
-        return reaper::run(&prog, &argv_ptrs, &env_ptrs).map_err(|e| {
-            Error::new(
-                e.errno,
-                format!("Failed to exec {}: {}", program.display(), e.message),
-            )
-        });
+        // The container runs on without its command: the monitor logs why.
+        let note = |e: Error| {
+            let text = format!("Failed to exec {}: {}", program.display(), e.message);
+            let _ = send_parent(sock, &[EXEC_ERROR, text.as_bytes()].concat());
+        };
+        return reaper::run(&prog, &argv_ptrs, &env_ptrs, note);
     }
     // SAFETY: NULL-terminated arrays of valid C strings.
     unsafe { libc::execve(prog.as_ptr(), argv_ptrs.as_ptr(), env_ptrs.as_ptr()) };

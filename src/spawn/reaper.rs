@@ -36,12 +36,19 @@ pub fn exit_code_for(status: i32) -> i32 {
     }
 }
 
-/// Starts the command and becomes its reaper. Returns only if the command
-/// could not be executed.
+/// Exit status of a command that could not be executed: LXC's init
+/// exits with its child's `exit(-1)`.
+const EXEC_FAILED: i32 = 255;
+
+/// Starts the command and becomes its reaper. A command that cannot be
+/// executed ends the container, not its start (as LXC's init): `on_exec_error`
+/// reports why, then this PID 1 exits with [`EXEC_FAILED`]. Returns only if
+/// the command could not be forked.
 pub fn run(
     prog: &std::ffi::CStr,
     argv: &[*const libc::c_char],
     envp: &[*const libc::c_char],
+    on_exec_error: impl FnOnce(Error),
 ) -> Result<Never> {
     let set = signal_set();
     let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
@@ -63,7 +70,7 @@ pub fn run(
                 &errno as *const i32 as *const libc::c_void,
                 4,
             );
-            libc::_exit(127);
+            libc::_exit(EXEC_FAILED);
         }
         drop(wr);
         let mut errno = 0i32;
@@ -73,9 +80,7 @@ pub fn run(
             4,
         );
         if n == 4 {
-            let mut st = 0;
-            libc::waitpid(pid, &mut st, 0);
-            return Err(Error::new(
+            on_exec_error(Error::new(
                 errno,
                 std::io::Error::from_raw_os_error(errno).to_string(),
             ));
