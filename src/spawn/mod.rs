@@ -686,7 +686,7 @@ fn exec_init(spec: &StartSpec, sock: &OwnedFd) -> Result<Never> {
             let text = format!("Failed to exec {}: {}", program.display(), e.message);
             let _ = send_parent(sock, &[EXEC_ERROR, text.as_bytes()].concat());
         };
-        return reaper::run(&prog, &argv_ptrs, &env_ptrs, note);
+        return reaper::run(&prog, &argv_ptrs, &env_ptrs, sock.as_raw_fd(), note);
     }
     // SAFETY: NULL-terminated arrays of valid C strings.
     unsafe { libc::execve(prog.as_ptr(), argv_ptrs.as_ptr(), env_ptrs.as_ptr()) };

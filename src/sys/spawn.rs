@@ -118,7 +118,7 @@ mod tests {
     /// process with only fds 0-2 open gets its first descriptors at 3, 4).
     #[test]
     fn descriptors_numbered_like_targets_arrive_intact() {
-        let handle = crate::sys::sealed_exe::open(std::path::Path::new("/bin/sh")).unwrap();
+        let handle = crate::sys::sealed_exe::sealed_copy(std::path::Path::new("/bin/sh")).unwrap();
         let (r, w) = crate::sys::pipe("a test pipe").unwrap();
         // The pipe goes where the handle is: taken in order, the handle
         // would be overwritten before it reaches its slot.

@@ -355,6 +355,34 @@ static int foreign_dir(const struct stat *st, const char *target)
 	return stat(target, &ours) != 0 || ours.st_dev != st->st_dev || ours.st_ino != st->st_ino;
 }
 
+/* The container's own cgroup2 directory as the root of a mount of its
+ * own (what attach gives the attached process to be born in): `..` stays
+ * there, so it leads nowhere the container's cgroup namespace does not. */
+static int confined_cgroup_view(int fd)
+{
+	struct statfs fs;
+	struct stat here, up;
+	int parent, same;
+
+	if (fstatfs(fd, &fs) != 0 || fs.f_type != 0x63677270 /* CGROUP2 */)
+		return 0;
+	parent = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (parent < 0)
+		return 0;
+	same = fstat(fd, &here) == 0 && fstat(parent, &up) == 0 && here.st_dev == up.st_dev &&
+	       here.st_ino == up.st_ino;
+	close(parent);
+	return same;
+}
+
+/* A directory descriptor that leads out of the container. */
+static int foreign_dir_fd(int fd, const char *target)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && foreign_dir(&st, target) && !confined_cgroup_view(fd);
+}
+
 /* Evidence of where a host directory leads: what its parent lists (read
  * only). */
 static void note_parent(int fd, const char *target)
@@ -424,7 +452,6 @@ static void inspect_taken(int fd)
 {
 	struct counters *s = &stats[phase];
 	char path[64], target[256];
-	struct stat st;
 	ssize_t n;
 	int m;
 
@@ -436,7 +463,7 @@ static void inspect_taken(int fd)
 		s->getfd_secret++;
 		note("getfd secret %s", target);
 	}
-	if (fstat(fd, &st) == 0 && foreign_dir(&st, target)) {
+	if (foreign_dir_fd(fd, target)) {
 		s->foreign_dir++;
 		note("getfd took host directory %s", target);
 		note_parent(fd, target);
@@ -457,7 +484,6 @@ static void try_fds(pid_t pid)
 	long lists = s->fd_lists, targets = s->fd_targets, taken_before = s->getfd;
 	char dir[64], path[1024], target[256];
 	struct dirent *e;
-	struct stat st;
 	int pidfd, m;
 	DIR *d;
 
@@ -481,9 +507,15 @@ static void try_fds(pid_t pid)
 				note("fd %d -> %s", num, target);
 			if (strstr(target, secret))
 				s->secret_targets++;
-			if (n > 0 && stat(path, &st) == 0 && foreign_dir(&st, target)) {
-				s->foreign_dir++;
-				note("host directory at /proc/PID/fd/%d -> %s", num, target);
+			if (n > 0) {
+				int dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+				if (dirfd >= 0 && foreign_dir_fd(dirfd, target)) {
+					s->foreign_dir++;
+					note("host directory at /proc/PID/fd/%d -> %s", num, target);
+				}
+				if (dirfd >= 0)
+					close(dirfd);
 			}
 			/* A directory descriptor on the host's / would lead there. */
 			snprintf(path, sizeof(path), "%s/%s/%s", dir, e->d_name, marker);
