@@ -132,7 +132,8 @@ impl Handle {
 
     /// The configuration file C points at: clients may assign their own
     /// strdup'd path to `c->configfile`, which the core then follows.
-    pub fn follow_configfile(&self) {
+    /// False when they cleared it (LXC then has no configuration file).
+    pub fn follow_configfile(&self) -> bool {
         // SAFETY: configfile is NULL or a NUL-terminated string.
         let current = unsafe { crate::cstr::opt_str((*self.raw()).configfile, "configfile") };
         if let Ok(Some(path)) = current {
@@ -140,6 +141,8 @@ impl Handle {
                 self.core.set_config_file(std::path::Path::new(path));
             }
         }
+        // SAFETY: reading a pointer field of our struct.
+        unsafe { !(*self.raw()).configfile.is_null() }
     }
 
     pub fn set_daemonize(&self, on: bool) {

@@ -72,10 +72,14 @@ fn no_config() -> Error {
     Error::new(libc::EINVAL, "No configuration loaded")
 }
 
+/// The caller cleared `c->configfile` and named no other file.
+fn no_config_file() -> Error {
+    Error::new(libc::EINVAL, "No config file found (configfile is NULL)")
+}
+
 unsafe extern "C" fn is_defined(c: *mut lxc_container) -> bool {
     entry(c, "is_defined", false, |h| {
-        h.follow_configfile();
-        Ok(h.core.is_defined())
+        Ok(h.follow_configfile() && h.core.is_defined())
     })
 }
 
@@ -241,8 +245,10 @@ unsafe extern "C" fn rename(c: *mut lxc_container, newname: *const c_char) -> bo
 
 unsafe extern "C" fn load_config(c: *mut lxc_container, alt_file: *const c_char) -> bool {
     entry(c, "load_config", false, |h| {
-        h.follow_configfile();
         let alt = opt_str(alt_file, "alt_file")?;
+        if !h.follow_configfile() && alt.is_none() {
+            return Err(no_config_file());
+        }
         let result = h.core.load_config(alt.map(Path::new));
         h.sync_conf();
         result.map(|()| true)
@@ -270,9 +276,14 @@ unsafe extern "C" fn want_close_all_fds(c: *mut lxc_container, state: bool) -> b
 }
 
 unsafe extern "C" fn config_file_name(c: *mut lxc_container) -> *mut c_char {
+    // A copy of the field as the caller left it (LXC's strdup of it).
     entry(c, "config_file_name", ptr::null_mut(), |h| {
-        h.follow_configfile();
-        Ok(malloc_strdup(&h.core.config_file().to_string_lossy()))
+        let field = (*h.raw()).configfile;
+        Ok(if field.is_null() {
+            ptr::null_mut()
+        } else {
+            libc::strdup(field)
+        })
     })
 }
 
@@ -292,8 +303,10 @@ unsafe extern "C" fn set_config_item(
 
 unsafe extern "C" fn save_config(c: *mut lxc_container, alt_file: *const c_char) -> bool {
     entry(c, "save_config", false, |h| {
-        h.follow_configfile();
         let alt = opt_str(alt_file, "alt_file")?;
+        if !h.follow_configfile() && alt.is_none() {
+            return Err(no_config_file());
+        }
         let result = h.core.save_config(alt.map(Path::new));
         h.sync_conf();
         result.map(|()| true)

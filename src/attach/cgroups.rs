@@ -14,11 +14,11 @@ pub(super) struct Cgroups {
     pub v1: Vec<RawFd>,
     pub v2: RawFd,
     pub v2_optional: bool,
-    /// The `.lxc` leaf `v2` may be (owned here).
-    _leaf: Option<OwnedFd>,
-    /// The container's v2 cgroup when the leaf replaces it: closed by the
-    /// intermediate like every other host descriptor.
-    pub replaced_v2: Option<RawFd>,
+    /// What `v2` is when owned here: the `.lxc` leaf, a confined view.
+    _owned: Vec<OwnedFd>,
+    /// The v2 descriptors `v2` replaces: closed by the intermediate like
+    /// every other host descriptor.
+    pub replaced_v2: Vec<RawFd>,
 }
 
 /// Whether the v2 cgroup `dir` hands controllers to children: then no
@@ -65,6 +65,18 @@ fn v2_leaf(dir: RawFd) -> Result<OwnedFd> {
     }
 }
 
+/// The v2 cgroup `dir` as the root of a detached mount of its own: the
+/// attached process holds it from its creation until it closes it, and a
+/// root inside with CAP_SYS_PTRACE over the host could take it; from this
+/// view `..` stays at the container's cgroup instead of reaching the host's
+/// hierarchy. None without CAP_SYS_ADMIN (an unprivileged caller, whose
+/// containers' roots cannot take descriptors of a non-dumpable process).
+fn confined_view(dir: RawFd) -> Option<OwnedFd> {
+    // SAFETY: borrowing a descriptor the answers keep open.
+    let dir = unsafe { std::os::fd::BorrowedFd::borrow_raw(dir) };
+    crate::sys::mount_api::open_tree_clone_at(Some(dir), std::path::Path::new(""), false).ok()
+}
+
 pub(super) fn cgroups_to_join(
     name: &str,
     answers: &Answers,
@@ -74,8 +86,8 @@ pub(super) fn cgroups_to_join(
         v1: Vec::new(),
         v2: -1,
         v2_optional: false,
-        _leaf: None,
-        replaced_v2: None,
+        _owned: Vec::new(),
+        replaced_v2: Vec::new(),
     };
     if opts.flags & o::MOVE_TO_CGROUP == 0 {
         return Ok(none);
@@ -91,18 +103,25 @@ pub(super) fn cgroups_to_join(
         log::debug!("attach: \"{name}\" has no cgroups to join");
     }
     let mut v2 = cgroups.v2.as_ref().map_or(-1, |d| d.as_raw_fd());
-    let (mut leaf, mut replaced_v2) = (None, None);
+    let (mut owned, mut replaced_v2) = (Vec::new(), Vec::new());
     if v2 >= 0 && delegates_controllers(v2) {
         let fd = v2_leaf(v2)?;
-        replaced_v2 = Some(v2);
+        replaced_v2.push(v2);
         v2 = fd.as_raw_fd();
-        leaf = Some(fd);
+        owned.push(fd);
+    }
+    if v2 >= 0 {
+        if let Some(view) = confined_view(v2) {
+            replaced_v2.push(v2);
+            v2 = view.as_raw_fd();
+            owned.push(view);
+        }
     }
     Ok(Cgroups {
         v1: cgroups.v1.iter().map(|d| d.as_raw_fd()).collect(),
         v2,
         v2_optional: cgroups.v2_optional,
-        _leaf: leaf,
+        _owned: owned,
         replaced_v2,
     })
 }

@@ -119,6 +119,18 @@ fn check_stdio(opts: &AttachOptions) -> Result<()> {
     Ok(())
 }
 
+/// The inode of the pid namespace the attached process lands in: the
+/// container's when attaching enters it, else ours.
+fn pid_ns_inode(ctx: &Context) -> Result<u64> {
+    let path = match ctx.ns_fds.iter().find(|(_, f, _)| *f == libc::CLONE_NEWPID) {
+        Some((fd, _, _)) => format!("/proc/self/fd/{}", fd.as_raw_fd()),
+        None => "/proc/self/ns/pid".to_string(),
+    };
+    std::fs::metadata(&path)
+        .map(|m| m.ino())
+        .map_err(|e| Error::os("Failed to identify the pid namespace", &e))
+}
+
 /// What init's /proc tells us, gathered before the fork.
 struct Context {
     ns_fds: Vec<(OwnedFd, i32, i32)>,
@@ -220,6 +232,7 @@ impl Container {
         let cgroups = cgroups_to_join(&name, &answers, opts)?;
         let enters = |flag: i32| ctx.ns_fds.iter().any(|(_, f, _)| *f == flag);
         let enters_userns = enters(libc::CLONE_NEWUSER);
+        let attached_pid_ns = pid_ns_inode(&ctx)?;
 
         // Ids.
         let setup = if ctx.namespaces & libc::CLONE_NEWUSER != 0 {
@@ -404,9 +417,11 @@ impl Container {
             sigmask: None,
         };
 
-        let inter = match &helper {
+        let inter = match helper {
             Some(handle) => {
-                let pid = helper::spawn(handle, &child_sock)?;
+                let pid = helper::spawn(&handle, &child_sock)?;
+                // Its mount dissolved before anything runs inside.
+                drop(handle);
                 drop(child_sock);
                 // SAFETY: the plan's pointers live until this returns.
                 if let Err(e) = unsafe { helper::send_plan(&parent_sock, &mut plan) } {
@@ -426,7 +441,7 @@ impl Container {
             }
         };
         drop(ctx);
-        let result = after_fork(&parent_sock, inter);
+        let result = after_fork(&parent_sock, inter, attached_pid_ns);
         drop(plan);
         drop(command);
         drop(env_c);

@@ -31,6 +31,17 @@ pub(super) fn wait_status(pid: i32) -> Result<i32> {
     }
 }
 
+/// Whether process `pid` lives in the pid namespace of inode `ns`. A
+/// caller that may not look (an unprivileged caller and its non-dumpable
+/// child) is believed: its containers' roots cannot take the socket.
+fn in_pid_ns(pid: i32, ns: u64) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::metadata(format!("/proc/{pid}/ns/pid")) {
+        Ok(meta) => meta.ino() == ns,
+        Err(e) => matches!(e.raw_os_error(), Some(libc::EACCES) | Some(libc::EPERM)),
+    }
+}
+
 /// Reads every message queued on `sock` without blocking.
 fn drain(sock: &OwnedFd, out: &mut Vec<[i32; 3]>) {
     loop {
@@ -85,17 +96,28 @@ pub(super) unsafe fn spawn_forking(plan: &Plan) -> Result<i32> {
 
 /// The caller's side once the intermediate exists: its report, then the
 /// attached process's.
-pub(super) fn after_fork(sock: &OwnedFd, inter: i32) -> Result<i32> {
+///
+/// The attached process holds its end of the socket while a root inside
+/// may take it: only the first pid counts, and only a process of the pid
+/// namespace `pid_ns` (its inode) can be it, so a forged report cannot make
+/// us wait for another child of the caller.
+pub(super) fn after_fork(sock: &OwnedFd, inter: i32, pid_ns: u64) -> Result<i32> {
     let inter_status = wait_status(inter)?;
     let mut msgs = Vec::new();
     drain(sock, &mut msgs);
     let mut attached = None;
     for m in &msgs {
         match m[0] {
-            child::MSG_PID => attached = Some(m[1]),
+            child::MSG_PID if attached.is_none() => attached = Some(m[1]),
             child::MSG_INTERMEDIATE_FAILED => return Err(step_error(m)),
             _ => {}
         }
+    }
+    if let Some(pid) = attached.filter(|&pid| !in_pid_ns(pid, pid_ns)) {
+        return Err(Error::new(
+            libc::EPROTO,
+            format!("The attach reported process {pid}, which is not in the container"),
+        ));
     }
     let Some(pid) = attached else {
         return Err(Error::new(

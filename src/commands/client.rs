@@ -590,20 +590,34 @@ pub fn receive_state(conn: &OwnedFd, timeout: i32) -> Result<Option<usize>> {
 
 /// Polls one descriptor for input; false on timeout.
 pub fn wait_readable(fd: &OwnedFd, timeout_ms: i32) -> Result<bool> {
+    wait_any_readable(&[fd], timeout_ms)
+}
+
+/// Polls descriptors for input (-1: forever); false on timeout.
+pub fn wait_any_readable(fds: &[&OwnedFd], timeout_ms: i32) -> Result<bool> {
     use std::os::fd::AsRawFd;
     let deadline =
         std::time::Instant::now() + std::time::Duration::from_millis(timeout_ms.max(0) as u64);
+    let mut pfds: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|fd| libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
     loop {
         let left = deadline
             .saturating_duration_since(std::time::Instant::now())
             .as_millis() as i32;
-        let mut pfd = libc::pollfd {
-            fd: fd.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
+        // SAFETY: polling valid descriptors in a vector we own.
+        let n = unsafe {
+            libc::poll(
+                pfds.as_mut_ptr(),
+                pfds.len() as libc::nfds_t,
+                if timeout_ms < 0 { -1 } else { left },
+            )
         };
-        // SAFETY: polling one valid descriptor.
-        let n = unsafe { libc::poll(&mut pfd, 1, if timeout_ms < 0 { -1 } else { left }) };
         if n < 0 {
             if crate::sys::errno() == libc::EINTR {
                 continue;

@@ -195,7 +195,7 @@ impl Container {
             return Err(Error::invalid("No state to wait for"));
         }
         let addr = self.addr();
-        let deadline = (timeout >= 0).then(|| Instant::now() + Duration::from_secs(timeout as u64));
+        let deadline = deadline_of(timeout);
         loop {
             match addr.target().add_state_client(&wanted)? {
                 StateWait::Now(s) if wanted[s] => return Ok(true),
@@ -223,23 +223,49 @@ impl Container {
     }
 
     /// Sends lxc.signal.halt (default SIGPWR) and waits up to `timeout`
-    /// seconds (-1: forever, 0: don't wait) for STOPPED.
+    /// seconds (-1: forever, 0: don't wait) for STOPPED. The signal follows
+    /// the container through a reboot under way (a manager reboots, then
+    /// stops): it goes to whichever init runs until the container stops.
     pub fn shutdown(&self, timeout: i32) -> Result<bool> {
         let addr = self.addr();
         if addr.target().get_state()? == STOPPED {
             return Ok(true);
         }
         let halt = self.signal_item("lxc.signal.halt", libc::SIGPWR)?;
-        let pidfd = self.init_pidfd()?;
         if timeout == 0 {
-            send_signal(&pidfd, halt)?;
+            send_signal(&self.init_pidfd()?, halt)?;
             return Ok(true);
         }
-        if !signal_until_ready(&pidfd, halt, &pidfd, timeout)? {
-            return Ok(false);
+        // Registered before the first signal, as LXC's: the stop cannot
+        // slip by. A reboot keeps it registered (no STOPPED in between).
+        let mut wanted = [false; MAX_STATE];
+        wanted[STOPPED] = true;
+        let StateWait::Later(stopped) = addr.target().add_state_client(&wanted)? else {
+            return Ok(true);
+        };
+        let deadline = deadline_of(timeout);
+        loop {
+            // After a reboot, the monitor answers once the new init exists.
+            let pidfd = match self.init_pidfd() {
+                Ok(p) => p,
+                // The monitor is going: its STOPPED is on the way.
+                Err(e) if e.errno == libc::ESRCH || e.errno == libc::ECONNRESET => break,
+                Err(e) => return Err(e),
+            };
+            if !signal_until_ready(&pidfd, halt, &[&stopped, &pidfd], deadline)? {
+                return Ok(false);
+            }
+            // This init is gone: stopped, or rebooting into another one.
+            if client::wait_readable(&stopped, 10)? || deadline.is_some_and(|d| Instant::now() >= d)
+            {
+                break;
+            }
         }
-        // Init is gone; the monitor is cleaning up.
-        self.wait("STOPPED", if timeout < 0 { -1 } else { timeout.max(5) })
+        // The monitor may still be cleaning up: give it at least 5 s.
+        let left = deadline.map_or(-1, |d| {
+            d.saturating_duration_since(Instant::now()).as_secs().max(5) as i32
+        });
+        Ok(client::receive_state(&stopped, left)? == Some(STOPPED))
     }
 
     /// Unset signals read "0": the default applies (a container without
@@ -275,7 +301,7 @@ impl Container {
         };
         let sig = self.signal_item("lxc.signal.reboot", libc::SIGINT)?;
         let pidfd = self.init_pidfd()?;
-        if !signal_until_ready(&pidfd, sig, &conn, timeout)? {
+        if !signal_until_ready(&pidfd, sig, &[&conn], deadline_of(timeout))? {
             return Ok(false);
         }
         Ok(client::receive_state(&conn, timeout)? == Some(RUNNING))
@@ -298,14 +324,23 @@ impl Container {
     }
 }
 
-/// Sends `signo` to init and waits for `done` to become readable, up to
-/// `timeout` seconds (-1: forever). Init of a pid namespace drops signals
-/// it has no handler for yet (busybox init installs them only after its
-/// sysinit), so a shutdown or reboot right after start would be lost, as
-/// it is with LXC: resend once a second while init lives. The pidfd makes
-/// a resend to a recycled pid or a rebooted init impossible.
-fn signal_until_ready(pidfd: &OwnedFd, signo: i32, done: &OwnedFd, timeout: i32) -> Result<bool> {
-    let deadline = (timeout >= 0).then(|| Instant::now() + Duration::from_secs(timeout as u64));
+/// When a wait of `timeout` seconds (-1: forever) started now ends.
+fn deadline_of(timeout: i32) -> Option<Instant> {
+    (timeout >= 0).then(|| Instant::now() + Duration::from_secs(timeout as u64))
+}
+
+/// Sends `signo` to init and waits until one of `done` becomes readable,
+/// up to `deadline`. Init of a pid namespace drops signals it has no
+/// handler for yet (busybox init installs them only after its sysinit),
+/// so a shutdown or reboot right after start would be lost, as it is
+/// with LXC: resend once a second while init lives. The pidfd makes a
+/// resend to a recycled pid or a rebooted init impossible.
+fn signal_until_ready(
+    pidfd: &OwnedFd,
+    signo: i32,
+    done: &[&OwnedFd],
+    deadline: Option<Instant>,
+) -> Result<bool> {
     loop {
         match send_signal(pidfd, signo) {
             Ok(()) => {}
@@ -318,7 +353,7 @@ fn signal_until_ready(pidfd: &OwnedFd, signo: i32, done: &OwnedFd, timeout: i32)
                 .as_millis()
                 .min(1000) as i32
         });
-        if client::wait_readable(done, left)? {
+        if client::wait_any_readable(done, left)? {
             return Ok(true);
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {

@@ -56,13 +56,18 @@ pub fn monitor_candidates(lib_dir: Option<&Path>) -> Vec<PathBuf> {
 }
 
 /// Directory of the object this code is linked into (liblxc.so.1, or a
-/// test executable).
-fn own_object_dir() -> Option<PathBuf> {
+/// test executable); found once: the object stays where it was loaded from.
+fn own_object_dir() -> Option<&'static Path> {
+    static DIR: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    DIR.get_or_init(locate_own_object).as_deref()
+}
+
+fn locate_own_object() -> Option<PathBuf> {
     // SAFETY: dladdr on the address of one of our functions; the returned
     // file name points into the loader's tables.
     unsafe {
         let mut info: libc::Dl_info = std::mem::zeroed();
-        if libc::dladdr(own_object_dir as *const libc::c_void, &mut info) == 0
+        if libc::dladdr(locate_own_object as *const libc::c_void, &mut info) == 0
             || info.dli_fname.is_null()
         {
             return None;
@@ -78,7 +83,7 @@ fn own_object_dir() -> Option<PathBuf> {
 }
 
 pub(crate) fn find_monitor() -> Result<PathBuf> {
-    let candidates = monitor_candidates(own_object_dir().as_deref());
+    let candidates = monitor_candidates(own_object_dir());
     candidates
         .iter()
         .find(|p| p.is_file())
@@ -122,23 +127,28 @@ extern "C" {
     static environ: *const *const libc::c_char;
 }
 
-/// The handle the monitor is executed through (see `sys::sealed_exe`):
-/// made once per process for each monitor file, and made again when the
-/// file at that path changed.
+/// The handle the monitor is executed through (see `sys::sealed_exe`),
+/// to be dropped as soon as the spawn returned: a detached read-only mount
+/// made for this spawn (held open, a root inside could make it writable
+/// again through `/proc/<pid>/exe`), or the process's one sealed copy,
+/// made again when the file at that path changed.
 pub(crate) fn monitor_handle() -> Result<Arc<OwnedFd>> {
     type Cached = (PathBuf, (u64, u64, i64, i64), Arc<OwnedFd>);
-    static CACHE: Mutex<Option<Cached>> = Mutex::new(None);
+    static COPY: Mutex<Option<Cached>> = Mutex::new(None);
     let path = find_monitor()?;
+    if let Ok(mount) = sys::sealed_exe::read_only_mount(&path) {
+        return Ok(Arc::new(mount));
+    }
     let meta = std::fs::metadata(&path).map_err(|e| Error::io("Failed to stat", &path, &e))?;
     let key = (meta.dev(), meta.ino(), meta.mtime(), meta.mtime_nsec());
-    let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((p, k, handle)) = cache.as_ref() {
+    let mut copy = COPY.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((p, k, handle)) = copy.as_ref() {
         if *p == path && *k == key {
             return Ok(handle.clone());
         }
     }
-    let handle = Arc::new(sys::sealed_exe::open(&path)?);
-    *cache = Some((path, key, handle.clone()));
+    let handle = Arc::new(sys::sealed_exe::sealed_copy(&path)?);
+    *copy = Some((path, key, handle.clone()));
     Ok(handle)
 }
 

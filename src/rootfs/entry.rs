@@ -3,7 +3,7 @@
 use super::options::IdmapSource;
 use crate::error::{Error, Result};
 
-/// One fstab-format entry: "source target fstype options [dump [pass]]".
+/// One fstab-format entry: "source target fstype [options [dump [pass]]]".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MountEntry {
     pub source: String,
@@ -76,9 +76,10 @@ pub const PROPAGATION: libc::c_ulong =
 impl MountEntry {
     pub fn parse(line: &str) -> Result<MountEntry> {
         let fields: Vec<&str> = line.split_whitespace().collect();
-        if fields.len() < 4 {
+        // As getmntent, which LXC reads entries with: options may be left out.
+        if fields.len() < 3 {
             return Err(Error::invalid(format!(
-                "Invalid mount entry \"{line}\": want \"source target fstype options\""
+                "Invalid mount entry \"{line}\": want \"source target fstype [options]\""
             )));
         }
         let target = fields[1].trim_start_matches('/').to_string();
@@ -95,7 +96,8 @@ impl MountEntry {
             idmap: None,
         };
         let mut data = Vec::new();
-        for opt in fields[3].split(',').filter(|o| !o.is_empty()) {
+        let options = fields.get(3).copied().unwrap_or_default();
+        for opt in options.split(',').filter(|o| !o.is_empty()) {
             match opt {
                 "create=dir" => entry.create_dir = true,
                 "create=file" => entry.create_file = true,
@@ -175,6 +177,15 @@ mod tests {
     #[test]
     fn rejects() {
         assert!(MountEntry::parse("a b").is_err());
+    }
+
+    /// fstab rules: no options is "defaults", no dump and pass are 0.
+    #[test]
+    fn three_fields() {
+        let e = MountEntry::parse("proc proc proc").unwrap();
+        assert_eq!((e.source.as_str(), e.target.as_str()), ("proc", "proc"));
+        assert_eq!(e.fstype, "proc");
+        assert!(e.flags == 0 && e.data.is_empty() && !e.optional);
     }
 
     /// `..` is resolved inside the rootfs at start (it stops at its root).

@@ -232,6 +232,10 @@ fn spawn_with_network(
             }
             continue;
         }
+        if let Some(text) = buf[..n].strip_prefix(EXEC_ERROR) {
+            log::error!("{}", String::from_utf8_lossy(text));
+            continue;
+        }
         if &buf[..n] == START_HOST_SYNC {
             if let Err(e) = run_start_host(spec, pid, &mut sock) {
                 abandon(&init, &host);
@@ -460,6 +464,10 @@ fn request_idmap(
     }
 }
 
+/// The prefix of what an application container's PID 1 sends when its
+/// command could not be executed (the container still starts, as LXC's).
+const EXEC_ERROR: &[u8] = b"exec-error ";
+
 pub(crate) enum Never {}
 
 /// The child's side; returns only on failure.
@@ -563,7 +571,7 @@ fn child_main(
             &e,
         )
     })?;
-    exec_init(spec)
+    exec_init(spec, sock)
 }
 
 /// The environment of the hooks init runs: the container's
@@ -742,7 +750,7 @@ fn init_environment(spec: &StartSpec) -> Vec<String> {
     env
 }
 
-fn exec_init(spec: &StartSpec) -> Result<Never> {
+fn exec_init(spec: &StartSpec, sock: &OwnedFd) -> Result<Never> {
     let argv: Vec<CString> = spec
         .init_argv
         .iter()
@@ -761,12 +769,12 @@ fn exec_init(spec: &StartSpec) -> Result<Never> {
     // Nothing of the monitor may reach the container.
     sys::cloexec_from(3);
     if spec.use_init {
-        return reaper::run(&prog, &argv_ptrs, &env_ptrs).map_err(|e| {
-            Error::new(
-                e.errno,
-                format!("Failed to exec {}: {}", program.display(), e.message),
-            )
-        });
+        // The container runs on without its command: the monitor logs why.
+        let note = |e: Error| {
+            let text = format!("Failed to exec {}: {}", program.display(), e.message);
+            let _ = send_parent(sock, &[EXEC_ERROR, text.as_bytes()].concat());
+        };
+        return reaper::run(&prog, &argv_ptrs, &env_ptrs, sock.as_raw_fd(), note);
     }
     // SAFETY: NULL-terminated arrays of valid C strings.
     unsafe { libc::execve(prog.as_ptr(), argv_ptrs.as_ptr(), env_ptrs.as_ptr()) };

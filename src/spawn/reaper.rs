@@ -6,7 +6,7 @@
 //! rootfs. It marks itself non-dumpable so the container cannot reach the
 //! host binary through /proc/1/exe.
 
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 
 use super::Never;
 use crate::error::{Error, Result};
@@ -36,17 +36,40 @@ pub fn exit_code_for(status: i32) -> i32 {
     }
 }
 
-/// Starts the command and becomes its reaper. Returns only if the command
-/// could not be executed.
+/// Exit status of a command that could not be executed: LXC's init
+/// exits with its child's `exit(-1)`.
+const EXEC_FAILED: i32 = 255;
+
+/// Starts the command and becomes its reaper. A command that cannot be
+/// executed ends the container, not its start (as LXC's init): the command's
+/// process itself reports why (`on_exec_error`, on its copy of `report`),
+/// then this PID 1 exits with [`EXEC_FAILED`]. Returns only if the command
+/// could not be forked.
+///
+/// A root inside may look at PID 1 once the command runs: before it is
+/// released, PID 1 is non-dumpable (closed to anyone without CAP_SYS_PTRACE
+/// over the host) and holds no descriptor of the monitor's at all. The
+/// monitor learns that the command runs from `report` closing: in PID 1
+/// before the command is released, in the command at its exec.
 pub fn run(
     prog: &std::ffi::CStr,
     argv: &[*const libc::c_char],
     envp: &[*const libc::c_char],
+    report: RawFd,
+    on_exec_error: impl FnOnce(Error),
 ) -> Result<Never> {
+    // SAFETY: closing descriptors of this process it no longer uses.
+    unsafe {
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+        if report > 3 {
+            libc::syscall(libc::SYS_close_range, 3u32, (report - 1) as u32, 0u32);
+        }
+        libc::syscall(libc::SYS_close_range, (report + 1) as u32, u32::MAX, 0u32);
+    }
     let set = signal_set();
     let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
-    let (rd, wr) = sys::pipe("a pipe")?;
-    // SAFETY: plain syscalls; the child only execs or writes its errno.
+    let (go_r, go_w) = sys::pipe("a pipe")?;
+    // SAFETY: plain syscalls; the child waits, then execs or reports.
     unsafe {
         // Blocked before the fork so no signal slips between.
         libc::sigprocmask(libc::SIG_BLOCK, &set, &mut old);
@@ -55,35 +78,27 @@ pub fn run(
             return Err(Error::new(sys::errno(), "Failed to fork the command"));
         }
         if pid == 0 {
+            drop(go_w);
+            // Released once PID 1 let go of everything (EOF).
+            let mut byte = 0u8;
+            libc::read(
+                go_r.as_raw_fd(),
+                &mut byte as *mut u8 as *mut libc::c_void,
+                1,
+            );
             libc::sigprocmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
             libc::execve(prog.as_ptr(), argv.as_ptr(), envp.as_ptr());
             let errno = *libc::__errno_location();
-            libc::write(
-                wr.as_raw_fd(),
-                &errno as *const i32 as *const libc::c_void,
-                4,
-            );
-            libc::_exit(127);
-        }
-        drop(wr);
-        let mut errno = 0i32;
-        let n = libc::read(
-            rd.as_raw_fd(),
-            &mut errno as *mut i32 as *mut libc::c_void,
-            4,
-        );
-        if n == 4 {
-            let mut st = 0;
-            libc::waitpid(pid, &mut st, 0);
-            return Err(Error::new(
+            on_exec_error(Error::new(
                 errno,
                 std::io::Error::from_raw_os_error(errno).to_string(),
             ));
+            libc::_exit(EXEC_FAILED);
         }
-        // PID 1 needs no descriptor; closing the monitor's sync socket tells
-        // it the command runs.
+        // PID 1 needs no descriptor; the last one closing releases the
+        // command.
         libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
-        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+        std::mem::forget((go_r, go_w));
         reap(pid, &set)
     }
 }

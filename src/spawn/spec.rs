@@ -374,11 +374,14 @@ impl StartSpec {
         let init_argv = if !opts.argv.is_empty() {
             opts.argv.clone()
         } else if opts.use_init {
-            // lxc-execute's default command.
-            let cmd = words(config, "lxc.execute.cmd");
+            // lxc-execute's default command, else init's (as LXC).
+            let mut cmd = words(config, "lxc.execute.cmd");
+            if cmd.is_empty() {
+                cmd = words(config, "lxc.init.cmd");
+            }
             if cmd.is_empty() {
                 return Err(Error::invalid(
-                    "No command to execute: pass argv or set lxc.execute.cmd",
+                    "No command to execute: pass argv or set lxc.execute.cmd or lxc.init.cmd",
                 ));
             }
             cmd

@@ -21,13 +21,13 @@ const F_SEAL_SHRINK: libc::c_int = 0x2;
 const F_SEAL_GROW: libc::c_int = 0x4;
 const F_SEAL_WRITE: libc::c_int = 0x8;
 
-/// An executable handle for `path`: a detached read-only bind mount of
-/// the file (no copy; needs CAP_SYS_ADMIN), else a sealed memfd copy.
-pub fn open(path: &Path) -> Result<OwnedFd> {
-    read_only_mount(path).or_else(|_| sealed_copy(path))
-}
-
-fn read_only_mount(path: &Path) -> Result<OwnedFd> {
+/// A detached read-only bind mount of the file `path`. Close it as soon
+/// as the program runs: while this descriptor is open the mount belongs to
+/// an anonymous mount namespace, and anyone holding the file (through
+/// `/proc/<pid>/exe`) with CAP_SYS_ADMIN over its own mount namespace may
+/// clear the read-only flag; once closed, the mount is dissolved and its
+/// flags are final.
+pub fn read_only_mount(path: &Path) -> Result<OwnedFd> {
     let tree = mount_api::open_tree_clone(path, false)?;
     let attr = MountAttr {
         attr_set: mount_api::MOUNT_ATTR_RDONLY
@@ -60,7 +60,8 @@ fn memfd(name: &std::ffi::CStr) -> Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-fn sealed_copy(path: &Path) -> Result<OwnedFd> {
+/// A copy of `path` in memory, sealed against every change: safe to keep.
+pub fn sealed_copy(path: &Path) -> Result<OwnedFd> {
     let copy = std::fs::File::from(memfd(c"lxc-rs-helper")?);
     let mut source =
         std::fs::File::open(path).map_err(|e| Error::io("Failed to open", path, &e))?;
@@ -128,5 +129,25 @@ mod tests {
                 .unwrap();
             assert!(status.success());
         }
+    }
+
+    /// What a root inside holds through /proc/<pid>/exe: another
+    /// descriptor on the file. Once the mount's own descriptor is closed,
+    /// the read-only flag cannot be cleared through it.
+    #[test]
+    fn a_closed_mount_handle_stays_read_only() {
+        let Ok(mount) = read_only_mount(Path::new("/bin/true")) else {
+            return; // no CAP_SYS_ADMIN: the sealed copy is used
+        };
+        let held = std::fs::File::open(format!("/proc/self/fd/{}", mount.as_raw_fd())).unwrap();
+        let unlock = MountAttr {
+            attr_clr: mount_api::MOUNT_ATTR_RDONLY,
+            ..MountAttr::default()
+        };
+        drop(mount);
+        let cleared = mount_api::set_attr(held.as_fd(), false, &unlock, "unlock");
+        assert!(cleared.is_err());
+        let held_fd = OwnedFd::from(held);
+        assert_not_writable(&held_fd);
     }
 }
