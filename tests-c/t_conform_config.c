@@ -22,6 +22,7 @@ static char name[64];
 static void test_no_config(const char *lxcpath)
 {
 	struct lxc_container *c = lxc_container_new(name, lxcpath);
+	struct lxc_snapshot *snaps = NULL;
 	char buf[64];
 
 	CHECK(c != NULL);
@@ -45,6 +46,12 @@ static void test_no_config(const char *lxcpath)
 	CHECK(!c->destroy(c));		  /* not defined */
 	CHECK(!c->rename(c, "other"));	  /* no configuration */
 	CHECK(!c->destroy_with_snapshots(c));
+	CHECK(!c->start(c, 0, NULL));
+	CHECK(!c->startl(c, 0, NULL));
+	CHECK(c->clone(c, "cfclone", NULL, 0, NULL, NULL, 0, NULL) == NULL);
+	CHECK(c->snapshot(c, NULL) == -1);
+	CHECK(c->snapshot_list(c, &snaps) == -1);
+	CHECK(!c->snapshot_destroy(c, NULL));
 	c->clear_config(c); /* harmless */
 	CHECK(c->lxc_conf == NULL);
 

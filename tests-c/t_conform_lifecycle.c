@@ -203,6 +203,8 @@ static void test_running_frozen(struct lxc_container *c)
 	CHECK(c->unfreeze(c)); /* not frozen: nothing to do */
 	CHECK_STR(c->state(c), "RUNNING");
 	CHECK(!c->destroy(c)); /* running */
+	CHECK(!c->rename(c, "renamed"));
+	CHECK(c->clone(c, "clx", NULL, 0, NULL, NULL, 0, NULL) == NULL); /* no LXC_CLONE_ALLOW_RUNNING */
 
 	CHECK(c->freeze(c));
 	CHECK_STR(c->state(c), "FROZEN");
