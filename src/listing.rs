@@ -6,13 +6,10 @@ use std::path::Path;
 use crate::error::{Error, Result};
 
 /// Names of the containers defined under `lxcpath`, sorted. A missing
-/// lxcpath holds no containers.
+/// lxcpath is an error, as LXC's opendir failure is.
 pub fn defined_names(lxcpath: &str) -> Result<Vec<String>> {
-    let entries = match std::fs::read_dir(lxcpath) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::io("Failed to open lxcpath", Path::new(lxcpath), &e)),
-    };
+    let entries = std::fs::read_dir(lxcpath)
+        .map_err(|e| Error::io("Failed to open lxcpath", Path::new(lxcpath), &e))?;
     let mut names: Vec<String> = entries
         .filter_map(|entry| {
             let entry = entry.ok()?;
@@ -138,7 +135,7 @@ mod tests {
             }
         }
         assert_eq!(defined_names(d.to_str().unwrap()).unwrap(), vec!["a", "b"]);
-        assert!(defined_names("/nonexistent-lxcpath").unwrap().is_empty());
+        assert!(defined_names("/nonexistent-lxcpath").is_err());
         std::fs::remove_dir_all(&d).unwrap();
     }
 }

@@ -12,13 +12,14 @@ set -u
 # The programs whose subject is a configuration key family of LXC's
 # (rootfs, mounts, dev, cgroups, caps, prlimit, sysctl, proc, seccomp, hooks,
 # namespaces, user namespaces and id maps, security) or a call changing what
-# a running container sees, and t_edges (edges programs written for LXC 6.0
-# rely on). On the oracle, programs with lxc.idmap give root
-# /etc/subuid and /etc/subgid ranges while they run (LXC maps through
-# newuidmap even as root), and t_unpriv's user runs Debian's library too
+# a running container sees, t_edges (edges programs written for LXC 6.0
+# rely on) and t_conform_* (docs/conformance.md). On the oracle, programs
+# with lxc.idmap give root /etc/subuid and /etc/subgid ranges while they
+# run (LXC maps through newuidmap even as root), and t_unpriv's user runs Debian's library too
 # (it inherits the cleared LD_LIBRARY_PATH).
 oracle_programs="t_confine t_hostile_mounts t_seccomp t_cgroup t_cgroup2 t_cgmount t_console t_attach
-	t_namespaces t_inject t_userns t_idmapped t_unpriv t_edges t_lxd_prereqs"
+	t_namespaces t_inject t_userns t_idmapped t_unpriv t_edges t_lxd_prereqs t_conform_global
+	t_conform_config t_conform_lifecycle"
 oracle=0
 if [ "${1:-}" = "--oracle" ]; then
 	oracle=1

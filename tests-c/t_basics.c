@@ -118,7 +118,7 @@ static void test_bad_input(const char *lxcpath)
 	CHECK(lxc_container_new(longname, lxcpath) == NULL);
 	CHECK(lxc_container_new("ok", "") == NULL);
 	CHECK(!lxc_config_item_is_supported(NULL));
-	CHECK(lxc_log_init(NULL) == -1);
+	CHECK(lxc_log_init(NULL) == -EINVAL);
 }
 
 static void test_unbuilt_entries_fail_cleanly(const char *lxcpath)

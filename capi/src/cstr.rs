@@ -118,6 +118,21 @@ pub unsafe fn copy_out(s: &str, retv: *mut c_char, inlen: c_int) -> c_int {
     len
 }
 
+/// LXC's `lxc_get_conf_str`: `s` and its NUL are copied only when they fit
+/// in `retv[0..inlen]`; otherwise (and for an empty `s`) the buffer is left
+/// as it was. Returns the length of `s`.
+///
+/// # Safety
+/// `retv` is NULL or valid for `inlen` bytes.
+pub unsafe fn copy_out_whole(s: &str, retv: *mut c_char, inlen: c_int) -> c_int {
+    let len = c_int::try_from(s.len()).unwrap_or(c_int::MAX);
+    if !retv.is_null() && !s.is_empty() && (inlen as i64) > s.len() as i64 {
+        ptr::copy_nonoverlapping(s.as_ptr() as *const c_char, retv, s.len());
+        *retv.add(s.len()) = 0;
+    }
+    len
+}
+
 /// Sets the calling thread's errno.
 pub fn set_errno(errno: c_int) {
     // SAFETY: __errno_location returns the calling thread's errno slot.
@@ -137,6 +152,19 @@ mod tests {
             assert_eq!(CStr::from_ptr(buf.as_ptr()).to_str().unwrap(), "hel");
             assert_eq!(copy_out("", buf.as_mut_ptr(), 4), 0);
             assert_eq!(buf, [0; 4]);
+        }
+    }
+
+    #[test]
+    fn copy_out_whole_convention() {
+        let mut buf = [0x55 as c_char; 6];
+        unsafe {
+            assert_eq!(copy_out_whole("hello", buf.as_mut_ptr(), 5), 5);
+            assert_eq!(buf, [0x55; 6]);
+            assert_eq!(copy_out_whole("", buf.as_mut_ptr(), 6), 0);
+            assert_eq!(buf, [0x55; 6]);
+            assert_eq!(copy_out_whole("hello", buf.as_mut_ptr(), 6), 5);
+            assert_eq!(CStr::from_ptr(buf.as_ptr()).to_str().unwrap(), "hello");
         }
     }
 

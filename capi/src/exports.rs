@@ -106,6 +106,13 @@ unsafe fn give_list(
     cret: *mut *mut *mut lxc_container,
 ) -> Result<c_int> {
     let mut kept = names_found;
+    // LXC hands out NULL, not an empty array, when there is nothing.
+    if !cret.is_null() {
+        *cret = ptr::null_mut();
+    }
+    if !names.is_null() {
+        *names = ptr::null_mut();
+    }
     if !cret.is_null() {
         let mut handles = Vec::with_capacity(kept.len());
         // A container whose config cannot be loaded is left out of both
@@ -133,7 +140,11 @@ unsafe fn give_list(
         }
         *cret = arr;
     }
-    if !names.is_null() {
+    if kept.is_empty() && !cret.is_null() {
+        libc::free((*cret).cast());
+        *cret = ptr::null_mut();
+    }
+    if !names.is_null() && !kept.is_empty() {
         let arr = malloc_str_array(&kept);
         if arr.is_null() {
             return Err(Error::new(libc::ENOMEM, "Out of memory"));
@@ -208,11 +219,16 @@ pub unsafe extern "C" fn list_all_containers(
 }
 
 /// Start logging (file, level, prefix, stderr copy). 0 on success, also
-/// when logging was already started (a warning is logged); -1 on error.
+/// when logging was already started (a warning is logged); -1 on error,
+/// -EINVAL for NULL (LXC's ret_errno).
 #[no_mangle]
 pub unsafe extern "C" fn lxc_log_init(log: *mut lxc_log) -> c_int {
+    if log.is_null() {
+        set_errno(libc::EINVAL);
+        return -libc::EINVAL;
+    }
     global("lxc_log_init", -1, || {
-        let log = log.as_ref().ok_or_else(|| Error::invalid("log: NULL"))?;
+        let log = &*log;
         let owned = |p, what| opt_str(p, what).map(|s| s.map(str::to_string));
         let opts = LogOptions {
             name: owned(log.name, "name")?,

@@ -20,7 +20,9 @@ use crate::abi::lxccontainer::{
     bdev_specs, lxc_console_log, lxc_container, lxc_mount, lxc_snapshot, migrate_opts,
     LXC_CREATE_MAXFLAGS, LXC_CREATE_QUIET,
 };
-use crate::cstr::{copy_out, malloc_bytes, malloc_str_array, malloc_strdup, opt_str, req_str};
+use crate::cstr::{
+    copy_out, copy_out_whole, malloc_bytes, malloc_str_array, malloc_strdup, opt_str, req_str,
+};
 use crate::handle::{entry, entry_errno};
 
 extern "C" {
@@ -104,11 +106,21 @@ unsafe extern "C" fn init_pidfd(c: *mut lxc_container) -> c_int {
 }
 
 unsafe extern "C" fn freeze(c: *mut lxc_container) -> bool {
-    entry(c, "freeze", false, |h| h.core.freeze().map(|()| true))
+    entry(c, "freeze", false, |h| {
+        if !h.core.has_config() {
+            return Err(no_config());
+        }
+        h.core.freeze().map(|()| true)
+    })
 }
 
 unsafe extern "C" fn unfreeze(c: *mut lxc_container) -> bool {
-    entry(c, "unfreeze", false, |h| h.core.unfreeze().map(|()| true))
+    entry(c, "unfreeze", false, |h| {
+        if !h.core.has_config() {
+            return Err(no_config());
+        }
+        h.core.unfreeze().map(|()| true)
+    })
 }
 
 unsafe extern "C" fn stop(c: *mut lxc_container) -> bool {
@@ -294,7 +306,8 @@ unsafe extern "C" fn set_config_item(
 ) -> bool {
     entry(c, "set_config_item", false, |h| {
         let key = req_str(key, "key")?;
-        let value = req_str(value, "value")?;
+        // LXC's setters take a NULL value as an empty one: a clear.
+        let value = opt_str(value, "value")?.unwrap_or("");
         let result = h.core.set_config_item(key, value);
         h.sync_conf();
         result.map(|()| true)
@@ -341,7 +354,11 @@ unsafe extern "C" fn get_config_item(
             return Err(Error::new(1, "get_config_item: no configuration loaded"));
         }
         let value = h.core.get_config_item(key)?;
-        Ok(copy_out(&value, retv, inlen))
+        Ok(if lxc_core::config::copies_whole(key) {
+            copy_out_whole(&value, retv, inlen)
+        } else {
+            copy_out(&value, retv, inlen)
+        })
     })
 }
 
@@ -539,11 +556,8 @@ unsafe extern "C" fn may_control(c: *mut lxc_container) -> bool {
 
 unsafe extern "C" fn set_timeout(c: *mut lxc_container, timeout: c_int) -> bool {
     entry(c, "set_timeout", false, |h| {
-        if timeout < -1 {
-            return Err(Error::invalid(format!("Invalid timeout {timeout}")));
-        }
-        h.set_rcv_timeout(timeout);
-        h.core.set_rcv_timeout(timeout);
+        h.core.set_rcv_timeout(timeout)?;
+        h.set_rcv_timeout(h.core.rcv_timeout());
         Ok(true)
     })
 }

@@ -712,7 +712,8 @@ int list_all_containers(const char *lxcpath, char ***names, struct lxc_container
 
 /**
  * Start logging (file, level, prefix, stderr copy). 0 on success, also
- * when logging was already started (a warning is logged); -1 on error.
+ * when logging was already started (a warning is logged); -1 on error,
+ * -EINVAL for NULL (LXC's ret_errno).
  */
 int lxc_log_init(struct lxc_log *log);
 

@@ -785,6 +785,37 @@ pub fn lookup(key: &str) -> Result<&'static KeyDef, ConfigError> {
         .ok_or_else(|| unsupported(key))
 }
 
+/// Keys whose LXC getter is `lxc_get_conf_str`: the value is copied only
+/// when it fits whole with its NUL, else the buffer is left untouched
+/// (the other getters write a truncated, NUL-terminated prefix).
+const WHOLE_VALUE_KEYS: &[&str] = &[
+    "lxc.apparmor.profile",
+    "lxc.console.logfile",
+    "lxc.console.path",
+    "lxc.execute.cmd",
+    "lxc.init.cmd",
+    "lxc.init.cwd",
+    "lxc.log.file",
+    "lxc.log.level",
+    "lxc.log.syslog",
+    "lxc.mount.fstab",
+    "lxc.rootfs.mount",
+    "lxc.rootfs.options",
+    "lxc.rootfs.path",
+    "lxc.seccomp.notify.cookie",
+    "lxc.seccomp.notify.proxy",
+    "lxc.seccomp.profile",
+    "lxc.selinux.context",
+    "lxc.selinux.context.keyring",
+    "lxc.tty.dir",
+    "lxc.uts.name",
+];
+
+/// Whether `get_config_item` copies `key`'s value whole or not at all.
+pub fn copies_whole(key: &str) -> bool {
+    WHOLE_VALUE_KEYS.contains(&key)
+}
+
 /// `lxc_config_item_is_supported`: exact match on a table name.
 pub fn is_table_name(key: &str) -> bool {
     KEYS.iter().any(|k| k.name == key)

@@ -27,6 +27,7 @@ mod tests_hostile;
 use std::fmt;
 use std::path::Path;
 
+pub use keys::copies_whole;
 pub use model::{IdMap, LxcConf, Personality, Rlimit, HOOK_NAMES};
 pub use net::{NetDev, NetType};
 pub use validate::{sig_parse, CAPS, NAMESPACES};

@@ -111,6 +111,9 @@ impl Container {
         names::validate_name(name)?;
         let lxcpath = match lxcpath {
             Some(p) => {
+                // LXC drops trailing slashes (and newlines) from the lxcpath.
+                let trimmed = p.trim_end_matches(['/', '\n']);
+                let p = if trimmed.is_empty() { p } else { trimmed };
                 names::validate_lxcpath(p)?;
                 p.to_string()
             }
@@ -335,9 +338,14 @@ impl Container {
         self.lock().rcv_timeout
     }
 
-    /// Bounds command-socket round-trips; 0 or negative means no timeout.
-    pub fn set_rcv_timeout(&self, seconds: i32) {
-        self.lock().rcv_timeout = seconds;
+    /// Bounds command-socket round-trips to `seconds` (> 0), or lifts the
+    /// bound (-1, kept as 0); LXC refuses 0 and other negatives.
+    pub fn set_rcv_timeout(&self, seconds: i32) -> Result<()> {
+        if seconds <= 0 && seconds != -1 {
+            return Err(Error::invalid(format!("Invalid timeout {seconds}")));
+        }
+        self.lock().rcv_timeout = seconds.max(0);
+        Ok(())
     }
 
     /// Points the handle at another lxcpath (its config file moves with it).

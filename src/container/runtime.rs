@@ -151,13 +151,15 @@ impl Container {
     fn set_frozen(&self, freeze: bool) -> Result<()> {
         let addr = self.addr();
         let state = self.state_index()?;
-        if state == STOPPED {
+        if freeze && state == STOPPED {
             return Err(Error::new(
                 libc::EINVAL,
                 format!("Container \"{}\" is not running", addr.name),
             ));
         }
-        if (state == FROZEN) == freeze {
+        // As LXC: freezing a frozen container and thawing one that is
+        // neither frozen nor freezing (a stopped one too) are successes.
+        if (freeze && state == FROZEN) || (!freeze && state != FROZEN && state != FREEZING) {
             return Ok(());
         }
         let freezer = self.freezer(&addr)?;
@@ -288,6 +290,10 @@ impl Container {
     /// Reboots and waits up to `timeout` seconds for the container to be
     /// RUNNING again (LXC registers for the *next* RUNNING first).
     pub fn reboot2(&self, timeout: i32) -> Result<bool> {
+        // LXC: a container that is not running needs no reboot (success).
+        if self.state_index()? == STOPPED {
+            return Ok(true);
+        }
         if timeout == 0 {
             self.reboot()?;
             return Ok(true);
@@ -296,8 +302,9 @@ impl Container {
         let mut states = [0i32; MAX_STATE];
         states[RUNNING] = 2;
         let wait = addr.target().add_state_client_raw(&states)?;
-        let StateWait::Later(conn) = wait else {
-            return Ok(false);
+        let conn = match wait {
+            StateWait::Later(conn) => conn,
+            StateWait::Now(s) => return Ok(s == RUNNING),
         };
         let sig = self.signal_item("lxc.signal.reboot", libc::SIGINT)?;
         let pidfd = self.init_pidfd()?;
