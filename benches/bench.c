@@ -146,7 +146,7 @@ static void *attach_worker(void *arg)
 
 /* Prints the time per attach and the failures; LXC 5.0.2's attach from
  * threads hangs (its forked children wait for a lock another thread held,
- * README "Where we differ"), so it is not run there: -1. */
+ * docs/differences.md "Where we differ"), so it is not run there: -1. */
 static void attach_threads(struct lxc_container *c)
 {
 	struct attach_worker w[8];

@@ -39,7 +39,7 @@ static int check_failures;
 
 /* Non-zero when tests-c/run.sh --oracle runs this program on Debian's
  * liblxc 5.0.2 (differential mode) instead of ours. Checks of a difference
- * listed in README "Where we differ from LXC" are skipped then, and so are
+ * listed in docs/differences.md "Where we differ from LXC" are skipped then, and so are
  * 6.0-only members of struct lxc_container (5.0's struct ends before
  * rcv_timeout: calling through it would read past the object). */
 static inline int test_oracle(void)
@@ -50,7 +50,7 @@ static inline int test_oracle(void)
 }
 
 /* CHECK that the failure's error_string names `want`. Skipped on the oracle:
- * LXC never sets error_string (README: "error_string is set on every
+ * LXC never sets error_string (docs/differences.md: "error_string is set on every
  * failure"). */
 #define CHECK_ERRSTR(c, want)                                                       \
 	do {                                                                        \
@@ -59,7 +59,7 @@ static inline int test_oracle(void)
 	} while (0)
 
 /* CHECK that a failure's error_num is `want` (an errno). Skipped on the
- * oracle: LXC 5.0.2's failed start leaves 1 there (README: "error_string is
+ * oracle: LXC 5.0.2's failed start leaves 1 there (docs/differences.md: "error_string is
  * set on every failure"). */
 #define CHECK_ERRNUM(c, want)                                                       \
 	do {                                                                        \
@@ -119,7 +119,7 @@ static inline int test_leftover_cgroups_now(const char *name, int verbose);
 
 /* Number of cgroup directories named lxc.payload.<name>* on the host. On
  * the oracle, waits up to 5 s for none: LXC 5.0.2's failed start returns
- * before its monitor has removed them (README "Where we differ"). */
+ * before its monitor has removed them (docs/differences.md "Where we differ"). */
 static inline int test_leftover_cgroups(const char *name, int verbose)
 {
 	for (int i = 0; test_oracle() && i < 50 && test_leftover_cgroups_now(name, 0) > 0; i++)
@@ -323,7 +323,7 @@ static inline void test_oracle_root_subids_end(void)
 
 /* On the oracle only: Debian's LXC 5.0.2 writes lxc.idmap maps through
  * newuidmap/newgidmap even as root, which then needs /etc/subuid and
- * /etc/subgid ranges for root (README "Where we differ": "As root,
+ * /etc/subgid ranges for root (docs/differences.md "Where we differ": "As root,
  * lxc.idmap maps are written directly"). Gives root `base`:`range` in both
  * until test_oracle_root_subids_end or exit. */
 static inline void test_oracle_root_subids(unsigned base, unsigned range)
@@ -389,7 +389,7 @@ static inline void test_return_home(void)
 }
 
 /* On the oracle only: Debian's LXC 5.0 leaves an empty lxc.monitor.<name>
- * cgroup in every hierarchy on each start (README "No leaked cgroups"), and
+ * cgroup in every hierarchy on each start (docs/differences.md "No leaked cgroups"), and
  * it may move the calling process there too. Put this process back where it started, remove those
  * directories, and CHECK that nothing lxc.*.<name> is left, so an oracle run
  * leaves nothing on the host. Call it once the container <name> is stopped. */

@@ -239,7 +239,7 @@ static void test_exec_lookup(struct lxc_container *c)
 	CHECK_STR(out, "script-ran arg1");
 	/* run_capture's pipe is closed now: a stdio descriptor that is not
 	 * open fails the attach (LXC ignores it and the program writes to the
-	 * caller's stdout: README "Where we differ") */
+	 * caller's stdout: docs/differences.md "Where we differ") */
 	if (!test_oracle()) {
 		CHECK(c->attach_run_wait(c, &opts, noexec[0], noexec) < 0);
 		CHECK_ERRSTR(c, "stdout");
@@ -412,7 +412,7 @@ int main(int argc, char **argv)
 		test_attach_fn(c);
 		test_without_clone3(c);
 		/* LXC 5.0.2's attach forks from a threaded caller: the children
-		 * hang on a lock another thread held (README "Where we differ":
+		 * hang on a lock another thread held (docs/differences.md "Where we differ":
 		 * attach from threads). */
 		if (!test_oracle())
 			test_threads(c);

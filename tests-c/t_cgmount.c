@@ -36,7 +36,7 @@ struct cgcase {
 	 * /sys/fs/cgroup/pids plus its host path (no cgroup namespace) */
 	const char *own;
 	const char *want;
-	/* what Debian's LXC 5.0.2 shows when it differs (README "Where we
+	/* what Debian's LXC 5.0.2 shows when it differs (docs/differences.md "Where we
 	 * differ" names it), NULL when the same */
 	const char *want_oracle;
 };
@@ -138,7 +138,7 @@ static const struct cgcase host_cgroupns_cases[] = {
 	{"cgroup:mixed", NULL, NULL, NULL, "tmpfs:rw tmpfs:ro tmpfs:ro file:w own:w top:- procs:1", NULL},
 	{"cgroup:ro", NULL, NULL, NULL, "tmpfs:rw tmpfs:ro tmpfs:ro file:w own:- top:- procs:1", NULL},
 	{"cgroup:rw", NULL, NULL, NULL, "tmpfs:rw none none file:w own:w top:w procs:1", NULL},
-	/* LXC 5.0.2 mounts the whole host hierarchy writable (README "Where
+	/* LXC 5.0.2 mounts the whole host hierarchy writable (docs/differences.md "Where
 	 * we differ": cgroup-full:mixed) */
 	{"cgroup-full:mixed", NULL, NULL, NULL, "tmpfs:rw cgroup:ro cgroup2:ro file:w own:w top:- procs:1",
 	 "tmpfs:rw cgroup:rw cgroup2:rw file:w own:w top:w procs:1"},

@@ -204,7 +204,7 @@ static void test_dir(struct lxc_container *c)
 	/* the intermediate directories this start made are gone too */
 	snprintf(path, sizeof(path), "find /sys/fs/cgroup -maxdepth 4 -name 'tcg%d' | grep -q .", (int)getpid());
 	if (test_oracle()) {
-		/* LXC leaves them (README "Where we differ": no leaked cgroups):
+		/* LXC leaves them (docs/differences.md "Where we differ": no leaked cgroups):
 		 * remove them with its lxc.monitor and lxc.pivot inside. */
 		char rm[256];
 		int i;

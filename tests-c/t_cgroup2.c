@@ -180,7 +180,7 @@ static void test_allow_list(struct lxc_container *c)
 		return;
 
 	if (test_oracle()) {
-		/* LXC 5.0.2 finds no controller named "cgroup" (README "Where
+		/* LXC 5.0.2 finds no controller named "cgroup" (docs/differences.md "Where
 		 * we differ": cgroup2 core files) */
 		CHECK(c->get_cgroup_item(c, "cgroup.max.descendants", buf, sizeof(buf)) < 0);
 	} else {
@@ -275,7 +275,7 @@ static void test_deny_list(struct lxc_container *c)
 
 /* After a deny of /dev/zero on a container that had no device program,
  * /dev/full (any other device) is still allowed. LXC 5.0.2 starts from an
- * empty allow-list there and denies it too (README "Where we differ":
+ * empty allow-list there and denies it too (docs/differences.md "Where we differ":
  * cgroup2 device rules). */
 static void check_others_allowed(struct lxc_container *c)
 {
@@ -414,7 +414,7 @@ static void test_bad_rule(struct lxc_container *c)
 {
 	CHECK(c->set_config_item(c, "lxc.cgroup2.devices.allow", "c 1:3 rwx"));
 	if (test_oracle()) {
-		/* LXC 5.0.2 logs the rule, skips it and starts (README "Where
+		/* LXC 5.0.2 logs the rule, skips it and starts (docs/differences.md "Where
 		 * we differ": cgroup2 device rules) */
 		CHECK(c->start(c, 0, NULL));
 		CHECK(c->stop(c));

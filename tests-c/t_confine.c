@@ -182,7 +182,7 @@ static void test_hooks(struct lxc_container *c)
 		 "post-stop %1$s lxc 1 target=stop pid=set mnt= rootfs=%2$s \n",
 		 name, rootfs);
 	/* LXC: LXC_ROOTFS_MOUNT is lxc.rootfs.mount, and post-stop keeps stop's
-	 * LXC_MNT_NS (README "Where we differ": LXC_ROOTFS_MOUNT). */
+	 * LXC_MNT_NS (docs/differences.md "Where we differ": LXC_ROOTFS_MOUNT). */
 	if (!test_oracle())
 		CHECK_STR(log, line);
 	snprintf(line, sizeof(line), "start %s NoNewPrivs:1 env=bar\n", name);
@@ -207,7 +207,7 @@ static void test_hooks(struct lxc_container *c)
 	 * pre-start again. */
 	unlink(out);
 	CHECK(c->set_config_item(c, "lxc.hook.version", "1"));
-	/* LXC's single signal right after a start is lost (README "Where we
+	/* LXC's single signal right after a start is lost (docs/differences.md "Where we
 	 * differ": shutdown and reboot2 resend the signal). */
 	if (!test_oracle()) {
 		CHECK(c->start(c, 0, NULL));

@@ -167,7 +167,7 @@ static void test_running_frozen(struct lxc_container *c)
 
 	CHECK(c->start(c, 0, NULL));
 	/* LXC 5.0 hangs in FREEZING when busybox init is still in its
-	 * sysinit (README "Where we differ"): freeze once it has its
+	 * sysinit (docs/differences.md "Where we differ"): freeze once it has its
 	 * handlers */
 	for (i = 0; i < 100 && !catches(c->init_pid(c), SIGUSR1); i++)
 		usleep(50000);

@@ -15,7 +15,7 @@
  *   /etc.
  * Debian's LXC 5.0.2 (differential mode) refuses every target with a
  * symlink, makes the `..` target's directory on the host (and mounts on
- * it), and binds the host's /etc for the relative source (README "Where
+ * it), and binds the host's /etc for the relative source (docs/differences.md "Where
  * we differ": mount targets). */
 #include <errno.h>
 #include <stdio.h>
@@ -236,7 +236,7 @@ static void test_relative_source(struct lxc_container *c)
 	}
 	if (start_with(c, "mnt/etc-link mnt/rel none bind,relative,create=dir 0 0")) {
 		snprintf(cmd, sizeof(cmd), "cat /mnt/rel/hm-marker.%d 2>/dev/null || echo host", (int)getpid());
-		/* LXC binds the host's /etc (README "Where we differ"). */
+		/* LXC binds the host's /etc (docs/differences.md "Where we differ"). */
 		snprintf(want, sizeof(want), "%s", test_oracle() ? "host\n" : "rootfs etc\n");
 		CHECK_STR(test_attach_output(c, cmd, &status, 0), want);
 		CHECK(c->stop(c));

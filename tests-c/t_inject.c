@@ -3,7 +3,7 @@
  * inside + device cgroup rule) and mount/umount (bind, read-only bind, a
  * new tmpfs), checked from inside. Also run on Debian's LXC 5.0.2
  * (tests-c/run.sh --oracle), which needs a shared mount tunnel for mount()
- * (README "Where we differ": mount and add_device_node). */
+ * (docs/differences.md "Where we differ": mount and add_device_node). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +26,7 @@ int main(int argc, char **argv)
 	struct lxc_container *c = lxc_container_new("inj", lxcpath);
 	char hostdir[4096], file[4200], buf[256], shm[4096], cmd[4300];
 	/* LXC 5.0.2 looks the destination up on the host, not the source:
-	 * there it is the source's own path (README "Where we differ"). */
+	 * there it is the source's own path (docs/differences.md "Where we differ"). */
 	const char *dev = test_oracle() ? "/dev/net/tun" : "/dev/mytun";
 	int st;
 	FILE *f;
@@ -75,17 +75,17 @@ int main(int argc, char **argv)
 	CHECK(c->mount(c, hostdir, "/mnt/ro", NULL, MS_BIND | MS_RDONLY, NULL, NULL) == 0);
 	inside(c, "echo x > /mnt/ro/new", &st);
 	/* LXC 5.0.2 binds in one mount(2) call, where the kernel ignores
-	 * MS_RDONLY: its bind is writable (README "Where we differ"). */
+	 * MS_RDONLY: its bind is writable (docs/differences.md "Where we differ"). */
 	if (!test_oracle())
 		CHECK(st != 0);
 	CHECK(c->umount(c, "/mnt/ro", 0, NULL) == 0);
 
 	/* a new filesystem (LXC 5.0.2 stats the source on the host: a
-	 * filesystem's source must be NULL there, README "Where we differ") */
+	 * filesystem's source must be NULL there, docs/differences.md "Where we differ") */
 	CHECK(c->mount(c, test_oracle() ? NULL : "tmpfs", "/mnt/t", "tmpfs", 0, "size=1m", NULL) == 0);
 	CHECK(strstr(inside(c, "grep ' /mnt/t ' /proc/mounts", &st), "tmpfs") != NULL);
 	CHECK(c->umount(c, "/mnt/t", 0, NULL) == 0);
-	/* errors (a failed umount returns 1 on LXC 5.0.2, README "Where we
+	/* errors (a failed umount returns 1 on LXC 5.0.2, docs/differences.md "Where we
 	 * differ") */
 	CHECK(c->mount(c, "/nonexistent", "/mnt/x", NULL, MS_BIND, NULL, NULL) == -1);
 	if (test_oracle())

@@ -270,7 +270,7 @@ static void test_failed_start_hooks(void)
 		 " target=stop pid=set mnt=set uts=set args=0:\n",
 		 name, lxcpath);
 	CHECK(strstr(log, want) != NULL);
-	/* LXC's post-stop keeps stop's LXC_*_NS (README "Where we differ":
+	/* LXC's post-stop keeps stop's LXC_*_NS (docs/differences.md "Where we differ":
 	 * hooks), so only what comes before them. */
 	snprintf(want, sizeof(want),
 		 "\npost-stop name=%1$s config=%2$s/%1$s/config rootfs=%2$s/%1$s/rootfs section=lxc version=1"

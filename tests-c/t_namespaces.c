@@ -36,7 +36,7 @@ static double host_uptime(void)
 }
 
 /* On the oracle, waits up to 5 s for the monitor of a failed start to end:
- * LXC 5.0.2 returns before it has (README "Where we differ": a failed
+ * LXC 5.0.2 returns before it has (docs/differences.md "Where we differ": a failed
  * start), and a start meanwhile finds the command socket taken. */
 static void oracle_wait_stopped(struct lxc_container *c)
 {
@@ -104,7 +104,7 @@ static void test_time_namespace(const char *lxcpath)
 		CHECK(strncmp(out, "time:[", 6) == 0);
 		CHECK(strncmp(out, host_ns, strlen(host_ns)) != 0);
 		/* another container joins it through lxc.namespace.share.time
-		 * (LXC 5.0.2 cannot: README "Where we differ") */
+		 * (LXC 5.0.2 cannot: docs/differences.md "Where we differ") */
 		CHECK(s->set_config_item(s, "lxc.namespace.share.time", "nst"));
 		if (!test_oracle() && start(s)) {
 			CHECK(ns_of(s->init_pid(s), "time") == ns_of(pt, "time"));
@@ -117,7 +117,7 @@ static void test_time_namespace(const char *lxcpath)
 	/* keeping the host's time namespace contradicts the offsets */
 	CHECK(t->set_config_item(t, "lxc.namespace.keep", "time"));
 	CHECK(!t->start(t, 0, NULL));
-	/* LXC sets neither for a failed start (README "Where we differ":
+	/* LXC sets neither for a failed start (docs/differences.md "Where we differ":
 	 * error_string) */
 	if (!test_oracle())
 		CHECK(t->error_num == EINVAL || (t->error_string && strstr(t->error_string, "lxc.namespace.keep")));
@@ -151,7 +151,7 @@ int main(int argc, char **argv)
 	if (!a || !b || !e)
 		return 1;
 	/* keep ipc, no cgroup namespace (clone list without it), init groups.
-	 * LXC 5.0.2 clones every namespace not kept, user and time too (README
+	 * LXC 5.0.2 clones every namespace not kept, user and time too (docs/differences.md
 	 * "Where we differ"): on it, keep those as well, as ours does. */
 	CHECK(a->set_config_item(a, "lxc.namespace.keep", test_oracle() ? "ipc user time" : "ipc"));
 	CHECK(a->set_config_item(a, "lxc.init.groups", "10,20"));
@@ -184,7 +184,7 @@ int main(int argc, char **argv)
 			CHECK(ns_of(pb, "pid") == ns_of(pa, "pid"));
 			CHECK(ns_of(pb, "mnt") != ns_of(pa, "mnt"));
 			/* LXC 5.0.2 gives a container that shares a namespace a new
-			 * cgroup namespace whatever its clone list (README "Where
+			 * cgroup namespace whatever its clone list (docs/differences.md "Where
 			 * we differ") */
 			if (!test_oracle())
 				CHECK(ns_of(pb, "cgroup") == ns_of(me, "cgroup"));

@@ -219,7 +219,7 @@ static void test_notify(struct lxc_container *c)
 	}
 	fd = c->seccomp_notify_fd(c);
 	/* LXC 5.0.2 has no listener in the handle after a daemonized start
-	 * (README "Where we differ": seccomp_notify_fd); its monitor's copy
+	 * (docs/differences.md "Where we differ": seccomp_notify_fd); its monitor's copy
 	 * comes from seccomp_notify_fd_active. */
 	if (!test_oracle()) {
 		CHECK(fd >= 0);
@@ -375,7 +375,7 @@ out:
 	CHECK(c->set_config_item(c, "lxc.seccomp.profile", path));
 	CHECK(c->set_config_item(c, "lxc.seccomp.notify.proxy", addr));
 	if (test_oracle()) {
-		/* LXC 5.0.2 starts without its proxy (README "Where we differ":
+		/* LXC 5.0.2 starts without its proxy (docs/differences.md "Where we differ":
 		 * notify proxy). */
 		if (c->start(c, 0, argv))
 			CHECK(c->stop(c));

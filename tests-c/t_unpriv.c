@@ -430,7 +430,7 @@ int main(int argc, char **argv)
 
 		/* LXC 5.0.2 leaves its monitors' cgroups (the clones' too) and
 		 * the lxc.pivot they left them through in the delegated subtree
-		 * (README "No leaked cgroups"); a monitor may still be leaving. */
+		 * (docs/differences.md "No leaked cgroups"); a monitor may still be leaving. */
 		for (int j = 0; test_oracle() && j < 50; j++) {
 			snprintf(cmd, sizeof(cmd),
 				 "find %s -mindepth 1 -depth -type d \\( -name 'lxc.monitor.%s*' -o -name lxc.pivot \\)"

@@ -1,7 +1,7 @@
 //! Handlers for the scalar top-level keys: strings, paths, numbers,
 //! booleans, signals, sizes. Each setter validates before it writes, so a
 //! failed set leaves the configuration untouched (LXC sometimes stores a
-//! bad value before rejecting it; see DIFFERENCES.md).
+//! bad value before rejecting it; see docs/differences.md).
 
 use super::model::{LxcConf, AUTODEV_TMPFS_SIZE_DEFAULT, LOG_LEVEL_NOTSET};
 use super::validate::{

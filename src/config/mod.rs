@@ -97,7 +97,7 @@ fn c_str(s: &str) -> &str {
 /// A key is one dotted word: with a blank, a control character or '=' the
 /// saved "key = value" line would read back as another key, or as more
 /// lines (the parser splits at '\n' and '\r'). EINVAL (LXC accepts them
-/// for prefix keys such as `lxc.cgroup.*`; see DIFFERENCES.md).
+/// for prefix keys such as `lxc.cgroup.*`; see docs/differences.md).
 fn check_key_text(key: &str) -> Result<(), ConfigError> {
     if key
         .chars()
@@ -113,7 +113,7 @@ fn check_key_text(key: &str) -> Result<(), ConfigError> {
 
 /// `save_config` writes each item as one line and the parser splits lines
 /// at '\n' and '\r': a value holding either would come back as extra
-/// lines (say, a hook). EINVAL (LXC accepts them; see DIFFERENCES.md).
+/// lines (say, a hook). EINVAL (LXC accepts them; see docs/differences.md).
 fn check_value_text(key: &str, value: &str) -> Result<(), ConfigError> {
     if value.contains(['\n', '\r']) {
         return Err(ConfigError::new(

@@ -1,5 +1,5 @@
 //! Behaviour pinned against the real liblxc (Debian's 5.0.2 via a small C
-//! client, adjusted for the 6.0 changes listed in DIFFERENCES.md).
+//! client, adjusted for the 6.0 changes listed in docs/differences.md).
 
 use super::*;
 
