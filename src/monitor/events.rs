@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::cgroup_fds;
 use super::stop_hooks::{self, HeldNamespaces};
 use super::terminal::{self, ConsoleLogRequest, Holders, LogFile, Proxy, RingBuf};
-use super::{prepare, spawn, Args, Prepared};
+use super::{prepare, spawn, spawn_or_restore, Args, Prepared};
 use crate::commands::server::{self, Request, Response};
 use crate::commands::{Cmd, CMD_MAX, MAX_STATE};
 use crate::config::Config;
@@ -91,7 +91,7 @@ fn signal_fd() -> Result<OwnedFd> {
 impl Monitor {
     pub fn start(args: &Args, config: Config) -> Result<Monitor> {
         let mut prep = prepare(args, &config)?;
-        let init = match spawn(&mut prep) {
+        let init = match spawn_or_restore(args, &mut prep) {
             Ok(i) => i,
             Err(e) => {
                 prep.cgroups.remove();
