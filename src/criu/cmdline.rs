@@ -313,12 +313,19 @@ pub fn parse_version(output: &str) -> Option<String> {
     Some(version)
 }
 
+/// Errors CRIU logs and then carries on after: never why it failed.
+const NON_FATAL: &[&str] = &[
+    // Without CAP_SYS_RESOURCE (containers, CI): it keeps the limit it has.
+    "Can't setup RLIMIT_NOFILE",
+];
+
 /// The line of CRIU's log saying why it failed: its first error (the
 /// later ones are consequences, "Dumping FAILED."), else its last line.
 pub fn failure_line(log: &str) -> Option<&str> {
     let lines = || log.lines().map(str::trim).filter(|l| !l.is_empty());
     lines()
-        .find(|l| l.contains("Error (") || l.starts_with("Error"))
+        .filter(|l| l.contains("Error (") || l.starts_with("Error"))
+        .find(|l| !NON_FATAL.iter().any(|n| l.contains(n)))
         .or_else(|| lines().last())
 }
 
@@ -520,8 +527,9 @@ mod tests {
 
     #[test]
     fn failure_lines() {
-        let log =
-            "(00.001) Warn  (criu/kerndat.c:1290): x\n(00.2) Error (criu/cr-dump.c:1): first\n\
+        let log = "(00.001) Warn  (criu/kerndat.c:1290): x\n\
+                   (00.1) Error (criu/util.c:1534): rlimit: Can't setup RLIMIT_NOFILE for self\n\
+                   (00.2) Error (criu/cr-dump.c:1): first\n\
                    (00.3) Error (criu/cr-dump.c:2): Dumping FAILED.\n(00.4) Unlock network\n";
         assert_eq!(
             failure_line(log),

@@ -69,7 +69,16 @@ pub(crate) fn restore(prep: &Prepared, req: &RestoreRequest) -> Result<InitProce
         verbose: req.verbose,
         action_script: req.action_script.clone(),
         cgroup_roots: cgroup_roots(&prep.cgroups),
-        binds: super::dump::binds(spec),
+        // CRIU binds the source itself, not what it points to: /lib is a
+        // symlink on merged-/usr hosts.
+        binds: super::dump::binds(spec)
+            .into_iter()
+            .map(|(target, source)| {
+                let real = std::fs::canonicalize(&source)
+                    .map_or(source, |p| p.to_string_lossy().into_owned());
+                (target, real)
+            })
+            .collect(),
     };
     let r = Restore {
         root: spec.rootfs.to_string_lossy().into_owned(),
