@@ -284,6 +284,19 @@ pub fn open_pty() -> Result<(OwnedFd, String)> {
     }
 }
 
+/// Whether the filesystem at `path` is read-only (its mount or its
+/// superblock); false when it cannot be told.
+pub fn is_read_only(path: &Path) -> bool {
+    let Ok(p) = cpath(path) else {
+        return false;
+    };
+    // SAFETY: statvfs into a struct on our stack.
+    unsafe {
+        let mut st: libc::statvfs = std::mem::zeroed();
+        libc::statvfs(p.as_ptr(), &mut st) == 0 && st.f_flag & libc::ST_RDONLY != 0
+    }
+}
+
 /// Sets FD_CLOEXEC on every descriptor from `first` up.
 pub fn cloexec_from(first: RawFd) {
     // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only flags descriptors.

@@ -259,7 +259,7 @@ static void test_veth(void)
 	if (cycle(c, "cr2", dir, "veth")) {
 		out = test_attach_output(c, "ip -4 -o addr show net0", &status, 0);
 		CHECK(status == 0 && strstr(out, addr));
-		CHECK(test_sh("ping -c1 -W2 %s >/dev/null", ip) == 0);
+		CHECK(test_sh("busybox ping -c1 -W2 %s >/dev/null", ip) == 0);
 		pair = c->get_running_config_item(c, "lxc.net.0.veth.pair");
 		CHECK(pair && if_nametoindex(pair) > 0);
 		CHECK(pair && test_sh("ip -o link show %s | grep -q 'master %s'", pair, bridge) == 0);

@@ -321,10 +321,13 @@ const NON_FATAL: &[&str] = &[
 
 /// The line of CRIU's log saying why it failed: its first error (the
 /// later ones are consequences, "Dumping FAILED."), else its last line.
+/// Only CRIU's own errors count: the tools it runs log theirs there too
+/// ("Error: ipv4: Address already assigned." from `ip`, which it
+/// tolerates).
 pub fn failure_line(log: &str) -> Option<&str> {
     let lines = || log.lines().map(str::trim).filter(|l| !l.is_empty());
     lines()
-        .filter(|l| l.contains("Error (") || l.starts_with("Error"))
+        .filter(|l| l.contains("Error ("))
         .find(|l| !NON_FATAL.iter().any(|n| l.contains(n)))
         .or_else(|| lines().last())
 }
@@ -527,7 +530,7 @@ mod tests {
 
     #[test]
     fn failure_lines() {
-        let log = "(00.001) Warn  (criu/kerndat.c:1290): x\n\
+        let log = "(00.001) Warn  (criu/kerndat.c:1290): x\nError: ipv4: Address already assigned.\n\
                    (00.1) Error (criu/util.c:1534): rlimit: Can't setup RLIMIT_NOFILE for self\n\
                    (00.2) Error (criu/cr-dump.c:1): first\n\
                    (00.3) Error (criu/cr-dump.c:2): Dumping FAILED.\n(00.4) Unlock network\n";

@@ -18,6 +18,27 @@ use crate::net::{HostSide, NetPlan};
 use crate::spawn::InitProcess;
 use crate::sys;
 
+/// CRIU gives the ptys it restores onto their dumped owner (fchown),
+/// which a read-only devpts refuses (sandboxes mount one over the host's
+/// /dev/pts). The restoring monitor then makes the container's ptys in a
+/// devpts instance of its own, in a mount namespace of its own (a slave
+/// of the host's); nothing of it reaches the host.
+pub(crate) fn writable_ptys() -> Result<()> {
+    let pts = Path::new("/dev/pts");
+    if !sys::is_read_only(pts) {
+        return Ok(());
+    }
+    log::info!("/dev/pts is read-only: the restored container's ptys get a devpts of their own");
+    sys::unshare_rslave().map_err(|e| Error::os("Failed to unshare the monitor's mounts", &e))?;
+    sys::mount(
+        Some("devpts"),
+        pts,
+        Some("devpts"),
+        libc::MS_NOSUID | libc::MS_NOEXEC,
+        Some("newinstance,ptmxmode=0666,mode=0620,gid=5"),
+    )
+}
+
 /// The container's new cgroups as CRIU's roots.
 fn cgroup_roots(cgroups: &crate::cgroups::ContainerCgroups) -> Vec<CgroupRoot> {
     cgroups

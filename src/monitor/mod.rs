@@ -332,6 +332,9 @@ pub(crate) fn prepare(args: &Args, config: &Config) -> Result<Prepared> {
     let setup = CgroupSetup::from_conf(config.conf())?;
     let mut cgroups = ContainerCgroups::create_with(&hierarchies, &args.name, &setup)?;
     let result = (|| {
+        if args.restore.is_some() {
+            crate::criu::restore::writable_ptys()?;
+        }
         let console_path = config.get_item("lxc.console.path").unwrap_or_default();
         let (console, console_name) = if console_path.trim() == "none" {
             (None, None)
