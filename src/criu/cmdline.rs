@@ -329,7 +329,7 @@ pub fn failure_line(log: &str) -> Option<&str> {
     lines()
         .filter(|l| l.contains("Error ("))
         .find(|l| !NON_FATAL.iter().any(|n| l.contains(n)))
-        .or_else(|| lines().last())
+        .or_else(|| lines().next_back())
 }
 
 #[cfg(test)]
@@ -530,7 +530,8 @@ mod tests {
 
     #[test]
     fn failure_lines() {
-        let log = "(00.001) Warn  (criu/kerndat.c:1290): x\nError: ipv4: Address already assigned.\n\
+        let log =
+            "(00.001) Warn  (criu/kerndat.c:1290): x\nError: ipv4: Address already assigned.\n\
                    (00.1) Error (criu/util.c:1534): rlimit: Can't setup RLIMIT_NOFILE for self\n\
                    (00.2) Error (criu/cr-dump.c:1): first\n\
                    (00.3) Error (criu/cr-dump.c:2): Dumping FAILED.\n(00.4) Unlock network\n";
