@@ -7,6 +7,7 @@ pub mod cgroups;
 pub mod commands;
 pub mod config;
 pub mod container;
+pub mod criu;
 pub mod error;
 pub mod globals;
 pub mod hooks;

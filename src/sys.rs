@@ -39,6 +39,40 @@ pub fn pidfd_send_signal(pidfd: &impl std::os::fd::AsRawFd, signo: i32) -> std::
     Ok(())
 }
 
+/// pidfd_open(2); None when the process is gone (or the call fails).
+pub fn pidfd_open(pid: i32) -> Option<OwnedFd> {
+    // SAFETY: pidfd_open returns a fresh descriptor or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0u32) };
+    // SAFETY: a fresh descriptor we own.
+    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// Whether the process behind `pidfd` is a live child of ours: waitid
+/// without reaping it (ECHILD: someone else's; exited: not live).
+pub fn is_live_child(pidfd: &impl std::os::fd::AsRawFd) -> bool {
+    // SAFETY: waitid into a zeroed siginfo on our stack.
+    unsafe {
+        let mut info: libc::siginfo_t = std::mem::zeroed();
+        let r = libc::waitid(
+            libc::P_PIDFD,
+            pidfd.as_raw_fd() as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+        );
+        r == 0 && info.si_pid() == 0
+    }
+}
+
+/// Clears FD_CLOEXEC so `fd` survives an exec. Raw syscalls only
+/// (async-signal-safe, for between fork and exec).
+pub fn keep_on_exec(fd: RawFd) -> std::io::Result<()> {
+    // SAFETY: fcntl on a descriptor number, no pointers.
+    if unsafe { libc::fcntl(fd, libc::F_SETFD, 0) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 pub fn errno() -> i32 {
     std::io::Error::last_os_error()
         .raw_os_error()
@@ -247,6 +281,19 @@ pub fn open_pty() -> Result<(OwnedFd, String)> {
         }
         let name = CStr::from_ptr(buf.as_ptr()).to_string_lossy().into_owned();
         Ok((master, name))
+    }
+}
+
+/// Whether the filesystem at `path` is read-only (its mount or its
+/// superblock); false when it cannot be told.
+pub fn is_read_only(path: &Path) -> bool {
+    let Ok(p) = cpath(path) else {
+        return false;
+    };
+    // SAFETY: statvfs into a struct on our stack.
+    unsafe {
+        let mut st: libc::statvfs = std::mem::zeroed();
+        libc::statvfs(p.as_ptr(), &mut st) == 0 && st.f_flag & libc::ST_RDONLY != 0
     }
 }
 

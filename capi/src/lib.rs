@@ -14,4 +14,5 @@ pub mod attach_run;
 mod cstr;
 pub mod exports;
 mod handle;
+mod migrate;
 mod vtable;

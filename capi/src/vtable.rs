@@ -1,6 +1,4 @@
 //! The function table of `struct lxc_container`: one thunk per entry.
-//! Entries whose operation the core does not provide yet fail cleanly with
-//! `error_num = ENOSYS` and an `error_string` saying so.
 
 use std::ffi::CStr;
 use std::path::Path;
@@ -182,6 +180,7 @@ unsafe extern "C" fn start(
             daemonize: (*raw).daemonize,
             close_all_fds: h.core.close_all_fds(),
             pidfile: opt_str((*raw).pidfile, "pidfile")?.map(str::to_string),
+            restore: None,
         };
         let status = h.core.start(&opts)?;
         if !opts.daemonize {
@@ -877,24 +876,48 @@ unsafe extern "C" fn destroy_with_snapshots(c: *mut lxc_container) -> bool {
     })
 }
 
-/// Entries of operations not built yet: they fail with ENOSYS.
-macro_rules! not_built {
-    ($($name:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty = $fail:expr;)*) => {
-        $(
-            unsafe extern "C" fn $name(c: *mut lxc_container, $($arg: $ty),*) -> $ret {
-                $(let _ = $arg;)*
-                entry(c, stringify!($name), $fail, |_| {
-                    Err(Error::not_implemented(stringify!($name)))
-                })
-            }
-        )*
-    };
+unsafe extern "C" fn checkpoint(
+    c: *mut lxc_container,
+    directory: *mut c_char,
+    stop: bool,
+    verbose: bool,
+) -> bool {
+    entry(c, "checkpoint", false, |h| {
+        h.core
+            .checkpoint(req_str(directory, "directory")?, stop, verbose)
+            .map(|()| true)
+    })
 }
 
-not_built! {
-    checkpoint(directory: *mut c_char, stop: bool, verbose: bool) -> bool = false;
-    restore(directory: *mut c_char, verbose: bool) -> bool = false;
-    migrate(cmd: c_uint, opts: *mut migrate_opts, size: c_uint) -> c_int = -1;
+unsafe extern "C" fn restore(c: *mut lxc_container, directory: *mut c_char, verbose: bool) -> bool {
+    entry(c, "restore", false, |h| {
+        h.core
+            .restore(req_str(directory, "directory")?, verbose)
+            .map(|()| true)
+    })
+}
+
+unsafe extern "C" fn migrate(
+    c: *mut lxc_container,
+    cmd: c_uint,
+    opts: *mut migrate_opts,
+    size: c_uint,
+) -> c_int {
+    entry(c, "migrate", -1, |h| {
+        let mut o = match crate::migrate::read_opts(opts, size) {
+            Ok(o) => o,
+            Err(e) => {
+                h.set_error("migrate", &e);
+                return Ok(-e.errno);
+            }
+        };
+        let result = h.core.migrate(cmd, &mut o);
+        crate::migrate::write_features(opts, size, o.features_to_check);
+        result.map(|()| 0).or_else(|f| {
+            h.set_error("migrate", &f.error);
+            Ok(f.ret)
+        })
+    })
 }
 
 /// A `struct lxc_container` with every entry set and every field zeroed.

@@ -1,19 +1,14 @@
 //! Creating the intermediate process as a fork of the caller (for exec
 //! functions) and reading what the children report.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 
 use libc::c_void;
 
 use super::child::{self, Plan, MSG_LEN};
 use crate::error::{Error, Result};
 
-pub(super) fn pidfd_open(pid: i32) -> Option<OwnedFd> {
-    // SAFETY: pidfd_open returns a fresh descriptor or -1.
-    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0u32) };
-    // SAFETY: a fresh descriptor we own.
-    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
-}
+pub(super) use crate::sys::pidfd_open;
 
 /// waitpid() that retries on EINTR; the raw status.
 pub(super) fn wait_status(pid: i32) -> Result<i32> {

@@ -16,6 +16,7 @@ mod deps;
 mod destroy;
 mod disklock;
 mod inject;
+mod migrate;
 mod network;
 pub(crate) mod nsthread;
 mod rename;
@@ -30,6 +31,7 @@ pub use clone::{
     CLONE_MAYBE_SNAPSHOT, CLONE_SNAPSHOT,
 };
 pub use create::{BdevSpecs, CreateOptions};
+pub use migrate::MigrateFailure;
 pub use snapshot::Snapshot;
 pub use start::StartOptions;
 pub(crate) use start::{find_monitor, monitor_handle};

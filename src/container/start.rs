@@ -29,6 +29,8 @@ pub struct StartOptions {
     pub daemonize: bool,
     pub close_all_fds: bool,
     pub pidfile: Option<String>,
+    /// Restore from a CRIU checkpoint instead of starting init.
+    pub restore: Option<crate::criu::RestoreRequest>,
 }
 
 /// File name of the monitor executable.
@@ -237,6 +239,7 @@ impl Container {
             foreground: !opts.daemonize,
             use_init: opts.use_init,
             init_argv: opts.argv.clone(),
+            restore: opts.restore.clone(),
         };
         let mut argv = vec![format!("[lxc monitor] {lxcpath} {name}")];
         argv.extend(args.to_argv());

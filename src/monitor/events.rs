@@ -9,7 +9,7 @@ use std::time::Duration;
 use super::cgroup_fds;
 use super::stop_hooks::{self, FailedStart};
 use super::terminal::{self, ConsoleLogRequest, Holders, LogFile, Proxy, RingBuf};
-use super::{prepare, spawn, Args, Prepared};
+use super::{prepare, spawn, spawn_or_restore, Args, Prepared};
 use crate::commands::server::{self, Request, Response};
 use crate::commands::{Cmd, CMD_MAX, MAX_STATE};
 use crate::config::Config;
@@ -107,7 +107,7 @@ impl Monitor {
         failed: &mut FailedStart,
     ) -> Result<Monitor> {
         let mut prep = prepare(args, &config, listener, failed)?;
-        let init = spawn(&mut prep, failed)?;
+        let init = spawn_or_restore(args, &mut prep, failed)?;
         // From here init runs: a failure kills it and hands its cgroups
         // to the end of the failed start.
         let mut abort = |prep: &mut Prepared, init: &InitProcess, e: Error| {

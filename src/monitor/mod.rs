@@ -43,6 +43,8 @@ pub struct Args {
     pub use_init: bool,
     /// Arguments overriding lxc.init.cmd (after "--").
     pub init_argv: Vec<String>,
+    /// Restore the container with CRIU instead of starting init.
+    pub restore: Option<crate::criu::RestoreRequest>,
 }
 
 impl Args {
@@ -61,6 +63,13 @@ impl Args {
                 "--config-file" => a.config_file = value("--config-file")?,
                 "--foreground" => a.foreground = true,
                 "--use-init" => a.use_init = true,
+                "--restore" => a.restore_mut().directory = value("--restore")?,
+                "--criu" => a.restore_mut().criu = value("--criu")?,
+                "--criu-version" => a.restore_mut().criu_version = value("--criu-version")?,
+                "--criu-verbose" => a.restore_mut().verbose = true,
+                "--criu-action-script" => {
+                    a.restore_mut().action_script = Some(value("--criu-action-script")?)
+                }
                 "--" => {
                     a.init_argv = it.cloned().collect();
                     break;
@@ -71,7 +80,17 @@ impl Args {
         if a.name.is_empty() || a.lxcpath.is_empty() {
             return Err(Error::invalid("The monitor needs --name and --lxcpath"));
         }
+        if a.restore
+            .as_ref()
+            .is_some_and(|r| r.directory.is_empty() || r.criu.is_empty())
+        {
+            return Err(Error::invalid("A restore needs --restore and --criu"));
+        }
         Ok(a)
+    }
+
+    fn restore_mut(&mut self) -> &mut crate::criu::RestoreRequest {
+        self.restore.get_or_insert_with(Default::default)
     }
 
     /// The command line `start` passes (argv[0] excluded).
@@ -89,6 +108,17 @@ impl Args {
         }
         if self.use_init {
             v.push("--use-init".into());
+        }
+        if let Some(r) = &self.restore {
+            v.extend(["--restore".into(), r.directory.clone()]);
+            v.extend(["--criu".into(), r.criu.clone()]);
+            v.extend(["--criu-version".into(), r.criu_version.clone()]);
+            if r.verbose {
+                v.push("--criu-verbose".into());
+            }
+            if let Some(s) = &r.action_script {
+                v.extend(["--criu-action-script".into(), s.clone()]);
+            }
         }
         if !self.init_argv.is_empty() {
             v.push("--".into());
@@ -285,8 +315,12 @@ pub(crate) fn prepare(
     spec.hooks.run("pre-start", &[], &[])?;
     // The network namespace and the host side of the network (after
     // pre-start, which may make what they use) are made meanwhile, on a
-    // thread joined before init's clone.
-    let netns = spawn::netns::PendingNetns::start(spec.clone_flags, &spec.net);
+    // thread joined before init's clone. A restore's come from CRIU.
+    let netns = if args.restore.is_some() {
+        spawn::netns::PendingNetns::default()
+    } else {
+        spawn::netns::PendingNetns::start(spec.clone_flags, &spec.net)
+    };
     let hierarchies: Vec<_> = cgroups::detect_base(config.conf().cgroup_relative)?
         .into_iter()
         .filter(|h| {
@@ -303,6 +337,9 @@ pub(crate) fn prepare(
         .collect();
     let setup = CgroupSetup::from_conf(config.conf())?;
     failed.cgroups = ContainerCgroups::create_with(&hierarchies, &args.name, &setup)?;
+    if args.restore.is_some() {
+        crate::criu::restore::writable_ptys()?;
+    }
     let console_path = config.get_item("lxc.console.path").unwrap_or_default();
     let (console, console_name) = if console_path.trim() == "none" {
         (None, None)
@@ -356,6 +393,23 @@ fn userns_rootfs(spec: &StartSpec) -> Option<crate::rootfs::UsernsRootfs> {
     })
 }
 
+/// Starts init for a prepared container, or restores it with CRIU (see
+/// [`spawn`]).
+pub(crate) fn spawn_or_restore(
+    args: &Args,
+    prep: &mut Prepared,
+    failed: &mut FailedStart,
+) -> Result<InitProcess> {
+    let Some(req) = &args.restore else {
+        return spawn(prep, failed);
+    };
+    let init = crate::criu::restore::restore(prep, req);
+    if init.is_err() {
+        failed.cgroups = std::mem::take(&mut prep.cgroups);
+    }
+    init
+}
+
 /// Starts init for a prepared container (`failed.cloned` as
 /// [`spawn::spawn_init`]'s `cloned_init`). On failure the container's cgroups move to
 /// `failed`, for the end of the failed start.
@@ -388,10 +442,29 @@ mod tests {
             foreground: true,
             use_init: true,
             init_argv: vec!["/bin/sh".into(), "-c".into(), "echo hi".into()],
+            restore: None,
         };
         let mut argv = vec!["[lxc monitor]".to_string()];
         argv.extend(a.to_argv());
         assert_eq!(Args::parse(&argv).unwrap(), a);
+        let r = Args {
+            init_argv: Vec::new(),
+            restore: Some(crate::criu::RestoreRequest {
+                directory: "/tmp/ck".into(),
+                criu: "/usr/sbin/criu".into(),
+                criu_version: "4.2".into(),
+                verbose: true,
+                action_script: Some("/bin/true".into()),
+            }),
+            ..a
+        };
+        let mut argv = vec!["[lxc monitor]".to_string()];
+        argv.extend(r.to_argv());
+        assert_eq!(Args::parse(&argv).unwrap(), r);
+        assert!(Args::parse(
+            &["m", "--name", "c", "--lxcpath", "/p", "--restore", "/d"].map(String::from)
+        )
+        .is_err());
         assert!(Args::parse(&["m".to_string(), "--bogus".to_string()]).is_err());
         assert!(Args::parse(&["m".to_string()]).is_err());
     }

@@ -287,6 +287,14 @@ impl HostSide {
         self.created.push(name.to_string());
     }
 
+    /// Journals for the sentinel what someone else made for us (CRIU's
+    /// veth host ends of a restored container).
+    pub fn journal(&self) {
+        for name in &self.created {
+            crate::sentinel::note(Item::HostLink(name.clone()));
+        }
+    }
+
     /// Best effort: what is already gone is skipped.
     pub fn cleanup(&self) {
         drop(self.release());

@@ -206,6 +206,8 @@ pub struct ChildMount {
     pub target: CString,
     pub fstypes: Vec<CString>,
     pub data: Option<CString>,
+    /// MS_* flags (MS_BIND for a bind of `source`).
+    pub flags: libc::c_ulong,
     /// Keeps an attached loop device alive until the child has mounted it.
     pub _guard: Option<LoopDevice>,
 }
@@ -223,7 +225,7 @@ impl ChildMount {
                 self.source.as_ptr(),
                 self.target.as_ptr(),
                 t.as_ptr(),
-                0,
+                self.flags,
                 data.cast(),
             ) == 0
             {

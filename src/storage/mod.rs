@@ -124,6 +124,7 @@ impl RootfsMount {
                     target,
                     fstypes: vec![c"overlay".into()],
                     data: Some(crate::sys::cstring(&o.mount_data())?),
+                    flags: 0,
                     _guard: None,
                 })
             }
@@ -138,11 +139,29 @@ impl RootfsMount {
                     target,
                     fstypes,
                     data: None,
+                    flags: 0,
                     _guard: Some(dev),
                 })
             }
         }
     }
+}
+
+/// What a forked child mounts to see the rootfs `dir` as a mount point of
+/// its own: `mount` on it, else a bind of the directory onto itself.
+pub fn rootfs_for_child(dir: &Path, mount: Option<&RootfsMount>) -> Result<ChildMount> {
+    if let Some(m) = mount {
+        return m.for_child(dir);
+    }
+    let path = crate::sys::cpath(dir)?;
+    Ok(ChildMount {
+        source: path.clone(),
+        target: path,
+        fstypes: vec![c"none".into()],
+        data: None,
+        flags: libc::MS_BIND | libc::MS_REC,
+        _guard: None,
+    })
 }
 
 /// Copies the tree at `src` into the existing directory `dst` where either
