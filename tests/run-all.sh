@@ -2,7 +2,7 @@
 # The project's one test command: every layer, against real kernel objects
 # and Debian's LXC as the oracle. Run as root on a machine with the
 # packages of .ci/run installed.
-#   1. lints: cargo fmt, cargo clippy -D warnings
+#   1. lints: cargo fmt, cargo clippy -D warnings, raw syscalls only in src/sys/
 #   2. cargo test (core and C layer unit tests)
 #   3. the committed headers equal the generated ones
 #   4. meson build + install into a scratch prefix; exported symbols
@@ -25,6 +25,10 @@ fail() { echo "FAILED: $*"; status=1; }
 step "lints"
 cargo fmt --all -- --check || fail "cargo fmt"
 cargo clippy --workspace --all-targets --locked -- -D warnings || fail "cargo clippy"
+
+step "raw syscalls live in src/sys/"
+raw=$(grep -rn 'libc::syscall' src capi --include='*.rs' | grep -v '^src/sys/' | grep -v '^src/sys\.rs:')
+[ -z "$raw" ] && echo "no libc::syscall outside src/sys/" || { echo "$raw"; fail "libc::syscall outside src/sys/"; }
 
 step "cargo test"
 cargo test --workspace --locked || fail "cargo test"

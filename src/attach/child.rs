@@ -22,7 +22,7 @@ use libc::{c_char, c_int, c_void};
 
 use super::command::CommandPlan;
 use crate::sys::clone::{self as sysclone, CloneArgs};
-use crate::sys::errno;
+use crate::sys::{errno, raw};
 
 /// Messages on the attach socket: `[tag, a, b]` as native i32.
 pub const MSG_LEN: usize = 12;
@@ -269,28 +269,6 @@ pub unsafe fn intermediate(plan: &Plan) -> ! {
     libc::_exit(0);
 }
 
-/// Sets the calling thread's signal mask.
-///
-/// # Safety
-/// A raw syscall; async-signal safe.
-pub unsafe fn set_sigmask(mask: &libc::sigset_t) {
-    libc::syscall(
-        libc::SYS_rt_sigprocmask,
-        libc::SIG_SETMASK,
-        mask as *const libc::sigset_t,
-        std::ptr::null_mut::<libc::sigset_t>(),
-        8usize,
-    );
-}
-
-unsafe fn setresgid(gid: u32) -> bool {
-    libc::syscall(libc::SYS_setresgid, gid, gid, gid) == 0
-}
-
-unsafe fn setresuid(uid: u32) -> bool {
-    libc::syscall(libc::SYS_setresuid, uid, uid, uid) == 0
-}
-
 unsafe fn remount_proc_sys() -> bool {
     // Keep our remounts from propagating back to the host.
     if crate::sys::unshare_rslave().is_err() {
@@ -376,20 +354,18 @@ unsafe fn attached(plan: &Plan) -> ! {
     }
     match &plan.groups {
         Some(list) => {
-            if libc::syscall(libc::SYS_setgroups, list.len(), list.as_ptr()) < 0 {
+            if !raw::setgroups(list) {
                 bad(STEP_SETGROUPS);
             }
         }
         None => {
-            if libc::syscall(libc::SYS_setgroups, 0usize, std::ptr::null::<libc::gid_t>()) < 0
-                && errno() != libc::EPERM
-            {
+            if !raw::setgroups(&[]) && errno() != libc::EPERM {
                 bad(STEP_SETGROUPS);
             }
         }
     }
     if let Some((uid, gid)) = plan.setup_ids {
-        if !setresgid(gid) || !setresuid(uid) {
+        if !raw::setresgid(gid) || !raw::setresuid(uid) {
             bad(STEP_SETUP_IDS);
         }
     }
@@ -433,14 +409,14 @@ unsafe fn attached(plan: &Plan) -> ! {
             libc::close(r);
         }
     }
-    if plan.target_gid != u32::MAX && !setresgid(plan.target_gid) {
+    if plan.target_gid != u32::MAX && !raw::setresgid(plan.target_gid) {
         bad(STEP_SETGID);
     }
-    if plan.target_uid != u32::MAX && !setresuid(plan.target_uid) {
+    if plan.target_uid != u32::MAX && !raw::setresuid(plan.target_uid) {
         bad(STEP_SETUID);
     }
     if let Some(mask) = &plan.sigmask {
-        set_sigmask(mask);
+        raw::set_sigmask(mask);
     }
     send(sock, MSG_READY, 0, 0);
     libc::close(sock);

@@ -57,14 +57,7 @@ impl Attr {
     fn call(&mut self, cmd: libc::c_long) -> std::result::Result<libc::c_long, std::io::Error> {
         // SAFETY: bpf(2) with a zero-initialised attr buffer of the size we
         // pass; pointers inside it point at buffers alive for the call.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_bpf,
-                cmd,
-                self.0.as_mut_ptr(),
-                self.0.len() as libc::c_uint,
-            )
-        };
+        let r = unsafe { crate::sys::raw::bpf(cmd, &mut self.0) };
         if r < 0 {
             Err(std::io::Error::last_os_error())
         } else {

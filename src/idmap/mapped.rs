@@ -291,8 +291,7 @@ fn parse_helper_argv(argv: &[String]) -> Result<(Vec<IdMap>, Op)> {
 /// stderr and exits 1 on failure.
 pub fn helper_main(argv: &[String]) -> i32 {
     // Nothing the caller left open is needed here.
-    // SAFETY: closing descriptors this fresh process does not use.
-    unsafe { libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32) };
+    crate::sys::raw::close_from(3);
     let result = parse_helper_argv(argv).and_then(|(maps, op)| in_mapped_root(&maps, || op.run()));
     match result {
         Ok(()) => 0,

@@ -134,8 +134,7 @@ pub fn main(argv: Vec<String>) -> i32 {
         return crate::idmap::mapped::helper_main(&argv);
     }
     // Nothing the caller left open may reach the container.
-    // SAFETY: closing descriptors this fresh process does not use.
-    unsafe { libc::syscall(libc::SYS_close_range, 5u32, u32::MAX, 0u32) };
+    sys::raw::close_from(5);
     sys::cloexec_from(3);
     let mut status = status::StatusPipe::open();
     let args = match Args::parse(&argv) {

@@ -208,11 +208,10 @@ impl Filter {
         };
         // SAFETY: the program outlives the call; the kernel copies it.
         let r = unsafe {
-            libc::syscall(
-                libc::SYS_seccomp,
-                SECCOMP_SET_MODE_FILTER,
-                flags,
-                &prog as *const SockFprog,
+            crate::sys::raw::seccomp(
+                SECCOMP_SET_MODE_FILTER as libc::c_ulong,
+                flags as libc::c_ulong,
+                &prog as *const SockFprog as *mut libc::c_void,
             )
         };
         if r < 0 {
@@ -331,9 +330,9 @@ mod tests {
     fn umask_probe(_: &Filter) -> i32 {
         // SAFETY: plain syscalls.
         unsafe {
-            let a = libc::syscall(libc::SYS_umask, 0o22);
+            let a = crate::sys::raw::umask(0o22);
             let ea = *libc::__errno_location();
-            let b = libc::syscall(libc::SYS_umask, 0o77);
+            let b = crate::sys::raw::umask(0o77);
             // 1: 022 denied, 2: 077 allowed
             ((a < 0 && ea == 9) as i32) | (((b >= 0) as i32) << 1)
         }
@@ -436,7 +435,7 @@ mod tests {
     fn compat_syscalls_are_filtered() {
         fn probe(_: &Filter) -> i32 {
             // SAFETY: plain syscalls.
-            let native = unsafe { libc::syscall(libc::SYS_getppid) };
+            let native = crate::sys::raw::getppid();
             let ne = unsafe { *libc::__errno_location() };
             let compat = getppid_i386();
             ((native < 0 && ne == 42) as i32) | (((compat == -42) as i32) << 1)

@@ -99,11 +99,10 @@ pub fn kernel_sizes() -> Result<NotifSizes> {
     let mut s = [0u16; 3];
     // SAFETY: the kernel fills three u16s.
     let r = unsafe {
-        libc::syscall(
-            libc::SYS_seccomp,
+        crate::sys::raw::seccomp(
             SECCOMP_GET_NOTIF_SIZES,
             0,
-            s.as_mut_ptr(),
+            s.as_mut_ptr() as *mut libc::c_void,
         )
     };
     if r < 0 {

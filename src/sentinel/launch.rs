@@ -98,12 +98,7 @@ fn sentinel_child(
             libc::dup2(null, std_fd);
         }
         // Only the journal stays: no status pipe, nothing the caller had.
-        libc::syscall(
-            libc::SYS_close_range,
-            (JOURNAL_FD + 1) as libc::c_uint,
-            libc::c_uint::MAX,
-            0 as libc::c_uint,
-        );
+        sys::raw::close_from(JOURNAL_FD + 1);
         libc::chdir(c"/".as_ptr());
     }
     retitle(&format!("[lxc sentinel] {lxcpath} {name}"));

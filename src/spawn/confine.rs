@@ -163,9 +163,7 @@ impl Confinement {
         if !self.new_session_keyring {
             return;
         }
-        const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
-        // SAFETY: keyctl with a NULL name joins a new anonymous keyring.
-        let r = unsafe { libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0usize) };
+        let r = sys::raw::join_new_session_keyring();
         if r < 0 {
             let e = sys::errno();
             match e {

@@ -58,14 +58,9 @@ pub fn run(
     report: RawFd,
     on_exec_error: impl FnOnce(Error),
 ) -> Result<Never> {
-    // SAFETY: closing descriptors of this process it no longer uses.
-    unsafe {
-        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
-        if report > 3 {
-            libc::syscall(libc::SYS_close_range, 3u32, (report - 1) as u32, 0u32);
-        }
-        libc::syscall(libc::SYS_close_range, (report + 1) as u32, u32::MAX, 0u32);
-    }
+    // SAFETY: a flag of this process.
+    unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
+    sys::raw::close_all_but(report);
     let set = signal_set();
     let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
     let (go_r, go_w) = sys::pipe("a pipe")?;
@@ -97,7 +92,7 @@ pub fn run(
         }
         // PID 1 needs no descriptor; the last one closing releases the
         // command.
-        libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+        sys::raw::close_from(3);
         std::mem::forget((go_r, go_w));
         reap(pid, &set)
     }

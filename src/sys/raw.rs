@@ -1,0 +1,96 @@
+//! Syscalls glibc does not wrap (or wraps with process-wide work a freshly
+//! forked child must avoid). Each is async-signal safe: usable between
+//! fork and exec. They return the raw result (-1 with errno set).
+
+/// close_range(2) of `first..=last` (`flags`: 0 or CLOSE_RANGE_CLOEXEC).
+pub fn close_range(first: u32, last: u32, flags: u32) -> i64 {
+    // SAFETY: only closes (or flags) descriptors of this process.
+    unsafe { libc::syscall(libc::SYS_close_range, first, last, flags) }
+}
+
+/// Closes every descriptor from `first` up.
+pub fn close_from(first: i32) {
+    close_range(first as u32, u32::MAX, 0);
+}
+
+/// Closes every descriptor from 3 up but `keep`.
+pub fn close_all_but(keep: i32) {
+    if keep > 3 {
+        close_range(3, (keep - 1) as u32, 0);
+    }
+    close_from(keep.max(2) + 1);
+}
+
+/// Sets the calling thread's signal mask (the kernel's 64 signals).
+pub fn set_sigmask(mask: &libc::sigset_t) {
+    // SAFETY: the kernel reads 8 bytes of the mask.
+    unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigprocmask,
+            libc::SIG_SETMASK,
+            mask as *const libc::sigset_t,
+            std::ptr::null_mut::<libc::sigset_t>(),
+            8usize,
+        );
+    }
+}
+
+/// setresgid(2) of one id for this thread only (glibc's wrapper signals
+/// every thread, which a forked child must not wait for).
+pub fn setresgid(gid: u32) -> bool {
+    // SAFETY: changes this thread's credentials only.
+    unsafe { libc::syscall(libc::SYS_setresgid, gid, gid, gid) == 0 }
+}
+
+/// setresuid(2), as [`setresgid`].
+pub fn setresuid(uid: u32) -> bool {
+    // SAFETY: as above.
+    unsafe { libc::syscall(libc::SYS_setresuid, uid, uid, uid) == 0 }
+}
+
+/// setgroups(2), as [`setresgid`].
+pub fn setgroups(groups: &[libc::gid_t]) -> bool {
+    // SAFETY: the kernel reads `groups.len()` ids.
+    unsafe { libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()) == 0 }
+}
+
+/// seccomp(2) of `op` with `flags` and `arg`.
+///
+/// # Safety
+/// `arg` points to what `op` expects.
+pub unsafe fn seccomp(op: libc::c_ulong, flags: libc::c_ulong, arg: *mut libc::c_void) -> i64 {
+    libc::syscall(libc::SYS_seccomp, op, flags, arg)
+}
+
+/// bpf(2) of `cmd` with the attribute buffer `attr`.
+///
+/// # Safety
+/// Pointers inside `attr` point to buffers alive for the call.
+pub unsafe fn bpf(cmd: libc::c_long, attr: &mut [u8]) -> i64 {
+    libc::syscall(
+        libc::SYS_bpf,
+        cmd,
+        attr.as_mut_ptr(),
+        attr.len() as libc::c_uint,
+    )
+}
+
+/// keyctl(KEYCTL_JOIN_SESSION_KEYRING, NULL): a new anonymous session
+/// keyring.
+pub fn join_new_session_keyring() -> i64 {
+    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
+    // SAFETY: a NULL name asks for a new anonymous keyring.
+    unsafe { libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0usize) }
+}
+
+/// umask(2) as the kernel answers it (a seccomp errno shows as -1).
+pub fn umask(mask: libc::mode_t) -> i64 {
+    // SAFETY: no pointer.
+    unsafe { libc::syscall(libc::SYS_umask, mask) }
+}
+
+/// getppid(2) as the kernel answers it (a seccomp errno shows as -1).
+pub fn getppid() -> i64 {
+    // SAFETY: no pointer.
+    unsafe { libc::syscall(libc::SYS_getppid) }
+}
