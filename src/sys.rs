@@ -11,10 +11,13 @@ use crate::error::{Error, Result};
 pub mod at;
 pub mod clone;
 pub mod mount_api;
+pub mod nsthread;
 pub mod raw;
 pub mod regular_file;
 pub mod sealed_exe;
+pub mod socket;
 pub mod spawn;
+pub mod tty;
 
 pub use clone::clone3_fork;
 pub use regular_file::{

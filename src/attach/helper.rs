@@ -12,9 +12,9 @@ use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 
 use super::child::{self, Plan};
 use super::wire;
-use crate::commands::unix::{recv_msg, send_with_fds, MAX_FDS};
 use crate::error::{Error, Result};
 use crate::sys;
+use crate::sys::socket::{recv_msg, send_with_fds, MAX_FDS};
 
 /// argv[1] that makes the monitor binary the attach helper.
 pub const FLAG: &str = "--attach-helper";

@@ -11,9 +11,9 @@ use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use crate::commands::client::Target;
 use crate::error::Result;
-use crate::monitor::terminal::{copy_winsize, set_raw};
 use crate::pty::relay::{Relay, Stop};
 use crate::pty::{self, without_sigttou};
+use crate::sys::tty::{copy_winsize, set_raw};
 
 pub struct Terminal {
     master: OwnedFd,

@@ -3,12 +3,12 @@
 use std::os::fd::OwnedFd;
 
 use super::cgroup_fd::CgroupCtx;
-use super::unix;
 use super::{
     decode_state_msg, int_to_ptr, socket_name, Cmd, Header, DATA_MAX, HEADER_LEN, MAX_STATE,
     STATE_MSG_LEN,
 };
 use crate::error::{Error, Result};
+use crate::sys::socket;
 
 /// What a request carries besides its number.
 #[derive(Debug, Clone)]
@@ -129,14 +129,14 @@ impl Target<'_> {
 
     fn send_at(&self, sock_name: &str, cmd: Cmd, payload: Payload) -> Result<Pending> {
         let stopped = Pending { cmd, conn: None };
-        let conn = match unix::connect(sock_name) {
+        let conn = match socket::connect(sock_name) {
             Ok(c) => c,
             Err(e) if is_stopped_errno(e.errno) => return Ok(stopped),
             Err(e) => return Err(e),
         };
         let keeps_connection = matches!(cmd, Cmd::AddStateClient | Cmd::GetTtyFd);
         if self.timeout > 0 && !keeps_connection {
-            unix::set_recv_timeout(&conn, self.timeout)?;
+            socket::set_recv_timeout(&conn, self.timeout)?;
         }
         let (datalen, inline, data) = match payload {
             Payload::None => (0, 0, Vec::new()),
@@ -148,14 +148,14 @@ impl Target<'_> {
             datalen,
             inline,
         };
-        match unix::send_with_credentials(&conn, &header.encode()) {
+        match socket::send_with_credentials(&conn, &header.encode()) {
             Ok(n) if n == HEADER_LEN => {}
             Ok(_) => return Err(Error::new(libc::EIO, "Short write of a command request")),
             Err(e) if is_stopped_errno(e.errno) => return Ok(stopped),
             Err(e) => return Err(e),
         }
         if !data.is_empty() {
-            unix::write_full(&conn, &data)?;
+            socket::write_full(&conn, &data)?;
         }
         Ok(Pending {
             cmd,
@@ -172,7 +172,7 @@ impl Pending {
             return Ok(Outcome::Stopped);
         };
         let mut hbuf = [0u8; HEADER_LEN];
-        let first = match unix::recv_msg(&conn, &mut hbuf) {
+        let first = match socket::recv_msg(&conn, &mut hbuf) {
             Ok(r) => r,
             Err(e) if e.errno == libc::ECONNRESET => return Ok(Outcome::Stopped),
             Err(e) if e.errno == libc::EAGAIN => {
@@ -189,7 +189,7 @@ impl Pending {
         if first.len == 0 {
             return Ok(Outcome::Closed);
         }
-        if first.len < HEADER_LEN && !unix::read_full(&conn, &mut hbuf[first.len..])? {
+        if first.len < HEADER_LEN && !socket::read_full(&conn, &mut hbuf[first.len..])? {
             return Ok(Outcome::Closed);
         }
         let header = Header::decode(&hbuf);
@@ -201,7 +201,7 @@ impl Pending {
             ));
         }
         let mut data = vec![0u8; wanted];
-        if wanted > 0 && !unix::read_full(&conn, &mut data)? {
+        if wanted > 0 && !socket::read_full(&conn, &mut data)? {
             return Err(Error::new(
                 libc::EPIPE,
                 format!("Response to {cmd:?} cut short"),
@@ -577,7 +577,7 @@ pub fn receive_state(conn: &OwnedFd, timeout: i32) -> Result<Option<usize>> {
         }
     }
     let mut buf = [0u8; STATE_MSG_LEN];
-    match unix::read_full(conn, &mut buf) {
+    match socket::read_full(conn, &mut buf) {
         Ok(true) => {
             let s = decode_state_msg(&buf);
             Ok(usize::try_from(s).ok().filter(|&s| s < MAX_STATE))

@@ -12,9 +12,8 @@
 pub mod cgroup_fd;
 pub mod client;
 pub mod server;
-pub(crate) mod unix;
 
-use crate::container::STATES;
+use crate::states::STATES;
 
 /// Command numbers (LXC's `lxc_cmd_t`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

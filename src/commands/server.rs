@@ -3,15 +3,15 @@
 
 use std::os::fd::{OwnedFd, RawFd};
 
-use super::unix;
 use super::{Cmd, Header, DATA_MAX, HEADER_LEN};
 use crate::error::{Error, Result};
+use crate::sys::socket;
 
-pub use unix::accept;
+pub use socket::accept;
 
 /// Listens on the command socket of `name` in `lxcpath`.
 pub fn listen(lxcpath: &str, name: &str) -> Result<OwnedFd> {
-    unix::listen(&super::socket_name(lxcpath, name))
+    socket::listen(&super::socket_name(lxcpath, name))
 }
 
 /// A request as received.
@@ -51,11 +51,11 @@ fn permitted(cred: Option<libc::ucred>) -> bool {
 /// Reads one request; Ok(None) when the peer closed or sent garbage.
 pub fn read_request(conn: &OwnedFd) -> Result<Option<Request>> {
     let mut hbuf = [0u8; HEADER_LEN];
-    let first = unix::recv_msg(conn, &mut hbuf)?;
+    let first = socket::recv_msg(conn, &mut hbuf)?;
     if first.len == 0 {
         return Ok(None);
     }
-    if first.len < HEADER_LEN && !unix::read_full(conn, &mut hbuf[first.len..])? {
+    if first.len < HEADER_LEN && !socket::read_full(conn, &mut hbuf[first.len..])? {
         return Ok(None);
     }
     let header = Header::decode(&hbuf);
@@ -67,7 +67,7 @@ pub fn read_request(conn: &OwnedFd) -> Result<Option<Request>> {
         ));
     }
     let mut data = vec![0u8; len];
-    if len > 0 && !unix::read_full(conn, &mut data)? {
+    if len > 0 && !socket::read_full(conn, &mut data)? {
         return Ok(None);
     }
     Ok(Some(Request {
@@ -123,21 +123,21 @@ pub fn respond(conn: &OwnedFd, rsp: &Response<'_>) -> Result<()> {
     let sent = if rsp.fds.is_empty() {
         0
     } else {
-        unix::send_with_fds(conn, &bytes, rsp.fds)?
+        socket::send_with_fds(conn, &bytes, rsp.fds)?
     };
-    unix::write_full(conn, &bytes[sent..])?;
+    socket::write_full(conn, &bytes[sent..])?;
     if !rsp.data.is_empty() {
-        unix::write_full(conn, rsp.data)?;
+        socket::write_full(conn, rsp.data)?;
     }
     Ok(())
 }
 
 /// Sends a state message to a waiting state client.
 pub fn push_state(conn: &OwnedFd, name: &str, state: usize) -> Result<()> {
-    unix::write_full(conn, &super::encode_state_msg(name, state as i32))
+    socket::write_full(conn, &super::encode_state_msg(name, state as i32))
 }
 
 /// Bounds how long a slow client can hold the single-threaded monitor.
 pub fn set_client_timeout(conn: &OwnedFd) -> Result<()> {
-    unix::set_recv_timeout(conn, 2)
+    socket::set_recv_timeout(conn, 2)
 }

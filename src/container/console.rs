@@ -8,8 +8,8 @@ use std::os::fd::{AsRawFd, RawFd};
 use super::Container;
 use crate::commands::client::{Target, TtyFd};
 use crate::error::{Error, Result};
-use crate::monitor::terminal::{copy_winsize, set_raw};
 use crate::pty::relay::{write_fd, Relay};
+use crate::sys::tty::{copy_winsize, set_raw};
 
 /// What one typed byte does under LXC's escape handling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

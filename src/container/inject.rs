@@ -12,11 +12,11 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
 
-use super::nsthread::{in_namespace, Ns};
 use super::Container;
 use crate::error::{Error, Result};
 use crate::sys;
 use crate::sys::mount_api;
+use crate::sys::nsthread::{in_namespace, Ns};
 
 /// The cgroup v1 device rule for a node: "c 1:3 rwm".
 pub fn device_rule(is_char: bool, rdev: u64) -> String {

@@ -18,7 +18,6 @@ mod disklock;
 mod inject;
 mod migrate;
 mod network;
-pub(crate) mod nsthread;
 mod rename;
 mod rewrite;
 mod runtime;
@@ -26,6 +25,7 @@ mod seccomp;
 mod snapshot;
 mod start;
 
+pub use crate::spawn::StartOptions;
 pub use clone::{
     CloneOptions, CLONE_ALLOW_RUNNING, CLONE_KEEPBDEVTYPE, CLONE_KEEPMACADDR, CLONE_KEEPNAME,
     CLONE_MAYBE_SNAPSHOT, CLONE_SNAPSHOT,
@@ -33,29 +33,13 @@ pub use clone::{
 pub use create::{BdevSpecs, CreateOptions};
 pub use migrate::MigrateFailure;
 pub use snapshot::Snapshot;
-pub use start::StartOptions;
-pub(crate) use start::{find_monitor, monitor_handle};
 
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::globals;
 use crate::names;
 
-/// States in LXC's order: the index is the wire value of the command socket.
-pub const STATES: [&str; 8] = [
-    "STOPPED", "STARTING", "RUNNING", "STOPPING", "ABORTING", "FREEZING", "FROZEN", "THAWED",
-];
-
-/// Indices into `STATES` (the command socket's state numbers).
-pub mod state {
-    pub const STOPPED: usize = 0;
-    pub const STARTING: usize = 1;
-    pub const RUNNING: usize = 2;
-    pub const STOPPING: usize = 3;
-    pub const FREEZING: usize = 5;
-    pub const FROZEN: usize = 6;
-    pub const THAWED: usize = 7;
-}
+pub use crate::states::{state, STATES};
 
 #[derive(Debug)]
 struct State {

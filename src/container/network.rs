@@ -8,10 +8,10 @@
 use std::net::IpAddr;
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use super::nsthread::{in_namespace, Ns};
 use super::Container;
 use crate::error::{Error, Result};
 use crate::net::netlink::{Link, Rtnl};
+use crate::sys::nsthread::{in_namespace, Ns};
 
 fn in_netns<T: Send + 'static>(
     pid: i32,

@@ -9,101 +9,13 @@
 use std::ffi::CString;
 use std::io::{BufRead, BufReader, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
 
 use super::Container;
 use crate::error::{Error, Result};
 use crate::monitor::{Args, StatusLine, STATUS_FD};
+use crate::spawn::StartOptions;
 use crate::sys;
-
-/// Arguments of `start(useinit, argv)` plus the handle's start settings.
-#[derive(Debug, Clone, Default)]
-pub struct StartOptions {
-    /// Run our init as PID 1 for an application container (lxc-execute).
-    pub use_init: bool,
-    /// Overrides lxc.init.cmd when not empty.
-    pub argv: Vec<String>,
-    /// Run in the background (the default) or block until the container exits.
-    pub daemonize: bool,
-    pub close_all_fds: bool,
-    pub pidfile: Option<String>,
-    /// Restore from a CRIU checkpoint instead of starting init.
-    pub restore: Option<crate::criu::RestoreRequest>,
-}
-
-/// File name of the monitor executable.
-pub const MONITOR_BIN: &str = "lxc-rs-monitor";
-
-/// Where the monitor is looked for: `$LXC_RS_MONITOR`, then next to the
-/// library (installed layouts `<prefix>/lib[/<triplet>]` with the monitor
-/// in `<prefix>/libexec/lxc`, and cargo's target directory), then the
-/// libexec directory the build was configured with.
-pub fn monitor_candidates(lib_dir: Option<&Path>) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Some(p) = std::env::var_os("LXC_RS_MONITOR") {
-        out.push(PathBuf::from(p));
-    }
-    if let Some(dir) = lib_dir {
-        out.push(dir.join("../libexec/lxc").join(MONITOR_BIN));
-        out.push(dir.join("../../libexec/lxc").join(MONITOR_BIN));
-        out.push(dir.join(MONITOR_BIN));
-        out.push(dir.join("..").join(MONITOR_BIN));
-    }
-    if let Some(dir) = option_env!("LXC_RS_LIBEXECDIR") {
-        out.push(Path::new(dir).join("lxc").join(MONITOR_BIN));
-    }
-    out
-}
-
-/// Directory of the object this code is linked into (liblxc.so.1, or a
-/// test executable); found once: the object stays where it was loaded from.
-fn own_object_dir() -> Option<&'static Path> {
-    static DIR: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    DIR.get_or_init(locate_own_object).as_deref()
-}
-
-fn locate_own_object() -> Option<PathBuf> {
-    // SAFETY: dladdr on the address of one of our functions; the returned
-    // file name points into the loader's tables.
-    unsafe {
-        let mut info: libc::Dl_info = std::mem::zeroed();
-        if libc::dladdr(locate_own_object as *const libc::c_void, &mut info) == 0
-            || info.dli_fname.is_null()
-        {
-            return None;
-        }
-        let file = std::ffi::CStr::from_ptr(info.dli_fname)
-            .to_string_lossy()
-            .into_owned();
-        let path = std::fs::canonicalize(&file)
-            .ok()
-            .or_else(|| std::env::current_exe().ok())?;
-        path.parent().map(Path::to_path_buf)
-    }
-}
-
-pub(crate) fn find_monitor() -> Result<PathBuf> {
-    let candidates = monitor_candidates(own_object_dir());
-    candidates
-        .iter()
-        .find(|p| p.is_file())
-        .cloned()
-        .ok_or_else(|| {
-            Error::new(
-                libc::ENOENT,
-                format!(
-                    "Cannot find the {MONITOR_BIN} executable (looked in {}); set LXC_RS_MONITOR",
-                    candidates
-                        .iter()
-                        .map(|p| p.display().to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )
-        })
-}
 
 /// A memfd holding the configuration text, for the monitor's fd 3.
 fn config_memfd(text: &str) -> Result<OwnedFd> {
@@ -129,35 +41,10 @@ extern "C" {
     static environ: *const *const libc::c_char;
 }
 
-/// The handle the monitor is executed through (see `sys::sealed_exe`),
-/// to be dropped as soon as the spawn returned: a detached read-only mount
-/// made for this spawn (held open, a root inside could make it writable
-/// again through `/proc/<pid>/exe`), or the process's one sealed copy,
-/// made again when the file at that path changed.
-pub(crate) fn monitor_handle() -> Result<Arc<OwnedFd>> {
-    type Cached = (PathBuf, (u64, u64, i64, i64), Arc<OwnedFd>);
-    static COPY: Mutex<Option<Cached>> = Mutex::new(None);
-    let path = find_monitor()?;
-    if let Ok(mount) = sys::sealed_exe::read_only_mount(&path) {
-        return Ok(Arc::new(mount));
-    }
-    let meta = std::fs::metadata(&path).map_err(|e| Error::io("Failed to stat", &path, &e))?;
-    let key = (meta.dev(), meta.ino(), meta.mtime(), meta.mtime_nsec());
-    let mut copy = COPY.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((p, k, handle)) = copy.as_ref() {
-        if *p == path && *k == key {
-            return Ok(handle.clone());
-        }
-    }
-    let handle = Arc::new(sys::sealed_exe::sealed_copy(&path)?);
-    *copy = Some((path, key, handle.clone()));
-    Ok(handle)
-}
-
 /// Spawns the monitor with the config on fd 3, the status pipe on fd 4,
 /// nothing else open, default signal dispositions and an empty mask.
 fn spawn_monitor(argv: &[String], config: &OwnedFd, status_w: &OwnedFd) -> Result<libc::pid_t> {
-    let handle = monitor_handle()?;
+    let handle = crate::helper_exe::monitor_handle()?;
     let args: Vec<CString> = argv
         .iter()
         .map(|a| sys::cstring(a))

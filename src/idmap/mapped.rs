@@ -129,14 +129,14 @@ fn child(sock: &OwnedFd, work: impl FnOnce() -> Result<()>) -> Result<()> {
 
 fn parent(mut sock: UnixStream, pid: i32, maps: &[IdMap]) -> Result<()> {
     let mut buf = vec![0u8; 4096];
-    let ready = crate::commands::unix::recv_msg(&sock, &mut buf)?;
+    let ready = crate::sys::socket::recv_msg(&sock, &mut buf)?;
     if &buf[..ready.len] != b"r" {
         return Err(reported(&buf[..ready.len]));
     }
     super::write_maps(pid, maps)?;
     sock.write_all(b"g")
         .map_err(|e| Error::io("Failed to release", Path::new("the mapped child"), &e))?;
-    let done = crate::commands::unix::recv_msg(&sock, &mut buf)?;
+    let done = crate::sys::socket::recv_msg(&sock, &mut buf)?;
     if done.len == 0 {
         return Ok(());
     }
@@ -305,7 +305,7 @@ pub fn helper_main(argv: &[String]) -> i32 {
 /// From a library caller: runs `op` as root of a user namespace with
 /// `maps` through the monitor binary's helper mode.
 pub fn run_helper(maps: &[IdMap], op: &Op) -> Result<()> {
-    let program = crate::container::find_monitor()?;
+    let program = crate::helper_exe::find_monitor()?;
     let out = Command::new(&program)
         .args(helper_argv(maps, op))
         .stdin(Stdio::null())

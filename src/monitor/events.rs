@@ -1,7 +1,7 @@
 //! The monitor's event loop: one poll over the signalfd, init's pidfd, the
 //! command socket, the console and tty masters and the state clients.
 
-use crate::container::state::{FREEZING, FROZEN, RUNNING, STARTING, STOPPED, STOPPING, THAWED};
+use crate::states::state::{FREEZING, FROZEN, RUNNING, STARTING, STOPPED, STOPPING, THAWED};
 use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
@@ -402,7 +402,7 @@ impl Monitor {
         if n == 0 {
             return false;
         }
-        terminal::copy_winsize(p.pty.as_raw_fd(), master.as_raw_fd());
+        crate::sys::tty::copy_winsize(p.pty.as_raw_fd(), master.as_raw_fd());
         let _ = crate::pty::relay::write_fd(master.as_raw_fd(), &buf[..n as usize]);
         true
     }
@@ -684,9 +684,9 @@ impl Monitor {
                 return server::respond(&conn, &denied);
             };
             let (ptx, pty, _) = super::open_pty_pair()?;
-            terminal::set_raw(pty.as_raw_fd())?;
-            terminal::set_nonblocking(pty.as_raw_fd())?;
-            terminal::copy_winsize(master.as_raw_fd(), ptx.as_raw_fd());
+            crate::sys::tty::set_raw(pty.as_raw_fd())?;
+            crate::sys::tty::set_nonblocking(pty.as_raw_fd())?;
+            crate::sys::tty::copy_winsize(master.as_raw_fd(), ptx.as_raw_fd());
             server::respond(
                 &conn,
                 &Response {

@@ -20,9 +20,9 @@ use std::path::PathBuf;
 
 use crate::cgroups::{self, CgroupSetup, ContainerCgroups};
 use crate::config::Config;
-use crate::container::StartOptions;
 use crate::error::{Error, Result};
 use crate::rootfs::RootfsPlan;
+use crate::spawn::StartOptions;
 use crate::spawn::{self, InitProcess, StartSpec};
 use crate::sys;
 use stop_hooks::FailedStart;

@@ -532,7 +532,7 @@ pub fn restore_phys_devices(
     container_ns: &std::os::fd::OwnedFd,
     host_ns: &std::os::fd::OwnedFd,
 ) -> Vec<String> {
-    use crate::container::nsthread::{in_namespace_fd, Ns};
+    use crate::sys::nsthread::{in_namespace_fd, Ns};
     use std::os::fd::AsRawFd;
     if phys.is_empty() {
         return Vec::new();

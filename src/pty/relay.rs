@@ -6,8 +6,8 @@
 use std::os::fd::RawFd;
 
 use crate::error::{Error, Result};
-use crate::monitor::terminal::copy_winsize;
 use crate::sys;
+use crate::sys::tty::copy_winsize;
 
 /// Why [`Relay::run`] returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -85,7 +85,7 @@ fn profile_to_load(
 /// monitor over the spawn socket.
 pub fn install_in_init(profile: &Profile, sock: &OwnedFd) -> Result<()> {
     if let Some(listener) = profile.filter.install(&profile.path)? {
-        crate::commands::unix::send_with_fd(sock, NOTIFY_SYNC, listener.as_raw_fd())?;
+        crate::sys::socket::send_with_fd(sock, NOTIFY_SYNC, listener.as_raw_fd())?;
     }
     Ok(())
 }

@@ -283,8 +283,7 @@ impl NotifyProxy {
                 };
             }
             if let Some(conn) = &self.conn {
-                if crate::commands::unix::send_with_fds(conn, &msg, &fds)
-                    .is_ok_and(|n| n == msg.len())
+                if crate::sys::socket::send_with_fds(conn, &msg, &fds).is_ok_and(|n| n == msg.len())
                 {
                     sent = true;
                     break;

@@ -144,7 +144,7 @@ fn retitle(title: &str) {
 /// Sends one journal message, with a descriptor if `fd` is given.
 pub(super) fn send(sock: &OwnedFd, bytes: &[u8], fd: Option<RawFd>) -> Result<()> {
     let sent = match fd {
-        Some(fd) => crate::commands::unix::send_with_fd(sock, bytes, fd).map(drop),
+        Some(fd) => crate::sys::socket::send_with_fd(sock, bytes, fd).map(drop),
         // SAFETY: sending from a live buffer.
         None => match unsafe {
             libc::send(

@@ -46,7 +46,7 @@ pub(super) fn run(
     let mut buf = [0u8; 8192];
     let mut trouble = Vec::new();
     loop {
-        match crate::commands::unix::recv_msg(&sock, &mut buf) {
+        match crate::sys::socket::recv_msg(&sock, &mut buf) {
             // EOF: every copy of the monitor's end is closed.
             Ok(r) if r.len == 0 && r.fds.is_empty() => break,
             Ok(mut r) => match wire::decode(&buf[..r.len]) {

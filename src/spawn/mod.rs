@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 pub use held_ns::{ClonedInit, HeldNamespaces};
 pub use reaper::exit_code_for;
-pub use spec::StartSpec;
+pub use spec::{StartOptions, StartSpec};
 
 use crate::cgroups::ContainerCgroups;
 use crate::error::{Error, Result};
@@ -207,7 +207,7 @@ fn spawn_with_network(
     // One SEQPACKET message: read it whole (a short buffer truncates it).
     let mut buf = vec![0u8; 8192];
     let msg = loop {
-        let got = crate::commands::unix::recv_msg(&sock, &mut buf);
+        let got = crate::sys::socket::recv_msg(&sock, &mut buf);
         let n = got.as_ref().map_or(0, |r| r.len);
         if &buf[..n] == crate::seccomp::NOTIFY_SYNC {
             init.seccomp_notify = got.ok().and_then(|mut r| r.fds.pop());
@@ -265,7 +265,7 @@ fn child_error(msg: &str) -> Error {
 /// its end).
 fn wait_child_msg(sock: &UnixStream, expected: &[u8]) -> Result<()> {
     let mut buf = vec![0u8; 8192];
-    let n = crate::commands::unix::recv_msg(sock, &mut buf)?.len;
+    let n = crate::sys::socket::recv_msg(sock, &mut buf)?.len;
     if &buf[..n] == expected {
         return Ok(());
     }
@@ -336,7 +336,7 @@ fn idmapped_rootfs(spec: &StartSpec, pid: i32) -> Result<Option<OwnedFd>> {
 /// Lets init go on, handing it the idmapped rootfs if there is one.
 fn release_init(sock: &mut UnixStream, tree: Option<OwnedFd>) -> Result<()> {
     let sent = match &tree {
-        Some(t) => crate::commands::unix::send_with_fd(sock, GO, t.as_raw_fd()).map(drop),
+        Some(t) => crate::sys::socket::send_with_fd(sock, GO, t.as_raw_fd()).map(drop),
         None => sock
             .write_all(GO)
             .map_err(|e| Error::os("Failed to release init", &e)),
@@ -451,9 +451,9 @@ fn request_idmap(
     } else {
         IDMAP_SYNC
     };
-    crate::commands::unix::send_with_fds(sock, msg, &[tree.as_raw_fd(), userns.as_raw_fd()])?;
+    crate::sys::socket::send_with_fds(sock, msg, &[tree.as_raw_fd(), userns.as_raw_fd()])?;
     let mut buf = vec![0u8; 8192];
-    let n = crate::commands::unix::recv_msg(sock, &mut buf)?.len;
+    let n = crate::sys::socket::recv_msg(sock, &mut buf)?.len;
     match &buf[..n] {
         b"ok" => Ok(()),
         [] => Err(Error::new(
@@ -493,7 +493,7 @@ fn child_main(
     }
     // "go", with the idmapped rootfs when there is one.
     let mut go = [0u8; 8];
-    let idmapped = match crate::commands::unix::recv_msg(sock, &mut go) {
+    let idmapped = match crate::sys::socket::recv_msg(sock, &mut go) {
         Ok(mut r) if &go[..r.len] == GO => r.fds.pop(),
         _ => {
             return Err(Error::new(

@@ -8,13 +8,27 @@ use std::path::{Path, PathBuf};
 
 use crate::caps;
 use crate::config::Config;
-use crate::container::StartOptions;
 use crate::error::{Error, Result};
 use crate::net::NetPlan;
 use crate::rootfs::{MountAuto, MountEntry, RootfsOptions};
 use crate::storage::{LoopStorage, OverlayStorage, RootfsMount};
 
 use super::timens::TimeOffsets;
+
+/// Arguments of `start(useinit, argv)` plus the handle's start settings.
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// Run our init as PID 1 for an application container (lxc-execute).
+    pub use_init: bool,
+    /// Overrides lxc.init.cmd when not empty.
+    pub argv: Vec<String>,
+    /// Run in the background (the default) or block until the container exits.
+    pub daemonize: bool,
+    pub close_all_fds: bool,
+    pub pidfile: Option<String>,
+    /// Restore from a CRIU checkpoint instead of starting init.
+    pub restore: Option<crate::criu::RestoreRequest>,
+}
 
 /// Whether the container keeps it decides how `lxc.mount.auto` cgroups
 /// are mounted.

@@ -1,5 +1,5 @@
-//! Abstract AF_UNIX stream sockets with credentials and fd passing: the
-//! few socket calls the command protocol needs.
+//! AF_UNIX sockets with credentials and fd passing: the command protocol
+//! and every other socket of ours (attach, sentinel, id-map helper).
 
 use std::mem::{size_of, zeroed};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
