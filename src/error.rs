@@ -3,8 +3,6 @@
 
 use std::fmt;
 
-use crate::config::ConfigError;
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
     /// A positive errno value (`EINVAL`, `ENOENT`, ...).
@@ -88,3 +86,30 @@ impl From<Error> for ConfigError {
         ConfigError::new(e.errno, e.message)
     }
 }
+
+/// A configuration error: an errno-style code and a message naming the key
+/// (and, for parse errors, the file and the line).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// Positive errno (`EINVAL`, `ENOENT`, `ENOSYS`, ...). For
+    /// `get_item`, LXC's `get_config_item` returns `-errno`.
+    pub errno: i32,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(errno: i32, message: impl Into<String>) -> Self {
+        ConfigError {
+            errno,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}

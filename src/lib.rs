@@ -13,6 +13,7 @@ pub mod globals;
 pub mod helper_exe;
 pub mod hooks;
 pub mod idmap;
+pub mod journal;
 pub mod listing;
 pub mod log;
 pub mod lsm;

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::sentinel::Item;
+use crate::journal::Item;
 use crate::sys;
 
 pub mod bpf_prog;
@@ -584,13 +584,13 @@ impl ContainerCgroups {
                     for c in &components[..components.len().saturating_sub(1)] {
                         parent.push(c);
                         if make_dir(h, &parent)? {
-                            crate::sentinel::note(Item::CgroupParent(parent.clone()));
+                            crate::journal::note(Item::CgroupParent(parent.clone()));
                             made.created_parents.push(parent.clone());
                         }
                     }
                     match std::fs::create_dir(&dir) {
                         Ok(()) => {
-                            crate::sentinel::note(Item::Cgroup(dir.clone()));
+                            crate::journal::note(Item::Cgroup(dir.clone()));
                             made.dirs.push((h.clone(), dir.clone()));
                             inherit_cpuset(h, &dir)?;
                         }
@@ -861,7 +861,7 @@ impl ContainerCgroups {
             // The inner process cgroup is one of the children.
             remove_tree(dir);
             if !dir.exists() {
-                crate::sentinel::forget(Item::Cgroup(dir.clone()));
+                crate::journal::forget(Item::Cgroup(dir.clone()));
             }
         }
         // Parents this start created, deepest first, if nothing else
@@ -869,7 +869,7 @@ impl ContainerCgroups {
         for dir in self.created_parents.iter().rev() {
             // Still in use by someone else: theirs to remove, not ours.
             let _ = std::fs::remove_dir(dir);
-            crate::sentinel::forget(Item::CgroupParent(dir.clone()));
+            crate::journal::forget(Item::CgroupParent(dir.clone()));
         }
         self.devices = None;
     }

@@ -24,7 +24,6 @@ mod tests_fuzz;
 #[cfg(test)]
 mod tests_hostile;
 
-use std::fmt;
 use std::path::Path;
 
 pub use keys::copies_whole;
@@ -32,32 +31,7 @@ pub use model::{IdMap, LxcConf, Personality, Rlimit, HOOK_NAMES};
 pub use net::{NetDev, NetType};
 pub use validate::{sig_parse, CAPS, NAMESPACES};
 
-/// A configuration error: an errno-style code and a message naming the key
-/// (and, for parse errors, the file and the line).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    /// Positive errno (`EINVAL`, `ENOENT`, `ENOSYS`, ...). For
-    /// `get_item`, LXC's `get_config_item` returns `-errno`.
-    pub errno: i32,
-    pub message: String,
-}
-
-impl ConfigError {
-    pub fn new(errno: i32, message: impl Into<String>) -> Self {
-        ConfigError {
-            errno,
-            message: message.into(),
-        }
-    }
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for ConfigError {}
+pub use crate::error::ConfigError;
 
 /// A container's in-memory configuration.
 #[derive(Debug, Clone, Default)]

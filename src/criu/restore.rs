@@ -157,7 +157,7 @@ fn adopt(pidfile: &Path, clone_flags: i32, net: &NetPlan) -> Result<InitProcess>
             format!("The restored init (pid {pid}) is not the monitor's child, or exited"),
         ));
     }
-    crate::sentinel::note_init(&pidfd);
+    crate::journal::note_init(&pidfd);
     let netns = (clone_flags & libc::CLONE_NEWNET != 0)
         .then(|| std::fs::File::open(format!("/proc/{pid}/ns/net")).ok())
         .flatten()
@@ -166,7 +166,7 @@ fn adopt(pidfile: &Path, clone_flags: i32, net: &NetPlan) -> Result<InitProcess>
         .as_ref()
         .filter(|_| !crate::net::phys_devices(net).is_empty())
     {
-        crate::sentinel::note_netns(ns);
+        crate::journal::note_netns(ns);
     }
     HostSide::for_plan(net).journal();
     log::info!("Restored init has pid {pid} (fd {})", pidfd.as_raw_fd());

@@ -794,7 +794,7 @@ fn release_network(
             Ok(host) => crate::net::restore_phys(&init.net, &ns, &OwnedFd::from(host)),
             Err(e) => log::warn!("Cannot open the host network namespace: {e}"),
         }
-        crate::sentinel::forget_netns();
+        crate::journal::forget_netns();
     }
     crate::net::HostSide::for_plan(&init.net).release()
 }

@@ -24,7 +24,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::config::{Config, NetType};
 use crate::error::{Error, Result};
-use crate::sentinel::Item;
+use crate::journal::Item;
+pub use crate::journal::PhysDevice;
 pub use netlink::NetnsRef;
 use netlink::Rtnl;
 pub use proxy::refresh_proxies;
@@ -283,7 +284,7 @@ impl HostSide {
 
     /// A device created on the host, journaled for the sentinel.
     fn add_created(&mut self, name: &str) {
-        crate::sentinel::note(Item::HostLink(name.to_string()));
+        crate::journal::note(Item::HostLink(name.to_string()));
         self.created.push(name.to_string());
     }
 
@@ -291,7 +292,7 @@ impl HostSide {
     /// veth host ends of a restored container).
     pub fn journal(&self) {
         for name in &self.created {
-            crate::sentinel::note(Item::HostLink(name.clone()));
+            crate::journal::note(Item::HostLink(name.clone()));
         }
     }
 
@@ -311,13 +312,13 @@ impl HostSide {
         if !self.lo_routes.is_empty() {
             if let Ok(lo) = nl.index_of("lo") {
                 for (dest, prefix) in &self.lo_routes {
-                    crate::sentinel::forget(lo_route_item(*dest, *prefix));
+                    crate::journal::forget(lo_route_item(*dest, *prefix));
                     let _ = nl.del_device_route(*dest, *prefix, lo);
                 }
             }
         }
         for name in &self.created {
-            crate::sentinel::forget(Item::HostLink(name.clone()));
+            crate::journal::forget(Item::HostLink(name.clone()));
         }
         unlink::delete(&mut nl, &self.created)
     }
@@ -455,7 +456,7 @@ pub fn setup_host(plan: &NetPlan, ns: NetnsRef) -> Result<HostSide> {
 /// added so a failed start removes exactly what it added.
 fn setup_l2proxy(nl: &mut Rtnl, iface: &IfacePlan, host: &mut HostSide) -> Result<()> {
     proxy::add(nl, &proxy::l2proxy_entries(iface), |e, idx| {
-        crate::sentinel::note(proxy::journal_item(e, idx));
+        crate::journal::note(proxy::journal_item(e, idx));
         host.proxies.push(e.clone())
     })?;
     let routes = proxy::loopback_routes(iface);
@@ -463,24 +464,11 @@ fn setup_l2proxy(nl: &mut Rtnl, iface: &IfacePlan, host: &mut HostSide) -> Resul
         let lo = nl.index_of("lo")?;
         for (dest, prefix) in routes {
             nl.add_device_route(dest, prefix, lo)?;
-            crate::sentinel::note(lo_route_item(dest, prefix));
+            crate::journal::note(lo_route_item(dest, prefix));
             host.lo_routes.push((dest, prefix));
         }
     }
     Ok(())
-}
-
-/// A host device moved into the container (`phys`): how it is found
-/// there and how it comes back.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PhysDevice {
-    /// `lxc.net.<net_index>`.
-    pub net_index: u32,
-    /// Its name in the container (its host name when that was "eth%d"
-    /// style: it is looked up under both).
-    pub inside: String,
-    pub host_name: String,
-    pub mtu: Option<u32>,
 }
 
 impl PhysDevice {
@@ -562,7 +550,7 @@ pub fn restore_phys_devices(
             };
             match nl.move_to_netns_fd(idx, hns.as_raw_fd(), &dev.host_name, dev.mtu) {
                 Ok(()) => {
-                    crate::sentinel::forget(dev.journal_item());
+                    crate::journal::forget(dev.journal_item());
                     back.push(dev.host_name.clone());
                 }
                 Err(e) => log::warn!("lxc.net.{}: {}", dev.net_index, e.message),
@@ -664,12 +652,12 @@ pub fn move_into(plan: &NetPlan, ns: NetnsRef) -> Result<()> {
         if iface.kind == NetType::Phys {
             // Journaled before it goes: a device that is still here is
             // restored as a no-op.
-            crate::sentinel::note(PhysDevice::of(iface).journal_item());
+            crate::journal::note(PhysDevice::of(iface).journal_item());
         }
         nl.move_to_netns(idx, ns)?;
         if iface.kind != NetType::Phys {
             // In the container now: its namespace takes it along.
-            crate::sentinel::forget(Item::HostLink(iface.peer_name.clone()));
+            crate::journal::forget(Item::HostLink(iface.peer_name.clone()));
         }
     }
     Ok(())

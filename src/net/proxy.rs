@@ -138,8 +138,8 @@ pub fn add(
 }
 
 /// The sentinel's record of an entry on the device with index `ifindex`.
-pub fn journal_item(e: &ProxyEntry, ifindex: u32) -> crate::sentinel::Item {
-    crate::sentinel::Item::Proxy {
+pub fn journal_item(e: &ProxyEntry, ifindex: u32) -> crate::journal::Item {
+    crate::journal::Item::Proxy {
         ip: e.ip,
         dev: e.dev.clone(),
         ifindex,
@@ -153,7 +153,7 @@ pub fn remove(nl: &mut Rtnl, entries: &[ProxyEntry]) {
         let Ok(idx) = nl.index_of(&e.dev) else {
             continue;
         };
-        crate::sentinel::forget(journal_item(e, idx));
+        crate::journal::forget(journal_item(e, idx));
         match nl.del_proxy_neighbour(e.ip, idx) {
             Err(err) if err.errno != libc::ENOENT => {
                 log::warn!(

@@ -4,8 +4,8 @@
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::Mutex;
 
-use super::{wire, Msg, JOURNAL};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::journal::{self, wire, Msg};
 use crate::sys;
 
 /// Where the sentinel keeps its end of the journal (the rest is closed).
@@ -61,7 +61,7 @@ pub fn launch(
         let flags = libc::fcntl(ours.as_raw_fd(), libc::F_GETFL);
         libc::fcntl(ours.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
     }
-    *JOURNAL.lock().unwrap_or_else(|p| p.into_inner()) = Some(ours);
+    journal::install(ours);
     *LAUNCHED.lock().unwrap_or_else(|p| p.into_inner()) = Some(Launched { pid, pidfd });
     Ok(())
 }
@@ -141,31 +141,6 @@ fn retitle(title: &str) {
     }
 }
 
-/// Sends one journal message, with a descriptor if `fd` is given.
-pub(super) fn send(sock: &OwnedFd, bytes: &[u8], fd: Option<RawFd>) -> Result<()> {
-    let sent = match fd {
-        Some(fd) => crate::sys::socket::send_with_fd(sock, bytes, fd).map(drop),
-        // SAFETY: sending from a live buffer.
-        None => match unsafe {
-            libc::send(
-                sock.as_raw_fd(),
-                bytes.as_ptr() as *const libc::c_void,
-                bytes.len(),
-                libc::MSG_NOSIGNAL,
-            )
-        } {
-            n if n < 0 => Err(Error::new(sys::errno(), "send failed")),
-            _ => Ok(()),
-        },
-    };
-    sent.map_err(|e| {
-        Error::new(
-            e.errno,
-            format!("journal: {}", std::io::Error::from_raw_os_error(e.errno)),
-        )
-    })
-}
-
 /// At the monitor's normal end, once it has cleaned up itself: tells the
 /// sentinel so, and reaps it, so it is gone before `stop` returns.
 pub fn dismiss() {
@@ -176,7 +151,7 @@ pub fn dismiss() {
 /// The first half of `dismiss`: says `Clean` (the sentinel starts leaving
 /// while the monitor finishes) and closes the journal.
 pub fn release() {
-    let journal = JOURNAL.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let journal = journal::take();
     let launched = LAUNCHED.lock().unwrap_or_else(|p| p.into_inner());
     let Some(launched) = launched.as_ref() else {
         return;
@@ -200,7 +175,7 @@ pub fn release() {
                 std::mem::size_of::<libc::timeval>() as libc::socklen_t,
             );
         }
-        send(sock, &wire::encode(&Msg::Clean), None).is_ok()
+        journal::send_on(sock, &wire::encode(&Msg::Clean), None).is_ok()
     });
     if !told {
         // Everything is clean: killed before it sees EOF, it undoes nothing.

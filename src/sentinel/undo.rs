@@ -5,7 +5,7 @@
 use std::os::fd::OwnedFd;
 
 use super::watch::Journal;
-use super::Item;
+use crate::journal::Item;
 use crate::net::netlink::Rtnl;
 use crate::net::PhysDevice;
 

@@ -3,7 +3,8 @@
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use super::{undo, wire, Item, Msg};
+use super::undo;
+use crate::journal::{wire, Item, Msg};
 use crate::log::LogOptions;
 use crate::sys;
 

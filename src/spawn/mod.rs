@@ -138,7 +138,7 @@ fn spawn_with_network(
     };
     drop(child_end);
     drop(pid_join);
-    crate::sentinel::note_init(&pidfd);
+    crate::journal::note_init(&pidfd);
     let netns = if made_netns.is_some() {
         made_netns
     } else if spec.clone_flags & libc::CLONE_NEWNET != 0 {
@@ -161,7 +161,7 @@ fn spawn_with_network(
         .filter(|_| !net::phys_devices(&net).is_empty())
     {
         // Physical devices come back from there only while it lives.
-        crate::sentinel::note_netns(ns);
+        crate::journal::note_netns(ns);
     }
     let mut init = InitProcess {
         pid,
@@ -352,7 +352,7 @@ const GO: &[u8] = b"go";
 fn abandon(init: &InitProcess, host: &net::HostSide) {
     if let (Some(ns), Ok(own)) = (&init.netns, std::fs::File::open("/proc/self/ns/net")) {
         net::restore_phys(&init.net, ns, &OwnedFd::from(own));
-        crate::sentinel::forget_netns();
+        crate::journal::forget_netns();
     }
     kill_and_reap(init);
     host.cleanup();

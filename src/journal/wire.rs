@@ -5,8 +5,7 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
-use super::{Item, Msg};
-use crate::net::PhysDevice;
+use super::{Item, Msg, PhysDevice};
 
 pub(crate) fn encode(msg: &Msg) -> Vec<u8> {
     let mut fields: Vec<Vec<u8>> = Vec::new();

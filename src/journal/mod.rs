@@ -1,0 +1,147 @@
+//! The sentinel's journal: what the monitor put on the host and removed
+//! again, sent as it happens to the sentinel (see `sentinel`), which undoes
+//! it if the monitor dies. Plain data and its wire format (`wire.rs`), so
+//! that what creates host objects (cgroups, net) journals them without
+//! knowing the sentinel; the monitor installs the journal's socket.
+
+pub(crate) mod wire;
+
+use std::net::IpAddr;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use crate::error::{Error, Result};
+use crate::sys;
+
+/// A host device moved into the container (`phys`): how it is found
+/// there and how it comes back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhysDevice {
+    /// `lxc.net.<net_index>`.
+    pub net_index: u32,
+    /// Its name in the container (its host name when that was "eth%d"
+    /// style: it is looked up under both).
+    pub inside: String,
+    pub host_name: String,
+    pub mtu: Option<u32>,
+}
+
+/// One thing the monitor put on the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    /// A container cgroup, removed with whatever the container made below.
+    Cgroup(PathBuf),
+    /// An intermediate `lxc.cgroup.dir` directory this start created,
+    /// removed if it is empty.
+    CgroupParent(PathBuf),
+    /// An `l2proxy` neighbour entry for `ip` on the host device `dev`.
+    Proxy {
+        ip: IpAddr,
+        dev: String,
+        ifindex: u32,
+    },
+    /// An ipvlan `l2proxy` route of `ip/prefix` to the loopback device.
+    LoRoute { ip: IpAddr, prefix: u8 },
+    /// A device created on the host that has not (yet) gone into the
+    /// container: a veth host end, a macvlan before its move.
+    HostLink(String),
+    /// A host device moved into the container, to come back.
+    Phys(PhysDevice),
+}
+
+/// What the monitor tells the sentinel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Msg {
+    Add(Item),
+    Drop(Item),
+    /// Init's pidfd rides along (a new one on every reboot).
+    Init,
+    /// The container's network namespace rides along.
+    Netns,
+    /// The network namespace is no longer needed (devices are back).
+    NoNetns,
+    /// The monitor cleaned up itself: exit without doing anything.
+    Clean,
+}
+
+/// The monitor's end of the journal; None in every other process (the
+/// library's callers, the sentinel itself), where journaling is a no-op.
+static JOURNAL: Mutex<Option<OwnedFd>> = Mutex::new(None);
+
+fn send(msg: &Msg, fd: Option<RawFd>) {
+    let mut journal = JOURNAL.lock().unwrap_or_else(|p| p.into_inner());
+    let Some(sock) = journal.as_ref() else {
+        return;
+    };
+    if let Err(e) = send_on(sock, &wire::encode(msg), fd) {
+        // Without its journal the sentinel would undo too little: say so
+        // once and stop journaling (the monitor itself goes on).
+        log::warn!(
+            "The sentinel cannot follow any more ({}); a monitor killed now leaves traces",
+            e.message
+        );
+        *journal = None;
+    }
+}
+
+/// Journals something just created on the host.
+pub fn note(item: Item) {
+    send(&Msg::Add(item), None);
+}
+
+/// Journals something removed again by the monitor.
+pub fn forget(item: Item) {
+    send(&Msg::Drop(item), None);
+}
+
+/// Journals the (new) init.
+pub fn note_init(pidfd: &OwnedFd) {
+    send(&Msg::Init, Some(pidfd.as_raw_fd()));
+}
+
+/// Hands over the container's network namespace, needed to give
+/// physical devices back.
+pub fn note_netns(netns: &OwnedFd) {
+    send(&Msg::Netns, Some(netns.as_raw_fd()));
+}
+
+/// The network namespace may go.
+pub fn forget_netns() {
+    send(&Msg::NoNetns, None);
+}
+
+/// Makes `sock` the journal of this process (the monitor's).
+pub(crate) fn install(sock: OwnedFd) {
+    *JOURNAL.lock().unwrap_or_else(|p| p.into_inner()) = Some(sock);
+}
+
+/// Takes the journal's socket back (no more journaling).
+pub(crate) fn take() -> Option<OwnedFd> {
+    JOURNAL.lock().unwrap_or_else(|p| p.into_inner()).take()
+}
+
+/// Sends one journal message, with a descriptor if `fd` is given.
+pub(crate) fn send_on(sock: &OwnedFd, bytes: &[u8], fd: Option<RawFd>) -> Result<()> {
+    let sent = match fd {
+        Some(fd) => crate::sys::socket::send_with_fd(sock, bytes, fd).map(drop),
+        // SAFETY: sending from a live buffer.
+        None => match unsafe {
+            libc::send(
+                sock.as_raw_fd(),
+                bytes.as_ptr() as *const libc::c_void,
+                bytes.len(),
+                libc::MSG_NOSIGNAL,
+            )
+        } {
+            n if n < 0 => Err(Error::new(sys::errno(), "send failed")),
+            _ => Ok(()),
+        },
+    };
+    sent.map_err(|e| {
+        Error::new(
+            e.errno,
+            format!("journal: {}", std::io::Error::from_raw_os_error(e.errno)),
+        )
+    })
+}
