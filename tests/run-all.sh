@@ -2,7 +2,8 @@
 # The project's one test command: every layer, against real kernel objects
 # and Debian's LXC as the oracle. Run as root on a machine with the
 # packages of .ci/run installed.
-#   1. lints: cargo fmt, cargo clippy -D warnings, raw syscalls only in src/sys/
+#   1. lints: cargo fmt, cargo clippy -D warnings, raw syscalls only in
+#      src/sys/, no import loop between the modules of src/
 #   2. cargo test (core and C layer unit tests)
 #   3. the committed headers equal the generated ones
 #   4. meson build + install into a scratch prefix; exported symbols
@@ -29,6 +30,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings || fail "cargo cl
 step "raw syscalls live in src/sys/"
 raw=$(grep -rn 'libc::syscall' src capi --include='*.rs' | grep -v '^src/sys/' | grep -v '^src/sys\.rs:')
 [ -z "$raw" ] && echo "no libc::syscall outside src/sys/" || { echo "$raw"; fail "libc::syscall outside src/sys/"; }
+
+step "no import loop between the modules of src/"
+python3 tests/check-layers.py || fail "module import loop"
 
 step "cargo test"
 cargo test --workspace --locked || fail "cargo test"

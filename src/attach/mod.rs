@@ -37,7 +37,6 @@ pub use options::{AttachOptions, EnvPolicy};
 pub use queries::AnswerCache;
 
 use crate::commands::client::Target;
-use crate::container::Container;
 use crate::error::{Error, Result};
 use cgroups::cgroups_to_join;
 use child::{Exec, Plan};
@@ -138,7 +137,19 @@ struct Context {
     status: o::InitStatus,
 }
 
-impl Container {
+/// The container an attach goes to, as the handle knows it.
+pub struct Attacher<'a> {
+    pub name: String,
+    pub lxcpath: String,
+    /// Bound of each command round-trip (`set_timeout`).
+    pub timeout: i32,
+    /// The monitor's answers the handle keeps between attaches.
+    pub cache: &'a AnswerCache,
+    /// `lxc.environment` of the container's configuration.
+    pub config_env: Vec<(String, String)>,
+}
+
+impl Attacher<'_> {
     /// Reads init's namespaces and status; checked against the monitor's
     /// answers by `checked_context`.
     fn attach_context(&self, opts: &AttachOptions, facts: &RunFacts) -> Result<Context> {
@@ -182,12 +193,12 @@ impl Container {
         target: &Target<'_>,
         opts: &AttachOptions,
     ) -> Result<(Answers, Context)> {
-        let asked = self.attach_cache.ask(target)?;
+        let asked = self.cache.ask(target)?;
         let early = asked
             .kept
             .clone()
             .map(|facts| (self.attach_context(opts, &facts), facts));
-        let answers = asked.receive(target, &self.attach_cache)?;
+        let answers = asked.receive(target, self.cache)?;
         let ctx = match early {
             Some((Ok(ctx), facts)) if std::sync::Arc::ptr_eq(&facts, &answers.facts) => ctx,
             _ => self.attach_context(opts, &answers.facts)?,
@@ -208,7 +219,7 @@ impl Container {
     /// A `Payload::Function` must be safe to call in a forked child of a
     /// possibly multi-threaded process (an exec, typically).
     pub fn attach(&self, payload: Payload<'_>, opts: &AttachOptions) -> Result<i32> {
-        let name = self.name();
+        let name = self.name.clone();
         self.attach_inner(payload, opts).map_err(|e| {
             Error::new(
                 e.errno,
@@ -221,11 +232,11 @@ impl Container {
         if opts.flags & o::LSM != 0 {
             log::debug!("attach: no LSM in use, ignoring the LSM flags");
         }
-        let (lxcpath, name) = (self.lxcpath(), self.name());
+        let (lxcpath, name) = (self.lxcpath.clone(), self.name.clone());
         let target = Target {
             lxcpath: &lxcpath,
             name: &name,
-            timeout: self.rcv_timeout(),
+            timeout: self.timeout,
         };
         check_stdio(opts)?;
         let (answers, ctx) = self.checked_context(&target, opts)?;
@@ -311,7 +322,7 @@ impl Container {
             &caller_env,
             opts.env_policy,
             &opts.extra_keep_env,
-            &self.config_environment(),
+            &self.config_env,
             &opts.extra_env_vars,
         );
         let command = match &payload {

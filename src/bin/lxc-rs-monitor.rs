@@ -7,7 +7,12 @@ fn main() {
     let code = if argv.get(1).map(String::as_str) == Some(lxc_core::attach::helper::FLAG) {
         lxc_core::attach::helper::main()
     } else {
-        lxc_core::monitor::main(argv)
+        lxc_core::monitor::main(argv, destroy)
     };
     std::process::exit(code);
+}
+
+/// `lxc.ephemeral`'s end: the handle's destroy.
+fn destroy(name: &str, lxcpath: &str) -> lxc_core::error::Result<()> {
+    lxc_core::Container::new(name, Some(lxcpath))?.destroy()
 }

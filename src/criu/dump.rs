@@ -55,7 +55,7 @@ fn cgroups(t: &DumpTarget<'_>) -> Result<(Vec<CgroupRoot>, String)> {
 }
 
 /// `lxc.mount.entry` bind mounts: (target in the rootfs, host source).
-pub(super) fn binds(spec: &StartSpec) -> Vec<(String, String)> {
+pub(crate) fn binds(spec: &StartSpec) -> Vec<(String, String)> {
     spec.mount_entries
         .iter()
         .filter(|e| e.flags & libc::MS_BIND != 0)

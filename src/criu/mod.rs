@@ -10,10 +10,9 @@
 //! monitor's side), `terminals` (the console and ttys across the two).
 
 pub mod cmdline;
-mod dump;
-pub(crate) mod restore;
-mod run;
-mod terminals;
+pub(crate) mod dump;
+pub(crate) mod run;
+pub(crate) mod terminals;
 
 pub use dump::{dump, DumpTarget};
 pub use run::{check_features, Criu};
@@ -59,15 +58,7 @@ impl MigrateOptions {
     }
 }
 
-/// What the monitor needs to restore a container (its command line).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RestoreRequest {
-    pub directory: String,
-    pub criu: String,
-    pub criu_version: String,
-    pub verbose: bool,
-    pub action_script: Option<String>,
-}
+pub use crate::spawn::RestoreRequest;
 
 /// LXC's preconditions of every checkpoint and restore: root, and only
 /// networks CRIU can bring back.

@@ -265,8 +265,7 @@ impl Monitor {
         drop(self.prep.listener);
         if self.prep.spec.ephemeral {
             // lxc.ephemeral: the container goes with its stop.
-            let gone = crate::container::Container::new(&self.name, Some(&self.lxcpath))
-                .and_then(|c| c.destroy());
+            let gone = super::destroy_ephemeral(&self.name, &self.lxcpath);
             if let Err(e) = gone {
                 log::error!(
                     "Failed to destroy ephemeral container \"{}\": {}",

@@ -10,6 +10,7 @@
 
 mod cgroup_fds;
 mod events;
+mod restore;
 mod status;
 mod stop_hooks;
 pub mod terminal;
@@ -44,7 +45,7 @@ pub struct Args {
     /// Arguments overriding lxc.init.cmd (after "--").
     pub init_argv: Vec<String>,
     /// Restore the container with CRIU instead of starting init.
-    pub restore: Option<crate::criu::RestoreRequest>,
+    pub restore: Option<crate::spawn::RestoreRequest>,
 }
 
 impl Args {
@@ -89,7 +90,7 @@ impl Args {
         Ok(a)
     }
 
-    fn restore_mut(&mut self) -> &mut crate::criu::RestoreRequest {
+    fn restore_mut(&mut self) -> &mut crate::spawn::RestoreRequest {
         self.restore.get_or_insert_with(Default::default)
     }
 
@@ -128,8 +129,27 @@ impl Args {
     }
 }
 
+/// Destroys a stopped container (name, lxcpath): what `lxc.ephemeral`
+/// does at the end. The binary passes the handle's destroy, which the
+/// monitor, below the handle, does not import.
+pub type DestroyFn = fn(&str, &str) -> Result<()>;
+
+static DESTROY: std::sync::OnceLock<DestroyFn> = std::sync::OnceLock::new();
+
+/// Destroys the container as [`main`] was told to.
+fn destroy_ephemeral(name: &str, lxcpath: &str) -> Result<()> {
+    match DESTROY.get() {
+        Some(destroy) => destroy(name, lxcpath),
+        None => Err(Error::new(
+            libc::ENOSYS,
+            "No way to destroy the container was given",
+        )),
+    }
+}
+
 /// Entry point of the monitor binary; returns its exit status.
-pub fn main(argv: Vec<String>) -> i32 {
+pub fn main(argv: Vec<String>, destroy: DestroyFn) -> i32 {
+    let _ = DESTROY.set(destroy);
     if argv.get(1).map(String::as_str) == Some(crate::idmap::mapped::HELPER_FLAG) {
         return crate::idmap::mapped::helper_main(&argv);
     }
@@ -337,7 +357,7 @@ pub(crate) fn prepare(
     let setup = CgroupSetup::from_conf(config.conf())?;
     failed.cgroups = ContainerCgroups::create_with(&hierarchies, &args.name, &setup)?;
     if args.restore.is_some() {
-        crate::criu::restore::writable_ptys()?;
+        restore::writable_ptys()?;
     }
     let console_path = config.get_item("lxc.console.path").unwrap_or_default();
     let (console, console_name) = if console_path.trim() == "none" {
@@ -402,7 +422,7 @@ pub(crate) fn spawn_or_restore(
     let Some(req) = &args.restore else {
         return spawn(prep, failed);
     };
-    let init = crate::criu::restore::restore(prep, req);
+    let init = restore::restore(prep, req);
     if init.is_err() {
         failed.cgroups = std::mem::take(&mut prep.cgroups);
     }
@@ -448,7 +468,7 @@ mod tests {
         assert_eq!(Args::parse(&argv).unwrap(), a);
         let r = Args {
             init_argv: Vec::new(),
-            restore: Some(crate::criu::RestoreRequest {
+            restore: Some(crate::spawn::RestoreRequest {
                 directory: "/tmp/ck".into(),
                 criu: "/usr/sbin/criu".into(),
                 criu_version: "4.2".into(),

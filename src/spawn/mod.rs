@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 pub use held_ns::{ClonedInit, HeldNamespaces};
 pub use reaper::exit_code_for;
-pub use spec::{StartOptions, StartSpec};
+pub use spec::{RestoreRequest, StartOptions, StartSpec};
 
 use crate::cgroups::ContainerCgroups;
 use crate::error::{Error, Result};

@@ -15,6 +15,16 @@ use crate::storage::{LoopStorage, OverlayStorage, RootfsMount};
 
 use super::timens::TimeOffsets;
 
+/// What the monitor needs to restore a container (its command line).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RestoreRequest {
+    pub directory: String,
+    pub criu: String,
+    pub criu_version: String,
+    pub verbose: bool,
+    pub action_script: Option<String>,
+}
+
 /// Arguments of `start(useinit, argv)` plus the handle's start settings.
 #[derive(Debug, Clone, Default)]
 pub struct StartOptions {
@@ -27,7 +37,7 @@ pub struct StartOptions {
     pub close_all_fds: bool,
     pub pidfile: Option<String>,
     /// Restore from a CRIU checkpoint instead of starting init.
-    pub restore: Option<crate::criu::RestoreRequest>,
+    pub restore: Option<RestoreRequest>,
 }
 
 /// Whether the container keeps it decides how `lxc.mount.auto` cgroups

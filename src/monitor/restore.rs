@@ -10,12 +10,12 @@
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::Path;
 
-use super::cmdline::{self, CgroupRoot, Common, Restore};
-use super::RestoreRequest;
+use super::Prepared;
+use crate::criu::cmdline::{self, CgroupRoot, Common, Restore};
 use crate::error::{Error, Result};
-use crate::monitor::Prepared;
 use crate::net::{HostSide, NetPlan};
 use crate::spawn::InitProcess;
+use crate::spawn::RestoreRequest;
 use crate::sys;
 
 /// CRIU gives the ptys it restores onto their dumped owner (fchown),
@@ -68,7 +68,7 @@ fn lsm_profile(lsm: &crate::lsm::LsmAction) -> Option<String> {
 /// restore left (the caller removes the cgroups).
 pub(crate) fn restore(prep: &Prepared, req: &RestoreRequest) -> Result<InitProcess> {
     let spec = &prep.spec;
-    super::check_container(&spec.net, "restore")?;
+    crate::criu::check_container(&spec.net, "restore")?;
     let dir = Path::new(&req.directory);
     let mut net = spec.net.clone();
     crate::net::assign_names(&mut net)?;
@@ -79,7 +79,7 @@ pub(crate) fn restore(prep: &Prepared, req: &RestoreRequest) -> Result<InitProce
         .zip(&prep.plan.ttys)
         .map(|((_, slave), path)| (slave, path.as_str()))
         .collect();
-    let terminals = super::terminals::for_restore(dir, console, &ttys)?;
+    let terminals = crate::criu::terminals::for_restore(dir, console, &ttys)?;
     let inherited: Vec<RawFd> = terminals.iter().map(|t| t.fd).collect();
     // CRIU writes it with O_EXCL: a leftover of an earlier restore goes.
     let pidfile = dir.join("restore.pid");
@@ -92,7 +92,7 @@ pub(crate) fn restore(prep: &Prepared, req: &RestoreRequest) -> Result<InitProce
         cgroup_roots: cgroup_roots(&prep.cgroups),
         // CRIU binds the source itself, not what it points to: /lib is a
         // symlink on merged-/usr hosts.
-        binds: super::dump::binds(spec)
+        binds: crate::criu::dump::binds(spec)
             .into_iter()
             .map(|(target, source)| {
                 let real = std::fs::canonicalize(&source)
@@ -110,7 +110,7 @@ pub(crate) fn restore(prep: &Prepared, req: &RestoreRequest) -> Result<InitProce
     };
     let argv = cmdline::restore(&common, &r);
     let root = crate::storage::rootfs_for_child(&spec.rootfs, spec.rootfs_mount.as_ref())?;
-    let mut cmd = super::run::command(&argv);
+    let mut cmd = crate::criu::run::command(&argv);
     // SAFETY: only raw syscalls between fork and exec (the monitor is
     // single-threaded here anyway).
     unsafe {
@@ -125,7 +125,7 @@ pub(crate) fn restore(prep: &Prepared, req: &RestoreRequest) -> Result<InitProce
             Ok(())
         });
     }
-    let adopted = super::run::run(&mut cmd, &argv, "restore", &req.directory)
+    let adopted = crate::criu::run::run(&mut cmd, &argv, "restore", &req.directory)
         .and_then(|()| adopt(&pidfile, spec.clone_flags, &net));
     let _ = std::fs::remove_file(&pidfile);
     adopted.inspect_err(|_| {
