@@ -165,6 +165,9 @@ static void test_set_clear(struct lxc_container *c)
 	CHECK(c->get_config_item(c, "lxc.cgroup.dir", buf, sizeof(buf)) == 7);
 	CHECK_STR(buf, "conform");
 	CHECK(c->clear_config_item(c, "lxc.cgroup.dir"));
+	/* LXC prints the unset directory with "%s": glibc's "(null)" */
+	CHECK(c->get_config_item(c, "lxc.cgroup.dir", buf, sizeof(buf)) == 6);
+	CHECK_STR(buf, "(null)");
 	/* the last of two settings of a single-valued key wins */
 	CHECK(c->set_config_item(c, "lxc.signal.halt", "SIGUSR1"));
 	CHECK(c->set_config_item(c, "lxc.signal.halt", "SIGTERM"));

@@ -113,11 +113,24 @@ static void test_stopped(struct lxc_container *c)
 	CHECK(!c->add_device_node(c, "/dev/null", NULL));
 	CHECK(!c->remove_device_node(c, "/dev/null", NULL));
 	CHECK(c->mount(c, "/tmp", "/mnt", NULL, MS_BIND, NULL, NULL) != 0);
-	CHECK(c->umount(c, "/mnt", 0, NULL) != 0);
+	/* LXC's helper fails without init: its exit status, 1 */
+	CHECK(c->umount(c, "/mnt", 0, NULL) == 1);
+	/* console: NULL container or no console to reach: -1 */
+	CHECK(c->console(NULL, 0, 0, 1, 2, 1) == -1);
+	CHECK(c->console(c, 0, 0, 1, 2, 1) == -1);
 	CHECK(c->seccomp_notify_fd(c) < 0);
 	CHECK(c->seccomp_notify_fd_active(c) < 0);
 	/* no snapshots: 0, the array left alone */
 	CHECK(c->snapshot_list(c, &snaps) == 0);
+	/* no snapshot directory: LXC's opendir fails (false); ours has
+	 * nothing to destroy (true: docs/conformance.md) */
+	CHECK(c->snapshot_destroy_all(c) == !test_oracle());
+	/* no such snapshot: false, the container left as it was */
+	CHECK(!c->snapshot_restore(c, NULL, NULL));
+	CHECK(!c->snapshot_restore(c, "", NULL));
+	CHECK(!c->snapshot_restore(c, "nosuch", NULL));
+	CHECK(!c->snapshot_restore(c, "nosuch", "conform-new"));
+	CHECK(c->is_defined(c));
 	/* never on the oracle: it would take the host's interfaces down */
 	if (!test_oracle())
 		CHECK(!c->attach_interface(c, "lo", NULL));
@@ -162,8 +175,9 @@ static void test_not_built(struct lxc_container *c)
  * and stops. */
 static void test_running_frozen(struct lxc_container *c)
 {
-	char *v, **ifs;
+	char *v, **ifs, buf[64];
 	int fd, i;
+	double t0;
 
 	CHECK(c->start(c, 0, NULL));
 	/* LXC 5.0 hangs in FREEZING when busybox init is still in its
@@ -205,6 +219,13 @@ static void test_running_frozen(struct lxc_container *c)
 	CHECK(!c->destroy(c)); /* running */
 	CHECK(!c->rename(c, "renamed"));
 	CHECK(c->clone(c, "clx", NULL, 0, NULL, NULL, 0, NULL) == NULL); /* no LXC_CLONE_ALLOW_RUNNING */
+	/* restoring onto the running container: false, it keeps running */
+	CHECK(!c->snapshot_restore(c, "snap0", NULL));
+	CHECK(c->is_running(c));
+	CHECK(c->is_defined(c));
+	/* a buffer without length or a length without buffer: -EINVAL */
+	CHECK(c->get_cgroup_item(c, "pids.max", NULL, 8) == -EINVAL);
+	CHECK(c->get_cgroup_item(c, "pids.max", buf, 0) == -EINVAL);
 
 	CHECK(c->freeze(c));
 	CHECK_STR(c->state(c), "FROZEN");
@@ -220,8 +241,22 @@ static void test_running_frozen(struct lxc_container *c)
 	CHECK(c->unfreeze(c));
 	CHECK_STR(c->state(c), "RUNNING");
 
-	/* a frozen container stops */
+	/* shutdown and reboot2 of a frozen container: the signal is sent
+	 * (pending until thawed); timeout 0 is true, a timeout passes
+	 * without the awaited state (false); it stays frozen */
 	CHECK(c->freeze(c));
+	CHECK(c->shutdown(c, 0));
+	t0 = now();
+	CHECK(!c->shutdown(c, 1));
+	CHECK(now() - t0 < 4);
+	CHECK_STR(c->state(c), "FROZEN");
+	CHECK(c->reboot2(c, 0));
+	t0 = now();
+	CHECK(!c->reboot2(c, 1));
+	CHECK(now() - t0 < 4);
+	CHECK_STR(c->state(c), "FROZEN");
+
+	/* a frozen container stops */
 	CHECK(c->stop(c));
 	CHECK_STR(c->state(c), "STOPPED");
 	CHECK(c->init_pid(c) == -1);
@@ -251,16 +286,19 @@ int main(int argc, char **argv)
 	const char *lxcpath = test_lxcpath(argc, argv);
 	struct lxc_container *c;
 
-	alarm(55);
+	alarm(70);
 	snprintf(name, sizeof(name), "cl%d", (int)getpid());
 	c = test_new_busybox(lxcpath, name);
 	if (!c)
 		return check_result("t_conform_lifecycle");
 	test_stopped(c);
+	/* a snapshot to restore onto the running container */
+	CHECK(c->snapshot(c, NULL) == 0);
 	test_set_timeout(c);
 	test_not_built(c);
 	test_running_frozen(c);
 	test_shutdown_nowait(c);
+	CHECK(c->snapshot_destroy_all(c)); /* with snapshots: true on both */
 	test_finish_container(c, name);
 	return check_result("t_conform_lifecycle");
 }

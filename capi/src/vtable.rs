@@ -363,7 +363,9 @@ unsafe extern "C" fn get_config_item(
 
 /// LXC's convention here differs from `get_config_item`: with a buffer it
 /// returns the bytes read (at most `inlen`, NUL-terminated only if the
-/// content is shorter), without one the full length.
+/// content is shorter), without one the full length. A stopped container
+/// is -1; on a running one a buffer without length (or a length without
+/// buffer) is `-EINVAL`, as LXC 6.0's `cgroup_get`.
 unsafe extern "C" fn get_cgroup_item(
     c: *mut lxc_container,
     subsys: *const c_char,
@@ -372,12 +374,12 @@ unsafe extern "C" fn get_cgroup_item(
 ) -> c_int {
     entry(c, "get_cgroup_item", -1, |h| {
         let subsys = req_str(subsys, "subsys")?;
-        if retv.is_null() != (inlen == 0) || inlen < 0 {
-            return Err(Error::invalid(
-                "retv and inlen must both be set or both unset",
-            ));
-        }
         let data = h.core.get_cgroup_item(subsys)?;
+        if retv.is_null() != (inlen == 0) || inlen < 0 {
+            let e = Error::invalid("retv and inlen must both be set or both unset");
+            h.set_error("get_cgroup_item", &e);
+            return Ok(-libc::EINVAL);
+        }
         if retv.is_null() {
             return Ok(c_int::try_from(data.len()).unwrap_or(c_int::MAX));
         }
@@ -523,7 +525,13 @@ unsafe extern "C" fn umount(
     mountflags: c_ulong,
     _mnt: *mut lxc_mount,
 ) -> c_int {
-    entry(c, "umount", -1, |h| {
+    // LXC 6.0: no configuration is -EINVAL; any other failure (stopped,
+    // the umount2 inside) is 1, its helper's failed exit.
+    entry(c, "umount", 1, |h| {
+        if !h.core.has_config() {
+            h.set_error("umount", &no_config());
+            return Ok(-libc::EINVAL);
+        }
         h.core
             .umount_inside(req_str(target, "target")?, mountflags as c_int)
             .map(|()| 0)
