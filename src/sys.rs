@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 pub mod at;
 pub mod clone;
 pub mod mount_api;
+pub mod proctitle;
 pub mod regular_file;
 pub mod sealed_exe;
 pub mod spawn;
