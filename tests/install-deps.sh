@@ -7,5 +7,6 @@ apt-get install -y -qq --no-install-recommends \
 	lxc lxc-dev liblxc1 python3-lxc lxc-templates busybox-static \
 	meson ninja-build pkg-config gcc g++ libc6-dev \
 	golang-go golang-gopkg-lxc-go-lxc.v2-dev tmux iproute2 \
-	libseccomp-dev btrfs-progs e2fsprogs rsync uidmap >/dev/null
+	libseccomp-dev btrfs-progs e2fsprogs rsync uidmap \
+	lxd lxd-client dnsmasq-base >/dev/null
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
