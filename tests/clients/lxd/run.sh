@@ -51,6 +51,7 @@ for i in $(seq 0 40); do
 done
 [ -n "$net" ] || { echo "no free 10.213.x.0/24" >&2; exit 1; }
 status=0
+had_nft=$(nft list table inet lxd >/dev/null 2>&1 && echo 1)
 daemon=
 added_subid=
 pass() { echo "PASS [$mode] $*"; }
@@ -69,6 +70,11 @@ cleanup() {
 		for _ in $(seq 1 50); do kill -0 "$daemon" 2>/dev/null || break; sleep 0.2; done
 	fi
 	ip link show "$br" >/dev/null 2>&1 && { echo "FAIL [$mode] bridge $br left: removing"; ip link del "$br"; }
+	# LXD's shutdown empties its nftables table but leaves it.
+	if [ -z "$had_nft" ] && command -v nft >/dev/null &&
+		[ "$(nft list table inet lxd 2>/dev/null | grep -c .)" = 2 ]; then
+		nft delete table inet lxd
+	fi
 	# Whatever LXD left mounted under our directory goes before the files.
 	grep -o " $tmp[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
 	rm -rf --one-file-system "$tmp"
