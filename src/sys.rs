@@ -12,6 +12,7 @@ pub mod at;
 pub mod clone;
 pub mod mount_api;
 pub mod nsthread;
+pub mod proctitle;
 pub mod raw;
 pub mod regular_file;
 pub mod sealed_exe;

@@ -156,18 +156,24 @@ static void test_set_timeout(struct lxc_container *c)
 
 /* checkpoint/restore/migrate need CRIU, which we do not build: ENOSYS.
  * Skipped on the oracle, which has them. */
-static void test_not_built(struct lxc_container *c)
+/* CRIU's entries on a stopped container, as LXC 6.0 checks them before
+ * running criu: checkpoint needs a running container, restore a directory
+ * with images, migrate a known command. Skipped on the oracle: Debian's
+ * criu 3.17 cannot run on this kernel, so 5.0.2's answers here say
+ * nothing of LXC's own checks. */
+static void test_criu_stopped(struct lxc_container *c)
 {
 	struct migrate_opts mo = {0};
 
 	if (test_oracle())
 		return;
+	mo.directory = "/nonexistent";
 	CHECK(!c->checkpoint(c, "/nonexistent", false, false));
-	CHECK(c->error_num == ENOSYS);
 	CHECK(!c->restore(c, "/nonexistent", false));
-	CHECK(c->error_num == ENOSYS);
-	CHECK(c->migrate(c, MIGRATE_FEATURE_CHECK, &mo, sizeof(mo)) != 0);
-	CHECK(c->error_num == ENOSYS);
+	CHECK(c->is_defined(c) && !c->is_running(c));
+	CHECK(c->migrate(c, 99, &mo, sizeof(mo)) == -EINVAL);
+	CHECK(c->migrate(c, MIGRATE_DUMP, &mo, sizeof(mo)) != 0);
+	CHECK(!c->is_running(c));
 }
 
 /* A running container, then frozen: freeze and unfreeze are idempotent
@@ -295,7 +301,7 @@ int main(int argc, char **argv)
 	/* a snapshot to restore onto the running container */
 	CHECK(c->snapshot(c, NULL) == 0);
 	test_set_timeout(c);
-	test_not_built(c);
+	test_criu_stopped(c);
 	test_running_frozen(c);
 	test_shutdown_nowait(c);
 	CHECK(c->snapshot_destroy_all(c)); /* with snapshots: true on both */

@@ -11,5 +11,5 @@ apt-get install -y -qq --no-install-recommends \
 	meson ninja-build pkg-config gcc g++ libc6-dev \
 	golang-go golang-gopkg-lxc-go-lxc.v2-dev tmux iproute2 \
 	libseccomp-dev btrfs-progs e2fsprogs rsync uidmap \
-	criu iptables >/dev/null
+	criu iptables lxd lxd-client dnsmasq-base >/dev/null
 rustup component add rustfmt clippy >/dev/null 2>&1 || true

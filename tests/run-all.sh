@@ -10,7 +10,7 @@
 #   5. tests-c/ programs through pkg-config against the installed library,
 #      then the confinement programs on Debian's liblxc (differential)
 #   6. ABI conformance against Debian's lxc-dev headers and library
-#   7. real clients: Debian's python3-lxc on our library
+#   7. real clients: Debian's python3-lxc, go-lxc and LXD on our library
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -93,6 +93,10 @@ tests/clients/go/run.sh "$prefix" "$work/go" || fail "go-lxc client"
 
 step "interactive console through tmux"
 tests/console_tmux.sh "$prefix" || fail "console tmux"
+
+# Last: the LXD daemon changes host settings while it runs (forwarding).
+step "LXD 5.0 on our library (Debian's lxd, offline busybox image)"
+tests/clients/lxd/run.sh "$prefix" || fail "LXD on our library"
 
 echo
 if [ $status -eq 0 ]; then echo "ALL TESTS PASSED"; else echo "SOME TESTS FAILED"; fi

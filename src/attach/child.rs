@@ -34,6 +34,8 @@ pub const MSG_INTERMEDIATE_FAILED: i32 = 2;
 pub const MSG_READY: i32 = 3;
 /// The attached process failed at step `a` with errno `b`.
 pub const MSG_ATTACHED_FAILED: i32 = 4;
+/// The attached process's seccomp listener, as SCM_RIGHTS (before READY).
+pub const MSG_LISTENER: i32 = 5;
 
 pub const STEP_WAIT: i32 = 1;
 pub const STEP_CLONE: i32 = 2;
@@ -167,6 +169,15 @@ fn send(sock: RawFd, tag: i32, a: i32, b: i32) {
             libc::MSG_NOSIGNAL,
         )
     };
+}
+
+/// A message carrying `fd` (no allocation on success: runs after fork).
+fn send_fd(sock: RawFd, tag: i32, fd: RawFd) {
+    let mut buf = [0u8; MSG_LEN];
+    buf[..4].copy_from_slice(&tag.to_ne_bytes());
+    // A failure leaves the caller without the listener: the notified
+    // syscalls then fail with ENOSYS, as with no proxy.
+    let _ = crate::sys::socket::send_with_fd(&sock, &buf, fd);
 }
 
 fn fail(sock: RawFd, tag: i32, step: i32) -> ! {
@@ -398,14 +409,16 @@ unsafe fn attached(plan: &Plan) -> ! {
         bad(STEP_TERMINAL);
     }
     if let Some(filter) = &plan.seccomp {
-        // A notify listener would be the monitor's (LXC registers it
-        // there); without it, notify rules fail with ENOSYS.
         let r = filter.install_raw();
         if r < -1 {
             *libc::__errno_location() = -r;
             bad(STEP_SECCOMP);
         }
         if r >= 0 {
+            // The caller hands the listener to the monitor, which serves
+            // it as init's (LXC); while it is in flight a notified syscall
+            // waits rather than failing with ENOSYS.
+            send_fd(sock, MSG_LISTENER, r);
             libc::close(r);
         }
     }

@@ -452,7 +452,15 @@ impl Attacher<'_> {
             }
         };
         drop(ctx);
-        let result = after_fork(&parent_sock, inter, attached_pid_ns);
+        let result = after_fork(&parent_sock, inter, attached_pid_ns).map(|(pid, listener)| {
+            if let Some(l) = listener {
+                // LXC's lxc_seccomp_add_notifier: the monitor serves it.
+                if let Err(e) = target.seccomp_notify_add_listener(&l) {
+                    log::warn!("attach: the seccomp listener stays unserved: {}", e.message);
+                }
+            }
+            pid
+        });
         drop(plan);
         drop(command);
         drop(env_c);

@@ -3,10 +3,9 @@
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use libc::c_void;
-
 use super::child::{self, Plan, MSG_LEN};
 use crate::error::{Error, Result};
+use crate::sys::socket::recv_msg_flags;
 
 pub(super) use crate::sys::pidfd_open;
 
@@ -37,28 +36,25 @@ fn in_pid_ns(pid: i32, ns: u64) -> bool {
     }
 }
 
-/// Reads every message queued on `sock` without blocking.
-fn drain(sock: &OwnedFd, out: &mut Vec<[i32; 3]>) {
+/// Reads every message queued on `sock` without blocking. The one
+/// descriptor a child may send (its seccomp listener) goes to `listener`.
+fn drain(sock: &OwnedFd, out: &mut Vec<[i32; 3]>, listener: &mut Option<OwnedFd>) {
     loop {
         let mut buf = [0u8; MSG_LEN];
-        // SAFETY: reading into our buffer.
-        let n = unsafe {
-            libc::recv(
-                sock.as_raw_fd(),
-                buf.as_mut_ptr() as *mut c_void,
-                MSG_LEN,
-                libc::MSG_DONTWAIT,
-            )
+        let got = match recv_msg_flags(sock, &mut buf, libc::MSG_DONTWAIT) {
+            Ok(g) if g.len == MSG_LEN => g,
+            _ => return,
         };
-        if n < 0 && crate::sys::errno() == libc::EINTR {
-            continue;
-        }
-        if n != MSG_LEN as isize {
-            return;
-        }
         let word =
             |i: usize| i32::from_ne_bytes(buf[i * 4..i * 4 + 4].try_into().unwrap_or_default());
-        out.push([word(0), word(1), word(2)]);
+        let msg = [word(0), word(1), word(2)];
+        // Only the first, and only before READY: later ones would come
+        // from whoever took the socket inside.
+        let ready = out.iter().any(|m| m[0] == child::MSG_READY);
+        if msg[0] == child::MSG_LISTENER && listener.is_none() && !ready {
+            *listener = got.fds.into_iter().next();
+        }
+        out.push(msg);
     }
 }
 
@@ -95,11 +91,17 @@ pub(super) unsafe fn spawn_forking(plan: &Plan) -> Result<i32> {
 /// The attached process holds its end of the socket while a root inside
 /// may take it: only the first pid counts, and only a process of the pid
 /// namespace `pid_ns` (its inode) can be it, so a forged report cannot make
-/// us wait for another child of the caller.
-pub(super) fn after_fork(sock: &OwnedFd, inter: i32, pid_ns: u64) -> Result<i32> {
+/// us wait for another child of the caller. Also returns the seccomp
+/// listener the attached process sent, if any.
+pub(super) fn after_fork(
+    sock: &OwnedFd,
+    inter: i32,
+    pid_ns: u64,
+) -> Result<(i32, Option<OwnedFd>)> {
     let inter_status = wait_status(inter)?;
     let mut msgs = Vec::new();
-    drain(sock, &mut msgs);
+    let mut listener = None;
+    drain(sock, &mut msgs, &mut listener);
     let mut attached = None;
     for m in &msgs {
         match m[0] {
@@ -125,7 +127,7 @@ pub(super) fn after_fork(sock: &OwnedFd, inter: i32, pid_ns: u64) -> Result<i32>
     loop {
         for m in &msgs {
             match m[0] {
-                child::MSG_READY => return Ok(pid),
+                child::MSG_READY => return Ok((pid, listener)),
                 child::MSG_ATTACHED_FAILED => {
                     let _ = wait_status(pid);
                     return Err(step_error(m));
@@ -155,7 +157,7 @@ pub(super) fn after_fork(sock: &OwnedFd, inter: i32, pid_ns: u64) -> Result<i32>
             }
             return Err(Error::last_os("poll failed"));
         }
-        drain(sock, &mut msgs);
+        drain(sock, &mut msgs, &mut listener);
         let closed = fds[0].revents & (libc::POLLHUP | libc::POLLERR) != 0;
         if msgs.is_empty() && (fds[1].revents != 0 || closed) {
             let status = wait_status(pid)?;

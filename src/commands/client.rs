@@ -1,6 +1,6 @@
 //! Client side of the command socket: one connection per command, as LXC.
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 
 use super::cgroup_fd::CgroupCtx;
 use super::{
@@ -18,6 +18,9 @@ pub enum Payload {
     Inline(i32),
     /// Bytes sent after the header (strings include their NUL).
     Data(Vec<u8>),
+    /// A descriptor sent in a second message after the header, its number
+    /// in the pointer field (LXC's SECCOMP_NOTIFY_ADD_LISTENER).
+    Fd(std::os::fd::RawFd),
 }
 
 impl Payload {
@@ -135,6 +138,10 @@ impl Target<'_> {
             Err(e) => return Err(e),
         };
         let keeps_connection = matches!(cmd, Cmd::AddStateClient | Cmd::GetTtyFd);
+        let passed_fd = match payload {
+            Payload::Fd(fd) => Some(fd),
+            _ => None,
+        };
         if self.timeout > 0 && !keeps_connection {
             socket::set_recv_timeout(&conn, self.timeout)?;
         }
@@ -142,6 +149,7 @@ impl Target<'_> {
             Payload::None => (0, 0, Vec::new()),
             Payload::Inline(v) => (0, int_to_ptr(v), Vec::new()),
             Payload::Data(d) => (d.len() as i32, 0, d),
+            Payload::Fd(fd) => (0, int_to_ptr(fd), Vec::new()),
         };
         let header = Header {
             first: cmd as i32,
@@ -156,6 +164,9 @@ impl Target<'_> {
         }
         if !data.is_empty() {
             socket::write_full(&conn, &data)?;
+        }
+        if let Some(fd) = passed_fd {
+            socket::send_with_fd(&conn, &[0], fd)?;
         }
         Ok(Pending {
             cmd,
@@ -502,6 +513,21 @@ impl Target<'_> {
                     .map(Some)
                     .ok_or_else(|| Error::new(libc::EBADF, "The monitor sent no seccomp listener"))
             }
+        }
+    }
+
+    /// SECCOMP_NOTIFY_ADD_LISTENER: the monitor serves `listener` (an
+    /// attached process's) through the container's notify proxy.
+    pub fn seccomp_notify_add_listener(&self, listener: &impl AsRawFd) -> Result<()> {
+        match self.ask(
+            Cmd::SeccompNotifyAddListener,
+            Payload::Fd(listener.as_raw_fd()),
+        )? {
+            None => Err(Error::new(
+                libc::ENOENT,
+                format!("Container \"{}\" is not running", self.name),
+            )),
+            Some(r) => r.check("Failed to add the seccomp listener"),
         }
     }
 

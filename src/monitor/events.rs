@@ -46,6 +46,9 @@ pub(crate) struct Monitor {
     held_ns: HeldNamespaces,
     /// Where init's seccomp notifications go (`lxc.seccomp.notify.proxy`).
     notify_proxy: Option<crate::seccomp::proxy::NotifyProxy>,
+    /// The listeners of attached processes (SECCOMP_NOTIFY_ADD_LISTENER),
+    /// served through the same proxy until their processes are gone.
+    attach_listeners: Vec<OwnedFd>,
 }
 
 /// What a polled descriptor is.
@@ -64,6 +67,8 @@ enum Source {
     ProxyPty,
     /// Init's seccomp listener, when a notify proxy serves it.
     SeccompNotify,
+    /// An attached process's seccomp listener (index).
+    AttachNotify(usize),
 }
 
 fn signal_fd() -> Result<OwnedFd> {
@@ -156,6 +161,7 @@ impl Monitor {
             holders,
             held_ns,
             notify_proxy,
+            attach_listeners: Vec::new(),
         })
     }
 
@@ -322,6 +328,9 @@ impl Monitor {
         if let (Some(l), Some(_)) = (&self.init.seccomp_notify, &self.notify_proxy) {
             push(l.as_raw_fd(), Source::SeccompNotify);
         }
+        for (i, l) in self.attach_listeners.iter().enumerate() {
+            push(l.as_raw_fd(), Source::AttachNotify(i));
+        }
         // SAFETY: polling descriptors we own.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
         if n < 0 {
@@ -376,6 +385,7 @@ impl Monitor {
         {
             p.handle(l, std::process::id() as i32, self.init.pid);
         }
+        self.serve_attach_listeners(&ready);
         for &(_, src, _) in &ready {
             if let Source::Tty(i) = src {
                 if self.holders.ttys[i].is_none() {
@@ -384,6 +394,53 @@ impl Monitor {
             }
         }
         Ok(None)
+    }
+
+    /// Forwards what attached processes' listeners have; drops those whose
+    /// processes are all gone (POLLHUP).
+    fn serve_attach_listeners(&mut self, ready: &[(RawFd, Source, i16)]) {
+        let mut gone = Vec::new();
+        for &(_, src, revents) in ready {
+            let Source::AttachNotify(i) = src else {
+                continue;
+            };
+            if revents & libc::POLLIN != 0 {
+                if let Some(p) = &mut self.notify_proxy {
+                    p.handle(
+                        &self.attach_listeners[i],
+                        std::process::id() as i32,
+                        self.init.pid,
+                    );
+                }
+            } else if revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
+                gone.push(i);
+            }
+        }
+        for i in gone.into_iter().rev() {
+            self.attach_listeners.remove(i);
+        }
+    }
+
+    /// SECCOMP_NOTIFY_ADD_LISTENER: the listener comes in a message after
+    /// the header. As LXC, refused (EINVAL) without a notify proxy.
+    fn add_attach_listener(&mut self, conn: &OwnedFd) -> i32 {
+        let mut byte = [0u8; 1];
+        let listener = match crate::sys::socket::recv_msg(conn, &mut byte) {
+            Ok(r) => r.fds.into_iter().next(),
+            Err(e) => return -e.errno,
+        };
+        let Some(listener) = listener else {
+            return -libc::EBADF;
+        };
+        if self.notify_proxy.is_none() {
+            log::error!("No seccomp proxy to serve an attached process's listener");
+            return -libc::EINVAL;
+        }
+        if !crate::seccomp::proxy::is_listener(&listener) {
+            return -libc::EBADF;
+        }
+        self.attach_listeners.push(listener);
+        0
     }
 
     /// Copies what the console client typed into the console; false when
@@ -594,6 +651,12 @@ impl Monitor {
                 }),
                 None => reply(&Response::error(libc::EBADF)),
             }
+        } else if req.is(Cmd::SeccompNotifyAddListener) {
+            let ret = self.add_attach_listener(&conn);
+            reply(&Response {
+                ret,
+                ..Default::default()
+            })
         } else if req.is(Cmd::GetTtyFd) {
             self.get_tty_fd(conn, req.header.inline_int())
         } else if req.is(Cmd::ConsoleLog) {

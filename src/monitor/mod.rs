@@ -164,6 +164,9 @@ pub fn main(argv: Vec<String>, destroy: DestroyFn) -> i32 {
             return 1;
         }
     };
+    // Exactly LXC's command line: LXD finds the container of a seccomp
+    // notification by the last word of its monitor's /proc/<pid>/cmdline.
+    sys::proctitle::set_cmdline(&format!("[lxc monitor] {} {}", args.lxcpath, args.name));
     let config = match read_config(&args) {
         Ok(c) => c,
         Err(e) => {

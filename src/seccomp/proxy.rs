@@ -182,6 +182,13 @@ fn connect(addr: &str) -> Result<OwnedFd> {
     }
 }
 
+/// Whether `fd` is a seccomp notify listener (what an attach hands the
+/// monitor comes from a process inside the container).
+pub fn is_listener(fd: &impl AsRawFd) -> bool {
+    std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+        .is_ok_and(|t| t.as_os_str() == "anon_inode:seccomp notify")
+}
+
 /// The monitor's side of the proxy.
 #[derive(Debug)]
 pub struct NotifyProxy {

@@ -107,38 +107,11 @@ fn sentinel_child(
 
 /// Names this process "lxc-sentinel" (comm) and "[lxc sentinel] ..."
 /// (its command line, as ps and pgrep -f read it), so it is never taken
-/// for the monitor whose argv it inherited. The argv area is rewritten in
-/// place, as setproctitle does: the title, a NUL, and a non-NUL last byte
-/// (the kernel then reads the command line up to the first NUL).
+/// for the monitor whose argv it inherited.
 fn retitle(title: &str) {
     // SAFETY: prctl with a NUL-terminated name (the kernel truncates).
     unsafe { libc::prctl(libc::PR_SET_NAME, c"lxc-sentinel".as_ptr(), 0, 0, 0) };
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return;
-    };
-    // Fields after the command name: arg_start and arg_end are 48 and 49.
-    let Some((_, rest)) = stat.rsplit_once(')') else {
-        return;
-    };
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let field = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<usize>().ok());
-    let (Some(start), Some(end)) = (field(48), field(49)) else {
-        return;
-    };
-    let len = end.saturating_sub(start);
-    if len < 2 {
-        return;
-    }
-    let bytes = title.as_bytes();
-    let n = bytes.len().min(len - 2);
-    // SAFETY: [start, end) is this process's own argv area on its stack,
-    // writable, and nothing in the sentinel reads argv again.
-    unsafe {
-        let area = std::slice::from_raw_parts_mut(start as *mut u8, len);
-        area.fill(0);
-        area[..n].copy_from_slice(&bytes[..n]);
-        area[len - 1] = b' ';
-    }
+    sys::proctitle::set_cmdline(title);
 }
 
 /// At the monitor's normal end, once it has cleaned up itself: tells the

@@ -253,6 +253,11 @@ pub struct Received {
 /// Receives up to `buf.len()` bytes in one message with any credentials or
 /// descriptors attached (extra descriptors are closed by dropping).
 pub fn recv_msg(sock: &impl AsRawFd, buf: &mut [u8]) -> Result<Received> {
+    recv_msg_flags(sock, buf, 0)
+}
+
+/// [`recv_msg`] with `recvmsg` flags (MSG_DONTWAIT).
+pub fn recv_msg_flags(sock: &impl AsRawFd, buf: &mut [u8], flags: i32) -> Result<Received> {
     let mut cbuf = [0u64; 64];
     let mut iov = libc::iovec {
         iov_base: buf.as_mut_ptr() as *mut libc::c_void,
@@ -267,7 +272,7 @@ pub fn recv_msg(sock: &impl AsRawFd, buf: &mut [u8]) -> Result<Received> {
         msg.msg_control = cbuf.as_mut_ptr() as *mut libc::c_void;
         msg.msg_controllen = std::mem::size_of_val(&cbuf);
         let n = loop {
-            let n = libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC);
+            let n = libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC | flags);
             if n < 0 && sys::errno() == libc::EINTR {
                 continue;
             }

@@ -1,0 +1,34 @@
+//! The process's command line as `ps` and `/proc/<pid>/cmdline` show it.
+
+/// Rewrites the argv area in place, as setproctitle does: `title`, a NUL,
+/// and a non-NUL last byte (the kernel then reads the command line up to
+/// the first NUL, so it is exactly `title`). Truncated to the area; a
+/// failure to find the area leaves the command line as it was.
+pub fn set_cmdline(title: &str) {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return;
+    };
+    // Fields after the command name: arg_start and arg_end are 48 and 49.
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let field = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<usize>().ok());
+    let (Some(start), Some(end)) = (field(48), field(49)) else {
+        return;
+    };
+    let len = end.saturating_sub(start);
+    if len < 2 {
+        return;
+    }
+    let bytes = title.as_bytes();
+    let n = bytes.len().min(len - 2);
+    // SAFETY: [start, end) is this process's own argv area on its stack,
+    // writable; callers read argv (std::env::args) before, never after.
+    unsafe {
+        let area = std::slice::from_raw_parts_mut(start as *mut u8, len);
+        area.fill(0);
+        area[..n].copy_from_slice(&bytes[..n]);
+        area[len - 1] = b' ';
+    }
+}

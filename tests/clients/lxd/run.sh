@@ -1,0 +1,329 @@
+#!/bin/sh
+# Layer-3 real manager: Debian's LXD 5.0.2 (lxd, lxd-client) on the liblxc
+# installed in PREFIX. The daemon runs by hand with its own LXD_DIR, a `dir`
+# storage pool and its own bridge (private subnet, no NAT, LXD's dnsmasq);
+# an offline busybox image is built and imported; then, for an unprivileged
+# and a privileged container: launch, the IPv4 leased by LXD's dnsmasq in
+# `lxc list`, exec exit codes, exec -t (a pty inside), limits.memory while
+# running, file push/pull, console --show-log, snapshot, restart, stop,
+# copy + start + stop --force, restore, delete, and nothing left on the host;
+# then security.syscalls.intercept.mknod (LXD's seccomp proxy) on an
+# unprivileged container. Everything LXD made is removed at the end.
+#
+# Usage: tests/clients/lxd/run.sh PREFIX      (our library)
+#        tests/clients/lxd/run.sh --oracle    (Debian's liblxc)
+# Exit status is the test result. Needs: lxd lxd-client dnsmasq-base
+# busybox-static uidmap iproute2 util-linux (script), root, no network.
+set -u
+if [ $# -ne 1 ]; then
+	echo "usage: $0 PREFIX|--oracle" >&2
+	exit 2
+fi
+for cmd in lxd lxc dnsmasq busybox script ip; do
+	command -v "$cmd" >/dev/null || {
+		echo "$cmd missing: apt-get install lxd lxd-client dnsmasq-base busybox-static" >&2
+		exit 1
+	}
+done
+if [ "$1" = "--oracle" ]; then
+	mode=oracle
+	libdir=
+	want_lib=$(readlink -f /usr/lib/x86_64-linux-gnu/liblxc.so.1)
+else
+	mode=ours
+	prefix=$(cd "$1" && pwd) || exit 1
+	libdir=$(dirname "$(find "$prefix" -name liblxc.so.1 | head -n1)")
+	[ -e "$libdir/liblxc.so.1" ] || { echo "no liblxc.so.1 under $prefix" >&2; exit 1; }
+	want_lib=$(readlink -f "$libdir/liblxc.so.1")
+fi
+
+tmp=$(mktemp -d /tmp/lxd-e2e.XXXXXX) || exit 1
+chmod 0711 "$tmp"
+export LXD_DIR="$tmp/lxd"
+mkdir -p "$LXD_DIR"
+id=$$
+br="lxde2e$((id % 100000))"
+# A /24 no route on this host uses yet.
+net=
+for i in $(seq 0 40); do
+	cand="10.213.$(((id + i) % 200 + 20))"
+	ip -4 route | grep -q "^$cand\." || { net=$cand; break; }
+done
+[ -n "$net" ] || { echo "no free 10.213.x.0/24" >&2; exit 1; }
+status=0
+had_nft=$(nft list table inet lxd >/dev/null 2>&1 && echo 1)
+daemon=
+added_subid=
+pass() { echo "PASS [$mode] $*"; }
+fail() { echo "FAIL [$mode] $*"; status=1; }
+# Every lxc call is bounded: a hang is a failure, not a stuck test.
+L() { timeout 120 lxc "$@"; }
+
+# LXD turns IPv4 forwarding on for its bridge; it goes back as it was.
+forwarding=$(cat /proc/sys/net/ipv4/ip_forward)
+cleanup() {
+	if [ -n "$daemon" ] && kill -0 "$daemon" 2>/dev/null; then
+		for c in $(L list -c n --format csv 2>/dev/null); do
+			L delete --force "$c" >/dev/null 2>&1
+		done
+		# LXD stops its networks on shutdown: dnsmasq, the bridge and
+		# its firewall rules go.
+		timeout 120 lxd shutdown >/dev/null 2>&1 || kill "$daemon" 2>/dev/null
+		for _ in $(seq 1 50); do kill -0 "$daemon" 2>/dev/null || break; sleep 0.2; done
+	fi
+	ip link show "$br" >/dev/null 2>&1 && { echo "FAIL [$mode] bridge $br left: removing"; ip link del "$br"; }
+	# LXD's shutdown empties its nftables table but leaves it.
+	if [ -z "$had_nft" ] && command -v nft >/dev/null &&
+		[ "$(nft list table inet lxd 2>/dev/null | grep -c .)" = 2 ]; then
+		nft delete table inet lxd
+	fi
+	# Whatever LXD left mounted under our directory goes before the files.
+	grep -o " $tmp[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
+	rm -rf --one-file-system "$tmp"
+	if [ -n "$added_subid" ]; then
+		sed -i '/^root:1000000:1000000000$/d' /etc/subuid /etc/subgid
+	fi
+	echo "$forwarding" >/proc/sys/net/ipv4/ip_forward
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# LXD maps unprivileged containers through newuidmap: root needs ranges.
+if ! grep -q '^root:' /etc/subuid 2>/dev/null || ! grep -q '^root:' /etc/subgid 2>/dev/null; then
+	echo "root:1000000:1000000000" >>/etc/subuid
+	echo "root:1000000:1000000000" >>/etc/subgid
+	added_subid=1
+fi
+
+# The daemon, by hand, on the library under test. Its daily fetch of
+# instance types goes to a closed local port instead of resolving a name:
+# nothing leaves the machine.
+export https_proxy=http://127.0.0.1:9 http_proxy=http://127.0.0.1:9
+unset HTTPS_PROXY HTTP_PROXY no_proxy NO_PROXY
+group=root
+getent group lxd >/dev/null && group=lxd
+if [ "$mode" = ours ]; then
+	env LD_LIBRARY_PATH="$libdir" setsid lxd --group "$group" --logfile "$tmp/lxd.log" \
+		</dev/null >"$tmp/lxd.out" 2>&1 &
+else
+	env -u LD_LIBRARY_PATH setsid lxd --group "$group" --logfile "$tmp/lxd.log" \
+		</dev/null >"$tmp/lxd.out" 2>&1 &
+fi
+daemon=$!
+if ! timeout 90 lxd waitready --timeout 80; then
+	fail "daemon start"; cat "$tmp/lxd.out" "$tmp/lxd.log" 2>/dev/null | tail -20; exit 1
+fi
+got=$(awk '/liblxc\.so\.1/ {print $6; exit}' "/proc/$daemon/maps")
+if [ "$(readlink -f "$got")" = "$want_lib" ]; then
+	pass "daemon up on $got"
+else
+	fail "daemon loaded '$got', want $want_lib"; exit 1
+fi
+driver=$(L info | awk '/driver_version:/ {print $2; exit}')
+echo "LXD reports liblxc $driver"
+
+cat >"$tmp/preseed.yaml" <<EOF
+networks:
+- name: $br
+  type: bridge
+  config:
+    ipv4.address: $net.1/24
+    ipv4.nat: "false"
+    ipv4.dhcp: "true"
+    ipv6.address: none
+storage_pools:
+- name: default
+  driver: dir
+profiles:
+- name: default
+  devices:
+    root: {path: /, pool: default, type: disk}
+    eth0: {name: eth0, network: $br, type: nic}
+EOF
+if timeout 120 lxd init --preseed <"$tmp/preseed.yaml"; then
+	pass "lxd init (dir pool, bridge $br on $net.0/24)"
+else
+	fail "lxd init"; exit 1
+fi
+
+# The busybox image, offline: a rootfs from busybox-static whose init gets
+# its address from LXD's dnsmasq with udhcpc, and metadata.yaml. No
+# `umount -a -r` at shutdown: in a privileged container its remount of
+# /dev/console (a host pty, with Debian's LXC as with ours) would make the
+# host's devpts read-only.
+img="$tmp/image"
+root="$img/rootfs"
+mkdir -p "$root/bin" "$root/sbin" "$root/usr/bin" "$root/usr/sbin" "$root/etc/init.d" \
+	"$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/root" "$root/run" \
+	"$root/usr/share/udhcpc"
+chmod 1777 "$root/tmp"
+cp "$(command -v busybox)" "$root/bin/busybox"
+for a in $("$root/bin/busybox" --list-full); do
+	[ -e "$root/$a" ] || ln -s /bin/busybox "$root/$a"
+done
+cat >"$root/etc/inittab" <<'EOF'
+::sysinit:/etc/init.d/rcS
+::respawn:/sbin/udhcpc -f -i eth0 -s /usr/share/udhcpc/default.script
+EOF
+cat >"$root/etc/init.d/rcS" <<'EOF'
+#!/bin/sh
+mount -t proc proc /proc 2>/dev/null
+mount -t sysfs sysfs /sys 2>/dev/null
+echo "lxd-busybox: booted"
+EOF
+cat >"$root/usr/share/udhcpc/default.script" <<'EOF'
+#!/bin/sh
+case "$1" in
+deconfig) ip -4 addr flush dev "$interface"; ip link set dev "$interface" up ;;
+bound|renew)
+	ip -4 addr flush dev "$interface"
+	ip addr add "$ip/${mask:-24}" dev "$interface"
+	echo "lxd-busybox: $interface has $ip" ;;
+esac
+exit 0
+EOF
+chmod 0755 "$root/etc/init.d/rcS" "$root/usr/share/udhcpc/default.script"
+echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
+echo 'root:x:0:' >"$root/etc/group"
+cat >"$img/metadata.yaml" <<EOF
+architecture: $(uname -m)
+creation_date: $(date +%s)
+properties:
+  description: busybox (offline test image)
+  os: busybox
+  release: "1"
+EOF
+tar -C "$img" -czf "$tmp/busybox.tar.gz" metadata.yaml rootfs
+if L image import "$tmp/busybox.tar.gz" --alias busybox >/dev/null; then
+	pass "image import (busybox, built offline)"
+else
+	fail "image import"; exit 1
+fi
+
+# Waits until LXD lists an address of our subnet for $1; prints it.
+wait_ipv4() {
+	for _ in $(seq 1 60); do
+		a=$(L list "$1" -c 4 --format csv | grep -o "$net\.[0-9]*" | head -n1)
+		[ -n "$a" ] && { echo "$a"; return 0; }
+		sleep 0.5
+	done
+	return 1
+}
+
+# The memory limit LXD set on $1's cgroup, read on the host.
+memory_limit() {
+	pid=$(L info "$1" | awk '/^PID:/ {print $2}')
+	v1=$(awk -F: '$2 == "memory" {print $3}' "/proc/$pid/cgroup")
+	if [ -n "$v1" ]; then
+		cat "/sys/fs/cgroup/memory$v1/memory.limit_in_bytes"
+	else
+		v2=$(awk -F: '$1 == "0" {print $3}' "/proc/$pid/cgroup")
+		cat "/sys/fs/cgroup/unified$v2/memory.max" 2>/dev/null || cat "/sys/fs/cgroup$v2/memory.max"
+	fi
+}
+
+# What of container $1 is still on the host: cgroups, monitor processes,
+# mounts, host veth ends on our bridge.
+leftovers() {
+	find /sys/fs/cgroup -maxdepth 3 -type d \( -name "lxc.payload.$1" -o -name "lxc.monitor.$1" \
+		-o -name "lxc.payload.$1-[0-9]*" \) 2>/dev/null
+	pgrep -af "^\[lxc monitor\] $LXD_DIR/containers $1( |\$)"
+	pgrep -af "forkstart $1 "
+	grep " $LXD_DIR/.*containers/$1[ /]" /proc/self/mountinfo
+	ip -o link show master "$br" 2>/dev/null | grep -o 'veth[^@:]*'
+}
+
+# The whole life of a container: $1 name, $2 label, then `lxc launch` options.
+scenario() {
+	n=$1 label=$2
+	shift 2
+	if L launch busybox "$n" "$@" >/dev/null; then pass "$label: launch"; else
+		fail "$label: launch"; tail -n 5 "$LXD_DIR/logs/$n/lxc.log"; return; fi
+	if a=$(wait_ipv4 "$n"); then pass "$label: lxc list shows $a leased by LXD's dnsmasq"; else
+		fail "$label: no IPv4 from $net.0/24 in lxc list"; L list "$n"; fi
+	L exec "$n" -- sh -c 'exit 7'
+	rc=$?
+	L exec "$n" -- true && [ $rc -eq 7 ] && pass "$label: exec exit codes (0, 7)" ||
+		fail "$label: exec exit code $rc, want 7"
+	out=$(script -qec "timeout 60 lxc exec -t $n -- tty" /dev/null | tr -d '\r')
+	tty=$(echo "$out" | grep -o '/dev/pts/[0-9]*')
+	script -qec "timeout 60 lxc exec -t $n -- sh -c 'exit 3'" /dev/null >/dev/null
+	rc=$?
+	if [ -n "$tty" ] && [ $rc -eq 3 ]; then pass "$label: exec -t: tty is $tty, exit code 3"; else
+		fail "$label: exec -t printed '$out', exit code $rc"; fi
+	L config set "$n" limits.memory 64MB && m1=$(memory_limit "$n")
+	L config set "$n" limits.memory 32MB && m2=$(memory_limit "$n")
+	# The kernel rounds a limit down to whole pages.
+	page=$(getconf PAGESIZE)
+	if [ "${m1:-}" = $((64000000 / page * page)) ] && [ "${m2:-}" = $((32000000 / page * page)) ]; then
+		pass "$label: limits.memory while running (64MB, then 32MB on the cgroup)"
+	else fail "$label: limits.memory: cgroup has '${m1:-}', '${m2:-}'"; fi
+	head -c 4096 /dev/urandom >"$tmp/push.bin"
+	if L file push "$tmp/push.bin" "$n/root/push.bin" >/dev/null &&
+		L file pull "$n/root/push.bin" "$tmp/pull.bin" >/dev/null &&
+		cmp -s "$tmp/push.bin" "$tmp/pull.bin" &&
+		[ "$(L exec "$n" -- md5sum /root/push.bin | cut -d' ' -f1)" = "$(md5sum <"$tmp/push.bin" | cut -d' ' -f1)" ]; then
+		pass "$label: file push/pull"
+	else fail "$label: file push/pull"; fi
+	if L console "$n" --show-log 2>&1 | grep -q 'lxd-busybox: booted'; then
+		pass "$label: console --show-log"
+	else fail "$label: console --show-log lacks the boot line"; fi
+	if L snapshot "$n" snap0 && L exec "$n" -- touch /root/after-snap; then
+		pass "$label: snapshot"
+	else fail "$label: snapshot"; fi
+	if L restart "$n" && wait_ipv4 "$n" >/dev/null; then pass "$label: restart (leased again)"; else
+		fail "$label: restart"; fi
+	if L stop "$n" && [ "$(L list "$n" -c s --format csv)" = STOPPED ]; then pass "$label: stop"; else
+		fail "$label: stop"; fi
+	if L copy "$n" "$n-c" && L start "$n-c" && wait_ipv4 "$n-c" >/dev/null &&
+		L stop --force "$n-c" && [ "$(L list "$n-c" -c s --format csv)" = STOPPED ]; then
+		pass "$label: copy + start + stop --force"
+	else fail "$label: copy + start + stop --force"; fi
+	if L restore "$n" snap0 && L start "$n" && L exec "$n" -- test ! -e /root/after-snap &&
+		L exec "$n" -- test -e /root/push.bin; then
+		pass "$label: restore"
+	else fail "$label: restore"; fi
+	L stop --force "$n"
+	if L delete "$n" "$n-c" && [ -z "$(L list -c n --format csv | grep -x "$n\|$n-c")" ]; then
+		pass "$label: delete"
+	else fail "$label: delete"; fi
+	left=$(leftovers "$n"; leftovers "$n-c")
+	if [ -z "$left" ]; then pass "$label: nothing left on the host"; else
+		fail "$label: left on the host:"; echo "$left"; fi
+}
+
+scenario "e2eu$id" unprivileged
+scenario "e2ep$id" privileged -c security.privileged=true
+
+# LXD turns on its seccomp proxy with seccomp_notify: mknod of an allowed
+# character device is done by LXD for the container; a block device is not.
+# LXD's forksyscall gives itself the target's capabilities: where root's
+# bounding set lacks some (CAP_SYS_RESOURCE in this sandbox), the container
+# drops them too, else LXD's capset fails and the mknod with it.
+m="e2em$id"
+extra=
+bnd=$(awk '/^CapBnd:/ {print $2}' /proc/self/status)
+if [ "$((0x$bnd & (1 << 24)))" = 0 ]; then
+	extra="lxc.cap.drop = sys_resource"
+fi
+if L launch busybox "$m" -c security.syscalls.intercept.mknod=true -c raw.lxc="$extra" >/dev/null; then
+	if L exec "$m" -- mknod /root/null c 1 3 &&
+		L exec "$m" -- ls -l /root/null | grep -q '^c.* 1, *3 ' &&
+		L exec "$m" -- sh -c 'echo x > /root/null'; then
+		pass "seccomp: intercepted mknod c 1 3 inside an unprivileged container"
+	else fail "seccomp: intercepted mknod c 1 3"; grep -i 'mknod' "$tmp/lxd.log" | tail -3; fi
+	if ! L exec "$m" -- mknod /root/sda b 8 0 2>/dev/null; then
+		pass "seccomp: mknod of a block device still refused"
+	else fail "seccomp: mknod b 8 0 succeeded"; fi
+	L delete --force "$m"
+	left=$(leftovers "$m")
+	[ -z "$left" ] && pass "seccomp: nothing left on the host" || { fail "seccomp: left:"; echo "$left"; }
+else
+	fail "seccomp: launch with security.syscalls.intercept.mknod"
+fi
+
+if [ $status -ne 0 ]; then
+	echo "--- lxd.log (errors)"
+	grep -E 'level=(error|warning)' "$tmp/lxd.log" | tail -n 20
+fi
+exit $status
