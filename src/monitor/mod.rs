@@ -359,8 +359,7 @@ pub(crate) fn prepare(
     if args.restore.is_some() {
         restore::writable_ptys()?;
     }
-    let console_path = config.get_item("lxc.console.path").unwrap_or_default();
-    let (console, console_name) = if console_path.trim() == "none" {
+    let (console, console_name) = if config.conf().console_disabled() {
         (None, None)
     } else {
         let (m, s, n) = open_pty_pair()?;
@@ -373,11 +372,8 @@ pub(crate) fn prepare(
         ttys.push((m, s));
         tty_names.push(n);
     }
-    let tmpfs_size = config
-        .get_item("lxc.autodev.tmpfs.size")
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .unwrap_or(0);
+    // Negative sizes (LXC's int) mean none given.
+    let tmpfs_size = u64::try_from(config.conf().autodev_tmpfs_size).unwrap_or(0);
     let plan = RootfsPlan {
         rootfs: spec.build_dir.clone(),
         mount: spec.rootfs_mount.clone(),
