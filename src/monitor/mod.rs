@@ -180,12 +180,9 @@ pub fn main(argv: Vec<String>, destroy: DestroyFn) -> i32 {
     }
     // Before anything of the container exists, while single-threaded.
     let log_file = crate::log::current_file().map(|p| p.to_string_lossy().into_owned());
-    if let Err(e) = crate::sentinel::launch(
-        &args.name,
-        &args.lxcpath,
-        log_file.as_deref(),
-        log_level.as_deref(),
-    ) {
+    if let Err(e) =
+        crate::sentinel::launch(&args.name, &args.lxcpath, log_file.as_deref(), log_level)
+    {
         log::warn!(
             "No sentinel for \"{}\" (a monitor killed leaves traces): {}",
             args.name,
@@ -222,19 +219,20 @@ fn read_config(args: &Args) -> Result<Config> {
 }
 
 /// Sets up the container's log; returns its level, if configured.
-fn init_log(args: &Args, config: &Config) -> Option<String> {
-    let item = |k: &str| {
-        config
-            .get_item(k)
-            .ok()
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
+fn init_log(args: &Args, config: &Config) -> Option<crate::log::Priority> {
+    let conf = config.conf();
     let opts = crate::log::LogOptions {
         name: Some(args.name.clone()),
         lxcpath: Some(args.lxcpath.clone()),
-        file: item("lxc.log.file").or_else(|| Some("none".into())),
-        level: item("lxc.log.level"),
+        file: Some(
+            conf.log_file
+                .as_deref()
+                .map(str::trim)
+                .filter(|f| !f.is_empty())
+                .unwrap_or("none")
+                .to_string(),
+        ),
+        level: crate::log::Priority::from_level(conf.log_level),
         prefix: Some("lxc-monitor".into()),
         quiet: true,
     };

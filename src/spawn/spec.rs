@@ -95,8 +95,6 @@ pub struct StartSpec {
     pub reboot_signal: i32,
     pub stop_signal: i32,
     pub no_new_privs: bool,
-    pub log_file: Option<String>,
-    pub log_level: Option<String>,
     /// `lxc.hook.*` with the start-time environment.
     pub hooks: crate::hooks::Hooks,
     /// `lxc.prlimit.*`, `lxc.proc.*`, `lxc.sysctl.*`, keyring, sched core,
@@ -479,8 +477,6 @@ impl StartSpec {
             reboot_signal: signal("lxc.signal.reboot", conf.signal_reboot, libc::SIGINT)?,
             stop_signal: signal("lxc.signal.stop", conf.signal_stop, libc::SIGKILL)?,
             no_new_privs: conf.no_new_privs,
-            log_file: text(&conf.log_file),
-            log_level: text(&config.get_item("lxc.log.level").ok()),
             hooks,
             confine,
             seccomp: crate::seccomp::for_container(
