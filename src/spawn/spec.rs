@@ -146,28 +146,27 @@ fn rootfs_dir(path: &str) -> Result<PathBuf> {
     Ok(PathBuf::from(p))
 }
 
-/// The directory the root is built on and, for an `overlay:` or `loop:`
-/// rootfs, what to mount there: `<lxcpath>/<name>/rootfs` (LXC mounts it on
+/// The directory the root is built on and, for an overlay or loop rootfs,
+/// what to mount there: `<lxcpath>/<name>/rootfs` (LXC mounts it on
 /// `lxc.rootfs.mount`; clone and create made this directory for it).
-fn rootfs_source(path: &str, container_dir: &Path) -> Result<(PathBuf, Option<RootfsMount>)> {
-    for prefix in ["overlay:", "overlayfs:"] {
-        if let Some(rest) = path.strip_prefix(prefix) {
-            let ovl = OverlayStorage::parse(rest)?;
-            return Ok((
-                container_dir.join("rootfs"),
-                Some(RootfsMount::Overlay(ovl)),
-            ));
+/// `kind` and `path` are `lxc.rootfs.path` as the configuration split it.
+fn rootfs_source(
+    kind: Option<&str>,
+    path: &str,
+    container_dir: &Path,
+) -> Result<(PathBuf, Option<RootfsMount>)> {
+    let mounted = |m| Ok((container_dir.join("rootfs"), Some(m)));
+    match kind {
+        Some("overlay" | "overlayfs") => {
+            mounted(RootfsMount::Overlay(OverlayStorage::parse(path)?))
         }
+        Some("loop") => mounted(RootfsMount::Loop(LoopStorage::new(PathBuf::from(path)))),
+        // A btrfs subvolume is used as a directory (LXC bind-mounts it).
+        None | Some("dir" | "btrfs") => Ok((rootfs_dir(path)?, None)),
+        // The configuration splits at the first colon, also in a plain
+        // path ("/a:b"); rootfs_dir tells a path from an unknown backend.
+        Some(k) => Ok((rootfs_dir(&format!("{k}:{path}"))?, None)),
     }
-    if let Some(image) = path.strip_prefix("loop:") {
-        let l = LoopStorage::new(PathBuf::from(image));
-        return Ok((container_dir.join("rootfs"), Some(RootfsMount::Loop(l))));
-    }
-    // A btrfs subvolume is used as a directory (LXC bind-mounts it).
-    if let Some(rest) = path.strip_prefix("btrfs:") {
-        return Ok((rootfs_dir(rest)?, None));
-    }
-    Ok((rootfs_dir(path)?, None))
 }
 
 /// `lxc.rootfs.options`, checked against the rootfs: `idmap=` needs a
@@ -424,12 +423,11 @@ impl StartSpec {
         }
         let hooks = crate::hooks::Hooks::for_start(name, &config_file, config);
         let confine = super::confine::Confinement::from_config(config)?;
-        let path = text(&conf.rootfs_path).unwrap_or_default();
-        let rootfs_value = match conf.rootfs_bdev_type.as_deref() {
-            Some(kind) => format!("{kind}:{path}"),
-            None => path,
-        };
-        let (rootfs, rootfs_mount) = rootfs_source(&rootfs_value, &Path::new(lxcpath).join(name))?;
+        let (rootfs, rootfs_mount) = rootfs_source(
+            conf.rootfs_bdev_type.as_deref(),
+            &text(&conf.rootfs_path).unwrap_or_default(),
+            &Path::new(lxcpath).join(name),
+        )?;
         let rootfs_options = rootfs_options(config, &rootfs_mount, ns.clone_flags)?;
         let build_dir = match (&rootfs_options.idmap, &conf.rootfs_mount) {
             (Some(_), Some(dir)) if Path::new(dir).is_dir() => PathBuf::from(dir),
@@ -602,20 +600,29 @@ mod tests {
             rootfs_dir("overlay:/a:/b").unwrap_err().errno,
             libc::ENOTSUP
         );
+        let dir = Path::new("/l/b");
         let (root, ovl) =
-            rootfs_source("overlay:/l/a/rootfs:/l/b/overlay/delta", Path::new("/l/b")).unwrap();
+            rootfs_source(Some("overlay"), "/l/a/rootfs:/l/b/overlay/delta", dir).unwrap();
         assert_eq!(root, PathBuf::from("/l/b/rootfs"));
         assert!(matches!(ovl, Some(RootfsMount::Overlay(o)) if o.lower() == "/l/a/rootfs"));
-        let (root, l) = rootfs_source("loop:/l/b/rootdev", Path::new("/l/b")).unwrap();
+        let (root, l) = rootfs_source(Some("loop"), "/l/b/rootdev", dir).unwrap();
         assert_eq!(root, PathBuf::from("/l/b/rootfs"));
         assert!(matches!(l, Some(RootfsMount::Loop(_))));
         assert_eq!(
-            rootfs_source("dir:/x", Path::new("/l/b")).unwrap(),
+            rootfs_source(Some("dir"), "/x", dir).unwrap(),
             (PathBuf::from("/x"), None)
         );
         assert_eq!(
-            rootfs_source("btrfs:/x", Path::new("/l/b")).unwrap(),
+            rootfs_source(Some("btrfs"), "/x", dir).unwrap(),
             (PathBuf::from("/x"), None)
+        );
+        assert_eq!(
+            rootfs_source(Some("/a"), "b", dir).unwrap(),
+            (PathBuf::from("/a:b"), None)
+        );
+        assert_eq!(
+            rootfs_source(Some("zfs"), "x", dir).unwrap_err().errno,
+            libc::ENOTSUP
         );
     }
 }
