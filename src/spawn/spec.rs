@@ -12,6 +12,7 @@ use crate::net::NetPlan;
 use crate::rootfs::{MountAuto, MountEntry, RootfsOptions};
 use crate::storage::{LoopStorage, OverlayStorage, RootfsMount};
 
+use super::signals::configured as signal;
 use super::timens::TimeOffsets;
 
 /// What the monitor needs to restore a container (its command line).
@@ -123,10 +124,6 @@ fn text(v: &Option<String>) -> Option<String> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string)
-}
-
-fn signal(key: &str, n: i32, default: i32) -> Result<i32> {
-    super::signals::configured(key, n, default)
 }
 
 /// Strips a storage prefix: "dir:/x" -> "/x". Other backends are storage's.
