@@ -34,30 +34,45 @@ const PRIORITY_NAMES: [&str; 9] = [
 ];
 
 impl Priority {
+    const ALL: [Priority; 9] = [
+        Priority::Trace,
+        Priority::Debug,
+        Priority::Info,
+        Priority::Notice,
+        Priority::Warn,
+        Priority::Error,
+        Priority::Crit,
+        Priority::Alert,
+        Priority::Fatal,
+    ];
+
     pub fn name(self) -> &'static str {
         PRIORITY_NAMES[self as usize]
     }
 
+    /// The level `lxc.log.level` holds, as the configuration parsed it
+    /// (0 TRACE ..= 8 FATAL; anything else is LXC's "not set").
+    pub fn from_level(level: i32) -> Option<Priority> {
+        usize::try_from(level)
+            .ok()
+            .and_then(|i| Priority::ALL.get(i))
+            .copied()
+    }
+
+    /// `lxc_log_init`'s level: a name or number, else EINVAL.
+    pub fn parse_level(s: &str) -> Result<Priority> {
+        Priority::parse(s).ok_or_else(|| Error::invalid(format!("Invalid log priority \"{s}\"")))
+    }
+
     /// Parses a priority name (any case, as LXC accepts) or its number 0-8.
     pub fn parse(s: &str) -> Option<Priority> {
-        const ALL: [Priority; 9] = [
-            Priority::Trace,
-            Priority::Debug,
-            Priority::Info,
-            Priority::Notice,
-            Priority::Warn,
-            Priority::Error,
-            Priority::Crit,
-            Priority::Alert,
-            Priority::Fatal,
-        ];
         if let Ok(n) = s.parse::<usize>() {
-            return ALL.get(n).copied();
+            return Priority::ALL.get(n).copied();
         }
         PRIORITY_NAMES
             .iter()
             .position(|name| name.eq_ignore_ascii_case(s))
-            .map(|i| ALL[i])
+            .map(|i| Priority::ALL[i])
     }
 
     fn from_record(level: log::Level) -> Priority {
@@ -88,7 +103,8 @@ pub struct LogOptions {
     pub name: Option<String>,
     pub lxcpath: Option<String>,
     pub file: Option<String>,
-    pub level: Option<String>,
+    /// None: ERROR (LXC's default).
+    pub level: Option<Priority>,
     pub prefix: Option<String>,
     pub quiet: bool,
 }
@@ -166,11 +182,7 @@ fn open_log(path: &Path) -> std::io::Result<File> {
 /// C layer keeps that return value; here it is `Ok(false)`).
 pub fn init(opts: &LogOptions) -> Result<bool> {
     install();
-    let threshold = match &opts.level {
-        Some(l) => Priority::parse(l)
-            .ok_or_else(|| Error::invalid(format!("Invalid log priority \"{l}\"")))?,
-        None => Priority::Error,
-    };
+    let threshold = opts.level.unwrap_or(Priority::Error);
     let mut s = logger()
         .settings
         .lock()
@@ -346,6 +358,11 @@ mod tests {
         assert_eq!(Priority::parse("8"), Some(Priority::Fatal));
         assert_eq!(Priority::parse("9"), None);
         assert_eq!(Priority::parse("loud"), None);
+        // The configuration's numbers; 9 is its "not set".
+        assert_eq!(Priority::from_level(0), Some(Priority::Trace));
+        assert_eq!(Priority::from_level(8), Some(Priority::Fatal));
+        assert_eq!(Priority::from_level(9), None);
+        assert_eq!(Priority::from_level(-1), None);
         assert_eq!(Priority::Warn.name(), "WARN");
     }
 

@@ -234,7 +234,9 @@ pub unsafe extern "C" fn lxc_log_init(log: *mut lxc_log) -> c_int {
             name: owned(log.name, "name")?,
             lxcpath: owned(log.lxcpath, "lxcpath")?,
             file: owned(log.file, "file")?,
-            level: owned(log.level, "level")?,
+            level: opt_str(log.level, "level")?
+                .map(lxc_core::log::Priority::parse_level)
+                .transpose()?,
             prefix: owned(log.prefix, "prefix")?,
             quiet: log.quiet,
         };

@@ -268,6 +268,14 @@ pub struct LxcConf {
     pub procs: Vec<(String, String)>,
 }
 
+impl LxcConf {
+    /// `lxc.console.path = none`: the container gets no console (the
+    /// monitor allocates none, a checkpoint records none).
+    pub fn console_disabled(&self) -> bool {
+        self.console_path.as_deref().map(str::trim) == Some("none")
+    }
+}
+
 impl Default for LxcConf {
     /// LXC's `lxc_conf_init` defaults for the configurable fields.
     fn default() -> Self {

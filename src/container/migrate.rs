@@ -103,9 +103,7 @@ impl Container {
         let init_pid = self.running_init_pid()?;
         let addr = self.addr();
         let limit_cgroup = |c: Option<&str>| addr.target().get_limit_cgroup(c);
-        let console = config
-            .get_item("lxc.console.path")
-            .map_or(true, |v| v.trim() != "none");
+        let console = !config.conf().console_disabled();
         let target = criu::DumpTarget {
             init_pid,
             spec: &spec,

@@ -233,7 +233,7 @@ impl Container {
         if addr.target().get_state()? == STOPPED {
             return Ok(true);
         }
-        let halt = self.signal_item("lxc.signal.halt", libc::SIGPWR)?;
+        let halt = self.signal_item("lxc.signal.halt", |c| c.signal_halt, libc::SIGPWR)?;
         if timeout == 0 {
             send_signal(&self.init_pidfd()?, halt)?;
             return Ok(true);
@@ -270,19 +270,21 @@ impl Container {
         Ok(client::receive_state(&stopped, left)? == Some(STOPPED))
     }
 
-    /// Unset signals read "0": the default applies (a container without
+    /// Unset signals are 0: the default applies (a container without
     /// `lxc.signal.halt` shuts down with SIGPWR, as LXC's).
-    fn signal_item(&self, key: &str, default: i32) -> Result<i32> {
-        crate::spawn::signals::configured(
-            key,
-            &self.get_config_item(key).unwrap_or_default(),
-            default,
-        )
+    fn signal_item(
+        &self,
+        key: &str,
+        field: fn(&crate::config::LxcConf) -> i32,
+        default: i32,
+    ) -> Result<i32> {
+        let n = self.lock().config.as_ref().map_or(0, |c| field(c.conf()));
+        crate::spawn::signals::configured(key, n, default)
     }
 
     /// Asks init to reboot (lxc.signal.reboot, default SIGINT).
     pub fn reboot(&self) -> Result<()> {
-        let sig = self.signal_item("lxc.signal.reboot", libc::SIGINT)?;
+        let sig = self.signal_item("lxc.signal.reboot", |c| c.signal_reboot, libc::SIGINT)?;
         let pidfd = self.init_pidfd()?;
         send_signal(&pidfd, sig)
     }
@@ -306,7 +308,7 @@ impl Container {
             StateWait::Later(conn) => conn,
             StateWait::Now(s) => return Ok(s == RUNNING),
         };
-        let sig = self.signal_item("lxc.signal.reboot", libc::SIGINT)?;
+        let sig = self.signal_item("lxc.signal.reboot", |c| c.signal_reboot, libc::SIGINT)?;
         let pidfd = self.init_pidfd()?;
         if !signal_until_ready(&pidfd, sig, &[&conn], deadline_of(timeout))? {
             return Ok(false);

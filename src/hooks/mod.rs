@@ -95,21 +95,6 @@ pub fn base_env(name: &str, config_file: &Path, config: &Config) -> Vec<(String,
     env
 }
 
-/// LXC's name of a log level number (0 TRACE .. 8 FATAL).
-fn level_name(level: i32) -> &'static str {
-    match level {
-        0 => "TRACE",
-        1 => "DEBUG",
-        2 => "INFO",
-        3 => "NOTICE",
-        4 => "WARN",
-        6 => "CRIT",
-        7 => "ALERT",
-        8 => "FATAL",
-        _ => "ERROR",
-    }
-}
-
 /// Sets `key` in `env`, replacing an earlier value.
 pub fn set_env(env: &mut Vec<(String, String)>, key: &str, value: &str) {
     env.retain(|(k, _)| k != key);
@@ -127,7 +112,13 @@ impl Hooks {
         if Path::new("/proc/self/ns/cgroup").exists() {
             set_env(&mut env, "LXC_CGNS_AWARE", "1");
         }
-        set_env(&mut env, "LXC_LOG_LEVEL", level_name(conf.log_level));
+        // An unset level is LXC's default, ERROR.
+        let level = crate::log::Priority::from_level(conf.log_level);
+        set_env(
+            &mut env,
+            "LXC_LOG_LEVEL",
+            level.unwrap_or(crate::log::Priority::Error).name(),
+        );
         set_env(
             &mut env,
             "LXC_HOOK_VERSION",

@@ -183,12 +183,9 @@ pub fn main(argv: Vec<String>, destroy: DestroyFn) -> i32 {
     }
     // Before anything of the container exists, while single-threaded.
     let log_file = crate::log::current_file().map(|p| p.to_string_lossy().into_owned());
-    if let Err(e) = crate::sentinel::launch(
-        &args.name,
-        &args.lxcpath,
-        log_file.as_deref(),
-        log_level.as_deref(),
-    ) {
+    if let Err(e) =
+        crate::sentinel::launch(&args.name, &args.lxcpath, log_file.as_deref(), log_level)
+    {
         log::warn!(
             "No sentinel for \"{}\" (a monitor killed leaves traces): {}",
             args.name,
@@ -225,19 +222,20 @@ fn read_config(args: &Args) -> Result<Config> {
 }
 
 /// Sets up the container's log; returns its level, if configured.
-fn init_log(args: &Args, config: &Config) -> Option<String> {
-    let item = |k: &str| {
-        config
-            .get_item(k)
-            .ok()
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
+fn init_log(args: &Args, config: &Config) -> Option<crate::log::Priority> {
+    let conf = config.conf();
     let opts = crate::log::LogOptions {
         name: Some(args.name.clone()),
         lxcpath: Some(args.lxcpath.clone()),
-        file: item("lxc.log.file").or_else(|| Some("none".into())),
-        level: item("lxc.log.level"),
+        file: Some(
+            conf.log_file
+                .as_deref()
+                .map(str::trim)
+                .filter(|f| !f.is_empty())
+                .unwrap_or("none")
+                .to_string(),
+        ),
+        level: crate::log::Priority::from_level(conf.log_level),
         prefix: Some("lxc-monitor".into()),
         quiet: true,
     };
@@ -362,8 +360,7 @@ pub(crate) fn prepare(
     if args.restore.is_some() {
         restore::writable_ptys()?;
     }
-    let console_path = config.get_item("lxc.console.path").unwrap_or_default();
-    let (console, console_name) = if console_path.trim() == "none" {
+    let (console, console_name) = if config.conf().console_disabled() {
         (None, None)
     } else {
         let (m, s, n) = open_pty_pair()?;
@@ -376,11 +373,8 @@ pub(crate) fn prepare(
         ttys.push((m, s));
         tty_names.push(n);
     }
-    let tmpfs_size = config
-        .get_item("lxc.autodev.tmpfs.size")
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .unwrap_or(0);
+    // Negative sizes (LXC's int) mean none given.
+    let tmpfs_size = u64::try_from(config.conf().autodev_tmpfs_size).unwrap_or(0);
     let plan = RootfsPlan {
         rootfs: spec.build_dir.clone(),
         mount: spec.rootfs_mount.clone(),

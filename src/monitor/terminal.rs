@@ -244,21 +244,15 @@ impl Holders {
 
 /// The console settings of a configuration: (ring size, log file).
 pub fn from_config(config: &Config) -> (Option<RingBuf>, Option<LogFile>) {
-    let num = |k: &str| {
-        config
-            .get_item(k)
-            .ok()
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    let ring_size = num("lxc.console.buffer.size");
-    let ring = (ring_size > 0).then(|| RingBuf::new(ring_size as usize));
-    let log = config
-        .get_item("lxc.console.logfile")
-        .ok()
-        .map(|v| v.trim().to_string())
+    let conf = config.conf();
+    let ring =
+        (conf.console_buffer_size > 0).then(|| RingBuf::new(conf.console_buffer_size as usize));
+    let log = conf
+        .console_logfile
+        .as_deref()
+        .map(str::trim)
         .filter(|v| !v.is_empty())
-        .map(|p| LogFile::open(&p, num("lxc.console.size"), num("lxc.console.rotate") > 0));
+        .map(|p| LogFile::open(p, conf.console_size, conf.console_rotate > 0));
     (ring, log)
 }
 

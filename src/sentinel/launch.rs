@@ -41,7 +41,7 @@ pub fn launch(
     name: &str,
     lxcpath: &str,
     log_file: Option<&str>,
-    log_level: Option<&str>,
+    log_level: Option<crate::log::Priority>,
 ) -> Result<()> {
     let (ours, theirs) = sys::socketpair_seqpacket()?;
     // SAFETY: the monitor is single-threaded here.
@@ -73,7 +73,7 @@ fn sentinel_child(
     name: &str,
     lxcpath: &str,
     log_file: Option<&str>,
-    log_level: Option<&str>,
+    log_level: Option<crate::log::Priority>,
 ) -> i32 {
     // The monitor's log file goes with the other descriptors below; the
     // logger must not keep a number that will be reused.

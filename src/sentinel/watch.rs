@@ -41,7 +41,7 @@ pub(super) fn run(
     name: &str,
     lxcpath: &str,
     log_file: Option<&str>,
-    log_level: Option<&str>,
+    log_level: Option<crate::log::Priority>,
 ) -> i32 {
     let mut journal = Journal::default();
     let mut buf = [0u8; 8192];
@@ -69,7 +69,7 @@ pub(super) fn run(
         name: Some(name.to_string()),
         lxcpath: Some(lxcpath.to_string()),
         file: Some(log_file.unwrap_or("none").to_string()),
-        level: log_level.map(str::to_string),
+        level: log_level,
         prefix: Some("lxc-sentinel".into()),
         quiet: true,
     });

@@ -1,10 +1,8 @@
-//! Signal values of `lxc.signal.*` as the configuration reports them (a
-//! number, or a name such as "SIGPWR" / "SIGRTMIN+3"), parsed by the
-//! configuration layer's own parser so both accept the same spellings.
+//! Signals of `lxc.signal.*` (parsed from names or numbers by the
+//! configuration layer at set time) and the signals forwarded to init.
 
 use crate::error::{Error, Result};
 
-/// Parses a signal name or number.
 /// Signals passed on to the container: by the monitor to init, by the
 /// application-container reaper to its command. SIGKILL/SIGSTOP cannot be
 /// caught, synchronous faults are the receiver's own, and SIGPIPE would
@@ -23,22 +21,15 @@ pub const FORWARDED: [i32; 11] = [
     libc::SIGTSTP,
 ];
 
-/// The signal `lxc.signal.*` configures: its value as the configuration
-/// prints it (LXC prints an unset key as "0"), or `default`.
-pub fn configured(key: &str, value: &str, default: i32) -> Result<i32> {
-    let v = value.trim();
-    if v.is_empty() || v == "0" {
+/// The signal `lxc.signal.*` configures: the number the configuration
+/// parsed at set time (0, LXC's "unset", means `default`). The range is
+/// checked here, not at set time, because LXC accepts any number there.
+pub fn configured(key: &str, n: i32, default: i32) -> Result<i32> {
+    if n == 0 {
         return Ok(default);
     }
-    parse_signal(v).map_err(|e| Error::invalid(format!("{key}: {}", e.message)))
-}
-
-/// Parses a signal name or number; 0 (LXC's "unset") and numbers beyond
-/// SIGRTMAX are not signals.
-pub fn parse_signal(s: &str) -> Result<i32> {
-    let n = crate::config::sig_parse(s.trim()).map_err(Error::from)?;
-    if n <= 0 || n > libc::SIGRTMAX() {
-        return Err(Error::invalid(format!("Invalid signal \"{}\"", s.trim())));
+    if n < 0 || n > libc::SIGRTMAX() {
+        return Err(Error::invalid(format!("{key}: Invalid signal \"{n}\"")));
     }
     Ok(n)
 }
@@ -48,26 +39,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parse() {
-        assert_eq!(parse_signal("SIGPWR").unwrap(), libc::SIGPWR);
-        // LXC's spelling needs the SIG prefix.
-        assert!(parse_signal("usr1").is_err());
-        assert_eq!(parse_signal("9").unwrap(), 9);
-        assert_eq!(parse_signal("SIGRTMIN+3").unwrap(), libc::SIGRTMIN() + 3);
-        assert!(parse_signal("SIGNOPE").is_err());
-        assert!(parse_signal("0").is_err());
-        assert!(parse_signal("999").is_err());
-        assert_eq!(
-            configured("lxc.signal.halt", "0", libc::SIGPWR).unwrap(),
-            libc::SIGPWR
-        );
-        assert_eq!(
-            configured("lxc.signal.halt", "", libc::SIGPWR).unwrap(),
-            libc::SIGPWR
-        );
-        assert_eq!(
-            configured("lxc.signal.halt", "10", libc::SIGPWR).unwrap(),
-            10
-        );
+    fn configured_signals() {
+        let halt = |n| configured("lxc.signal.halt", n, libc::SIGPWR);
+        assert_eq!(halt(0).unwrap(), libc::SIGPWR);
+        assert_eq!(halt(10).unwrap(), 10);
+        assert!(halt(999).is_err());
+        assert!(halt(-1).is_err());
     }
 }

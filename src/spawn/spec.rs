@@ -1,8 +1,7 @@
 //! `StartSpec`: what starting a container means, derived once from its
 //! configuration and the start options, and validated before anything is
-//! created. Reads the configuration through `get_item`, LXC's own string
-//! view of each key, except where that view loses information (then the
-//! parsed model, `config.conf()`).
+//! created. Reads the typed model (`config.conf()`): the configuration
+//! layer parsed and checked each value once, at set time.
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +12,7 @@ use crate::net::NetPlan;
 use crate::rootfs::{MountAuto, MountEntry, RootfsOptions};
 use crate::storage::{LoopStorage, OverlayStorage, RootfsMount};
 
+use super::signals::configured as signal;
 use super::timens::TimeOffsets;
 
 /// What the monitor needs to restore a container (its command line).
@@ -96,8 +96,6 @@ pub struct StartSpec {
     pub reboot_signal: i32,
     pub stop_signal: i32,
     pub no_new_privs: bool,
-    pub log_file: Option<String>,
-    pub log_level: Option<String>,
     /// `lxc.hook.*` with the start-time environment.
     pub hooks: crate::hooks::Hooks,
     /// `lxc.prlimit.*`, `lxc.proc.*`, `lxc.sysctl.*`, keyring, sched core,
@@ -111,38 +109,21 @@ pub struct StartSpec {
     pub idmaps: Vec<crate::config::IdMap>,
 }
 
-fn item(config: &Config, key: &str) -> String {
-    config.get_item(key).unwrap_or_default().trim().to_string()
-}
-
-/// The values of a list key, one per line (LXC prints lists line by line).
-fn list(config: &Config, key: &str) -> Vec<String> {
-    item(config, key)
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-fn words(config: &Config, key: &str) -> Vec<String> {
-    item(config, key)
+/// A command key's words (`lxc.init.cmd`, `lxc.execute.cmd`).
+fn words(cmd: &Option<String>) -> Vec<String> {
+    cmd.as_deref()
+        .unwrap_or("")
         .split_whitespace()
         .map(str::to_string)
         .collect()
 }
 
-fn number<T: std::str::FromStr>(config: &Config, key: &str, default: T) -> Result<T> {
-    let v = item(config, key);
-    if v.is_empty() {
-        return Ok(default);
-    }
-    v.parse()
-        .map_err(|_| Error::invalid(format!("Invalid value \"{v}\" for {key}")))
-}
-
-fn signal(config: &Config, key: &str, default: i32) -> Result<i32> {
-    super::signals::configured(key, &item(config, key), default)
+/// A text value, None when unset or blank.
+fn text(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 /// Strips a storage prefix: "dir:/x" -> "/x". Other backends are storage's.
@@ -162,28 +143,27 @@ fn rootfs_dir(path: &str) -> Result<PathBuf> {
     Ok(PathBuf::from(p))
 }
 
-/// The directory the root is built on and, for an `overlay:` or `loop:`
-/// rootfs, what to mount there: `<lxcpath>/<name>/rootfs` (LXC mounts it on
+/// The directory the root is built on and, for an overlay or loop rootfs,
+/// what to mount there: `<lxcpath>/<name>/rootfs` (LXC mounts it on
 /// `lxc.rootfs.mount`; clone and create made this directory for it).
-fn rootfs_source(path: &str, container_dir: &Path) -> Result<(PathBuf, Option<RootfsMount>)> {
-    for prefix in ["overlay:", "overlayfs:"] {
-        if let Some(rest) = path.strip_prefix(prefix) {
-            let ovl = OverlayStorage::parse(rest)?;
-            return Ok((
-                container_dir.join("rootfs"),
-                Some(RootfsMount::Overlay(ovl)),
-            ));
+/// `kind` and `path` are `lxc.rootfs.path` as the configuration split it.
+fn rootfs_source(
+    kind: Option<&str>,
+    path: &str,
+    container_dir: &Path,
+) -> Result<(PathBuf, Option<RootfsMount>)> {
+    let mounted = |m| Ok((container_dir.join("rootfs"), Some(m)));
+    match kind {
+        Some("overlay" | "overlayfs") => {
+            mounted(RootfsMount::Overlay(OverlayStorage::parse(path)?))
         }
+        Some("loop") => mounted(RootfsMount::Loop(LoopStorage::new(PathBuf::from(path)))),
+        // A btrfs subvolume is used as a directory (LXC bind-mounts it).
+        None | Some("dir" | "btrfs") => Ok((rootfs_dir(path)?, None)),
+        // The configuration splits at the first colon, also in a plain
+        // path ("/a:b"); rootfs_dir tells a path from an unknown backend.
+        Some(k) => Ok((rootfs_dir(&format!("{k}:{path}"))?, None)),
     }
-    if let Some(image) = path.strip_prefix("loop:") {
-        let l = LoopStorage::new(PathBuf::from(image));
-        return Ok((container_dir.join("rootfs"), Some(RootfsMount::Loop(l))));
-    }
-    // A btrfs subvolume is used as a directory (LXC bind-mounts it).
-    if let Some(rest) = path.strip_prefix("btrfs:") {
-        return Ok((rootfs_dir(rest)?, None));
-    }
-    Ok((rootfs_dir(path)?, None))
 }
 
 /// `lxc.rootfs.options`, checked against the rootfs: `idmap=` needs a
@@ -395,13 +375,14 @@ impl StartSpec {
         config: &Config,
         opts: &StartOptions,
     ) -> Result<StartSpec> {
+        let conf = config.conf();
         let init_argv = if !opts.argv.is_empty() {
             opts.argv.clone()
         } else if opts.use_init {
             // lxc-execute's default command, else init's (as LXC).
-            let mut cmd = words(config, "lxc.execute.cmd");
+            let mut cmd = words(&conf.execute_cmd);
             if cmd.is_empty() {
-                cmd = words(config, "lxc.init.cmd");
+                cmd = words(&conf.init_cmd);
             }
             if cmd.is_empty() {
                 return Err(Error::invalid(
@@ -410,46 +391,42 @@ impl StartSpec {
             }
             cmd
         } else {
-            let cmd = words(config, "lxc.init.cmd");
+            let cmd = words(&conf.init_cmd);
             if cmd.is_empty() {
                 vec!["/sbin/init".to_string()]
             } else {
                 cmd
             }
         };
-        let uts = item(config, "lxc.uts.name");
-        let uts_name = if uts.is_empty() {
-            name.to_string()
-        } else {
-            uts.trim_matches('"').to_string()
+        let uts_name = match text(&conf.uts_name) {
+            Some(uts) => uts.trim_matches('"').to_string(),
+            None => name.to_string(),
         };
-        let mut entries = list(config, "lxc.mount.entry")
+        let mut entries = conf
+            .mount_entries
             .iter()
-            .map(|l| MountEntry::parse(l))
+            .map(|l| l.trim())
+            .filter(|l| !l.is_empty())
+            .map(MountEntry::parse)
             .collect::<Result<Vec<_>>>()?;
-        entries.extend(shmount_entry(config.conf())?);
-        let caps_drop = caps::caps_to_drop(
-            &words(config, "lxc.cap.drop"),
-            &words(config, "lxc.cap.keep"),
-            caps::last_cap(),
-        )?;
+        entries.extend(shmount_entry(conf)?);
+        let listed: Vec<u32> = conf.caps.iter().map(|(_, n)| *n).collect();
+        let caps_drop = caps::caps_to_drop(&listed, conf.caps_keep, caps::last_cap());
         let net = NetPlan::from_config(config)?;
         let ns = namespaces(config, lxcpath, &net)?;
-        let idmaps = config.conf().idmaps.clone();
+        let idmaps = conf.idmaps.clone();
         if !idmaps.is_empty() {
             crate::idmap::host_root(&idmaps)?;
         }
-        let autodev = number::<i32>(config, "lxc.autodev", 1)? != 0;
         let hooks = crate::hooks::Hooks::for_start(name, &config_file, config);
         let confine = super::confine::Confinement::from_config(config)?;
-        // get_item gives the path without its storage type (as LXC).
-        let rootfs_value = match config.conf().rootfs_bdev_type.as_deref() {
-            Some(kind) => format!("{kind}:{}", item(config, "lxc.rootfs.path")),
-            None => item(config, "lxc.rootfs.path"),
-        };
-        let (rootfs, rootfs_mount) = rootfs_source(&rootfs_value, &Path::new(lxcpath).join(name))?;
+        let (rootfs, rootfs_mount) = rootfs_source(
+            conf.rootfs_bdev_type.as_deref(),
+            &text(&conf.rootfs_path).unwrap_or_default(),
+            &Path::new(lxcpath).join(name),
+        )?;
         let rootfs_options = rootfs_options(config, &rootfs_mount, ns.clone_flags)?;
-        let build_dir = match (&rootfs_options.idmap, &config.conf().rootfs_mount) {
+        let build_dir = match (&rootfs_options.idmap, &conf.rootfs_mount) {
             (Some(_), Some(dir)) if Path::new(dir).is_dir() => PathBuf::from(dir),
             _ => rootfs.clone(),
         };
@@ -464,24 +441,21 @@ impl StartSpec {
             uts_name,
             init_argv,
             use_init: opts.use_init,
-            init_uid: number(config, "lxc.init.uid", 0)?,
-            init_gid: number(config, "lxc.init.gid", 0)?,
-            init_cwd: {
-                let cwd = item(config, "lxc.init.cwd");
-                if cwd.is_empty() {
-                    "/".into()
-                } else {
-                    cwd
-                }
-            },
-            environment: list(config, "lxc.environment"),
-            tty_max: number(config, "lxc.tty.max", 0)?,
-            pty_max: number(config, "lxc.pty.max", 0)?,
-            autodev,
+            init_uid: conf.init_uid,
+            init_gid: conf.init_gid,
+            init_cwd: text(&conf.init_cwd).unwrap_or_else(|| "/".into()),
+            environment: conf
+                .environment
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect(),
+            tty_max: conf.tty_max,
+            pty_max: conf.pty_max,
+            autodev: conf.autodev != 0,
             // The flags, not the getter's text: it cannot spell `:force`
             // or `cgroup2`.
             mount_auto: MountAuto::from_flags(
-                config.conf().auto_mounts,
+                conf.auto_mounts,
                 !caps_drop.contains(&CAP_SYS_ADMIN),
             )?,
             mount_entries: entries,
@@ -490,21 +464,19 @@ impl StartSpec {
             new_cgroupns: ns.new_cgroupns,
             time_ns: ns.new_timens.then(|| TimeOffsets::from_config(config)),
             shared_ns: ns.shared,
-            init_groups: config.conf().init_groups.clone(),
-            ephemeral: config.conf().ephemeral != 0,
+            init_groups: conf.init_groups.clone(),
+            ephemeral: conf.ephemeral != 0,
             lsm: crate::lsm::for_config(config)?,
             net,
-            halt_signal: signal(config, "lxc.signal.halt", libc::SIGPWR)?,
-            reboot_signal: signal(config, "lxc.signal.reboot", libc::SIGINT)?,
-            stop_signal: signal(config, "lxc.signal.stop", libc::SIGKILL)?,
-            no_new_privs: number::<i32>(config, "lxc.no_new_privs", 0)? != 0,
-            log_file: Some(item(config, "lxc.log.file")).filter(|s| !s.is_empty()),
-            log_level: Some(item(config, "lxc.log.level")).filter(|s| !s.is_empty()),
+            halt_signal: signal("lxc.signal.halt", conf.signal_halt, libc::SIGPWR)?,
+            reboot_signal: signal("lxc.signal.reboot", conf.signal_reboot, libc::SIGINT)?,
+            stop_signal: signal("lxc.signal.stop", conf.signal_stop, libc::SIGKILL)?,
+            no_new_privs: conf.no_new_privs,
             hooks,
             confine,
             seccomp: crate::seccomp::for_container(
-                config.conf().seccomp_profile.as_deref(),
-                config.conf().seccomp_allow_nesting != 0,
+                conf.seccomp_profile.as_deref(),
+                conf.seccomp_allow_nesting != 0,
             )?,
             idmaps,
         })
@@ -625,20 +597,29 @@ mod tests {
             rootfs_dir("overlay:/a:/b").unwrap_err().errno,
             libc::ENOTSUP
         );
+        let dir = Path::new("/l/b");
         let (root, ovl) =
-            rootfs_source("overlay:/l/a/rootfs:/l/b/overlay/delta", Path::new("/l/b")).unwrap();
+            rootfs_source(Some("overlay"), "/l/a/rootfs:/l/b/overlay/delta", dir).unwrap();
         assert_eq!(root, PathBuf::from("/l/b/rootfs"));
         assert!(matches!(ovl, Some(RootfsMount::Overlay(o)) if o.lower() == "/l/a/rootfs"));
-        let (root, l) = rootfs_source("loop:/l/b/rootdev", Path::new("/l/b")).unwrap();
+        let (root, l) = rootfs_source(Some("loop"), "/l/b/rootdev", dir).unwrap();
         assert_eq!(root, PathBuf::from("/l/b/rootfs"));
         assert!(matches!(l, Some(RootfsMount::Loop(_))));
         assert_eq!(
-            rootfs_source("dir:/x", Path::new("/l/b")).unwrap(),
+            rootfs_source(Some("dir"), "/x", dir).unwrap(),
             (PathBuf::from("/x"), None)
         );
         assert_eq!(
-            rootfs_source("btrfs:/x", Path::new("/l/b")).unwrap(),
+            rootfs_source(Some("btrfs"), "/x", dir).unwrap(),
             (PathBuf::from("/x"), None)
+        );
+        assert_eq!(
+            rootfs_source(Some("/a"), "b", dir).unwrap(),
+            (PathBuf::from("/a:b"), None)
+        );
+        assert_eq!(
+            rootfs_source(Some("zfs"), "x", dir).unwrap_err().errno,
+            libc::ENOTSUP
         );
     }
 }

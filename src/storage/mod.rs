@@ -292,6 +292,9 @@ pub fn from_config(conf: &crate::config::LxcConf) -> Result<Option<Box<dyn Stora
         return Ok(None);
     };
     match conf.rootfs_bdev_type.as_deref() {
+        Some(kind) if KNOWN_TYPES.contains(&kind) => backend(kind, PathBuf::from(path)).map(Some),
+        // A type that is none (the setter splits a plain "/a:b" at its
+        // colon too) gets the text's own checks.
         Some(kind) => from_rootfs_path(&format!("{kind}:{path}")).map(Some),
         None => from_rootfs_path(path).map(Some),
     }
@@ -300,6 +303,11 @@ pub fn from_config(conf: &crate::config::LxcConf) -> Result<Option<Box<dyn Stora
 /// The backend of an `lxc.rootfs.path` value.
 pub fn from_rootfs_path(value: &str) -> Result<Box<dyn Storage>> {
     let (kind, src) = parse_rootfs_path(value)?;
+    backend(kind, src)
+}
+
+/// The backend of type `kind` (one of [`KNOWN_TYPES`]) at `src`.
+fn backend(kind: &str, src: PathBuf) -> Result<Box<dyn Storage>> {
     if kind == "overlay" || kind == "overlayfs" {
         return Ok(Box::new(OverlayStorage::parse(&src.to_string_lossy())?));
     }
@@ -340,6 +348,19 @@ mod tests {
         let s = from_rootfs_path("dir:/a/b").unwrap();
         assert_eq!(s.src(), "dir:/a/b");
         assert_eq!(s.host_path(), Path::new("/a/b"));
+    }
+
+    #[test]
+    fn config_rootfs_types() {
+        let of = |v: &str| {
+            let mut c = crate::config::Config::new();
+            c.set_item("lxc.rootfs.path", v).unwrap();
+            from_config(c.conf()).map(|s| s.map(|s| s.src()))
+        };
+        assert_eq!(of("btrfs:/x").unwrap().as_deref(), Some("btrfs:/x"));
+        assert_eq!(of("/x").unwrap().as_deref(), Some("dir:/x"));
+        assert_eq!(of("zfs:lxc/c1").unwrap_err().errno, libc::ENOTSUP);
+        assert_eq!(of("bogus:x").unwrap_err().errno, libc::ENOTSUP);
     }
 
     #[test]
