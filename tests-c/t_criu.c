@@ -5,6 +5,7 @@
  * monitor (state, attach, freeze, console, stop and cleanup work); then on
  * a veth of a bridge this test makes: same address, and an established TCP
  * connection from the host survives; dump and restore through migrate();
+ * a restore into a second lxcpath (a move to another machine);
  * FEATURE_CHECK; LXC's argument checks; failures (CRIU missing, too old, a
  * failed dump leaves the container running, a failed restore leaves no
  * cgroup, veth or monitor). Prints the checkpoint and restore times.
@@ -77,18 +78,23 @@ static int find_criu(void)
 	return use_criu("/work/shared/tools/criu-4.2/criu");
 }
 
-/* The counter file of container `name`: "<pid inside> <count>". */
-static int read_counter(const char *name, int *pid, long *count)
+/* The counter file of container `name` in `path`: "<pid inside> <count>". */
+static int read_counter_in(const char *in, const char *name, int *pid, long *count)
 {
 	char path[4600];
 
 	for (int i = 0; i < 50; i++) {
-		snprintf(path, sizeof(path), "%s/%s/rootfs/counter", lxcpath, name);
+		snprintf(path, sizeof(path), "%s/%s/rootfs/counter", in, name);
 		if (sscanf(test_read_file(path), "%d %ld", pid, count) == 2)
 			return 1;
 		usleep(20000);
 	}
 	return 0;
+}
+
+static int read_counter(const char *name, int *pid, long *count)
+{
+	return read_counter_in(lxcpath, name, pid, count);
 }
 
 /* A busybox container whose init also runs a counter loop (and `extra`
@@ -197,6 +203,95 @@ static void test_lifecycle(void)
 	CHECK(!c->is_running(c));
 	CHECK(test_leftover_cgroups("cr1", 1) == 0);
 	test_finish_container(c, "cr1");
+}
+
+/* A move to another machine: checkpointed (stopped) in the test's lxcpath,
+ * restored into a second, private lxcpath where the same container is
+ * defined with the same configuration. The whole container directory is
+ * copied there (config and rootfs: a move without shared storage) and the
+ * copy's lxc.rootfs.path, which pointed inside the first lxcpath, is set to
+ * the copied rootfs; the loop then counts on in the copy only. */
+static void test_move(void)
+{
+	struct lxc_container *c = make("cr5", NULL), *c2;
+	char dir[4200], lxcpath2[4200], want[4700], item[4800], *out;
+	int pid1 = 0, pid2 = 0, pid3 = 0, status;
+	long n1 = 0, n2 = 0, n3 = 0;
+
+	if (!c)
+		return;
+	CHECK(c->start(c, 0, NULL));
+	usleep(800000);
+	snprintf(dir, sizeof(dir), "%s/ck5", scratch);
+	if (!c->checkpoint(c, dir, true, false)) {
+		fprintf(stderr, "checkpoint (move): %s\n", err(c));
+		CHECK(0);
+		test_finish_container(c, "cr5");
+		return;
+	}
+	CHECK(!c->is_running(c));
+	CHECK(test_leftover_cgroups("cr5", 1) == 0);
+	CHECK(read_counter("cr5", &pid1, &n1));
+
+	/* The other machine's lxcpath, and the container defined there. */
+	snprintf(lxcpath2, sizeof(lxcpath2), "%s/lxcpath2", scratch);
+	CHECK(mkdir(lxcpath2, 0755) == 0);
+	CHECK(test_sh("cp -a %s/cr5 %s/", lxcpath, lxcpath2) == 0);
+	CHECK(test_sh("sed -i 's|^lxc.rootfs.path = .*|lxc.rootfs.path = dir:%s/cr5/rootfs|' %s/cr5/config",
+		      lxcpath2, lxcpath2) == 0);
+	/* Nothing in the copied config points into the first lxcpath. */
+	CHECK(test_sh("! grep -F '%s/cr5/' %s/cr5/config", lxcpath, lxcpath2) == 0);
+	c2 = lxc_container_new("cr5", lxcpath2);
+	CHECK(c2 != NULL);
+	if (!c2) {
+		test_finish_container(c, "cr5");
+		return;
+	}
+	CHECK(c2->is_defined(c2));
+	CHECK(!c2->is_running(c2));
+	snprintf(want, sizeof(want), "%s/cr5/rootfs", lxcpath2);
+	CHECK(c2->get_config_item(c2, "lxc.rootfs.path", item, sizeof(item)) > 0 && strstr(item, want));
+
+	if (!c2->restore(c2, dir, false)) {
+		fprintf(stderr, "restore (second lxcpath): %s\n", err(c2));
+		CHECK(0);
+	} else {
+		CHECK_STR(c2->state(c2), "RUNNING");
+		CHECK(c2->init_pid(c2) > 0);
+		/* The first lxcpath's container stays stopped: a different one. */
+		CHECK(!c->is_running(c));
+		CHECK_STR(c->state(c), "STOPPED");
+		usleep(600000);
+		CHECK(read_counter_in(lxcpath2, "cr5", &pid2, &n2));
+		CHECK(pid2 == pid1 && n2 > n1 && n1 > 3);
+		if (pid2 != pid1 || n2 <= n1)
+			fprintf(stderr, "move: counter before %d %ld, after %d %ld\n", pid1, n1, pid2, n2);
+		/* The loop writes into the copy, not into the first rootfs. */
+		CHECK(read_counter("cr5", &pid3, &n3));
+		CHECK(pid3 == pid1 && n3 == n1);
+		out = test_attach_output(c2, "hostname", &status, 0);
+		CHECK(status == 0);
+		CHECK_STR(out, "cr5\n");
+		/* Seen from inside: the same loop's file (retried: the loop
+		 * truncates it before each write). */
+		for (int i = 0; i < 10; i++) {
+			out = test_attach_output(c2, "cat /counter", &status, 0);
+			if (status == 0 && sscanf(out, "%d %ld", &pid3, &n3) == 2)
+				break;
+			usleep(30000);
+		}
+		CHECK(status == 0 && pid3 == pid1 && n3 >= n2);
+		if (pid3 != pid1 || n3 < n2)
+			fprintf(stderr, "move: attach: status %d, /counter %s\n", status, out);
+		CHECK(c2->stop(c2));
+		CHECK(!c2->is_running(c2));
+		CHECK_STR(c2->state(c2), "STOPPED");
+	}
+	CHECK(test_leftover_cgroups("cr5", 1) == 0);
+	CHECK(c2->destroy(c2));
+	lxc_container_put(c2);
+	CHECK(rmdir(lxcpath2) == 0);
+	test_finish_container(c, "cr5");
 }
 
 /* A connected TCP socket to addr:port, or -1 (retries for ~5 s). */
@@ -537,6 +632,7 @@ int main(int argc, char **argv)
 	test_feature_check();
 	test_lifecycle();
 	test_migrate();
+	test_move();
 	test_veth();
 	test_failures();
 

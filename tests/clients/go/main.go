@@ -674,6 +674,7 @@ func run(lxcpath string) {
 	waitNoCgroups(renamed, "at end")
 
 	runNetwork(lxcpath)
+	runCheckpoint(lxcpath)
 }
 
 // sh runs a host command; its combined output on failure.
@@ -804,4 +805,76 @@ func runNetwork(lxcpath string) {
 	checkErr(c, c.Stop(), "network: Stop()")
 	waitState(c, lxc.STOPPED, "network: after Stop")
 	check(pair == "" || !hostHasLink(pair), "network: host end %s gone after Stop", pair)
+}
+
+// runCheckpoint: go-lxc's Checkpoint (with Stop) and Restore through CRIU on
+// a running busybox container, then Stop. Only with a working `criu` on
+// PATH (run.sh puts CRIU 4.2 first when the system's fails `criu check`);
+// skipped on the oracle (Debian's CRIU 3.17 cannot run on this kernel).
+func runCheckpoint(lxcpath string) {
+	if oracle {
+		note("checkpoint/restore: skipped on the oracle (Debian's criu 3.17 cannot run on this kernel)")
+		return
+	}
+	criu, err := exec.LookPath("criu")
+	if err != nil {
+		note("checkpoint/restore: skipped: no criu on PATH")
+		return
+	}
+	if out, err := exec.Command(criu, "check").CombinedOutput(); err != nil {
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		note("checkpoint/restore: skipped: `%s check` fails (%v): %s", criu, err, lines[len(lines)-1])
+		return
+	}
+	version, _ := exec.Command(criu, "--version").Output()
+	note("checkpoint/restore with %s (%s)", criu, strings.SplitN(strings.TrimSpace(string(version)), "\n", 2)[0])
+
+	name := fmt.Sprintf("golxc%dk", os.Getpid())
+	dir := filepath.Join(lxcpath, "checkpoint-"+name)
+	c, err := lxc.NewContainer(name, lxcpath)
+	if err != nil {
+		fail("checkpoint: NewContainer: %v", err)
+		return
+	}
+	defer func() {
+		if c.Running() {
+			_ = c.Stop()
+		}
+		if c.Defined() {
+			checkErr(c, c.Destroy(), "checkpoint: Destroy()")
+		}
+		lxc.Release(c)
+		_ = os.RemoveAll(dir)
+		waitNoCgroups(name, "checkpoint: at end")
+		removeCgroups(name)
+	}()
+	checkErr(c, c.SetConfigItem("lxc.net.0.type", "empty"), "checkpoint: lxc.net.0.type = empty before Create")
+	if !checkErr(c, c.Create(lxc.TemplateOptions{Template: "busybox"}), "checkpoint: Create(busybox)") {
+		return
+	}
+	if !checkErr(c, c.Start(), "checkpoint: Start()") || !waitState(c, lxc.RUNNING, "checkpoint: after Start") {
+		return
+	}
+	time.Sleep(500 * time.Millisecond) // busybox init settles
+	t0 := time.Now()
+	if !checkErr(c, c.Checkpoint(lxc.CheckpointOptions{Directory: dir, Stop: true, Verbose: false}),
+		"Checkpoint(Stop: true)") {
+		return
+	}
+	note("Checkpoint took %v", time.Since(t0).Round(time.Millisecond))
+	check(!c.Running() && c.State() == lxc.STOPPED, "STOPPED after Checkpoint(Stop: true) (got %s)", c.State())
+	_, err = os.Stat(filepath.Join(dir, "inventory.img"))
+	check(err == nil, "checkpoint images written (inventory.img: %v)", err)
+	t0 = time.Now()
+	if !checkErr(c, c.Restore(lxc.RestoreOptions{Directory: dir}), "Restore()") {
+		return
+	}
+	note("Restore took %v", time.Since(t0).Round(time.Millisecond))
+	check(c.Running() && c.State() == lxc.RUNNING, "RUNNING after Restore (got %s)", c.State())
+	check(c.InitPid() > 1, "InitPid()>1 after Restore (got %d)", c.InitPid())
+	status, out := attached(c, lxc.DefaultAttachOptions, "", []string{"hostname"})
+	check(status == 0 && out == name, "attach after Restore: hostname %q (status %d)", out, status)
+	checkErr(c, c.Stop(), "Stop() restored container")
+	waitState(c, lxc.STOPPED, "checkpoint: after Stop")
+	waitNoCgroups(name, "checkpoint: after Stop")
 }

@@ -56,6 +56,26 @@ else
 	expect_lib="$libdir/liblxc.so.1"
 	unset LXC_GO_ORACLE
 fi
+# CRIU for the Checkpoint/Restore step, found as tests-c/t_criu.c finds it:
+# $LXC_TEST_CRIU, else the `criu` on PATH when `criu check` passes, else
+# ../shared/tools/criu-4.2/criu next to the repository, else
+# /work/shared/tools/criu-4.2/criu (this kernel needs CRIU 4.2; Debian's 3.17
+# fails). Its directory goes first on PATH; the library runs `criu` from
+# PATH. main.go skips the step when no `criu check` passes, and on the oracle.
+repo=$(cd "$here/../../.." && pwd)
+if [ -n "${LXC_TEST_CRIU:-}" ]; then
+	PATH="$(dirname "$LXC_TEST_CRIU"):$PATH"
+elif ! criu check >/dev/null 2>&1; then
+	for cand in "$repo/../shared/tools/criu-4.2/criu" /work/shared/tools/criu-4.2/criu; do
+		if [ -x "$cand" ] && "$cand" check >/dev/null 2>&1; then
+			PATH="$(cd "$(dirname "$cand")" && pwd):$PATH"
+			break
+		fi
+	done
+fi
+export PATH
+echo "go-lxc: criu: $(command -v criu || echo none)"
+
 echo "go-lxc: building against $(pkg-config --modversion lxc) ($(pkg-config --cflags --libs lxc))"
 
 # Build in a GOPATH-less copy so nothing is written into the source tree.
