@@ -23,7 +23,7 @@ pub use reaper::exit_code_for;
 pub use spec::{RestoreRequest, StartOptions, StartSpec};
 
 use crate::cgroups::ContainerCgroups;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ResultExt};
 use crate::net::{self, NetPlan};
 use crate::rootfs::RootfsPlan;
 use crate::sys;
@@ -339,9 +339,9 @@ fn release_init(sock: &mut UnixStream, tree: Option<OwnedFd>) -> Result<()> {
         Some(t) => crate::sys::socket::send_with_fd(sock, GO, t.as_raw_fd()).map(drop),
         None => sock
             .write_all(GO)
-            .map_err(|e| Error::os("Failed to release init", &e)),
+            .map_err(|e| Error::os("Failed to write to init's socket", &e)),
     };
-    sent.map_err(|e| Error::new(e.errno, format!("Failed to release init: {}", e.message)))
+    sent.context("Failed to release init")
 }
 
 /// What releases init once the monitor's steps are done.
@@ -680,12 +680,7 @@ fn open_shared_namespaces(spec: &StartSpec) -> Result<Vec<(i32, OwnedFd)>> {
             // Namespace files are regular (nsfs): a FIFO would block start.
             crate::sys::open_regular(Path::new(path), libc::O_RDONLY)
                 .map(|f| (*flag, OwnedFd::from(f)))
-                .map_err(|e| {
-                    Error::new(
-                        e.errno,
-                        format!("Failed to open the shared namespace: {}", e.message),
-                    )
-                })
+                .context("Failed to open the shared namespace")
         })
         .collect()
 }
