@@ -37,13 +37,10 @@ pub fn drop_bounding(caps: &[u32]) -> Result<()> {
     for &cap in caps {
         // SAFETY: prctl with integer arguments.
         if unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) } < 0 {
-            return Err(Error::new(
-                crate::sys::errno(),
-                format!(
-                    "Failed to drop capability {}",
-                    CAP_NAMES.get(cap as usize).unwrap_or(&"?")
-                ),
-            ));
+            return Err(Error::last_os(format_args!(
+                "Failed to drop capability {}",
+                CAP_NAMES.get(cap as usize).unwrap_or(&"?")
+            )));
         }
     }
     Ok(())

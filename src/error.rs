@@ -58,12 +58,32 @@ impl Error {
         Self::io(what, path, &std::io::Error::last_os_error())
     }
 
+    /// `what: message`, errno kept: callers add what they were doing as
+    /// the error bubbles up, instead of re-formatting the whole message.
+    pub fn context(self, what: impl fmt::Display) -> Self {
+        Self::new(self.errno, format!("{what}: {}", self.message))
+    }
+
     /// An I/O failure on `path` while doing `what`.
     pub fn io(what: &str, path: &std::path::Path, err: &std::io::Error) -> Self {
         Self::new(
             err.raw_os_error().unwrap_or(libc::EIO),
             format!("{what} {}: {err}", path.display()),
         )
+    }
+}
+
+/// [`Error::context`] on the error of a result. `what` is only formatted
+/// on failure: pass `format_args!` so that success allocates nothing.
+pub trait ResultExt<T> {
+    fn context(self, what: impl fmt::Display) -> Result<T>;
+}
+
+/// Any error convertible to [`Error`] (a [`ConfigError`] too): the context
+/// is added where the caller's result becomes an [`Error`] anyway.
+impl<T, E: Into<Error>> ResultExt<T> for std::result::Result<T, E> {
+    fn context(self, what: impl fmt::Display) -> Result<T> {
+        self.map_err(|e| e.into().context(what))
     }
 }
 
@@ -113,3 +133,31 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn context_prefixes_and_keeps_errno() {
+        let e = Error::os("open /x", &std::io::Error::from_raw_os_error(libc::ENOENT));
+        let e = e.context("Failed to load config");
+        assert_eq!(e.errno, libc::ENOENT);
+        assert_eq!(
+            e.message,
+            format!(
+                "Failed to load config: open /x: {}",
+                std::io::Error::from_raw_os_error(libc::ENOENT)
+            )
+        );
+    }
+
+    #[test]
+    fn result_context_converts_config_errors() {
+        let r: std::result::Result<(), ConfigError> =
+            Err(ConfigError::new(libc::EINVAL, "bad key"));
+        let e = r.context(format_args!("line {}", 3)).unwrap_err();
+        assert_eq!(e, Error::new(libc::EINVAL, "line 3: bad key"));
+        assert_eq!(Ok::<_, Error>(1).context("unused"), Ok(1));
+    }
+}

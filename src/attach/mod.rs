@@ -37,7 +37,7 @@ pub use options::{AttachOptions, EnvPolicy};
 pub use queries::AnswerCache;
 
 use crate::commands::client::Target;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ResultExt};
 use cgroups::cgroups_to_join;
 use child::{Exec, Plan};
 use command::CommandPlan;
@@ -219,13 +219,8 @@ impl Attacher<'_> {
     /// A `Payload::Function` must be safe to call in a forked child of a
     /// possibly multi-threaded process (an exec, typically).
     pub fn attach(&self, payload: Payload<'_>, opts: &AttachOptions) -> Result<i32> {
-        let name = self.name.clone();
-        self.attach_inner(payload, opts).map_err(|e| {
-            Error::new(
-                e.errno,
-                format!("Failed to attach to \"{name}\": {}", e.message),
-            )
-        })
+        self.attach_inner(payload, opts)
+            .context(format_args!("Failed to attach to \"{}\"", self.name))
     }
 
     fn attach_inner(&self, payload: Payload<'_>, opts: &AttachOptions) -> Result<i32> {
@@ -483,7 +478,7 @@ impl Attacher<'_> {
     ) -> Result<i32> {
         let pid = self
             .attach(Payload::Command { program, argv }, opts)
-            .map_err(|e| Error::new(e.errno, format!("attach_run_wait: {}", e.message)))?;
+            .context("attach_run_wait")?;
         wait_status(pid)
     }
 }

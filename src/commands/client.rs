@@ -648,7 +648,7 @@ pub fn wait_any_readable(fds: &[&OwnedFd], timeout_ms: i32) -> Result<bool> {
             if crate::sys::errno() == libc::EINTR {
                 continue;
             }
-            return Err(Error::new(crate::sys::errno(), "poll failed"));
+            return Err(Error::last_os("poll failed"));
         }
         return Ok(n > 0);
     }

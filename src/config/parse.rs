@@ -7,6 +7,7 @@ use super::keys::{self, SetCtx};
 use super::model::LxcConf;
 use super::validate::complete_hwaddr;
 use super::ConfigError;
+use crate::error::Error;
 
 /// Whether LXC treats the line as blank (kept as an empty line when saved).
 fn is_blank(line: &str) -> bool {
@@ -77,13 +78,11 @@ fn located(e: ConfigError, origin: &str, lineno: usize, key: &str) -> ConfigErro
     } else {
         format!(" (key \"{key}\")")
     };
-    ConfigError::new(
-        e.errno,
-        format!(
-            "Failed to parse config file \"{origin}\" at line {lineno}{what}: {}",
-            e.message
-        ),
-    )
+    Error::from(e)
+        .context(format_args!(
+            "Failed to parse config file \"{origin}\" at line {lineno}{what}"
+        ))
+        .into()
 }
 
 /// Applies every line of `text`. With `unexpanded`, the raw lines are also

@@ -9,7 +9,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::Container;
 use crate::cgroups::{self, limits};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ResultExt};
 
 /// The hierarchy that holds `controller` in the caller's view: the v1 one
 /// mounting it, else the unified one (pure cgroup2 or a controller only v2
@@ -49,12 +49,7 @@ impl Container {
         }
         let rel = target
             .get_limit_cgroup(Some(controller))
-            .map_err(|e| {
-                Error::new(
-                    e.errno,
-                    format!("No \"{controller}\" cgroup for \"{name}\": {}", e.message),
-                )
-            })?
+            .context(format_args!("No \"{controller}\" cgroup for \"{name}\""))?
             .ok_or_else(not_running)?;
         let hierarchies = cgroups::detect()?;
         let h = hierarchy_for(&hierarchies, controller).ok_or_else(|| {

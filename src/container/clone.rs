@@ -301,13 +301,9 @@ impl Container {
         let newname = opts.newname.clone().unwrap_or_else(|| name.clone());
         let new_lxcpath = opts.lxcpath.clone().unwrap_or_else(|| lxcpath.clone());
         let context = |e: Error| {
-            Error::new(
-                e.errno,
-                format!(
-                    "Failed to clone \"{name}\" to \"{newname}\" in \"{new_lxcpath}\": {}",
-                    e.message
-                ),
-            )
+            e.context(format_args!(
+                "Failed to clone \"{name}\" to \"{newname}\" in \"{new_lxcpath}\""
+            ))
         };
         names::validate_name(&newname).map_err(context)?;
         names::validate_lxcpath(&new_lxcpath).map_err(context)?;

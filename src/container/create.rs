@@ -26,7 +26,7 @@ use std::process::{Command, Stdio};
 
 use super::{write_atomically, Container};
 use crate::config::{Config, IdMap};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ResultExt};
 use crate::idmap::{mapped_hostid, unmapped_nsid};
 use crate::storage::{self, Storage};
 
@@ -430,12 +430,7 @@ impl Container {
         let _lock = self.disk_lock()?;
         let name = self.name();
         let lxcpath = self.lxcpath();
-        let context = |e: Error| {
-            Error::new(
-                e.errno,
-                format!("Failed to create container \"{name}\": {}", e.message),
-            )
-        };
+        let context = |e: Error| e.context(format_args!("Failed to create container \"{name}\""));
         // A defined container whose rootfs exists is refused when a
         // template is given (LXC's test). Defined without a rootfs (what
         // python3-lxc makes: it saves the config before create) goes on;
@@ -573,28 +568,15 @@ impl Container {
             self.run_template(tpath, &dir, &name, rootfs.as_ref(), &config, opts)?;
 
             // 5. Header, then the config as the template left it.
-            let text = crate::sys::read_regular_text(&config_file).map_err(|e| {
-                Error::new(
-                    e.errno,
-                    format!(
-                        "Failed to read the config written by the template: {}",
-                        e.message
-                    ),
-                )
-            })?;
+            let text = crate::sys::read_regular_text(&config_file)
+                .context("Failed to read the config written by the template")?;
             let mut full = template_header(tpath, &opts.argv);
             full.push_str(&text);
             write_atomically(&config_file, full.as_bytes(), 0o640)?;
             let mut fresh = Config::new();
-            fresh.load_file(&config_file).map_err(|e| {
-                Error::new(
-                    e.errno,
-                    format!(
-                        "Failed to load the config written by the template: {}",
-                        e.message
-                    ),
-                )
-            })?;
+            fresh
+                .load_file(&config_file)
+                .context("Failed to load the config written by the template")?;
             Ok(fresh)
         })();
         if made_rootfs {

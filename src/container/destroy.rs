@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::Container;
 use crate::config::{Config, IdMap};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ResultExt};
 use crate::hooks::Hooks;
 use crate::storage;
 
@@ -96,12 +96,8 @@ impl Container {
             log::info!("lxc.rootfs.managed = 0: leaving the storage of {name} in place");
             return Ok(());
         }
-        let rootfs = storage::from_config(conf).map_err(|e| {
-            Error::new(
-                e.errno,
-                format!("Failed to destroy the rootfs of \"{name}\": {}", e.message),
-            )
-        })?;
+        let rootfs = storage::from_config(conf)
+            .context(format_args!("Failed to destroy the rootfs of \"{name}\""))?;
         let dir = self.container_dir();
         let overlay = rootfs.as_ref().is_some_and(|r| r.kind() == "overlay");
         if restore && overlay {
@@ -117,26 +113,15 @@ impl Container {
             } else {
                 rootfs.destroy()
             };
-            removed.map_err(|e| {
-                Error::new(
-                    e.errno,
-                    format!("Failed to destroy the rootfs of \"{name}\": {}", e.message),
-                )
-            })?;
+            removed.context(format_args!("Failed to destroy the rootfs of \"{name}\""))?;
         }
         super::deps::mod_all_rdeps(&dir, &self.lxcpath(), &name, false);
         let keep = restore.then_some("snaps");
         let removed = remove_mapped(&dir, keep, &conf.idmaps);
-        removed.map_err(|e| {
-            Error::new(
-                e.errno,
-                format!(
-                    "Failed to remove the directory {} of \"{name}\": {}",
-                    dir.display(),
-                    e.message
-                ),
-            )
-        })
+        removed.context(format_args!(
+            "Failed to remove the directory {} of \"{name}\"",
+            dir.display()
+        ))
     }
 }
 

@@ -77,10 +77,7 @@ fn ofd_lock(path: &Path) -> Result<File> {
             return Ok(file);
         }
         if crate::sys::errno() != libc::EINTR {
-            return Err(Error::new(
-                crate::sys::errno(),
-                format!("Failed to lock {}", path.display()),
-            ));
+            return Err(Error::last_io("Failed to lock", path));
         }
     }
 }

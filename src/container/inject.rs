@@ -156,10 +156,7 @@ impl Container {
                 CString::new(target.as_str()).map_err(|_| Error::invalid("target contains NUL"))?;
             // SAFETY: umount2 of a path inside.
             if unsafe { libc::umount2(t.as_ptr(), flags) } < 0 {
-                return Err(Error::new(
-                    sys::errno(),
-                    format!("Failed to unmount {target}"),
-                ));
+                return Err(Error::last_os(format_args!("Failed to unmount {target}")));
             }
             Ok(())
         })

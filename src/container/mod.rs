@@ -36,7 +36,7 @@ pub use migrate::MigrateFailure;
 pub use snapshot::Snapshot;
 
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ResultExt};
 use crate::globals;
 use crate::names;
 
@@ -74,15 +74,9 @@ fn default_config() -> Result<Config> {
             .flatten();
     let mut c = Config::new();
     if let Some(d) = default.filter(|d| Path::new(d).exists()) {
-        c.load_file(Path::new(&d)).map_err(|e| {
-            Error::new(
-                e.errno,
-                format!(
-                    "Failed to load default configuration file {d}: {}",
-                    e.message
-                ),
-            )
-        })?;
+        c.load_file(Path::new(&d)).context(format_args!(
+            "Failed to load default configuration file {d}"
+        ))?;
     }
     Ok(c)
 }
@@ -121,12 +115,9 @@ impl Container {
             attach_cache: Default::default(),
         };
         if container.is_defined() {
-            container.load_config(None).map_err(|e| {
-                Error::new(
-                    e.errno,
-                    format!("Failed to load config for \"{name}\": {}", e.message),
-                )
-            })?;
+            container
+                .load_config(None)
+                .context(format_args!("Failed to load config for \"{name}\""))?;
         }
         create::recover_incomplete(&container);
         Ok(container)

@@ -16,7 +16,7 @@ use super::deps;
 use super::rewrite::{rewrite_config_text, Rewrite};
 use super::{config_file_of, write_atomically, Container};
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ResultExt};
 use crate::names;
 use crate::storage;
 
@@ -87,8 +87,7 @@ impl Container {
             ));
         }
         let config = self.config_or_disk()?;
-        storage::from_config(config.conf())
-            .map_err(|e| Error::new(e.errno, format!("Cannot rename \"{name}\": {}", e.message)))?;
+        storage::from_config(config.conf()).context(format_args!("Cannot rename \"{name}\""))?;
         let old_s = old_dir.display().to_string();
         let new_s = new_dir.display().to_string();
         let text = renamed_config_text(&config.write(), &old_s, &new_s, newname);
@@ -96,7 +95,7 @@ impl Container {
         let mut fresh = Config::new();
         fresh
             .parse_str(&text, &new_config_file.display().to_string())
-            .map_err(|e| Error::new(e.errno, format!("Cannot rename \"{name}\": {}", e.message)))?;
+            .context(format_args!("Cannot rename \"{name}\""))?;
 
         rename_noreplace(&old_dir, &new_dir)?;
         if let Err(e) = write_atomically(&new_config_file, text.as_bytes(), 0o640) {

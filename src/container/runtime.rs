@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use super::{Container, STATES};
 use crate::commands::client::{self, StateWait, Target};
 use crate::commands::{state_index, MAX_STATE};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ResultExt};
 
 /// A command target owning its strings (the lock is not held while
 /// talking to the monitor).
@@ -169,7 +169,7 @@ impl Container {
         }
         freezer
             .set_and_wait(freeze, Duration::from_secs(10))
-            .map_err(|e| Error::new(e.errno, format!("\"{}\": {}", addr.name, e.message)))?;
+            .context(format_args!("\"{}\"", addr.name))?;
         let _ = target.serve_state_clients(if freeze { FROZEN } else { THAWED });
         Ok(())
     }

@@ -14,7 +14,7 @@ use super::clone::{
 };
 use super::create::{partial_state, PartialState};
 use super::Container;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ResultExt};
 use crate::names;
 use crate::storage;
 
@@ -260,12 +260,8 @@ impl Container {
         names::validate_name(snapname)?;
         let snappath = self.snapshot_path();
         let snap = Container::new(snapname, Some(&snappath.display().to_string()))?;
-        snap.destroy().map_err(|e| {
-            Error::new(
-                e.errno,
-                format!("Could not destroy snapshot \"{snapname}\": {}", e.message),
-            )
-        })
+        snap.destroy()
+            .context(format_args!("Could not destroy snapshot \"{snapname}\""))
     }
 
     /// `snapshot_destroy_all`: every snapshot, then the snapshot directory.

@@ -22,8 +22,7 @@ fn config_memfd(text: &str) -> Result<OwnedFd> {
     // SAFETY: memfd_create with a static name.
     let fd = unsafe { libc::memfd_create(c"lxc-config".as_ptr(), libc::MFD_CLOEXEC) };
     if fd < 0 {
-        return Err(Error::new(
-            sys::errno(),
+        return Err(Error::last_os(
             "Failed to create a memfd for the configuration",
         ));
     }

@@ -71,8 +71,7 @@ pub fn in_mapped_root(maps: &[IdMap], work: impl FnOnce() -> Result<()>) -> Resu
     // SAFETY: fork in a single-threaded process (the callers' contract).
     let pid = unsafe { libc::fork() };
     if pid < 0 {
-        return Err(Error::new(
-            sys::errno(),
+        return Err(Error::last_os(
             "Failed to fork a process for the mapped user namespace",
         ));
     }
@@ -109,10 +108,7 @@ pub fn in_mapped_root(maps: &[IdMap], work: impl FnOnce() -> Result<()>) -> Resu
 fn child(sock: &OwnedFd, work: impl FnOnce() -> Result<()>) -> Result<()> {
     // SAFETY: unshare with a flag.
     if unsafe { libc::unshare(libc::CLONE_NEWUSER) } < 0 {
-        return Err(Error::new(
-            sys::errno(),
-            "Failed to create a user namespace",
-        ));
+        return Err(Error::last_os("Failed to create a user namespace"));
     }
     let mut byte = [0u8; 1];
     // SAFETY: one byte each way on our socket.

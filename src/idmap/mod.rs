@@ -10,7 +10,6 @@ use std::process::Command;
 
 use crate::config::IdMap;
 use crate::error::{Error, Result};
-use crate::sys;
 
 /// The lines of one map file ('u' for uid_map, 'g' for gid_map):
 /// "<nsid> <hostid> <range>\n" per entry, in configuration order.
@@ -168,20 +167,17 @@ pub fn become_root() -> Result<()> {
     // SAFETY: plain id syscalls.
     unsafe {
         if libc::setresgid(0, 0, 0) < 0 {
-            return Err(Error::new(
-                sys::errno(),
+            return Err(Error::last_os(
                 "Failed to switch to gid 0 in the user namespace",
             ));
         }
         if libc::setresuid(0, 0, 0) < 0 {
-            return Err(Error::new(
-                sys::errno(),
+            return Err(Error::last_os(
                 "Failed to switch to uid 0 in the user namespace",
             ));
         }
         if setgroups_allowed && libc::setgroups(0, std::ptr::null()) < 0 {
-            return Err(Error::new(
-                sys::errno(),
+            return Err(Error::last_os(
                 "Failed to drop the supplementary groups in the user namespace",
             ));
         }

@@ -12,7 +12,6 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use crate::error::{Error, Result};
-use crate::sys;
 
 /// A host device moved into the container (`phys`): how it is found
 /// there and how it comes back.
@@ -134,7 +133,7 @@ pub(crate) fn send_on(sock: &OwnedFd, bytes: &[u8], fd: Option<RawFd>) -> Result
                 libc::MSG_NOSIGNAL,
             )
         } {
-            n if n < 0 => Err(Error::new(sys::errno(), "send failed")),
+            n if n < 0 => Err(Error::last_os("send failed")),
             _ => Ok(()),
         },
     };

@@ -85,10 +85,7 @@ fn signal_fd() -> Result<OwnedFd> {
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
         let fd = libc::signalfd(-1, &set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK);
         if fd < 0 {
-            return Err(Error::new(
-                sys::errno(),
-                "Failed to create the monitor's signalfd",
-            ));
+            return Err(Error::last_os("Failed to create the monitor's signalfd"));
         }
         Ok(OwnedFd::from_raw_fd(fd))
     }
@@ -337,7 +334,7 @@ impl Monitor {
             if sys::errno() == libc::EINTR {
                 return Ok(None);
             }
-            return Err(Error::new(sys::errno(), "poll failed"));
+            return Err(Error::last_os("poll failed"));
         }
         let ready: Vec<(RawFd, Source, i16)> = fds
             .iter()

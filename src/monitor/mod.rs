@@ -248,7 +248,7 @@ fn init_log(args: &Args, config: &Config) -> Option<crate::log::Priority> {
 fn daemonize() -> Result<()> {
     // SAFETY: fork in a single-threaded process.
     match unsafe { libc::fork() } {
-        -1 => Err(Error::new(sys::errno(), "Failed to fork the monitor")),
+        -1 => Err(Error::last_os("Failed to fork the monitor")),
         0 => {
             // SAFETY: plain syscalls on descriptors we own.
             unsafe {

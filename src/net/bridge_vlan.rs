@@ -12,7 +12,7 @@ use std::path::Path;
 
 use super::netlink::Rtnl;
 use super::IfacePlan;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ResultExt};
 
 /// The VLAN settings of one veth.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -106,11 +106,9 @@ pub fn check_filtering(iface: &IfacePlan) -> Result<()> {
         "lxc.net.{}: vlan_filtering is not enabled on \"{}\"",
         iface.index, iface.link
     );
-    let value = read_attr(&bridge_attr(&iface.link, "vlan_filtering")).map_err(|e| {
-        // No such attribute: not a bridge, or a kernel built without
-        // CONFIG_BRIDGE_VLAN_FILTERING.
-        Error::new(e.errno, format!("{not_enabled}: {}", e.message))
-    })?;
+    // No such attribute: not a bridge, or a kernel built without
+    // CONFIG_BRIDGE_VLAN_FILTERING.
+    let value = read_attr(&bridge_attr(&iface.link, "vlan_filtering")).context(&not_enabled)?;
     if value != "1" {
         return Err(Error::new(libc::EPERM, not_enabled));
     }

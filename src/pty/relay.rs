@@ -103,7 +103,7 @@ impl Relay<'_> {
                 if sys::errno() == libc::EINTR {
                     continue;
                 }
-                return Err(Error::new(sys::errno(), "poll failed"));
+                return Err(Error::last_os("poll failed"));
             }
             if self.size_from >= 0 {
                 let now = winsize(self.size_from);

@@ -23,7 +23,7 @@ pub use entry::MountEntry;
 pub use options::{IdmapSource, RootfsOptions};
 
 use crate::cgroups::Hierarchy;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ResultExt};
 use in_root::Opened;
 use mount_on::Source;
 
@@ -263,19 +263,11 @@ impl RootfsPlan {
                         IdmapSource::Container => Path::new("/proc/self/ns/user"),
                         IdmapSource::Path(p) => p.as_path(),
                     };
-                    let ns = options::open_userns(userns).map_err(|err| {
-                        Error::new(
-                            err.errno,
-                            format!("lxc.mount.entry {}: {}", e.target, err.message),
-                        )
-                    })?;
+                    let ns = options::open_userns(userns)
+                        .context(format_args!("lxc.mount.entry {}", e.target))?;
                     mount_on::bind_prepared(source, &target, recursive, rest, &mut |tree| {
-                        idmap(tree, ns.as_fd(), recursive).map_err(|err| {
-                            Error::new(
-                                err.errno,
-                                format!("lxc.mount.entry {}: {}", e.target, err.message),
-                            )
-                        })
+                        idmap(tree, ns.as_fd(), recursive)
+                            .context(format_args!("lxc.mount.entry {}", e.target))
                     })?
                 }
             }

@@ -12,7 +12,7 @@ use std::path::Path;
 use super::entry::PROPAGATION;
 use super::in_root::Opened;
 use super::vfs_flags;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ResultExt};
 use crate::sys::mount_api::{self as api, MountAttr};
 
 /// What a bind mount binds.
@@ -52,17 +52,11 @@ pub(super) fn bind_prepared(
 ) -> Result<Opened> {
     let tree = match source {
         Source::Host(path) => api::open_tree_clone(path, recursive)?,
-        Source::Opened(o) => api::open_tree_clone_at(Some(o.fd()), Path::new(""), recursive)
-            .map_err(|e| {
-                Error::new(
-                    e.errno,
-                    format!(
-                        "Failed to clone the mount tree of {}: {}",
-                        o.shown().display(),
-                        e.message
-                    ),
-                )
-            })?,
+        Source::Opened(o) => {
+            api::open_tree_clone_at(Some(o.fd()), Path::new(""), recursive).context(
+                format_args!("Failed to clone the mount tree of {}", o.shown().display()),
+            )?
+        }
     };
     prepare(tree.as_fd())?;
     if flags != 0 {
@@ -94,16 +88,10 @@ pub(super) fn new_fs(
             .chain(api::data_options(data))
             .chain(vfs_flags::superblock_options(flags).map(|o| (o.to_string(), None)))
             .collect();
-    let tree = api::new_fs(fstype, &options, vfs_flags::attrs(flags)).map_err(|e| {
-        Error::new(
-            e.errno,
-            format!(
-                "Failed to mount {source} (type {fstype}, data \"{data}\") on {}: {}",
-                target.shown().display(),
-                e.message
-            ),
-        )
-    })?;
+    let tree = api::new_fs(fstype, &options, vfs_flags::attrs(flags)).context(format_args!(
+        "Failed to mount {source} (type {fstype}, data \"{data}\") on {}",
+        target.shown().display()
+    ))?;
     attach(tree, target)
 }
 

@@ -14,7 +14,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::vfs_flags::attr_of;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ResultExt};
 use crate::sys::mount_api::{self as api, MountAttr};
 
 /// Which user namespace an idmapped rootfs follows.
@@ -127,12 +127,8 @@ impl PathOnly for std::fs::OpenOptions {
 pub fn open_userns(path: &Path) -> Result<OwnedFd> {
     const NS_GET_NSTYPE: libc::c_ulong = 0xb703;
     // A namespace file is a regular file (nsfs); a FIFO would block start.
-    let file = crate::sys::open_regular(path, libc::O_RDONLY).map_err(|e| {
-        Error::new(
-            e.errno,
-            format!("Failed to open user namespace: {}", e.message),
-        )
-    })?;
+    let file =
+        crate::sys::open_regular(path, libc::O_RDONLY).context("Failed to open user namespace")?;
     // SAFETY: an ioctl without argument on a descriptor we hold.
     let kind = unsafe { libc::ioctl(file.as_raw_fd(), NS_GET_NSTYPE) };
     if kind != libc::CLONE_NEWUSER {
@@ -200,23 +196,16 @@ pub fn idmap_tree(
                 )
             })
         })
-        .map_err(|e| {
-            Error::new(
-                e.errno,
-                format!(
-                    "Failed to create the idmapped mount of {what}: {}",
-                    e.message
-                ),
-            )
-        })
+        .context(format_args!(
+            "Failed to create the idmapped mount of {what}"
+        ))
 }
 
 /// The idmapped copy of the rootfs at `rootfs` (its submounts included),
 /// following the user namespace `userns`, with the options' attributes;
 /// slave, so nothing mounted inside reaches the host. Runs in the monitor.
 pub fn idmapped_tree(rootfs: &Path, userns: &Path, opts: &RootfsOptions) -> Result<OwnedFd> {
-    let ns = open_userns(userns)
-        .map_err(|e| Error::new(e.errno, format!("lxc.rootfs.options: {}", e.message)))?;
+    let ns = open_userns(userns).context("lxc.rootfs.options")?;
     let tree = api::open_tree_clone(rootfs, true)?;
     let attr = MountAttr {
         propagation: libc::MS_SLAVE,

@@ -138,8 +138,7 @@ fn export(ctx: &ScmpFilterContext) -> Result<Vec<u8>> {
     // SAFETY: memfd_create with a static name.
     let fd = unsafe { libc::memfd_create(c"seccomp-bpf".as_ptr(), libc::MFD_CLOEXEC) };
     if fd < 0 {
-        return Err(Error::new(
-            crate::sys::errno(),
+        return Err(Error::last_os(
             "Failed to create a memfd for the seccomp program",
         ));
     }

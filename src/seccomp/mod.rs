@@ -12,7 +12,7 @@ pub use policy::{HostArch, Policy};
 
 use std::os::fd::{AsRawFd, OwnedFd};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ResultExt};
 
 /// What init sends the monitor, with the listener descriptor attached,
 /// once a notify filter is installed.
@@ -28,12 +28,8 @@ pub struct Profile {
 /// Reads, parses and compiles the policy file at `path` for this host.
 /// Errors name the file and the line.
 pub fn compile_file(path: &str) -> Result<Profile> {
-    let text = crate::sys::read_regular_text(path.as_ref()).map_err(|e| {
-        Error::new(
-            e.errno,
-            format!("Failed to read the seccomp policy: {}", e.message),
-        )
-    })?;
+    let text = crate::sys::read_regular_text(path.as_ref())
+        .context("Failed to read the seccomp policy")?;
     compile_text(path, &text)
 }
 
@@ -42,12 +38,8 @@ pub fn compile_text(path: &str, text: &str) -> Result<Profile> {
     let host = HostArch::current();
     let policy = policy::parse(text, host)
         .map_err(|e| Error::invalid(format!("Invalid seccomp policy {path}: {e}")))?;
-    let filter = filter::compile(&policy, host).map_err(|e| {
-        Error::new(
-            e.errno,
-            format!("Invalid seccomp policy {path}: {}", e.message),
-        )
-    })?;
+    let filter =
+        filter::compile(&policy, host).context(format_args!("Invalid seccomp policy {path}"))?;
     Ok(Profile {
         path: path.to_string(),
         filter,

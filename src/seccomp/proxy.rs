@@ -106,8 +106,7 @@ pub fn kernel_sizes() -> Result<NotifSizes> {
         )
     };
     if r < 0 {
-        return Err(Error::new(
-            crate::sys::errno(),
+        return Err(Error::last_os(
             "Failed to query the seccomp notification sizes",
         ));
     }

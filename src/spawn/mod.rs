@@ -23,7 +23,7 @@ pub use reaper::exit_code_for;
 pub use spec::{RestoreRequest, StartOptions, StartSpec};
 
 use crate::cgroups::ContainerCgroups;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ResultExt};
 use crate::net::{self, NetPlan};
 use crate::rootfs::RootfsPlan;
 use crate::sys;
@@ -339,9 +339,9 @@ fn release_init(sock: &mut UnixStream, tree: Option<OwnedFd>) -> Result<()> {
         Some(t) => crate::sys::socket::send_with_fd(sock, GO, t.as_raw_fd()).map(drop),
         None => sock
             .write_all(GO)
-            .map_err(|e| Error::os("Failed to release init", &e)),
+            .map_err(|e| Error::os("Failed to write to init's socket", &e)),
     };
-    sent.map_err(|e| Error::new(e.errno, format!("Failed to release init: {}", e.message)))
+    sent.context("Failed to release init")
 }
 
 /// What releases init once the monitor's steps are done.
@@ -517,10 +517,7 @@ fn child_main(
     // container's cgroup that the parent just moved us into.
     // SAFETY: unshare with a flag.
     if spec.new_cgroupns && unsafe { libc::unshare(libc::CLONE_NEWCGROUP) } < 0 {
-        return Err(Error::new(
-            sys::errno(),
-            "Failed to create the cgroup namespace",
-        ));
+        return Err(Error::last_os("Failed to create the cgroup namespace"));
     }
     if let (Some(offsets), Some(file)) = (&spec.time_ns, timens_offsets) {
         timens::enter_new(offsets, file)?;
@@ -550,7 +547,7 @@ fn child_main(
     if spec.no_new_privs {
         // SAFETY: prctl with integer arguments.
         if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } < 0 {
-            return Err(Error::new(sys::errno(), "Failed to set no_new_privs"));
+            return Err(Error::last_os("Failed to set no_new_privs"));
         }
     }
     match &spec.lsm {
@@ -638,10 +635,10 @@ fn setup_stdio(has_console: bool) -> Result<()> {
         };
         let fd = libc::open(path.as_ptr(), libc::O_RDWR);
         if fd < 0 {
-            return Err(Error::new(
-                sys::errno(),
-                format!("Failed to open {}", path.to_string_lossy()),
-            ));
+            return Err(Error::last_os(format_args!(
+                "Failed to open {}",
+                path.to_string_lossy()
+            )));
         }
         if has_console {
             libc::ioctl(fd, libc::TIOCSCTTY, 0);
@@ -667,10 +664,9 @@ fn switch_ids(uid: u32, gid: u32, groups: &[u32]) -> Result<()> {
             || libc::setgid(gid) < 0
             || libc::setuid(uid) < 0
         {
-            return Err(Error::new(
-                sys::errno(),
-                format!("Failed to switch to uid {uid} gid {gid} groups {groups:?}"),
-            ));
+            return Err(Error::last_os(format_args!(
+                "Failed to switch to uid {uid} gid {gid} groups {groups:?}"
+            )));
         }
     }
     Ok(())
@@ -684,12 +680,7 @@ fn open_shared_namespaces(spec: &StartSpec) -> Result<Vec<(i32, OwnedFd)>> {
             // Namespace files are regular (nsfs): a FIFO would block start.
             crate::sys::open_regular(Path::new(path), libc::O_RDONLY)
                 .map(|f| (*flag, OwnedFd::from(f)))
-                .map_err(|e| {
-                    Error::new(
-                        e.errno,
-                        format!("Failed to open the shared namespace: {}", e.message),
-                    )
-                })
+                .context("Failed to open the shared namespace")
         })
         .collect()
 }
@@ -700,10 +691,9 @@ fn join_namespaces(shared: &[(i32, OwnedFd)]) -> Result<()> {
     for (flag, fd) in shared.iter().filter(|(f, _)| *f != libc::CLONE_NEWPID) {
         // SAFETY: setns on a namespace descriptor we own.
         if unsafe { libc::setns(fd.as_raw_fd(), *flag) } < 0 {
-            return Err(Error::new(
-                sys::errno(),
-                format!("Failed to join the shared namespace {flag:#x}"),
-            ));
+            return Err(Error::last_os(format_args!(
+                "Failed to join the shared namespace {flag:#x}"
+            )));
         }
     }
     Ok(())
@@ -725,10 +715,7 @@ impl JoinPidNs {
             .into();
         // SAFETY: setns on a pid namespace descriptor we own.
         if unsafe { libc::setns(target.as_raw_fd(), libc::CLONE_NEWPID) } < 0 {
-            return Err(Error::new(
-                sys::errno(),
-                "Failed to join the shared pid namespace",
-            ));
+            return Err(Error::last_os("Failed to join the shared pid namespace"));
         }
         Ok(JoinPidNs { own: Some(own) })
     }

@@ -121,8 +121,7 @@ fn new_netns() -> Option<OwnedFd> {
 pub fn join(ns: &OwnedFd) -> Result<()> {
     // SAFETY: setns on a namespace descriptor we own.
     if unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) } < 0 {
-        return Err(Error::new(
-            crate::sys::errno(),
+        return Err(Error::last_os(
             "Failed to join the container's network namespace",
         ));
     }

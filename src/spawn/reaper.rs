@@ -70,7 +70,7 @@ pub fn run(
         libc::sigprocmask(libc::SIG_BLOCK, &set, &mut old);
         let pid = libc::fork();
         if pid < 0 {
-            return Err(Error::new(sys::errno(), "Failed to fork the command"));
+            return Err(Error::last_os("Failed to fork the command"));
         }
         if pid == 0 {
             drop(go_w);

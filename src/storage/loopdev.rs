@@ -10,7 +10,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use super::Storage;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ResultExt};
 use crate::sys::cpath;
 
 /// LXC's DEFAULT_FS_SIZE and DEFAULT_FSTYPE.
@@ -69,8 +69,8 @@ pub struct LoopDevice {
 /// Attaches `image` to a free loop device with autoclear. The image is
 /// the container owner's choice: a regular file only (a FIFO would block).
 pub fn attach(image: &Path) -> Result<LoopDevice> {
-    let file = crate::sys::open_regular(image, libc::O_RDWR)
-        .map_err(|e| Error::new(e.errno, format!("Failed to open loop image: {}", e.message)))?;
+    let file =
+        crate::sys::open_regular(image, libc::O_RDWR).context("Failed to open loop image")?;
     let ctl = Path::new("/dev/loop-control");
     for _ in 0..16 {
         let c = cpath(ctl)?;

@@ -57,16 +57,13 @@ pub fn in_namespace_fd<T: Send + 'static>(
             // after; the descriptor is ours.
             unsafe {
                 if matches!(ns, Ns::Mnt) && libc::unshare(libc::CLONE_FS) < 0 {
-                    return Err(Error::new(
-                        crate::sys::errno(),
-                        "Failed to unshare the fs context",
-                    ));
+                    return Err(Error::last_os("Failed to unshare the fs context"));
                 }
                 if libc::setns(fd.as_raw_fd(), ns.flag()) < 0 {
-                    return Err(Error::new(
-                        crate::sys::errno(),
-                        format!("Failed to enter the container's {} namespace", ns.file()),
-                    ));
+                    return Err(Error::last_os(format_args!(
+                        "Failed to enter the container's {} namespace",
+                        ns.file()
+                    )));
                 }
             }
             f()

@@ -26,7 +26,7 @@ fn stream_socket() -> Result<OwnedFd> {
     // SAFETY: plain socket creation.
     let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
     if fd < 0 {
-        return Err(Error::new(sys::errno(), "Failed to create a unix socket"));
+        return Err(Error::last_os("Failed to create a unix socket"));
     }
     // SAFETY: fresh descriptor.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
@@ -75,10 +75,7 @@ pub fn listen(name: &str) -> Result<OwnedFd> {
             ));
         }
         if libc::listen(sock.as_raw_fd(), 100) < 0 {
-            return Err(Error::new(
-                sys::errno(),
-                format!("Failed to listen on @{name}"),
-            ));
+            return Err(Error::last_os(format_args!("Failed to listen on @{name}")));
         }
     }
     Ok(sock)
@@ -96,10 +93,7 @@ pub fn accept(listener: &OwnedFd) -> Result<OwnedFd> {
         )
     };
     if fd < 0 {
-        return Err(Error::new(
-            sys::errno(),
-            "Failed to accept a command connection",
-        ));
+        return Err(Error::last_os("Failed to accept a command connection"));
     }
     // SAFETY: fresh descriptor.
     let conn = unsafe { OwnedFd::from_raw_fd(fd) };
@@ -119,7 +113,7 @@ fn set_int_opt(sock: &OwnedFd, opt: libc::c_int, value: libc::c_int) -> Result<(
         )
     };
     if r < 0 {
-        return Err(Error::new(sys::errno(), "Failed to set a socket option"));
+        return Err(Error::last_os("Failed to set a socket option"));
     }
     Ok(())
 }
@@ -141,10 +135,7 @@ pub fn set_recv_timeout(sock: &OwnedFd, seconds: i32) -> Result<()> {
         )
     };
     if r < 0 {
-        return Err(Error::new(
-            sys::errno(),
-            "Failed to set the receive timeout",
-        ));
+        return Err(Error::last_os("Failed to set the receive timeout"));
     }
     Ok(())
 }
@@ -191,10 +182,7 @@ fn send_with_cmsg(
                 continue;
             }
             if n < 0 {
-                return Err(Error::new(
-                    sys::errno(),
-                    "Failed to send on the command socket",
-                ));
+                return Err(Error::last_os("Failed to send on the command socket"));
             }
             return Ok(n as usize);
         }
@@ -330,10 +318,7 @@ pub fn read_full(sock: &OwnedFd, buf: &mut [u8]) -> Result<bool> {
             if sys::errno() == libc::EINTR {
                 continue;
             }
-            return Err(Error::new(
-                sys::errno(),
-                "Failed to read from the command socket",
-            ));
+            return Err(Error::last_os("Failed to read from the command socket"));
         }
         if n == 0 {
             if got == 0 {
@@ -362,10 +347,7 @@ pub fn write_full(sock: &OwnedFd, buf: &[u8]) -> Result<()> {
             if sys::errno() == libc::EINTR {
                 continue;
             }
-            return Err(Error::new(
-                sys::errno(),
-                "Failed to write to the command socket",
-            ));
+            return Err(Error::last_os("Failed to write to the command socket"));
         }
         sent += n as usize;
     }

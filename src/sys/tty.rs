@@ -12,10 +12,7 @@ pub fn set_raw(fd: RawFd) -> Result<libc::termios> {
     unsafe {
         let mut old: libc::termios = std::mem::zeroed();
         if libc::tcgetattr(fd, &mut old) < 0 {
-            return Err(Error::new(
-                crate::sys::errno(),
-                "Failed to get terminal settings",
-            ));
+            return Err(Error::last_os("Failed to get terminal settings"));
         }
         let mut t = old;
         t.c_iflag |= libc::IGNPAR;
@@ -39,10 +36,7 @@ pub fn set_raw(fd: RawFd) -> Result<libc::termios> {
         t.c_cc[libc::VMIN] = 1;
         t.c_cc[libc::VTIME] = 0;
         if libc::tcsetattr(fd, libc::TCSAFLUSH, &t) < 0 {
-            return Err(Error::new(
-                crate::sys::errno(),
-                "Failed to set terminal settings",
-            ));
+            return Err(Error::last_os("Failed to set terminal settings"));
         }
         Ok(old)
     }
@@ -55,7 +49,7 @@ pub fn set_nonblocking(fd: RawFd) -> Result<()> {
         libc::fcntl(fd, libc::F_SETFL, fl | libc::O_NONBLOCK)
     };
     if r < 0 {
-        return Err(Error::new(crate::sys::errno(), "Failed to set O_NONBLOCK"));
+        return Err(Error::last_os("Failed to set O_NONBLOCK"));
     }
     Ok(())
 }
