@@ -41,6 +41,8 @@ trait Backend: std::fmt::Debug + Sync {
     fn delegation_files(&self) -> Vec<String>;
     /// Files of a container cgroup its root gets to own (`chown_to`).
     fn shared_files(&self) -> Vec<String>;
+    /// The filesystem type and options that mount `h` anew.
+    fn mount_data(&self, h: &Hierarchy) -> (&'static str, String);
     /// Readies a new cgroup directory for tasks to join.
     fn init_dir(&self, h: &Hierarchy, dir: &Path) -> Result<()>;
     /// Whether this hierarchy can hold the container's freezer: its
@@ -95,6 +97,12 @@ pub struct Hierarchy {
 impl Hierarchy {
     fn backend(&self) -> &'static dyn Backend {
         backend_of(self.unified)
+    }
+
+    /// The filesystem type and options that mount this hierarchy anew
+    /// (a container's own view of it).
+    pub fn mount_data(&self) -> (&'static str, String) {
+        self.backend().mount_data(self)
     }
 
     /// The directory of `current` in the hierarchy.
@@ -245,6 +253,16 @@ pub fn detect() -> Result<Vec<Hierarchy>> {
         &read_proc("/proc/self/mountinfo")?,
         &read_proc("/proc/self/cgroup")?,
     ))
+}
+
+/// Whether `hierarchies` are the cgroup2 one alone: a pure cgroup2 host,
+/// where LXC applies `lxc.cgroup2.*` and device rules become a program.
+pub fn pure_cgroup2<'h>(hierarchies: impl IntoIterator<Item = &'h Hierarchy>) -> bool {
+    let mut any = false;
+    hierarchies.into_iter().all(|h| {
+        any = true;
+        h.unified
+    }) && any
 }
 
 /// Whose cgroups a new container goes below (LXC's `__initialize_cgroups`):
@@ -472,7 +490,7 @@ impl ContainerCgroups {
 
     /// Whether every hierarchy of the container is cgroup2.
     pub fn pure_unified(&self) -> bool {
-        !self.dirs.is_empty() && self.dirs.iter().all(|(h, _)| h.unified)
+        pure_cgroup2(self.dirs.iter().map(|(h, _)| h))
     }
 
     /// Whose limits apply: `lxc.cgroup2.*` and the device program on a
@@ -833,6 +851,17 @@ mod tests {
         let f = Freezer::locate(&v2, |c| c.is_none().then(|| "/x".into())).unwrap();
         assert_eq!(f.dir, Path::new("/sys/fs/cgroup/unified/x"));
         assert_eq!(f.backend.freeze_write(false), ("cgroup.freeze", "0"));
+    }
+
+    #[test]
+    fn kinds() {
+        let hs = hierarchies_from(MOUNTINFO, PROC_CGROUP);
+        assert_eq!(hs[0].mount_data(), ("cgroup", "cpu".into()));
+        assert_eq!(hs[3].mount_data(), ("cgroup", "none,name=systemd".into()));
+        assert_eq!(hs[4].mount_data(), ("cgroup2", String::new()));
+        assert!(!pure_cgroup2(&hs));
+        assert!(pure_cgroup2(&hs[4..]));
+        assert!(!pure_cgroup2(&hs[..0]));
     }
 
     #[test]

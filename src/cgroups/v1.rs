@@ -25,6 +25,23 @@ impl Backend for V1 {
         vec!["cgroup.procs".into(), "tasks".into()]
     }
 
+    fn mount_data(&self, h: &Hierarchy) -> (&'static str, String) {
+        // A named hierarchy ("name=systemd") has no controller: "none".
+        let opts = h
+            .controllers
+            .iter()
+            .map(|c| {
+                if c.starts_with("name=") {
+                    format!("none,{c}")
+                } else {
+                    c.clone()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+        ("cgroup", opts)
+    }
+
     fn init_dir(&self, h: &Hierarchy, dir: &Path) -> Result<()> {
         inherit_cpuset(h, dir)
     }

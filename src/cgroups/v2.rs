@@ -65,6 +65,10 @@ impl Backend for V2 {
             .collect()
     }
 
+    fn mount_data(&self, _: &Hierarchy) -> (&'static str, String) {
+        ("cgroup2", String::new())
+    }
+
     fn init_dir(&self, _: &Hierarchy, _: &Path) -> Result<()> {
         Ok(())
     }
