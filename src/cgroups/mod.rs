@@ -41,6 +41,8 @@ trait Backend: std::fmt::Debug + Sync {
     fn delegation_files(&self) -> Vec<String>;
     /// Files of a container cgroup its root gets to own (`chown_to`).
     fn shared_files(&self) -> Vec<String>;
+    /// The controllers `h` offers.
+    fn offered(&self, h: &Hierarchy) -> Vec<String>;
     /// The filesystem type and options that mount `h` anew.
     fn mount_data(&self, h: &Hierarchy) -> (&'static str, String);
     /// Readies a new cgroup directory for tasks to join.
@@ -97,6 +99,13 @@ pub struct Hierarchy {
 impl Hierarchy {
     fn backend(&self) -> &'static dyn Backend {
         backend_of(self.unified)
+    }
+
+    /// The controllers this hierarchy offers: a v1 one its mounted
+    /// controllers, the cgroup2 one those enabled in `current` (LXC reads
+    /// them there once; this reads them when asked).
+    pub fn offered_controllers(&self) -> Vec<String> {
+        self.backend().offered(self)
     }
 
     /// The filesystem type and options that mount this hierarchy anew
@@ -491,6 +500,14 @@ impl ContainerCgroups {
     /// Whether every hierarchy of the container is cgroup2.
     pub fn pure_unified(&self) -> bool {
         pure_cgroup2(self.dirs.iter().map(|(h, _)| h))
+    }
+
+    /// The container's (limit) cgroup in the cgroup2 hierarchy.
+    pub fn cgroup2_dir(&self) -> Option<&Path> {
+        self.dirs
+            .iter()
+            .find(|(h, _)| h.unified)
+            .map(|(_, d)| d.as_path())
     }
 
     /// Whose limits apply: `lxc.cgroup2.*` and the device program on a

@@ -25,6 +25,10 @@ impl Backend for V1 {
         vec!["cgroup.procs".into(), "tasks".into()]
     }
 
+    fn offered(&self, h: &Hierarchy) -> Vec<String> {
+        h.controllers.clone()
+    }
+
     fn mount_data(&self, h: &Hierarchy) -> (&'static str, String) {
         // A named hierarchy ("name=systemd") has no controller: "none".
         let opts = h

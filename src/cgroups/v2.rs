@@ -35,14 +35,6 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
     text.lines().map(str::trim).filter(|l| !l.is_empty())
 }
 
-/// The container's (limit) cgroup in the cgroup2 hierarchy.
-fn own_dir(cg: &ContainerCgroups) -> Option<&Path> {
-    cg.dirs
-        .iter()
-        .find(|(h, _)| h.unified)
-        .map(|(_, d)| d.as_path())
-}
-
 impl Backend for V2 {
     fn is_line_of(&self, _: &[String], listed: &[String]) -> bool {
         // The cgroup2 line of /proc/<pid>/cgroup lists no controllers.
@@ -63,6 +55,12 @@ impl Backend for V2 {
             .chain(lines(&delegate).filter(|l| *l != "cgroup.procs"))
             .map(str::to_string)
             .collect()
+    }
+
+    fn offered(&self, h: &Hierarchy) -> Vec<String> {
+        std::fs::read_to_string(h.current_dir().join("cgroup.controllers"))
+            .map(|s| s.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default()
     }
 
     fn mount_data(&self, _: &Hierarchy) -> (&'static str, String) {
@@ -129,7 +127,7 @@ impl Backend for V2 {
     fn apply_limits(&self, cg: &mut ContainerCgroups, devices: bool) -> Result<()> {
         if devices {
             // The device program loaded at creation goes on now.
-            let dir = own_dir(cg).map(Path::to_path_buf);
+            let dir = cg.cgroup2_dir().map(Path::to_path_buf);
             if let (Some(d), Some(dir)) = (&mut cg.devices, dir) {
                 if !d.program.is_attached() {
                     d.program.attach(&dir)?;
@@ -141,7 +139,7 @@ impl Backend for V2 {
         if !cg.setup.legacy.is_empty() {
             log::warn!("Ignoring legacy cgroup limits on pure cgroup2 system");
         }
-        let Some(dir) = own_dir(cg) else {
+        let Some(dir) = cg.cgroup2_dir() else {
             return Ok(());
         };
         // devices.* become the device program (prepare_devices).
@@ -157,7 +155,8 @@ impl Backend for V2 {
     /// it had), so a deny denies just that; LXC starts from an allow-list
     /// there and would deny everything but the rule.
     fn add_device_rule(&self, cg: &mut ContainerCgroups, rule: DeviceRule) -> Result<()> {
-        let dir = own_dir(cg)
+        let dir = cg
+            .cgroup2_dir()
             .ok_or_else(|| Error::new(libc::ENOENT, "The container has no cgroup2 cgroup"))?
             .to_path_buf();
         let mut rules = cg
