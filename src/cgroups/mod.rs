@@ -22,12 +22,64 @@ pub mod bpf_prog;
 pub mod device_rules;
 pub mod devices_bpf;
 pub mod limits;
+mod v1;
+mod v2;
 
 pub use device_rules::DeviceRule;
 pub use limits::{CgroupSetup, Setting};
 
-use bpf_prog::DeviceProgram;
-use device_rules::RuleList;
+/// What differs between a v1 hierarchy and the cgroup2 one, so the rest of
+/// this module never asks which kind it holds: each operation's two
+/// behaviours sit side by side in `v1.rs` and `v2.rs`, and
+/// [`Hierarchy::backend`] is the one place that picks.
+trait Backend: std::fmt::Debug + Sync {
+    /// Whether a /proc/<pid>/cgroup line listing `listed` is the hierarchy
+    /// mounted with `mounted` controllers.
+    fn is_line_of(&self, mounted: &[String], listed: &[String]) -> bool;
+    /// Files besides the cgroup itself that must be writable for this
+    /// process to create cgroups below it.
+    fn delegation_files(&self) -> Vec<String>;
+    /// Files of a container cgroup its root gets to own (`chown_to`).
+    fn shared_files(&self) -> Vec<String>;
+    /// The controllers `h` offers.
+    fn offered(&self, h: &Hierarchy) -> Vec<String>;
+    /// The filesystem type and options that mount `h` anew.
+    fn mount_data(&self, h: &Hierarchy) -> (&'static str, String);
+    /// Readies a new cgroup directory for tasks to join.
+    fn init_dir(&self, h: &Hierarchy, dir: &Path) -> Result<()>;
+    /// Whether this hierarchy can hold the container's freezer: its
+    /// preference (lower wins) and the controller GET_CGROUP names it by.
+    fn freezer(&self, h: &Hierarchy) -> Option<(u8, Option<&'static str>)>;
+    /// The file and value that (un)freeze a cgroup.
+    fn freeze_write(&self, frozen: bool) -> (&'static str, &'static str);
+    fn is_frozen(&self, dir: &Path) -> bool;
+    /// Whether a freeze can stall half-way and needs kicking
+    /// ([`Freezer::set_and_wait`]).
+    fn freeze_may_stall(&self) -> bool;
+    /// The file init writes "0" to, moving itself in; None where it is
+    /// born inside instead.
+    fn self_attach_file(&self) -> Option<&'static str>;
+    /// Whether init is created inside the cgroup (CLONE_INTO_CGROUP).
+    fn enters_at_birth(&self) -> bool;
+    // The limits below are per container: `ContainerCgroups::limits`
+    // picks the backend from the host's layout, as LXC applies
+    // `lxc.cgroup.*` on legacy/hybrid hosts and `lxc.cgroup2.*` on pure
+    // cgroup2 ones.
+    /// Readies the device settings before init exists.
+    fn prepare_devices(&self, cg: &mut ContainerCgroups) -> Result<()>;
+    /// See [`ContainerCgroups::apply_limits`].
+    fn apply_limits(&self, cg: &mut ContainerCgroups, devices: bool) -> Result<()>;
+    /// See [`ContainerCgroups::add_device_rule`].
+    fn add_device_rule(&self, cg: &mut ContainerCgroups, rule: DeviceRule) -> Result<()>;
+}
+
+fn backend_of(unified: bool) -> &'static dyn Backend {
+    if unified {
+        &v2::V2_BACKEND
+    } else {
+        &v1::V1_BACKEND
+    }
+}
 
 /// One mounted cgroup hierarchy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +97,23 @@ pub struct Hierarchy {
 }
 
 impl Hierarchy {
+    fn backend(&self) -> &'static dyn Backend {
+        backend_of(self.unified)
+    }
+
+    /// The controllers this hierarchy offers: a v1 one its mounted
+    /// controllers, the cgroup2 one those enabled in `current` (LXC reads
+    /// them there once; this reads them when asked).
+    pub fn offered_controllers(&self) -> Vec<String> {
+        self.backend().offered(self)
+    }
+
+    /// The filesystem type and options that mount this hierarchy anew
+    /// (a container's own view of it).
+    pub fn mount_data(&self) -> (&'static str, String) {
+        self.backend().mount_data(self)
+    }
+
     /// The directory of `current` in the hierarchy.
     pub fn current_dir(&self) -> PathBuf {
         self.mountpoint.join(self.current.trim_start_matches('/'))
@@ -63,18 +132,12 @@ impl Hierarchy {
                 ok || sys::errno() == libc::ENOENT
             })
         };
-        if !writable(&dir) {
-            return false;
-        }
-        if !self.unified {
-            return true;
-        }
-        std::fs::read_to_string("/sys/kernel/cgroup/delegate")
-            .unwrap_or_default()
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .all(|f| writable(&dir.join(f)))
+        writable(&dir)
+            && self
+                .backend()
+                .delegation_files()
+                .iter()
+                .all(|f| writable(&dir.join(f)))
     }
 }
 
@@ -174,14 +237,10 @@ pub fn hierarchies_from(mountinfo: &str, proc_cgroup: &str) -> Vec<Hierarchy> {
     parse_cgroup_mounts(mountinfo)
         .into_iter()
         .filter_map(|(mountpoint, controllers, unified)| {
-            let (order, (_, current)) =
-                memberships.iter().enumerate().find(|(_, (ctrls, _))| {
-                    if unified {
-                        ctrls.is_empty()
-                    } else {
-                        !controllers.is_empty() && ctrls == &controllers
-                    }
-                })?;
+            let (order, (_, current)) = memberships
+                .iter()
+                .enumerate()
+                .find(|(_, (ctrls, _))| backend_of(unified).is_line_of(&controllers, ctrls))?;
             Some(Hierarchy {
                 mountpoint,
                 controllers,
@@ -203,6 +262,16 @@ pub fn detect() -> Result<Vec<Hierarchy>> {
         &read_proc("/proc/self/mountinfo")?,
         &read_proc("/proc/self/cgroup")?,
     ))
+}
+
+/// Whether `hierarchies` are the cgroup2 one alone: a pure cgroup2 host,
+/// where LXC applies `lxc.cgroup2.*` and device rules become a program.
+pub fn pure_cgroup2<'h>(hierarchies: impl IntoIterator<Item = &'h Hierarchy>) -> bool {
+    let mut any = false;
+    hierarchies.into_iter().all(|h| {
+        any = true;
+        h.unified
+    }) && any
 }
 
 /// Whose cgroups a new container goes below (LXC's `__initialize_cgroups`):
@@ -252,41 +321,31 @@ pub fn detect_base(relative: bool) -> Result<Vec<Hierarchy>> {
     Ok(hierarchies)
 }
 
-/// A new v1 cpuset cgroup starts with empty `cpuset.cpus`/`cpuset.mems`
-/// (no task may join it) unless `cgroup.clone_children` is set above: copy
-/// the parent's values, as LXC does.
-fn inherit_cpuset(h: &Hierarchy, dir: &Path) -> Result<()> {
-    if h.unified || !h.controllers.iter().any(|c| c == "cpuset") {
-        return Ok(());
-    }
-    for file in ["cpuset.cpus", "cpuset.mems"] {
-        let own = dir.join(file);
-        let current = std::fs::read_to_string(&own).unwrap_or_default();
-        if !current.trim().is_empty() {
-            continue;
-        }
-        let parent_value = dir
-            .ancestors()
-            .skip(1)
-            .take_while(|p| p.starts_with(&h.mountpoint))
-            .filter_map(|p| std::fs::read_to_string(p.join(file)).ok())
-            .find(|v| !v.trim().is_empty())
-            .unwrap_or_default();
-        std::fs::write(&own, parent_value.trim())
-            .map_err(|e| Error::io("Failed to initialise", &own, &e))?;
-    }
-    Ok(())
-}
-
 /// A container's freezer cgroup: the v1 `freezer.state` or the v2
 /// `cgroup.freeze`/`cgroup.events` of its directory.
 #[derive(Debug, Clone)]
 pub struct Freezer {
     pub dir: PathBuf,
-    pub v1: bool,
+    backend: &'static dyn Backend,
 }
 
 impl Freezer {
+    /// Of `items`, the one whose hierarchy holds the freezer (the first
+    /// preferred), with the controller naming it.
+    fn pick<T>(
+        items: impl Iterator<Item = T>,
+        hierarchy: impl Fn(&T) -> &Hierarchy,
+    ) -> Option<(T, Option<&'static str>)> {
+        items
+            .filter_map(|t| {
+                let h = hierarchy(&t);
+                let (rank, controller) = h.backend().freezer(h)?;
+                Some((rank, t, controller))
+            })
+            .min_by_key(|(rank, _, _)| *rank)
+            .map(|(_, t, controller)| (t, controller))
+    }
+
     /// Locates the freezer of a container from its cgroup paths relative to
     /// each hierarchy (what GET_CGROUP answers): `rel_of(Some("freezer"))`
     /// for v1, `rel_of(None)` for the unified hierarchy.
@@ -294,31 +353,16 @@ impl Freezer {
         hierarchies: &[Hierarchy],
         rel_of: impl Fn(Option<&str>) -> Option<String>,
     ) -> Option<Freezer> {
-        if let Some(h) = hierarchies
-            .iter()
-            .find(|h| h.controllers.iter().any(|c| c == "freezer"))
-        {
-            let rel = rel_of(Some("freezer"))?;
-            return Some(Freezer {
-                dir: h.mountpoint.join(rel.trim_start_matches('/')),
-                v1: true,
-            });
-        }
-        let h = hierarchies.iter().find(|h| h.unified)?;
-        let rel = rel_of(None)?;
+        let (h, controller) = Self::pick(hierarchies.iter(), |h| h)?;
+        let rel = rel_of(controller)?;
         Some(Freezer {
             dir: h.mountpoint.join(rel.trim_start_matches('/')),
-            v1: false,
+            backend: h.backend(),
         })
     }
 
     pub fn set(&self, frozen: bool) -> Result<()> {
-        let (file, value) = match (self.v1, frozen) {
-            (true, true) => ("freezer.state", "FROZEN"),
-            (true, false) => ("freezer.state", "THAWED"),
-            (false, true) => ("cgroup.freeze", "1"),
-            (false, false) => ("cgroup.freeze", "0"),
-        };
+        let (file, value) = self.backend.freeze_write(frozen);
         let path = self.dir.join(file);
         std::fs::write(&path, value).map_err(|e| Error::io("Failed to write", &path, &e))
     }
@@ -348,7 +392,7 @@ impl Freezer {
                     format!("The freezer {} did not settle", self.dir.display()),
                 ));
             }
-            if self.v1 && frozen && now.duration_since(kicked) >= kick {
+            if self.backend.freeze_may_stall() && frozen && now.duration_since(kicked) >= kick {
                 log::info!(
                     "Freezer {} stuck in FREEZING: thawing and freezing again",
                     self.dir.display()
@@ -365,21 +409,8 @@ impl Freezer {
     }
 
     pub fn is_frozen(&self) -> bool {
-        if self.v1 {
-            return std::fs::read_to_string(self.dir.join("freezer.state"))
-                .is_ok_and(|s| s.trim() == "FROZEN");
-        }
-        std::fs::read_to_string(self.dir.join("cgroup.events"))
-            .is_ok_and(|ev| ev.lines().any(|l| l == "frozen 1"))
+        self.backend.is_frozen(&self.dir)
     }
-}
-
-/// The device rules of a container on a pure cgroup2 host and the program
-/// enforcing them (attached once init has made its /dev nodes).
-#[derive(Debug)]
-struct Cgroup2Devices {
-    rules: RuleList,
-    program: DeviceProgram,
 }
 
 /// The cgroup directories of one container, one per hierarchy.
@@ -395,7 +426,7 @@ pub struct ContainerCgroups {
     created_parents: Vec<PathBuf>,
     /// `lxc.cgroup2.devices.*` (or rules added while running) on a pure
     /// cgroup2 host. Dropping it leaves the program with the cgroup.
-    devices: Option<Cgroup2Devices>,
+    devices: Option<v2::Devices>,
 }
 
 /// The leaf name of a container's cgroup (LXC 6.0's naming).
@@ -407,7 +438,7 @@ pub fn payload_name(container: &str) -> String {
 fn make_dir(h: &Hierarchy, dir: &Path) -> Result<bool> {
     match std::fs::create_dir(dir) {
         Ok(()) => {
-            inherit_cpuset(h, dir)?;
+            h.backend().init_dir(h, dir)?;
             Ok(true)
         }
         Err(e) if e.kind() == ErrorKind::AlreadyExists => Ok(false),
@@ -468,15 +499,22 @@ impl ContainerCgroups {
 
     /// Whether every hierarchy of the container is cgroup2.
     pub fn pure_unified(&self) -> bool {
-        !self.dirs.is_empty() && self.dirs.iter().all(|(h, _)| h.unified)
+        pure_cgroup2(self.dirs.iter().map(|(h, _)| h))
     }
 
-    /// The container's (limit) cgroup in the unified hierarchy.
-    fn unified_dir(&self) -> Option<&Path> {
+    /// The container's (limit) cgroup in the cgroup2 hierarchy.
+    pub fn cgroup2_dir(&self) -> Option<&Path> {
         self.dirs
             .iter()
             .find(|(h, _)| h.unified)
             .map(|(_, d)| d.as_path())
+    }
+
+    /// Whose limits apply: `lxc.cgroup2.*` and the device program on a
+    /// pure cgroup2 host, `lxc.cgroup.*` (device files included)
+    /// elsewhere, as in LXC.
+    fn limits(&self) -> &'static dyn Backend {
+        backend_of(self.pure_unified())
     }
 
     /// Whether init must stop for the device settings once it made its
@@ -485,75 +523,16 @@ impl ContainerCgroups {
         self.setup.legacy.iter().any(|s| s.is_devices()) || self.devices.is_some()
     }
 
-    /// On a pure cgroup2 host, compiles `lxc.cgroup2.devices.*` into a
-    /// device program and loads it, so a bad rule or a kernel without
-    /// BPF device cgroups fails the start before init exists. Unlike LXC,
-    /// a lone `devices.deny = a` gives a program too (denying all).
+    /// Readies the device settings before init exists: on a pure cgroup2
+    /// host, loads the device program (a bad rule fails the start here).
     fn prepare_devices(&mut self) -> Result<()> {
-        let rules: Vec<&Setting> = self
-            .setup
-            .unified
-            .iter()
-            .filter(|s| s.is_devices())
-            .collect();
-        if rules.is_empty() || !self.pure_unified() {
-            return Ok(());
-        }
-        let mut list = RuleList::for_config();
-        for s in rules {
-            let rule = device_rules::parse(&s.file, &s.value, true)
-                .map_err(|e| Error::new(e.errno, format!("{}: {}", s.key, e.message)))?;
-            list.add(rule);
-        }
-        let program = DeviceProgram::load(&devices_bpf::compile(&list))?;
-        log::debug!(
-            "Device program loaded: {} rule(s), default {}",
-            list.effective().count(),
-            if list.default_allow { "allow" } else { "deny" }
-        );
-        self.devices = Some(Cgroup2Devices {
-            rules: list,
-            program,
-        });
-        Ok(())
+        self.limits().prepare_devices(self)
     }
 
-    /// Adds one device rule to the running container (pure cgroup2): the
-    /// program is rebuilt and replaces the attached one. A container
-    /// started without device rules starts from "allow everything" (what
-    /// it had), so a deny denies just that; LXC starts from an allow-list
-    /// there and would deny everything but the rule.
+    /// Adds one device rule to the running container (pure cgroup2 only:
+    /// the device program is rebuilt and replaces the attached one).
     pub fn add_device_rule(&mut self, rule: DeviceRule) -> Result<()> {
-        if !self.pure_unified() {
-            return Err(Error::invalid(
-                "Device rules through BPF need a pure cgroup2 host",
-            ));
-        }
-        let dir = self
-            .unified_dir()
-            .ok_or_else(|| Error::new(libc::ENOENT, "The container has no cgroup2 cgroup"))?
-            .to_path_buf();
-        let mut rules = self
-            .devices
-            .as_ref()
-            .map_or_else(RuleList::allow_all, |d| d.rules.clone());
-        if !rules.add(rule) {
-            return Ok(());
-        }
-        let next = DeviceProgram::load(&devices_bpf::compile(&rules))?;
-        match &mut self.devices {
-            Some(d) => {
-                d.program.replace(next)?;
-                d.rules = rules;
-            }
-            None => {
-                let mut program = next;
-                program.attach(&dir)?;
-                self.devices = Some(Cgroup2Devices { rules, program });
-            }
-        }
-        log::info!("Device rule \"{rule}\" added");
-        Ok(())
+        self.limits().add_device_rule(self, rule)
     }
 
     fn create_dirs(
@@ -592,7 +571,7 @@ impl ContainerCgroups {
                         Ok(()) => {
                             crate::journal::note(Item::Cgroup(dir.clone()));
                             made.dirs.push((h.clone(), dir.clone()));
-                            inherit_cpuset(h, &dir)?;
+                            h.backend().init_dir(h, &dir)?;
                         }
                         Err(e) if e.kind() == ErrorKind::AlreadyExists => return Ok(false),
                         Err(e) => return Err(Error::io("Failed to create cgroup", &dir, &e)),
@@ -601,7 +580,7 @@ impl ContainerCgroups {
                         let inner_dir = dir.join(inner);
                         std::fs::create_dir(&inner_dir)
                             .map_err(|e| Error::io("Failed to create cgroup", &inner_dir, &e))?;
-                        inherit_cpuset(h, &inner_dir)?;
+                        h.backend().init_dir(h, &inner_dir)?;
                     }
                     Ok(true)
                 })();
@@ -647,84 +626,7 @@ impl ContainerCgroups {
     /// the former on a pure cgroup2 host, except `devices.*`: their
     /// program (loaded by `create_with`) is attached with the latter.
     pub fn apply_limits(&mut self, devices: bool) -> Result<()> {
-        let pure_unified = self.pure_unified();
-        if !devices && !self.setup.legacy.is_empty() && pure_unified {
-            log::warn!("Ignoring legacy cgroup limits on pure cgroup2 system");
-        }
-        if !pure_unified {
-            for s in self
-                .setup
-                .legacy
-                .iter()
-                .filter(|s| s.is_devices() == devices)
-            {
-                self.apply_legacy(s, devices)?;
-            }
-        }
-        if devices {
-            // The device program loaded at creation goes on now.
-            let dir = self.unified_dir().map(Path::to_path_buf);
-            if let (Some(d), Some(dir)) = (&mut self.devices, dir) {
-                if !d.program.is_attached() {
-                    d.program.attach(&dir)?;
-                    log::debug!("Device program attached to {}", dir.display());
-                }
-            }
-            return Ok(());
-        }
-        if self.setup.unified.is_empty() {
-            return Ok(());
-        }
-        if !pure_unified {
-            log::warn!("Ignoring cgroup2 limits on legacy cgroup system");
-            return Ok(());
-        }
-        let Some(dir) = self.unified_dir() else {
-            return Ok(());
-        };
-        // devices.* become the device program (prepare_devices).
-        for s in self.setup.unified.iter().filter(|s| !s.is_devices()) {
-            write_setting(dir, s, &s.value)?;
-            log::debug!("Set {} to \"{}\"", s.file, s.value);
-        }
-        Ok(())
-    }
-
-    fn apply_legacy(&self, s: &Setting, devices: bool) -> Result<()> {
-        let controller = limits::controller_of(&s.file)?;
-        let Some((_, dir)) = self
-            .dirs
-            .iter()
-            .find(|(h, _)| !h.unified && h.controllers.iter().any(|c| c == controller))
-        else {
-            return Err(Error::new(
-                libc::ENOENT,
-                format!(
-                    "Failed to set {}: no \"{controller}\" controller is mounted on this host",
-                    s.key
-                ),
-            ));
-        };
-        let value = if s.file == "devices.allow" && s.value.starts_with('/') {
-            limits::convert_devpath(&s.value)?
-        } else {
-            s.value.clone()
-        };
-        let mut result = write_setting(dir, s, &value);
-        if result.is_ok() && controller == "cpuset" && self.setup.placement.inner.is_some() {
-            result = write_setting(&self.process_dir(dir), s, &value);
-        }
-        match result {
-            Err(e) if devices && (e.errno == libc::EACCES || e.errno == libc::EPERM) => {
-                log::warn!("{}", e.message);
-                Ok(())
-            }
-            Err(e) => Err(e),
-            Ok(()) => {
-                log::debug!("Set {} to \"{}\"", s.file, s.value);
-                Ok(())
-            }
-        }
+        self.limits().apply_limits(self, devices)
     }
 
     /// Shares the container's cgroups with its root (user namespaces), as
@@ -734,25 +636,13 @@ impl ContainerCgroups {
     /// files the kernel lists as delegatable. Runs in the monitor.
     pub fn chown_to(&self, idmaps: &[crate::config::IdMap]) -> Result<()> {
         use std::os::unix::fs::PermissionsExt;
-        let delegate = std::fs::read_to_string("/sys/kernel/cgroup/delegate")
-            .unwrap_or_else(|_| "cgroup.procs\ncgroup.subtree_control\ncgroup.threads\n".into());
         let mut paths = Vec::new();
         for (h, dir) in &self.dirs {
             let mut dirs = vec![dir.clone()];
             if self.setup.placement.inner.is_some() {
                 dirs.push(self.process_dir(dir));
             }
-            let mut files = vec!["cgroup.procs"];
-            if h.unified {
-                files.extend(
-                    delegate
-                        .lines()
-                        .map(str::trim)
-                        .filter(|l| !l.is_empty() && *l != "cgroup.procs"),
-                );
-            } else {
-                files.push("tasks");
-            }
+            let files = h.backend().shared_files();
             for d in dirs {
                 let _ = std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o775));
                 for f in &files {
@@ -777,7 +667,11 @@ impl ContainerCgroups {
     /// Moves `pid` into the container's v2 cgroup from outside: the
     /// fallback when clone3 could not create init there.
     pub fn attach_unified(&self, pid: i32) -> Result<()> {
-        for (_, dir) in self.dirs.iter().filter(|(h, _)| h.unified) {
+        let born_inside = self
+            .dirs
+            .iter()
+            .filter(|(h, _)| h.backend().enters_at_birth());
+        for (_, dir) in born_inside {
             let path = self.process_dir(dir).join("cgroup.procs");
             std::fs::write(&path, pid.to_string())
                 .map_err(|e| Error::io(&format!("Failed to move {pid} into"), &path, &e))?;
@@ -794,8 +688,12 @@ impl ContainerCgroups {
     /// bulk of a start). The v2 cgroup is entered at birth instead
     /// (`unified_clone_dir`).
     pub fn attach_self_v1(&self) -> Result<()> {
-        for (_, dir) in self.dirs.iter().filter(|(h, _)| !h.unified) {
-            let path = self.process_dir(dir).join("tasks");
+        let joined = self
+            .dirs
+            .iter()
+            .filter_map(|(h, dir)| Some((dir, h.backend().self_attach_file()?)));
+        for (dir, file) in joined {
+            let path = self.process_dir(dir).join(file);
             std::fs::write(&path, "0")
                 .map_err(|e| Error::io("Failed to move init into", &path, &e))?;
         }
@@ -806,7 +704,11 @@ impl ContainerCgroups {
     /// clone3's CLONE_INTO_CGROUP; None without a v2 hierarchy.
     pub fn unified_clone_dir(&self) -> Result<Option<std::fs::File>> {
         use std::os::unix::fs::OpenOptionsExt;
-        let Some((_, dir)) = self.dirs.iter().find(|(h, _)| h.unified) else {
+        let Some((_, dir)) = self
+            .dirs
+            .iter()
+            .find(|(h, _)| h.backend().enters_at_birth())
+        else {
             return Ok(None);
         };
         let path = self.process_dir(dir);
@@ -821,23 +723,11 @@ impl ContainerCgroups {
     /// The container's freezer: v1 freezer when the host has it, the v2
     /// cgroup otherwise.
     pub fn freezer(&self) -> Option<Freezer> {
-        if let Some((_, d)) = self
-            .dirs
-            .iter()
-            .find(|(h, _)| h.controllers.iter().any(|c| c == "freezer"))
-        {
-            return Some(Freezer {
-                dir: d.clone(),
-                v1: true,
-            });
-        }
-        self.dirs
-            .iter()
-            .find(|(h, _)| h.unified)
-            .map(|(_, d)| Freezer {
-                dir: d.clone(),
-                v1: false,
-            })
+        let ((h, dir), _) = Freezer::pick(self.dirs.iter(), |(h, _)| h)?;
+        Some(Freezer {
+            dir: dir.clone(),
+            backend: h.backend(),
+        })
     }
 
     /// Freezes (true) or thaws (false) the container.
@@ -872,22 +762,6 @@ impl ContainerCgroups {
             crate::journal::forget(Item::CgroupParent(dir.clone()));
         }
         self.devices = None;
-    }
-
-    /// The path of one cgroup file of the container, for `lxc.cgroup.*`
-    /// (v1, "<controller>.<file>") and `lxc.cgroup2.*` (v2) keys.
-    pub fn file_path(&self, key: &str, unified: bool) -> Option<PathBuf> {
-        let controller = key.split('.').next()?;
-        self.dirs
-            .iter()
-            .find(|(h, _)| {
-                if unified {
-                    h.unified
-                } else {
-                    h.controllers.iter().any(|c| c == controller)
-                }
-            })
-            .map(|(_, d)| d.join(key))
     }
 }
 
@@ -979,6 +853,32 @@ mod tests {
             h.current = prune_init_scope(&h.current).to_string();
         }
         assert!(hs.iter().all(|h| h.current == "/"), "{hs:#?}");
+    }
+
+    #[test]
+    fn freezer_choice() {
+        // Hybrid: the v1 freezer, asked for by its controller.
+        let hs = hierarchies_from(MOUNTINFO, PROC_CGROUP);
+        let f = Freezer::locate(&hs, |c| c.map(|c| format!("/{c}/x"))).unwrap();
+        assert_eq!(f.dir, Path::new("/sys/fs/cgroup/freezer/freezer/x"));
+        assert_eq!(f.backend.freeze_write(true), ("freezer.state", "FROZEN"));
+        assert!(Freezer::locate(&hs, |_| None).is_none());
+        // Pure cgroup2: the unified hierarchy.
+        let v2: Vec<_> = hs.into_iter().filter(|h| h.unified).collect();
+        let f = Freezer::locate(&v2, |c| c.is_none().then(|| "/x".into())).unwrap();
+        assert_eq!(f.dir, Path::new("/sys/fs/cgroup/unified/x"));
+        assert_eq!(f.backend.freeze_write(false), ("cgroup.freeze", "0"));
+    }
+
+    #[test]
+    fn kinds() {
+        let hs = hierarchies_from(MOUNTINFO, PROC_CGROUP);
+        assert_eq!(hs[0].mount_data(), ("cgroup", "cpu".into()));
+        assert_eq!(hs[3].mount_data(), ("cgroup", "none,name=systemd".into()));
+        assert_eq!(hs[4].mount_data(), ("cgroup2", String::new()));
+        assert!(!pure_cgroup2(&hs));
+        assert!(pure_cgroup2(&hs[4..]));
+        assert!(!pure_cgroup2(&hs[..0]));
     }
 
     #[test]

@@ -103,7 +103,7 @@ impl Container {
         }
         if limits::controller_of(subsys)? == "devices" {
             let hierarchies = cgroups::detect()?;
-            if !hierarchies.is_empty() && hierarchies.iter().all(|h| h.unified) {
+            if cgroups::pure_cgroup2(&hierarchies) {
                 return self.add_device_rule(subsys, value);
             }
         }

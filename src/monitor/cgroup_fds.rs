@@ -25,7 +25,7 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use crate::cgroups::{bpf_prog, ContainerCgroups, Hierarchy};
+use crate::cgroups::{bpf_prog, ContainerCgroups};
 use crate::commands::cgroup_fd::{
     reply_len, CgroupCtx, CgroupFd, Layout, CGROUP2_SUPER_MAGIC, CGROUP_CTX_LEN, CGROUP_FD_LEN,
     CGROUP_SUPER_MAGIC, CTX_MAX_FD, UTIL_DEVICES, UTIL_FREEZER,
@@ -104,30 +104,12 @@ fn utilities(cgroups: &ContainerCgroups) -> u32 {
         bits |= UTIL_DEVICES;
     }
     let freeze = cgroups
-        .dirs
-        .iter()
-        .find(|(h, _)| h.unified)
-        .map(|(_, d)| cgroups.process_dir(d).join("cgroup.freeze"));
+        .cgroup2_dir()
+        .map(|d| cgroups.process_dir(d).join("cgroup.freeze"));
     if freeze.is_some_and(|f| f.exists()) {
         bits |= UTIL_FREEZER;
     }
     bits
-}
-
-/// The controllers a hierarchy offers: a v1 one its mounted controllers, the
-/// unified one those enabled where the container's cgroups were created
-/// (LXC reads them there once; we read them when asked).
-fn controllers_of(h: &Hierarchy) -> Vec<String> {
-    if !h.unified {
-        return h.controllers.clone();
-    }
-    let file = h
-        .mountpoint
-        .join(h.current.trim_start_matches('/'))
-        .join("cgroup.controllers");
-    std::fs::read_to_string(file)
-        .map(|s| s.split_whitespace().map(str::to_string).collect())
-        .unwrap_or_default()
 }
 
 /// A cgroup directory as LXC keeps it: O_PATH, never through a symlink.
@@ -168,7 +150,7 @@ fn cgroup_ctx(
     ctx.fd_len = raw.len() as u32;
     ctx.fds[..raw.len()].copy_from_slice(&raw);
     // Otherwise the client's value comes back, as from LXC.
-    if cgroups.dirs.iter().any(|(h, _)| h.unified) {
+    if cgroups.cgroup2_dir().is_some() {
         ctx.utilities = utilities(cgroups);
     }
     let bytes = ctx.encode();
@@ -196,7 +178,7 @@ fn cgroup_fd(
     let offered: Vec<(bool, Vec<String>)> = cgroups
         .dirs
         .iter()
-        .map(|(h, _)| (h.unified, controllers_of(h)))
+        .map(|(h, _)| (h.unified, h.offered_controllers()))
         .collect();
     let utilities = utilities(cgroups);
     let found = std::str::from_utf8(m.controller())
@@ -242,12 +224,14 @@ fn cgroup2_fd(
     limit: bool,
     reply: impl Fn(&Response<'_>) -> Result<()>,
 ) -> Result<()> {
-    let unified = cgroups.dirs.iter().find(|(h, _)| h.unified);
-    let Some((_, dir)) = unified.filter(|_| layout(cgroups) == Layout::Unified) else {
+    let Some(dir) = cgroups
+        .cgroup2_dir()
+        .filter(|_| layout(cgroups) == Layout::Unified)
+    else {
         return reply(&Response::error(libc::EINVAL));
     };
     let dir = if limit {
-        dir.clone()
+        dir.to_path_buf()
     } else {
         cgroups.process_dir(dir)
     };

@@ -700,7 +700,7 @@ impl Monitor {
     fn cgroup_path(&self, controller: Option<&str>, limit: bool) -> Option<String> {
         let cgroups = &self.prep.cgroups;
         // On a pure cgroup2 host every controller lives in the one hierarchy.
-        let pure_unified = cgroups.dirs.iter().all(|(h, _)| h.unified);
+        let pure_unified = cgroups.pure_unified();
         cgroups
             .dirs
             .iter()

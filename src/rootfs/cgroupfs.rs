@@ -194,22 +194,8 @@ impl RootfsPlan {
 /// A new mount of hierarchy `h` (cgroup2, or cgroup with its controllers)
 /// on `target`.
 fn mount_hierarchy(h: &Hierarchy, target: &Opened, flags: libc::c_ulong) -> Result<Opened> {
-    if h.unified {
-        return mount_on::new_fs("cgroup2", "cgroup2", "", flags, target);
-    }
-    let opts = h
-        .controllers
-        .iter()
-        .map(|c| {
-            if c.starts_with("name=") {
-                format!("none,{c}")
-            } else {
-                c.clone()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(",");
-    mount_on::new_fs("cgroup", "cgroup", &opts, flags, target)
+    let (fstype, opts) = h.mount_data();
+    mount_on::new_fs(fstype, fstype, &opts, flags, target)
 }
 
 #[cfg(test)]
