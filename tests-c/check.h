@@ -68,6 +68,25 @@ static inline int test_oracle(void)
 	} while (0)
 
 /* The private lxcpath of this test: argv[1], given by tests-c/run.sh. */
+/* Whether `pid` has a handler for `sig` (SigCgt of /proc/<pid>/status):
+ * busybox init is ready for signals once it has them. */
+static inline int test_catches(pid_t pid, int sig)
+{
+	char path[64], line[256];
+	unsigned long long mask = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "SigCgt: %llx", &mask) == 1)
+			break;
+	fclose(f);
+	return (mask >> (sig - 1)) & 1;
+}
+
 static inline const char *test_lxcpath(int argc, char **argv)
 {
 	if (argc < 2) {

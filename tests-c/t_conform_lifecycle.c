@@ -26,24 +26,6 @@ static int run_true(void *payload)
 	_exit(0);
 }
 
-/* Whether `pid` has a handler for `sig` (SigCgt of /proc/<pid>/status). */
-static int catches(pid_t pid, int sig)
-{
-	char path[64], line[256];
-	unsigned long long mask = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "SigCgt: %llx", &mask) == 1)
-			break;
-	fclose(f);
-	return (mask >> (sig - 1)) & 1;
-}
-
 static double now(void)
 {
 	struct timespec ts;
@@ -189,7 +171,7 @@ static void test_running_frozen(struct lxc_container *c)
 	/* LXC 5.0 hangs in FREEZING when busybox init is still in its
 	 * sysinit (docs/differences.md "Where we differ"): freeze once it has its
 	 * handlers */
-	for (i = 0; i < 100 && !catches(c->init_pid(c), SIGUSR1); i++)
+	for (i = 0; i < 100 && !test_catches(c->init_pid(c), SIGUSR1); i++)
 		usleep(50000);
 	CHECK(!c->start(c, 0, NULL)); /* already running */
 	CHECK_STR(c->state(c), "RUNNING");
@@ -279,7 +261,7 @@ static void test_shutdown_nowait(struct lxc_container *c)
 	CHECK(c->start(c, 0, NULL));
 	pid = c->init_pid(c);
 	/* busybox init drops lxc.signal.halt until its handler is there */
-	for (i = 0; i < 100 && !catches(pid, SIGUSR1); i++)
+	for (i = 0; i < 100 && !test_catches(pid, SIGUSR1); i++)
 		usleep(50000);
 	CHECK(c->shutdown(c, 0));
 	CHECK(c->wait(c, "STOPPED", 30));

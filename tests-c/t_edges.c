@@ -120,24 +120,6 @@ static void test_three_field_entry(struct lxc_container *c)
 				 "mqueue dev/mqueue mqueue defaults,optional,create=dir 0 0"));
 }
 
-/* Whether `pid` has a handler for `sig` (SigCgt of /proc/<pid>/status). */
-static int catches(pid_t pid, int sig)
-{
-	char path[64], line[256];
-	unsigned long long mask = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "SigCgt: %llx", &mask) == 1)
-			break;
-	fclose(f);
-	return (mask >> (sig - 1)) & 1;
-}
-
 /* A manager rebooting a container and stopping it at once: the halt
  * signal must reach the init that runs after the reboot. */
 static void test_shutdown_after_reboot(struct lxc_container *c)
@@ -155,13 +137,13 @@ static void test_shutdown_after_reboot(struct lxc_container *c)
 	/* A reboot signal init drops would make this a plain shutdown: busybox
 	 * init blocks lxc.signal.reboot (SIGTERM, kept pending then) right
 	 * after it sets its SIGTSTP handler. */
-	for (i = 0; i < 100 && !catches(pid, SIGTSTP); i++)
+	for (i = 0; i < 100 && !test_catches(pid, SIGTSTP); i++)
 		usleep(50000);
-	CHECK(catches(pid, SIGTSTP));
+	CHECK(test_catches(pid, SIGTSTP));
 	CHECK(c->reboot(c));
 	/* Going down, its handlers reset: the halt signal it would drop now
 	 * must reach the next init. */
-	for (i = 0; i < 100 && catches(pid, SIGTSTP); i++)
+	for (i = 0; i < 100 && test_catches(pid, SIGTSTP); i++)
 		usleep(10000);
 	CHECK(c->shutdown(c, 30));
 	CHECK_STR(c->state(c), "STOPPED");
