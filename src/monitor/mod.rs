@@ -150,9 +150,6 @@ fn destroy_ephemeral(name: &str, lxcpath: &str) -> Result<()> {
 /// Entry point of the monitor binary; returns its exit status.
 pub fn main(argv: Vec<String>, destroy: DestroyFn) -> i32 {
     let _ = DESTROY.set(destroy);
-    if argv.get(1).map(String::as_str) == Some(crate::idmap::mapped::HELPER_FLAG) {
-        return crate::idmap::mapped::helper_main(&argv);
-    }
     // Nothing the caller left open may reach the container.
     sys::raw::close_from(5);
     sys::cloexec_from(3);
