@@ -11,15 +11,7 @@ work=$(mktemp -d /tmp/lxc-bench.XXXXXX)
 export BENCH_BRIDGE="lxcbench$$"
 ip link add "$BENCH_BRIDGE" type bridge && ip link set "$BENCH_BRIDGE" up
 trap 'rm -rf "$work"; ip link del "$BENCH_BRIDGE" 2>/dev/null' EXIT
-if [ $# -ge 1 ]; then
-	prefix=$(cd "$1" && pwd)
-else
-	prefix="$work/prefix"
-	meson setup "$work/build" "$top" --prefix="$prefix" >/dev/null
-	meson compile -C "$work/build" >/dev/null
-	meson install -C "$work/build" >/dev/null
-fi
-ours=$(dirname "$(find "$prefix" -name liblxc.so.1 | head -n1)")
+. "$top/benches/prefix.sh"
 debian=/usr/lib/x86_64-linux-gnu
 
 gcc -O2 -std=gnu11 -Wall -I"$prefix/include" -o "$work/bench" "$top/benches/bench.c" \

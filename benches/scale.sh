@@ -68,15 +68,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-if [ $# -ge 1 ]; then
-	prefix=$(cd "$1" && pwd)
-else
-	prefix="$work/prefix"
-	meson setup "$work/build" "$top" --prefix="$prefix" >/dev/null
-	meson compile -C "$work/build" >/dev/null
-	meson install -C "$work/build" >/dev/null
-fi
-ours=$(dirname "$(find "$prefix" -name liblxc.so.1 | head -n1)")
+. "$top/benches/prefix.sh"
 gcc -O2 -std=gnu11 -Wall -I"$prefix/include" -o "$work/scale" "$top/benches/scale.c" -L"$ours" -llxc
 
 # One busybox container made by the template (Debian's library); its rootfs

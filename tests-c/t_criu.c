@@ -328,6 +328,18 @@ static int echo(int s, const char *msg)
 	return got == len && memcmp(buf, msg, len) == 0;
 }
 
+/* One veth on the test's bridge with address `addr` (CIDR), named net0:
+ * not eth0, so the template's udhcpc finds nothing to configure. */
+static void on_test_bridge(struct lxc_container *c, const char *addr)
+{
+	CHECK(c->clear_config_item(c, "lxc.net"));
+	CHECK(c->set_config_item(c, "lxc.net.0.type", "veth"));
+	CHECK(c->set_config_item(c, "lxc.net.0.link", bridge));
+	CHECK(c->set_config_item(c, "lxc.net.0.name", "net0"));
+	CHECK(c->set_config_item(c, "lxc.net.0.flags", "up"));
+	CHECK(c->set_config_item(c, "lxc.net.0.ipv4.address", addr));
+}
+
 static void test_veth(void)
 {
 	struct lxc_container *c = make("cr2", "/bin/nc -l -p 5000 -e /bin/cat");
@@ -336,15 +348,9 @@ static void test_veth(void)
 
 	if (!c)
 		return;
-	CHECK(c->clear_config_item(c, "lxc.net"));
-	CHECK(c->set_config_item(c, "lxc.net.0.type", "veth"));
-	CHECK(c->set_config_item(c, "lxc.net.0.link", bridge));
-	/* not eth0: the template's udhcpc must find nothing to configure */
-	CHECK(c->set_config_item(c, "lxc.net.0.name", "net0"));
-	CHECK(c->set_config_item(c, "lxc.net.0.flags", "up"));
 	snprintf(ip, sizeof(ip), "10.%d.0.2", net);
 	snprintf(addr, sizeof(addr), "%s/24", ip);
-	CHECK(c->set_config_item(c, "lxc.net.0.ipv4.address", addr));
+	on_test_bridge(c, addr);
 	CHECK(c->start(c, 0, NULL));
 	usleep(800000);
 	s = tcp_connect(ip, 5000);
@@ -525,13 +531,8 @@ static void test_failures(void)
 
 	if (!c)
 		return;
-	CHECK(c->clear_config_item(c, "lxc.net"));
-	CHECK(c->set_config_item(c, "lxc.net.0.type", "veth"));
-	CHECK(c->set_config_item(c, "lxc.net.0.link", bridge));
-	CHECK(c->set_config_item(c, "lxc.net.0.name", "net0"));
-	CHECK(c->set_config_item(c, "lxc.net.0.flags", "up"));
 	snprintf(addr, sizeof(addr), "10.%d.0.4/24", net);
-	CHECK(c->set_config_item(c, "lxc.net.0.ipv4.address", addr));
+	on_test_bridge(c, addr);
 	CHECK(c->start(c, 0, NULL));
 	usleep(500000);
 
