@@ -83,14 +83,18 @@ pub fn join_new_session_keyring() -> i64 {
     unsafe { libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, 0usize) }
 }
 
-/// umask(2) as the kernel answers it (a seccomp errno shows as -1).
-pub fn umask(mask: libc::mode_t) -> i64 {
+/// umask(2) as the kernel answers it (a seccomp errno shows as -1): for
+/// the seccomp tests.
+#[cfg(test)]
+pub(crate) fn umask(mask: libc::mode_t) -> i64 {
     // SAFETY: no pointer.
     unsafe { libc::syscall(libc::SYS_umask, mask) }
 }
 
-/// getppid(2) as the kernel answers it (a seccomp errno shows as -1).
-pub fn getppid() -> i64 {
+/// getppid(2) as the kernel answers it (a seccomp errno shows as -1): for
+/// the seccomp tests.
+#[cfg(test)]
+pub(crate) fn getppid() -> i64 {
     // SAFETY: no pointer.
     unsafe { libc::syscall(libc::SYS_getppid) }
 }
