@@ -16,6 +16,12 @@ cp "$target/release/liblxc.so" "$lib_out"
 # its own crate gets the flag (`cargo rustc`); its own target directory
 # keeps the library's build from being redone. Where there is no static
 # libc or libseccomp it is linked dynamically.
+# The installed monitor goes without its debug information (21 MB to
+# ~4 MB): a caller without CAP_SYS_ADMIN runs it from a sealed in-memory
+# copy (sys::sealed_exe), made once per process.
+shed_debug_info() {
+	strip --strip-debug "$monitor_out" 2>/dev/null || true
+}
 static=$target/static-monitor
 static_monitor() {
 	seccomp_a=$(${CC:-cc} -print-file-name=libseccomp.a 2>/dev/null) || return 1
@@ -32,8 +38,10 @@ static_monitor() {
 }
 if static_monitor; then
 	cp "$static/release/lxc-rs-monitor" "$monitor_out"
+	shed_debug_info
 	exit 0
 fi
 echo "cargo-build.sh: no static monitor; linking it dynamically" >&2
 "$cargo" build --release --locked --manifest-path "$src/Cargo.toml" -p lxc-core --bin lxc-rs-monitor
 cp "$target/release/lxc-rs-monitor" "$monitor_out"
+shed_debug_info
