@@ -20,8 +20,22 @@ chmod 0755 "$work"
 trap 'rm -rf "$work"' EXIT
 prefix="$work/prefix"
 status=0
-step() { printf '\n=== %s\n' "$*"; }
+started=$(date +%s)
+# Each step's header says when it began (seconds into the run), so a slow
+# or stuck layer shows in any log.
+step() { printf '\n=== %s (at %ds)\n' "$*" $(($(date +%s) - started)); }
 fail() { echo "FAILED: $*"; status=1; }
+# Runs a layer with a time bound ($1 minutes, far above its usual time):
+# a hang fails that layer and the run goes on. KILL follows TERM a minute
+# later, after the layer's own cleanup had its chance.
+bounded() {
+	limit=$1
+	shift
+	timeout -k 60 $((limit * 60)) "$@"
+	rc=$?
+	[ $rc -eq 124 ] || [ $rc -eq 137 ] && echo "TIMED OUT after $limit minutes: $*"
+	return $rc
+}
 
 step "lints"
 cargo fmt --all -- --check || fail "cargo fmt"
@@ -35,7 +49,7 @@ step "no import loop between the modules of src/"
 python3 tests/check-layers.py || fail "module import loop"
 
 step "cargo test"
-cargo test --workspace --locked || fail "cargo test"
+bounded 30 cargo test --workspace --locked || fail "cargo test"
 
 step "generated headers are committed"
 if git rev-parse --git-dir >/dev/null 2>&1; then
@@ -63,41 +77,42 @@ want=$(echo $expected | tr ' ' '\n' | sort | tr '\n' ' ')
 readelf -d "$libdir/liblxc.so.1" | grep -q 'SONAME.*\[liblxc.so.1\]' || fail "soname"
 
 step "tests-c"
-tests-c/run.sh "$prefix" || fail "tests-c"
+bounded 20 tests-c/run.sh "$prefix" || fail "tests-c"
 
 step "tests-c differential: the confinement programs on Debian's liblxc"
-tests-c/run.sh --oracle "$prefix" || fail "tests-c differential"
+bounded 15 tests-c/run.sh --oracle "$prefix" || fail "tests-c differential"
 
 step "ABI against Debian's LXC"
 tests-c/abi-check.sh "$prefix" || fail "abi-check"
 
 step "configuration: differential against Debian's liblxc"
-tests/confdiff/run.sh "$prefix" >"$work/confdiff.log" 2>&1 && tail -n 1 "$work/confdiff.log" ||
+bounded 10 tests/confdiff/run.sh "$prefix" >"$work/confdiff.log" 2>&1 && tail -n 1 "$work/confdiff.log" ||
 	{ tail -n 40 "$work/confdiff.log"; fail "confdiff"; }
 
 step "python3-lxc on our library"
 mkdir -p "$work/py"
-LD_LIBRARY_PATH="$libdir" /usr/bin/python3 tests/clients/python_smoke.py "$work/py" || fail "python3-lxc smoke"
+bounded 5 env LD_LIBRARY_PATH="$libdir" /usr/bin/python3 tests/clients/python_smoke.py "$work/py" || fail "python3-lxc smoke"
 mkdir -p "$work/pylife"
-LD_LIBRARY_PATH="$libdir" /usr/bin/python3 tests/clients/python_lifecycle.py "$work/pylife" || fail "python3-lxc lifecycle + interop"
+bounded 5 env LD_LIBRARY_PATH="$libdir" /usr/bin/python3 tests/clients/python_lifecycle.py "$work/pylife" || fail "python3-lxc lifecycle + interop"
 mkdir -p "$work/pyattach"
-LD_LIBRARY_PATH="$libdir" /usr/bin/python3 tests/clients/python_attach.py "$work/pyattach" || fail "python3-lxc attach"
+bounded 5 env LD_LIBRARY_PATH="$libdir" /usr/bin/python3 tests/clients/python_attach.py "$work/pyattach" || fail "python3-lxc attach"
 mkdir -p "$work/pynet"
-LD_LIBRARY_PATH="$libdir" /usr/bin/python3 tests/clients/python_network.py "$work/pynet" || fail "python3-lxc network"
+bounded 5 env LD_LIBRARY_PATH="$libdir" /usr/bin/python3 tests/clients/python_network.py "$work/pynet" || fail "python3-lxc network"
 mkdir -p "$work/pysnap"
-/usr/bin/python3 tests/clients/python_snapshots.py "$work/pysnap" "$libdir" || fail "python3-lxc clone/snapshots + interop with Debian's LXC"
+bounded 5 /usr/bin/python3 tests/clients/python_snapshots.py "$work/pysnap" "$libdir" || fail "python3-lxc clone/snapshots + interop with Debian's LXC"
 
 step "go-lxc on our library"
 mkdir -p "$work/go"
-tests/clients/go/run.sh "$prefix" "$work/go" || fail "go-lxc client"
+bounded 15 tests/clients/go/run.sh "$prefix" "$work/go" || fail "go-lxc client"
 
 step "interactive console through tmux"
-tests/console_tmux.sh "$prefix" || fail "console tmux"
+bounded 5 tests/console_tmux.sh "$prefix" || fail "console tmux"
 
 # Last: the LXD daemon changes host settings while it runs (forwarding).
 step "LXD 5.0 on our library (Debian's lxd, offline busybox image)"
-tests/clients/lxd/run.sh "$prefix" || fail "LXD on our library"
+bounded 15 tests/clients/lxd/run.sh "$prefix" || fail "LXD on our library"
 
 echo
+echo "whole run: $(($(date +%s) - started)) s"
 if [ $status -eq 0 ]; then echo "ALL TESTS PASSED"; else echo "SOME TESTS FAILED"; fi
 exit $status
