@@ -15,6 +15,7 @@ pub mod nsthread;
 pub mod proctitle;
 pub mod raw;
 pub mod regular_file;
+pub mod resident;
 pub mod sealed_exe;
 pub mod socket;
 pub mod spawn;

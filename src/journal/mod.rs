@@ -62,6 +62,13 @@ pub(crate) enum Msg {
     NoNetns,
     /// The monitor cleaned up itself: exit without doing anything.
     Clean,
+    /// Where the sentinel logs, should it have to (the container's log
+    /// file or "none", LXC's level number or -1): the configuration is
+    /// read after the sentinel is launched.
+    Log {
+        file: String,
+        level: i32,
+    },
 }
 
 /// The monitor's end of the journal; None in every other process (the
@@ -108,6 +115,17 @@ pub fn note_netns(netns: &OwnedFd) {
 /// The network namespace may go.
 pub fn forget_netns() {
     send(&Msg::NoNetns, None);
+}
+
+/// Tells the sentinel where to log.
+pub fn note_log(file: &str, level: i32) {
+    send(
+        &Msg::Log {
+            file: file.to_string(),
+            level,
+        },
+        None,
+    );
 }
 
 /// Makes `sock` the journal of this process (the monitor's).

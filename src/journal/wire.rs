@@ -15,6 +15,11 @@ pub(crate) fn encode(msg: &Msg) -> Vec<u8> {
         Msg::Netns => text("netns"),
         Msg::NoNetns => text("nonetns"),
         Msg::Clean => text("clean"),
+        Msg::Log { file, level } => {
+            text("log");
+            text(file);
+            text(&level.to_string());
+        }
         Msg::Add(item) | Msg::Drop(item) => {
             text(if matches!(msg, Msg::Add(_)) { "+" } else { "-" });
             item_fields(item, &mut fields);
@@ -66,6 +71,10 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Msg> {
         "netns" => Msg::Netns,
         "nonetns" => Msg::NoNetns,
         "clean" => Msg::Clean,
+        "log" => Msg::Log {
+            file: text(1)?.to_string(),
+            level: text(2)?.parse().ok()?,
+        },
         op @ ("+" | "-") => {
             let path = || PathBuf::from(OsStr::from_bytes(fields.get(2).copied().unwrap_or(b"")));
             let item = match text(1)? {
@@ -140,7 +149,20 @@ mod tests {
                 mtu: None,
             }),
         ];
-        let mut msgs = vec![Msg::Init, Msg::Netns, Msg::NoNetns, Msg::Clean];
+        let mut msgs = vec![
+            Msg::Init,
+            Msg::Netns,
+            Msg::NoNetns,
+            Msg::Clean,
+            Msg::Log {
+                file: "/var/log/lxc/c.log".into(),
+                level: 3,
+            },
+            Msg::Log {
+                file: "none".into(),
+                level: -1,
+            },
+        ];
         for i in items {
             msgs.push(Msg::Add(i.clone()));
             msgs.push(Msg::Drop(i));

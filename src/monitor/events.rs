@@ -92,7 +92,10 @@ fn signal_fd() -> Result<OwnedFd> {
 }
 
 impl Monitor {
-    pub fn start(args: &Args, config: Config) -> Result<Monitor> {
+    /// Kept out of line and boxed: the setup's locals go with its frame,
+    /// not into the stack the monitor idles on for the container's life.
+    #[inline(never)]
+    pub fn start(args: &Args, config: Config) -> Result<Box<Monitor>> {
         // The socket first: a second start of the same container fails
         // here, before anything of the running one is touched, and runs
         // no hook (LXC makes it before `__lxc_start`).
@@ -107,7 +110,7 @@ impl Monitor {
         config: Config,
         listener: OwnedFd,
         failed: &mut FailedStart,
-    ) -> Result<Monitor> {
+    ) -> Result<Box<Monitor>> {
         let mut prep = prepare(args, &config, listener, failed)?;
         let init = spawn_or_restore(args, &mut prep, failed)?;
         // From here init runs: a failure kills it and hands its cgroups
@@ -142,7 +145,7 @@ impl Monitor {
             args.name,
             init.pid
         );
-        Ok(Monitor {
+        Ok(Box::new(Monitor {
             name: args.name.clone(),
             lxcpath: args.lxcpath.clone(),
             foreground: args.foreground,
@@ -159,7 +162,7 @@ impl Monitor {
             held_ns,
             notify_proxy,
             attach_listeners: Vec::new(),
-        })
+        }))
     }
 
     pub fn init_pid(&self) -> i32 {
@@ -167,7 +170,7 @@ impl Monitor {
     }
 
     /// Serves until init exits, cleans up, returns init's wait status.
-    pub fn run(mut self) -> i32 {
+    pub fn run(mut self: Box<Self>) -> i32 {
         loop {
             let status = loop {
                 match self.poll_once() {
@@ -196,6 +199,7 @@ impl Monitor {
 
     /// Starts a fresh init with the same configuration, console and
     /// command socket; state clients see STOPPING, STARTING, RUNNING.
+    #[inline(never)]
     fn restart(&mut self) -> Result<()> {
         log::info!("Container \"{}\" is rebooting", self.name);
         self.set_state(STOPPING);
@@ -230,6 +234,7 @@ impl Monitor {
         Ok(())
     }
 
+    #[inline(never)]
     fn finish(mut self, status: i32) -> i32 {
         self.set_state(STOPPING);
         // Drain what init's last words left on the console.
@@ -252,6 +257,7 @@ impl Monitor {
     }
 
     /// The end of a failed reboot, whose stop hooks already ran.
+    #[inline(never)]
     fn finish_after_hooks(mut self, status: i32) -> i32 {
         self.set_state(STOPPING);
         self.prep.cgroups.remove();

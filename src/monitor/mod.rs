@@ -150,65 +150,99 @@ fn destroy_ephemeral(name: &str, lxcpath: &str) -> Result<()> {
 /// Entry point of the monitor binary; returns its exit status.
 pub fn main(argv: Vec<String>, destroy: DestroyFn) -> i32 {
     let _ = DESTROY.set(destroy);
-    // Nothing the caller left open may reach the container.
-    sys::raw::close_from(5);
-    sys::cloexec_from(3);
-    let mut status = status::StatusPipe::open();
-    let args = match Args::parse(&argv) {
-        Ok(a) => a,
-        Err(e) => {
-            status.send(&StatusLine::Error(e.errno, e.message.clone()));
-            return 1;
-        }
+    let Some((args, mut status)) = detach(&argv) else {
+        return 1;
     };
-    // Exactly LXC's command line: LXD finds the container of a seccomp
-    // notification by the last word of its monitor's /proc/<pid>/cmdline.
-    sys::proctitle::set_cmdline(&format!("[lxc monitor] {} {}", args.lxcpath, args.name));
-    let config = match read_config(&args) {
-        Ok(c) => c,
-        Err(e) => {
-            status.send(&StatusLine::Error(e.errno, e.message.clone()));
-            return 1;
-        }
+    // Before anything of the container exists, while single-threaded, and
+    // early and shallow: the sentinel keeps the heap and the stack it was
+    // forked with, so neither holds the configuration yet.
+    let sentinel = crate::sentinel::launch(&args.name, &args.lxcpath);
+    let Some(monitor) = start(&args, sentinel, &mut status) else {
+        return 1;
     };
-    let log_level = init_log(&args, &config);
-    if !args.foreground {
-        if let Err(e) = daemonize() {
-            status.send(&StatusLine::Error(e.errno, e.message.clone()));
-            return 1;
-        }
-    }
-    // Before anything of the container exists, while single-threaded.
-    let log_file = crate::log::current_file().map(|p| p.to_string_lossy().into_owned());
-    if let Err(e) =
-        crate::sentinel::launch(&args.name, &args.lxcpath, log_file.as_deref(), log_level)
-    {
-        log::warn!(
-            "No sentinel for \"{}\" (a monitor killed leaves traces): {}",
-            args.name,
-            e.message
-        );
-    }
-    let monitor = match events::Monitor::start(&args, config) {
-        Ok(m) => m,
-        Err(e) => {
-            log::error!("Failed to start container \"{}\": {}", args.name, e.message);
-            // What the failed start made is undone already.
-            crate::sentinel::dismiss();
-            status.send(&StatusLine::Error(e.errno, e.message.clone()));
-            return 1;
-        }
-    };
-    status.send(&StatusLine::Running(monitor.init_pid()));
-    if !args.foreground {
-        status.close();
-    }
+    // The container's setup is over: what only it needed goes back.
+    sys::resident::shed_idle_pages();
     let wait_status = monitor.run();
     status.send(&StatusLine::Exited(wait_status));
     // The monitor's own exit status mirrors init's.
     spawn::exit_code_for(wait_status)
 }
 
+/// Reads the arguments and leaves the caller; `None` once a failure was
+/// told.
+#[inline(never)]
+fn detach(argv: &[String]) -> Option<(Args, status::StatusPipe)> {
+    // Nothing the caller left open may reach the container.
+    sys::raw::close_from(5);
+    sys::cloexec_from(3);
+    let mut status = status::StatusPipe::open();
+    let args = match Args::parse(argv) {
+        Ok(a) => a,
+        Err(e) => {
+            status.send(&StatusLine::Error(e.errno, e.message.clone()));
+            return None;
+        }
+    };
+    // Exactly LXC's command line: LXD finds the container of a seccomp
+    // notification by the last word of its monitor's /proc/<pid>/cmdline.
+    sys::proctitle::set_cmdline(&format!("[lxc monitor] {} {}", args.lxcpath, args.name));
+    if !args.foreground {
+        if let Err(e) = daemonize() {
+            status.send(&StatusLine::Error(e.errno, e.message.clone()));
+            return None;
+        }
+    }
+    Some((args, status))
+}
+
+/// Reads the configuration, starts the container and tells the caller;
+/// `None` once a failure was told. Out of line: its locals are not kept on
+/// the stack the monitor idles on.
+#[inline(never)]
+fn start(
+    args: &Args,
+    sentinel: Result<()>,
+    status: &mut status::StatusPipe,
+) -> Option<Box<events::Monitor>> {
+    let config = match read_config(args) {
+        Ok(c) => c,
+        Err(e) => {
+            crate::sentinel::dismiss();
+            status.send(&StatusLine::Error(e.errno, e.message.clone()));
+            return None;
+        }
+    };
+    let log_level = init_log(args, &config);
+    let log_file = crate::log::current_file().map(|p| p.to_string_lossy().into_owned());
+    crate::journal::note_log(
+        log_file.as_deref().unwrap_or("none"),
+        log_level.map_or(-1, |l| l as i32),
+    );
+    if let Err(e) = sentinel {
+        log::warn!(
+            "No sentinel for \"{}\" (a monitor killed leaves traces): {}",
+            args.name,
+            e.message
+        );
+    }
+    let monitor = match events::Monitor::start(args, config) {
+        Ok(m) => m,
+        Err(e) => {
+            log::error!("Failed to start container \"{}\": {}", args.name, e.message);
+            // What the failed start made is undone already.
+            crate::sentinel::dismiss();
+            status.send(&StatusLine::Error(e.errno, e.message.clone()));
+            return None;
+        }
+    };
+    status.send(&StatusLine::Running(monitor.init_pid()));
+    if !args.foreground {
+        status.close();
+    }
+    Some(monitor)
+}
+
+#[inline(never)]
 fn read_config(args: &Args) -> Result<Config> {
     // SAFETY: fd 3 was handed to us by `start` for exactly this.
     let mut file = unsafe { std::fs::File::from_raw_fd(CONFIG_FD) };

@@ -30,26 +30,21 @@ impl Launched {
 
 static LAUNCHED: Mutex<Option<Launched>> = Mutex::new(None);
 
-/// Starts the sentinel of container `name`, logging to `log_file` at
-/// `log_level` (the container's log, as the monitor does). Call while
-/// single-threaded and before anything of the container exists.
+/// Starts the sentinel of container `name`; where it logs comes through
+/// the journal (`journal::note_log`). Call while single-threaded and
+/// before anything of the container exists.
 ///
 /// A fork without exec: the child shares the monitor's pages until either
 /// writes, and maps only the code it runs (a fresh exec of the monitor
 /// binary costs more than the monitor itself in VmRSS).
-pub fn launch(
-    name: &str,
-    lxcpath: &str,
-    log_file: Option<&str>,
-    log_level: Option<crate::log::Priority>,
-) -> Result<()> {
+pub fn launch(name: &str, lxcpath: &str) -> Result<()> {
     let (ours, theirs) = sys::socketpair_seqpacket()?;
     // SAFETY: the monitor is single-threaded here.
     let cloned = unsafe { sys::clone3_fork(0, None, "the sentinel")? };
     let Some((pid, pidfd)) = cloned else {
         // The monitor's end must not stay open here: its EOF is the news.
         drop(ours);
-        let code = sentinel_child(theirs, name, lxcpath, log_file, log_level);
+        let code = sentinel_child(theirs, name, lxcpath);
         // SAFETY: leaving without returning into the monitor's code.
         unsafe { libc::_exit(code) };
     };
@@ -68,13 +63,7 @@ pub fn launch(
 
 /// The forked child: sheds everything of the monitor but its end of the
 /// journal, takes its own name and log prefix, and watches.
-fn sentinel_child(
-    journal: OwnedFd,
-    name: &str,
-    lxcpath: &str,
-    log_file: Option<&str>,
-    log_level: Option<crate::log::Priority>,
-) -> i32 {
+fn sentinel_child(journal: OwnedFd, name: &str, lxcpath: &str) -> i32 {
     // The monitor's log file goes with the other descriptors below; the
     // logger must not keep a number that will be reused.
     crate::log::close();
@@ -102,7 +91,7 @@ fn sentinel_child(
         libc::chdir(c"/".as_ptr());
     }
     retitle(&format!("[lxc sentinel] {lxcpath} {name}"));
-    super::watch::run(journal, name, lxcpath, log_file, log_level)
+    super::watch::run(journal, name, lxcpath)
 }
 
 /// Names this process "lxc-sentinel" (comm) and "[lxc sentinel] ..."

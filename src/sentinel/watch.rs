@@ -15,6 +15,8 @@ pub(super) struct Journal {
     pub items: Vec<Item>,
     pub init: Option<OwnedFd>,
     pub netns: Option<OwnedFd>,
+    /// Where to log (file, level), as the monitor said.
+    pub log: Option<(String, i32)>,
 }
 
 impl Journal {
@@ -29,6 +31,7 @@ impl Journal {
             Msg::Init => self.init = fd,
             Msg::Netns => self.netns = fd,
             Msg::NoNetns => self.netns = None,
+            Msg::Log { file, level } => self.log = Some((file, level)),
             Msg::Clean => {}
         }
     }
@@ -36,15 +39,10 @@ impl Journal {
 
 /// The sentinel's life, from its end of the journal; returns its exit
 /// status.
-pub(super) fn run(
-    sock: OwnedFd,
-    name: &str,
-    lxcpath: &str,
-    log_file: Option<&str>,
-    log_level: Option<crate::log::Priority>,
-) -> i32 {
+pub(super) fn run(sock: OwnedFd, name: &str, lxcpath: &str) -> i32 {
     let mut journal = Journal::default();
-    let mut buf = [0u8; 8192];
+    // On the heap: a stack array would stay resident all its life.
+    let mut buf = vec![0u8; 8192];
     let mut trouble = Vec::new();
     loop {
         match crate::sys::socket::recv_msg(&sock, &mut buf) {
@@ -52,6 +50,11 @@ pub(super) fn run(
             Ok(r) if r.len == 0 && r.fds.is_empty() => break,
             Ok(mut r) => match wire::decode(&buf[..r.len]) {
                 Some(Msg::Clean) => return 0,
+                Some(Msg::Init) => {
+                    journal.apply(Msg::Init, r.fds.pop());
+                    // Init runs: from here the sentinel mostly waits.
+                    sys::resident::shed_idle_pages();
+                }
                 Some(msg) => journal.apply(msg, r.fds.pop()),
                 None => trouble.push("Ignored an unreadable journal message".to_string()),
             },
@@ -65,11 +68,12 @@ pub(super) fn run(
     drop(sock);
     // Only now: a sentinel that is dismissed never touches the logging
     // code (its pages would count in its resident size).
+    let (file, level) = journal.log.clone().unwrap_or(("none".into(), -1));
     let _ = crate::log::init(&LogOptions {
         name: Some(name.to_string()),
         lxcpath: Some(lxcpath.to_string()),
-        file: Some(log_file.unwrap_or("none").to_string()),
-        level: log_level,
+        file: Some(file),
+        level: crate::log::Priority::from_level(level),
         prefix: Some("lxc-sentinel".into()),
         quiet: true,
     });
