@@ -27,7 +27,7 @@ med() { grep "^$1 " "$2" | awk '{print $2}' | sort -n | awk -v min="${3:-}" \
 	 if (min != "") printf " min %.2f", v[1]/1e6}'; }
 
 rm -f "$out"/*.times
-for round in 1 2 3 4 5; do
+for _ in 1 2 3 4 5; do
 	for lib in debian ours; do
 		sync
 		LD_LIBRARY_PATH=$(libdir $lib) "$work/profile" "$work/lxcpath" $((n / 5)) >>"$out/$lib.times"
@@ -42,7 +42,7 @@ for lib in debian ours; do
 		printf '%-7s %-8s median %s ms (under strace %s ms)\n' "$lib" "$op" \
 			"$(med "$op" "$out/$lib.times" min)" "$(med "$op" "$out/$lib.straced-times")"
 	done
-	for f in $(grep -o '^floor:[^ ]*' "$out/$lib.times" | sort -u); do
+	grep -o '^floor:[^ ]*' "$out/$lib.times" | sort -u | while read -r f; do
 		printf '%-7s %-55s %s ms\n' "$lib" "$f" "$(med "$f" "$out/$lib.times" min)"
 	done
 done
