@@ -1,0 +1,52 @@
+#!/bin/sh
+# Where the time goes in start, attach_run_wait and stop (docs/benchmarks.md,
+# "Where the time goes"). As root:  benches/profile.sh PREFIX [N] [OUTDIR]
+# PREFIX is a meson install of ours. For Debian's liblxc.so.1 and ours,
+# alternating, five rounds of N/5 (default N=20) unstraced cycles of
+# benches/profile.c (median wall times, and the kernel floor sampled in the
+# same cycles), then 5 cycles under `strace -f -T -tt -y`, cut into phases
+# by benches/profile-strace.py. The container and the private lxcpath are
+# removed at the end; raw output is kept only in OUTDIR if given. Not a test.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+prefix=$(cd "$1" && pwd)
+n=${2:-20}
+work=$(mktemp -d /tmp/lxc-prof.XXXXXX)
+out=${3:-$work/out}
+mkdir -p "$out" "$work/lxcpath"
+trap 'lxc-stop -P "$work/lxcpath" -n prof -k >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+ours=$(dirname "$(find "$prefix" -name liblxc.so.1 | head -n1)")
+debian=/usr/lib/x86_64-linux-gnu
+gcc -O2 -std=gnu11 -Wall -I"$prefix/include" -o "$work/profile" "$top/benches/profile.c" \
+	-L"$ours" -llxc
+libdir() { if [ "$1" = ours ]; then echo "$ours"; else echo "$debian"; fi; }
+# median (and, with a third argument, the minimum) in ms of the lines
+# "$1 <ns>" of file $2
+med() { grep "^$1 " "$2" | awk '{print $2}' | sort -n | awk -v min="${3:-}" \
+	'{v[NR]=$1} END {m=(NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2; printf "%.2f", m/1e6;
+	 if (min != "") printf " min %.2f", v[1]/1e6}'; }
+
+rm -f "$out"/*.times
+for _ in 1 2 3 4 5; do
+	for lib in debian ours; do
+		sync
+		LD_LIBRARY_PATH=$(libdir $lib) "$work/profile" "$work/lxcpath" $((n / 5)) >>"$out/$lib.times"
+	done
+done
+for lib in debian ours; do
+	LD_LIBRARY_PATH=$(libdir $lib) strace -f -T -tt -y -o "$out/$lib.strace" \
+		"$work/profile" "$work/lxcpath" 5 >"$out/$lib.straced-times"
+done
+for lib in debian ours; do
+	for op in start attach attach2 stop; do
+		printf '%-7s %-8s median %s ms (under strace %s ms)\n' "$lib" "$op" \
+			"$(med "$op" "$out/$lib.times" min)" "$(med "$op" "$out/$lib.straced-times")"
+	done
+	grep -o '^floor:[^ ]*' "$out/$lib.times" | sort -u | while read -r f; do
+		printf '%-7s %-55s %s ms\n' "$lib" "$f" "$(med "$f" "$out/$lib.times" min)"
+	done
+done
+for lib in debian ours; do
+	echo "#### $lib"
+	python3 "$top/benches/profile-strace.py" "$out/$lib.strace" | tee "$out/$lib.phases"
+done
