@@ -433,6 +433,11 @@ static void test_l2proxy(const char *lxcpath)
 		goto out;
 	CHECK(c->set_config_item(c, "lxc.net.0.ipv6.address", v6cidr));
 
+	/* The parent starts with all three off, whatever the host's defaults
+	 * (a new link inherits net.ipv4.ip_forward, which LXD turns on). */
+	test_sh("echo 0 > /proc/sys/net/ipv4/conf/%s/forwarding", parent);
+	test_sh("echo 0 > /proc/sys/net/ipv6/conf/%s/proxy_ndp", parent);
+	test_sh("echo 0 > /proc/sys/net/ipv6/conf/%s/forwarding", parent);
 	/* IPv4 needs net.ipv4.conf.<link>.forwarding=1 */
 	CHECK(!c->start(c, 0, NULL));
 	snprintf(cmd, sizeof(cmd), "Requires sysctl net.ipv4.conf.%s.forwarding=1", parent);
