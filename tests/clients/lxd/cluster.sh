@@ -64,7 +64,8 @@ live() {
 
 # Deletes what instances are left, stops the members, ends whatever still
 # runs in their netns, then removes the netns and the bridge. Safe to run
-# twice.
+# twice. What it had to kill is in forced.
+forced=
 teardown() {
 	for n in 1 2 3; do
 		live "$n" >/dev/null || continue
@@ -85,22 +86,22 @@ teardown() {
 	for n in 1 2 3; do
 		for _ in $(seq 1 25); do live "$n" >/dev/null || break; sleep 0.2; done
 		if p=$(live "$n"); then
-			echo "note: m$n did not stop: killing it"
+			forced="$forced m$n's daemon"
 			kill -9 "$p"
 		fi
 		p=$(eval echo "\${pid$n:-}")
 		[ -n "$p" ] && wait "$p" 2>/dev/null
 		eval "pid$n="
 	done
-	# What LXD left running in a netns (its dnsmasq if it was killed)
-	# was started by this test.
+	# Whatever still runs in a netns came from this test's daemons: it
+	# goes, and the final check counts it.
 	for n in 1 2 3; do
 		ns="$tag-m$n"
 		ip netns list | grep -q "^$ns\( \|\$\)" || continue
 		left=$(ip netns pids "$ns")
 		if [ -n "$left" ]; then
-			echo "note: still in $ns:"; ps -o pid=,args= -p "$(echo $left | tr ' ' ,)"
-			kill -9 $left
+			forced="$forced $(ps -o args= -p "$(echo "$left" | paste -sd, -)" | cut -c1-60 | tr '\n' ';')"
+			for p in $left; do kill -9 "$p"; done
 			sleep 0.5
 		fi
 		# The veth goes with its host end at once, not when the
@@ -295,6 +296,23 @@ for n in 1 2 3; do
 		fail "c$n: left on the host:"; echo "$left"; fi
 done
 
+# The managed network goes cluster-wide: every member's bridge and dnsmasq
+# with it (left running, the last members to stop would keep theirs: the
+# database they read their networks from has gone with the others).
+if M 2 profile device remove default eth0 >/dev/null && M 2 network delete "$mbr" >/dev/null; then
+	left=
+	for n in 1 2 3; do
+		ip -n "$tag-m$n" link show "$mbr" >/dev/null 2>&1 && left="$left m$n:$mbr"
+		for p in $(ip netns pids "$tag-m$n"); do
+			[ "$(cat "/proc/$p/comm" 2>/dev/null)" = dnsmasq ] && left="$left m$n:dnsmasq"
+		done
+	done
+	if [ -z "$left" ]; then pass "network delete through m2: every member's bridge and dnsmasq gone"; else
+		fail "network delete through m2 left$left"; fi
+else
+	fail "network delete through m2"
+fi
+
 if [ $status -ne 0 ]; then
 	for n in 1 2 3; do
 		echo "--- m$n.log (errors)"
@@ -304,9 +322,10 @@ fi
 
 # The end: every member stopped, then nothing of the test left.
 teardown
-left=$(ip netns list | grep "^$tag-"; ip -o link show | grep -o "$tag[^:@ ]*"
+left=$([ -z "$forced" ] || echo "killed:$forced"
+	ip netns list | grep "^$tag-"; ip -o link show | grep -o "$tag[^:@ ]*"
 	grep -l "LXD_DIR=$tmp" /proc/[0-9]*/environ 2>/dev/null
 	grep " $tmp" /proc/self/mountinfo)
-if [ -z "$left" ]; then pass "teardown: no netns, bridge, veth, daemon or mount left"; else
+if [ -z "$left" ]; then pass "teardown: members stopped, no netns, bridge, veth, daemon or mount left"; else
 	fail "teardown left:"; echo "$left"; fi
 exit $status
