@@ -34,7 +34,7 @@ hbr="$tag"
 mbr=lxdclbr0
 # Two /24s no route on this host uses yet: the members' and the managed
 # bridge's (the latter only exists inside the netns, but stays apart).
-cnet= mnet=
+cnet='' mnet=''
 for i in $(seq 0 80); do
 	cand="10.214.$(((id + i) % 200 + 20))"
 	ip -4 route | grep -q "^$cand\." && continue
@@ -42,7 +42,8 @@ for i in $(seq 0 80); do
 done
 [ -n "$mnet" ] || { echo "no two free 10.214.x.0/24" >&2; exit 1; }
 status=0
-pid1= pid2= pid3=
+# shellcheck disable=SC2034 # read through eval
+pid1='' pid2='' pid3=''
 # Members' env: their cluster traffic goes direct, the rest to the closed
 # proxy port.
 offline_env
@@ -66,6 +67,7 @@ live() {
 # runs in their netns, then removes the netns and the bridge. Safe to run
 # twice. What it had to kill is in forced.
 forced=
+# shellcheck disable=SC2317 # run from the EXIT trap too
 teardown() {
 	for n in 1 2 3; do
 		live "$n" >/dev/null || continue
@@ -111,11 +113,12 @@ teardown() {
 	done
 	ip link show "$hbr" >/dev/null 2>&1 && ip link del "$hbr"
 }
+# shellcheck disable=SC2317 # the EXIT trap
 cleanup() {
 	teardown
 	# What a member left mounted outside its namespace goes before the
 	# files.
-	grep -o " $tmp[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
+	grep -o " ${tmp}[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
 	rm -rf --one-file-system "$tmp"
 	restore_subid
 }
@@ -138,7 +141,7 @@ exec "\$@"
 EOF
 
 # The members' network: a bridge in the host, a veth from each netns.
-ip link add "$hbr" type bridge && ip link set "$hbr" up || { fail "bridge $hbr"; exit 1; }
+if ! ip link add "$hbr" type bridge || ! ip link set "$hbr" up; then fail "bridge $hbr"; exit 1; fi
 for n in 1 2 3; do
 	ns="$tag-m$n"
 	if ip netns add "$ns" &&
@@ -288,7 +291,7 @@ for n in 1 2 3; do
 	if M "$o" stop "c$n" && [ "$(M "$n" list "c$n" -c s --format csv)" = STOPPED ]; then
 		pass "c$n: stop through m$o"
 	else fail "c$n: stop"; fi
-	if M "$o" delete "c$n" && [ -z "$(M "$n" list -c n --format csv | grep -x "c$n")" ]; then
+	if M "$o" delete "c$n" && ! M "$n" list -c n --format csv | grep -qx "c$n"; then
 		pass "c$n: delete through m$o"
 	else fail "c$n: delete"; fi
 	left=$(leftovers "c$n" "$tmp/m$n" "$mbr" "$tag-m$n" "$(live "$n")")
@@ -323,7 +326,7 @@ fi
 # The end: every member stopped, then nothing of the test left.
 teardown
 left=$([ -z "$forced" ] || echo "killed:$forced"
-	ip netns list | grep "^$tag-"; ip -o link show | grep -o "$tag[^:@ ]*"
+	ip netns list | grep "^$tag-"; ip -o link show | grep -o "${tag}[^:@ ]*"
 	grep -l "LXD_DIR=$tmp" /proc/[0-9]*/environ 2>/dev/null
 	grep " $tmp" /proc/self/mountinfo)
 if [ -z "$left" ]; then pass "teardown: members stopped, no netns, bridge, veth, daemon or mount left"; else

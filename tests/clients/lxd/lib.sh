@@ -3,9 +3,12 @@
 # `lxc`, the daemon start, root's subuid ranges, the offline busybox image
 # and the check that a container left nothing on the host.
 
+# shellcheck shell=sh disable=SC2034
+# (status and daemon are the callers'.)
+
 # Everything the LXD tests run.
 need_cmds() {
-	for cmd in lxd lxc dnsmasq busybox script ip "$@"; do
+	for cmd in lxd lxc dnsmasq busybox script ip; do
 		command -v "$cmd" >/dev/null || {
 			echo "$cmd missing: apt-get install lxd lxd-client dnsmasq-base busybox-static" >&2
 			exit 1

@@ -42,6 +42,7 @@ daemon=
 
 # LXD turns IPv4 forwarding on for its bridge; it goes back as it was.
 forwarding=$(cat /proc/sys/net/ipv4/ip_forward)
+# shellcheck disable=SC2317 # the EXIT trap
 cleanup() {
 	if [ -n "$daemon" ] && kill -0 "$daemon" 2>/dev/null; then
 		for c in $(L list -c n --format csv 2>/dev/null); do
@@ -59,7 +60,7 @@ cleanup() {
 		nft delete table inet lxd
 	fi
 	# Whatever LXD left mounted under our directory goes before the files.
-	grep -o " $tmp[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
+	grep -o " ${tmp}[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
 	rm -rf --one-file-system "$tmp"
 	restore_subid
 	echo "$forwarding" >/proc/sys/net/ipv4/ip_forward
@@ -140,8 +141,8 @@ scenario() {
 		fail "$label: no IPv4 from $net.0/24 in lxc list"; L list "$n"; fi
 	L exec "$n" -- sh -c 'exit 7'
 	rc=$?
-	L exec "$n" -- true && [ $rc -eq 7 ] && pass "$label: exec exit codes (0, 7)" ||
-		fail "$label: exec exit code $rc, want 7"
+	if L exec "$n" -- true && [ $rc -eq 7 ]; then pass "$label: exec exit codes (0, 7)"; else
+		fail "$label: exec exit code $rc, want 7"; fi
 	# LXD 5.0's exec -t sometimes loses the output of a command that exits
 	# at once (3 in 300 tries, on Debian's liblxc as on ours): up to three
 	# tries, each counted in the line. The bound is outside `script`, whose
@@ -190,7 +191,7 @@ scenario() {
 		pass "$label: restore"
 	else fail "$label: restore"; fi
 	L stop --force "$n"
-	if L delete "$n" "$n-c" && [ -z "$(L list -c n --format csv | grep -x "$n\|$n-c")" ]; then
+	if L delete "$n" "$n-c" && ! L list -c n --format csv | grep -qx "$n\|$n-c"; then
 		pass "$label: delete"
 	else fail "$label: delete"; fi
 	left=$(leftovers "$n" "$LXD_DIR" "$br"; leftovers "$n-c" "$LXD_DIR" "$br")
@@ -223,7 +224,8 @@ if L launch busybox "$m" -c security.syscalls.intercept.mknod=true -c raw.lxc="$
 	else fail "seccomp: mknod b 8 0 succeeded"; fi
 	L delete --force "$m"
 	left=$(leftovers "$m" "$LXD_DIR" "$br")
-	[ -z "$left" ] && pass "seccomp: nothing left on the host" || { fail "seccomp: left:"; echo "$left"; }
+	if [ -z "$left" ]; then pass "seccomp: nothing left on the host"; else
+		fail "seccomp: left:"; echo "$left"; fi
 else
 	fail "seccomp: launch with security.syscalls.intercept.mknod"
 fi
