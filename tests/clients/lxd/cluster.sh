@@ -10,7 +10,8 @@
 # unprivileged, one privileged), RUNNING there and leased an IPv4; exec
 # (hostname, exit codes) through a member that is not the host; `lxc list`
 # from every member shows all three; stop, delete, nothing left on the
-# host; at the end no netns, bridge, daemon or mount of the test is left.
+# host; the managed network deleted cluster-wide; at the end no netns,
+# bridge, daemon or mount of the test is left.
 #
 # Usage: tests/clients/lxd/cluster.sh PREFIX      (our library)
 #        tests/clients/lxd/cluster.sh --oracle    (Debian's liblxc)
@@ -24,8 +25,6 @@ fi
 need_cmds
 choose_lib "$1"
 
-tmp=$(mktemp -d /tmp/lxd-cluster.XXXXXX) || exit 1
-chmod 0711 "$tmp"
 id=$$
 tag="lxdcl$((id % 100000))"
 # The host bridge and the veths' host ends carry the tag; the netns are
@@ -41,6 +40,8 @@ for i in $(seq 0 80); do
 	if [ -z "$cnet" ]; then cnet=$cand; else mnet=$cand; break; fi
 done
 [ -n "$mnet" ] || { echo "no two free 10.214.x.0/24" >&2; exit 1; }
+tmp=$(mktemp -d /tmp/lxd-cluster.XXXXXX) || exit 1
+chmod 0711 "$tmp"
 status=0
 # shellcheck disable=SC2034 # read through eval
 pid1='' pid2='' pid3=''
