@@ -242,15 +242,17 @@ else
 	fail "image import"; exit 1
 fi
 
-# cN runs on mN; c3 is privileged. All launched through m1.
+# cN runs on mN; c3 is privileged. All launched through m1. Their names
+# carry the tag: another test's c1 would share their cgroup names.
+ci="${tag#lxd}-c"
 for n in 1 2 3; do
 	set -- --target "m$n"
 	[ $n = 3 ] && set -- "$@" -c security.privileged=true
-	if M 1 launch busybox "c$n" "$@" >/dev/null &&
-		[ "$(M 1 list "c$n" -c sL --format csv)" = "RUNNING,m$n" ]; then
+	if M 1 launch busybox "$ci$n" "$@" >/dev/null &&
+		[ "$(M 1 list "$ci$n" -c sL --format csv)" = "RUNNING,m$n" ]; then
 		pass "c$n: launched on m$n, RUNNING"
 	else
-		fail "c$n: launch on m$n"; M 1 list "c$n"; tail -n 15 "$tmp/m$n/logs/c$n/lxc.log"
+		fail "c$n: launch on m$n"; M 1 list "$ci$n"; tail -n 15 "$tmp/m$n/logs/$ci$n/lxc.log"
 	fi
 done
 
@@ -259,22 +261,22 @@ for n in 1 2 3; do
 	o=$((n % 3 + 1))
 	a=
 	for _ in $(seq 1 60); do
-		a=$(M "$o" list "c$n" -c 4 --format csv | grep -o "$mnet\.[0-9]*" | head -n1)
+		a=$(M "$o" list "$ci$n" -c 4 --format csv | grep -o "$mnet\.[0-9]*" | head -n1)
 		[ -n "$a" ] && break
 		sleep 0.5
 	done
 	if [ -n "$a" ]; then pass "c$n: leased $a by m$n's dnsmasq (seen from m$o)"; else
 		fail "c$n: no IPv4 from $mnet.0/24"; fi
-	h=$(M "$o" exec "c$n" -- hostname)
-	M "$o" exec "c$n" -- sh -c 'exit 7'
+	h=$(M "$o" exec "$ci$n" -- hostname)
+	M "$o" exec "$ci$n" -- sh -c 'exit 7'
 	rc=$?
-	if [ "$h" = "c$n" ] && [ $rc = 7 ] && M "$o" exec "c$n" -- true; then
-		pass "c$n: exec through m$o: hostname c$n, exit codes 7 and 0"
+	if [ "$h" = "$ci$n" ] && [ $rc = 7 ] && M "$o" exec "$ci$n" -- true; then
+		pass "c$n: exec through m$o: hostname $ci$n, exit codes 7 and 0"
 	else
 		fail "c$n: exec through m$o: hostname '$h', exit code $rc"
 	fi
 	# uid 0 inside is root on the host only for the privileged one.
-	host_uid=$(M "$o" exec "c$n" -- cat /proc/self/uid_map | awk 'NR == 1 {print $2}')
+	host_uid=$(M "$o" exec "$ci$n" -- cat /proc/self/uid_map | awk 'NR == 1 {print $2}')
 	if [ $n = 3 ]; then want=privileged; [ "$host_uid" = 0 ] || want=unexpected; else
 		want=unprivileged; [ -n "$host_uid" ] && [ "$host_uid" != 0 ] || want=unexpected; fi
 	if [ $want = unexpected ]; then fail "c$n: uid 0 inside is '$host_uid' on the host"; else
@@ -283,19 +285,19 @@ done
 
 for n in 1 2 3; do
 	l=$(M "$n" list -c n --format csv | sort | tr '\n' ' ')
-	if [ "$l" = "c1 c2 c3 " ]; then pass "m$n: lxc list shows c1 c2 c3"; else
+	if [ "$l" = "${ci}1 ${ci}2 ${ci}3 " ]; then pass "m$n: lxc list shows all three"; else
 		fail "m$n: lxc list shows '$l'"; fi
 done
 
 for n in 1 2 3; do
 	o=$((n % 3 + 1))
-	if M "$o" stop "c$n" && [ "$(M "$n" list "c$n" -c s --format csv)" = STOPPED ]; then
+	if M "$o" stop "$ci$n" && [ "$(M "$n" list "$ci$n" -c s --format csv)" = STOPPED ]; then
 		pass "c$n: stop through m$o"
 	else fail "c$n: stop"; fi
-	if M "$o" delete "c$n" && ! M "$n" list -c n --format csv | grep -qx "c$n"; then
+	if M "$o" delete "$ci$n" && ! M "$n" list -c n --format csv | grep -qx "$ci$n"; then
 		pass "c$n: delete through m$o"
 	else fail "c$n: delete"; fi
-	left=$(leftovers "c$n" "$tmp/m$n" "$mbr" "$tag-m$n" "$(live "$n")")
+	left=$(leftovers "$ci$n" "$tmp/m$n" "$mbr" "$tag-m$n" "$(live "$n")")
 	if [ -z "$left" ]; then pass "c$n: nothing left on the host"; else
 		fail "c$n: left on the host:"; echo "$left"; fi
 done
