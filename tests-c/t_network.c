@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -238,11 +239,12 @@ static void test_pair(const char *lxcpath)
 }
 
 /* macvlan on a veth parent; phys: a host veth end moved in and given back
- * with its name and MTU. */
+ * with its name and MTU, before lxc.hook.stop runs (LXC's __lxc_start gives
+ * it back before lxc_end runs the hook: LXD's stopns hook relies on it). */
 static void test_macvlan_and_phys(const char *lxcpath)
 {
 	struct lxc_container *m, *p;
-	char parent[IFNAMSIZ], phys[IFNAMSIZ], cmd[256];
+	char parent[IFNAMSIZ], phys[IFNAMSIZ], cmd[256], hook[4200], seen[4200], where[16] = "";
 	FILE *f;
 	int mtu = 0;
 
@@ -254,6 +256,18 @@ static void test_macvlan_and_phys(const char *lxcpath)
 		return;
 	CHECK(test_add_veth(parent, "", 1));
 	CHECK(test_add_veth(phys, "mtu 1450", 0));
+	/* The stop hook runs in the host's netns: it says where phys is. */
+	snprintf(hook, sizeof(hook), "%s/np-stop-hook", lxcpath);
+	snprintf(seen, sizeof(seen), "%s/np-stop-seen", lxcpath);
+	f = fopen(hook, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fprintf(f, "#!/bin/sh\nif ip link show %s >/dev/null 2>&1; then echo host; else echo inside; fi >%s\n",
+			phys, seen);
+		fclose(f);
+	}
+	CHECK(chmod(hook, 0755) == 0);
+	CHECK(p->set_config_item(p, "lxc.hook.stop", hook));
 
 	if (!m->start(m, 0, NULL)) {
 		fprintf(stderr, "macvlan start: %s\n", m->error_string);
@@ -274,6 +288,13 @@ static void test_macvlan_and_phys(const char *lxcpath)
 	CHECK(strstr(inside(p, "cat /sys/class/net/net0/mtu"), "1300") != NULL);
 	CHECK(p->stop(p));
 	CHECK(if_nametoindex(phys) > 0);
+	f = fopen(seen, "r");
+	CHECK(f && fscanf(f, "%15s", where) == 1);
+	if (f)
+		fclose(f);
+	if (strcmp(where, "host") != 0)
+		fprintf(stderr, "phys at lxc.hook.stop: '%s', want host\n", where);
+	CHECK(strcmp(where, "host") == 0);
 	snprintf(cmd, sizeof(cmd), "/sys/class/net/%s/mtu", phys);
 	f = fopen(cmd, "r");
 	CHECK(f && fscanf(f, "%d", &mtu) == 1 && mtu == 1450);

@@ -10,7 +10,8 @@
 #   5. tests-c/ programs through pkg-config against the installed library,
 #      then the confinement programs on Debian's liblxc (differential)
 #   6. ABI conformance against Debian's lxc-dev headers and library
-#   7. real clients: Debian's python3-lxc, go-lxc and LXD on our library
+#   7. real clients: Debian's python3-lxc, go-lxc and LXD (alone and as a
+#      three-member cluster) on our library
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -111,6 +112,9 @@ bounded 5 tests/console_tmux.sh "$prefix" || fail "console tmux"
 # Last: the LXD daemon changes host settings while it runs (forwarding).
 step "LXD 5.0 on our library (Debian's lxd, offline busybox image)"
 bounded 15 tests/clients/lxd/run.sh "$prefix" || fail "LXD on our library"
+
+step "LXD 5.0 cluster on our library (three members, each in its own netns)"
+bounded 15 tests/clients/lxd/cluster.sh "$prefix" || fail "LXD cluster on our library"
 
 echo
 echo "whole run: $(($(date +%s) - started)) s"

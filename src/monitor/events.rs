@@ -240,11 +240,14 @@ impl Monitor {
         // Drain what init's last words left on the console.
         self.drain_console();
         let pid = Some(self.init.pid);
-        stop_hooks::run_stop(&self.prep.spec.hooks, &self.held_ns, pid, "stop");
-        self.prep.cgroups.remove();
+        // The network first, as LXC's `__lxc_start` does before `lxc_end`
+        // runs the stop hooks: they find physical devices back on the host
+        // (LXD's stopns hook moves one itself only if it is still inside).
         // Held until the clients heard the stop, so they need not wait for
         // the kernel's tail of the veth deletions.
         let unlinking = release_network(&mut self.init, &self.prep.spec.hooks);
+        stop_hooks::run_stop(&self.prep.spec.hooks, &self.held_ns, pid, "stop");
+        self.prep.cgroups.remove();
         self.held_ns = HeldNamespaces::default();
         // Nothing is left on the host: the sentinel may go (it is reaped in
         // `close_down`, before any client hears the container stopped).

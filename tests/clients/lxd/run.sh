@@ -19,23 +19,9 @@ if [ $# -ne 1 ]; then
 	echo "usage: $0 PREFIX|--oracle" >&2
 	exit 2
 fi
-for cmd in lxd lxc dnsmasq busybox script ip; do
-	command -v "$cmd" >/dev/null || {
-		echo "$cmd missing: apt-get install lxd lxd-client dnsmasq-base busybox-static" >&2
-		exit 1
-	}
-done
-if [ "$1" = "--oracle" ]; then
-	mode=oracle
-	libdir=
-	want_lib=$(readlink -f /usr/lib/x86_64-linux-gnu/liblxc.so.1)
-else
-	mode=ours
-	prefix=$(cd "$1" && pwd) || exit 1
-	libdir=$(dirname "$(find "$prefix" -name liblxc.so.1 | head -n1)")
-	[ -e "$libdir/liblxc.so.1" ] || { echo "no liblxc.so.1 under $prefix" >&2; exit 1; }
-	want_lib=$(readlink -f "$libdir/liblxc.so.1")
-fi
+. "$(dirname "$0")/lib.sh"
+need_cmds
+choose_lib "$1"
 
 tmp=$(mktemp -d /tmp/lxd-e2e.XXXXXX) || exit 1
 chmod 0711 "$tmp"
@@ -53,16 +39,10 @@ done
 status=0
 had_nft=$(nft list table inet lxd >/dev/null 2>&1 && echo 1)
 daemon=
-added_subid=
-pass() { echo "PASS [$mode] $*"; }
-fail() { echo "FAIL [$mode] $*"; status=1; }
-# Every lxc call is bounded: a hang is a failure, not a stuck test. The
-# client forwards SIGTERM to the process inside and goes on waiting, so a
-# KILL follows.
-L() { timeout -k 10 120 lxc "$@"; }
 
 # LXD turns IPv4 forwarding on for its bridge; it goes back as it was.
 forwarding=$(cat /proc/sys/net/ipv4/ip_forward)
+# shellcheck disable=SC2317 # the EXIT trap
 cleanup() {
 	if [ -n "$daemon" ] && kill -0 "$daemon" 2>/dev/null; then
 		for c in $(L list -c n --format csv 2>/dev/null); do
@@ -80,47 +60,20 @@ cleanup() {
 		nft delete table inet lxd
 	fi
 	# Whatever LXD left mounted under our directory goes before the files.
-	grep -o " $tmp[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
+	grep -o " ${tmp}[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done
 	rm -rf --one-file-system "$tmp"
-	if [ -n "$added_subid" ]; then
-		sed -i '/^root:1000000:1000000000$/d' /etc/subuid /etc/subgid
-	fi
+	restore_subid
 	echo "$forwarding" >/proc/sys/net/ipv4/ip_forward
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# LXD maps unprivileged containers through newuidmap: root needs ranges.
-if ! grep -q '^root:' /etc/subuid 2>/dev/null || ! grep -q '^root:' /etc/subgid 2>/dev/null; then
-	echo "root:1000000:1000000000" >>/etc/subuid
-	echo "root:1000000:1000000000" >>/etc/subgid
-	added_subid=1
-fi
+add_subid
 
-# The daemon, by hand, on the library under test. Its daily fetch of
-# instance types goes to a closed local port instead of resolving a name:
-# nothing leaves the machine.
-export https_proxy=http://127.0.0.1:9 http_proxy=http://127.0.0.1:9
-unset HTTPS_PROXY HTTP_PROXY no_proxy NO_PROXY
-group=root
-getent group lxd >/dev/null && group=lxd
-if [ "$mode" = ours ]; then
-	env LD_LIBRARY_PATH="$libdir" setsid lxd --group "$group" --logfile "$tmp/lxd.log" \
-		</dev/null >"$tmp/lxd.out" 2>&1 &
-else
-	env -u LD_LIBRARY_PATH setsid lxd --group "$group" --logfile "$tmp/lxd.log" \
-		</dev/null >"$tmp/lxd.out" 2>&1 &
-fi
-daemon=$!
-if ! timeout 90 lxd waitready --timeout 80; then
-	fail "daemon start"; cat "$tmp/lxd.out" "$tmp/lxd.log" 2>/dev/null | tail -20; exit 1
-fi
-got=$(awk '/liblxc\.so\.1/ {print $6; exit}' "/proc/$daemon/maps")
-if [ "$(readlink -f "$got")" = "$want_lib" ]; then
-	pass "daemon up on $got"
-else
-	fail "daemon loaded '$got', want $want_lib"; exit 1
-fi
+# The daemon, by hand, on the library under test, kept off the network.
+offline_env
+start_lxd "$tmp/lxd.out" "$tmp/lxd.log"
+daemon_ready "$daemon" "" "$tmp/lxd.out" "$tmp/lxd.log" || exit 1
 driver=$(L info | awk '/driver_version:/ {print $2; exit}')
 echo "LXD reports liblxc $driver"
 
@@ -148,54 +101,8 @@ else
 	fail "lxd init"; exit 1
 fi
 
-# The busybox image, offline: a rootfs from busybox-static whose init gets
-# its address from LXD's dnsmasq with udhcpc, and metadata.yaml. No
-# `umount -a -r` at shutdown: in a privileged container its remount of
-# /dev/console (a host pty, with Debian's LXC as with ours) would make the
-# host's devpts read-only.
-img="$tmp/image"
-root="$img/rootfs"
-mkdir -p "$root/bin" "$root/sbin" "$root/usr/bin" "$root/usr/sbin" "$root/etc/init.d" \
-	"$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/root" "$root/run" \
-	"$root/usr/share/udhcpc"
-chmod 1777 "$root/tmp"
-cp "$(command -v busybox)" "$root/bin/busybox"
-for a in $("$root/bin/busybox" --list-full); do
-	[ -e "$root/$a" ] || ln -s /bin/busybox "$root/$a"
-done
-cat >"$root/etc/inittab" <<'EOF'
-::sysinit:/etc/init.d/rcS
-::respawn:/sbin/udhcpc -f -i eth0 -s /usr/share/udhcpc/default.script
-EOF
-cat >"$root/etc/init.d/rcS" <<'EOF'
-#!/bin/sh
-mount -t proc proc /proc 2>/dev/null
-mount -t sysfs sysfs /sys 2>/dev/null
-echo "lxd-busybox: booted"
-EOF
-cat >"$root/usr/share/udhcpc/default.script" <<'EOF'
-#!/bin/sh
-case "$1" in
-deconfig) ip -4 addr flush dev "$interface"; ip link set dev "$interface" up ;;
-bound|renew)
-	ip -4 addr flush dev "$interface"
-	ip addr add "$ip/${mask:-24}" dev "$interface"
-	echo "lxd-busybox: $interface has $ip" ;;
-esac
-exit 0
-EOF
-chmod 0755 "$root/etc/init.d/rcS" "$root/usr/share/udhcpc/default.script"
-echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
-echo 'root:x:0:' >"$root/etc/group"
-cat >"$img/metadata.yaml" <<EOF
-architecture: $(uname -m)
-creation_date: $(date +%s)
-properties:
-  description: busybox (offline test image)
-  os: busybox
-  release: "1"
-EOF
-tar -C "$img" -czf "$tmp/busybox.tar.gz" metadata.yaml rootfs
+# The busybox image, built offline.
+build_image "$tmp"
 if L image import "$tmp/busybox.tar.gz" --alias busybox >/dev/null; then
 	pass "image import (busybox, built offline)"
 else
@@ -224,17 +131,6 @@ memory_limit() {
 	fi
 }
 
-# What of container $1 is still on the host: cgroups, monitor processes,
-# mounts, host veth ends on our bridge.
-leftovers() {
-	find /sys/fs/cgroup -maxdepth 3 -type d \( -name "lxc.payload.$1" -o -name "lxc.monitor.$1" \
-		-o -name "lxc.payload.$1-[0-9]*" \) 2>/dev/null
-	pgrep -af "^\[lxc monitor\] $LXD_DIR/containers $1( |\$)"
-	pgrep -af "forkstart $1 "
-	grep " $LXD_DIR/.*containers/$1[ /]" /proc/self/mountinfo
-	ip -o link show master "$br" 2>/dev/null | grep -o 'veth[^@:]*'
-}
-
 # The whole life of a container: $1 name, $2 label, then `lxc launch` options.
 scenario() {
 	n=$1 label=$2
@@ -245,8 +141,8 @@ scenario() {
 		fail "$label: no IPv4 from $net.0/24 in lxc list"; L list "$n"; fi
 	L exec "$n" -- sh -c 'exit 7'
 	rc=$?
-	L exec "$n" -- true && [ $rc -eq 7 ] && pass "$label: exec exit codes (0, 7)" ||
-		fail "$label: exec exit code $rc, want 7"
+	if L exec "$n" -- true && [ $rc -eq 7 ]; then pass "$label: exec exit codes (0, 7)"; else
+		fail "$label: exec exit code $rc, want 7"; fi
 	# LXD 5.0's exec -t sometimes loses the output of a command that exits
 	# at once (3 in 300 tries, on Debian's liblxc as on ours): up to three
 	# tries, each counted in the line. The bound is outside `script`, whose
@@ -295,10 +191,10 @@ scenario() {
 		pass "$label: restore"
 	else fail "$label: restore"; fi
 	L stop --force "$n"
-	if L delete "$n" "$n-c" && [ -z "$(L list -c n --format csv | grep -x "$n\|$n-c")" ]; then
+	if L delete "$n" "$n-c" && ! L list -c n --format csv | grep -qx "$n\|$n-c"; then
 		pass "$label: delete"
 	else fail "$label: delete"; fi
-	left=$(leftovers "$n"; leftovers "$n-c")
+	left=$(leftovers "$n" "$LXD_DIR" "$br"; leftovers "$n-c" "$LXD_DIR" "$br")
 	if [ -z "$left" ]; then pass "$label: nothing left on the host"; else
 		fail "$label: left on the host:"; echo "$left"; fi
 }
@@ -327,8 +223,9 @@ if L launch busybox "$m" -c security.syscalls.intercept.mknod=true -c raw.lxc="$
 		pass "seccomp: mknod of a block device still refused"
 	else fail "seccomp: mknod b 8 0 succeeded"; fi
 	L delete --force "$m"
-	left=$(leftovers "$m")
-	[ -z "$left" ] && pass "seccomp: nothing left on the host" || { fail "seccomp: left:"; echo "$left"; }
+	left=$(leftovers "$m" "$LXD_DIR" "$br")
+	if [ -z "$left" ]; then pass "seccomp: nothing left on the host"; else
+		fail "seccomp: left:"; echo "$left"; fi
 else
 	fail "seccomp: launch with security.syscalls.intercept.mknod"
 fi
