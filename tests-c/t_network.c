@@ -286,6 +286,19 @@ static void test_macvlan_and_phys(const char *lxcpath)
 	}
 	CHECK(if_nametoindex(phys) == 0);
 	CHECK(strstr(inside(p, "cat /sys/class/net/net0/mtu"), "1300") != NULL);
+	/* A reboot gives phys back before its stop hook runs too, and the new
+	 * init gets it again. */
+	CHECK(p->reboot2(p, 20));
+	f = fopen(seen, "r");
+	CHECK(f && fscanf(f, "%15s", where) == 1);
+	if (f)
+		fclose(f);
+	if (strcmp(where, "host") != 0)
+		fprintf(stderr, "phys at lxc.hook.stop of a reboot: '%s', want host\n", where);
+	CHECK(strcmp(where, "host") == 0);
+	strcpy(where, "");
+	unlink(seen);
+	CHECK(if_nametoindex(phys) == 0);
 	CHECK(p->stop(p));
 	CHECK(if_nametoindex(phys) > 0);
 	f = fopen(seen, "r");

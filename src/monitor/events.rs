@@ -205,6 +205,9 @@ impl Monitor {
         self.set_state(STOPPING);
         self.drain_console();
         let (hooks, pid) = (&self.prep.spec.hooks, Some(self.init.pid));
+        // The network first, as at a stop (see `finish`); joined at once:
+        // the clone of the new init follows.
+        drop(release_network(&mut self.init, hooks));
         stop_hooks::run_stop(hooks, &self.held_ns, pid, "reboot");
         self.prep.cgroups.remove();
         self.held_ns = HeldNamespaces::default();
@@ -224,8 +227,6 @@ impl Monitor {
         )?;
         self.prep.cgroups = std::mem::take(&mut failed.cgroups);
         self.set_state(STARTING);
-        // Joined at once: the clone of the new init follows.
-        drop(release_network(&mut self.init, &self.prep.spec.hooks));
         self.init = spawn(&mut self.prep, failed)?;
         self.held_ns = HeldNamespaces::open(&self.prep.spec, self.init.pid);
         failed.cloned = None;
@@ -259,16 +260,14 @@ impl Monitor {
         status
     }
 
-    /// The end of a failed reboot, whose stop hooks already ran.
+    /// The end of a failed reboot, whose network was released and whose
+    /// stop hooks ran already.
     #[inline(never)]
     fn finish_after_hooks(mut self, status: i32) -> i32 {
         self.set_state(STOPPING);
         self.prep.cgroups.remove();
-        let unlinking = release_network(&mut self.init, &self.prep.spec.hooks);
         crate::sentinel::release();
-        let status = self.close_down(status);
-        drop(unlinking);
-        status
+        self.close_down(status)
     }
 
     fn close_down(mut self, status: i32) -> i32 {
