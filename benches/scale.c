@@ -139,6 +139,28 @@ static int cleanup(const char *lxcpath)
 	return bad ? 1 : 0;
 }
 
+/* With SCALE_HOLD=FILE set, waits with all N running until FILE is gone
+ * (FILE.ready says so): time to look at one more start by hand. */
+static void hold(void)
+{
+	const char *file = getenv("SCALE_HOLD");
+	char ready[4200];
+	FILE *f;
+
+	if (!file || !*file)
+		return;
+	snprintf(ready, sizeof(ready), "%s.ready", file);
+	f = fopen(file, "w");
+	if (f)
+		fclose(f);
+	f = fopen(ready, "w");
+	if (f)
+		fclose(f);
+	while (access(file, F_OK) == 0)
+		usleep(100000);
+	unlink(ready);
+}
+
 static int run(const char *lxcpath, const char *prefix, int n)
 {
 	double *lat = calloc(n, sizeof(double)), ls[5], t0;
@@ -167,6 +189,7 @@ static int run(const char *lxcpath, const char *prefix, int n)
 		lxc_container_put(c);
 	}
 	printf("started %d\n", n);
+	hold();
 	printf("start_first_tenth_ms %.3f\n", median(lat, tenth) / 1e6);
 	printf("start_last_tenth_ms %.3f\n", median(lat + n - tenth, tenth) / 1e6);
 	t0 = 0;
