@@ -169,29 +169,16 @@ done
 unset LXD_DIR
 echo "LXD reports liblxc $(M 1 info | awk '/driver_version:/ {print $2; exit}')"
 
-cat >"$tmp/m1.yaml" <<EOF
+{
+	cat <<EOF
 config:
   core.https_address: $cnet.11:8443
-networks:
-- name: $mbr
-  type: bridge
-  config:
-    ipv4.address: $mnet.1/24
-    ipv4.nat: "false"
-    ipv4.dhcp: "true"
-    ipv6.address: none
-storage_pools:
-- name: default
-  driver: dir
-profiles:
-- name: default
-  devices:
-    root: {path: /, pool: default, type: disk}
-    eth0: {name: eth0, network: $mbr, type: nic}
 cluster:
   server_name: m1
   enabled: true
 EOF
+	preseed_base "$mbr" "$mnet"
+} >"$tmp/m1.yaml"
 if LXD_DIR="$tmp/m1" timeout -k 10 120 lxd init --preseed <"$tmp/m1.yaml"; then
 	pass "m1: lxd init bootstraps the cluster on $cnet.11:8443"
 else

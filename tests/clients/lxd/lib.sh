@@ -95,6 +95,29 @@ daemon_ready() {
 	fi
 }
 
+# The preseed both tests start from: a managed bridge $1 on $2.0/24 (no NAT,
+# no IPv6, DHCP from LXD's dnsmasq), a dir pool and the default profile.
+preseed_base() {
+	cat <<EOF
+networks:
+- name: $1
+  type: bridge
+  config:
+    ipv4.address: $2.1/24
+    ipv4.nat: "false"
+    ipv4.dhcp: "true"
+    ipv6.address: none
+storage_pools:
+- name: default
+  driver: dir
+profiles:
+- name: default
+  devices:
+    root: {path: /, pool: default, type: disk}
+    eth0: {name: eth0, network: $1, type: nic}
+EOF
+}
+
 # The busybox image, offline, as $1/busybox.tar.gz: a rootfs from
 # busybox-static whose init gets its address from LXD's dnsmasq with
 # udhcpc, and metadata.yaml. No `umount -a -r` at shutdown: in a

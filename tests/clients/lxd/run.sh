@@ -77,25 +77,8 @@ daemon_ready "$daemon" "" "$tmp/lxd.out" "$tmp/lxd.log" || exit 1
 driver=$(L info | awk '/driver_version:/ {print $2; exit}')
 echo "LXD reports liblxc $driver"
 
-cat >"$tmp/preseed.yaml" <<EOF
-networks:
-- name: $br
-  type: bridge
-  config:
-    ipv4.address: $net.1/24
-    ipv4.nat: "false"
-    ipv4.dhcp: "true"
-    ipv6.address: none
-storage_pools:
-- name: default
-  driver: dir
-profiles:
-- name: default
-  devices:
-    root: {path: /, pool: default, type: disk}
-    eth0: {name: eth0, network: $br, type: nic}
-EOF
-if timeout 120 lxd init --preseed <"$tmp/preseed.yaml"; then
+preseed_base "$br" "$net" >"$tmp/preseed.yaml"
+if timeout -k 10 120 lxd init --preseed <"$tmp/preseed.yaml"; then
 	pass "lxd init (dir pool, bridge $br on $net.0/24)"
 else
 	fail "lxd init"; exit 1
