@@ -238,13 +238,31 @@ static void test_pair(const char *lxcpath)
 	lxc_container_put(b);
 }
 
+/* What the stop hook wrote to `seen` (then removed): the phys device was
+ * back on the host when it ran, at `when`. */
+static int phys_was_on_host(const char *seen, const char *when)
+{
+	char where[16] = "";
+	FILE *f = fopen(seen, "r");
+
+	if (f) {
+		if (fscanf(f, "%15s", where) != 1)
+			where[0] = '\0';
+		fclose(f);
+	}
+	unlink(seen);
+	if (strcmp(where, "host") != 0)
+		fprintf(stderr, "phys at lxc.hook.stop of %s: '%s', want host\n", when, where);
+	return strcmp(where, "host") == 0;
+}
+
 /* macvlan on a veth parent; phys: a host veth end moved in and given back
  * with its name and MTU, before lxc.hook.stop runs (LXC's __lxc_start gives
  * it back before lxc_end runs the hook: LXD's stopns hook relies on it). */
 static void test_macvlan_and_phys(const char *lxcpath)
 {
 	struct lxc_container *m, *p;
-	char parent[IFNAMSIZ], phys[IFNAMSIZ], cmd[256], hook[4200], seen[4200], where[16] = "";
+	char parent[IFNAMSIZ], phys[IFNAMSIZ], cmd[256], hook[4200], seen[4200];
 	FILE *f;
 	int mtu = 0;
 
@@ -289,25 +307,11 @@ static void test_macvlan_and_phys(const char *lxcpath)
 	/* A reboot gives phys back before its stop hook runs too, and the new
 	 * init gets it again. */
 	CHECK(p->reboot2(p, 20));
-	f = fopen(seen, "r");
-	CHECK(f && fscanf(f, "%15s", where) == 1);
-	if (f)
-		fclose(f);
-	if (strcmp(where, "host") != 0)
-		fprintf(stderr, "phys at lxc.hook.stop of a reboot: '%s', want host\n", where);
-	CHECK(strcmp(where, "host") == 0);
-	strcpy(where, "");
-	unlink(seen);
+	CHECK(phys_was_on_host(seen, "a reboot"));
 	CHECK(if_nametoindex(phys) == 0);
 	CHECK(p->stop(p));
 	CHECK(if_nametoindex(phys) > 0);
-	f = fopen(seen, "r");
-	CHECK(f && fscanf(f, "%15s", where) == 1);
-	if (f)
-		fclose(f);
-	if (strcmp(where, "host") != 0)
-		fprintf(stderr, "phys at lxc.hook.stop: '%s', want host\n", where);
-	CHECK(strcmp(where, "host") == 0);
+	CHECK(phys_was_on_host(seen, "a stop"));
 	snprintf(cmd, sizeof(cmd), "/sys/class/net/%s/mtu", phys);
 	f = fopen(cmd, "r");
 	CHECK(f && fscanf(f, "%d", &mtu) == 1 && mtu == 1450);

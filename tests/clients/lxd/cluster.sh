@@ -17,13 +17,8 @@
 #        tests/clients/lxd/cluster.sh --oracle    (Debian's liblxc)
 # Exit status is the test result. Needs what run.sh needs, as root.
 set -u
-if [ $# -ne 1 ]; then
-	echo "usage: $0 PREFIX|--oracle" >&2
-	exit 2
-fi
 . "$(dirname "$0")/lib.sh"
-need_cmds
-choose_lib "$1"
+begin "$@"
 
 id=$$
 tag="lxdcl$((id % 100000))"

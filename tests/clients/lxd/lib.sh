@@ -7,6 +7,17 @@
 # (status and daemon are the callers'.)
 
 # Everything the LXD tests run.
+# The start of both tests: one argument, PREFIX or --oracle; the tools;
+# the library.
+begin() {
+	if [ $# -ne 1 ]; then
+		echo "usage: $0 PREFIX|--oracle" >&2
+		exit 2
+	fi
+	need_cmds
+	choose_lib "$1"
+}
+
 need_cmds() {
 	for cmd in lxd lxc dnsmasq busybox script ip; do
 		command -v "$cmd" >/dev/null || {

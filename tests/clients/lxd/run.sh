@@ -15,13 +15,8 @@
 # Exit status is the test result. Needs: lxd lxd-client dnsmasq-base
 # busybox-static uidmap iproute2 util-linux (script), root, no network.
 set -u
-if [ $# -ne 1 ]; then
-	echo "usage: $0 PREFIX|--oracle" >&2
-	exit 2
-fi
 . "$(dirname "$0")/lib.sh"
-need_cmds
-choose_lib "$1"
+begin "$@"
 
 tmp=$(mktemp -d /tmp/lxd-e2e.XXXXXX) || exit 1
 chmod 0711 "$tmp"
