@@ -23,9 +23,10 @@ pub fn shed_idle_pages() {
             continue;
         };
         let range = if map.is_stack() {
-            // Only on the main thread's stack, and a page below this frame
-            // stays for the calls still to come.
-            let end = (frame & !(page - 1)).saturating_sub(page);
+            // Only on the main thread's stack; two pages below this frame
+            // stay: this function's own frame (a few hundred bytes) and the
+            // madvise call below it must not lose what they hold.
+            let end = (frame & !(page - 1)).saturating_sub(2 * page);
             (map.start <= frame && frame < map.end && map.start < end).then_some((map.start, end))
         } else if map.is_file_text() {
             Some((map.start, map.end))
