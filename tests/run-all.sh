@@ -13,6 +13,10 @@
 #   7. real clients: Debian's python3-lxc, go-lxc and LXD (alone and as a
 #      three-member cluster) on our library
 set -u
+# No test reads the caller's terminal: run under a tty in a background
+# process group (under a `timeout` wrapper, say), a read of it stops the
+# reader (SIGTTIN) for good.
+exec </dev/null
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 work=$(mktemp -d /tmp/lxc-rs-tests.XXXXXX)
