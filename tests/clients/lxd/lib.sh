@@ -14,6 +14,9 @@ begin() {
 		echo "usage: $0 PREFIX|--oracle" >&2
 		exit 2
 	fi
+	# The lxc client reads its stdin; under `timeout` it runs in a
+	# background process group, where reading a terminal stops it.
+	exec </dev/null
 	need_cmds
 	choose_lib "$1"
 }

@@ -124,17 +124,15 @@ scenario() {
 	# LXD 5.0's exec -t sometimes loses the output of a command that exits
 	# at once (3 in 300 tries, on Debian's liblxc as on ours): up to three
 	# tries, each counted in the line. The bound is outside `script`, whose
-	# TERM ends the client; one that ran out is said. `script` reads
-	# /dev/null: under `timeout` it is in a background process group, where
-	# reading a terminal would stop it.
+	# TERM ends the client; one that ran out is said.
 	tries=0 tty=
 	while [ -z "$tty" ] && [ $tries -lt 3 ]; do
 		tries=$((tries + 1))
-		out=$(timeout -k 10 60 script -qec "lxc exec -t $n -- tty" /dev/null </dev/null | tr -d '\r')
+		out=$(timeout -k 10 60 script -qec "lxc exec -t $n -- tty" /dev/null | tr -d '\r')
 		tty=$(echo "$out" | grep -o '/dev/pts/[0-9]*')
 		[ -n "$tty" ] || echo "note: exec -t try $tries printed '$out'"
 	done
-	timeout -k 10 60 script -qec "lxc exec -t $n -- sh -c 'exit 3'" /dev/null </dev/null >/dev/null
+	timeout -k 10 60 script -qec "lxc exec -t $n -- sh -c 'exit 3'" /dev/null >/dev/null
 	rc=$?
 	if [ -n "$tty" ] && [ $rc -eq 3 ]; then pass "$label: exec -t: tty is $tty, exit code 3 (tries: $tries)"; else
 		fail "$label: exec -t printed '$out', exit code $rc"; fi
