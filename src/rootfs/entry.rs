@@ -74,6 +74,23 @@ pub const PROPAGATION: libc::c_ulong =
     libc::MS_PRIVATE | libc::MS_SLAVE | libc::MS_SHARED | libc::MS_UNBINDABLE;
 
 impl MountEntry {
+    /// `source` on `target` (inside the rootfs, any leading `/` dropped) as
+    /// `fstype`, with no flags and no options.
+    pub fn new(source: &str, target: &str, fstype: &str) -> MountEntry {
+        MountEntry {
+            source: source.to_string(),
+            target: target.trim_start_matches('/').to_string(),
+            fstype: fstype.to_string(),
+            flags: 0,
+            data: String::new(),
+            create_dir: false,
+            create_file: false,
+            optional: false,
+            relative: false,
+            idmap: None,
+        }
+    }
+
     pub fn parse(line: &str) -> Result<MountEntry> {
         let fields: Vec<&str> = line.split_whitespace().collect();
         // As getmntent, which LXC reads entries with: options may be left out.
@@ -82,19 +99,7 @@ impl MountEntry {
                 "Invalid mount entry \"{line}\": want \"source target fstype [options]\""
             )));
         }
-        let target = fields[1].trim_start_matches('/').to_string();
-        let mut entry = MountEntry {
-            source: fields[0].to_string(),
-            target,
-            fstype: fields[2].to_string(),
-            flags: 0,
-            data: String::new(),
-            create_dir: false,
-            create_file: false,
-            optional: false,
-            relative: false,
-            idmap: None,
-        };
+        let mut entry = MountEntry::new(fields[0], fields[1], fields[2]);
         let mut data = Vec::new();
         let options = fields.get(3).copied().unwrap_or_default();
         for opt in options.split(',').filter(|o| !o.is_empty()) {

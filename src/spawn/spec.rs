@@ -354,18 +354,10 @@ fn shmount_entry(conf: &crate::config::LxcConf) -> Result<Option<MountEntry>> {
         .shmount_container
         .as_deref()
         .unwrap_or("/dev/.lxc-mounts");
-    // Built from the typed values, not written out and parsed again.
     Ok(Some(MountEntry {
-        source: host.to_string(),
-        target: inside.trim_start_matches('/').to_string(),
-        fstype: "none".to_string(),
         flags: libc::MS_BIND,
-        data: String::new(),
         create_dir: true,
-        create_file: false,
-        optional: false,
-        relative: false,
-        idmap: None,
+        ..MountEntry::new(host, inside, "none")
     }))
 }
 
