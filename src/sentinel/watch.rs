@@ -41,8 +41,7 @@ impl Journal {
 /// status.
 pub(super) fn run(sock: OwnedFd, name: &str, lxcpath: &str) -> i32 {
     let mut journal = Journal::default();
-    // On the heap: a stack array would stay resident all its life.
-    let mut buf = vec![0u8; 8192];
+    let mut buf = [0u8; 8192];
     let mut trouble = Vec::new();
     loop {
         match crate::sys::socket::recv_msg(&sock, &mut buf) {
