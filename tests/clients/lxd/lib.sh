@@ -6,7 +6,6 @@
 # shellcheck shell=sh disable=SC2034
 # (status and daemon are the callers'.)
 
-# Everything the LXD tests run.
 # The start of both tests: one argument, PREFIX or --oracle; the tools;
 # the library.
 begin() {
@@ -21,6 +20,7 @@ begin() {
 	choose_lib "$1"
 }
 
+# Everything the LXD tests run.
 need_cmds() {
 	for cmd in lxd lxc dnsmasq busybox script ip; do
 		command -v "$cmd" >/dev/null || {
@@ -184,13 +184,14 @@ EOF
 }
 
 # What of container $1 (of the daemon whose LXD_DIR is $2) is still on the
-# host: cgroups, monitor processes, mounts, host veth ends on bridge $3.
+# host: cgroups, monitor and sentinel processes, mounts, host veth ends on
+# bridge $3.
 # With $4 (a netns) and $5 (the daemon's pid) the bridge is in that netns
 # and the mounts are in the daemon's mount namespace.
 leftovers() {
 	find /sys/fs/cgroup -maxdepth 6 -type d \( -name "lxc.payload.$1" -o -name "lxc.monitor.$1" \
 		-o -name "lxc.payload.$1-[0-9]*" \) 2>/dev/null
-	pgrep -af "^\[lxc monitor\] $2/containers $1( |\$)"
+	pgrep -af "^\[lxc (monitor|sentinel)\] $2/containers $1( |\$)"
 	pgrep -af "forkstart $1 "
 	if [ $# -ge 5 ]; then
 		grep " $2/.*containers/$1[ /]" "/proc/$5/mountinfo"
