@@ -658,10 +658,11 @@ static void test_network(void)
 	CHECK(test_add_veth(veth, "", 1));
 
 	/* network_gateway_device_route: a default route through the device
-	 * (a routed veth, as LXD's routed NIC). */
+	 * (a routed veth, as LXD's routed NIC). Not named eth0 here, nor below:
+	 * the template's udhcpc would deconfigure eth0 (and its routes) at boot. */
 	CHECK(c->set_config_item(c, "lxc.net.0.type", "veth"));
 	CHECK(c->set_config_item(c, "lxc.net.0.veth.mode", "router"));
-	CHECK(c->set_config_item(c, "lxc.net.0.name", "eth0"));
+	CHECK(c->set_config_item(c, "lxc.net.0.name", "rt0"));
 	CHECK(c->set_config_item(c, "lxc.net.0.flags", "up"));
 	CHECK(c->set_config_item(c, "lxc.net.0.ipv4.address", "192.0.2.10/32"));
 	CHECK(c->set_config_item(c, "lxc.net.0.ipv4.gateway", "dev"));
@@ -671,8 +672,8 @@ static void test_network(void)
 	} else {
 		const char *routes = test_attach_output(c, "ip route", &st, 0);
 
-		if (!strstr(routes, "default dev eth0")) {
-			fprintf(stderr, "routes: %s\n", routes);
+		if (!strstr(routes, "default dev rt0")) {
+			fprintf(stderr, "routes (status %d): %s\n", st, routes);
 			CHECK(0);
 		}
 		CHECK(c->stop(c));
@@ -684,13 +685,13 @@ static void test_network(void)
 	CHECK(c->set_config_item(c, "lxc.net.0.type", "macvlan"));
 	CHECK(c->set_config_item(c, "lxc.net.0.macvlan.mode", "bridge"));
 	CHECK(c->set_config_item(c, "lxc.net.0.link", veth));
-	CHECK(c->set_config_item(c, "lxc.net.0.name", "eth0"));
+	CHECK(c->set_config_item(c, "lxc.net.0.name", "mv0"));
 	CHECK(c->set_config_item(c, "lxc.net.0.mtu", "1400"));
 	if (!c->start(c, 0, NULL)) {
 		fprintf(stderr, "macvlan: %s\n", c->error_string ? c->error_string : "");
 		CHECK(0);
 	} else {
-		CHECK_STR(test_attach_output(c, "cat /sys/class/net/eth0/mtu", &st, 0), "1400\n");
+		CHECK_STR(test_attach_output(c, "cat /sys/class/net/mv0/mtu", &st, 0), "1400\n");
 		CHECK(c->stop(c));
 	}
 	CHECK(c->clear_config_item(c, "lxc.net.0"));
