@@ -186,6 +186,8 @@ impl Monitor {
                 log::error!("Failed to reboot \"{}\": {}", self.name, e.message);
                 return self.finish_after_hooks(status);
             }
+            // The new init runs: the setup's pages go back, as after the first start.
+            crate::sys::resident::shed_idle_pages();
         }
     }
 
