@@ -31,12 +31,18 @@ static double now_ns(void)
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
+/* The kernel tracer's marker file, when PROF_FTRACE is set (see
+ * benches/profile-ftrace.sh); -1 otherwise. */
+static int trace_marker = -1;
+
 static void mark(const char *phase)
 {
 	char path[64];
 
 	snprintf(path, sizeof(path), "/@prof:%s", phase);
 	syscall(SYS_access, path, F_OK);
+	if (trace_marker >= 0)
+		dprintf(trace_marker, "@prof:%s\n", phase);
 }
 
 static int cmp(const void *a, const void *b)
@@ -214,6 +220,8 @@ int main(int argc, char **argv)
 	if (argc < 3)
 		return 2;
 	n = atoi(argv[2]);
+	if (getenv("PROF_FTRACE"))
+		trace_marker = open("/sys/kernel/tracing/trace_marker", O_WRONLY | O_CLOEXEC);
 	for (int k = 0; k <= NFLOOR; k++)
 		floor_v[k] = calloc(n, sizeof(double));
 	c = lxc_container_new("prof", argv[1]);

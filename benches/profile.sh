@@ -50,3 +50,38 @@ for lib in debian ours; do
 	echo "#### $lib"
 	python3 "$top/benches/profile-strace.py" "$out/$lib.strace" | tee "$out/$lib.phases"
 done
+# Then 10 cycles of each under the kernel's tracer (scheduler switches,
+# forks, execs, syscall entries and exits of the driver and everything it
+# starts; a fraction of a microsecond per event), read by
+# benches/profile-ftrace.py. The tracer's settings are put back after.
+tr=/sys/kernel/tracing
+[ -w "$tr/trace_marker" ] || exit 0
+saved_kb=$(sed 's/.*expanded: \([0-9]*\).*/\1/' "$tr/buffer_size_kb") # "7 (expanded: 1408)" before first use
+saved_cmdlines=$(cat "$tr/saved_cmdlines_size")
+untrace() {
+	echo 0 >"$tr/tracing_on"
+	echo "$saved_cmdlines" >"$tr/saved_cmdlines_size"
+	: >"$tr/set_event"
+	: >"$tr/set_event_pid"
+	echo 0 >"$tr/options/event-fork"
+	echo "$saved_kb" >"$tr/buffer_size_kb"
+}
+for lib in debian ours; do
+	untrace
+	: >"$tr/trace"
+	echo 32768 >"$tr/buffer_size_kb"
+	echo 4096 >"$tr/saved_cmdlines_size" # names of the pids in the trace
+	echo 1 >"$tr/options/event-fork"
+	for e in sched:sched_process_fork sched:sched_process_exec sched:sched_switch \
+		raw_syscalls:sys_enter raw_syscalls:sys_exit; do
+		echo "$e" >>"$tr/set_event"
+	done
+	LD_LIBRARY_PATH=$(libdir $lib) PROF_FTRACE=1 sh -c 'echo $$ >"$1/set_event_pid";
+		echo 1 >"$1/tracing_on"; shift; exec "$@"' sh "$tr" "$work/profile" "$work/lxcpath" 10 \
+		>"$out/$lib.ftraced-times"
+	echo 0 >"$tr/tracing_on"
+	cp "$tr/trace" "$out/$lib.ftrace"
+	untrace
+	echo "#### $lib, under the kernel's tracer"
+	python3 "$top/benches/profile-ftrace.py" "$out/$lib.ftrace" | tee "$out/$lib.ftrace-phases"
+done

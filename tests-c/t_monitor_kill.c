@@ -67,6 +67,25 @@ static pid_t find_process(const char *what, const char *name)
 	return pid > 0 ? pid : 0;
 }
 
+/* Whether /proc/<pid>/comm is `want`. */
+static int comm_is(pid_t pid, const char *want)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = 0;
+	fclose(f);
+	comm[strcspn(comm, "\n")] = 0;
+	if (strcmp(comm, want) != 0)
+		fprintf(stderr, "comm of %d: '%s', not '%s'\n", (int)pid, comm, want);
+	return strcmp(comm, want) == 0;
+}
+
 static int mtu_of(const char *dev)
 {
 	char path[128];
@@ -156,6 +175,10 @@ static void kill_monitor(struct lxc_container *c, const char *name)
 	CHECK(monitor == find_process("monitor", name));
 	sentinel = find_process("sentinel", name);
 	CHECK(sentinel > 0);
+	/* the names ps and top show (an exec through a descriptor would name
+	 * the monitor after the descriptor's number) */
+	CHECK(comm_is(monitor, "lxc-monitor"));
+	CHECK(comm_is(sentinel, "lxc-sentinel"));
 	if (sentinel > 0) {
 		printf("%s: monitor VmRSS %ld kB, sentinel VmRSS %ld kB\n", name, status_field(monitor, "VmRSS:"),
 		       status_field(sentinel, "VmRSS:"));

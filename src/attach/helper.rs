@@ -119,6 +119,8 @@ fn receive(sock: &OwnedFd) -> Result<(Vec<u8>, Vec<OwnedFd>)> {
 /// Entry point of the helper binary: becomes the intermediate (never
 /// returns but on a broken plan, then with its exit status).
 pub fn main() -> i32 {
+    // What a container may see until the program's exec renames it.
+    crate::sys::proctitle::set_comm(c"lxc-attach");
     // SAFETY: closing the handle we were run from; fd 3 is the attach
     // socket the caller set up.
     unsafe { libc::close(HANDLE_FD) };

@@ -286,6 +286,7 @@ fn parse_helper_argv(argv: &[String]) -> Result<(Vec<IdMap>, Op)> {
 /// Entry of the monitor binary in helper mode: prints "errno message" on
 /// stderr and exits 1 on failure.
 pub fn helper_main(argv: &[String]) -> i32 {
+    crate::sys::proctitle::set_comm(c"lxc-idmap");
     // Nothing the caller left open is needed here.
     crate::sys::raw::close_from(3);
     let result = parse_helper_argv(argv).and_then(|(maps, op)| in_mapped_root(&maps, || op.run()));

@@ -186,6 +186,7 @@ fn detach(argv: &[String]) -> Option<(Args, status::StatusPipe)> {
     // Exactly LXC's command line: LXD finds the container of a seccomp
     // notification by the last word of its monitor's /proc/<pid>/cmdline.
     sys::proctitle::set_cmdline(&format!("[lxc monitor] {} {}", args.lxcpath, args.name));
+    sys::proctitle::set_comm(c"lxc-monitor");
     if !args.foreground {
         if let Err(e) = daemonize() {
             status.send(&StatusLine::Error(e.errno, e.message.clone()));

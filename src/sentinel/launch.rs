@@ -98,8 +98,7 @@ fn sentinel_child(journal: OwnedFd, name: &str, lxcpath: &str) -> i32 {
 /// (its command line, as ps and pgrep -f read it), so it is never taken
 /// for the monitor whose argv it inherited.
 fn retitle(title: &str) {
-    // SAFETY: prctl with a NUL-terminated name (the kernel truncates).
-    unsafe { libc::prctl(libc::PR_SET_NAME, c"lxc-sentinel".as_ptr(), 0, 0, 0) };
+    sys::proctitle::set_comm(c"lxc-sentinel");
     sys::proctitle::set_cmdline(title);
 }
 

@@ -1,4 +1,12 @@
-//! The process's command line as `ps` and `/proc/<pid>/cmdline` show it.
+//! The process's names as `ps`, `top` and `/proc/<pid>/{cmdline,comm}`
+//! show them.
+
+/// Sets the process's name (comm, 15 bytes kept). Ours run from a handle
+/// (`/proc/self/fd/N`), which an exec names after the descriptor's number.
+pub fn set_comm(name: &std::ffi::CStr) {
+    // SAFETY: prctl with a NUL-terminated name (the kernel truncates).
+    unsafe { libc::prctl(libc::PR_SET_NAME, name.as_ptr(), 0, 0, 0) };
+}
 
 /// Rewrites the argv area in place, as setproctitle does: `title`, a NUL,
 /// and a non-NUL last byte (the kernel then reads the command line up to

@@ -98,18 +98,20 @@ mod tests {
     /// Whatever way the handle was made, reopening it for writing (as a
     /// container's root would through /proc/<pid>/exe) must fail.
     fn assert_not_writable(fd: &OwnedFd) {
+        refuses_writes(fd).unwrap();
+    }
+
+    fn refuses_writes(fd: &OwnedFd) -> std::result::Result<(), String> {
         let path = format!("/proc/self/fd/{}", fd.as_raw_fd());
         let w = std::fs::OpenOptions::new().write(true).open(&path);
         match w {
-            Err(e) => assert!(
-                matches!(e.raw_os_error(), Some(libc::EROFS) | Some(libc::EPERM)),
-                "{e}"
-            ),
-            Ok(f) => {
-                // A memfd opens, but its seal refuses every write.
-                let r = (&f).write(b"x");
-                assert_eq!(r.unwrap_err().raw_os_error(), Some(libc::EPERM));
-            }
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EROFS) | Some(libc::EPERM)) => Ok(()),
+            Err(e) => Err(format!("reopening for writing: {e}")),
+            // A memfd opens, but its seal refuses every write.
+            Ok(f) => match (&f).write(b"x") {
+                Err(e) if e.raw_os_error() == Some(libc::EPERM) => Ok(()),
+                other => Err(format!("writing: {other:?}")),
+            },
         }
     }
 
@@ -136,18 +138,42 @@ mod tests {
     /// the read-only flag cannot be cleared through it.
     #[test]
     fn a_closed_mount_handle_stays_read_only() {
+        // In a process of its own: another test forking meanwhile would
+        // copy the mount's descriptor, keeping its anonymous namespace (and
+        // the flag clearable) until that child's exec.
+        // SAFETY: the child runs the check and leaves with _exit.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            let code = match closed_mount_handle_check() {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("{e}");
+                    1
+                }
+            };
+            // SAFETY: leaving the child without running the harness.
+            unsafe { libc::_exit(code) };
+        }
+        let mut status = 0;
+        // SAFETY: reaping our own child.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
+    }
+
+    fn closed_mount_handle_check() -> std::result::Result<(), String> {
         let Ok(mount) = read_only_mount(Path::new("/bin/true")) else {
-            return; // no CAP_SYS_ADMIN: the sealed copy is used
+            return Ok(()); // no CAP_SYS_ADMIN: the sealed copy is used
         };
-        let held = std::fs::File::open(format!("/proc/self/fd/{}", mount.as_raw_fd())).unwrap();
+        let held = std::fs::File::open(format!("/proc/self/fd/{}", mount.as_raw_fd()))
+            .map_err(|e| e.to_string())?;
         let unlock = MountAttr {
             attr_clr: mount_api::MOUNT_ATTR_RDONLY,
             ..MountAttr::default()
         };
         drop(mount);
-        let cleared = mount_api::set_attr(held.as_fd(), false, &unlock, "unlock");
-        assert!(cleared.is_err());
-        let held_fd = OwnedFd::from(held);
-        assert_not_writable(&held_fd);
+        if mount_api::set_attr(held.as_fd(), false, &unlock, "unlock").is_ok() {
+            return Err("the read-only flag was cleared after the close".into());
+        }
+        refuses_writes(&OwnedFd::from(held))
     }
 }
