@@ -8,8 +8,8 @@ a microsecond each, where strace stops the process at every syscall.
 Per process of a phase (named by its comm once it changes, by an exec or
 PR_SET_NAME, before that "fork of" its parent),
 medians over the cycles: when it appeared and ended (ms from the phase's
-start), its time on a CPU, its syscalls, and the syscalls it spent longest
-in (blocking included). Usage: profile-ftrace.py TRACE"""
+start), its time on a CPU, its syscalls, its page faults (user and kernel
+mode), and the syscalls it spent longest in (blocking included). Usage: profile-ftrace.py TRACE"""
 
 import re
 import statistics
@@ -44,6 +44,7 @@ class Proc:
         self.comm = comm
         self.on_cpu, self.since = 0.0, None
         self.calls = 0
+        self.faults = 0
         self.in_call = defaultdict(float)
         self.entered = None
 
@@ -85,7 +86,9 @@ def phases(path):
         p.last = t
         if comm != p.comm and comm != "<...>":
             p.name = p.comm = comm
-        if event == "sys_enter":
+        if event.startswith("page_fault_"):
+            p.faults += 1
+        elif event == "sys_enter":
             nr = int(re.match(r"NR (\d+)", rest).group(1))
             p.entered = (names.get(nr, str(nr)), t)
             p.calls += 1
@@ -125,11 +128,11 @@ def main():
             for p in sorted(procs.values(), key=lambda p: p.first):
                 seen[p.name] += 1
                 key = p.name if seen[p.name] == 1 else f"{p.name} #{seen[p.name]}"
-                rows[key].append((p.first - t0, p.last - t0, p.on_cpu, p.calls, p.in_call))
+                rows[key].append((p.first - t0, p.last - t0, p.on_cpu, p.calls, p.in_call, p.faults))
         cpu_total = [sum(p.on_cpu for p in procs.values()) for _, procs in cycles]
         print(f"== {phase}: {len(cycles)} cycles, wall {med(walls) * 1e3:.2f} ms, "
               f"on a CPU (all processes) {med(cpu_total) * 1e3:.2f} ms")
-        print("  process                              from ..    to  on-CPU  calls  longest in")
+        print("  process                              from ..    to  on-CPU  calls faults  longest in")
         for key, r in sorted(rows.items(), key=lambda kv: med([x[0] for x in kv[1]])):
             longest = defaultdict(list)
             for x in r:
@@ -139,7 +142,7 @@ def main():
             tops = ", ".join(f"{n} {sum(v) / len(r) * 1e3:.2f}" for n, v in top)
             print(f"  {key[:36]:36} {med([x[0] for x in r]) * 1e3:5.2f} .. "
                   f"{med([x[1] for x in r]) * 1e3:5.2f}  {med([x[2] for x in r]) * 1e3:6.2f}  "
-                  f"{med([x[3] for x in r]):5.0f}  {tops}")
+                  f"{med([x[3] for x in r]):5.0f} {med([x[5] for x in r]):6.0f}  {tops}")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@
  * makes a marker syscall, access("/@prof:<phase>"), so that a strace of
  * the run can be cut into phases. In each cycle it also times what the
  * kernel alone needs for the same kind of work (no liblxc involved).
- * Usage: profile LXCPATH N
+ * Usage: profile LXCPATH N EXECDIR (the floor programs)
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -121,14 +121,32 @@ static const char *hierarchies[] = {"cpu", "cpuacct", "cpuset", "memory", "devic
  * operations): fork+exec+wait of /bin/true; the same in new pid, mount,
  * uts, ipc and net namespaces; unshare(1) doing that; a cgroup made and
  * removed in each hierarchy */
-#define NFLOOR 5
+#define NFLOOR 8
 static const char *floor_names[NFLOOR] = {
 	"floor:fork+exec+wait(/bin/true)",
 	"floor:clone(pid,mnt,uts,ipc,net)+exec+wait(/bin/true)",
 	"floor:unshare(1)--fork--pid--mount--uts--ipc--net-true",
 	"floor:mkdir+rmdir-cgroup(10-hierarchies)",
 	"floor:SIGKILL+wait(pid-ns-init)+rmdir-cgroup(10)",
+	/* what an exec costs on this machine, by what the program does before
+	 * main: nothing (no libc), 43 CPUID instructions as glibc's start-up
+	 * runs (each one exits to the hypervisor in a VM), glibc's start-up */
+	"floor:fork+exec+wait(static,no-libc)",
+	"floor:fork+exec+wait(static,no-libc,43-cpuid)",
+	"floor:fork+exec+wait(static,glibc,empty-main)",
 };
+
+/* Directory of the floor programs (benches/profile.sh builds them). */
+static const char *exec_dir;
+
+static double timed_exec(const char *name)
+{
+	char path[512];
+	char *argv[] = {path, NULL};
+
+	snprintf(path, sizeof(path), "%s/%s", exec_dir, name);
+	return timed_child(exec_argv, argv, 0);
+}
 
 static int exec_sleep(void *arg)
 {
@@ -157,6 +175,9 @@ static void floor_sample(double *out)
 			rmdir(path);
 	}
 	out[3] = now_ns() - t;
+	out[5] = timed_exec("nolibc");
+	out[6] = timed_exec("nolibc-cpuid");
+	out[7] = timed_exec("glibc-static");
 
 	/* the stop floor: kill a pid namespace's init, reap it, remove its
 	 * cgroups (made beforehand) */
@@ -217,9 +238,10 @@ int main(int argc, char **argv)
 	double *floor_v[NFLOOR + 1];
 	int n;
 
-	if (argc < 3)
+	if (argc < 4)
 		return 2;
 	n = atoi(argv[2]);
+	exec_dir = argv[3];
 	if (getenv("PROF_FTRACE"))
 		trace_marker = open("/sys/kernel/tracing/trace_marker", O_WRONLY | O_CLOEXEC);
 	for (int k = 0; k <= NFLOOR; k++)

@@ -19,6 +19,16 @@ ours=$(dirname "$(find "$prefix" -name liblxc.so.1 | head -n1)")
 debian=/usr/lib/x86_64-linux-gnu
 gcc -O2 -std=gnu11 -Wall -I"$prefix/include" -o "$work/profile" "$top/benches/profile.c" \
 	-L"$ours" -llxc
+# The exec floors: static programs doing nothing before exit, without libc
+# (with and without 43 CPUIDs, what glibc's start-up runs here) and with it.
+printf '%s\n' 'void _start(void) {' '#ifdef CPUID' \
+	'for (unsigned i = 0; i < 43; i++) { unsigned a = i & 7, b, c = 0, d;' \
+	'__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d)); }' '#endif' \
+	'__asm__ volatile("mov $60, %eax; xor %edi, %edi; syscall"); }' >"$work/nolibc.c"
+gcc -O2 -static -nostdlib -o "$work/nolibc" "$work/nolibc.c"
+gcc -O2 -static -nostdlib -DCPUID -o "$work/nolibc-cpuid" "$work/nolibc.c"
+echo 'int main(void) { return 0; }' >"$work/empty.c"
+gcc -O2 -static -o "$work/glibc-static" "$work/empty.c"
 libdir() { if [ "$1" = ours ]; then echo "$ours"; else echo "$debian"; fi; }
 # median (and, with a third argument, the minimum) in ms of the lines
 # "$1 <ns>" of file $2
@@ -30,12 +40,12 @@ rm -f "$out"/*.times
 for _ in 1 2 3 4 5; do
 	for lib in debian ours; do
 		sync
-		LD_LIBRARY_PATH=$(libdir $lib) "$work/profile" "$work/lxcpath" $((n / 5)) >>"$out/$lib.times"
+		LD_LIBRARY_PATH=$(libdir $lib) "$work/profile" "$work/lxcpath" $((n / 5)) "$work" >>"$out/$lib.times"
 	done
 done
 for lib in debian ours; do
 	LD_LIBRARY_PATH=$(libdir $lib) strace -f -T -tt -y -o "$out/$lib.strace" \
-		"$work/profile" "$work/lxcpath" 5 >"$out/$lib.straced-times"
+		"$work/profile" "$work/lxcpath" 5 "$work" >"$out/$lib.straced-times"
 done
 for lib in debian ours; do
 	for op in start attach attach2 stop; do
@@ -51,7 +61,7 @@ for lib in debian ours; do
 	python3 "$top/benches/profile-strace.py" "$out/$lib.strace" | tee "$out/$lib.phases"
 done
 # Then 10 cycles of each under the kernel's tracer (scheduler switches,
-# forks, execs, syscall entries and exits of the driver and everything it
+# forks, execs, syscall entries and exits, page faults of the driver and everything it
 # starts; a fraction of a microsecond per event), read by
 # benches/profile-ftrace.py. The tracer's settings are put back after.
 tr=/sys/kernel/tracing
@@ -73,11 +83,12 @@ for lib in debian ours; do
 	echo 4096 >"$tr/saved_cmdlines_size" # names of the pids in the trace
 	echo 1 >"$tr/options/event-fork"
 	for e in sched:sched_process_fork sched:sched_process_exec sched:sched_switch \
-		raw_syscalls:sys_enter raw_syscalls:sys_exit; do
+		raw_syscalls:sys_enter raw_syscalls:sys_exit exceptions:page_fault_user \
+		exceptions:page_fault_kernel; do
 		echo "$e" >>"$tr/set_event"
 	done
 	LD_LIBRARY_PATH=$(libdir $lib) PROF_FTRACE=1 sh -c 'echo $$ >"$1/set_event_pid";
-		echo 1 >"$1/tracing_on"; shift; exec "$@"' sh "$tr" "$work/profile" "$work/lxcpath" 10 \
+		echo 1 >"$1/tracing_on"; shift; exec "$@"' sh "$tr" "$work/profile" "$work/lxcpath" 10 "$work" \
 		>"$out/$lib.ftraced-times"
 	echo 0 >"$tr/tracing_on"
 	cp "$tr/trace" "$out/$lib.ftrace"
