@@ -2,7 +2,9 @@
 //! which creates the container and reports when it is RUNNING.
 //!
 //! The caller's process only runs `posix_spawn` (no code of ours between
-//! fork and exec), so threaded callers cannot deadlock in the child. The
+//! fork and exec; for a background start, from an intermediate sharing our
+//! memory that runs nothing else), so threaded callers cannot deadlock in
+//! the child. The
 //! monitor runs from a read-only handle (`sys::sealed_exe`): the container
 //! sees its clones (an application container's reaper) as PID 1.
 
@@ -41,8 +43,14 @@ extern "C" {
 }
 
 /// Spawns the monitor with the config on fd 3, the status pipe on fd 4,
-/// nothing else open, default signal dispositions and an empty mask.
-fn spawn_monitor(argv: &[String], config: &OwnedFd, status_w: &OwnedFd) -> Result<libc::pid_t> {
+/// nothing else open, default signal dispositions and an empty mask; as
+/// our child in the foreground mode, else detached (not our child).
+fn spawn_monitor(
+    argv: &[String],
+    config: &OwnedFd,
+    status_w: &OwnedFd,
+    foreground: bool,
+) -> Result<libc::pid_t> {
     let handle = crate::helper_exe::monitor_handle()?;
     let args: Vec<CString> = argv
         .iter()
@@ -65,13 +73,12 @@ fn spawn_monitor(argv: &[String], config: &OwnedFd, status_w: &OwnedFd) -> Resul
     };
     // SAFETY: the process environment is NULL-terminated.
     unsafe {
-        sys::spawn::spawn(
-            &*handle,
-            &arg_ptrs,
-            environ as *const *mut libc::c_char,
-            &setup,
-            "the monitor",
-        )
+        let envp = environ as *const *mut libc::c_char;
+        if foreground {
+            sys::spawn::spawn(&*handle, &arg_ptrs, envp, &setup, "the monitor")
+        } else {
+            sys::spawn::spawn_detached(&*handle, &arg_ptrs, envp, &setup, "the monitor")
+        }
     }
 }
 
@@ -131,15 +138,11 @@ impl Container {
         argv.extend(args.to_argv());
         let config_fd = config_memfd(&text)?;
         let (status_r, status_w) = sys::pipe("the status pipe")?;
-        let pid = spawn_monitor(&argv, &config_fd, &status_w)?;
+        let pid = spawn_monitor(&argv, &config_fd, &status_w, !opts.daemonize)?;
         drop(status_w);
         drop(config_fd);
         let mut reader = BufReader::new(std::fs::File::from(status_r));
         let first = read_status(&mut reader);
-        if opts.daemonize {
-            // The intermediate process exits as soon as the monitor forked.
-            wait_child(pid);
-        }
         let init_pid = match first {
             Some(StatusLine::Running(p)) => p,
             Some(StatusLine::Error(errno, msg)) => {

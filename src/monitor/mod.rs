@@ -188,10 +188,7 @@ fn detach(argv: &[String]) -> Option<(Args, status::StatusPipe)> {
     sys::proctitle::set_cmdline(&format!("[lxc monitor] {} {}", args.lxcpath, args.name));
     sys::proctitle::set_comm(c"lxc-monitor");
     if !args.foreground {
-        if let Err(e) = daemonize() {
-            status.send(&StatusLine::Error(e.errno, e.message.clone()));
-            return None;
-        }
+        leave_session();
     }
     Some((args, status))
 }
@@ -275,31 +272,24 @@ fn init_log(args: &Args, config: &Config) -> Option<crate::log::Priority> {
     opts.level
 }
 
-/// Detaches from the caller: the caller reaps the intermediate child right
-/// away, the container's monitor lives on in its own session.
-fn daemonize() -> Result<()> {
-    // SAFETY: fork in a single-threaded process.
-    match unsafe { libc::fork() } {
-        -1 => Err(Error::last_os("Failed to fork the monitor")),
-        0 => {
-            // SAFETY: plain syscalls on descriptors we own.
-            unsafe {
-                libc::setsid();
-                let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
-                if null >= 0 {
-                    libc::dup2(null, 0);
-                    libc::dup2(null, 1);
-                    libc::dup2(null, 2);
-                    if null > 2 {
-                        libc::close(null);
-                    }
-                }
-                libc::chdir(c"/".as_ptr());
+/// Leaves the caller's session, terminal and directory. A background
+/// monitor is spawned detached (`sys::spawn::spawn_detached`): it is no
+/// child of the caller's already, and is not a process group leader, so
+/// `setsid` cannot fail.
+fn leave_session() {
+    // SAFETY: plain syscalls on descriptors we own.
+    unsafe {
+        libc::setsid();
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if null >= 0 {
+            libc::dup2(null, 0);
+            libc::dup2(null, 1);
+            libc::dup2(null, 2);
+            if null > 2 {
+                libc::close(null);
             }
-            Ok(())
         }
-        // SAFETY: leaving the intermediate process without running anything.
-        _ => unsafe { libc::_exit(0) },
+        libc::chdir(c"/".as_ptr());
     }
 }
 

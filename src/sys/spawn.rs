@@ -2,6 +2,8 @@
 //! its own executables (the monitor, the attach helper). glibc creates the
 //! child sharing our memory until its exec (no page table copy) and resets
 //! the caller's signal handlers in it, so multi-threaded callers are safe.
+//! A daemon (the monitor) is spawned detached: from an intermediate that
+//! also shares our memory and exits at once.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
@@ -23,7 +25,8 @@ pub struct SpawnSetup<'a> {
 }
 
 /// Runs the executable `handle` (see `sealed_exe`) with `argv` and `envp`
-/// (both NULL-terminated); the pid. `what` names the program in the error.
+/// (both NULL-terminated) as our child; the pid. `what` names the program
+/// in the error.
 ///
 /// # Safety
 /// `envp` is a live NULL-terminated array of C strings.
@@ -34,85 +37,321 @@ pub unsafe fn spawn(
     setup: &SpawnSetup<'_>,
     what: &str,
 ) -> Result<libc::pid_t> {
-    if argv.last().is_none_or(|p| !p.is_null()) {
-        return Err(Error::invalid("argv must end with NULL"));
-    }
-    // The child's dup2s run in order: a source numbered like an earlier
-    // target would be overwritten first. Sources copied above every
-    // target cannot be.
-    let slot = setup.handle_slot;
-    let above = |fd: RawFd| -> Result<OwnedFd> {
-        // SAFETY: F_DUPFD_CLOEXEC returns a fresh descriptor or -1.
-        let copy = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, slot + 1) };
-        if copy < 0 {
-            return Err(Error::last_os(format_args!("Failed to prepare {what}")));
-        }
-        // SAFETY: fresh and ours.
-        Ok(unsafe { OwnedFd::from_raw_fd(copy) })
+    let plan = Plan::new(handle, argv, setup, what)?;
+    // SAFETY: as the caller promised.
+    unsafe { plan.run(argv, envp) }.map_err(|r| spawn_error(what, r))
+}
+
+/// As [`spawn`], but the program is not our child: an intermediate that
+/// shares our memory (no page table copy) spawns it and exits at once, so
+/// it is reparented to the nearest subreaper (or init) at birth, as a
+/// double fork leaves a daemon, without the daemon forking again after its
+/// exec (and faulting its pages in a second time). Returns its pid.
+///
+/// # Safety
+/// `envp` is a live NULL-terminated array of C strings.
+pub unsafe fn spawn_detached(
+    handle: &impl AsRawFd,
+    argv: &[*mut libc::c_char],
+    envp: *const *mut libc::c_char,
+    setup: &SpawnSetup<'_>,
+    what: &str,
+) -> Result<libc::pid_t> {
+    let plan = Plan::new(handle, argv, setup, what)?;
+    let mut shared = Detached {
+        plan: &plan,
+        argv: argv.as_ptr(),
+        envp,
+        spawned: Err(libc::ECHILD),
     };
-    let handle = above(handle.as_raw_fd())?;
-    let sources = setup
-        .dup2
-        .iter()
-        .map(|&(from, to)| Ok((above(from)?, to)))
-        .collect::<Result<Vec<_>>>()?;
-    // SAFETY: the attribute and file-action objects live on this stack
-    // frame and are destroyed before returning; argv is NULL-terminated
-    // (its last element), envp as the caller promised.
+    let stack = Stack::new(DETACHED_STACK)?;
+    // Our signal handlers must never run in the intermediate, which runs
+    // on our memory and our thread's TLS: it starts with every signal
+    // blocked (posix_spawn sets the program's own mask and dispositions).
+    // SAFETY: plain signal-mask calls on this thread with local sets.
+    let old_mask = unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+        old
+    };
+    let saved_errno = super::errno();
+    // SAFETY: CLONE_VM|CLONE_VFORK: this thread sleeps until the
+    // intermediate has exited; it runs `spawn_from_intermediate` on its own
+    // stack, which touches nothing but `shared`.
+    let pid = unsafe {
+        libc::clone(
+            spawn_from_intermediate,
+            stack.top(),
+            libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+            &mut shared as *mut Detached<'_> as *mut libc::c_void,
+        )
+    };
+    let clone_errno = super::errno();
+    // SAFETY: restoring this thread's mask and errno as they were.
     unsafe {
-        let mut actions: libc::posix_spawn_file_actions_t = std::mem::zeroed();
-        let mut attr: libc::posix_spawnattr_t = std::mem::zeroed();
-        libc::posix_spawn_file_actions_init(&mut actions);
-        libc::posix_spawnattr_init(&mut attr);
-        for (from, to) in &sources {
-            libc::posix_spawn_file_actions_adddup2(&mut actions, from.as_raw_fd(), *to);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old_mask, std::ptr::null_mut());
+        *libc::__errno_location() = saved_errno;
+    }
+    if pid < 0 {
+        return Err(spawn_error(what, clone_errno));
+    }
+    let mut status = 0;
+    // SAFETY: reaping the intermediate, which has exited (a caller that
+    // ignores SIGCHLD has it reaped already: ECHILD).
+    while unsafe { libc::waitpid(pid, &mut status, libc::__WALL) } < 0
+        && super::errno() == libc::EINTR
+    {}
+    shared.spawned.map_err(|r| spawn_error(what, r))
+}
+
+/// The intermediate's stack: what posix_spawn needs (it maps the
+/// program's own).
+const DETACHED_STACK: usize = 64 * 1024;
+
+/// What the intermediate of [`spawn_detached`] reads and answers.
+struct Detached<'a> {
+    plan: &'a Plan,
+    argv: *const *mut libc::c_char,
+    envp: *const *mut libc::c_char,
+    /// The program's pid, or posix_spawn's error number.
+    spawned: std::result::Result<libc::pid_t, libc::c_int>,
+}
+
+/// The intermediate: spawns the program and returns (glibc's clone then
+/// ends it). No allocation, no lock: it shares the caller's memory while
+/// the caller's other threads run.
+extern "C" fn spawn_from_intermediate(arg: *mut libc::c_void) -> libc::c_int {
+    // SAFETY: `arg` is the `Detached` of `spawn_detached`, alive until we
+    // exit (its thread sleeps until then).
+    let shared = unsafe { &mut *(arg as *mut Detached<'_>) };
+    // SAFETY: argv and envp as `spawn_detached`'s caller promised.
+    shared.spawned = unsafe { shared.plan.run_raw(shared.argv, shared.envp) };
+    0
+}
+
+/// An anonymous mapping used as a stack; unmapped on drop.
+struct Stack {
+    base: *mut libc::c_void,
+    size: usize,
+}
+
+impl Stack {
+    fn new(size: usize) -> Result<Stack> {
+        // SAFETY: a fresh private anonymous mapping.
+        let base = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                size,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
+                -1,
+                0,
+            )
+        };
+        if base == libc::MAP_FAILED {
+            return Err(Error::last_os("Failed to map a stack for the spawn"));
         }
-        // Exec runs the handle through its path, after the file actions.
-        libc::posix_spawn_file_actions_adddup2(&mut actions, handle.as_raw_fd(), slot);
-        libc::posix_spawn_file_actions_addclosefrom_np(&mut actions, slot + 1);
-        let program = super::sealed_exe::exec_path(&slot);
-        let mut mask: libc::sigset_t = std::mem::zeroed();
-        if setup.block_all_signals {
-            libc::sigfillset(&mut mask);
-        } else {
-            libc::sigemptyset(&mut mask);
+        Ok(Stack { base, size })
+    }
+
+    /// Where the stack starts (it grows down).
+    fn top(&self) -> *mut libc::c_void {
+        // SAFETY: one past the end of our own mapping.
+        unsafe { (self.base as *mut u8).add(self.size) as *mut libc::c_void }
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        // SAFETY: our own mapping, no longer used by anyone.
+        unsafe { libc::munmap(self.base, self.size) };
+    }
+}
+
+fn spawn_error(what: &str, errno: libc::c_int) -> Error {
+    Error::new(
+        errno,
+        format!(
+            "Failed to run {what}: {}",
+            std::io::Error::from_raw_os_error(errno)
+        ),
+    )
+}
+
+/// A posix_spawn made ready: the descriptors copied above every target,
+/// the file actions and attributes. Running it allocates nothing.
+struct Plan {
+    actions: libc::posix_spawn_file_actions_t,
+    attr: libc::posix_spawnattr_t,
+    program: std::ffi::CString,
+    /// Kept open until the spawn is over.
+    _handle: OwnedFd,
+    _sources: Vec<OwnedFd>,
+}
+
+impl Plan {
+    fn new(
+        handle: &impl AsRawFd,
+        argv: &[*mut libc::c_char],
+        setup: &SpawnSetup<'_>,
+        what: &str,
+    ) -> Result<Plan> {
+        if argv.last().is_none_or(|p| !p.is_null()) {
+            return Err(Error::invalid("argv must end with NULL"));
         }
-        libc::posix_spawnattr_setsigmask(&mut attr, &mask);
-        let mut flags = libc::POSIX_SPAWN_SETSIGMASK;
-        if setup.default_all_signals {
-            let mut all: libc::sigset_t = std::mem::zeroed();
-            libc::sigfillset(&mut all);
-            libc::posix_spawnattr_setsigdefault(&mut attr, &all);
-            flags |= libc::POSIX_SPAWN_SETSIGDEF;
+        // The child's dup2s run in order: a source numbered like an earlier
+        // target would be overwritten first. Sources copied above every
+        // target cannot be.
+        let slot = setup.handle_slot;
+        let above = |fd: RawFd| -> Result<OwnedFd> {
+            // SAFETY: F_DUPFD_CLOEXEC returns a fresh descriptor or -1.
+            let copy = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, slot + 1) };
+            if copy < 0 {
+                return Err(Error::last_os(format_args!("Failed to prepare {what}")));
+            }
+            // SAFETY: fresh and ours.
+            Ok(unsafe { OwnedFd::from_raw_fd(copy) })
+        };
+        let handle = above(handle.as_raw_fd())?;
+        let sources = setup
+            .dup2
+            .iter()
+            .map(|&(from, to)| Ok((above(from)?, to)))
+            .collect::<Result<Vec<_>>>()?;
+        // SAFETY: the objects are initialized here and destroyed on drop.
+        unsafe {
+            let mut plan = Plan {
+                actions: std::mem::zeroed(),
+                attr: std::mem::zeroed(),
+                program: super::sealed_exe::exec_path(&slot),
+                _handle: handle,
+                _sources: Vec::new(),
+            };
+            libc::posix_spawn_file_actions_init(&mut plan.actions);
+            libc::posix_spawnattr_init(&mut plan.attr);
+            for (from, to) in &sources {
+                libc::posix_spawn_file_actions_adddup2(&mut plan.actions, from.as_raw_fd(), *to);
+            }
+            // Exec runs the handle through its path, after the file actions.
+            libc::posix_spawn_file_actions_adddup2(
+                &mut plan.actions,
+                plan._handle.as_raw_fd(),
+                slot,
+            );
+            libc::posix_spawn_file_actions_addclosefrom_np(&mut plan.actions, slot + 1);
+            let mut mask: libc::sigset_t = std::mem::zeroed();
+            if setup.block_all_signals {
+                libc::sigfillset(&mut mask);
+            } else {
+                libc::sigemptyset(&mut mask);
+            }
+            libc::posix_spawnattr_setsigmask(&mut plan.attr, &mask);
+            let mut flags = libc::POSIX_SPAWN_SETSIGMASK;
+            if setup.default_all_signals {
+                let mut all: libc::sigset_t = std::mem::zeroed();
+                libc::sigfillset(&mut all);
+                libc::posix_spawnattr_setsigdefault(&mut plan.attr, &all);
+                flags |= libc::POSIX_SPAWN_SETSIGDEF;
+            }
+            libc::posix_spawnattr_setflags(&mut plan.attr, flags as libc::c_short);
+            plan._sources = sources.into_iter().map(|(fd, _)| fd).collect();
+            Ok(plan)
         }
-        libc::posix_spawnattr_setflags(&mut attr, flags as libc::c_short);
+    }
+
+    /// # Safety
+    /// `argv` (checked by `new`) and `envp` are NULL-terminated.
+    unsafe fn run(
+        &self,
+        argv: &[*mut libc::c_char],
+        envp: *const *mut libc::c_char,
+    ) -> std::result::Result<libc::pid_t, libc::c_int> {
+        // SAFETY: as promised.
+        unsafe { self.run_raw(argv.as_ptr(), envp) }
+    }
+
+    /// # Safety
+    /// `argv` and `envp` are NULL-terminated.
+    unsafe fn run_raw(
+        &self,
+        argv: *const *mut libc::c_char,
+        envp: *const *mut libc::c_char,
+    ) -> std::result::Result<libc::pid_t, libc::c_int> {
         let mut pid: libc::pid_t = 0;
-        let r = libc::posix_spawn(
-            &mut pid,
-            program.as_ptr(),
-            &actions,
-            &attr,
-            argv.as_ptr(),
-            envp,
-        );
-        libc::posix_spawn_file_actions_destroy(&mut actions);
-        libc::posix_spawnattr_destroy(&mut attr);
-        if r != 0 {
-            return Err(Error::new(
-                r,
-                format!(
-                    "Failed to run {what}: {}",
-                    std::io::Error::from_raw_os_error(r)
-                ),
-            ));
+        // SAFETY: initialized objects of ours; argv and envp as promised.
+        let r = unsafe {
+            libc::posix_spawn(
+                &mut pid,
+                self.program.as_ptr(),
+                &self.actions,
+                &self.attr,
+                argv,
+                envp,
+            )
+        };
+        if r == 0 {
+            Ok(pid)
+        } else {
+            Err(r)
         }
-        Ok(pid)
+    }
+}
+
+impl Drop for Plan {
+    fn drop(&mut self) {
+        // SAFETY: initialized in `new`, destroyed once.
+        unsafe {
+            libc::posix_spawn_file_actions_destroy(&mut self.actions);
+            libc::posix_spawnattr_destroy(&mut self.attr);
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A detached program is not our child, runs with what the setup
+    /// gave it, and an exec failure is reported as posix_spawn's.
+    #[test]
+    fn detached_programs_are_not_our_children() {
+        let handle = crate::sys::sealed_exe::sealed_copy(std::path::Path::new("/bin/sh")).unwrap();
+        let (r, w) = crate::sys::pipe("a test pipe").unwrap();
+        // Its own status, read by what it execs (a shell waiting for a
+        // child blocks every signal meanwhile).
+        let script = c"sleep 0.2; exec grep -E '^(PPid|SigBlk)' /proc/self/status >&5";
+        let argv = [
+            c"sh".as_ptr() as *mut libc::c_char,
+            c"-c".as_ptr() as *mut libc::c_char,
+            script.as_ptr() as *mut libc::c_char,
+            std::ptr::null_mut(),
+        ];
+        let envp = [
+            c"PATH=/usr/bin:/bin".as_ptr() as *mut libc::c_char,
+            std::ptr::null_mut(),
+        ];
+        let setup = SpawnSetup {
+            dup2: &[(w.as_raw_fd(), 5)],
+            handle_slot: 6,
+            block_all_signals: false,
+            default_all_signals: true,
+        };
+        // SAFETY: a NULL-terminated environment.
+        let pid = unsafe { spawn_detached(&handle, &argv, envp.as_ptr(), &setup, "sh") }.unwrap();
+        drop(w);
+        // SAFETY: asking about a pid that must not be our child.
+        let r_wait = unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG) };
+        assert_eq!((r_wait, crate::sys::errno()), (-1, libc::ECHILD));
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut std::fs::File::from(r), &mut out).unwrap();
+        // SAFETY: getpid has no preconditions.
+        let me = unsafe { libc::getpid() };
+        assert!(out.contains("SigBlk:\t0000000000000000"), "{out}");
+        let ppid = out.lines().find_map(|l| l.strip_prefix("PPid:\t")).unwrap();
+        assert_ne!(ppid.trim().parse::<i32>().unwrap(), me, "{out}");
+    }
 
     /// A source may sit on another's target, the handle included (a
     /// process with only fds 0-2 open gets its first descriptors at 3, 4).
