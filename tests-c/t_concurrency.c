@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Process model proof: 20 containers started and stopped from 8 threads
- * while 2 more threads keep calling state() and get_config_item(). No
- * deadlock (the whole test runs under alarm()), no failure, nothing left. */
+ * while 2 more threads keep calling state() and get_config_item(), and a
+ * caller that is hard on its children: a SIGCHLD handler reaps whatever
+ * ends (waitpid(-1)), and SIGUSR1 arrives every millisecond, handled by
+ * whichever thread the kernel picks (also during a spawn). No deadlock
+ * (the whole test runs under alarm()), no failure, no child of ours left,
+ * nothing left on the host. */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <lxc/lxccontainer.h>
@@ -23,6 +29,34 @@ static int next_job;
 static int done;
 static int failures;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static volatile sig_atomic_t usr1_seen;
+
+static void reap_all(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	errno = saved;
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1_seen = 1;
+}
+
+/* Sends SIGUSR1 to the process every millisecond until the workers end. */
+static void *signaller(void *arg)
+{
+	(void)arg;
+	while (!__atomic_load_n(&done, __ATOMIC_SEQ_CST)) {
+		kill(getpid(), SIGUSR1);
+		usleep(1000);
+	}
+	return NULL;
+}
 
 static void fail(const char *what, const char *name, struct lxc_container *c)
 {
@@ -87,7 +121,10 @@ int main(int argc, char **argv)
 {
 	struct lxc_container *base;
 	char rootfs[4096], cmd[4200];
-	pthread_t workers[WORKERS], pollers[POLLERS];
+	pthread_t workers[WORKERS], pollers[POLLERS], sig_thread;
+	struct sigaction reaper = {.sa_handler = reap_all, .sa_flags = SA_RESTART | SA_NOCLDSTOP};
+	struct sigaction usr1 = {.sa_handler = on_usr1, .sa_flags = SA_RESTART};
+	struct sigaction old_chld, old_usr1;
 	int i;
 
 	lxcpath = test_lxcpath(argc, argv);
@@ -113,6 +150,9 @@ int main(int argc, char **argv)
 		CHECK(c->save_config(c, NULL));
 		lxc_container_put(c);
 	}
+	CHECK(sigaction(SIGCHLD, &reaper, &old_chld) == 0);
+	CHECK(sigaction(SIGUSR1, &usr1, &old_usr1) == 0);
+	pthread_create(&sig_thread, NULL, signaller, NULL);
 	for (i = 0; i < POLLERS; i++)
 		pthread_create(&pollers[i], NULL, poller, (void *)(long)(i + 1));
 	for (i = 0; i < WORKERS; i++)
@@ -122,7 +162,15 @@ int main(int argc, char **argv)
 	__atomic_store_n(&done, 1, __ATOMIC_SEQ_CST);
 	for (i = 0; i < POLLERS; i++)
 		pthread_join(pollers[i], NULL);
+	pthread_join(sig_thread, NULL);
+	CHECK(sigaction(SIGCHLD, &old_chld, NULL) == 0);
+	CHECK(sigaction(SIGUSR1, &old_usr1, NULL) == 0);
 	CHECK(failures == 0);
+	CHECK(usr1_seen);
+	/* every process start made for us is gone and reaped: no child left
+	 * (a monitor is never our child) */
+	reap_all(0);
+	CHECK(waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD);
 
 	snprintf(cmd, sizeof(cmd), "find /sys/fs/cgroup -type d -name 'lxc.payload.cc%d-*' | grep -q .", (int)getpid());
 	CHECK(system(cmd) != 0);
