@@ -42,6 +42,7 @@ pub(super) fn spawn(handle: &OwnedFd, sock: &OwnedFd) -> Result<i32> {
         // The helper restores the caller's mask for the program.
         block_all_signals: true,
         default_all_signals: false,
+        detached: false,
     };
     // SAFETY: an empty, NULL-terminated environment.
     unsafe { sys::spawn::spawn(handle, &argv, envp.as_ptr(), &setup, "the attach helper") }

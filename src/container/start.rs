@@ -70,15 +70,17 @@ fn spawn_monitor(
         handle_slot: STATUS_FD + 1,
         block_all_signals: false,
         default_all_signals: true,
+        detached: !foreground,
     };
     // SAFETY: the process environment is NULL-terminated.
     unsafe {
-        let envp = environ as *const *mut libc::c_char;
-        if foreground {
-            sys::spawn::spawn(&*handle, &arg_ptrs, envp, &setup, "the monitor")
-        } else {
-            sys::spawn::spawn_detached(&*handle, &arg_ptrs, envp, &setup, "the monitor")
-        }
+        sys::spawn::spawn(
+            &*handle,
+            &arg_ptrs,
+            environ as *const *mut libc::c_char,
+            &setup,
+            "the monitor",
+        )
     }
 }
 

@@ -273,7 +273,7 @@ fn init_log(args: &Args, config: &Config) -> Option<crate::log::Priority> {
 }
 
 /// Leaves the caller's session, terminal and directory. A background
-/// monitor is spawned detached (`sys::spawn::spawn_detached`): it is no
+/// monitor is spawned detached (`sys::spawn`, `SpawnSetup::detached`): it is no
 /// child of the caller's already, and is not a process group leader, so
 /// `setsid` cannot fail.
 fn leave_session() {

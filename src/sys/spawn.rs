@@ -22,11 +22,12 @@ pub struct SpawnSetup<'a> {
     /// Every signal back to its default action (false: only those with a
     /// handler, as exec does; ignored signals stay ignored).
     pub default_all_signals: bool,
+    /// Not our child (a daemon): see [`spawn_detached`].
+    pub detached: bool,
 }
 
 /// Runs the executable `handle` (see `sealed_exe`) with `argv` and `envp`
-/// (both NULL-terminated) as our child; the pid. `what` names the program
-/// in the error.
+/// (both NULL-terminated); the pid. `what` names the program in the error.
 ///
 /// # Safety
 /// `envp` is a live NULL-terminated array of C strings.
@@ -39,32 +40,36 @@ pub unsafe fn spawn(
 ) -> Result<libc::pid_t> {
     let plan = Plan::new(handle, argv, setup, what)?;
     // SAFETY: as the caller promised.
-    unsafe { plan.run(argv, envp) }.map_err(|r| spawn_error(what, r))
+    let spawned = unsafe {
+        if setup.detached {
+            spawn_detached(&plan, argv, envp)
+        } else {
+            plan.run(argv, envp)
+        }
+    };
+    spawned.map_err(|r| spawn_error(what, r))
 }
 
-/// As [`spawn`], but the program is not our child: an intermediate that
+/// Runs `plan` so that the program is not our child: an intermediate that
 /// shares our memory (no page table copy) spawns it and exits at once, so
 /// it is reparented to the nearest subreaper (or init) at birth, as a
 /// double fork leaves a daemon, without the daemon forking again after its
-/// exec (and faulting its pages in a second time). Returns its pid.
+/// exec (and faulting its pages in a second time).
 ///
 /// # Safety
-/// `envp` is a live NULL-terminated array of C strings.
-pub unsafe fn spawn_detached(
-    handle: &impl AsRawFd,
+/// `argv` and `envp` are NULL-terminated.
+unsafe fn spawn_detached(
+    plan: &Plan,
     argv: &[*mut libc::c_char],
     envp: *const *mut libc::c_char,
-    setup: &SpawnSetup<'_>,
-    what: &str,
-) -> Result<libc::pid_t> {
-    let plan = Plan::new(handle, argv, setup, what)?;
+) -> std::result::Result<libc::pid_t, libc::c_int> {
     let mut shared = Detached {
-        plan: &plan,
+        plan,
         argv: argv.as_ptr(),
         envp,
         spawned: Err(libc::ECHILD),
     };
-    let stack = Stack::new(DETACHED_STACK)?;
+    let stack = Stack::new(DETACHED_STACK).map_err(|e| e.errno)?;
     // Our signal handlers must never run in the intermediate, which runs
     // on our memory and our thread's TLS: it starts with every signal
     // blocked (posix_spawn sets the program's own mask and dispositions).
@@ -95,7 +100,7 @@ pub unsafe fn spawn_detached(
         *libc::__errno_location() = saved_errno;
     }
     if pid < 0 {
-        return Err(spawn_error(what, clone_errno));
+        return Err(clone_errno);
     }
     let mut status = 0;
     // SAFETY: reaping the intermediate, which has exited (a caller that
@@ -103,7 +108,7 @@ pub unsafe fn spawn_detached(
     while unsafe { libc::waitpid(pid, &mut status, libc::__WALL) } < 0
         && super::errno() == libc::EINTR
     {}
-    shared.spawned.map_err(|r| spawn_error(what, r))
+    shared.spawned
 }
 
 /// The intermediate's stack: what posix_spawn needs (it maps the
@@ -337,9 +342,10 @@ mod tests {
             handle_slot: 6,
             block_all_signals: false,
             default_all_signals: true,
+            detached: true,
         };
         // SAFETY: a NULL-terminated environment.
-        let pid = unsafe { spawn_detached(&handle, &argv, envp.as_ptr(), &setup, "sh") }.unwrap();
+        let pid = unsafe { spawn(&handle, &argv, envp.as_ptr(), &setup, "sh") }.unwrap();
         drop(w);
         // SAFETY: asking about a pid that must not be our child.
         let r_wait = unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG) };
@@ -375,6 +381,7 @@ mod tests {
             handle_slot: target.max(w.as_raw_fd()) + 1,
             block_all_signals: false,
             default_all_signals: true,
+            detached: false,
         };
         // SAFETY: an empty environment.
         let pid = unsafe { spawn(&handle, &argv, envp.as_ptr(), &setup, "sh") }.unwrap();
