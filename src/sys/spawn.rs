@@ -22,7 +22,8 @@ pub struct SpawnSetup<'a> {
     /// Every signal back to its default action (false: only those with a
     /// handler, as exec does; ignored signals stay ignored).
     pub default_all_signals: bool,
-    /// Not our child (a daemon): see [`spawn_detached`].
+    /// Not our child (a daemon): spawned by an intermediate that exits at
+    /// once (see `spawn_detached`).
     pub detached: bool,
 }
 
@@ -38,13 +39,13 @@ pub unsafe fn spawn(
     setup: &SpawnSetup<'_>,
     what: &str,
 ) -> Result<libc::pid_t> {
-    let plan = Plan::new(handle, argv, setup, what)?;
-    // SAFETY: as the caller promised.
+    let plan = Plan::new(handle, argv, envp, setup, what)?;
+    // SAFETY: envp as the caller promised; argv checked by `Plan::new`.
     let spawned = unsafe {
         if setup.detached {
-            spawn_detached(&plan, argv, envp)
+            spawn_detached(&plan)
         } else {
-            plan.run(argv, envp)
+            plan.run()
         }
     };
     spawned.map_err(|r| spawn_error(what, r))
@@ -57,16 +58,10 @@ pub unsafe fn spawn(
 /// exec (and faulting its pages in a second time).
 ///
 /// # Safety
-/// `argv` and `envp` are NULL-terminated.
-unsafe fn spawn_detached(
-    plan: &Plan,
-    argv: &[*mut libc::c_char],
-    envp: *const *mut libc::c_char,
-) -> std::result::Result<libc::pid_t, libc::c_int> {
+/// As [`Plan::run`].
+unsafe fn spawn_detached(plan: &Plan<'_>) -> std::result::Result<libc::pid_t, libc::c_int> {
     let mut shared = Detached {
         plan,
-        argv: argv.as_ptr(),
-        envp,
         spawned: Err(libc::ECHILD),
     };
     let stack = Stack::new(DETACHED_STACK).map_err(|e| e.errno)?;
@@ -90,7 +85,7 @@ unsafe fn spawn_detached(
             spawn_from_intermediate,
             stack.top(),
             libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
-            &mut shared as *mut Detached<'_> as *mut libc::c_void,
+            &mut shared as *mut Detached<'_, '_> as *mut libc::c_void,
         )
     };
     let clone_errno = super::errno();
@@ -116,10 +111,8 @@ unsafe fn spawn_detached(
 const DETACHED_STACK: usize = 64 * 1024;
 
 /// What the intermediate of [`spawn_detached`] reads and answers.
-struct Detached<'a> {
-    plan: &'a Plan,
-    argv: *const *mut libc::c_char,
-    envp: *const *mut libc::c_char,
+struct Detached<'a, 'p> {
+    plan: &'a Plan<'p>,
     /// The program's pid, or posix_spawn's error number.
     spawned: std::result::Result<libc::pid_t, libc::c_int>,
 }
@@ -130,9 +123,9 @@ struct Detached<'a> {
 extern "C" fn spawn_from_intermediate(arg: *mut libc::c_void) -> libc::c_int {
     // SAFETY: `arg` is the `Detached` of `spawn_detached`, alive until we
     // exit (its thread sleeps until then).
-    let shared = unsafe { &mut *(arg as *mut Detached<'_>) };
-    // SAFETY: argv and envp as `spawn_detached`'s caller promised.
-    shared.spawned = unsafe { shared.plan.run_raw(shared.argv, shared.envp) };
+    let shared = unsafe { &mut *(arg as *mut Detached<'_, '_>) };
+    // SAFETY: as `spawn_detached`'s caller promised.
+    shared.spawned = unsafe { shared.plan.run() };
     0
 }
 
@@ -186,23 +179,27 @@ fn spawn_error(what: &str, errno: libc::c_int) -> Error {
 }
 
 /// A posix_spawn made ready: the descriptors copied above every target,
-/// the file actions and attributes. Running it allocates nothing.
-struct Plan {
+/// the file actions and attributes, the arguments. Running it allocates
+/// nothing.
+struct Plan<'a> {
     actions: libc::posix_spawn_file_actions_t,
     attr: libc::posix_spawnattr_t,
     program: std::ffi::CString,
-    /// Kept open until the spawn is over.
-    _handle: OwnedFd,
-    _sources: Vec<OwnedFd>,
+    argv: &'a [*mut libc::c_char],
+    envp: *const *mut libc::c_char,
+    /// The copies the file actions name, open until the spawn is over.
+    handle: OwnedFd,
+    sources: Vec<OwnedFd>,
 }
 
-impl Plan {
+impl<'a> Plan<'a> {
     fn new(
         handle: &impl AsRawFd,
-        argv: &[*mut libc::c_char],
+        argv: &'a [*mut libc::c_char],
+        envp: *const *mut libc::c_char,
         setup: &SpawnSetup<'_>,
         what: &str,
-    ) -> Result<Plan> {
+    ) -> Result<Plan<'a>> {
         if argv.last().is_none_or(|p| !p.is_null()) {
             return Err(Error::invalid("argv must end with NULL"));
         }
@@ -223,7 +220,7 @@ impl Plan {
         let sources = setup
             .dup2
             .iter()
-            .map(|&(from, to)| Ok((above(from)?, to)))
+            .map(|&(from, _)| above(from))
             .collect::<Result<Vec<_>>>()?;
         // SAFETY: the objects are initialized here and destroyed on drop.
         unsafe {
@@ -231,18 +228,20 @@ impl Plan {
                 actions: std::mem::zeroed(),
                 attr: std::mem::zeroed(),
                 program: super::sealed_exe::exec_path(&slot),
-                _handle: handle,
-                _sources: Vec::new(),
+                argv,
+                envp,
+                handle,
+                sources,
             };
             libc::posix_spawn_file_actions_init(&mut plan.actions);
             libc::posix_spawnattr_init(&mut plan.attr);
-            for (from, to) in &sources {
-                libc::posix_spawn_file_actions_adddup2(&mut plan.actions, from.as_raw_fd(), *to);
+            for (from, &(_, to)) in plan.sources.iter().zip(setup.dup2) {
+                libc::posix_spawn_file_actions_adddup2(&mut plan.actions, from.as_raw_fd(), to);
             }
             // Exec runs the handle through its path, after the file actions.
             libc::posix_spawn_file_actions_adddup2(
                 &mut plan.actions,
-                plan._handle.as_raw_fd(),
+                plan.handle.as_raw_fd(),
                 slot,
             );
             libc::posix_spawn_file_actions_addclosefrom_np(&mut plan.actions, slot + 1);
@@ -261,29 +260,13 @@ impl Plan {
                 flags |= libc::POSIX_SPAWN_SETSIGDEF;
             }
             libc::posix_spawnattr_setflags(&mut plan.attr, flags as libc::c_short);
-            plan._sources = sources.into_iter().map(|(fd, _)| fd).collect();
             Ok(plan)
         }
     }
 
     /// # Safety
-    /// `argv` (checked by `new`) and `envp` are NULL-terminated.
-    unsafe fn run(
-        &self,
-        argv: &[*mut libc::c_char],
-        envp: *const *mut libc::c_char,
-    ) -> std::result::Result<libc::pid_t, libc::c_int> {
-        // SAFETY: as promised.
-        unsafe { self.run_raw(argv.as_ptr(), envp) }
-    }
-
-    /// # Safety
-    /// `argv` and `envp` are NULL-terminated.
-    unsafe fn run_raw(
-        &self,
-        argv: *const *mut libc::c_char,
-        envp: *const *mut libc::c_char,
-    ) -> std::result::Result<libc::pid_t, libc::c_int> {
+    /// `envp` is NULL-terminated (`argv` is checked by `new`).
+    unsafe fn run(&self) -> std::result::Result<libc::pid_t, libc::c_int> {
         let mut pid: libc::pid_t = 0;
         // SAFETY: initialized objects of ours; argv and envp as promised.
         let r = unsafe {
@@ -292,8 +275,8 @@ impl Plan {
                 self.program.as_ptr(),
                 &self.actions,
                 &self.attr,
-                argv,
-                envp,
+                self.argv.as_ptr(),
+                self.envp,
             )
         };
         if r == 0 {
@@ -304,7 +287,7 @@ impl Plan {
     }
 }
 
-impl Drop for Plan {
+impl Drop for Plan<'_> {
     fn drop(&mut self) {
         // SAFETY: initialized in `new`, destroyed once.
         unsafe {
@@ -357,6 +340,16 @@ mod tests {
         assert!(out.contains("SigBlk:\t0000000000000000"), "{out}");
         let ppid = out.lines().find_map(|l| l.strip_prefix("PPid:\t")).unwrap();
         assert_ne!(ppid.trim().parse::<i32>().unwrap(), me, "{out}");
+        // A handle that cannot be executed: the intermediate's posix_spawn
+        // error comes back.
+        let text =
+            crate::sys::sealed_exe::sealed_copy(std::path::Path::new("/etc/passwd")).unwrap();
+        // SAFETY: as above.
+        let failed = unsafe {
+            let setup = SpawnSetup { dup2: &[], ..setup };
+            spawn(&text, &argv, envp.as_ptr(), &setup, "a text file")
+        };
+        assert_eq!(failed.unwrap_err().errno, libc::ENOEXEC);
     }
 
     /// A source may sit on another's target, the handle included (a
