@@ -38,8 +38,8 @@ def fields(text):
 
 
 class Proc:
-    def __init__(self, pid, name, t, comm):
-        self.pid, self.name, self.first, self.last = pid, name, t, t
+    def __init__(self, name, t, comm):
+        self.name, self.first, self.last = name, t, t
         # A new comm (an exec, PR_SET_NAME) names the process from then on.
         self.comm = comm
         self.on_cpu, self.since = 0.0, None
@@ -50,7 +50,7 @@ class Proc:
 
 
 def phases(path):
-    """Yields (phase, wall, {pid: Proc}) for each marked phase."""
+    """Yields (phase, wall, {pid: Proc}) for each phase a next marker ends."""
     names = syscall_names()
     phase, t0, procs = None, 0.0, {}
     driver = None
@@ -64,7 +64,7 @@ def phases(path):
             if phase in PHASES:
                 yield phase, t - t0, procs
             phase, t0, driver = rest[len("@prof:"):].strip(), t, pid
-            procs = {driver: Proc(driver, "profile", t, comm)}
+            procs = {driver: Proc("profile", t, comm)}
             continue
         if phase not in PHASES:
             continue
@@ -74,7 +74,7 @@ def phases(path):
             parent = procs.get(int(f["pid"]))
             child = int(f["child_pid"])
             if parent:
-                procs[child] = Proc(child, "fork of " + parent.name, t, parent.comm)
+                procs[child] = Proc("fork of " + parent.name, t, parent.comm)
             continue
         if p is None:
             if event == "sched_switch":
@@ -104,15 +104,12 @@ def phases(path):
             nxt = procs.get(int(f.get("next_pid", -1)))
             if nxt:
                 nxt.since = t
-    if phase in PHASES:
-        yield phase, 0.0, procs
 
 
 def main():
     per_phase = defaultdict(list)
     for phase, wall, procs in phases(sys.argv[1]):
-        if wall > 0:
-            per_phase[phase].append((wall, procs))
+        per_phase[phase].append((wall, procs))
     for phase in PHASES:
         cycles = per_phase.get(phase)
         if not cycles:

@@ -14,7 +14,8 @@ n=${2:-20}
 work=$(mktemp -d /tmp/lxc-prof.XXXXXX)
 out=${3:-$work/out}
 mkdir -p "$out" "$work/lxcpath"
-trap 'lxc-stop -P "$work/lxcpath" -n prof -k >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+cleanup() { lxc-stop -P "$work/lxcpath" -n prof -k >/dev/null 2>&1 || true; rm -rf "$work"; }
+trap cleanup EXIT
 ours=$(dirname "$(find "$prefix" -name liblxc.so.1 | head -n1)")
 debian=/usr/lib/x86_64-linux-gnu
 gcc -O2 -std=gnu11 -Wall -I"$prefix/include" -o "$work/profile" "$top/benches/profile.c" \
@@ -76,6 +77,8 @@ untrace() {
 	echo 0 >"$tr/options/event-fork"
 	echo "$saved_kb" >"$tr/buffer_size_kb"
 }
+# A failure or an interrupt must not leave the host tracing.
+trap 'untrace; cleanup' EXIT
 for lib in debian ours; do
 	untrace
 	: >"$tr/trace"
