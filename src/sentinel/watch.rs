@@ -67,7 +67,7 @@ pub(super) fn run(sock: OwnedFd, name: &str, lxcpath: &str) -> i32 {
     drop(sock);
     // Only now: a sentinel that is dismissed never touches the logging
     // code (its pages would count in its resident size).
-    let (file, level) = journal.log.clone().unwrap_or(("none".into(), -1));
+    let (file, level) = journal.log.take().unwrap_or(("none".into(), -1));
     let _ = crate::log::init(&LogOptions {
         name: Some(name.to_string()),
         lxcpath: Some(lxcpath.to_string()),
