@@ -63,8 +63,17 @@ static int cmdline_has(const char *buf, size_t len, const char *lxcpath)
 	return 0;
 }
 
-/* Host processes whose cmdline names LXCPATH (monitors, sentinels), except
- * this client: count and sum of Pss (kB). */
+/* Whether a cmdline is our sentinel's: one per user, serving all its
+ * containers, so it is counted whole with those of the run. */
+static int is_sentinel(const char *buf, size_t len)
+{
+	static const char title[] = "[lxc sentinel]";
+
+	return len >= sizeof(title) - 1 && memcmp(buf, title, sizeof(title) - 1) == 0;
+}
+
+/* Host processes whose cmdline names LXCPATH (monitors) and our
+ * sentinel, except this client: count and sum of Pss (kB). */
 static void host_procs(const char *lxcpath, int *count, long *pss_kb)
 {
 	DIR *d = opendir("/proc");
@@ -89,7 +98,7 @@ static void host_procs(const char *lxcpath, int *count, long *pss_kb)
 			continue;
 		n = fread(buf, 1, sizeof(buf), f);
 		fclose(f);
-		if (!cmdline_has(buf, n, lxcpath))
+		if (!cmdline_has(buf, n, lxcpath) && !is_sentinel(buf, n))
 			continue;
 		(*count)++;
 		snprintf(path, sizeof(path), "/proc/%ld/smaps_rollup", pid);

@@ -6,7 +6,7 @@
 # Reports per N and library: start latency (median of the first and of the
 # last tenth of the starts, and their ratio), list_active_containers with
 # all N running (median of 5), host memory per container (Pss of every host
-# process whose cmdline names the lxcpath: monitors, sentinels), stop-all
+# process whose cmdline names the lxcpath, and our one sentinel), stop-all
 # and destroy-all time, and what is left afterwards (lxc.payload.<name>
 # cgroups, host processes). Not a timed test: numbers are reported.
 # Usage: benches/scale.sh [PREFIX]   (PREFIX: a meson install of ours;

@@ -118,6 +118,24 @@ pub fn default_lxcpath() -> String {
         .unwrap_or(paths.default_lxcpath)
 }
 
+/// LXC's run directory: /run when it belongs to us, else
+/// $XDG_RUNTIME_DIR, else ~/.cache/lxc/run.
+pub fn rundir() -> PathBuf {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid/getegid have no preconditions.
+    let (euid, egid) = unsafe { (libc::geteuid(), libc::getegid()) };
+    if let Ok(m) = std::fs::metadata("/run") {
+        if m.uid() == euid || m.gid() == egid {
+            return PathBuf::from("/run");
+        }
+    }
+    if let Some(x) = std::env::var_os("XDG_RUNTIME_DIR") {
+        return PathBuf::from(x);
+    }
+    let home = std::env::var_os("HOME").unwrap_or_else(|| "/".into());
+    Path::new(&home).join(".cache/lxc/run")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* A monitor SIGKILLed leaves nothing behind: its sentinel waits for init
+/* A monitor SIGKILLed leaves nothing behind: the sentinel waits for init
  * to die (lxc.monitor.signal.pdeath) and removes the container's cgroups,
  * its l2proxy neighbour entries on `link`, and gives a phys device back
  * under its host name and MTU; then it is gone itself, and the container
  * starts and stops again normally. Also after a reboot (the journal
- * follows the new init and cgroups). The sentinel holds no pty and only
- * its journal socket, and no sentinel is left after a normal stop. */
+ * follows the new init and cgroups). One sentinel serves all containers
+ * of a user: it holds no pty, only sockets, pidfds and /dev/null, it
+ * outlives a container whose monitor died while another runs, and no
+ * sentinel is left after the last normal stop; one SIGKILLed leaves a
+ * stale socket file that the next start replaces. */
 #include <dirent.h>
 #include <errno.h>
 #include <net/if.h>
@@ -67,6 +70,20 @@ static pid_t find_process(const char *what, const char *name)
 	return pid > 0 ? pid : 0;
 }
 
+/* Pid of root's sentinel ("[lxc sentinel]"); 0 if none. */
+static pid_t find_sentinel(void)
+{
+	int pid = test_popen_int("pgrep -u 0 -f '^\\[lxc sentinel\\]( |$)' | head -n1");
+
+	return pid > 0 ? pid : 0;
+}
+
+/* How many root sentinels run. */
+static int count_sentinels(void)
+{
+	return test_popen_int("pgrep -u 0 -f '^\\[lxc sentinel\\]( |$)' | wc -l");
+}
+
 /* Whether /proc/<pid>/comm is `want`. */
 static int comm_is(pid_t pid, const char *want)
 {
@@ -120,7 +137,9 @@ static double now(void)
 		ok_;                                                \
 	})
 
-/* The sentinel's descriptors: no pty, one socket (its journal). */
+/* The sentinel's descriptors: sockets (its listener, one journal per
+ * container), pidfds and network namespaces it was handed, /dev/null;
+ * nothing else (no pty, no file of the caller). */
 static void check_sentinel_fds(pid_t s)
 {
 	char dir[64], path[400], target[256];
@@ -141,16 +160,19 @@ static void check_sentinel_fds(pid_t s)
 		if (n < 0)
 			continue;
 		target[n] = 0;
-		if (strncmp(target, "/dev/pts/", 9) == 0 || strcmp(target, "/dev/ptmx") == 0) {
-			fprintf(stderr, "sentinel holds %s\n", target);
-			CHECK(0);
-		}
-		if (strncmp(target, "socket:", 7) == 0)
+		if (strncmp(target, "socket:", 7) == 0) {
 			sockets++;
+			continue;
+		}
+		if (strcmp(target, "/dev/null") == 0 || strcmp(target, "anon_inode:[pidfd]") == 0 ||
+		    strncmp(target, "net:", 4) == 0)
+			continue;
+		fprintf(stderr, "sentinel holds %s\n", target);
+		CHECK(0);
 	}
 	if (d)
 		closedir(d);
-	CHECK(sockets == 1);
+	CHECK(sockets >= 2);
 }
 
 static int log_has(const char *name, const char *text)
@@ -173,7 +195,7 @@ static void kill_monitor(struct lxc_container *c, const char *name)
 	monitor = status_field(init, "PPid:");
 	CHECK(monitor > 1);
 	CHECK(monitor == find_process("monitor", name));
-	sentinel = find_process("sentinel", name);
+	sentinel = find_sentinel();
 	CHECK(sentinel > 0);
 	/* the names ps and top show (an exec through a descriptor would name
 	 * the monitor after the descriptor's number) */
@@ -216,10 +238,10 @@ static void start_stop(struct lxc_container *c, const char *name)
 		CHECK(0);
 		return;
 	}
-	CHECK(find_process("sentinel", name) > 0);
+	CHECK(find_sentinel() > 0);
 	CHECK(c->stop(c));
-	/* stop returns once the monitor cleaned up and reaped its sentinel */
-	CHECK(find_process("sentinel", name) == 0);
+	/* the last stop returns once the sentinel is gone */
+	CHECK(find_sentinel() == 0);
 	CHECK(WAIT_FOR(find_process("monitor", name) == 0));
 	CHECK(test_leftover_cgroups(name, 1) == 0);
 }
@@ -322,7 +344,7 @@ static void test_network(void)
 	if (c->start(c, 0, NULL)) {
 		CHECK(test_has_proxy(parent, v4) && test_has_proxy(parent, v6));
 		CHECK(c->stop(c));
-		CHECK(find_process("sentinel", "kn") == 0);
+		CHECK(find_sentinel() == 0);
 		CHECK(!test_has_proxy(parent, v4) && !test_has_proxy(parent, v6));
 		CHECK(if_nametoindex(phys) > 0 && mtu_of(phys) == 1450);
 		CHECK(if_nametoindex(pair) == 0);
@@ -340,12 +362,68 @@ out:
 		test_sh("ip link del %s", phys);
 }
 
+/* Two containers, one sentinel: a's monitor killed, the sentinel cleans
+ * up after a and stays for b; b's stop takes it away. Then the sentinel
+ * itself SIGKILLed while a runs: a stops normally, and the next start
+ * gets a new sentinel in place of the stale socket file. */
+static void test_shared(void)
+{
+	struct lxc_container *a = make("ka"), *b = make("kb");
+	pid_t sentinel, monitor;
+
+	if (!a || !b)
+		goto out;
+	if (!a->start(a, 0, NULL) || !b->start(b, 0, NULL)) {
+		fprintf(stderr, "start ka/kb: %s / %s\n", a->error_string, b->error_string);
+		CHECK(0);
+		goto out;
+	}
+	sentinel = find_sentinel();
+	CHECK(sentinel > 0);
+	CHECK(count_sentinels() == 1);
+	monitor = find_process("monitor", "ka");
+	CHECK(monitor > 0 && kill(monitor, SIGKILL) == 0);
+	CHECK(WAIT_FOR(test_leftover_cgroups("ka", 1) == 0));
+	CHECK(WAIT_FOR(log_has("ka", "lxc-sentinel.*Cleaned up: .*cgroup")));
+	CHECK(find_sentinel() == sentinel);
+	CHECK(b->is_running(b));
+	CHECK(b->stop(b));
+	CHECK(find_sentinel() == 0);
+	CHECK(test_leftover_cgroups("kb", 1) == 0);
+
+	if (!a->start(a, 0, NULL)) {
+		fprintf(stderr, "start ka: %s\n", a->error_string);
+		CHECK(0);
+		goto out;
+	}
+	sentinel = find_sentinel();
+	CHECK(sentinel > 0 && kill(sentinel, SIGKILL) == 0);
+	CHECK(WAIT_FOR(process_gone(sentinel)));
+	/* its socket file stays behind */
+	CHECK(test_popen_int("find /run/lxc/sentinel -type s | wc -l") >= 1);
+	CHECK(a->stop(a));
+	CHECK(test_leftover_cgroups("ka", 1) == 0);
+	start_stop(b, "kb");
+out:
+	if (a) {
+		a->stop(a);
+		CHECK(a->destroy(a));
+		lxc_container_put(a);
+	}
+	if (b) {
+		b->stop(b);
+		CHECK(b->destroy(b));
+		lxc_container_put(b);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	lxcpath = test_lxcpath(argc, argv);
 	net = 100 + getpid() % 100;
 	setvbuf(stdout, NULL, _IONBF, 0);
 	test_empty();
+	test_shared();
 	test_network();
 	return check_result("t_monitor_kill");
 }

@@ -60,8 +60,13 @@ pub(crate) enum Msg {
     Netns,
     /// The network namespace is no longer needed (devices are back).
     NoNetns,
-    /// The monitor cleaned up itself: exit without doing anything.
+    /// The monitor cleaned up itself: nothing is left to undo.
     Clean,
+    /// Whose journal this is (the first message on a connection).
+    Container {
+        name: String,
+        lxcpath: String,
+    },
     /// Where the sentinel logs, should it have to (the container's log
     /// file or "none", LXC's level number or -1): the configuration is
     /// read after the sentinel is launched.
@@ -69,6 +74,15 @@ pub(crate) enum Msg {
         file: String,
         level: i32,
     },
+}
+
+/// What the sentinel tells a monitor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reply {
+    /// It accepted the connection and follows this journal from now on.
+    Hello { pid: i32 },
+    /// `Clean` was read; `last`: it had no other journal and is leaving.
+    Bye { last: bool },
 }
 
 /// The monitor's end of the journal; None in every other process (the

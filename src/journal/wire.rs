@@ -5,7 +5,7 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
-use super::{Item, Msg, PhysDevice};
+use super::{Item, Msg, PhysDevice, Reply};
 
 pub(crate) fn encode(msg: &Msg) -> Vec<u8> {
     let mut fields: Vec<Vec<u8>> = Vec::new();
@@ -15,6 +15,11 @@ pub(crate) fn encode(msg: &Msg) -> Vec<u8> {
         Msg::Netns => text("netns"),
         Msg::NoNetns => text("nonetns"),
         Msg::Clean => text("clean"),
+        Msg::Container { name, lxcpath } => {
+            text("container");
+            text(name);
+            text(lxcpath);
+        }
         Msg::Log { file, level } => {
             text("log");
             text(file);
@@ -71,6 +76,10 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Msg> {
         "netns" => Msg::Netns,
         "nonetns" => Msg::NoNetns,
         "clean" => Msg::Clean,
+        "container" => Msg::Container {
+            name: text(1)?.to_string(),
+            lxcpath: text(2)?.to_string(),
+        },
         "log" => Msg::Log {
             file: text(1)?.to_string(),
             level: text(2)?.parse().ok()?,
@@ -110,6 +119,26 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Msg> {
         _ => return None,
     };
     Some(msg)
+}
+
+pub(crate) fn encode_reply(reply: &Reply) -> Vec<u8> {
+    match reply {
+        Reply::Hello { pid } => format!("hello\0{pid}"),
+        Reply::Bye { last } => format!("bye\0{}", u8::from(*last)),
+    }
+    .into_bytes()
+}
+
+pub(crate) fn decode_reply(bytes: &[u8]) -> Option<Reply> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    match text.split_once('\0')? {
+        ("hello", pid) => Some(Reply::Hello {
+            pid: pid.parse().ok()?,
+        }),
+        ("bye", "0") => Some(Reply::Bye { last: false }),
+        ("bye", "1") => Some(Reply::Bye { last: true }),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -154,6 +183,10 @@ mod tests {
             Msg::Netns,
             Msg::NoNetns,
             Msg::Clean,
+            Msg::Container {
+                name: "c 1".into(),
+                lxcpath: "/var/lib/lxc".into(),
+            },
             Msg::Log {
                 file: "/var/log/lxc/c.log".into(),
                 level: 3,
@@ -181,5 +214,19 @@ mod tests {
         assert_eq!(decode(b"+\0proxy\0not-an-ip\0p0\x001"), None);
         assert_eq!(decode(b"+\0lo\0fd00::1"), None);
         assert_eq!(decode(b"bogus"), None);
+        assert_eq!(decode(b"container\0only-a-name"), None);
+        assert_eq!(decode_reply(b"hello\0x"), None);
+        assert_eq!(decode_reply(b"bye\x002"), None);
+    }
+
+    #[test]
+    fn every_reply_survives_the_wire() {
+        for r in [
+            Reply::Hello { pid: 4242 },
+            Reply::Bye { last: false },
+            Reply::Bye { last: true },
+        ] {
+            assert_eq!(decode_reply(&encode_reply(&r)), Some(r));
+        }
     }
 }

@@ -1,175 +1,197 @@
-//! The monitor's side: starting the sentinel, sending it the journal,
-//! dismissing it at the monitor's normal end.
+//! The monitor's side: joining the user's sentinel (or starting it),
+//! sending it the journal, leaving it at the monitor's normal end.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::Mutex;
 
-use crate::error::Result;
-use crate::journal::{self, wire, Msg};
+use super::{place, watch};
+use crate::error::{Error, Result};
+use crate::journal::{self, wire, Msg, Reply};
 use crate::sys;
 
-/// Where the sentinel keeps its end of the journal (the rest is closed).
-const JOURNAL_FD: RawFd = 3;
+/// How long a sentinel may take to greet a new monitor or to answer its
+/// `Clean`, and a leaving one to exit (one that is stopped or stuck costs
+/// a start this long once, and that start then gets a sentinel of its own).
+const ANSWER_TIMEOUT_S: i32 = 1;
 
-/// How long a dismissed sentinel may take to go before it is killed (it
-/// exits as soon as it reads `Clean`; this only bounds a stopped one).
-const DISMISS_TIMEOUT_MS: i32 = 2000;
-
-/// The running sentinel: its pidfd (it is our child until we reap it).
-struct Launched {
-    pid: i32,
-    pidfd: OwnedFd,
+/// The sentinel this monitor journals to: its pidfd, to see it exit.
+struct Joined {
+    pidfd: Option<OwnedFd>,
 }
 
-impl Launched {
-    fn kill(&self) {
-        // Our own, not yet reaped child: the pidfd still names it.
-        let _ = sys::pidfd_send_signal(&self.pidfd, libc::SIGKILL);
+static JOINED: Mutex<Option<Joined>> = Mutex::new(None);
+
+/// The journal after `Clean`: where the sentinel's `Bye` arrives.
+static LEAVING: Mutex<Option<OwnedFd>> = Mutex::new(None);
+
+/// Journals container `name` to the user's sentinel, started if there is
+/// none. Where it logs comes later through the journal
+/// (`journal::note_log`). Call while single-threaded and before anything
+/// of the container exists.
+pub fn launch(name: &str, lxcpath: &str) -> Result<()> {
+    let (sock, pid) = match join_running() {
+        Some(joined) => joined,
+        None => start_new()?,
+    };
+    let whose = Msg::Container {
+        name: name.to_string(),
+        lxcpath: lxcpath.to_string(),
+    };
+    journal::send_on(&sock, &wire::encode(&whose), None)?;
+    // Journaling never blocks the monitor: a sentinel that stopped reading
+    // (SIGSTOP) costs it the journal, not the container.
+    set_blocking(&sock, false);
+    journal::install(sock);
+    *lock(&JOINED) = Some(Joined {
+        pidfd: sys::pidfd_open(pid),
+    });
+    Ok(())
+}
+
+/// Connects to the running sentinel of this user, if any greets us.
+fn join_running() -> Option<(OwnedFd, i32)> {
+    let sock = sys::socket::connect_seqpacket_path(&place::socket_path()).ok()?;
+    // The directory is private already; the peer is checked all the same.
+    let cred = sys::socket::peer_credentials(&sock).ok()?;
+    // SAFETY: geteuid cannot fail.
+    if cred.uid != unsafe { libc::geteuid() } {
+        return None;
+    }
+    let pid = await_hello(&sock)?;
+    Some((sock, pid))
+}
+
+/// A sentinel that accepted us says so with its pid; one that was leaving
+/// closed the connection instead.
+fn await_hello(sock: &OwnedFd) -> Option<i32> {
+    match await_reply(sock)? {
+        Reply::Hello { pid } => Some(pid),
+        Reply::Bye { .. } => None,
     }
 }
 
-static LAUNCHED: Mutex<Option<Launched>> = Mutex::new(None);
+fn await_reply(sock: &OwnedFd) -> Option<Reply> {
+    sys::socket::set_recv_timeout(sock, ANSWER_TIMEOUT_S).ok()?;
+    let mut buf = [0u8; 64];
+    let got = sys::socket::recv_msg(sock, &mut buf).ok()?;
+    let _ = sys::socket::set_recv_timeout(sock, 0);
+    wire::decode_reply(&buf[..got.len])
+}
 
-/// Starts the sentinel of container `name`; where it logs comes through
-/// the journal (`journal::note_log`). Call while single-threaded and
-/// before anything of the container exists.
-///
-/// A fork without exec: the child shares the monitor's pages until either
-/// writes, and maps only the code it runs (a fresh exec of the monitor
-/// binary costs more than the monitor itself in VmRSS).
-pub fn launch(name: &str, lxcpath: &str) -> Result<()> {
+/// Starts this user's sentinel: forked twice, so that it is nobody's
+/// child here (it outlives this monitor) and shares the pages of a monitor
+/// that has read no configuration yet.
+fn start_new() -> Result<(OwnedFd, i32)> {
     let (ours, theirs) = sys::socketpair_seqpacket()?;
     // SAFETY: the monitor is single-threaded here.
-    let cloned = unsafe { sys::clone3_fork(0, None, "the sentinel")? };
-    let Some((pid, pidfd)) = cloned else {
+    let Some((pid, _pidfd)) = (unsafe { sys::clone3_fork(0, None, "the sentinel")? }) else {
         // The monitor's end must not stay open here: its EOF is the news.
         drop(ours);
-        let code = sentinel_child(theirs, name, lxcpath);
+        // SAFETY: still single-threaded; the middle process only exits.
+        let code = match unsafe { sys::clone3_fork(0, None, "the sentinel") } {
+            Ok(None) => watch::serve(theirs),
+            Ok(Some(_)) => 0,
+            Err(_) => 1,
+        };
         // SAFETY: leaving without returning into the monitor's code.
         unsafe { libc::_exit(code) };
     };
     drop(theirs);
-    // Journaling never blocks the monitor: a sentinel that stopped reading
-    // (SIGSTOP) costs it the journal, not the container.
-    // SAFETY: fcntl on a descriptor we own.
-    unsafe {
-        let flags = libc::fcntl(ours.as_raw_fd(), libc::F_GETFL);
-        libc::fcntl(ours.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
+    let mut status = 0;
+    // SAFETY: reaping the middle process, our own child.
+    while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 && sys::errno() == libc::EINTR {}
+    match await_hello(&ours) {
+        Some(pid) => Ok((ours, pid)),
+        None => Err(Error::new(libc::ECHILD, "The sentinel did not start")),
     }
-    journal::install(ours);
-    *LAUNCHED.lock().unwrap_or_else(|p| p.into_inner()) = Some(Launched { pid, pidfd });
-    Ok(())
-}
-
-/// The forked child: sheds everything of the monitor but its end of the
-/// journal, takes its own name and log prefix, and watches.
-fn sentinel_child(journal: OwnedFd, name: &str, lxcpath: &str) -> i32 {
-    // The monitor's log file goes with the other descriptors below; the
-    // logger must not keep a number that will be reused.
-    crate::log::close();
-    let journal = if journal.as_raw_fd() == JOURNAL_FD {
-        journal
-    } else {
-        // SAFETY: dup2 onto a number we then own; the old one is closed.
-        unsafe {
-            libc::dup2(journal.as_raw_fd(), JOURNAL_FD);
-            drop(journal);
-            OwnedFd::from_raw_fd(JOURNAL_FD)
-        }
-    };
-    // SAFETY: plain syscalls on this process's own descriptors and session.
-    unsafe {
-        // Off the caller's terminal and process group (a foreground
-        // start's Ctrl-C must not reach it).
-        libc::setsid();
-        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
-        for std_fd in 0..3 {
-            libc::dup2(null, std_fd);
-        }
-        // Only the journal stays: no status pipe, nothing the caller had.
-        sys::raw::close_from(JOURNAL_FD + 1);
-        libc::chdir(c"/".as_ptr());
-    }
-    retitle(&format!("[lxc sentinel] {lxcpath} {name}"));
-    super::watch::run(journal, name, lxcpath)
-}
-
-/// Names this process "lxc-sentinel" (comm) and "[lxc sentinel] ..."
-/// (its command line, as ps and pgrep -f read it), so it is never taken
-/// for the monitor whose argv it inherited.
-fn retitle(title: &str) {
-    sys::proctitle::set_comm(c"lxc-sentinel");
-    sys::proctitle::set_cmdline(title);
 }
 
 /// At the monitor's normal end, once it has cleaned up itself: tells the
-/// sentinel so, and reaps it, so it is gone before `stop` returns.
+/// sentinel so and waits until it has read it (and, if it was its last
+/// container, until it is gone), so that nothing is left when `stop`
+/// returns.
 pub fn dismiss() {
     release();
     reap();
 }
 
 /// The first half of `dismiss`: says `Clean` (the sentinel starts leaving
-/// while the monitor finishes) and closes the journal.
+/// while the monitor finishes).
 pub fn release() {
-    let journal = journal::take();
-    let launched = LAUNCHED.lock().unwrap_or_else(|p| p.into_inner());
-    let Some(launched) = launched.as_ref() else {
+    let Some(sock) = journal::take() else {
         return;
     };
-    let told = journal.as_ref().is_some_and(|sock| {
-        // `Clean` must arrive: blocking again, but bounded.
-        let tv = libc::timeval {
-            tv_sec: (DISMISS_TIMEOUT_MS / 1000) as libc::time_t,
-            tv_usec: 0,
-        };
-        // SAFETY: fcntl and setsockopt on our own descriptor, with a
-        // pointer to a local timeval.
-        unsafe {
-            let flags = libc::fcntl(sock.as_raw_fd(), libc::F_GETFL);
-            libc::fcntl(sock.as_raw_fd(), libc::F_SETFL, flags & !libc::O_NONBLOCK);
-            libc::setsockopt(
-                sock.as_raw_fd(),
-                libc::SOL_SOCKET,
-                libc::SO_SNDTIMEO,
-                &tv as *const _ as *const libc::c_void,
-                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
-            );
-        }
-        journal::send_on(sock, &wire::encode(&Msg::Clean), None).is_ok()
-    });
-    if !told {
-        // Everything is clean: killed before it sees EOF, it undoes nothing.
-        launched.kill();
+    set_blocking(&sock, true);
+    // `Clean` must arrive: blocking again, but bounded.
+    let tv = libc::timeval {
+        tv_sec: ANSWER_TIMEOUT_S as libc::time_t,
+        tv_usec: 0,
+    };
+    // SAFETY: setsockopt on our own descriptor with a pointer to a local
+    // timeval.
+    unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_SNDTIMEO,
+            &tv as *const _ as *const libc::c_void,
+            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+        );
+    }
+    // Unsent, the journal just closes: the sentinel then undoes what is
+    // left of it, which is nothing, the monitor having forgotten each
+    // thing it removed.
+    if journal::send_on(&sock, &wire::encode(&Msg::Clean), None).is_ok() {
+        *lock(&LEAVING) = Some(sock);
     }
 }
 
-/// The second half of `dismiss`: waits (bounded) for the sentinel to
-/// leave and reaps it.
+/// The second half of `dismiss`: waits (bounded) for the sentinel's
+/// answer and, when it is leaving, for its exit.
 pub fn reap() {
-    let Some(launched) = LAUNCHED.lock().unwrap_or_else(|p| p.into_inner()).take() else {
+    let joined = lock(&JOINED).take();
+    let Some(sock) = lock(&LEAVING).take() else {
         return;
     };
+    let last = matches!(await_reply(&sock), Some(Reply::Bye { last: true }));
+    drop(sock);
+    let Some(pidfd) = joined.and_then(|j| j.pidfd) else {
+        return;
+    };
+    if last && !wait_exit(&pidfd) {
+        log::warn!("The sentinel did not leave in time");
+    }
+}
+
+/// Whether the process behind `pidfd` exited within the timeout.
+fn wait_exit(pidfd: &OwnedFd) -> bool {
     let mut pfd = libc::pollfd {
-        fd: launched.pidfd.as_raw_fd(),
+        fd: pidfd.as_raw_fd(),
         events: libc::POLLIN,
         revents: 0,
     };
-    // SAFETY: polling a pidfd we own.
-    let gone = loop {
-        let r = unsafe { libc::poll(&mut pfd, 1, DISMISS_TIMEOUT_MS) };
+    loop {
+        // SAFETY: polling a pidfd we own.
+        let r = unsafe { libc::poll(&mut pfd, 1, ANSWER_TIMEOUT_S * 1000) };
         if !(r < 0 && sys::errno() == libc::EINTR) {
-            break r > 0;
+            return r > 0;
         }
-    };
-    if !gone {
-        // Stopped, or stuck: the cleanup is done, it has nothing to do.
-        log::warn!("The sentinel did not leave in time: killing it");
-        launched.kill();
     }
-    let mut status = 0;
-    // SAFETY: reaping our own child.
-    while unsafe { libc::waitpid(launched.pid, &mut status, 0) } < 0 && sys::errno() == libc::EINTR
-    {
+}
+
+fn set_blocking(sock: &OwnedFd, blocking: bool) {
+    // SAFETY: fcntl on a descriptor we own.
+    unsafe {
+        let flags = libc::fcntl(sock.as_raw_fd(), libc::F_GETFL);
+        let flags = if blocking {
+            flags & !libc::O_NONBLOCK
+        } else {
+            flags | libc::O_NONBLOCK
+        };
+        libc::fcntl(sock.as_raw_fd(), libc::F_SETFL, flags);
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -1,15 +1,17 @@
 //! The sentinel: what undoes a container's host-side traces when its
 //! monitor dies without cleaning up (SIGKILL, OOM kill, a crash).
 //!
-//! The monitor launches it first thing after detaching from the caller,
-//! while it is still single-threaded and has created nothing: a fork of
-//! the monitor (no exec: it shares the monitor's pages) with one end of a
-//! SOCK_SEQPACKET pair as its only descriptor besides /dev/null. It lives in
-//! the monitor's own cgroups (the caller's: our monitor never moves into an
-//! `lxc.monitor.<name>` cgroup), never in the container's, so it can remove
-//! those; it holds no command socket, pty or console. It is the monitor's
-//! child, not a subreaper nor anyone's parent: init's parent is still the
-//! monitor, as tools expect.
+//! One sentinel serves every container of a user: it listens on a socket
+//! in a directory only that user may enter (`<rundir>/lxc/sentinel/`), and
+//! each monitor, first thing after detaching from the caller, while it is
+//! still single-threaded and has created nothing, connects to it, or, when
+//! none greets it, starts it: a fork of the monitor forked again (no exec:
+//! it shares the pages of a monitor that has read no configuration yet),
+//! nobody's child here, with the new monitor's connection as its only
+//! descriptor besides /dev/null. It lives in that monitor's cgroups (the
+//! caller's), never in a container's, so it can remove those; it holds no
+//! command socket, pty or console, and is no one's parent: init's parent
+//! is still its monitor, as tools expect.
 //!
 //! As the monitor creates something on the host it journals it here
 //! (`note`), and it journals what it removed again (`forget`): container
@@ -23,13 +25,16 @@
 //! they were needs the namespace alive after init.
 //!
 //! At its normal end (after its own cleanup) the monitor says `Clean` and
-//! reaps the sentinel before it answers `stop`. If the socket reaches EOF
-//! without that, the monitor is gone: the sentinel waits for init to end
-//! (one blocking poll on its pidfd: with `lxc.monitor.signal.pdeath` init
-//! is being killed already), undoes the journal, logs what it did to the
-//! container's log, and exits.
+//! waits for the answer; the sentinel forgets that journal and, when it
+//! was its last, stops listening, answers so and exits, and the monitor
+//! sees it gone before it answers `stop`. If a connection reaches EOF
+//! without `Clean`, that monitor is gone: the sentinel waits for its init
+//! to end (polling its pidfd with everything else: with
+//! `lxc.monitor.signal.pdeath` init is being killed already), undoes that
+//! journal, and logs what it did to that container's log.
 
 mod launch;
+mod place;
 mod undo;
 mod watch;
 

@@ -1,12 +1,18 @@
-//! The sentinel process: replays the journal as it arrives and, when the
-//! monitor goes without saying `Clean`, waits for init and undoes it.
+//! The sentinel process: one per user, following the journal of every
+//! monitor that joined it; when a monitor goes without saying `Clean`, it
+//! waits for that container's init and undoes its journal.
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
+use super::place::{self, Listener};
 use super::undo;
-use crate::journal::{wire, Item, Msg};
+use crate::journal::{wire, Item, Msg, Reply};
 use crate::log::LogOptions;
 use crate::sys;
+
+/// Where the sentinel keeps its first monitor's journal (the rest is
+/// closed).
+const FIRST_FD: RawFd = 3;
 
 /// What the journal says is on the host now.
 #[derive(Debug, Default)]
@@ -32,71 +38,282 @@ impl Journal {
             Msg::Netns => self.netns = fd,
             Msg::NoNetns => self.netns = None,
             Msg::Log { file, level } => self.log = Some((file, level)),
-            Msg::Clean => {}
+            Msg::Clean | Msg::Container { .. } => {}
         }
     }
 }
 
-/// The sentinel's life, from its end of the journal; returns its exit
-/// status.
-pub(super) fn run(sock: OwnedFd, name: &str, lxcpath: &str) -> i32 {
-    let mut journal = Journal::default();
-    let mut buf = [0u8; 8192];
-    let mut trouble = Vec::new();
-    loop {
-        match crate::sys::socket::recv_msg(&sock, &mut buf) {
-            // EOF: every copy of the monitor's end is closed.
-            Ok(r) if r.len == 0 && r.fds.is_empty() => break,
-            Ok(mut r) => match wire::decode(&buf[..r.len]) {
-                Some(Msg::Clean) => return 0,
-                Some(Msg::Init) => {
-                    journal.apply(Msg::Init, r.fds.pop());
-                    // Init runs: from here the sentinel mostly waits.
-                    sys::resident::shed_idle_pages();
+/// One monitor's journal, and whose it is.
+#[derive(Default)]
+struct Followed {
+    name: String,
+    lxcpath: String,
+    journal: Journal,
+    /// What went wrong reading it, logged should it have to be undone.
+    trouble: Vec<String>,
+}
+
+/// What reading a connection came to.
+enum Heard {
+    /// Nothing more for now.
+    Pending,
+    /// `Clean`: the monitor cleaned up itself.
+    Clean,
+    /// EOF or an error without `Clean`: the monitor is gone.
+    Gone,
+}
+
+impl Followed {
+    /// Reads every message waiting on `sock`.
+    fn read(&mut self, sock: &OwnedFd) -> Heard {
+        let mut buf = [0u8; 8192];
+        loop {
+            let mut got = match sys::socket::recv_msg_flags(sock, &mut buf, libc::MSG_DONTWAIT) {
+                Ok(r) => r,
+                Err(e) if e.errno == libc::EAGAIN => return Heard::Pending,
+                Err(e) => {
+                    // Nothing is undone before init is gone, whatever this is.
+                    self.trouble.push(format!("Journal: {}", e.message));
+                    return Heard::Gone;
                 }
-                Some(msg) => journal.apply(msg, r.fds.pop()),
-                None => trouble.push("Ignored an unreadable journal message".to_string()),
-            },
-            Err(e) => {
-                // Nothing is undone before init is gone, whatever this is.
-                trouble.push(format!("Journal: {}", e.message));
-                break;
+            };
+            // EOF: every copy of the monitor's end is closed.
+            if got.len == 0 && got.fds.is_empty() {
+                return Heard::Gone;
+            }
+            match wire::decode(&buf[..got.len]) {
+                Some(Msg::Clean) => return Heard::Clean,
+                Some(Msg::Container { name, lxcpath }) => {
+                    self.name = name;
+                    self.lxcpath = lxcpath;
+                }
+                Some(msg) => self.journal.apply(msg, got.fds.pop()),
+                None => self
+                    .trouble
+                    .push("Ignored an unreadable journal message".to_string()),
             }
         }
     }
-    drop(sock);
-    // Only now: a sentinel that is dismissed never touches the logging
-    // code (its pages would count in its resident size).
-    let (file, level) = journal.log.take().unwrap_or(("none".into(), -1));
-    let _ = crate::log::init(&LogOptions {
-        name: Some(name.to_string()),
-        lxcpath: Some(lxcpath.to_string()),
-        file: Some(file),
-        level: crate::log::Priority::from_level(level),
-        prefix: Some("lxc-sentinel".into()),
-        quiet: true,
-    });
-    for t in trouble {
-        log::error!("{t}");
+
+    /// Undoes the journal of a monitor that died, logging to its
+    /// container's log.
+    fn undo(mut self) {
+        let (file, level) = self.journal.log.take().unwrap_or(("none".into(), -1));
+        let _ = crate::log::init(&LogOptions {
+            name: Some(self.name.clone()),
+            lxcpath: Some(self.lxcpath.clone()),
+            file: Some(file),
+            level: crate::log::Priority::from_level(level),
+            prefix: Some("lxc-sentinel".into()),
+            quiet: true,
+        });
+        for t in &self.trouble {
+            log::error!("{t}");
+        }
+        log::warn!(
+            "The monitor of \"{}\" ended without cleaning up: the sentinel does it",
+            self.name
+        );
+        undo::undo(self.journal);
+        crate::log::close();
     }
-    log::warn!("The monitor of \"{name}\" ended without cleaning up: the sentinel does it");
-    if let Some(init) = &journal.init {
-        wait_gone(init);
-    }
-    undo::undo(journal);
-    0
 }
 
-/// Blocks until the process behind `pidfd` has exited.
-fn wait_gone(pidfd: &OwnedFd) {
-    let mut pfd = libc::pollfd {
-        fd: pidfd.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
+/// The sentinel's life, from the socket of the monitor that started it;
+/// returns its exit status.
+pub(super) fn serve(first: OwnedFd) -> i32 {
+    let first = detach(first);
+    allow_many_descriptors();
+    sys::proctitle::set_comm(c"lxc-sentinel");
+    sys::proctitle::set_cmdline("[lxc sentinel]");
+    // Without a place to listen it follows its first monitor only.
+    let mut listener = Listener::bind(&place::socket_path()).ok();
+    let mut sentinel = Sentinel::default();
+    sentinel.greet(first);
+    loop {
+        if sentinel.following.is_empty() && sentinel.orphans.is_empty() {
+            if let Some(l) = listener.take() {
+                l.close();
+            }
+            return 0;
+        }
+        sentinel.wait(&mut listener);
+    }
+}
+
+#[derive(Default)]
+struct Sentinel {
+    /// Monitors running, with their connections.
+    following: Vec<(OwnedFd, Followed)>,
+    /// Journals of dead monitors whose init still runs.
+    orphans: Vec<Followed>,
+    /// Whether pages were touched since they were last given back.
+    touched: bool,
+}
+
+/// How long the sentinel stays quiet before it gives back what it touched.
+const SHED_AFTER_MS: i32 = 200;
+
+impl Sentinel {
+    /// Takes a new monitor's connection and says so.
+    fn greet(&mut self, sock: OwnedFd) {
+        // SAFETY: getpid cannot fail.
+        let hello = wire::encode_reply(&Reply::Hello {
+            pid: unsafe { libc::getpid() },
+        });
+        if crate::journal::send_on(&sock, &hello, None).is_ok() {
+            self.following.push((sock, Followed::default()));
+        }
+    }
+
+    /// One round: waits for any connection, journal or init, and handles
+    /// what came.
+    fn wait(&mut self, listener: &mut Option<Listener>) {
+        let mut fds: Vec<libc::pollfd> = Vec::new();
+        let watch = |fd: RawFd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        fds.push(watch(listener.as_ref().map_or(-1, |l| l.sock.as_raw_fd())));
+        fds.extend(self.following.iter().map(|(s, _)| watch(s.as_raw_fd())));
+        fds.extend(
+            self.orphans
+                .iter()
+                .map(|o| watch(o.journal.init.as_ref().map_or(-1, |fd| fd.as_raw_fd()))),
+        );
+        let timeout = if self.touched { SHED_AFTER_MS } else { -1 };
+        // SAFETY: polling descriptors we own; negative ones are skipped.
+        let r = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
+        if r == 0 {
+            // Quiet for a while: what following the last starts, stops or
+            // undos touched goes back.
+            sys::resident::shed_idle_pages();
+            self.touched = false;
+        }
+        if r <= 0 {
+            return;
+        }
+        self.touched = true;
+        let ready = |pfd: &libc::pollfd| pfd.revents != 0;
+        // Inits first, then journals (from the back: entries are removed).
+        let (followed, orphaned) = fds[1..].split_at(self.following.len());
+        for i in (0..orphaned.len()).rev() {
+            if ready(&orphaned[i]) {
+                self.orphans.swap_remove(i).undo();
+            }
+        }
+        for i in (0..followed.len()).rev() {
+            if ready(&followed[i]) {
+                self.hear(i, listener);
+            }
+        }
+        if ready(&fds[0]) {
+            self.accept(listener);
+        }
+    }
+
+    fn hear(&mut self, i: usize, listener: &mut Option<Listener>) {
+        let (sock, followed) = &mut self.following[i];
+        match followed.read(sock) {
+            Heard::Pending => {}
+            Heard::Clean => {
+                let (sock, _) = self.following.swap_remove(i);
+                // Monitors that connected meanwhile count too.
+                self.accept(listener);
+                let last = self.following.is_empty() && self.orphans.is_empty();
+                if last {
+                    if let Some(l) = listener.take() {
+                        l.close();
+                    }
+                }
+                let bye = wire::encode_reply(&Reply::Bye { last });
+                let _ = crate::journal::send_on(&sock, &bye, None);
+            }
+            Heard::Gone => {
+                let (_, followed) = self.following.swap_remove(i);
+                if followed.journal.init.is_some() {
+                    self.orphans.push(followed);
+                } else {
+                    followed.undo();
+                }
+            }
+        }
+    }
+
+    /// Accepts every waiting connection of this user's monitors.
+    fn accept(&mut self, listener: &mut Option<Listener>) {
+        let Some(l) = listener.as_ref() else {
+            return;
+        };
+        loop {
+            let sock = match sys::socket::accept_plain(&l.sock, true) {
+                Ok(sock) => sock,
+                Err(e) if matches!(e.errno, libc::EMFILE | libc::ENFILE) => {
+                    // Full: monitors from now on start a sentinel of their own.
+                    if let Some(l) = listener.take() {
+                        l.close();
+                    }
+                    return;
+                }
+                Err(_) => return,
+            };
+            // SAFETY: geteuid cannot fail.
+            let euid = unsafe { libc::geteuid() };
+            if sys::socket::peer_credentials(&sock).is_ok_and(|c| c.uid == euid) {
+                self.greet(sock);
+            }
+        }
+    }
+}
+
+/// Sheds everything of the monitor but `first`, which it puts on fd 3:
+/// off the caller's session and terminal, no status pipe, nothing the
+/// caller had.
+fn detach(first: OwnedFd) -> OwnedFd {
+    // The monitor's log file goes with the other descriptors below; the
+    // logger must not keep a number that will be reused.
+    crate::log::close();
+    let first = if first.as_raw_fd() == FIRST_FD {
+        first
+    } else {
+        // SAFETY: dup2 onto a number we then own; the old one is closed.
+        unsafe {
+            libc::dup2(first.as_raw_fd(), FIRST_FD);
+            drop(first);
+            OwnedFd::from_raw_fd(FIRST_FD)
+        }
     };
-    // SAFETY: polling a descriptor we own, without a timeout: the
-    // container's end is what we wait for.
-    while unsafe { libc::poll(&mut pfd, 1, -1) } < 0 && sys::errno() == libc::EINTR {}
+    // SAFETY: plain syscalls on this process's own descriptors and session.
+    unsafe {
+        // Off the caller's terminal and process group (a foreground
+        // start's Ctrl-C must not reach it).
+        libc::setsid();
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        for std_fd in 0..3 {
+            libc::dup2(null, std_fd);
+        }
+        sys::raw::close_from(FIRST_FD + 1);
+        libc::chdir(c"/".as_ptr());
+    }
+    first
+}
+
+/// Each container it follows costs the sentinel a connection, init's
+/// pidfd and maybe a network namespace: the soft limit goes up to the hard
+/// one.
+fn allow_many_descriptors() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: get/setrlimit with a local struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -119,5 +336,25 @@ mod tests {
         assert!(j.netns.is_some());
         j.apply(Msg::NoNetns, None);
         assert!(j.netns.is_none());
+    }
+
+    #[test]
+    fn a_connection_is_read_until_clean_or_gone() {
+        let (monitor, sentinel) = sys::socketpair_seqpacket().unwrap();
+        let send = |m: &Msg| crate::journal::send_on(&monitor, &wire::encode(m), None).unwrap();
+        let mut f = Followed::default();
+        assert!(matches!(f.read(&sentinel), Heard::Pending));
+        send(&Msg::Container {
+            name: "c1".into(),
+            lxcpath: "/p".into(),
+        });
+        send(&Msg::Add(Item::HostLink("vethY".into())));
+        assert!(matches!(f.read(&sentinel), Heard::Pending));
+        assert_eq!((f.name.as_str(), f.lxcpath.as_str()), ("c1", "/p"));
+        assert_eq!(f.journal.items, vec![Item::HostLink("vethY".into())]);
+        send(&Msg::Clean);
+        assert!(matches!(f.read(&sentinel), Heard::Clean));
+        drop(monitor);
+        assert!(matches!(f.read(&sentinel), Heard::Gone));
     }
 }

@@ -81,22 +81,131 @@ pub fn listen(name: &str) -> Result<OwnedFd> {
     Ok(sock)
 }
 
-/// Accepts one connection with SO_PASSCRED enabled.
-pub fn accept(listener: &OwnedFd) -> Result<OwnedFd> {
+fn path_addr(path: &std::path::Path) -> Result<(libc::sockaddr_un, libc::socklen_t)> {
+    use std::os::unix::ffi::OsStrExt;
+    // SAFETY: sockaddr_un is plain data.
+    let mut addr: libc::sockaddr_un = unsafe { zeroed() };
+    addr.sun_family = libc::AF_UNIX as libc::sa_family_t;
+    let bytes = path.as_os_str().as_bytes();
+    if bytes.len() >= addr.sun_path.len() || bytes.contains(&0) {
+        return Err(Error::new(
+            libc::ENAMETOOLONG,
+            format!("Socket path unusable: {}", path.display()),
+        ));
+    }
+    for (i, b) in bytes.iter().enumerate() {
+        addr.sun_path[i] = *b as libc::c_char;
+    }
+    let len = size_of::<libc::sa_family_t>() + bytes.len() + 1;
+    Ok((addr, len as libc::socklen_t))
+}
+
+fn seqpacket_socket(flags: libc::c_int) -> Result<OwnedFd> {
+    let kind = libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC | flags;
+    // SAFETY: plain socket creation.
+    let fd = unsafe { libc::socket(libc::AF_UNIX, kind, 0) };
+    if fd < 0 {
+        return Err(Error::last_os("Failed to create a unix socket"));
+    }
+    // SAFETY: fresh descriptor.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Connects a SOCK_SEQPACKET socket to the socket file at `path`.
+pub fn connect_seqpacket_path(path: &std::path::Path) -> Result<OwnedFd> {
+    let sock = seqpacket_socket(0)?;
+    let (addr, len) = path_addr(path)?;
+    // SAFETY: addr is a valid sockaddr_un of `len` bytes.
+    let r = unsafe {
+        libc::connect(
+            sock.as_raw_fd(),
+            &addr as *const _ as *const libc::sockaddr,
+            len,
+        )
+    };
+    if r < 0 {
+        return Err(Error::last_os(format_args!(
+            "Failed to connect to {}",
+            path.display()
+        )));
+    }
+    Ok(sock)
+}
+
+/// A listening SOCK_SEQPACKET socket bound to a new socket file at `path`;
+/// non-blocking: `accept` says EAGAIN once no connection waits.
+pub fn listen_seqpacket_path(path: &std::path::Path) -> Result<OwnedFd> {
+    let sock = seqpacket_socket(libc::SOCK_NONBLOCK)?;
+    let (addr, len) = path_addr(path)?;
+    // SAFETY: addr is a valid sockaddr_un of `len` bytes.
+    unsafe {
+        if libc::bind(
+            sock.as_raw_fd(),
+            &addr as *const _ as *const libc::sockaddr,
+            len,
+        ) < 0
+        {
+            return Err(Error::last_os(format_args!(
+                "Failed to bind {}",
+                path.display()
+            )));
+        }
+        if libc::listen(sock.as_raw_fd(), 128) < 0 {
+            return Err(Error::last_os(format_args!(
+                "Failed to listen on {}",
+                path.display()
+            )));
+        }
+    }
+    Ok(sock)
+}
+
+/// The credentials of the peer of a connected socket (SO_PEERCRED).
+pub fn peer_credentials(sock: &impl AsRawFd) -> Result<libc::ucred> {
+    // SAFETY: ucred is plain data, filled by the kernel.
+    let mut cred: libc::ucred = unsafe { zeroed() };
+    let mut len = size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: getsockopt into a local ucred of `len` bytes.
+    let r = unsafe {
+        libc::getsockopt(
+            sock.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_PEERCRED,
+            &mut cred as *mut _ as *mut libc::c_void,
+            &mut len,
+        )
+    };
+    if r < 0 {
+        return Err(Error::last_os("Failed to read the peer's credentials"));
+    }
+    Ok(cred)
+}
+
+/// Accepts one connection (close-on-exec, non-blocking as asked).
+pub fn accept_plain(listener: &OwnedFd, nonblocking: bool) -> Result<OwnedFd> {
+    let flags = libc::SOCK_CLOEXEC | if nonblocking { libc::SOCK_NONBLOCK } else { 0 };
     // SAFETY: accept4 on our listening socket.
     let fd = unsafe {
         libc::accept4(
             listener.as_raw_fd(),
             std::ptr::null_mut(),
             std::ptr::null_mut(),
-            libc::SOCK_CLOEXEC,
+            flags,
         )
     };
     if fd < 0 {
-        return Err(Error::last_os("Failed to accept a command connection"));
+        return Err(Error::last_os("Failed to accept a connection"));
     }
     // SAFETY: fresh descriptor.
-    let conn = unsafe { OwnedFd::from_raw_fd(fd) };
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Accepts one connection with SO_PASSCRED enabled.
+pub fn accept(listener: &OwnedFd) -> Result<OwnedFd> {
+    let conn = accept_plain(listener, false).map_err(|e| {
+        let err = std::io::Error::from_raw_os_error(e.errno);
+        Error::os("Failed to accept a command connection", &err)
+    })?;
     set_int_opt(&conn, libc::SO_PASSCRED, 1)?;
     Ok(conn)
 }

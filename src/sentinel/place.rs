@@ -1,0 +1,148 @@
+//! Where a sentinel listens: `<rundir>/lxc/sentinel/<key>`, in a directory
+//! only its user may enter (containers, with mount namespaces of their
+//! own, never see it; other users cannot connect). The key is a hash of
+//! the monitor's network, mount and user namespaces and of its cgroups
+//! (the caller's): the sentinel undoes host devices and routes in its own
+//! network namespace and cgroups by their paths in its own mounts, and it
+//! lives in the cgroups of the monitor that started it, so monitors share
+//! it only where all of these are the same (the containers of one
+//! manager, not those of separate service units, whose stop kills what is
+//! in their cgroup).
+
+use std::os::fd::OwnedFd;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::sys;
+
+pub(super) fn socket_path() -> PathBuf {
+    let key = crate::commands::fnv1a_64(&context());
+    crate::globals::rundir().join(format!("lxc/sentinel/{key:016x}"))
+}
+
+/// What a sentinel must share with the monitors it serves.
+fn context() -> Vec<u8> {
+    let mut text = Vec::new();
+    for ns in ["net", "mnt", "user"] {
+        let ino = std::fs::metadata(format!("/proc/self/ns/{ns}")).map_or(0, |m| m.ino());
+        text.extend_from_slice(format!("{ns}:{ino}\n").as_bytes());
+    }
+    text.extend(std::fs::read("/proc/self/cgroup").unwrap_or_default());
+    text
+}
+
+/// The sentinel's listening socket, with the identity of its file: the
+/// file is removed at the end only while it is still this one (a newer
+/// sentinel may have taken the name meanwhile).
+pub(super) struct Listener {
+    pub sock: OwnedFd,
+    path: PathBuf,
+    file: (u64, u64),
+}
+
+impl Listener {
+    /// Binds a fresh socket file and moves it over `path` in one step, so
+    /// that a stale file of a dead sentinel is replaced, never reused.
+    pub fn bind(path: &Path) -> Result<Self> {
+        let dir = path
+            .parent()
+            .ok_or_else(|| Error::invalid("The sentinel's socket has no directory"))?;
+        private_dir(dir)?;
+        // SAFETY: getpid cannot fail.
+        let fresh = dir.join(format!(".socket.{}", unsafe { libc::getpid() }));
+        let _ = std::fs::remove_file(&fresh);
+        let sock = sys::socket::listen_seqpacket_path(&fresh)?;
+        let placed = std::fs::symlink_metadata(&fresh).and_then(|m| {
+            std::fs::rename(&fresh, path)?;
+            Ok(m)
+        });
+        match placed {
+            Ok(m) => Ok(Self {
+                sock,
+                path: path.to_path_buf(),
+                file: (m.dev(), m.ino()),
+            }),
+            Err(e) => {
+                let _ = std::fs::remove_file(&fresh);
+                Err(Error::io("Failed to place the sentinel's socket", path, &e))
+            }
+        }
+    }
+
+    /// Stops listening: a monitor connecting from now on finds nobody and
+    /// starts a sentinel of its own.
+    pub fn close(self) {
+        let ours =
+            std::fs::symlink_metadata(&self.path).is_ok_and(|m| (m.dev(), m.ino()) == self.file);
+        if ours {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Makes `dir` (mode 0700) unless it exists; refuses one that is not this
+/// user's own or that others may enter.
+fn private_dir(dir: &Path) -> Result<()> {
+    if let Some(parent) = dir.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io("Failed to create", parent, &e))?;
+    }
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(Error::io("Failed to create", dir, &e)),
+    }
+    let m = std::fs::symlink_metadata(dir).map_err(|e| Error::io("Failed to stat", dir, &e))?;
+    // SAFETY: geteuid cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    if !m.is_dir() || m.uid() != euid || m.mode() & 0o077 != 0 {
+        return Err(Error::new(
+            libc::EPERM,
+            format!(
+                "{} is not a private directory of uid {euid}: the sentinel does not listen there",
+                dir.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_listener_replaces_a_stale_file_and_removes_only_its_own() {
+        let dir = std::env::temp_dir().join(format!("sentinel-place-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("s/socket");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::set_permissions(
+            path.parent().unwrap(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .unwrap();
+        std::fs::write(&path, b"stale").unwrap();
+        let first = Listener::bind(&path).unwrap();
+        assert!(sys::socket::connect_seqpacket_path(&path).is_ok());
+        // A second one takes the name; the first must then leave it alone.
+        let second = Listener::bind(&path).unwrap();
+        first.close();
+        assert!(path.exists());
+        second.close();
+        assert!(!path.exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_directory_others_may_enter_is_refused() {
+        let dir = std::env::temp_dir().join(format!("sentinel-open-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let err = Listener::bind(&dir.join("socket")).err().unwrap();
+        assert_eq!(err.errno, libc::EPERM);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
