@@ -5,7 +5,7 @@
 # (the library that goes first alternates per N; each gets a fresh lxcpath).
 # Reports per N and library: start latency (median of the first and of the
 # last tenth of the starts, and their ratio), list_active_containers with
-# all N running (median of 5), host memory per container (Pss of every host
+# all N running (median of 5), host memory per container, 1 s after the listing (Pss of every host
 # process whose cmdline names the lxcpath, and our one sentinel), stop-all
 # and destroy-all time, and what is left afterwards (lxc.payload.<name>
 # cgroups, host processes). Not a timed test: numbers are reported.

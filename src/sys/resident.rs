@@ -5,40 +5,71 @@
 
 /// Drops from this process what it can fetch again or never needs again:
 /// free heap pages (`malloc_trim`), the stack below the caller's frame,
-/// and the resident pages of executable file mappings (clean copies of the
-/// page cache, faulted back in on use). Nothing with content is lost: the
-/// text is read-only and never relocated, and no live frame is below the
-/// caller's. Best effort; errors change nothing.
+/// and the resident pages of read-only file mappings that hold no
+/// private copy (code and constants: clean copies of the page cache,
+/// faulted back in on use). Nothing with content is lost: such pages are
+/// never written (relocated read-only data holds private copies and is
+/// kept), and no live frame is below the caller's. Best effort; errors
+/// change nothing.
 pub fn shed_idle_pages() {
-    // SAFETY: malloc_trim only returns free memory to the kernel.
-    unsafe { libc::malloc_trim(0) };
-    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
+    let Ok(maps) = std::fs::read_to_string("/proc/self/smaps") else {
         return;
     };
     let marker = 0u8;
     let frame = std::hint::black_box(&marker) as *const u8 as usize;
     let page = page_size();
-    for line in maps.lines() {
-        let Some(map) = Mapping::parse(line) else {
-            continue;
-        };
+    // Every range is found before any is dropped, and the text goes last
+    // with nothing but the madvise calls after it: each page of code run
+    // after the drop is faulted back with its 64 kB neighbourhood (the
+    // kernel's fault-around), so the less runs, the less comes back.
+    let mut ranges = [(0usize, 0usize); 8];
+    let mut count = 0;
+    for (map, anonymous) in mappings(&maps) {
         let range = if map.is_stack() {
             // Only on the main thread's stack; two pages below this frame
             // stay: this function's own frame (a few hundred bytes) and the
             // madvise call below it must not lose what they hold.
             let end = (frame & !(page - 1)).saturating_sub(2 * page);
             (map.start <= frame && frame < map.end && map.start < end).then_some((map.start, end))
-        } else if map.is_file_text() {
+        } else if map.is_file_read_only() && anonymous == 0 {
             Some((map.start, map.end))
         } else {
             None
         };
-        if let Some((start, end)) = range {
-            // SAFETY: unused stack or clean, read-only file pages of our own
-            // address space; both read back correctly after MADV_DONTNEED.
-            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
+        if let Some(range) = range {
+            if count < ranges.len() {
+                ranges[count] = range;
+                count += 1;
+            }
         }
     }
+    drop(maps);
+    // SAFETY: malloc_trim only returns free memory to the kernel.
+    unsafe { libc::malloc_trim(0) };
+    // The stack (found first or last) before the text.
+    ranges[..count].sort_unstable_by_key(|&(start, _)| std::cmp::Reverse(start));
+    for &(start, end) in &ranges[..count] {
+        // SAFETY: unused stack or clean, read-only file pages of our own
+        // address space; both read back correctly after MADV_DONTNEED.
+        unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
+    }
+}
+
+/// The mappings of a /proc/<pid>/smaps text, each with its `Anonymous`
+/// size (kB; u64::MAX when the text lacks it, which sheds nothing).
+fn mappings(smaps: &str) -> Vec<(Mapping<'_>, u64)> {
+    let mut out: Vec<(Mapping, u64)> = Vec::new();
+    for line in smaps.lines() {
+        if let Some(value) = line.strip_prefix("Anonymous:") {
+            if let Some(last) = out.last_mut() {
+                let kb = value.trim().trim_end_matches("kB").trim();
+                last.1 = kb.parse().unwrap_or(u64::MAX);
+            }
+        } else if let Some(map) = Mapping::parse(line) {
+            out.push((map, u64::MAX));
+        }
+    }
+    out
 }
 
 fn page_size() -> usize {
@@ -79,10 +110,10 @@ impl<'a> Mapping<'a> {
         self.path == "[stack]"
     }
 
-    /// Private, read-only, executable and backed by a file: code, which no
-    /// one writes (the vDSO has no inode and is left alone).
-    fn is_file_text(&self) -> bool {
-        self.perms == "r-xp" && self.inode != 0
+    /// Private, read-only (executable or not) and backed by a file: code
+    /// and constants (the vDSO and vvar have no inode and are left alone).
+    fn is_file_read_only(&self) -> bool {
+        matches!(self.perms, "r-xp" | "r--p") && self.inode != 0
     }
 }
 
@@ -98,20 +129,41 @@ mod tests {
         .unwrap();
         assert_eq!(text.start, 0x7fb026cd8000);
         assert_eq!(text.end, 0x7fb026f77000);
-        assert!(text.is_file_text());
+        assert!(text.is_file_read_only());
         assert!(!text.is_stack());
         let stack =
             Mapping::parse("7fffe9068000-7fffe9089000 rw-p 00000000 00:00 0      [stack]").unwrap();
         assert!(stack.is_stack());
-        assert!(!stack.is_file_text());
+        assert!(!stack.is_file_read_only());
         let vdso =
             Mapping::parse("7ffd5b1f0000-7ffd5b1f2000 r-xp 00000000 00:00 0      [vdso]").unwrap();
-        assert!(!vdso.is_file_text());
-        // Relocated read-only data holds content the file lacks: kept.
-        let relro =
-            Mapping::parse("7fb026f77000-7fb026f8a000 r--p 00375000 fe:00 10010646 /a").unwrap();
-        assert!(!relro.is_file_text());
+        assert!(!vdso.is_file_read_only());
+        let data =
+            Mapping::parse("7fb026f8a000-7fb026f8e000 rw-p 00388000 fe:00 10010646 /a").unwrap();
+        assert!(!data.is_file_read_only());
         assert_eq!(Mapping::parse("garbage"), None);
+    }
+
+    #[test]
+    fn smaps_gives_each_mapping_its_private_copies() {
+        let smaps = "7fb026f77000-7fb026f8a000 r--p 00375000 fe:00 10010646 /a
+Size:                 76 kB
+Anonymous:            76 kB
+VmFlags: rd mr mw me ac
+7fb026c00000-7fb026cd8000 r--p 00000000 fe:00 10010646 /a
+Size:                864 kB
+Anonymous:             0 kB
+VmFlags: rd mr mw me
+7fb026cd8000-7fb026f77000 r-xp 000d7000 fe:00 10010646 /a
+Size:               2684 kB
+";
+        let maps = mappings(smaps);
+        assert_eq!(maps.len(), 3);
+        // Relocated read-only data holds content the file lacks: kept.
+        assert_eq!(maps[0].1, 76);
+        assert_eq!(maps[1].1, 0);
+        // Without the field nothing says it is clean: kept too.
+        assert_eq!(maps[2].1, u64::MAX);
     }
 
     #[test]
@@ -119,5 +171,8 @@ mod tests {
         let before: Vec<u64> = (0..1000).collect();
         shed_idle_pages();
         assert_eq!(before.iter().sum::<u64>(), 499_500);
+        // Relocated data (vtables, formatting tables) is intact.
+        let shown: Box<dyn std::fmt::Display> = Box::new(42u8);
+        assert_eq!(format!("{shown}:{:?}", [1.5f32]), "42:[1.5]");
     }
 }
