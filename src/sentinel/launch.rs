@@ -9,9 +9,8 @@ use crate::error::{Error, Result};
 use crate::journal::{self, wire, Msg, Reply};
 use crate::sys;
 
-/// How long a sentinel may take to greet a new monitor or to answer its
-/// `Clean`, and a leaving one to exit (one that is stopped or stuck costs
-/// a start this long once, and that start then gets a sentinel of its own).
+/// How long a sentinel may take to greet the monitor that started it or to
+/// answer a `Clean`, and a leaving one to exit.
 const ANSWER_TIMEOUT_S: i32 = 1;
 
 /// The sentinel this monitor journals to: its pidfd, to see it exit.
@@ -29,7 +28,7 @@ static LEAVING: Mutex<Option<OwnedFd>> = Mutex::new(None);
 /// (`journal::note_log`). Call while single-threaded and before anything
 /// of the container exists.
 pub fn launch(name: &str, lxcpath: &str) -> Result<()> {
-    let (sock, pid) = match join_running() {
+    let (sock, pid) = match place::join(&place::socket_path()) {
         Some(joined) => joined,
         None => start_new()?,
     };
@@ -48,21 +47,7 @@ pub fn launch(name: &str, lxcpath: &str) -> Result<()> {
     Ok(())
 }
 
-/// Connects to the running sentinel of this user, if any greets us.
-fn join_running() -> Option<(OwnedFd, i32)> {
-    let sock = sys::socket::connect_seqpacket_path(&place::socket_path()).ok()?;
-    // The directory is private already; the peer is checked all the same.
-    let cred = sys::socket::peer_credentials(&sock).ok()?;
-    // SAFETY: geteuid cannot fail.
-    if cred.uid != unsafe { libc::geteuid() } {
-        return None;
-    }
-    let pid = await_hello(&sock)?;
-    Some((sock, pid))
-}
-
-/// A sentinel that accepted us says so with its pid; one that was leaving
-/// closed the connection instead.
+/// A sentinel just started says so with its pid.
 fn await_hello(sock: &OwnedFd) -> Option<i32> {
     match await_reply(sock)? {
         Reply::Hello { pid } => Some(pid),

@@ -8,8 +8,16 @@
 //! it only where all of these are the same (the containers of one
 //! manager, not those of separate service units, whose stop kills what is
 //! in their cgroup).
+//!
+//! Joining needs no answer from the sentinel: connecting to a listening
+//! socket succeeds at once. What could go wrong is a sentinel that is
+//! leaving: a connection queued just before it closes its socket would be
+//! dropped. A lock file next to the socket keeps that apart: a monitor
+//! connects holding a shared lock on it, and a sentinel leaves only once it
+//! gets the exclusive lock and has accepted every queued connection.
 
-use std::os::fd::OwnedFd;
+use std::fs::File;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
@@ -39,6 +47,7 @@ pub(super) struct Listener {
     pub sock: OwnedFd,
     path: PathBuf,
     file: (u64, u64),
+    gate: File,
 }
 
 impl Listener {
@@ -49,6 +58,7 @@ impl Listener {
             .parent()
             .ok_or_else(|| Error::invalid("The sentinel's socket has no directory"))?;
         private_dir(dir)?;
+        let gate = open_gate(path)?;
         // SAFETY: getpid cannot fail.
         let fresh = dir.join(format!(".socket.{}", unsafe { libc::getpid() }));
         let _ = std::fs::remove_file(&fresh);
@@ -62,12 +72,25 @@ impl Listener {
                 sock,
                 path: path.to_path_buf(),
                 file: (m.dev(), m.ino()),
+                gate,
             }),
             Err(e) => {
                 let _ = std::fs::remove_file(&fresh);
                 Err(Error::io("Failed to place the sentinel's socket", path, &e))
             }
         }
+    }
+
+    /// Whether no monitor is between its lock and its connect: then
+    /// every monitor that will ever join is queued already, and holds off
+    /// until this process is gone. Held until the process exits.
+    pub fn may_leave(&self) -> bool {
+        flock(&self.gate, libc::LOCK_EX | libc::LOCK_NB)
+    }
+
+    /// Lets monitors join again after `may_leave` (it found some queued).
+    pub fn stay(&self) {
+        flock(&self.gate, libc::LOCK_UN);
     }
 
     /// Stops listening: a monitor connecting from now on finds nobody and
@@ -79,6 +102,44 @@ impl Listener {
             let _ = std::fs::remove_file(&self.path);
         }
     }
+}
+
+/// The lock file of the sentinel listening on `path`.
+fn open_gate(path: &Path) -> Result<File> {
+    let gate = path.with_extension("lock");
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&gate)
+        .map_err(|e| Error::io("Failed to open", &gate, &e))
+}
+
+fn flock(file: &File, how: libc::c_int) -> bool {
+    loop {
+        // SAFETY: flock on a descriptor we own.
+        let r = unsafe { libc::flock(file.as_raw_fd(), how) };
+        if !(r < 0 && sys::errno() == libc::EINTR) {
+            return r == 0;
+        }
+    }
+}
+
+/// Connects to the sentinel listening on `path`, if any, holding its lock
+/// shared meanwhile (a sentinel that is leaving is waited for, and then
+/// gone); returns the connection and the sentinel's pid.
+pub(super) fn join(path: &Path) -> Option<(OwnedFd, i32)> {
+    let gate = std::fs::File::open(path.with_extension("lock")).ok()?;
+    if !flock(&gate, libc::LOCK_SH) {
+        return None;
+    }
+    let sock = sys::socket::connect_seqpacket_path(path).ok()?;
+    drop(gate);
+    // The directory is private already; the peer is checked all the same.
+    let cred = sys::socket::peer_credentials(&sock).ok()?;
+    // SAFETY: geteuid cannot fail.
+    (cred.uid == unsafe { libc::geteuid() }).then_some((sock, cred.pid))
 }
 
 /// Makes `dir` (mode 0700) unless it exists; refuses one that is not this
@@ -124,13 +185,17 @@ mod tests {
         .unwrap();
         std::fs::write(&path, b"stale").unwrap();
         let first = Listener::bind(&path).unwrap();
-        assert!(sys::socket::connect_seqpacket_path(&path).is_ok());
+        let (_sock, pid) = join(&path).unwrap();
+        assert_eq!(pid, std::process::id() as i32);
+        // Nobody is joining: it may leave (and holds the lock from now on).
+        assert!(first.may_leave());
         // A second one takes the name; the first must then leave it alone.
         let second = Listener::bind(&path).unwrap();
         first.close();
         assert!(path.exists());
         second.close();
         assert!(!path.exists());
+        assert!(join(&path).is_none());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -129,12 +129,16 @@ pub(super) fn serve(first: OwnedFd) -> i32 {
     // Without a place to listen it follows its first monitor only.
     let mut listener = Listener::bind(&place::socket_path()).ok();
     let mut sentinel = Sentinel::default();
-    sentinel.greet(first);
+    // SAFETY: getpid cannot fail.
+    let hello = wire::encode_reply(&Reply::Hello {
+        pid: unsafe { libc::getpid() },
+    });
+    if crate::journal::send_on(&first, &hello, None).is_err() {
+        return 1;
+    }
+    sentinel.following.push((first, Followed::default()));
     loop {
-        if sentinel.following.is_empty() && sentinel.orphans.is_empty() {
-            if let Some(l) = listener.take() {
-                l.close();
-            }
+        if sentinel.idle() && sentinel.leave(&mut listener) {
             return 0;
         }
         sentinel.wait(&mut listener);
@@ -149,21 +153,45 @@ struct Sentinel {
     orphans: Vec<Followed>,
     /// Whether pages were touched since they were last given back.
     touched: bool,
+    /// Whether leaving was put off for a monitor that was joining.
+    retry_leaving: bool,
 }
 
 /// How long the sentinel stays quiet before it gives back what it touched.
 const SHED_AFTER_MS: i32 = 200;
 
+/// How soon it tries again to leave after a monitor that was joining kept
+/// it (the monitor's connection normally wakes it first).
+const RETRY_LEAVING_MS: i32 = 50;
+
 impl Sentinel {
-    /// Takes a new monitor's connection and says so.
-    fn greet(&mut self, sock: OwnedFd) {
-        // SAFETY: getpid cannot fail.
-        let hello = wire::encode_reply(&Reply::Hello {
-            pid: unsafe { libc::getpid() },
-        });
-        if crate::journal::send_on(&sock, &hello, None).is_ok() {
-            self.following.push((sock, Followed::default()));
+    fn idle(&self) -> bool {
+        self.following.is_empty() && self.orphans.is_empty()
+    }
+
+    /// Stops listening if no monitor is joining; whether it did (and so
+    /// may exit).
+    fn leave(&mut self, listener: &mut Option<Listener>) -> bool {
+        let Some(l) = listener.as_ref() else {
+            return true;
+        };
+        if !l.may_leave() {
+            // A monitor is about to connect; its connection comes soon.
+            self.retry_leaving = true;
+            return false;
         }
+        // Those that connected before are queued: they stay followed.
+        self.accept(listener);
+        if !self.idle() {
+            if let Some(l) = listener.as_ref() {
+                l.stay();
+            }
+            return false;
+        }
+        if let Some(l) = listener.take() {
+            l.close();
+        }
+        true
     }
 
     /// One round: waits for any connection, journal or init, and handles
@@ -182,7 +210,13 @@ impl Sentinel {
                 .iter()
                 .map(|o| watch(o.journal.init.as_ref().map_or(-1, |fd| fd.as_raw_fd()))),
         );
-        let timeout = if self.touched { SHED_AFTER_MS } else { -1 };
+        let timeout = if std::mem::take(&mut self.retry_leaving) {
+            RETRY_LEAVING_MS
+        } else if self.touched {
+            SHED_AFTER_MS
+        } else {
+            -1
+        };
         // SAFETY: polling descriptors we own; negative ones are skipped.
         let r = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
         if r == 0 {
@@ -219,14 +253,7 @@ impl Sentinel {
             Heard::Pending => {}
             Heard::Clean => {
                 let (sock, _) = self.following.swap_remove(i);
-                // Monitors that connected meanwhile count too.
-                self.accept(listener);
-                let last = self.following.is_empty() && self.orphans.is_empty();
-                if last {
-                    if let Some(l) = listener.take() {
-                        l.close();
-                    }
-                }
+                let last = self.idle() && self.leave(listener);
                 let bye = wire::encode_reply(&Reply::Bye { last });
                 let _ = crate::journal::send_on(&sock, &bye, None);
             }
@@ -261,7 +288,7 @@ impl Sentinel {
             // SAFETY: geteuid cannot fail.
             let euid = unsafe { libc::geteuid() };
             if sys::socket::peer_credentials(&sock).is_ok_and(|c| c.uid == euid) {
-                self.greet(sock);
+                self.following.push((sock, Followed::default()));
             }
         }
     }
