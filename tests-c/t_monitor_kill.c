@@ -7,8 +7,8 @@
  * follows the new init and cgroups). One sentinel serves all containers
  * of a user: it holds no pty, only sockets, pidfds and /dev/null, it
  * outlives a container whose monitor died while another runs, and no
- * sentinel is left after the last normal stop; one SIGKILLed leaves a
- * stale socket file that the next start replaces. */
+ * sentinel is left after the last normal stop; one SIGKILLed is replaced
+ * by the monitors it followed, which tell the new one their journals. */
 #include <dirent.h>
 #include <errno.h>
 #include <net/if.h>
@@ -364,8 +364,8 @@ out:
 
 /* Two containers, one sentinel: a's monitor killed, the sentinel cleans
  * up after a and stays for b; b's stop takes it away. Then the sentinel
- * itself SIGKILLed while a runs: a stops normally, and the next start
- * gets a new sentinel in place of the stale socket file. */
+ * itself SIGKILLed while a runs: a's monitor starts another and tells it
+ * the journal, which the new one undoes when a's monitor is killed. */
 static void test_shared(void)
 {
 	struct lxc_container *a = make("ka"), *b = make("kb");
@@ -399,10 +399,18 @@ static void test_shared(void)
 	sentinel = find_sentinel();
 	CHECK(sentinel > 0 && kill(sentinel, SIGKILL) == 0);
 	CHECK(WAIT_FOR(process_gone(sentinel)));
-	/* its socket file stays behind */
-	CHECK(test_popen_int("find /run/lxc/sentinel -type s | wc -l") >= 1);
+	/* a's monitor gives its journal to a new sentinel, which takes the
+	 * place of the dead one's socket file */
+	CHECK(WAIT_FOR(find_sentinel() > 0 && find_sentinel() != sentinel));
+	CHECK(WAIT_FOR(log_has("ka", "another one follows this container")));
+	CHECK(count_sentinels() == 1);
+	monitor = find_process("monitor", "ka");
+	CHECK(monitor > 0 && kill(monitor, SIGKILL) == 0);
+	CHECK(WAIT_FOR(test_leftover_cgroups("ka", 1) == 0));
+	CHECK(WAIT_FOR(find_sentinel() == 0));
+	CHECK(a->start(a, 0, NULL));
 	CHECK(a->stop(a));
-	CHECK(test_leftover_cgroups("ka", 1) == 0);
+	CHECK(find_sentinel() == 0);
 	start_stop(b, "kb");
 out:
 	if (a) {

@@ -2,7 +2,9 @@
 //! again, sent as it happens to the sentinel (see `sentinel`), which undoes
 //! it if the monitor dies. Plain data and its wire format (`wire.rs`), so
 //! that what creates host objects (cgroups, net) journals them without
-//! knowing the sentinel; the monitor installs the journal's socket.
+//! knowing the sentinel; the monitor installs the journal's socket. The
+//! monitor keeps a copy of what it journaled (`Record`), so that a
+//! sentinel that replaces a lost one learns it all again.
 
 pub(crate) mod wire;
 
@@ -76,6 +78,69 @@ pub(crate) enum Msg {
     },
 }
 
+/// What a journal says is on the host now, and whose it is: the
+/// sentinel's view of each monitor, and the monitor's own copy.
+#[derive(Debug, Default)]
+pub struct Record {
+    pub name: String,
+    pub lxcpath: String,
+    /// In creation order (a cgroup parent precedes its children).
+    pub items: Vec<Item>,
+    pub init: Option<OwnedFd>,
+    pub netns: Option<OwnedFd>,
+    /// Where to log (file, level), as the monitor said.
+    pub log: Option<(String, i32)>,
+}
+
+impl Record {
+    /// Follows one message (`fd`: the descriptor it carried).
+    pub(crate) fn apply(&mut self, msg: &Msg, fd: Option<OwnedFd>) {
+        match msg {
+            Msg::Add(item) => {
+                if !self.items.contains(item) {
+                    self.items.push(item.clone());
+                }
+            }
+            Msg::Drop(item) => self.items.retain(|i| i != item),
+            Msg::Init => self.init = fd,
+            Msg::Netns => self.netns = fd,
+            Msg::NoNetns => self.netns = None,
+            Msg::Log { file, level } => self.log = Some((file.clone(), *level)),
+            Msg::Container { name, lxcpath } => {
+                self.name = name.clone();
+                self.lxcpath = lxcpath.clone();
+            }
+            Msg::Clean => {}
+        }
+    }
+
+    /// The messages that tell a new sentinel all of it.
+    pub(crate) fn replay(&self) -> Vec<(Msg, Option<RawFd>)> {
+        let mut out = vec![(
+            Msg::Container {
+                name: self.name.clone(),
+                lxcpath: self.lxcpath.clone(),
+            },
+            None,
+        )];
+        if let Some((file, level)) = &self.log {
+            let log = Msg::Log {
+                file: file.clone(),
+                level: *level,
+            };
+            out.push((log, None));
+        }
+        out.extend(self.items.iter().map(|i| (Msg::Add(i.clone()), None)));
+        if let Some(init) = &self.init {
+            out.push((Msg::Init, Some(init.as_raw_fd())));
+        }
+        if let Some(netns) = &self.netns {
+            out.push((Msg::Netns, Some(netns.as_raw_fd())));
+        }
+        out
+    }
+}
+
 /// What the sentinel tells a monitor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Reply {
@@ -89,20 +154,41 @@ pub(crate) enum Reply {
 /// library's callers, the sentinel itself), where journaling is a no-op.
 static JOURNAL: Mutex<Option<OwnedFd>> = Mutex::new(None);
 
+/// The monitor's copy of everything it journaled.
+static MIRROR: Mutex<Option<Record>> = Mutex::new(None);
+
 fn send(msg: &Msg, fd: Option<RawFd>) {
     let mut journal = JOURNAL.lock().unwrap_or_else(|p| p.into_inner());
     let Some(sock) = journal.as_ref() else {
         return;
     };
-    if let Err(e) = send_on(sock, &wire::encode(msg), fd) {
-        // Without its journal the sentinel would undo too little: say so
-        // once and stop journaling (the monitor itself goes on).
-        log::warn!(
-            "The sentinel cannot follow any more ({}); a monitor killed now leaves traces",
-            e.message
-        );
-        *journal = None;
+    if let Some(mirror) = MIRROR.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+        // SAFETY: duplicating a descriptor the caller holds open.
+        let copy = fd.and_then(|fd| unsafe { dup(fd) });
+        mirror.apply(msg, copy);
     }
+    match send_on(sock, &wire::encode(msg), fd) {
+        // A sentinel that is gone: the monitor's event loop sees the
+        // socket hang up and gives the copy to another.
+        Err(e) if matches!(e.errno, libc::EPIPE | libc::ECONNRESET) => {}
+        Err(e) => {
+            // Without its journal the sentinel would undo too little: say
+            // so once and stop journaling (the monitor itself goes on).
+            log::warn!(
+                "The sentinel cannot follow any more ({}); a monitor killed now leaves traces",
+                e.message
+            );
+            *journal = None;
+        }
+        Ok(()) => {}
+    }
+}
+
+/// A close-on-exec copy of `fd`.
+unsafe fn dup(fd: RawFd) -> Option<OwnedFd> {
+    use std::os::fd::FromRawFd;
+    let copy = libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0);
+    (copy >= 0).then(|| OwnedFd::from_raw_fd(copy))
 }
 
 /// Journals something just created on the host.
@@ -142,9 +228,33 @@ pub fn note_log(file: &str, level: i32) {
     );
 }
 
-/// Makes `sock` the journal of this process (the monitor's).
-pub(crate) fn install(sock: OwnedFd) {
+/// Makes `sock` the journal of this process (the monitor's), which from
+/// now on keeps a copy of what it journals, starting with `first`.
+pub(crate) fn install(sock: OwnedFd, first: &Msg) {
+    let mut mirror = MIRROR.lock().unwrap_or_else(|p| p.into_inner());
+    mirror
+        .get_or_insert_with(Record::default)
+        .apply(first, None);
     *JOURNAL.lock().unwrap_or_else(|p| p.into_inner()) = Some(sock);
+}
+
+/// Puts a new sentinel's socket in place of the lost one's, after telling
+/// it everything journaled so far.
+pub(crate) fn replace(sock: OwnedFd) -> Result<()> {
+    let mut journal = JOURNAL.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(mirror) = MIRROR.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+        for (msg, fd) in mirror.replay() {
+            send_on(&sock, &wire::encode(&msg), fd)?;
+        }
+    }
+    *journal = Some(sock);
+    Ok(())
+}
+
+/// The journal's socket, to see it hang up.
+pub(crate) fn raw_fd() -> Option<RawFd> {
+    let journal = JOURNAL.lock().unwrap_or_else(|p| p.into_inner());
+    journal.as_ref().map(|s| s.as_raw_fd())
 }
 
 /// Takes the journal's socket back (no more journaling).

@@ -69,6 +69,8 @@ enum Source {
     SeccompNotify,
     /// An attached process's seccomp listener (index).
     AttachNotify(usize),
+    /// The journal's socket: it hangs up if the sentinel is killed.
+    Sentinel,
 }
 
 fn signal_fd() -> Result<OwnedFd> {
@@ -338,6 +340,9 @@ impl Monitor {
         for (i, l) in self.attach_listeners.iter().enumerate() {
             push(l.as_raw_fd(), Source::AttachNotify(i));
         }
+        if let Some(journal) = crate::journal::raw_fd() {
+            push(journal, Source::Sentinel);
+        }
         // SAFETY: polling descriptors we own.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
         if n < 0 {
@@ -383,6 +388,9 @@ impl Monitor {
         }
         if is_ready(Source::Console) {
             self.drain_console();
+        }
+        if is_ready(Source::Sentinel) {
+            crate::sentinel::rejoin();
         }
         let notified = ready
             .iter()

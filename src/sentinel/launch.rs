@@ -28,23 +28,65 @@ static LEAVING: Mutex<Option<OwnedFd>> = Mutex::new(None);
 /// (`journal::note_log`). Call while single-threaded and before anything
 /// of the container exists.
 pub fn launch(name: &str, lxcpath: &str) -> Result<()> {
-    let (sock, pid) = match place::join(&place::socket_path()) {
-        Some(joined) => joined,
-        None => start_new()?,
-    };
+    let sock = join_or_start()?;
     let whose = Msg::Container {
         name: name.to_string(),
         lxcpath: lxcpath.to_string(),
     };
     journal::send_on(&sock, &wire::encode(&whose), None)?;
+    journal::install(sock, &whose);
+    Ok(())
+}
+
+/// Called when the sentinel hung up while the container runs (it was
+/// killed): joins another, or starts one if this process may fork (it has
+/// no other thread), and tells it everything journaled so far.
+pub fn rejoin() {
+    drop(journal::take());
+    let joined = if single_threaded() {
+        join_or_start()
+    } else {
+        place::join(&place::socket_path())
+            .map(|(sock, pid)| joined(sock, pid))
+            .ok_or_else(|| Error::new(libc::ENOENT, "no sentinel runs"))
+    };
+    match joined.and_then(journal::replace) {
+        Ok(()) => log::warn!("The sentinel was gone: another one follows this container now"),
+        Err(e) => log::warn!(
+            "The sentinel was gone and none replaces it ({}); a monitor killed now leaves traces",
+            e.message
+        ),
+    }
+}
+
+/// The connection to this context's sentinel, started if none runs.
+fn join_or_start() -> Result<OwnedFd> {
+    let path = place::socket_path();
+    if let Some((sock, pid)) = place::join(&path) {
+        return Ok(joined(sock, pid));
+    }
+    let _turn = place::spawn_turn(&path);
+    let (sock, pid) = match place::join(&path) {
+        Some(joined) => joined,
+        None => start_new()?,
+    };
+    Ok(joined(sock, pid))
+}
+
+/// Remembers the sentinel behind `sock`, to see it exit.
+fn joined(sock: OwnedFd, pid: i32) -> OwnedFd {
     // Journaling never blocks the monitor: a sentinel that stopped reading
     // (SIGSTOP) costs it the journal, not the container.
     set_blocking(&sock, false);
-    journal::install(sock);
     *lock(&JOINED) = Some(Joined {
         pidfd: sys::pidfd_open(pid),
     });
-    Ok(())
+    sock
+}
+
+/// Whether this process has one thread (it may fork a sentinel).
+fn single_threaded() -> bool {
+    std::fs::read_dir("/proc/self/task").is_ok_and(|d| d.count() == 1)
 }
 
 /// A sentinel just started says so with its pid.

@@ -142,6 +142,25 @@ pub(super) fn join(path: &Path) -> Option<(OwnedFd, i32)> {
     (cred.uid == unsafe { libc::geteuid() }).then_some((sock, cred.pid))
 }
 
+/// Holds the turn to start the sentinel of `path` while it lives: a
+/// monitor that waited for it may find one started meanwhile, so that
+/// monitors that all lost theirs at once (it was killed) end with one.
+pub(super) struct SpawnTurn {
+    _held: File,
+}
+
+pub(super) fn spawn_turn(path: &Path) -> Option<SpawnTurn> {
+    private_dir(path.parent()?).ok()?;
+    let turn = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path.with_extension("spawn"))
+        .ok()?;
+    flock(&turn, libc::LOCK_EX).then_some(SpawnTurn { _held: turn })
+}
+
 /// Makes `dir` (mode 0700) unless it exists; refuses one that is not this
 /// user's own or that others may enter.
 fn private_dir(dir: &Path) -> Result<()> {

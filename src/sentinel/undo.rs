@@ -4,12 +4,11 @@
 
 use std::os::fd::OwnedFd;
 
-use super::watch::Journal;
-use crate::journal::Item;
+use crate::journal::{Item, Record};
 use crate::net::netlink::Rtnl;
 use crate::net::PhysDevice;
 
-pub(super) fn undo(journal: Journal) {
+pub(super) fn undo(journal: Record) {
     // What was undone, by kind, for the summary (each is logged as done).
     let mut done: Vec<&'static str> = Vec::new();
     host_network(&journal.items, &mut done);

@@ -6,7 +6,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
 use super::place::{self, Listener};
 use super::undo;
-use crate::journal::{wire, Item, Msg, Reply};
+use crate::journal::{wire, Msg, Record, Reply};
 use crate::log::LogOptions;
 use crate::sys;
 
@@ -14,41 +14,10 @@ use crate::sys;
 /// closed).
 const FIRST_FD: RawFd = 3;
 
-/// What the journal says is on the host now.
-#[derive(Debug, Default)]
-pub(super) struct Journal {
-    /// In creation order (a cgroup parent precedes its children).
-    pub items: Vec<Item>,
-    pub init: Option<OwnedFd>,
-    pub netns: Option<OwnedFd>,
-    /// Where to log (file, level), as the monitor said.
-    pub log: Option<(String, i32)>,
-}
-
-impl Journal {
-    fn apply(&mut self, msg: Msg, fd: Option<OwnedFd>) {
-        match msg {
-            Msg::Add(item) => {
-                if !self.items.contains(&item) {
-                    self.items.push(item);
-                }
-            }
-            Msg::Drop(item) => self.items.retain(|i| *i != item),
-            Msg::Init => self.init = fd,
-            Msg::Netns => self.netns = fd,
-            Msg::NoNetns => self.netns = None,
-            Msg::Log { file, level } => self.log = Some((file, level)),
-            Msg::Clean | Msg::Container { .. } => {}
-        }
-    }
-}
-
 /// One monitor's journal, and whose it is.
 #[derive(Default)]
 struct Followed {
-    name: String,
-    lxcpath: String,
-    journal: Journal,
+    journal: Record,
     /// What went wrong reading it, logged should it have to be undone.
     trouble: Vec<String>,
 }
@@ -83,11 +52,7 @@ impl Followed {
             }
             match wire::decode(&buf[..got.len]) {
                 Some(Msg::Clean) => return Heard::Clean,
-                Some(Msg::Container { name, lxcpath }) => {
-                    self.name = name;
-                    self.lxcpath = lxcpath;
-                }
-                Some(msg) => self.journal.apply(msg, got.fds.pop()),
+                Some(msg) => self.journal.apply(&msg, got.fds.pop()),
                 None => self
                     .trouble
                     .push("Ignored an unreadable journal message".to_string()),
@@ -100,8 +65,8 @@ impl Followed {
     fn undo(mut self) {
         let (file, level) = self.journal.log.take().unwrap_or(("none".into(), -1));
         let _ = crate::log::init(&LogOptions {
-            name: Some(self.name.clone()),
-            lxcpath: Some(self.lxcpath.clone()),
+            name: Some(self.journal.name.clone()),
+            lxcpath: Some(self.journal.lxcpath.clone()),
             file: Some(file),
             level: crate::log::Priority::from_level(level),
             prefix: Some("lxc-sentinel".into()),
@@ -112,7 +77,7 @@ impl Followed {
         }
         log::warn!(
             "The monitor of \"{}\" ended without cleaning up: the sentinel does it",
-            self.name
+            self.journal.name
         );
         undo::undo(self.journal);
         crate::log::close();
@@ -322,6 +287,11 @@ fn detach(first: OwnedFd) -> OwnedFd {
         }
         sys::raw::close_from(FIRST_FD + 1);
         libc::chdir(c"/".as_ptr());
+        // A monitor that forks one while it runs has its signals blocked
+        // (they go to its signalfd): none of that here.
+        let mut none: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut none);
+        libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
     }
     first
 }
@@ -346,23 +316,58 @@ fn allow_many_descriptors() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::journal::Item;
 
     #[test]
     fn the_journal_follows_adds_and_drops() {
-        let mut j = Journal::default();
+        let mut j = Record::default();
         let cg = Item::Cgroup("/sys/fs/cgroup/x/lxc.payload.a".into());
         let link = Item::HostLink("vethX".into());
-        j.apply(Msg::Add(cg.clone()), None);
-        j.apply(Msg::Add(link.clone()), None);
-        j.apply(Msg::Add(cg.clone()), None);
+        j.apply(&Msg::Add(cg.clone()), None);
+        j.apply(&Msg::Add(link.clone()), None);
+        j.apply(&Msg::Add(cg.clone()), None);
         assert_eq!(j.items, vec![cg.clone(), link.clone()]);
-        j.apply(Msg::Drop(cg.clone()), None);
+        j.apply(&Msg::Drop(cg.clone()), None);
         assert_eq!(j.items, vec![link]);
         let (a, _b) = sys::socketpair_seqpacket().unwrap();
-        j.apply(Msg::Netns, Some(a));
+        j.apply(&Msg::Netns, Some(a));
         assert!(j.netns.is_some());
-        j.apply(Msg::NoNetns, None);
+        j.apply(&Msg::NoNetns, None);
         assert!(j.netns.is_none());
+    }
+
+    #[test]
+    fn a_replay_tells_a_new_sentinel_all_of_it() {
+        let (init, _peer) = sys::socketpair_seqpacket().unwrap();
+        let mut mine = Record::default();
+        let told = [
+            Msg::Container {
+                name: "c".into(),
+                lxcpath: "/p".into(),
+            },
+            Msg::Log {
+                file: "/p/c.log".into(),
+                level: 3,
+            },
+            Msg::Add(Item::Cgroup("/sys/fs/cgroup/pids/lxc.payload.c".into())),
+            Msg::Add(Item::HostLink("vethZ".into())),
+            Msg::Drop(Item::HostLink("vethZ".into())),
+        ];
+        for m in &told {
+            mine.apply(m, None);
+        }
+        mine.apply(&Msg::Init, Some(init));
+        let mut theirs = Record::default();
+        for (msg, fd) in mine.replay() {
+            assert_eq!(fd.is_some(), msg == Msg::Init);
+            // What arrives is a new descriptor for the same process.
+            let copy = fd.map(|_| OwnedFd::from(std::fs::File::open("/dev/null").unwrap()));
+            theirs.apply(&msg, copy);
+        }
+        assert_eq!((theirs.name.as_str(), theirs.lxcpath.as_str()), ("c", "/p"));
+        assert_eq!(theirs.log, mine.log);
+        assert_eq!(theirs.items, mine.items);
+        assert!(theirs.init.is_some());
     }
 
     #[test]
@@ -377,7 +382,10 @@ mod tests {
         });
         send(&Msg::Add(Item::HostLink("vethY".into())));
         assert!(matches!(f.read(&sentinel), Heard::Pending));
-        assert_eq!((f.name.as_str(), f.lxcpath.as_str()), ("c1", "/p"));
+        assert_eq!(
+            (f.journal.name.as_str(), f.journal.lxcpath.as_str()),
+            ("c1", "/p")
+        );
         assert_eq!(f.journal.items, vec![Item::HostLink("vethY".into())]);
         send(&Msg::Clean);
         assert!(matches!(f.read(&sentinel), Heard::Clean));
