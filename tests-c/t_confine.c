@@ -270,6 +270,12 @@ static void test_sched_core(struct lxc_container *c)
 	} else {
 		fprintf(stderr, "sched.core: %s\n", c->error_string);
 		CHECK_ERRSTR(c, "core scheduling");
+		/* LXC's failed start returns before its monitor has cleaned up
+		 * and gone (ours answers after): the next start must not meet it */
+		for (int i = 0; i < 250 && test_popen_int("pgrep -f '^\\[lxc monitor\\] %s %s( |$)' | wc -l",
+							    c->config_path, c->name) > 0;
+		     i++)
+			usleep(20000);
 		CHECK(leftover_cgroups() == 0);
 	}
 	CHECK(c->clear_config_item(c, "lxc.sched.core"));
@@ -303,7 +309,10 @@ static void test_proc_exe(struct lxc_container *c)
 
 	/* The host binary behind the useinit reaper: the monitor, run from a
 	 * read-only handle (its path reads "/"): hashed through an fd on it. */
-	CHECK(c->start(c, 1, sleeper));
+	if (!c->start(c, 1, sleeper)) {
+		fprintf(stderr, "start with useinit: %s\n", c->error_string);
+		CHECK(0);
+	}
 	{
 		char path[64];
 		snprintf(path, sizeof(path), "/proc/%d/exe", c->init_pid(c));
