@@ -364,8 +364,9 @@ out:
 
 /* Two containers, one sentinel: a's monitor killed, the sentinel cleans
  * up after a and stays for b; b's stop takes it away. Then the sentinel
- * itself SIGKILLed while a runs: a's monitor starts another and tells it
- * the journal, which the new one undoes when a's monitor is killed. */
+ * itself SIGKILLed while both run: their monitors end with one new
+ * sentinel and tell it their journals; it undoes a's when a's monitor is
+ * killed, and goes with b's stop. */
 static void test_shared(void)
 {
 	struct lxc_container *a = make("ka"), *b = make("kb");
@@ -391,27 +392,28 @@ static void test_shared(void)
 	CHECK(find_sentinel() == 0);
 	CHECK(test_leftover_cgroups("kb", 1) == 0);
 
-	if (!a->start(a, 0, NULL)) {
-		fprintf(stderr, "start ka: %s\n", a->error_string);
+	if (!a->start(a, 0, NULL) || !b->start(b, 0, NULL)) {
+		fprintf(stderr, "restart ka/kb: %s / %s\n", a->error_string, b->error_string);
 		CHECK(0);
 		goto out;
 	}
 	sentinel = find_sentinel();
 	CHECK(sentinel > 0 && kill(sentinel, SIGKILL) == 0);
 	CHECK(WAIT_FOR(process_gone(sentinel)));
-	/* a's monitor gives its journal to a new sentinel, which takes the
-	 * place of the dead one's socket file */
+	/* both monitors give their journals to one new sentinel, which takes
+	 * the place of the dead one's socket file */
 	CHECK(WAIT_FOR(find_sentinel() > 0 && find_sentinel() != sentinel));
 	CHECK(WAIT_FOR(log_has("ka", "another one follows this container")));
+	CHECK(WAIT_FOR(log_has("kb", "another one follows this container")));
 	CHECK(count_sentinels() == 1);
 	monitor = find_process("monitor", "ka");
 	CHECK(monitor > 0 && kill(monitor, SIGKILL) == 0);
 	CHECK(WAIT_FOR(test_leftover_cgroups("ka", 1) == 0));
-	CHECK(WAIT_FOR(find_sentinel() == 0));
-	CHECK(a->start(a, 0, NULL));
-	CHECK(a->stop(a));
+	CHECK(find_sentinel() > 0);
+	CHECK(b->stop(b));
 	CHECK(find_sentinel() == 0);
-	start_stop(b, "kb");
+	CHECK(test_leftover_cgroups("kb", 1) == 0);
+	start_stop(a, "ka");
 out:
 	if (a) {
 		a->stop(a);
