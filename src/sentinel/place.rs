@@ -107,13 +107,17 @@ impl Listener {
 /// The lock file of the sentinel listening on `path`.
 fn open_gate(path: &Path) -> Result<File> {
     let gate = path.with_extension("lock");
+    lock_file(&gate).map_err(|e| Error::io("Failed to open", &gate, &e))
+}
+
+/// Opens (or makes) a lock file in the sentinel's private directory.
+fn lock_file(path: &Path) -> std::io::Result<File> {
     std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
-        .open(&gate)
-        .map_err(|e| Error::io("Failed to open", &gate, &e))
+        .open(path)
 }
 
 fn flock(file: &File, how: libc::c_int) -> bool {
@@ -151,13 +155,7 @@ pub(super) struct SpawnTurn {
 
 pub(super) fn spawn_turn(path: &Path) -> Option<SpawnTurn> {
     private_dir(path.parent()?).ok()?;
-    let turn = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path.with_extension("spawn"))
-        .ok()?;
+    let turn = lock_file(&path.with_extension("spawn")).ok()?;
     flock(&turn, libc::LOCK_EX).then_some(SpawnTurn { _held: turn })
 }
 

@@ -22,9 +22,10 @@ fn abstract_addr(name: &str) -> Result<(libc::sockaddr_un, libc::socklen_t)> {
     Ok((addr, len as libc::socklen_t))
 }
 
-fn stream_socket() -> Result<OwnedFd> {
+/// A close-on-exec AF_UNIX socket of `kind` (with SOCK_NONBLOCK if asked).
+fn unix_socket(kind: libc::c_int) -> Result<OwnedFd> {
     // SAFETY: plain socket creation.
-    let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+    let fd = unsafe { libc::socket(libc::AF_UNIX, kind | libc::SOCK_CLOEXEC, 0) };
     if fd < 0 {
         return Err(Error::last_os("Failed to create a unix socket"));
     }
@@ -32,11 +33,12 @@ fn stream_socket() -> Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// Connects to the abstract socket `name`. The error keeps the errno
-/// (ECONNREFUSED means nobody listens: the container is stopped).
-pub fn connect(name: &str) -> Result<OwnedFd> {
-    let sock = stream_socket()?;
-    let (addr, len) = abstract_addr(name)?;
+/// Connects `sock` to `addr`; the error names `shown` and keeps the errno.
+fn connect_to(
+    sock: OwnedFd,
+    (addr, len): (libc::sockaddr_un, libc::socklen_t),
+    shown: impl std::fmt::Display,
+) -> Result<OwnedFd> {
     // SAFETY: addr is a valid sockaddr_un of `len` bytes.
     let r = unsafe {
         libc::connect(
@@ -46,39 +48,65 @@ pub fn connect(name: &str) -> Result<OwnedFd> {
         )
     };
     if r < 0 {
-        return Err(Error::last_os(format_args!("Failed to connect to @{name}")));
+        return Err(Error::last_os(format_args!("Failed to connect to {shown}")));
     }
     Ok(sock)
 }
 
-/// Binds and listens on the abstract socket `name`.
-pub fn listen(name: &str) -> Result<OwnedFd> {
-    let sock = stream_socket()?;
-    let (addr, len) = abstract_addr(name)?;
+/// Binds `sock` to `addr` and listens; on failure, the errno and whether
+/// it was the bind.
+fn bind_and_listen(
+    sock: OwnedFd,
+    (addr, len): (libc::sockaddr_un, libc::socklen_t),
+    backlog: libc::c_int,
+) -> std::result::Result<OwnedFd, (i32, bool)> {
     // SAFETY: addr is a valid sockaddr_un of `len` bytes.
-    unsafe {
-        if libc::bind(
+    let bound = unsafe {
+        libc::bind(
             sock.as_raw_fd(),
             &addr as *const _ as *const libc::sockaddr,
             len,
-        ) < 0
-        {
-            let errno = sys::errno();
-            let why = if errno == libc::EADDRINUSE {
-                "the container appears to be already running".to_string()
-            } else {
-                std::io::Error::from_raw_os_error(errno).to_string()
-            };
-            return Err(Error::new(
-                errno,
-                format!("Failed to create command socket @{name}: {why}"),
-            ));
-        }
-        if libc::listen(sock.as_raw_fd(), 100) < 0 {
-            return Err(Error::last_os(format_args!("Failed to listen on @{name}")));
-        }
+        )
+    };
+    if bound < 0 {
+        return Err((sys::errno(), true));
+    }
+    // SAFETY: listen on our own socket.
+    if unsafe { libc::listen(sock.as_raw_fd(), backlog) } < 0 {
+        return Err((sys::errno(), false));
     }
     Ok(sock)
+}
+
+fn os_error(errno: i32) -> std::io::Error {
+    std::io::Error::from_raw_os_error(errno)
+}
+
+/// Connects to the abstract socket `name`. The error keeps the errno
+/// (ECONNREFUSED means nobody listens: the container is stopped).
+pub fn connect(name: &str) -> Result<OwnedFd> {
+    connect_to(
+        unix_socket(libc::SOCK_STREAM)?,
+        abstract_addr(name)?,
+        format_args!("@{name}"),
+    )
+}
+
+/// Binds and listens on the abstract socket `name`.
+pub fn listen(name: &str) -> Result<OwnedFd> {
+    let sock = unix_socket(libc::SOCK_STREAM)?;
+    bind_and_listen(sock, abstract_addr(name)?, 100).map_err(|(errno, bind)| {
+        let why = match (bind, errno) {
+            (true, libc::EADDRINUSE) => "the container appears to be already running".to_string(),
+            _ => os_error(errno).to_string(),
+        };
+        let what = if bind {
+            "create command socket"
+        } else {
+            "listen on"
+        };
+        Error::new(errno, format!("Failed to {what} @{name}: {why}"))
+    })
 }
 
 fn path_addr(path: &std::path::Path) -> Result<(libc::sockaddr_un, libc::socklen_t)> {
@@ -100,64 +128,27 @@ fn path_addr(path: &std::path::Path) -> Result<(libc::sockaddr_un, libc::socklen
     Ok((addr, len as libc::socklen_t))
 }
 
-fn seqpacket_socket(flags: libc::c_int) -> Result<OwnedFd> {
-    let kind = libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC | flags;
-    // SAFETY: plain socket creation.
-    let fd = unsafe { libc::socket(libc::AF_UNIX, kind, 0) };
-    if fd < 0 {
-        return Err(Error::last_os("Failed to create a unix socket"));
-    }
-    // SAFETY: fresh descriptor.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
 /// Connects a SOCK_SEQPACKET socket to the socket file at `path`.
 pub fn connect_seqpacket_path(path: &std::path::Path) -> Result<OwnedFd> {
-    let sock = seqpacket_socket(0)?;
-    let (addr, len) = path_addr(path)?;
-    // SAFETY: addr is a valid sockaddr_un of `len` bytes.
-    let r = unsafe {
-        libc::connect(
-            sock.as_raw_fd(),
-            &addr as *const _ as *const libc::sockaddr,
-            len,
-        )
-    };
-    if r < 0 {
-        return Err(Error::last_os(format_args!(
-            "Failed to connect to {}",
-            path.display()
-        )));
-    }
-    Ok(sock)
+    connect_to(
+        unix_socket(libc::SOCK_SEQPACKET)?,
+        path_addr(path)?,
+        path.display(),
+    )
 }
 
 /// A listening SOCK_SEQPACKET socket bound to a new socket file at `path`;
 /// non-blocking: `accept` says EAGAIN once no connection waits.
 pub fn listen_seqpacket_path(path: &std::path::Path) -> Result<OwnedFd> {
-    let sock = seqpacket_socket(libc::SOCK_NONBLOCK)?;
-    let (addr, len) = path_addr(path)?;
-    // SAFETY: addr is a valid sockaddr_un of `len` bytes.
-    unsafe {
-        if libc::bind(
-            sock.as_raw_fd(),
-            &addr as *const _ as *const libc::sockaddr,
-            len,
-        ) < 0
-        {
-            return Err(Error::last_os(format_args!(
-                "Failed to bind {}",
-                path.display()
-            )));
-        }
-        if libc::listen(sock.as_raw_fd(), 128) < 0 {
-            return Err(Error::last_os(format_args!(
-                "Failed to listen on {}",
-                path.display()
-            )));
-        }
-    }
-    Ok(sock)
+    let sock = unix_socket(libc::SOCK_SEQPACKET | libc::SOCK_NONBLOCK)?;
+    bind_and_listen(sock, path_addr(path)?, 128).map_err(|(errno, bind)| {
+        let what = if bind { "bind" } else { "listen on" };
+        let shown = path.display();
+        Error::new(
+            errno,
+            format!("Failed to {what} {shown}: {}", os_error(errno)),
+        )
+    })
 }
 
 /// The credentials of the peer of a connected socket (SO_PEERCRED).
