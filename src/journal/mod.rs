@@ -251,6 +251,12 @@ pub(crate) fn replace(sock: OwnedFd) -> Result<()> {
     Ok(())
 }
 
+/// Runs `f` on the journal's socket, if there is one.
+pub(crate) fn with_socket<T>(f: impl FnOnce(&OwnedFd) -> T) -> Option<T> {
+    let journal = JOURNAL.lock().unwrap_or_else(|p| p.into_inner());
+    journal.as_ref().map(f)
+}
+
 /// The journal's socket, to see it hang up.
 pub(crate) fn raw_fd() -> Option<RawFd> {
     let journal = JOURNAL.lock().unwrap_or_else(|p| p.into_inner());

@@ -156,10 +156,12 @@ pub fn main(argv: Vec<String>, destroy: DestroyFn) -> i32 {
     // Before anything of the container exists, while single-threaded, and
     // early and shallow: the sentinel keeps the heap and the stack it was
     // forked with, so neither holds the configuration yet.
-    let sentinel = crate::sentinel::launch(&args.name, &args.lxcpath);
+    let sentinel = crate::sentinel::launch(&args.name, &args.lxcpath, !args.foreground);
     let Some(monitor) = start(&args, sentinel, &mut status) else {
         return 1;
     };
+    // A sentinel this start had to start greeted it meanwhile.
+    crate::sentinel::settle();
     // The container's setup is over: what only it needed goes back.
     sys::resident::shed_idle_pages();
     let wait_status = monitor.run();

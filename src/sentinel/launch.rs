@@ -20,14 +20,25 @@ struct Joined {
 
 static JOINED: Mutex<Option<Joined>> = Mutex::new(None);
 
+/// Whether this monitor runs detached from its caller (not its child).
+static DETACHED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A sentinel this monitor started and has not heard from yet: its
+/// greeting waits in the journal socket while the container starts, and
+/// the turn to start one is held until then (the next monitor then finds
+/// it listening).
+static STARTED: Mutex<Option<Option<place::SpawnTurn>>> = Mutex::new(None);
+
 /// The journal after `Clean`: where the sentinel's `Bye` arrives.
 static LEAVING: Mutex<Option<OwnedFd>> = Mutex::new(None);
 
 /// Journals container `name` to the user's sentinel, started if there is
-/// none. Where it logs comes later through the journal
-/// (`journal::note_log`). Call while single-threaded and before anything
-/// of the container exists.
-pub fn launch(name: &str, lxcpath: &str) -> Result<()> {
+/// none (then call [`settle`] once the container started); `detached`: the
+/// monitor is not its caller's child. Where it logs comes later through
+/// the journal (`journal::note_log`). Call while single-threaded and
+/// before anything of the container exists.
+pub fn launch(name: &str, lxcpath: &str, detached: bool) -> Result<()> {
+    DETACHED.store(detached, std::sync::atomic::Ordering::Relaxed);
     let sock = join_or_start()?;
     let whose = Msg::Container {
         name: name.to_string(),
@@ -51,7 +62,10 @@ pub fn rejoin() {
             .ok_or_else(|| Error::new(libc::ENOENT, "no sentinel runs"))
     };
     match joined.and_then(journal::replace) {
-        Ok(()) => log::warn!("The sentinel was gone: another one follows this container now"),
+        Ok(()) => {
+            settle();
+            log::warn!("The sentinel was gone: another one follows this container now")
+        }
         Err(e) => log::warn!(
             "The sentinel was gone and none replaces it ({}); a monitor killed now leaves traces",
             e.message
@@ -65,12 +79,14 @@ fn join_or_start() -> Result<OwnedFd> {
     if let Some((sock, pid)) = place::join(&path) {
         return Ok(joined(sock, pid));
     }
-    let _turn = place::spawn_turn(&path);
-    let (sock, pid) = match place::join(&path) {
-        Some(joined) => joined,
-        None => start_new()?,
-    };
-    Ok(joined(sock, pid))
+    let turn = place::spawn_turn(&path);
+    if let Some((sock, pid)) = place::join(&path) {
+        return Ok(joined(sock, pid));
+    }
+    let sock = start_new()?;
+    set_blocking(&sock, false);
+    *lock(&STARTED) = Some(turn);
+    Ok(sock)
 }
 
 /// Remembers the sentinel behind `sock`, to see it exit.
@@ -84,53 +100,78 @@ fn joined(sock: OwnedFd, pid: i32) -> OwnedFd {
     sock
 }
 
+/// Reads the greeting of a sentinel this monitor started (off the start's
+/// path: it was sent while the container started), so that the journal
+/// socket is quiet until the sentinel hangs up, and lets the next monitor
+/// start one if need be.
+pub fn settle() {
+    let Some(turn) = lock(&STARTED).take() else {
+        return;
+    };
+    let hello = journal::with_socket(await_reply).flatten();
+    if let Some(Reply::Hello { pid }) = hello {
+        *lock(&JOINED) = Some(Joined {
+            pidfd: sys::pidfd_open(pid),
+        });
+    }
+    drop(turn);
+}
+
 /// Whether this process has one thread (it may fork a sentinel).
 fn single_threaded() -> bool {
     std::fs::read_dir("/proc/self/task").is_ok_and(|d| d.count() == 1)
 }
 
-/// A sentinel just started says so with its pid.
-fn await_hello(sock: &OwnedFd) -> Option<i32> {
-    match await_reply(sock)? {
-        Reply::Hello { pid } => Some(pid),
-        Reply::Bye { .. } => None,
-    }
-}
-
+/// The sentinel's next answer, waited for (bounded) whether or not the
+/// socket blocks.
 fn await_reply(sock: &OwnedFd) -> Option<Reply> {
-    sys::socket::set_recv_timeout(sock, ANSWER_TIMEOUT_S).ok()?;
+    if !wait_readable(sock.as_raw_fd()) {
+        return None;
+    }
     let mut buf = [0u8; 64];
-    let got = sys::socket::recv_msg(sock, &mut buf).ok()?;
-    let _ = sys::socket::set_recv_timeout(sock, 0);
+    let got = sys::socket::recv_msg_flags(sock, &mut buf, libc::MSG_DONTWAIT).ok()?;
     wire::decode_reply(&buf[..got.len])
 }
 
-/// Starts this user's sentinel: forked twice, so that it is nobody's
-/// child here (it outlives this monitor) and shares the pages of a monitor
-/// that has read no configuration yet.
-fn start_new() -> Result<(OwnedFd, i32)> {
+/// Starts this context's sentinel, a fork that shares the pages of a
+/// monitor that has read no configuration yet. It must be nobody's child
+/// here (it outlives this monitor): a detached monitor makes it a sibling
+/// (`CLONE_PARENT`: its parent is whoever adopted the monitor); one that
+/// runs in the foreground, the caller's child, forks twice instead.
+fn start_new() -> Result<OwnedFd> {
     let (ours, theirs) = sys::socketpair_seqpacket()?;
+    let sibling = DETACHED.load(std::sync::atomic::Ordering::Relaxed);
+    let flags = if sibling { libc::CLONE_PARENT } else { 0 };
     // SAFETY: the monitor is single-threaded here.
-    let Some((pid, _pidfd)) = (unsafe { sys::clone3_fork(0, None, "the sentinel")? }) else {
+    let Some((pid, _pidfd)) = (unsafe { sys::clone3_fork(flags, None, "the sentinel")? }) else {
         // The monitor's end must not stay open here: its EOF is the news.
         drop(ours);
-        // SAFETY: still single-threaded; the middle process only exits.
-        let code = match unsafe { sys::clone3_fork(0, None, "the sentinel") } {
-            Ok(None) => watch::serve(theirs),
-            Ok(Some(_)) => 0,
-            Err(_) => 1,
+        let code = if sibling {
+            watch::serve(theirs)
+        } else {
+            // SAFETY: still single-threaded; the middle process only exits.
+            match unsafe { sys::clone3_fork(0, None, "the sentinel") } {
+                Ok(None) => watch::serve(theirs),
+                Ok(Some(_)) => 0,
+                Err(_) => 1,
+            }
         };
         // SAFETY: leaving without returning into the monitor's code.
         unsafe { libc::_exit(code) };
     };
     drop(theirs);
-    let mut status = 0;
-    // SAFETY: reaping the middle process, our own child.
-    while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 && sys::errno() == libc::EINTR {}
-    match await_hello(&ours) {
-        Some(pid) => Ok((ours, pid)),
-        None => Err(Error::new(libc::ECHILD, "The sentinel did not start")),
+    if !sibling {
+        let mut status = 0;
+        // SAFETY: reaping the middle process, our own child.
+        while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 && sys::errno() == libc::EINTR {}
+        if status != 0 {
+            return Err(Error::new(
+                libc::ECHILD,
+                "The sentinel could not be started",
+            ));
+        }
     }
+    Ok(ours)
 }
 
 /// At the monitor's normal end, once it has cleaned up itself: tells the
@@ -176,13 +217,21 @@ pub fn release() {
 /// The second half of `dismiss`: waits (bounded) for the sentinel's
 /// answer and, when it is leaving, for its exit.
 pub fn reap() {
-    let joined = lock(&JOINED).take();
     let Some(sock) = lock(&LEAVING).take() else {
         return;
     };
-    let last = matches!(await_reply(&sock), Some(Reply::Bye { last: true }));
+    // A start that failed early has the greeting still unread.
+    let mut answer = await_reply(&sock);
+    if let Some(Reply::Hello { pid }) = answer {
+        *lock(&JOINED) = Some(Joined {
+            pidfd: sys::pidfd_open(pid),
+        });
+        answer = await_reply(&sock);
+    }
+    drop(lock(&STARTED).take());
+    let last = matches!(answer, Some(Reply::Bye { last: true }));
     drop(sock);
-    let Some(pidfd) = joined.and_then(|j| j.pidfd) else {
+    let Some(pidfd) = lock(&JOINED).take().and_then(|j| j.pidfd) else {
         return;
     };
     if last && !wait_exit(&pidfd) {
@@ -192,13 +241,18 @@ pub fn reap() {
 
 /// Whether the process behind `pidfd` exited within the timeout.
 fn wait_exit(pidfd: &OwnedFd) -> bool {
+    wait_readable(pidfd.as_raw_fd())
+}
+
+/// Whether `fd` became readable within the timeout.
+fn wait_readable(fd: std::os::fd::RawFd) -> bool {
     let mut pfd = libc::pollfd {
-        fd: pidfd.as_raw_fd(),
+        fd,
         events: libc::POLLIN,
         revents: 0,
     };
     loop {
-        // SAFETY: polling a pidfd we own.
+        // SAFETY: polling a descriptor the caller owns.
         let r = unsafe { libc::poll(&mut pfd, 1, ANSWER_TIMEOUT_S * 1000) };
         if !(r < 0 && sys::errno() == libc::EINTR) {
             return r > 0;

@@ -38,4 +38,4 @@ mod place;
 mod undo;
 mod watch;
 
-pub use launch::{dismiss, launch, reap, rejoin, release};
+pub use launch::{dismiss, launch, reap, rejoin, release, settle};
