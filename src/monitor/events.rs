@@ -390,7 +390,7 @@ impl Monitor {
             self.drain_console();
         }
         if is_ready(Source::Sentinel) {
-            crate::sentinel::rejoin();
+            crate::sentinel::journal_readable();
         }
         let notified = ready
             .iter()

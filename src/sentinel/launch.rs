@@ -49,10 +49,28 @@ pub fn launch(name: &str, lxcpath: &str, detached: bool) -> Result<()> {
     Ok(())
 }
 
-/// Called when the sentinel hung up while the container runs (it was
-/// killed): joins another, or starts one if this process may fork (it has
-/// no other thread), and tells it everything journaled so far.
-pub fn rejoin() {
+/// Called when the journal socket is readable while the container runs:
+/// a late greeting is taken note of; a hang-up means the sentinel was
+/// killed, and the monitor joins another.
+pub fn journal_readable() {
+    let mut buf = [0u8; 64];
+    let heard = journal::with_socket(|sock| {
+        sys::socket::recv_msg_flags(sock, &mut buf, libc::MSG_DONTWAIT).map(|r| r.len)
+    });
+    match heard {
+        Some(Ok(len)) if len > 0 => {
+            if let Some(Reply::Hello { pid }) = wire::decode_reply(&buf[..len]) {
+                greeted(pid);
+            }
+        }
+        Some(Err(e)) if e.errno == libc::EAGAIN => {}
+        _ => rejoin(),
+    }
+}
+
+/// Joins another sentinel, or starts one if this process may fork (it
+/// has no other thread), and tells it everything journaled so far.
+fn rejoin() {
     drop(journal::take());
     let joined = if single_threaded() {
         join_or_start()
@@ -94,9 +112,7 @@ fn joined(sock: OwnedFd, pid: i32) -> OwnedFd {
     // Journaling never blocks the monitor: a sentinel that stopped reading
     // (SIGSTOP) costs it the journal, not the container.
     set_blocking(&sock, false);
-    *lock(&JOINED) = Some(Joined {
-        pidfd: sys::pidfd_open(pid),
-    });
+    greeted(pid);
     sock
 }
 
@@ -110,11 +126,16 @@ pub fn settle() {
     };
     let hello = journal::with_socket(await_reply).flatten();
     if let Some(Reply::Hello { pid }) = hello {
-        *lock(&JOINED) = Some(Joined {
-            pidfd: sys::pidfd_open(pid),
-        });
+        greeted(pid);
     }
     drop(turn);
+}
+
+/// Remembers the sentinel that greeted this monitor, to see it exit.
+fn greeted(pid: i32) {
+    *lock(&JOINED) = Some(Joined {
+        pidfd: sys::pidfd_open(pid),
+    });
 }
 
 /// Whether this process has one thread (it may fork a sentinel).
@@ -223,9 +244,7 @@ pub fn reap() {
     // A start that failed early has the greeting still unread.
     let mut answer = await_reply(&sock);
     if let Some(Reply::Hello { pid }) = answer {
-        *lock(&JOINED) = Some(Joined {
-            pidfd: sys::pidfd_open(pid),
-        });
+        greeted(pid);
         answer = await_reply(&sock);
     }
     drop(lock(&STARTED).take());

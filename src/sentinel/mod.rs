@@ -38,4 +38,4 @@ mod place;
 mod undo;
 mod watch;
 
-pub use launch::{dismiss, launch, reap, rejoin, release, settle};
+pub use launch::{dismiss, journal_readable, launch, reap, release, settle};
