@@ -36,7 +36,12 @@ fn context() -> Vec<u8> {
         let ino = std::fs::metadata(format!("/proc/self/ns/{ns}")).map_or(0, |m| m.ino());
         text.extend_from_slice(format!("{ns}:{ino}\n").as_bytes());
     }
-    text.extend(std::fs::read("/proc/self/cgroup").unwrap_or_default());
+    // One read for the whole file (procfs gives no size to size a buffer).
+    let mut cgroups = Vec::with_capacity(4096);
+    if let Ok(mut f) = std::fs::File::open("/proc/self/cgroup") {
+        let _ = std::io::Read::read_to_end(&mut f, &mut cgroups);
+    }
+    text.extend(cgroups);
     text
 }
 
