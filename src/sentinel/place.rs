@@ -140,15 +140,18 @@ fn flock(file: &File, how: libc::c_int) -> bool {
 /// gone); returns the connection and the sentinel's pid.
 pub(super) fn join(path: &Path) -> Option<(OwnedFd, i32)> {
     let gate = std::fs::File::open(path.with_extension("lock")).ok()?;
-    if !flock(&gate, libc::LOCK_SH) {
+    // SAFETY: geteuid cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    // Only a lock of our own: another user's could hold this monitor off
+    // forever (where they could write the directory).
+    if gate.metadata().ok()?.uid() != euid || !flock(&gate, libc::LOCK_SH) {
         return None;
     }
     let sock = sys::socket::connect_seqpacket_path(path).ok()?;
     drop(gate);
     // The directory is private already; the peer is checked all the same.
     let cred = sys::socket::peer_credentials(&sock).ok()?;
-    // SAFETY: geteuid cannot fail.
-    (cred.uid == unsafe { libc::geteuid() }).then_some((sock, cred.pid))
+    (cred.uid == euid).then_some((sock, cred.pid))
 }
 
 /// Holds the turn to start the sentinel of `path` while it lives: a
