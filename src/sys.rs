@@ -238,6 +238,44 @@ pub fn pivot_root_here(new_root: &Path) -> Result<()> {
 }
 
 /// A pipe-like connected pair of CLOEXEC sockets.
+/// Sets or clears O_NONBLOCK on `fd`.
+pub fn set_blocking(fd: RawFd, blocking: bool) -> Result<()> {
+    // SAFETY: fcntl flag update on a descriptor the caller owns.
+    let r = unsafe {
+        let fl = libc::fcntl(fd, libc::F_GETFL);
+        let fl = if blocking {
+            fl & !libc::O_NONBLOCK
+        } else {
+            fl | libc::O_NONBLOCK
+        };
+        libc::fcntl(fd, libc::F_SETFL, fl)
+    };
+    if r < 0 {
+        return Err(Error::last_os("Failed to change O_NONBLOCK"));
+    }
+    Ok(())
+}
+
+/// Leaves the caller's session, terminal and directory: a new session,
+/// /dev/null on fds 0-2, `/` as the working directory. Best effort: the
+/// caller is no process group leader, so `setsid` cannot fail.
+pub fn leave_session() {
+    // SAFETY: plain syscalls on this process's own descriptors and session.
+    unsafe {
+        libc::setsid();
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
+        if null >= 0 {
+            for std_fd in 0..3 {
+                libc::dup2(null, std_fd);
+            }
+            if null > 2 {
+                libc::close(null);
+            }
+        }
+        libc::chdir(c"/".as_ptr());
+    }
+}
+
 /// A close-on-exec pipe: (read end, write end); `what` names it in the
 /// error.
 pub fn pipe(what: &str) -> Result<(OwnedFd, OwnedFd)> {

@@ -190,7 +190,9 @@ fn detach(argv: &[String]) -> Option<(Args, status::StatusPipe)> {
     sys::proctitle::set_cmdline(&format!("[lxc monitor] {} {}", args.lxcpath, args.name));
     sys::proctitle::set_comm(c"lxc-monitor");
     if !args.foreground {
-        leave_session();
+        // Spawned detached (`SpawnSetup::detached`): no child of the
+        // caller's already, and no process group leader.
+        sys::leave_session();
     }
     Some((args, status))
 }
@@ -272,27 +274,6 @@ fn init_log(args: &Args, config: &Config) -> Option<crate::log::Priority> {
     };
     let _ = crate::log::init(&opts);
     opts.level
-}
-
-/// Leaves the caller's session, terminal and directory. A background
-/// monitor is spawned detached (`sys::spawn`, `SpawnSetup::detached`): it is no
-/// child of the caller's already, and is not a process group leader, so
-/// `setsid` cannot fail.
-fn leave_session() {
-    // SAFETY: plain syscalls on descriptors we own.
-    unsafe {
-        libc::setsid();
-        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
-        if null >= 0 {
-            libc::dup2(null, 0);
-            libc::dup2(null, 1);
-            libc::dup2(null, 2);
-            if null > 2 {
-                libc::close(null);
-            }
-        }
-        libc::chdir(c"/".as_ptr());
-    }
 }
 
 /// What the monitor sets up before init exists, in LXC's order.

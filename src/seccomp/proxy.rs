@@ -14,6 +14,7 @@
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 use crate::error::{Error, Result};
+use crate::sys::socket;
 
 /// `struct seccomp_notif_sizes`, as the kernel reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -120,65 +121,10 @@ pub fn kernel_sizes() -> Result<NotifSizes> {
 /// Connects a SOCK_SEQPACKET socket to `addr` (a path, or `@name` for an
 /// abstract one) with LXC's 30 s timeouts.
 fn connect(addr: &str) -> Result<OwnedFd> {
-    let fail = |what: &str| {
-        let errno = crate::sys::errno();
-        Error::new(
-            errno,
-            format!(
-                "Failed to {what} the seccomp notify proxy {addr}: {}",
-                std::io::Error::from_raw_os_error(errno)
-            ),
-        )
-    };
-    // SAFETY: plain socket calls on a sockaddr_un we fill within bounds.
-    unsafe {
-        let fd = libc::socket(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC, 0);
-        if fd < 0 {
-            return Err(fail("create a socket for"));
-        }
-        let fd = OwnedFd::from_raw_fd(fd);
-        let mut sa: libc::sockaddr_un = std::mem::zeroed();
-        sa.sun_family = libc::AF_UNIX as libc::sa_family_t;
-        let (bytes, abstract_name) = match addr.strip_prefix('@') {
-            Some(n) => (n.as_bytes(), true),
-            None => (addr.as_bytes(), false),
-        };
-        let start = usize::from(abstract_name);
-        if bytes.len() + start >= sa.sun_path.len() {
-            return Err(Error::invalid(format!(
-                "seccomp notify proxy address too long: {addr}"
-            )));
-        }
-        for (i, b) in bytes.iter().enumerate() {
-            sa.sun_path[start + i] = *b as libc::c_char;
-        }
-        let len = std::mem::size_of::<libc::sa_family_t>()
-            + start
-            + bytes.len()
-            + usize::from(!abstract_name);
-        if libc::connect(
-            fd.as_raw_fd(),
-            &sa as *const _ as *const libc::sockaddr,
-            len as libc::socklen_t,
-        ) < 0
-        {
-            return Err(fail("connect to"));
-        }
-        let tv = libc::timeval {
-            tv_sec: 30,
-            tv_usec: 0,
-        };
-        for opt in [libc::SO_RCVTIMEO, libc::SO_SNDTIMEO] {
-            libc::setsockopt(
-                fd.as_raw_fd(),
-                libc::SOL_SOCKET,
-                opt,
-                &tv as *const _ as *const libc::c_void,
-                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
-            );
-        }
-        Ok(fd)
-    }
+    let fd = socket::connect_seqpacket(addr, format_args!("the seccomp notify proxy {addr}"))?;
+    socket::set_recv_timeout(&fd, 30)?;
+    socket::set_send_timeout(&fd, 30)?;
+    Ok(fd)
 }
 
 /// Whether `fd` is a seccomp notify listener (what an attach hands the

@@ -102,7 +102,7 @@ fn join_or_start() -> Result<OwnedFd> {
         return Ok(joined(sock, pid));
     }
     let sock = start_new()?;
-    set_blocking(&sock, false);
+    let _ = sys::set_blocking(sock.as_raw_fd(), false);
     *lock(&STARTED) = Some(turn);
     Ok(sock)
 }
@@ -111,7 +111,7 @@ fn join_or_start() -> Result<OwnedFd> {
 fn joined(sock: OwnedFd, pid: i32) -> OwnedFd {
     // Journaling never blocks the monitor: a sentinel that stopped reading
     // (SIGSTOP) costs it the journal, not the container.
-    set_blocking(&sock, false);
+    let _ = sys::set_blocking(sock.as_raw_fd(), false);
     greeted(pid);
     sock
 }
@@ -210,23 +210,9 @@ pub fn release() {
     let Some(sock) = journal::take() else {
         return;
     };
-    set_blocking(&sock, true);
     // `Clean` must arrive: blocking again, but bounded.
-    let tv = libc::timeval {
-        tv_sec: ANSWER_TIMEOUT_S as libc::time_t,
-        tv_usec: 0,
-    };
-    // SAFETY: setsockopt on our own descriptor with a pointer to a local
-    // timeval.
-    unsafe {
-        libc::setsockopt(
-            sock.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_SNDTIMEO,
-            &tv as *const _ as *const libc::c_void,
-            std::mem::size_of::<libc::timeval>() as libc::socklen_t,
-        );
-    }
+    let _ = sys::set_blocking(sock.as_raw_fd(), true);
+    let _ = sys::socket::set_send_timeout(&sock, ANSWER_TIMEOUT_S);
     // Unsent, the journal just closes: the sentinel then undoes what is
     // left of it, which is nothing, the monitor having forgotten each
     // thing it removed.
@@ -276,19 +262,6 @@ fn wait_readable(fd: std::os::fd::RawFd) -> bool {
         if !(r < 0 && sys::errno() == libc::EINTR) {
             return r > 0;
         }
-    }
-}
-
-fn set_blocking(sock: &OwnedFd, blocking: bool) {
-    // SAFETY: fcntl on a descriptor we own.
-    unsafe {
-        let flags = libc::fcntl(sock.as_raw_fd(), libc::F_GETFL);
-        let flags = if blocking {
-            flags & !libc::O_NONBLOCK
-        } else {
-            flags | libc::O_NONBLOCK
-        };
-        libc::fcntl(sock.as_raw_fd(), libc::F_SETFL, flags);
     }
 }
 

@@ -276,17 +276,12 @@ fn detach(first: OwnedFd) -> OwnedFd {
             OwnedFd::from_raw_fd(FIRST_FD)
         }
     };
-    // SAFETY: plain syscalls on this process's own descriptors and session.
+    // Off the caller's terminal and process group (a foreground start's
+    // Ctrl-C must not reach it).
+    sys::leave_session();
+    sys::raw::close_from(FIRST_FD + 1);
+    // SAFETY: resetting this process's own signal mask.
     unsafe {
-        // Off the caller's terminal and process group (a foreground
-        // start's Ctrl-C must not reach it).
-        libc::setsid();
-        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
-        for std_fd in 0..3 {
-            libc::dup2(null, std_fd);
-        }
-        sys::raw::close_from(FIRST_FD + 1);
-        libc::chdir(c"/".as_ptr());
         // A monitor that forks one while it runs has its signals blocked
         // (they go to its signalfd): none of that here.
         let mut none: libc::sigset_t = std::mem::zeroed();

@@ -137,6 +137,16 @@ pub fn connect_seqpacket_path(path: &std::path::Path) -> Result<OwnedFd> {
     )
 }
 
+/// Connects a SOCK_SEQPACKET socket to `addr`: a path, or `@name` for an
+/// abstract socket; `shown` names it in the error.
+pub fn connect_seqpacket(addr: &str, shown: impl std::fmt::Display) -> Result<OwnedFd> {
+    let sockaddr = match addr.strip_prefix('@') {
+        Some(name) => abstract_addr(name)?,
+        None => path_addr(std::path::Path::new(addr))?,
+    };
+    connect_to(unix_socket(libc::SOCK_SEQPACKET)?, sockaddr, shown)
+}
+
 /// A listening SOCK_SEQPACKET socket bound to a new socket file at `path`;
 /// non-blocking: `accept` says EAGAIN once no connection waits.
 pub fn listen_seqpacket_path(path: &std::path::Path) -> Result<OwnedFd> {
@@ -220,6 +230,15 @@ fn set_int_opt(sock: &OwnedFd, opt: libc::c_int, value: libc::c_int) -> Result<(
 
 /// Bounds every later receive on `sock` (0 = no bound).
 pub fn set_recv_timeout(sock: &OwnedFd, seconds: i32) -> Result<()> {
+    set_timeout(sock, libc::SO_RCVTIMEO, seconds)
+}
+
+/// Bounds every later send on `sock` (0 = no bound).
+pub fn set_send_timeout(sock: &OwnedFd, seconds: i32) -> Result<()> {
+    set_timeout(sock, libc::SO_SNDTIMEO, seconds)
+}
+
+fn set_timeout(sock: &OwnedFd, opt: libc::c_int, seconds: i32) -> Result<()> {
     let tv = libc::timeval {
         tv_sec: seconds.max(0) as libc::time_t,
         tv_usec: 0,
@@ -229,13 +248,13 @@ pub fn set_recv_timeout(sock: &OwnedFd, seconds: i32) -> Result<()> {
         libc::setsockopt(
             sock.as_raw_fd(),
             libc::SOL_SOCKET,
-            libc::SO_RCVTIMEO,
+            opt,
             &tv as *const _ as *const libc::c_void,
             size_of::<libc::timeval>() as libc::socklen_t,
         )
     };
     if r < 0 {
-        return Err(Error::last_os("Failed to set the receive timeout"));
+        return Err(Error::last_os("Failed to set a socket timeout"));
     }
     Ok(())
 }

@@ -43,15 +43,7 @@ pub fn set_raw(fd: RawFd) -> Result<libc::termios> {
 }
 
 pub fn set_nonblocking(fd: RawFd) -> Result<()> {
-    // SAFETY: fcntl flag update on a descriptor we own.
-    let r = unsafe {
-        let fl = libc::fcntl(fd, libc::F_GETFL);
-        libc::fcntl(fd, libc::F_SETFL, fl | libc::O_NONBLOCK)
-    };
-    if r < 0 {
-        return Err(Error::last_os("Failed to set O_NONBLOCK"));
-    }
-    Ok(())
+    super::set_blocking(fd, false)
 }
 
 /// Copies the window size of `from` to `to` (both terminals).
