@@ -9,14 +9,7 @@ pub use crate::config::CAPS as CAP_NAMES;
 
 /// The highest capability the running kernel knows.
 pub fn last_cap() -> u32 {
-    // The kernel's, fixed while it runs.
-    static LAST: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
-    *LAST.get_or_init(|| {
-        std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-            .unwrap_or(40)
-    })
+    crate::sys::procfs::cap_last_cap(40)
 }
 
 /// Which capabilities to remove from the bounding set: `listed` (numbers

@@ -29,7 +29,7 @@ pub fn defined_names(lxcpath: &str) -> Result<Vec<String>> {
 /// and unique. Hashed names ("@lxc/<fnv64>/command", used when the path is
 /// too long) are resolved by asking their monitor, as LXC does.
 pub fn active_names(lxcpath: &str) -> Result<Vec<String>> {
-    let table = std::fs::read_to_string("/proc/net/unix")
+    let table = crate::sys::procfs::read("/proc/net/unix")
         .map_err(|e| Error::io("Failed to read", Path::new("/proc/net/unix"), &e))?;
     let mut names = active_names_in(&table, lxcpath);
     let want = lxcpath.trim_end_matches('/');

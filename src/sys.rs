@@ -1,7 +1,7 @@
 //! Thin, typed wrappers over the syscalls the container setup needs. They
 //! decide nothing; they turn errno into `Error` with the path and the step.
 
-use std::ffi::{CStr, CString};
+use std::ffi::CString;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use std::path::Path;
 use std::ptr;
@@ -12,6 +12,7 @@ pub mod at;
 pub mod clone;
 pub mod mount_api;
 pub mod nsthread;
+pub mod procfs;
 pub mod proctitle;
 pub mod raw;
 pub mod regular_file;
@@ -276,6 +277,34 @@ pub fn leave_session() {
     }
 }
 
+/// What a program of ours entered through its own C `main` (no std
+/// runtime) needs of that runtime: SIGPIPE ignored (a write to a closed
+/// socket fails with EPIPE instead of killing it), and descriptors 0-2
+/// open, on /dev/null where closed, so that nothing it opens or receives
+/// takes a standard descriptor's number.
+pub fn runtime_init() {
+    // SAFETY: polling and opening this process's own descriptors; setting
+    // a disposition before any thread exists.
+    unsafe {
+        let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
+            fd,
+            events: 0,
+            revents: 0,
+        });
+        if libc::poll(fds.as_mut_ptr(), 3, 0) >= 0 {
+            for closed in fds.iter().filter(|p| p.revents & libc::POLLNVAL != 0) {
+                // The lowest free number: this one, as the lower ones are open.
+                let fd = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+                if fd >= 0 && fd != closed.fd {
+                    libc::dup2(fd, closed.fd);
+                    libc::close(fd);
+                }
+            }
+        }
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+}
+
 /// A close-on-exec pipe: (read end, write end); `what` names it in the
 /// error.
 pub fn pipe(what: &str) -> Result<(OwnedFd, OwnedFd)> {
@@ -304,28 +333,6 @@ pub fn socketpair_seqpacket() -> Result<(OwnedFd, OwnedFd)> {
     }
     // SAFETY: both descriptors are fresh and ours.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
-}
-
-/// A new pseudo-terminal from the host's /dev/ptmx: (master, slave path).
-pub fn open_pty() -> Result<(OwnedFd, String)> {
-    // SAFETY: plain libc calls on a descriptor we own.
-    unsafe {
-        let master = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
-        if master < 0 {
-            return Err(Error::last_os("Failed to open /dev/ptmx"));
-        }
-        let master = OwnedFd::from_raw_fd(master);
-        use std::os::fd::AsRawFd;
-        if libc::grantpt(master.as_raw_fd()) < 0 || libc::unlockpt(master.as_raw_fd()) < 0 {
-            return Err(Error::last_os("Failed to unlock a pty"));
-        }
-        let mut buf = [0 as libc::c_char; 128];
-        if libc::ptsname_r(master.as_raw_fd(), buf.as_mut_ptr(), buf.len()) != 0 {
-            return Err(Error::last_os("Failed to name a pty"));
-        }
-        let name = CStr::from_ptr(buf.as_ptr()).to_string_lossy().into_owned();
-        Ok((master, name))
-    }
 }
 
 /// Whether the filesystem at `path` is read-only (its mount or its

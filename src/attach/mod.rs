@@ -78,25 +78,11 @@ fn open_ns(pid: i32, name: &str) -> Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// /proc/<pid>/status, in one read where it fits (it grows with the
-/// kernel: a reader starting small reads it in many pieces).
+/// /proc/<pid>/status.
 fn read_proc_status(pid: i32) -> Result<String> {
-    use std::io::Read;
     let path = format!("/proc/{pid}/status");
-    let mut text = Vec::with_capacity(8192);
-    std::fs::File::open(&path)
-        .and_then(|mut f| {
-            let mut chunk = [0u8; 8192];
-            loop {
-                let n = f.read(&mut chunk)?;
-                if n == 0 {
-                    return Ok(());
-                }
-                text.extend_from_slice(&chunk[..n]);
-            }
-        })
-        .map_err(|e| Error::io("Failed to read", std::path::Path::new(&path), &e))?;
-    Ok(String::from_utf8_lossy(&text).into_owned())
+    crate::sys::procfs::read(&path)
+        .map_err(|e| Error::io("Failed to read", std::path::Path::new(&path), &e))
 }
 
 /// The options' standard descriptors are open (checked before this attach
@@ -243,7 +229,7 @@ impl Attacher<'_> {
         // Ids.
         let setup = if ctx.namespaces & libc::CLONE_NEWUSER != 0 {
             let read = |f: &str| {
-                std::fs::read_to_string(format!("/proc/{}/{f}", answers.facts.pid))
+                crate::sys::procfs::read(format!("/proc/{}/{f}", answers.facts.pid))
                     .unwrap_or_default()
             };
             (

@@ -80,7 +80,7 @@ fn item_answer(target: &Target<'_>, sent: (&str, Pending)) -> Option<String> {
 
 /// The pid a pidfd refers to, from its fdinfo.
 fn pidfd_pid(pidfd: &OwnedFd) -> Option<i32> {
-    let text = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", pidfd.as_raw_fd())).ok()?;
+    let text = crate::sys::procfs::read(format!("/proc/self/fdinfo/{}", pidfd.as_raw_fd())).ok()?;
     text.lines()
         .find_map(|l| l.strip_prefix("Pid:"))
         .and_then(|v| v.trim().parse().ok())

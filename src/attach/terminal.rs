@@ -50,7 +50,7 @@ fn allocate(target: &Target<'_>) -> Result<pty::Pty> {
 /// tty group). A caller without the right to do so leaves it as is.
 fn give_to_container_root(slave: &OwnedFd, init_pid: i32) {
     let read =
-        |f: &str| std::fs::read_to_string(format!("/proc/{init_pid}/{f}")).unwrap_or_default();
+        |f: &str| crate::sys::procfs::read(format!("/proc/{init_pid}/{f}")).unwrap_or_default();
     let mut maps = crate::idmap::parse_text(&read("uid_map"), 'u');
     maps.extend(crate::idmap::parse_text(&read("gid_map"), 'g'));
     let Ok((uid, root_gid)) = crate::idmap::host_root(&maps) else {

@@ -253,7 +253,7 @@ pub fn hierarchies_from(mountinfo: &str, proc_cgroup: &str) -> Vec<Hierarchy> {
 }
 
 fn read_proc(p: &str) -> Result<String> {
-    std::fs::read_to_string(p).map_err(|e| Error::io("Failed to read", Path::new(p), &e))
+    crate::sys::procfs::read(p).map_err(|e| Error::io("Failed to read", Path::new(p), &e))
 }
 
 /// The hierarchies of the calling process.

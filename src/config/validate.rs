@@ -429,14 +429,7 @@ pub const CAPS: &[&str] = &[
 
 /// The running kernel's highest capability, as LXC reads it.
 fn last_cap() -> u32 {
-    use std::sync::OnceLock;
-    static LAST: OnceLock<u32> = OnceLock::new();
-    *LAST.get_or_init(|| {
-        std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-            .unwrap_or((CAPS.len() - 1) as u32)
-    })
+    crate::sys::procfs::cap_last_cap((CAPS.len() - 1) as u32)
 }
 
 /// `parse_cap`: a known name or a number not above the kernel's last cap.

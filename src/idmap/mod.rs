@@ -161,7 +161,7 @@ pub fn write_maps(pid: i32, maps: &[IdMap]) -> Result<()> {
 /// ids it was cloned with are unmapped), dropping supplementary groups
 /// when the namespace allows setgroups.
 pub fn become_root() -> Result<()> {
-    let setgroups_allowed = std::fs::read_to_string("/proc/self/setgroups")
+    let setgroups_allowed = crate::sys::procfs::read("/proc/self/setgroups")
         .map(|s| s.trim() == "allow")
         .unwrap_or(true);
     // SAFETY: plain id syscalls.

@@ -290,26 +290,11 @@ pub(crate) struct Prepared {
     pub netns: spawn::netns::PendingNetns,
 }
 
+/// A pty of the host's devpts for the console or a tty: (master, slave
+/// kept open so the master never reports a hangup, the slave's path).
 fn open_pty_pair() -> Result<(OwnedFd, OwnedFd, String)> {
-    let (master, name) = sys::open_pty()?;
-    let slave = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags_noctty()
-        .open(&name)
-        .map_err(|e| Error::io("Failed to open pty", std::path::Path::new(&name), &e))?;
-    Ok((master, OwnedFd::from(slave), name))
-}
-
-trait NoCtty {
-    fn custom_flags_noctty(&mut self) -> &mut Self;
-}
-
-impl NoCtty for std::fs::OpenOptions {
-    fn custom_flags_noctty(&mut self) -> &mut Self {
-        use std::os::unix::fs::OpenOptionsExt;
-        self.custom_flags(libc::O_NOCTTY | libc::O_CLOEXEC)
-    }
+    let pty = crate::pty::allocate(None)?;
+    Ok((pty.master, pty.slave, format!("/dev/pts/{}", pty.number)))
 }
 
 /// Everything before init's clone, in LXC's order. `listener` is the

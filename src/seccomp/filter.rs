@@ -165,7 +165,7 @@ fn export(ctx: &ScmpFilterContext) -> Result<Vec<u8>> {
 /// process already runs under a filter; true otherwise (also when the
 /// status cannot be read).
 pub fn may_load() -> bool {
-    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+    let Ok(status) = crate::sys::procfs::read("/proc/self/status") else {
         return true;
     };
     match status.lines().find_map(|l| l.strip_prefix("Seccomp:")) {

@@ -143,7 +143,7 @@ pub fn fstypes_for(image: &Path) -> Vec<String> {
     if let Some(t) = detect_fstype(image) {
         return vec![t.to_string()];
     }
-    std::fs::read_to_string("/proc/filesystems")
+    crate::sys::procfs::read("/proc/filesystems")
         .unwrap_or_default()
         .lines()
         .filter(|l| !l.starts_with("nodev"))

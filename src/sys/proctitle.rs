@@ -13,7 +13,7 @@ pub fn set_comm(name: &std::ffi::CStr) {
 /// the first NUL, so it is exactly `title`). Truncated to the area; a
 /// failure to find the area leaves the command line as it was.
 pub fn set_cmdline(title: &str) {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+    let Ok(stat) = super::procfs::read("/proc/self/stat") else {
         return;
     };
     // Fields after the command name: arg_start and arg_end are 48 and 49.

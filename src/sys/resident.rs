@@ -12,7 +12,7 @@
 /// kept), and no live frame is below the caller's. Best effort; errors
 /// change nothing.
 pub fn shed_idle_pages() {
-    let Ok(maps) = std::fs::read_to_string("/proc/self/smaps") else {
+    let Ok(maps) = super::procfs::read("/proc/self/smaps") else {
         return;
     };
     let marker = 0u8;
