@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 
 pub mod at;
 pub mod clone;
+pub mod epoll;
 pub mod mount_api;
 pub mod nsthread;
 pub mod procfs;

@@ -194,32 +194,35 @@ impl Opened {
 
     /// A symlink `rel` pointing to `to`, unless something is there already.
     pub fn symlink(&self, rel: impl AsRef<Path>, to: &str) -> Result<()> {
-        let rel = rel.as_ref();
-        if self.link_type(rel)?.is_some() {
-            return Ok(());
-        }
-        let (parent, name) = self.parent_of(rel)?;
-        match at::symlinkat(Path::new(to), parent.fd(), name) {
+        let (parent, name) = self.parent_of(rel.as_ref())?;
+        parent.symlink_in(name, to)
+    }
+
+    /// A symlink `name` (one component) in this directory, pointing to
+    /// `to`, unless something is there already: one syscall, no lookup.
+    pub fn symlink_in(&self, name: impl AsRef<OsStr>, to: &str) -> Result<()> {
+        let name = name.as_ref();
+        match at::symlinkat(Path::new(to), self.fd(), name) {
             Err(e) if errno(&e) != libc::EEXIST => {
-                Err(self.fail("Failed to create symlink", rel, &e))
+                Err(self.fail("Failed to create symlink", Path::new(name), &e))
             }
             _ => Ok(()),
         }
     }
 
-    /// A device node `rel`, unless something is there already.
-    pub fn mknod(
+    /// A device node `name` (one component) in this directory, unless
+    /// something is there already: one syscall, no lookup.
+    pub fn mknod_in(
         &self,
-        rel: impl AsRef<Path>,
+        name: impl AsRef<OsStr>,
         mode: libc::mode_t,
         major: u32,
         minor: u32,
     ) -> Result<()> {
-        let rel = rel.as_ref();
-        let (parent, name) = self.parent_of(rel)?;
-        match at::mknodat(parent.fd(), name, mode, major, minor) {
+        let name = name.as_ref();
+        match at::mknodat(self.fd(), name, mode, major, minor) {
             Err(e) if errno(&e) != libc::EEXIST => {
-                Err(self.fail("Failed to create device node", rel, &e))
+                Err(self.fail("Failed to create device node", Path::new(name), &e))
             }
             _ => Ok(()),
         }
@@ -437,9 +440,12 @@ mod tests {
             std::fs::read_link(r.join("dev/fd")).unwrap(),
             Path::new("/proc/self/fd")
         );
-        root.mknod("up/dev/fifo", libc::S_IFIFO | 0o600, 0, 0)
-            .unwrap();
+        let dev = root.resolve("up/dev").unwrap();
+        dev.mknod_in("fifo", libc::S_IFIFO | 0o600, 0, 0).unwrap();
         assert_eq!(root.link_type("dev/fifo").unwrap(), Some(libc::S_IFIFO));
+        // Something there already: kept.
+        dev.mknod_in("fd", libc::S_IFIFO | 0o600, 0, 0).unwrap();
+        assert_eq!(root.link_type("dev/fd").unwrap(), Some(libc::S_IFLNK));
     }
 
     /// A directory swapped for a symlink to the host while targets are

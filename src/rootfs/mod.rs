@@ -303,20 +303,22 @@ impl RootfsPlan {
             ("urandom", 1, 9),
             ("tty", 5, 0),
         ];
+        // Our own tmpfs, which nothing but this start has seen: each name
+        // is made in it directly, with no lookup from the root.
+        let dev = root.resolve("dev")?;
         // SAFETY: umask has no preconditions; restored right after.
         let old = unsafe { libc::umask(0) };
         let made = NODES.iter().try_for_each(|(name, major, minor)| {
+            if self.userns.is_none() {
+                return dev.mknod_in(name, libc::S_IFCHR | 0o666, *major, *minor);
+            }
+            // No mknod in a user namespace: the host's node, bound.
             let node = format!("dev/{name}");
             if root.try_resolve(&node)?.is_some() {
                 return Ok(());
             }
-            if self.userns.is_some() {
-                // No mknod in a user namespace: the host's node, bound.
-                let host = Path::new("/dev").join(name);
-                return mount_on::bind(Source::Host(&host), &root.make_file(&node)?, false, 0)
-                    .map(drop);
-            }
-            root.mknod(&node, libc::S_IFCHR | 0o666, *major, *minor)
+            let host = Path::new("/dev").join(name);
+            mount_on::bind(Source::Host(&host), &root.make_file(&node)?, false, 0).map(drop)
         });
         // SAFETY: as above.
         unsafe { libc::umask(old) };
@@ -327,7 +329,7 @@ impl RootfsPlan {
             ("stdout", "/proc/self/fd/1"),
             ("stderr", "/proc/self/fd/2"),
         ] {
-            root.symlink(format!("dev/{link}"), to)?;
+            dev.symlink_in(link, to)?;
         }
         Ok(())
     }

@@ -92,9 +92,20 @@ pub(super) fn serve(first: OwnedFd) -> i32 {
     allow_many_descriptors();
     sys::proctitle::set_comm(c"lxc-sentinel");
     sys::proctitle::set_cmdline("[lxc sentinel]");
+    let Ok(epoll) = sys::epoll::Epoll::new() else {
+        return 1;
+    };
+    let mut sentinel = Sentinel {
+        epoll,
+        following: Vec::new(),
+        orphans: Vec::new(),
+        touched: false,
+        retry_leaving: false,
+    };
     // Without a place to listen it follows its first monitor only.
-    let mut listener = Listener::bind(&place::socket_path()).ok();
-    let mut sentinel = Sentinel::default();
+    let mut listener = Listener::bind(&place::socket_path())
+        .ok()
+        .filter(|l| sentinel.epoll.add(l.sock.as_raw_fd(), LISTENER).is_ok());
     // SAFETY: getpid cannot fail.
     let hello = wire::encode_reply(&Reply::Hello {
         pid: unsafe { libc::getpid() },
@@ -102,7 +113,9 @@ pub(super) fn serve(first: OwnedFd) -> i32 {
     if crate::journal::send_on(&first, &hello, None).is_err() {
         return 1;
     }
-    sentinel.following.push((first, Followed::default()));
+    if !sentinel.follow(first) {
+        return 1;
+    }
     loop {
         if sentinel.idle() && sentinel.leave(&mut listener) {
             return 0;
@@ -111,8 +124,10 @@ pub(super) fn serve(first: OwnedFd) -> i32 {
     }
 }
 
-#[derive(Default)]
 struct Sentinel {
+    /// What it waits on: the listener, every journal, orphans' inits
+    /// (tokens: `LISTENER`, `JOURNAL | fd`, `ORPHAN | fd`).
+    epoll: sys::epoll::Epoll,
     /// Monitors running, with their connections.
     following: Vec<(OwnedFd, Followed)>,
     /// Journals of dead monitors whose init still runs.
@@ -122,6 +137,10 @@ struct Sentinel {
     /// Whether leaving was put off for a monitor that was joining.
     retry_leaving: bool,
 }
+
+const LISTENER: u64 = u64::MAX;
+const JOURNAL: u64 = 1 << 32;
+const ORPHAN: u64 = 2 << 32;
 
 /// How long the sentinel stays quiet before it gives back what it touched.
 const SHED_AFTER_MS: i32 = 200;
@@ -154,28 +173,52 @@ impl Sentinel {
             }
             return false;
         }
+        self.stop_listening(listener);
+        true
+    }
+
+    fn stop_listening(&mut self, listener: &mut Option<Listener>) {
         if let Some(l) = listener.take() {
+            self.epoll.remove(l.sock.as_raw_fd());
             l.close();
         }
-        true
+    }
+
+    /// Follows the journal on `sock`; false if it cannot be watched.
+    fn follow(&mut self, sock: OwnedFd) -> bool {
+        let watched = self
+            .epoll
+            .add(sock.as_raw_fd(), JOURNAL | sock.as_raw_fd() as u64);
+        if watched.is_ok() {
+            self.following.push((sock, Followed::default()));
+        }
+        watched.is_ok()
+    }
+
+    /// Stops following connection `i`.
+    fn unfollow(&mut self, i: usize) -> (OwnedFd, Followed) {
+        let (sock, followed) = self.following.swap_remove(i);
+        self.epoll.remove(sock.as_raw_fd());
+        (sock, followed)
+    }
+
+    /// Waits for the init of a monitor that died, to undo its journal
+    /// then (at once without an init).
+    fn orphan(&mut self, mut followed: Followed) {
+        let Some(init) = followed.journal.init.as_ref().map(|fd| fd.as_raw_fd()) else {
+            followed.undo();
+            return;
+        };
+        // Nothing is undone while init may run: unwatched, it stays.
+        if let Err(e) = self.epoll.add(init, ORPHAN | init as u64) {
+            followed.trouble.push(e.message);
+        }
+        self.orphans.push(followed);
     }
 
     /// One round: waits for any connection, journal or init, and handles
     /// what came.
     fn wait(&mut self, listener: &mut Option<Listener>) {
-        let mut fds: Vec<libc::pollfd> = Vec::new();
-        let watch = |fd: RawFd| libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        fds.push(watch(listener.as_ref().map_or(-1, |l| l.sock.as_raw_fd())));
-        fds.extend(self.following.iter().map(|(s, _)| watch(s.as_raw_fd())));
-        fds.extend(
-            self.orphans
-                .iter()
-                .map(|o| watch(o.journal.init.as_ref().map_or(-1, |fd| fd.as_raw_fd()))),
-        );
         let timeout = if std::mem::take(&mut self.retry_leaving) {
             RETRY_LEAVING_MS
         } else if self.touched {
@@ -183,32 +226,40 @@ impl Sentinel {
         } else {
             -1
         };
-        // SAFETY: polling descriptors we own; negative ones are skipped.
-        let r = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout) };
-        if r == 0 {
+        let ready = self.epoll.wait(timeout);
+        if ready.is_empty() {
             // Quiet for a while: what following the last starts, stops or
             // undos touched goes back.
             sys::resident::shed_idle_pages();
             self.touched = false;
-        }
-        if r <= 0 {
             return;
         }
         self.touched = true;
-        let ready = |pfd: &libc::pollfd| pfd.revents != 0;
-        // Inits first, then journals (from the back: entries are removed).
-        let (followed, orphaned) = fds[1..].split_at(self.following.len());
-        for i in (0..orphaned.len()).rev() {
-            if ready(&orphaned[i]) {
-                self.orphans.swap_remove(i).undo();
+        // Inits first, then journals, then new connections.
+        let fd_of = |token: u64| (token & 0xffff_ffff) as RawFd;
+        for &token in ready.iter().filter(|&&t| t != LISTENER && t & ORPHAN != 0) {
+            let init_fd = |o: &Followed| o.journal.init.as_ref().map(|fd| fd.as_raw_fd());
+            if let Some(i) = self
+                .orphans
+                .iter()
+                .position(|o| init_fd(o) == Some(fd_of(token)))
+            {
+                let orphan = self.orphans.swap_remove(i);
+                self.epoll.remove(fd_of(token));
+                orphan.undo();
             }
         }
-        for i in (0..followed.len()).rev() {
-            if ready(&followed[i]) {
+        for &token in ready.iter().filter(|&&t| t != LISTENER && t & JOURNAL != 0) {
+            let sock_fd = fd_of(token);
+            if let Some(i) = self
+                .following
+                .iter()
+                .position(|(s, _)| s.as_raw_fd() == sock_fd)
+            {
                 self.hear(i, listener);
             }
         }
-        if ready(&fds[0]) {
+        if ready.contains(&LISTENER) {
             self.accept(listener);
         }
     }
@@ -218,18 +269,14 @@ impl Sentinel {
         match followed.read(sock) {
             Heard::Pending => {}
             Heard::Clean => {
-                let (sock, _) = self.following.swap_remove(i);
+                let (sock, _) = self.unfollow(i);
                 let last = self.idle() && self.leave(listener);
                 let bye = wire::encode_reply(&Reply::Bye { last });
                 let _ = crate::journal::send_on(&sock, &bye, None);
             }
             Heard::Gone => {
-                let (_, followed) = self.following.swap_remove(i);
-                if followed.journal.init.is_some() {
-                    self.orphans.push(followed);
-                } else {
-                    followed.undo();
-                }
+                let (_, followed) = self.unfollow(i);
+                self.orphan(followed);
             }
         }
     }
@@ -244,9 +291,7 @@ impl Sentinel {
                 Ok(sock) => sock,
                 Err(e) if matches!(e.errno, libc::EMFILE | libc::ENFILE) => {
                     // Full: monitors from now on start a sentinel of their own.
-                    if let Some(l) = listener.take() {
-                        l.close();
-                    }
+                    self.stop_listening(listener);
                     return;
                 }
                 Err(_) => return,
@@ -254,7 +299,7 @@ impl Sentinel {
             // SAFETY: geteuid cannot fail.
             let euid = unsafe { libc::geteuid() };
             if sys::socket::peer_credentials(&sock).is_ok_and(|c| c.uid == euid) {
-                self.following.push((sock, Followed::default()));
+                self.follow(sock);
             }
         }
     }
