@@ -22,6 +22,7 @@ pub mod sealed_exe;
 pub mod socket;
 pub mod spawn;
 pub mod tty;
+pub mod unix_diag;
 
 pub use clone::clone3_fork;
 pub use regular_file::{
