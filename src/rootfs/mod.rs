@@ -367,19 +367,22 @@ impl RootfsPlan {
     }
 
     fn bind_console_and_ttys(&self, root: &Opened) -> Result<()> {
-        let console = self
-            .console
-            .iter()
-            .map(|pty| ("dev/console".to_string(), pty));
-        let ttys =
-            (self.ttys.iter().enumerate()).map(|(i, pty)| (format!("dev/tty{}", i + 1), pty));
-        for (target, host_pty) in console.chain(ttys) {
-            mount_on::bind(
-                Source::Host(Path::new(host_pty)),
-                &root.make_file(&target)?,
-                false,
-                0,
-            )?;
+        let console = self.console.iter().map(|pty| ("console".to_string(), pty));
+        let ttys = (self.ttys.iter().enumerate()).map(|(i, pty)| (format!("tty{}", i + 1), pty));
+        // An autodev /dev is our own tmpfs: a missing target is made in it
+        // directly; one already there (a hook's) is looked up from the root.
+        let dev = if self.autodev {
+            Some(root.resolve("dev")?)
+        } else {
+            None
+        };
+        for (name, host_pty) in console.chain(ttys) {
+            let made = dev.as_ref().map(|d| d.new_file_in(&name)).transpose()?;
+            let target = match made.flatten() {
+                Some(target) => target,
+                None => root.make_file(format!("dev/{name}"))?,
+            };
+            mount_on::bind(Source::Host(Path::new(host_pty)), &target, false, 0)?;
         }
         Ok(())
     }
