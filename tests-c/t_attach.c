@@ -214,6 +214,28 @@ static void test_env(struct lxc_container *c)
 	CHECK(strstr(out, "container=lxc") != NULL);
 	unsetenv("KEEPME");
 	unsetenv("DROPME");
+
+	/* A plan larger than the attach socket's buffer (400 kB of
+	 * environment): queued in part before the helper runs, the rest after. */
+	{
+		const size_t big = 100 * 1024;
+		char *vars[5] = {NULL};
+		const char *lens[] = {"sh", "-c", "echo ${#B0} ${#B3}", NULL};
+
+		for (int i = 0; i < 4; i++) {
+			vars[i] = malloc(big + 4);
+			snprintf(vars[i], 4, "B%d=", i);
+			memset(vars[i] + 3, 'x', big);
+			vars[i][big + 3] = '\0';
+		}
+		opts = (lxc_attach_options_t)LXC_ATTACH_OPTIONS_DEFAULT;
+		opts.env_policy = LXC_ATTACH_CLEAR_ENV;
+		opts.extra_env_vars = vars;
+		CHECK(run_capture(c, &opts, lens, out, sizeof(out)) == 0);
+		CHECK_STR(out, "102400 102400");
+		for (int i = 0; i < 4; i++)
+			free(vars[i]);
+	}
 }
 
 /* Program lookup as execvp does it, in the attached process's PATH: a

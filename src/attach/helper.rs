@@ -69,12 +69,12 @@ fn current_sigmask() -> libc::sigset_t {
     }
 }
 
-/// Sends `plan` to the helper: its length, then the bytes in pieces, the
-/// descriptors spread over the first messages.
+/// The messages that carry `plan` to the helper: its length, then the
+/// bytes in pieces, the descriptors spread over the first messages.
 ///
 /// # Safety
 /// The plan's pointers are live.
-pub(super) unsafe fn send_plan(sock: &OwnedFd, plan: &mut Plan) -> Result<()> {
+pub(super) unsafe fn plan_messages(plan: &mut Plan) -> Result<Vec<(Vec<u8>, Vec<RawFd>)>> {
     plan.sigmask = Some(current_sigmask());
     let encoded = wire::encode(plan, sigpipe_ignored())?;
     let mut bytes = (encoded.bytes.len() as u64).to_ne_bytes().to_vec();
@@ -85,11 +85,32 @@ pub(super) unsafe fn send_plan(sock: &OwnedFd, plan: &mut Plan) -> Result<()> {
         .max(encoded.fds.len().div_ceil(MAX_FDS));
     let size = bytes.len().div_ceil(messages);
     let mut fds = encoded.fds.chunks(MAX_FDS);
-    for piece in bytes.chunks(size) {
-        send_with_fds(sock, piece, fds.next().unwrap_or(&[]))
-            .map_err(|e| Error::new(e.errno, "Failed to send the plan to the attach helper"))?;
+    Ok(bytes
+        .chunks(size)
+        .map(|piece| (piece.to_vec(), fds.next().unwrap_or(&[]).to_vec()))
+        .collect())
+}
+
+/// Sends `messages[from..]` on `sock`; how many of them are sent in all
+/// (on a non-blocking socket, up to the first that did not fit).
+pub(super) fn send_messages(
+    sock: &OwnedFd,
+    messages: &[(Vec<u8>, Vec<RawFd>)],
+    from: usize,
+) -> Result<usize> {
+    for (i, (piece, fds)) in messages.iter().enumerate().skip(from) {
+        match send_with_fds(sock, piece, fds) {
+            Ok(_) => {}
+            Err(e) if e.errno == libc::EAGAIN => return Ok(i),
+            Err(e) => {
+                return Err(Error::new(
+                    e.errno,
+                    "Failed to send the plan to the attach helper",
+                ))
+            }
+        }
     }
-    Ok(())
+    Ok(messages.len())
 }
 
 /// Receives the plan on `sock`: (bytes, descriptors).

@@ -411,12 +411,20 @@ impl Attacher<'_> {
 
         let inter = match helper {
             Some(handle) => {
+                // SAFETY: the plan's pointers live until this returns.
+                let messages = unsafe { helper::plan_messages(&mut plan) }?;
+                // Queued before the helper exists, it reads the plan as soon
+                // as it runs; what does not fit in the socket's buffer goes
+                // once it runs.
+                crate::sys::set_blocking(parent_sock.as_raw_fd(), false)?;
+                let queued = helper::send_messages(&parent_sock, &messages, 0);
+                crate::sys::set_blocking(parent_sock.as_raw_fd(), true)?;
+                let queued = queued?;
                 let pid = helper::spawn(&handle, &child_sock)?;
                 // Its mount dissolved before anything runs inside.
                 drop(handle);
                 drop(child_sock);
-                // SAFETY: the plan's pointers live until this returns.
-                if let Err(e) = unsafe { helper::send_plan(&parent_sock, &mut plan) } {
+                if let Err(e) = helper::send_messages(&parent_sock, &messages, queued) {
                     // SAFETY: killing and reaping our own child.
                     unsafe { libc::kill(pid, libc::SIGKILL) };
                     let _ = wait_status(pid);
