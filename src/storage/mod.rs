@@ -8,6 +8,7 @@
 
 mod btrfs;
 pub mod cmdlines;
+mod copy;
 mod dir;
 mod loopdev;
 mod overlay;
@@ -42,7 +43,8 @@ pub fn in_private_mounts(cmd: &mut std::process::Command, mounts: Vec<std::sync:
     }
 }
 
-pub use dir::{copy_tree, copy_tree_into, rmdir_onedev, rmdir_onedev_except, DirStorage};
+pub use copy::{copy_tree, copy_tree_into};
+pub use dir::{rmdir_onedev, rmdir_onedev_except, DirStorage};
 pub use overlay::OverlayStorage;
 
 /// btrfs helpers for clone (snapshots on the same filesystem).
