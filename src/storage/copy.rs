@@ -464,12 +464,7 @@ mod tests {
     use super::*;
     use std::os::unix::fs::{symlink, FileTypeExt};
 
-    fn scratch(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("lxc-copy-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
-    }
+    use super::super::test_scratch as scratch;
 
     #[test]
     fn copy_preserves_modes_and_links() {

@@ -244,12 +244,7 @@ mod tests {
     use super::*;
     use std::os::unix::fs::{symlink, MetadataExt};
 
-    fn scratch(tag: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("lxc-storage-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
-    }
+    use super::super::test_scratch as scratch;
 
     #[test]
     fn create_sets_0755_and_src() {

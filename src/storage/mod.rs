@@ -326,6 +326,15 @@ fn backend(kind: &str, src: PathBuf) -> Result<Box<dyn Storage>> {
     Ok(Box::new(DirStorage::new(src)))
 }
 
+/// A fresh scratch directory for a storage test.
+#[cfg(test)]
+fn test_scratch(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("lxc-storage-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
