@@ -240,7 +240,6 @@ pub fn pivot_root_here(new_root: &Path) -> Result<()> {
     std::env::set_current_dir("/").map_err(|e| Error::io("Failed to enter", Path::new("/"), &e))
 }
 
-/// A pipe-like connected pair of CLOEXEC sockets.
 /// Sets or clears O_NONBLOCK on `fd`.
 pub fn set_blocking(fd: RawFd, blocking: bool) -> Result<()> {
     // SAFETY: fcntl flag update on a descriptor the caller owns.
@@ -266,7 +265,8 @@ pub fn leave_session() {
     // SAFETY: plain syscalls on this process's own descriptors and session.
     unsafe {
         libc::setsid();
-        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
+        // Not close-on-exec: where it lands on 0-2 it is kept as stdio.
+        let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
         if null >= 0 {
             for std_fd in 0..3 {
                 libc::dup2(null, std_fd);
@@ -319,6 +319,7 @@ pub fn pipe(what: &str) -> Result<(OwnedFd, OwnedFd)> {
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
+/// A pipe-like connected pair of CLOEXEC sockets.
 pub fn socketpair_seqpacket() -> Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0; 2];
     // SAFETY: fds has room for two descriptors.

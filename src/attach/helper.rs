@@ -14,7 +14,7 @@ use super::child::{self, Plan};
 use super::wire;
 use crate::error::{Error, Result};
 use crate::sys;
-use crate::sys::socket::{recv_msg, send_with_fds, MAX_FDS};
+use crate::sys::socket::{recv_msg, send_with_fds_flags, MAX_FDS};
 
 /// argv[1] that makes the monitor binary the attach helper.
 pub const FLAG: &str = "--attach-helper";
@@ -92,14 +92,15 @@ pub(super) unsafe fn plan_messages(plan: &mut Plan) -> Result<Vec<(Vec<u8>, Vec<
 }
 
 /// Sends `messages[from..]` on `sock`; how many of them are sent in all
-/// (on a non-blocking socket, up to the first that did not fit).
+/// (with MSG_DONTWAIT in `flags`, up to the first that did not fit).
 pub(super) fn send_messages(
     sock: &OwnedFd,
     messages: &[(Vec<u8>, Vec<RawFd>)],
     from: usize,
+    flags: libc::c_int,
 ) -> Result<usize> {
     for (i, (piece, fds)) in messages.iter().enumerate().skip(from) {
-        match send_with_fds(sock, piece, fds) {
+        match send_with_fds_flags(sock, piece, fds, flags) {
             Ok(_) => {}
             Err(e) if e.errno == libc::EAGAIN => return Ok(i),
             Err(e) => {

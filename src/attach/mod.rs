@@ -416,15 +416,12 @@ impl Attacher<'_> {
                 // Queued before the helper exists, it reads the plan as soon
                 // as it runs; what does not fit in the socket's buffer goes
                 // once it runs.
-                crate::sys::set_blocking(parent_sock.as_raw_fd(), false)?;
-                let queued = helper::send_messages(&parent_sock, &messages, 0);
-                crate::sys::set_blocking(parent_sock.as_raw_fd(), true)?;
-                let queued = queued?;
+                let queued = helper::send_messages(&parent_sock, &messages, 0, libc::MSG_DONTWAIT)?;
                 let pid = helper::spawn(&handle, &child_sock)?;
                 // Its mount dissolved before anything runs inside.
                 drop(handle);
                 drop(child_sock);
-                if let Err(e) = helper::send_messages(&parent_sock, &messages, queued) {
+                if let Err(e) = helper::send_messages(&parent_sock, &messages, queued, 0) {
                     // SAFETY: killing and reaping our own child.
                     unsafe { libc::kill(pid, libc::SIGKILL) };
                     let _ = wait_status(pid);

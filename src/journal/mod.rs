@@ -257,12 +257,6 @@ pub(crate) fn with_socket<T>(f: impl FnOnce(&OwnedFd) -> T) -> Option<T> {
     journal.as_ref().map(f)
 }
 
-/// The journal's socket, to see it hang up.
-pub(crate) fn raw_fd() -> Option<RawFd> {
-    let journal = JOURNAL.lock().unwrap_or_else(|p| p.into_inner());
-    journal.as_ref().map(|s| s.as_raw_fd())
-}
-
 /// Takes the journal's socket back (no more journaling).
 pub(crate) fn take() -> Option<OwnedFd> {
     JOURNAL.lock().unwrap_or_else(|p| p.into_inner()).take()
@@ -270,22 +264,8 @@ pub(crate) fn take() -> Option<OwnedFd> {
 
 /// Sends one journal message, with a descriptor if `fd` is given.
 pub(crate) fn send_on(sock: &OwnedFd, bytes: &[u8], fd: Option<RawFd>) -> Result<()> {
-    let sent = match fd {
-        Some(fd) => crate::sys::socket::send_with_fd(sock, bytes, fd).map(drop),
-        // SAFETY: sending from a live buffer.
-        None => match unsafe {
-            libc::send(
-                sock.as_raw_fd(),
-                bytes.as_ptr() as *const libc::c_void,
-                bytes.len(),
-                libc::MSG_NOSIGNAL,
-            )
-        } {
-            n if n < 0 => Err(Error::last_os("send failed")),
-            _ => Ok(()),
-        },
-    };
-    sent.map_err(|e| {
+    let sent = crate::sys::socket::send_with_fds(sock, bytes, fd.as_slice());
+    sent.map(drop).map_err(|e| {
         Error::new(
             e.errno,
             format!("journal: {}", std::io::Error::from_raw_os_error(e.errno)),

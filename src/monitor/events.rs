@@ -340,7 +340,7 @@ impl Monitor {
         for (i, l) in self.attach_listeners.iter().enumerate() {
             push(l.as_raw_fd(), Source::AttachNotify(i));
         }
-        if let Some(journal) = crate::journal::raw_fd() {
+        if let Some(journal) = crate::journal::with_socket(|s| s.as_raw_fd()) {
             push(journal, Source::Sentinel);
         }
         // SAFETY: polling descriptors we own.
@@ -762,7 +762,7 @@ impl Monitor {
             };
             let (ptx, pty, _) = super::open_pty_pair()?;
             crate::sys::tty::set_raw(pty.as_raw_fd())?;
-            crate::sys::tty::set_nonblocking(pty.as_raw_fd())?;
+            crate::sys::set_blocking(pty.as_raw_fd(), false)?;
             crate::sys::tty::copy_winsize(master.as_raw_fd(), ptx.as_raw_fd());
             server::respond(
                 &conn,

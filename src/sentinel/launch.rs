@@ -239,17 +239,13 @@ pub fn reap() {
     let Some(pidfd) = lock(&JOINED).take().and_then(|j| j.pidfd) else {
         return;
     };
-    if last && !wait_exit(&pidfd) {
+    if last && !wait_readable(pidfd.as_raw_fd()) {
         log::warn!("The sentinel did not leave in time");
     }
 }
 
-/// Whether the process behind `pidfd` exited within the timeout.
-fn wait_exit(pidfd: &OwnedFd) -> bool {
-    wait_readable(pidfd.as_raw_fd())
-}
-
-/// Whether `fd` became readable within the timeout.
+/// Whether `fd` became readable (a pidfd: its process exited) within the
+/// timeout.
 fn wait_readable(fd: std::os::fd::RawFd) -> bool {
     let mut pfd = libc::pollfd {
         fd,

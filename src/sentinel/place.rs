@@ -24,9 +24,15 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 use crate::sys;
 
+/// Worked out once per process: a monitor's context does not change, and
+/// the sentinel it forks inherits the answer.
 pub(super) fn socket_path() -> PathBuf {
-    let key = crate::commands::fnv1a_64(&context());
-    crate::globals::rundir().join(format!("lxc/sentinel/{key:016x}"))
+    static PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let key = crate::commands::fnv1a_64(&context());
+        crate::globals::rundir().join(format!("lxc/sentinel/{key:016x}"))
+    })
+    .clone()
 }
 
 /// What a sentinel must share with the monitors it serves.
@@ -36,12 +42,11 @@ fn context() -> Vec<u8> {
         let ino = std::fs::metadata(format!("/proc/self/ns/{ns}")).map_or(0, |m| m.ino());
         text.extend_from_slice(format!("{ns}:{ino}\n").as_bytes());
     }
-    // One read for the whole file (procfs gives no size to size a buffer).
-    let mut cgroups = Vec::with_capacity(4096);
-    if let Ok(mut f) = std::fs::File::open("/proc/self/cgroup") {
-        let _ = std::io::Read::read_to_end(&mut f, &mut cgroups);
-    }
-    text.extend(cgroups);
+    text.extend(
+        sys::procfs::read("/proc/self/cgroup")
+            .unwrap_or_default()
+            .bytes(),
+    );
     text
 }
 

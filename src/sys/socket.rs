@@ -264,12 +264,14 @@ fn set_timeout(sock: &OwnedFd, opt: libc::c_int, seconds: i32) -> Result<()> {
 pub const MAX_FDS: usize = 24;
 
 /// Sends `data` in one message with SCM_CREDENTIALS (our pid, uid, gid) or
-/// with SCM_RIGHTS descriptors.
+/// with SCM_RIGHTS descriptors (none: no control message), with `flags`
+/// besides MSG_NOSIGNAL.
 fn send_with_cmsg(
     sock: RawFd,
     data: &[u8],
     cmsg_type: libc::c_int,
     payload: &[u8],
+    flags: libc::c_int,
 ) -> Result<usize> {
     // CMSG_SPACE(4 * MAX_FDS) = 16 + 96 bytes.
     let mut cbuf = [0u64; 14];
@@ -288,15 +290,17 @@ fn send_with_cmsg(
         let mut msg: libc::msghdr = zeroed();
         msg.msg_iov = &mut iov;
         msg.msg_iovlen = 1;
-        msg.msg_control = cbuf.as_mut_ptr() as *mut libc::c_void;
-        msg.msg_controllen = space;
-        let cmsg = libc::CMSG_FIRSTHDR(&msg);
-        (*cmsg).cmsg_level = libc::SOL_SOCKET;
-        (*cmsg).cmsg_type = cmsg_type;
-        (*cmsg).cmsg_len = libc::CMSG_LEN(payload.len() as u32) as usize;
-        std::ptr::copy_nonoverlapping(payload.as_ptr(), libc::CMSG_DATA(cmsg), payload.len());
+        if !payload.is_empty() {
+            msg.msg_control = cbuf.as_mut_ptr() as *mut libc::c_void;
+            msg.msg_controllen = space;
+            let cmsg = libc::CMSG_FIRSTHDR(&msg);
+            (*cmsg).cmsg_level = libc::SOL_SOCKET;
+            (*cmsg).cmsg_type = cmsg_type;
+            (*cmsg).cmsg_len = libc::CMSG_LEN(payload.len() as u32) as usize;
+            std::ptr::copy_nonoverlapping(payload.as_ptr(), libc::CMSG_DATA(cmsg), payload.len());
+        }
         loop {
-            let n = libc::sendmsg(sock, &msg, libc::MSG_NOSIGNAL);
+            let n = libc::sendmsg(sock, &msg, libc::MSG_NOSIGNAL | flags);
             if n < 0 && sys::errno() == libc::EINTR {
                 continue;
             }
@@ -321,7 +325,7 @@ pub fn send_with_credentials(sock: &OwnedFd, data: &[u8]) -> Result<usize> {
     let bytes = unsafe {
         std::slice::from_raw_parts(&cred as *const _ as *const u8, size_of::<libc::ucred>())
     };
-    send_with_cmsg(sock.as_raw_fd(), data, libc::SCM_CREDENTIALS, bytes)
+    send_with_cmsg(sock.as_raw_fd(), data, libc::SCM_CREDENTIALS, bytes, 0)
 }
 
 pub fn send_with_fd(sock: &impl AsRawFd, data: &[u8], fd: RawFd) -> Result<usize> {
@@ -331,6 +335,17 @@ pub fn send_with_fd(sock: &impl AsRawFd, data: &[u8], fd: RawFd) -> Result<usize
 /// Sends `data` with up to `MAX_FDS` descriptors in one SCM_RIGHTS message
 /// (no allocation: the seccomp listener is sent from init before exec).
 pub fn send_with_fds(sock: &impl AsRawFd, data: &[u8], fds: &[RawFd]) -> Result<usize> {
+    send_with_fds_flags(sock, data, fds, 0)
+}
+
+/// [`send_with_fds`] with `flags` (MSG_DONTWAIT: EAGAIN rather than wait
+/// for room).
+pub fn send_with_fds_flags(
+    sock: &impl AsRawFd,
+    data: &[u8],
+    fds: &[RawFd],
+    flags: libc::c_int,
+) -> Result<usize> {
     if fds.len() > MAX_FDS {
         return Err(Error::invalid(format!(
             "Too many descriptors for one message: {}",
@@ -346,6 +361,7 @@ pub fn send_with_fds(sock: &impl AsRawFd, data: &[u8], fds: &[RawFd]) -> Result<
         data,
         libc::SCM_RIGHTS,
         &bytes[..4 * fds.len()],
+        flags,
     )
 }
 

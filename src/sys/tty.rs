@@ -42,10 +42,6 @@ pub fn set_raw(fd: RawFd) -> Result<libc::termios> {
     }
 }
 
-pub fn set_nonblocking(fd: RawFd) -> Result<()> {
-    super::set_blocking(fd, false)
-}
-
 /// Copies the window size of `from` to `to` (both terminals).
 pub fn copy_winsize(from: RawFd, to: RawFd) {
     // SAFETY: TIOCGWINSZ/TIOCSWINSZ with a winsize on our stack.
