@@ -377,8 +377,11 @@ impl RootfsPlan {
             None
         };
         for (name, host_pty) in console.chain(ttys) {
-            let made = dev.as_ref().map(|d| d.new_file_in(&name)).transpose()?;
-            let target = match made.flatten() {
+            let made = match &dev {
+                Some(dev) => dev.new_file_in(&name)?,
+                None => None,
+            };
+            let target = match made {
                 Some(target) => target,
                 None => root.make_file(format!("dev/{name}"))?,
             };
