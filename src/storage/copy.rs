@@ -6,8 +6,19 @@
 //! serves parallel reads), and less with a warm one. Directories get their
 //! mode, owner and times last, children first, so that a directory made
 //! read-only is never one a copy still has to write into.
+//!
+//! The source may be a running container's tree, changed under the copy
+//! by a root inside that wants the host's files. So the source is never
+//! walked by path: each directory is held open and what is in it is
+//! reached through that descriptor, the last component never followed
+//! (a directory swapped for a symlink to the host stops the copy instead
+//! of leading it out), and a regular file is opened first as a bare
+//! handle (`O_PATH`) and read only once that handle is seen to be one (a
+//! device node swapped in is never opened: opening one can act, e.g. arm
+//! a watchdog). The destination is new and only ours.
 
-use std::ffi::CString;
+use std::ffi::{CStr, CString, OsStr, OsString};
+use std::fs::{File, Metadata};
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -32,42 +43,124 @@ const QUEUED_FILES: usize = 4 * COPY_THREADS;
 /// modes, extended attributes and timestamps. Stays on `src`'s
 /// filesystem: mount points become empty directories.
 pub fn copy_tree(src: &Path, dst: &Path) -> Result<()> {
-    let meta = tree_root(src)?;
-    Copier::run(&meta, |c| c.copy_dir(src, dst, &meta))
+    let (root, meta) = SourceDir::open_root(src)?;
+    Copier::run(&meta, |c| c.copy_dir(root, dst, meta.clone()))
 }
 
 /// `copy_tree` into the existing directory `dst` (a new btrfs subvolume):
 /// its contents, then its owner, mode, xattrs and times.
 pub fn copy_tree_into(src: &Path, dst: &Path) -> Result<()> {
-    let meta = tree_root(src)?;
+    let (root, meta) = SourceDir::open_root(src)?;
     Copier::run(&meta, |c| {
-        c.copy_contents(src, dst, &meta)?;
-        c.dirs
-            .push((src.to_path_buf(), dst.to_path_buf(), meta.clone()));
+        let xattrs = Xattrs::read(XattrSource::Fd(root.file.as_raw_fd()));
+        c.copy_contents(&root, dst, &meta)?;
+        c.dirs.push((dst.to_path_buf(), meta.clone(), xattrs));
         Ok(())
     })
 }
 
-/// The metadata of `src`, a directory.
-fn tree_root(src: &Path) -> Result<std::fs::Metadata> {
-    let meta = std::fs::symlink_metadata(src).map_err(|e| Error::io("Failed to stat", src, &e))?;
-    if !meta.is_dir() {
-        return Err(Error::new(
-            libc::ENOTDIR,
-            format!("Cannot copy {}: not a directory", src.display()),
-        ));
+/// A directory of the source, held open while what is in it is copied.
+struct SourceDir {
+    file: File,
+    /// Its path, for messages only.
+    shown: PathBuf,
+}
+
+impl SourceDir {
+    /// The top of the tree (a path of the host's choosing) and its metadata.
+    fn open_root(src: &Path) -> Result<(SourceDir, Metadata)> {
+        let dir = SourceDir {
+            file: open_dir(src).map_err(|e| Error::io("Failed to open", src, &e))?,
+            shown: src.to_path_buf(),
+        };
+        let meta = dir.metadata()?;
+        Ok((dir, meta))
     }
-    Ok(meta)
+
+    fn metadata(&self) -> Result<Metadata> {
+        self.file
+            .metadata()
+            .map_err(|e| Error::io("Failed to stat", &self.shown, &e))
+    }
+
+    /// A path naming entry `name` of this directory through the kernel's
+    /// link to the held descriptor: only `name` itself is looked up in it.
+    fn entry(&self, name: &OsStr) -> PathBuf {
+        Path::new(&format!("/proc/self/fd/{}", self.file.as_raw_fd())).join(name)
+    }
+
+    /// The entries' names, sorted.
+    fn names(&self) -> Result<Vec<OsString>> {
+        let failed = |e: std::io::Error| Error::io("Failed to read", &self.shown, &e);
+        let mut names = std::fs::read_dir(self.entry(OsStr::new("")))
+            .map_err(failed)?
+            .map(|e| e.map(|e| e.file_name()))
+            .collect::<std::io::Result<Vec<_>>>()
+            .map_err(failed)?;
+        names.sort();
+        Ok(names)
+    }
+
+    /// The subdirectory `name`, never through a symlink.
+    fn open_subdir(&self, name: &OsStr) -> Result<(SourceDir, Metadata)> {
+        let shown = self.shown.join(name);
+        let file = open_dir(&self.entry(name)).map_err(|e| {
+            Error::io(
+                "Failed to open (a directory replaced during the copy?)",
+                &shown,
+                &e,
+            )
+        })?;
+        let dir = SourceDir { file, shown };
+        let meta = dir.metadata()?;
+        Ok((dir, meta))
+    }
+
+    /// The regular file `name`, opened for reading only once a bare handle
+    /// on it shows it is one; its current metadata.
+    fn open_file(&self, name: &OsStr) -> Result<(File, Metadata)> {
+        let shown = self.shown.join(name);
+        let handle = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(self.entry(name))
+            .map_err(|e| Error::io("Failed to open", &shown, &e))?;
+        let meta = handle
+            .metadata()
+            .map_err(|e| Error::io("Failed to stat", &shown, &e))?;
+        if !meta.is_file() {
+            return Err(Error::new(
+                libc::ESTALE,
+                format!(
+                    "Cannot copy {}: it stopped being a regular file during the copy",
+                    shown.display()
+                ),
+            ));
+        }
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_CLOEXEC)
+            .open(format!("/proc/self/fd/{}", handle.as_raw_fd()))
+            .map_err(|e| Error::io("Failed to open", &shown, &e))?;
+        Ok((file, meta))
+    }
+}
+
+/// Opens a directory, not through a symlink in the last component.
+fn open_dir(path: &Path) -> std::io::Result<File> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
 }
 
 /// A regular file made by the walk, for a copying thread: its contents,
 /// then its owner, xattrs, mode and times.
 struct FileJob {
-    from: PathBuf,
     to: PathBuf,
-    meta: std::fs::Metadata,
-    src: std::fs::File,
-    dst: std::fs::File,
+    meta: Metadata,
+    src: File,
+    dst: File,
 }
 
 /// The walk.
@@ -82,17 +175,15 @@ struct Copier<'a> {
     /// Copies made by the walk itself (no thread could be made).
     data: DataCopier,
     /// Directories made, to be finished once all is copied (children
-    /// first, the order they were completed in).
-    dirs: Vec<(PathBuf, PathBuf, std::fs::Metadata)>,
+    /// first, the order they were completed in), with the source's
+    /// metadata and extended attributes.
+    dirs: Vec<(PathBuf, Metadata, Xattrs)>,
 }
 
 impl Copier<'_> {
     /// Runs `walk` with the copying threads, then finishes the directories;
     /// the first error of either.
-    fn run(
-        root: &std::fs::Metadata,
-        walk: impl FnOnce(&mut Copier<'_>) -> Result<()>,
-    ) -> Result<()> {
+    fn run(root: &Metadata, walk: impl FnOnce(&mut Copier<'_>) -> Result<()>) -> Result<()> {
         let (tx, rx) = mpsc::sync_channel::<FileJob>(QUEUED_FILES);
         let rx = Mutex::new(rx);
         let first_error: Mutex<Option<Error>> = Mutex::new(None);
@@ -138,45 +229,42 @@ impl Copier<'_> {
         if let Some(e) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
             return Err(e);
         }
-        for (from, to, meta) in walked? {
-            finish_copy(&from, &to, &meta)?;
+        for (to, meta, xattrs) in walked? {
+            finish_copy(&to, &meta, &xattrs)?;
         }
         Ok(())
     }
 
-    fn copy_dir(&mut self, src: &Path, dst: &Path, meta: &std::fs::Metadata) -> Result<()> {
+    fn copy_dir(&mut self, dir: SourceDir, dst: &Path, meta: Metadata) -> Result<()> {
         std::fs::DirBuilder::new()
             .mode(0o700)
             .create(dst)
             .map_err(|e| Error::io("Failed to create directory", dst, &e))?;
-        self.copy_contents(src, dst, meta)?;
-        self.dirs
-            .push((src.to_path_buf(), dst.to_path_buf(), meta.clone()));
+        let xattrs = Xattrs::read(XattrSource::Fd(dir.file.as_raw_fd()));
+        self.copy_contents(&dir, dst, &meta)?;
+        self.dirs.push((dst.to_path_buf(), meta, xattrs));
         Ok(())
     }
 
-    fn copy_contents(&mut self, src: &Path, dst: &Path, meta: &std::fs::Metadata) -> Result<()> {
-        if meta.dev() == self.dev {
-            let mut entries: Vec<_> = std::fs::read_dir(src)
-                .map_err(|e| Error::io("Failed to read", src, &e))?
-                .collect::<std::io::Result<_>>()
-                .map_err(|e| Error::io("Failed to read", src, &e))?;
-            entries.sort_by_key(|e| e.file_name());
-            for entry in entries {
-                let from = entry.path();
-                let to = dst.join(entry.file_name());
-                let m = std::fs::symlink_metadata(&from)
-                    .map_err(|e| Error::io("Failed to stat", &from, &e))?;
-                self.copy_entry(&from, &to, &m)?;
-            }
+    fn copy_contents(&mut self, dir: &SourceDir, dst: &Path, meta: &Metadata) -> Result<()> {
+        if meta.dev() != self.dev {
+            return Ok(());
+        }
+        for name in dir.names()? {
+            let m = std::fs::symlink_metadata(dir.entry(&name))
+                .map_err(|e| Error::io("Failed to stat", &dir.shown.join(&name), &e))?;
+            #[cfg(test)]
+            tests::after_stat(&dir.shown.join(&name));
+            self.copy_entry(dir, &name, &dst.join(&name), &m)?;
         }
         Ok(())
     }
 
-    fn copy_entry(&mut self, from: &Path, to: &Path, m: &std::fs::Metadata) -> Result<()> {
+    fn copy_entry(&mut self, dir: &SourceDir, name: &OsStr, to: &Path, m: &Metadata) -> Result<()> {
         let ft = m.file_type();
         if ft.is_dir() {
-            return self.copy_dir(from, to, m);
+            let (sub, meta) = dir.open_subdir(name)?;
+            return self.copy_dir(sub, to, meta);
         }
         if m.nlink() > 1 {
             if let Some(first) = self.links.get(&(m.dev(), m.ino())) {
@@ -185,13 +273,14 @@ impl Copier<'_> {
             }
             self.links.insert((m.dev(), m.ino()), to.to_path_buf());
         }
+        let entry = dir.entry(name);
         if ft.is_symlink() {
-            let target =
-                std::fs::read_link(from).map_err(|e| Error::io("Failed to read link", from, &e))?;
+            let target = std::fs::read_link(&entry)
+                .map_err(|e| Error::io("Failed to read link", &dir.shown.join(name), &e))?;
             std::os::unix::fs::symlink(&target, to)
                 .map_err(|e| Error::io("Failed to create symlink", to, &e))?;
         } else if ft.is_file() {
-            return self.copy_file(from, to, m);
+            return self.copy_file(dir, name, to);
         } else {
             let c = cpath(to)?;
             // SAFETY: a valid C string; the mode and rdev come from lstat.
@@ -206,20 +295,17 @@ impl Copier<'_> {
                 return Err(Error::last_io("Failed to create special file", to));
             }
         }
-        finish_copy(from, to, m)
+        let xattrs = Xattrs::read(XattrSource::Entry(&cpath(&entry)?));
+        finish_copy(to, m, &xattrs)
     }
 
     /// Makes the copy of a regular file (so that a later hard link finds
     /// it) and hands it to a copying thread.
-    fn copy_file(&mut self, from: &Path, to: &Path, m: &std::fs::Metadata) -> Result<()> {
+    fn copy_file(&mut self, dir: &SourceDir, name: &OsStr, to: &Path) -> Result<()> {
         if self.failed.load(Ordering::Relaxed) {
             return Err(Error::new(libc::ECANCELED, "The copy failed"));
         }
-        let src = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(from)
-            .map_err(|e| Error::io("Failed to open", from, &e))?;
+        let (src, meta) = dir.open_file(name)?;
         let dst = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -228,9 +314,8 @@ impl Copier<'_> {
             .open(to)
             .map_err(|e| Error::io("Failed to create", to, &e))?;
         let job = FileJob {
-            from: from.to_path_buf(),
             to: to.to_path_buf(),
-            meta: m.clone(),
+            meta,
             src,
             dst,
         };
@@ -284,8 +369,9 @@ impl DataCopier {
         if !reflinked && unsafe { libc::ftruncate(dfd, size) } < 0 {
             return Err(Error::last_io("Failed to set the size of", to));
         }
+        let xattrs = Xattrs::read(XattrSource::Fd(sfd));
         drop((job.src, job.dst));
-        finish_copy(&job.from, to, &job.meta)
+        finish_copy(to, &job.meta, &xattrs)
     }
 
     /// Copies bytes [start, end) at the same offsets: copy_file_range,
@@ -364,10 +450,10 @@ impl DataCopier {
 
 /// A copy's owner (when permitted), xattrs, mode and times, as the
 /// original's.
-fn finish_copy(from: &Path, to: &Path, m: &std::fs::Metadata) -> Result<()> {
+fn finish_copy(to: &Path, m: &Metadata, xattrs: &Xattrs) -> Result<()> {
     // Unprivileged callers cannot give files away; their copy is theirs.
     let _ = std::os::unix::fs::lchown(to, Some(m.uid()), Some(m.gid()));
-    copy_xattrs(from, to);
+    xattrs.write(to);
     let is_link = m.file_type().is_symlink();
     if !is_link {
         std::fs::set_permissions(to, std::fs::Permissions::from_mode(m.mode() & 0o7777))
@@ -403,59 +489,93 @@ fn finish_copy(from: &Path, to: &Path, m: &std::fs::Metadata) -> Result<()> {
     Ok(())
 }
 
-/// Copies every extended attribute of `from` (not following symlinks);
-/// one the target cannot take is logged and skipped, as rsync does.
-fn copy_xattrs(from: &Path, to: &Path) {
-    let (Ok(f), Ok(t)) = (cpath(from), cpath(to)) else {
-        return;
-    };
-    let mut names = vec![0u8; 1024];
-    let len = loop {
-        // SAFETY: valid C string and buffer of the given size.
-        let n = unsafe { libc::llistxattr(f.as_ptr(), names.as_mut_ptr().cast(), names.len()) };
-        if n >= 0 {
-            break n as usize;
-        }
-        if crate::sys::errno() != libc::ERANGE || names.len() > 1 << 20 {
-            return;
-        }
-        names.resize(names.len() * 4, 0);
-    };
-    let mut value = vec![0u8; 4096];
-    for name in names[..len].split(|b| *b == 0).filter(|n| !n.is_empty()) {
-        let Ok(cname) = CString::new(name) else {
-            continue;
+/// Where a source's extended attributes are read from: an open file or
+/// directory, or an entry (its last component not followed).
+enum XattrSource<'a> {
+    Fd(RawFd),
+    Entry(&'a CStr),
+}
+
+/// A source's extended attributes, read while it is at hand.
+#[derive(Default)]
+struct Xattrs(Vec<(CString, Vec<u8>)>);
+
+impl Xattrs {
+    /// Every attribute of `src` that can be read (none when it has none or
+    /// they cannot be listed).
+    fn read(src: XattrSource<'_>) -> Xattrs {
+        // SAFETY (both): valid strings and buffers of the given sizes.
+        let list = |buf: &mut [u8]| unsafe {
+            match src {
+                XattrSource::Fd(fd) => libc::flistxattr(fd, buf.as_mut_ptr().cast(), buf.len()),
+                XattrSource::Entry(p) => {
+                    libc::llistxattr(p.as_ptr(), buf.as_mut_ptr().cast(), buf.len())
+                }
+            }
         };
-        let vlen = loop {
-            // SAFETY: valid strings and buffer.
-            let n = unsafe {
-                libc::lgetxattr(
-                    f.as_ptr(),
-                    cname.as_ptr(),
-                    value.as_mut_ptr().cast(),
-                    value.len(),
-                )
+        let get = |name: &CStr, buf: &mut [u8]| unsafe {
+            let (n, v, len) = (name.as_ptr(), buf.as_mut_ptr().cast(), buf.len());
+            match src {
+                XattrSource::Fd(fd) => libc::fgetxattr(fd, n, v, len),
+                XattrSource::Entry(p) => libc::lgetxattr(p.as_ptr(), n, v, len),
+            }
+        };
+        let mut out = Xattrs::default();
+        let Some(names) = read_sized(|buf| list(buf), 1024, 1 << 20) else {
+            return out;
+        };
+        for name in names.split(|b| *b == 0).filter(|n| !n.is_empty()) {
+            let Ok(name) = CString::new(name) else {
+                continue;
             };
-            if n >= 0 {
-                break Some(n as usize);
+            if let Some(value) = read_sized(|buf| get(&name, buf), 4096, 1 << 24) {
+                out.0.push((name, value));
             }
-            if crate::sys::errno() != libc::ERANGE || value.len() > 1 << 24 {
-                break None;
-            }
-            value.resize(value.len() * 4, 0);
-        };
-        let Some(vlen) = vlen else { continue };
-        // SAFETY: valid strings; the value is `vlen` bytes of the buffer.
-        if unsafe { libc::lsetxattr(t.as_ptr(), cname.as_ptr(), value.as_ptr().cast(), vlen, 0) }
-            < 0
-        {
-            log::warn!(
-                "Failed to copy extended attribute {} to {}: {}",
-                String::from_utf8_lossy(name),
-                to.display(),
-                std::io::Error::last_os_error()
-            );
         }
+        out
+    }
+
+    /// Sets them on `to` (not following a symlink); one the target cannot
+    /// take is logged and skipped, as rsync does.
+    fn write(&self, to: &Path) {
+        let Ok(t) = cpath(to) else { return };
+        for (name, value) in &self.0 {
+            // SAFETY: valid strings; the value's own bytes.
+            if unsafe {
+                libc::lsetxattr(
+                    t.as_ptr(),
+                    name.as_ptr(),
+                    value.as_ptr().cast(),
+                    value.len(),
+                    0,
+                )
+            } < 0
+            {
+                log::warn!(
+                    "Failed to copy extended attribute {} to {}: {}",
+                    name.to_string_lossy(),
+                    to.display(),
+                    std::io::Error::last_os_error()
+                );
+            }
+        }
+    }
+}
+
+/// What `read` puts in a buffer, the buffer grown from `first` up to `max`
+/// bytes while it is too small (ERANGE).
+fn read_sized(read: impl Fn(&mut [u8]) -> isize, first: usize, max: usize) -> Option<Vec<u8>> {
+    let mut buf = vec![0u8; first];
+    loop {
+        let n = read(&mut buf);
+        if n >= 0 {
+            buf.truncate(n as usize);
+            return Some(buf);
+        }
+        if crate::sys::errno() != libc::ERANGE || buf.len() >= max {
+            return None;
+        }
+        buf.resize(buf.len() * 4, 0);
     }
 }
 
@@ -465,6 +585,95 @@ mod tests {
     use std::os::unix::fs::{symlink, FileTypeExt};
 
     use super::super::test_scratch as scratch;
+
+    type Hook = Box<dyn FnMut(&Path)>;
+
+    thread_local! {
+        /// What a test does to the source between an entry's lstat and
+        /// its use: a root inside a running container racing the copy.
+        static AFTER_STAT: std::cell::RefCell<Option<Hook>> = const { std::cell::RefCell::new(None) };
+    }
+
+    pub(super) fn after_stat(entry: &Path) {
+        AFTER_STAT.with(|h| {
+            if let Some(hook) = h.borrow_mut().as_mut() {
+                hook(entry)
+            }
+        })
+    }
+
+    /// Copies `src` to `dst` while `hook` changes the source.
+    fn copy_raced(src: &Path, dst: &Path, hook: impl FnMut(&Path) + 'static) -> Result<()> {
+        AFTER_STAT.with(|h| *h.borrow_mut() = Some(Box::new(hook)));
+        let copied = copy_tree(src, dst);
+        AFTER_STAT.with(|h| *h.borrow_mut() = None);
+        copied
+    }
+
+    /// A hostile root inside a running container swaps, while it is being
+    /// copied, a directory for a symlink to the host's files (before the
+    /// copy enters it, and once it is inside), and a regular file for a
+    /// fifo: nothing of the host gets into the copy, and nothing blocks.
+    #[test]
+    fn a_source_changed_under_the_copy_never_leads_it_out() {
+        let d = scratch("raced");
+        let host = d.join("host");
+        std::fs::create_dir_all(&host).unwrap();
+        std::fs::write(host.join("f"), b"host secret").unwrap();
+        let src = d.join("src");
+        let fresh_source = || {
+            let _ = std::fs::remove_dir_all(&src);
+            std::fs::create_dir_all(src.join("a")).unwrap();
+            std::fs::write(src.join("a/f"), b"container").unwrap();
+            std::fs::write(src.join("g"), b"plain").unwrap();
+        };
+        let swap_for_link = {
+            let host = host.clone();
+            move |dir: &Path| {
+                std::fs::rename(dir, dir.with_extension("moved")).unwrap();
+                symlink(&host, dir).unwrap();
+            }
+        };
+
+        // Swapped between its lstat and its opening: the copy stops.
+        fresh_source();
+        let (a, swap) = (src.join("a"), swap_for_link.clone());
+        let err = copy_raced(&src, &d.join("dst1"), move |entry| {
+            if entry == a {
+                swap(entry)
+            }
+        })
+        .unwrap_err();
+        assert!([libc::ELOOP, libc::ENOTDIR].contains(&err.errno), "{err:?}");
+        assert!(!d.join("dst1/a/f").exists());
+
+        // Swapped while the copy is inside it: the copy goes on in the
+        // directory it entered.
+        fresh_source();
+        let (f, a, swap) = (src.join("a/f"), src.join("a"), swap_for_link);
+        copy_raced(&src, &d.join("dst2"), move |entry| {
+            if entry == f {
+                swap(&a)
+            }
+        })
+        .unwrap();
+        assert_eq!(std::fs::read(d.join("dst2/a/f")).unwrap(), b"container");
+
+        // A regular file turned into a fifo is not opened for reading.
+        fresh_source();
+        let g = src.join("g");
+        let err = copy_raced(&src, &d.join("dst3"), move |entry| {
+            if entry == g {
+                std::fs::remove_file(entry).unwrap();
+                let c = cpath(entry).unwrap();
+                // SAFETY: a valid C string.
+                assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+            }
+        })
+        .unwrap_err();
+        assert_eq!(err.errno, libc::ESTALE, "{err:?}");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
 
     #[test]
     fn copy_preserves_modes_and_links() {

@@ -361,7 +361,10 @@ mod tests {
         // The pipe goes where the handle is: taken in order, the handle
         // would be overwritten before it reaches its slot.
         let target = handle.as_raw_fd();
-        let script = std::ffi::CString::new(format!("echo through >&{target}")).unwrap();
+        // Through /proc: dash's `>&N` takes one digit, and tests running
+        // alongside may hold descriptors up to 10 and beyond.
+        let script =
+            std::ffi::CString::new(format!("echo through >/proc/self/fd/{target}")).unwrap();
         let argv = [
             c"sh".as_ptr() as *mut libc::c_char,
             c"-c".as_ptr() as *mut libc::c_char,
