@@ -14,8 +14,11 @@ cp "$target/release/liblxc.so" "$lib_out"
 # linked dynamically (no loader, no libc/libgcc_s/libseccomp to map and
 # relocate, a smaller address space for its forks and init's clone). Only
 # its own crate gets the flag (`cargo rustc`); its own target directory
-# keeps the library's build from being redone. Where there is no static
-# libc or libseccomp it is linked dynamically.
+# keeps the library's build from being redone. It is built with whole-
+# program LTO: calls between crates become direct (without it rustc leaves
+# ~19000 calls through the GOT), and its relocated read-only data, a
+# private copy in every running monitor, shrinks from 77 to 59 kB.
+# Where there is no static libc or libseccomp it is linked dynamically.
 # The installed monitor goes without its debug information (21 MB to
 # ~4 MB): a caller without CAP_SYS_ADMIN runs it from a sealed in-memory
 # copy (sys::sealed_exe), made once per process.
@@ -27,6 +30,7 @@ static_monitor() {
 	seccomp_a=$(${CC:-cc} -print-file-name=libseccomp.a 2>/dev/null) || return 1
 	case "$seccomp_a" in /*) ;; *) return 1 ;; esac
 	CARGO_TARGET_DIR=$static LIBSECCOMP_LINK_TYPE=static \
+		CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
 		LIBSECCOMP_LIB_PATH=$(dirname "$seccomp_a") \
 		"$cargo" rustc --release --locked --manifest-path "$src/Cargo.toml" \
 		-p lxc-core --bin lxc-rs-monitor -- -C target-feature=+crt-static || return 1

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::hooks::Hooks;
 use crate::spawn::{HeldNamespaces, InitProcess};
 use crate::sys;
+use crate::sys::resident::{IdleWait, QUIET_MS};
 
 struct StateClient {
     conn: OwnedFd,
@@ -188,8 +189,6 @@ impl Monitor {
                 log::error!("Failed to reboot \"{}\": {}", self.name, e.message);
                 return self.finish_after_hooks(status);
             }
-            // The new init runs: the setup's pages go back, as after the first start.
-            crate::sys::resident::shed_idle_pages();
         }
     }
 
@@ -344,16 +343,31 @@ impl Monitor {
             push(journal, Source::Sentinel);
         }
         // SAFETY: polling descriptors we own.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
-        if n < 0 {
-            if sys::errno() == libc::EINTR {
-                return Ok(None);
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, QUIET_MS) };
+        let waited = match n {
+            // Quiet after serving: what serving touched goes back.
+            0 => sys::resident::shed_idle_pages_then(IdleWait::Poll(&mut fds)),
+            n if n < 0 => Err(sys::errno()),
+            n => Ok(n as usize),
+        };
+        match waited {
+            Ok(_) => {}
+            Err(libc::EINTR) => return Ok(None),
+            Err(errno) => {
+                let err = std::io::Error::from_raw_os_error(errno);
+                return Err(Error::os("poll failed", &err));
             }
-            return Err(Error::last_os("poll failed"));
         }
+        self.serve(&fds, &srcs)
+    }
+
+    /// Handles what the poll found ready; init's wait status once it ended.
+    /// Out of line: its frames are not on the stack the monitor idles on.
+    #[inline(never)]
+    fn serve(&mut self, fds: &[libc::pollfd], srcs: &[Source]) -> Result<Option<i32>> {
         let ready: Vec<(RawFd, Source, i16)> = fds
             .iter()
-            .zip(&srcs)
+            .zip(srcs)
             .filter(|(p, _)| p.revents != 0)
             .map(|(p, s)| (p.fd, *s, p.revents))
             .collect();

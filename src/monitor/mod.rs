@@ -162,8 +162,6 @@ pub fn main(argv: Vec<String>, destroy: DestroyFn) -> i32 {
     };
     // A sentinel this start had to start greeted it meanwhile.
     crate::sentinel::settle();
-    // The container's setup is over: what only it needed goes back.
-    sys::resident::shed_idle_pages();
     let wait_status = monitor.run();
     status.send(&StatusLine::Exited(wait_status));
     // The monitor's own exit status mirrors init's.

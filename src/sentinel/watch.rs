@@ -99,7 +99,6 @@ pub(super) fn serve(first: OwnedFd) -> i32 {
         epoll,
         following: Vec::new(),
         orphans: Vec::new(),
-        touched: false,
         retry_leaving: false,
     };
     // Without a place to listen it follows its first monitor only.
@@ -132,8 +131,6 @@ struct Sentinel {
     following: Vec<(OwnedFd, Followed)>,
     /// Journals of dead monitors whose init still runs.
     orphans: Vec<Followed>,
-    /// Whether pages were touched since they were last given back.
-    touched: bool,
     /// Whether leaving was put off for a monitor that was joining.
     retry_leaving: bool,
 }
@@ -141,9 +138,6 @@ struct Sentinel {
 const LISTENER: u64 = u64::MAX;
 const JOURNAL: u64 = 1 << 32;
 const ORPHAN: u64 = 2 << 32;
-
-/// How long the sentinel stays quiet before it gives back what it touched.
-const SHED_AFTER_MS: i32 = 200;
 
 /// How soon it tries again to leave after a monitor that was joining kept
 /// it (the monitor's connection normally wakes it first).
@@ -219,22 +213,21 @@ impl Sentinel {
     /// One round: waits for any connection, journal or init, and handles
     /// what came.
     fn wait(&mut self, listener: &mut Option<Listener>) {
-        let timeout = if std::mem::take(&mut self.retry_leaving) {
+        let retrying = std::mem::take(&mut self.retry_leaving);
+        let timeout = if retrying {
             RETRY_LEAVING_MS
-        } else if self.touched {
-            SHED_AFTER_MS
         } else {
-            -1
+            sys::resident::QUIET_MS
         };
-        let ready = self.epoll.wait(timeout);
+        let mut ready = self.epoll.wait(timeout);
         if ready.is_empty() {
+            if retrying {
+                return;
+            }
             // Quiet for a while: what following the last starts, stops or
-            // undos touched goes back.
-            sys::resident::shed_idle_pages();
-            self.touched = false;
-            return;
+            // undos touched goes back while the sentinel waits.
+            ready = self.epoll.wait_idle();
         }
-        self.touched = true;
         // Inits first, then journals, then new connections.
         let fd_of = |token: u64| (token & 0xffff_ffff) as RawFd;
         for &token in ready.iter().filter(|&&t| t != LISTENER && t & ORPHAN != 0) {

@@ -8,6 +8,9 @@ use crate::error::{Error, Result};
 
 pub struct Epoll(OwnedFd);
 
+/// Events taken per wait.
+const BATCH: usize = 64;
+
 impl Epoll {
     pub fn new() -> Result<Epoll> {
         // SAFETY: epoll_create1 returns a fresh descriptor or -1.
@@ -52,7 +55,6 @@ impl Epoll {
     /// Waits up to `timeout_ms` (-1: forever) for ready descriptors; their
     /// tokens (empty on a timeout or an interruption).
     pub fn wait(&self, timeout_ms: i32) -> Vec<u64> {
-        const BATCH: usize = 64;
         let mut events = [libc::epoll_event { events: 0, u64: 0 }; BATCH];
         // SAFETY: the kernel fills at most BATCH events of our array.
         let n = unsafe {
@@ -64,6 +66,15 @@ impl Epoll {
             )
         };
         events[..n.max(0) as usize].iter().map(|e| e.u64).collect()
+    }
+
+    /// [`Epoll::wait`] without a timeout, in which this process idles: its
+    /// idle pages are shed first (`sys::resident`).
+    pub fn wait_idle(&self) -> Vec<u64> {
+        let mut events = [libc::epoll_event { events: 0, u64: 0 }; BATCH];
+        let idle = super::resident::IdleWait::Epoll(self.0.as_raw_fd(), &mut events);
+        let n = super::resident::shed_idle_pages_then(idle).unwrap_or(0);
+        events[..n].iter().map(|e| e.u64).collect()
     }
 }
 

@@ -2,57 +2,180 @@
 //! monitor runs most of its code (and its deepest stack) while it sets the
 //! container up, then idles for the container's whole life. What it maps
 //! but no longer uses is counted against every running container.
+//!
+//! Code dropped from the page tables comes back on its next use with its
+//! 64 kB neighbourhood (the kernel's fault-around), so the drop is made by
+//! the wait the process idles in: between the last `madvise` and the
+//! blocking call only [`shed_idle_pages_then`] runs, with its own code
+//! kept mapped and both system calls made inline, and an idle process has
+//! almost none of its code mapped (a few faults would bring back half a
+//! megabyte, counted against that container alone while it is the only
+//! one).
 
-/// Drops from this process what it can fetch again or never needs again:
-/// free heap pages (`malloc_trim`), the stack below the caller's frame,
-/// and the resident pages of read-only file mappings that hold no
-/// private copy (code and constants: clean copies of the page cache,
-/// faulted back in on use). Nothing with content is lost: such pages are
-/// never written (relocated read-only data holds private copies and is
-/// kept), and no live frame is below the caller's. Best effort; errors
-/// change nothing.
-pub fn shed_idle_pages() {
-    let Ok(maps) = super::procfs::read("/proc/self/smaps") else {
-        return;
-    };
+use std::os::fd::RawFd;
+
+/// How long a long-lived process stays quiet before it gives back what
+/// its last work touched (a burst of commands is served without
+/// refaulting in between).
+pub const QUIET_MS: i32 = 200;
+
+/// The blocking call a process idles in, without a timeout.
+pub enum IdleWait<'a> {
+    /// `ppoll` on these descriptors.
+    Poll(&'a mut [libc::pollfd]),
+    /// `epoll_pwait` on this epoll descriptor into these events.
+    Epoll(RawFd, &'a mut [libc::epoll_event]),
+}
+
+/// The fault-around window of the kernel's default (`fault_around_bytes`).
+const FAULT_AROUND: usize = 64 * 1024;
+
+/// Drops from this process what it can fetch again or never needs again,
+/// then waits in `wait`; the wait's result (what it counted, or its errno).
+/// Dropped: free heap pages (`malloc_trim`), the stack below this frame,
+/// and the resident pages of read-only file mappings that hold no private
+/// copy (code and constants: clean copies of the page cache, faulted back
+/// in on use). Nothing with content is lost: such pages are never written
+/// (relocated read-only data holds private copies and is kept), and no
+/// live frame is below this one. The shedding is best effort.
+#[inline(never)]
+pub fn shed_idle_pages_then(wait: IdleWait<'_>) -> std::result::Result<usize, i32> {
     let marker = 0u8;
     let frame = std::hint::black_box(&marker) as *const u8 as usize;
     let page = page_size();
-    // Every range is found before any is dropped, and the text goes last
-    // with nothing but the madvise calls after it: each page of code run
-    // after the drop is faulted back with its 64 kB neighbourhood (the
-    // kernel's fault-around), so the less runs, the less comes back.
+    // This function's own code stays: two fault-around windows from the one
+    // it starts in.
+    let own = shed_idle_pages_then as *const () as usize & !(FAULT_AROUND - 1);
+    let own = (own, own + 2 * FAULT_AROUND);
     let mut ranges = [(0usize, 0usize); 8];
     let mut count = 0;
-    for (map, anonymous) in mappings(&maps) {
-        let range = if map.is_stack() {
-            // Only on the main thread's stack; two pages below this frame
-            // stay: this function's own frame (a few hundred bytes) and the
-            // madvise call below it must not lose what they hold.
-            let end = (frame & !(page - 1)).saturating_sub(2 * page);
-            (map.start <= frame && frame < map.end && map.start < end).then_some((map.start, end))
-        } else if map.is_file_read_only() && anonymous == 0 {
-            Some((map.start, map.end))
-        } else {
-            None
-        };
-        if let Some(range) = range {
-            if count < ranges.len() {
-                ranges[count] = range;
-                count += 1;
+    if let Ok(maps) = super::procfs::read("/proc/self/smaps") {
+        for (map, anonymous) in mappings(&maps) {
+            let kept = if map.is_stack() {
+                // Only on the main thread's stack; the page below this
+                // frame's stays: the frame (under a page) may reach into it,
+                // and nothing deeper runs after the drop (the system calls
+                // are inline and push nothing).
+                let end = (frame & !(page - 1)).saturating_sub(page);
+                if !(map.start <= frame && frame < map.end && map.start < end) {
+                    continue;
+                }
+                [(map.start, end), (0, 0)]
+            } else if map.is_file_read_only() && anonymous == 0 {
+                [
+                    (map.start, own.0.clamp(map.start, map.end)),
+                    (own.1.clamp(map.start, map.end), map.end),
+                ]
+            } else {
+                continue;
+            };
+            for (start, end) in kept {
+                if start < end && count < ranges.len() {
+                    ranges[count] = (start, end);
+                    count += 1;
+                }
             }
         }
     }
-    drop(maps);
     // SAFETY: malloc_trim only returns free memory to the kernel.
     unsafe { libc::malloc_trim(0) };
-    // The stack (found first or last) before the text.
-    ranges[..count].sort_unstable_by_key(|&(start, _)| std::cmp::Reverse(start));
+    let call = match wait {
+        IdleWait::Poll(fds) => [
+            libc::SYS_ppoll as usize,
+            fds.as_mut_ptr() as usize,
+            fds.len(),
+            0, // no timeout
+            0, // no signal mask
+            std::mem::size_of::<libc::sigset_t>(),
+        ],
+        IdleWait::Epoll(epfd, events) => [
+            libc::SYS_epoll_pwait as usize,
+            epfd as usize,
+            events.as_mut_ptr() as usize,
+            events.len().min(i32::MAX as usize),
+            -1i32 as usize, // no timeout
+            0,              // no signal mask
+        ],
+    };
+    // From here nothing but this function runs until the wait returns.
     for &(start, end) in &ranges[..count] {
         // SAFETY: unused stack or clean, read-only file pages of our own
         // address space; both read back correctly after MADV_DONTNEED.
-        unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
+        unsafe {
+            inline_syscall(
+                libc::SYS_madvise as usize,
+                [start, end - start, libc::MADV_DONTNEED as usize, 0, 0],
+            )
+        };
     }
+    // SAFETY: the wait's arguments point into `wait`'s buffers, alive and
+    // exclusively ours for the call.
+    let ret = unsafe { inline_syscall(call[0], [call[1], call[2], call[3], call[4], call[5]]) };
+    if ret < 0 {
+        Err(-ret as i32)
+    } else {
+        Ok(ret as usize)
+    }
+}
+
+/// A system call made in place (no call into libc, whose code may just
+/// have been dropped); the kernel's raw result (-errno on failure).
+///
+/// # Safety
+/// The arguments must be valid for system call `nr`.
+#[inline(always)]
+unsafe fn inline_syscall(nr: usize, args: [usize; 5]) -> isize {
+    let ret: isize;
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: the x86-64 system call convention; rcx and r11 are clobbered.
+    unsafe {
+        std::arch::asm!(
+            "syscall",
+            inlateout("rax") nr as isize => ret,
+            in("rdi") args[0],
+            in("rsi") args[1],
+            in("rdx") args[2],
+            in("r10") args[3],
+            in("r8") args[4],
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack),
+        );
+    }
+    #[cfg(target_arch = "aarch64")]
+    // SAFETY: the arm64 system call convention.
+    unsafe {
+        std::arch::asm!(
+            "svc 0",
+            in("x8") nr,
+            inlateout("x0") args[0] as isize => ret,
+            in("x1") args[1],
+            in("x2") args[2],
+            in("x3") args[3],
+            in("x4") args[4],
+            options(nostack),
+        );
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        // SAFETY: as promised by the caller.
+        let r = unsafe {
+            libc::syscall(
+                nr as libc::c_long,
+                args[0],
+                args[1],
+                args[2],
+                args[3],
+                args[4],
+            )
+        };
+        ret = if r < 0 {
+            -(super::errno() as isize)
+        } else {
+            r as isize
+        };
+    }
+    ret
 }
 
 /// The mappings of a /proc/<pid>/smaps text, each with its `Anonymous`
@@ -169,7 +292,19 @@ Size:               2684 kB
     #[test]
     fn shedding_keeps_this_process_working() {
         let before: Vec<u64> = (0..1000).collect();
-        shed_idle_pages();
+        let (r, w) = crate::sys::pipe("a test pipe").unwrap();
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            std::io::Write::write_all(&mut std::fs::File::from(w), b"x").unwrap();
+        });
+        let mut fds = [libc::pollfd {
+            fd: std::os::fd::AsRawFd::as_raw_fd(&r),
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        assert_eq!(shed_idle_pages_then(IdleWait::Poll(&mut fds)), Ok(1));
+        assert_ne!(fds[0].revents & libc::POLLIN, 0);
+        writer.join().unwrap();
         assert_eq!(before.iter().sum::<u64>(), 499_500);
         // Relocated data (vtables, formatting tables) is intact.
         let shown: Box<dyn std::fmt::Display> = Box::new(42u8);
