@@ -19,7 +19,7 @@
 //!
 //! Any failure removes what the clone made.
 
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::clone_mapped::CloneIds;
@@ -31,6 +31,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::hooks::{HookMount, Hooks};
 use crate::names;
+use crate::rootfs::Opened;
 use crate::storage::{self, OverlayStorage, Storage};
 
 pub const CLONE_KEEPNAME: i32 = 1 << 0;
@@ -142,55 +143,106 @@ fn copy_file_to(from: &Path, to: &Path) -> Result<()> {
         .map_err(|e| Error::io("Failed to set the mode of", to, &e))
 }
 
-/// Writes the new name into `<root>/etc/hostname` when it is a regular file.
+/// Writes the new name into `/etc/hostname` of the tree at `root` (a
+/// rootfs, or an overlay's upper layer) when it is a regular file there.
+/// The tree is the container's: it is looked up as the container sees it
+/// (`etc -> /etc` stays inside the tree) and the file is never opened
+/// through a symlink of its own. LXC writes through whatever
+/// `<rootfs>/etc/hostname` leads to on the host.
 fn set_hostname_file(root: &Path, newname: &str) {
-    let path = root.join("etc/hostname");
-    // Never follow a symlink planted in the rootfs.
-    if path.symlink_metadata().is_ok_and(|m| m.is_file()) {
-        if let Err(e) = std::fs::write(&path, newname) {
-            log::warn!("Failed to update {}: {e}", path.display());
-        }
+    if let Err(e) = Opened::root(root).and_then(|root| write_hostname(&root, newname)) {
+        log::warn!(
+            "Failed to update /etc/hostname of {}: {}",
+            root.display(),
+            e.message
+        );
     }
 }
 
-/// The hostname of an overlay clone: written to the upper layer as the
-/// overlay would copy it up (`etc` made with the lower one's mode and owner).
-fn set_overlay_hostname(ovl: &OverlayStorage, newname: &str) {
-    let lower = Path::new(ovl.lower().split(':').next().unwrap_or(""));
-    let upper = ovl.upper();
-    let in_upper = upper.join("etc/hostname");
-    if in_upper.symlink_metadata().is_ok() {
-        return set_hostname_file(upper, newname);
-    }
-    let (Ok(etc), Ok(file)) = (
-        lower.join("etc").symlink_metadata(),
-        lower.join("etc/hostname").symlink_metadata(),
-    ) else {
-        return;
+fn write_hostname(root: &Opened, newname: &str) -> Result<()> {
+    let Some(etc) = root.try_resolve("etc")? else {
+        return Ok(());
     };
-    if !etc.is_dir() || !file.is_file() {
-        return;
+    if etc.file_type()? != libc::S_IFDIR {
+        return Ok(());
     }
-    let result = (|| -> std::io::Result<()> {
-        let up_etc = upper.join("etc");
-        if up_etc.symlink_metadata().is_err() {
-            std::fs::DirBuilder::new().mode(0o700).create(&up_etc)?;
-            std::os::unix::fs::lchown(&up_etc, Some(etc.uid()), Some(etc.gid()))?;
-            std::fs::set_permissions(
-                &up_etc,
-                std::fs::Permissions::from_mode(etc.mode() & 0o7777),
-            )?;
+    let Some(mut file) = etc.open_regular_in("hostname")? else {
+        return Ok(());
+    };
+    let shown = etc.shown().join("hostname");
+    file.set_len(0)
+        .and_then(|()| std::io::Write::write_all(&mut file, newname.as_bytes()))
+        .map_err(|e| Error::io("Failed to write", &shown, &e))
+}
+
+/// The hostname of an overlay clone: written to the upper layer as the
+/// overlay would copy it up (`etc` made with the lower one's mode and
+/// owner), both layers looked up as in `set_hostname_file`.
+fn set_overlay_hostname(ovl: &OverlayStorage, newname: &str) {
+    if let Err(e) = copy_up_hostname(ovl, newname) {
+        log::warn!(
+            "Failed to update /etc/hostname in {}: {}",
+            ovl.upper().display(),
+            e.message
+        );
+    }
+}
+
+fn copy_up_hostname(ovl: &OverlayStorage, newname: &str) -> Result<()> {
+    let up = Opened::root(ovl.upper())?;
+    if let Some(etc) = up.try_resolve("etc")? {
+        if etc.stat_in("hostname")?.is_some() {
+            return write_hostname(&up, newname);
         }
-        std::fs::write(&in_upper, newname)?;
-        std::os::unix::fs::lchown(&in_upper, Some(file.uid()), Some(file.gid()))?;
-        std::fs::set_permissions(
-            &in_upper,
-            std::fs::Permissions::from_mode(file.mode() & 0o7777),
-        )
-    })();
-    if let Err(e) = result {
-        log::warn!("Failed to update {}: {e}", in_upper.display());
     }
+    let lower = Opened::root(Path::new(ovl.lower().split(':').next().unwrap_or("")))?;
+    let Some(low_etc) = lower.try_resolve("etc")? else {
+        return Ok(());
+    };
+    let is = |st: &libc::stat, kind| st.st_mode & libc::S_IFMT == kind;
+    let etc_st = at_stat(&low_etc)?;
+    let Some(file_st) = low_etc.stat_in("hostname")? else {
+        return Ok(());
+    };
+    if !is(&etc_st, libc::S_IFDIR) || !is(&file_st, libc::S_IFREG) {
+        return Ok(());
+    }
+    let up_etc = match up.try_resolve("etc")? {
+        Some(etc) => etc,
+        None => {
+            let etc = up.make_dirs("etc")?;
+            take_owner_and_mode(&crate::sys::at::proc_fd_path(etc.fd()), &etc_st)?;
+            etc
+        }
+    };
+    if up_etc.new_file_in("hostname")?.is_none() {
+        return write_hostname(&up, newname);
+    }
+    let Some(mut file) = up_etc.open_regular_in("hostname")? else {
+        return Ok(());
+    };
+    let shown = up_etc.shown().join("hostname");
+    std::io::Write::write_all(&mut file, newname.as_bytes())
+        .and_then(|()| std::os::unix::fs::fchown(&file, Some(file_st.st_uid), Some(file_st.st_gid)))
+        .and_then(|()| {
+            file.set_permissions(std::fs::Permissions::from_mode(file_st.st_mode & 0o7777))
+        })
+        .map_err(|e| Error::io("Failed to write", &shown, &e))
+}
+
+/// fstat of an opened path.
+fn at_stat(opened: &Opened) -> Result<libc::stat> {
+    crate::sys::at::stat(opened.fd()).map_err(|e| Error::io("Failed to stat", opened.shown(), &e))
+}
+
+/// Gives what `path` (a /proc magic link to a directory we made) names
+/// the owner and mode of `like`.
+fn take_owner_and_mode(path: &Path, like: &libc::stat) -> Result<()> {
+    std::os::unix::fs::chown(path, Some(like.st_uid), Some(like.st_gid))
+        .and_then(|()| {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(like.st_mode & 0o7777))
+        })
+        .map_err(|e| Error::io("Failed to set the owner and mode of", path, &e))
 }
 
 /// The new name into the rootfs's `/etc/hostname` (rename and clone).
@@ -220,7 +272,8 @@ fn set_mounted_hostname(m: &storage::RootfsMount, mount_point: &Path, newname: &
     let cm = m.for_child(mount_point)?;
     let mut cmd = std::process::Command::new("/bin/sh");
     cmd.arg("-c")
-        .arg("cd \"$1\" && if [ -f etc/hostname ] && [ ! -L etc/hostname ]; then printf %s \"$2\" > etc/hostname; fi")
+        // Never through a symlink: the tree is the container's.
+        .arg("cd \"$1\" && if [ -d etc ] && [ ! -L etc ] && [ -f etc/hostname ] && [ ! -L etc/hostname ]; then printf %s \"$2\" > etc/hostname; fi")
         .arg("sh")
         .arg(mount_point)
         .arg(newname)
@@ -722,6 +775,73 @@ mod tests {
             true,
         );
         assert_eq!((s.kind.as_str(), s.snapshot), ("dir", false));
+    }
+
+    /// A rootfs or an overlay's upper layer is the container's: an `etc`
+    /// or `hostname` symlinked to the host's files never gets the new name
+    /// written there.
+    #[test]
+    fn hostname_written_only_inside_the_tree() {
+        let d = std::env::temp_dir().join(format!("lxc-rs-hostname-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        let host = d.join("host");
+        std::fs::create_dir_all(&host).unwrap();
+        std::fs::write(host.join("hostname"), "host").unwrap();
+        let tree = |name: &str| {
+            let root = d.join(name);
+            std::fs::create_dir_all(&root).unwrap();
+            root
+        };
+        // A plain one.
+        let plain = tree("plain");
+        std::fs::create_dir(plain.join("etc")).unwrap();
+        std::fs::write(plain.join("etc/hostname"), "old").unwrap();
+        set_hostname_file(&plain, "new");
+        assert_eq!(
+            std::fs::read_to_string(plain.join("etc/hostname")).unwrap(),
+            "new"
+        );
+        // `etc` pointing at the host's directory (absolute: inside the tree
+        // it names a path that is not there), `hostname` at the host's file.
+        let etc_link = tree("etc-link");
+        std::os::unix::fs::symlink(&host, etc_link.join("etc")).unwrap();
+        set_hostname_file(&etc_link, "evil");
+        let file_link = tree("file-link");
+        std::fs::create_dir(file_link.join("etc")).unwrap();
+        std::os::unix::fs::symlink(host.join("hostname"), file_link.join("etc/hostname")).unwrap();
+        set_hostname_file(&file_link, "evil");
+        // An overlay: copied up with the lower one's mode; an upper whose
+        // `etc` points at the host's directory.
+        let lower = tree("lower");
+        std::fs::create_dir(lower.join("etc")).unwrap();
+        std::fs::write(lower.join("etc/hostname"), "base").unwrap();
+        std::fs::set_permissions(
+            lower.join("etc/hostname"),
+            std::fs::Permissions::from_mode(0o640),
+        )
+        .unwrap();
+        let upper = tree("upper");
+        set_overlay_hostname(&OverlayStorage::new(&lower, &upper), "ovl");
+        assert_eq!(
+            std::fs::read_to_string(upper.join("etc/hostname")).unwrap(),
+            "ovl"
+        );
+        let mode = std::fs::metadata(upper.join("etc/hostname"))
+            .unwrap()
+            .mode();
+        assert_eq!(mode & 0o7777, 0o640);
+        assert_eq!(
+            std::fs::read_to_string(lower.join("etc/hostname")).unwrap(),
+            "base"
+        );
+        let bad_upper = tree("bad-upper");
+        std::os::unix::fs::symlink(&host, bad_upper.join("etc")).unwrap();
+        set_overlay_hostname(&OverlayStorage::new(&lower, &bad_upper), "evil");
+        assert_eq!(
+            std::fs::read_to_string(host.join("hostname")).unwrap(),
+            "host"
+        );
+        std::fs::remove_dir_all(&d).unwrap();
     }
 
     #[test]

@@ -213,6 +213,42 @@ impl Opened {
             .map_err(|e| self.fail("Failed to open", rel, &e))
     }
 
+    /// What `name` (one component) in this directory is, not following a
+    /// symlink (fstat of it); None when nothing is there.
+    pub fn stat_in(&self, name: &str) -> Result<Option<libc::stat>> {
+        let rel = Path::new(name);
+        match self.open_at(rel, libc::O_NOFOLLOW) {
+            Ok(fd) => at::stat(fd.as_fd())
+                .map(Some)
+                .map_err(|e| self.fail("Failed to stat", rel, &e)),
+            Err(e) if errno(&e) == libc::ENOENT => Ok(None),
+            Err(e) => Err(self.fail("Failed to open", rel, &e)),
+        }
+    }
+
+    /// The regular file `name` (one component) in this directory, opened
+    /// for writing; never through a symlink, and anything else (a FIFO, a
+    /// device) is never opened: found as a bare handle, type checked,
+    /// reopened through it. None when it is not there or not a regular file.
+    pub fn open_regular_in(&self, name: &str) -> Result<Option<std::fs::File>> {
+        let rel = Path::new(name);
+        let handle = match self.open_at(rel, libc::O_NOFOLLOW) {
+            Ok(fd) => fd,
+            Err(e) if errno(&e) == libc::ENOENT => return Ok(None),
+            Err(e) => return Err(self.fail("Failed to open", rel, &e)),
+        };
+        if at::file_type(handle.as_fd()).map_err(|e| self.fail("Failed to stat", rel, &e))?
+            != libc::S_IFREG
+        {
+            return Ok(None);
+        }
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(at::proc_fd_path(handle.as_fd()))
+            .map(Some)
+            .map_err(|e| self.fail("Failed to open", rel, &e))
+    }
+
     /// A symlink `name` (one component) in this directory, pointing to
     /// `to`, unless something is there already: one syscall, no lookup.
     pub fn symlink_in(&self, name: impl AsRef<OsStr>, to: &str) -> Result<()> {

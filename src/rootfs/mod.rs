@@ -20,11 +20,11 @@ use std::path::{Path, PathBuf};
 
 pub use auto::{CgroupAccess, CgroupAuto, MountAuto};
 pub use entry::MountEntry;
+pub use in_root::Opened;
 pub use options::{IdmapSource, RootfsOptions};
 
 use crate::cgroups::Hierarchy;
 use crate::error::{Error, Result, ResultExt};
-use in_root::Opened;
 use mount_on::Source;
 
 const MS_BASE: libc::c_ulong = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;

@@ -114,11 +114,16 @@ pub fn readlinkat(dir: BorrowedFd<'_>, name: &OsStr) -> io::Result<PathBuf> {
 /// The file type bits (S_IFMT) of what `fd` refers to (an O_PATH
 /// descriptor of a symlink gives S_IFLNK).
 pub fn file_type(fd: BorrowedFd<'_>) -> io::Result<libc::mode_t> {
+    stat(fd).map(|st| st.st_mode & libc::S_IFMT)
+}
+
+/// fstat of what `fd` refers to.
+pub fn stat(fd: BorrowedFd<'_>) -> io::Result<libc::stat> {
     // SAFETY: fstat into a struct on our stack.
     unsafe {
         let mut st: libc::stat = std::mem::zeroed();
         check(libc::fstat(fd.as_raw_fd(), &mut st) as libc::c_long)?;
-        Ok(st.st_mode & libc::S_IFMT)
+        Ok(st)
     }
 }
 
