@@ -191,7 +191,7 @@ fn set_overlay_hostname(ovl: &OverlayStorage, newname: &str) {
 fn copy_up_hostname(ovl: &OverlayStorage, newname: &str) -> Result<()> {
     let up = Opened::root(ovl.upper())?;
     if let Some(etc) = up.try_resolve("etc")? {
-        if etc.stat_in("hostname")?.is_some() {
+        if etc.link_stat("hostname")?.is_some() {
             return write_hostname(&up, newname);
         }
     }
@@ -200,8 +200,8 @@ fn copy_up_hostname(ovl: &OverlayStorage, newname: &str) -> Result<()> {
         return Ok(());
     };
     let is = |st: &libc::stat, kind| st.st_mode & libc::S_IFMT == kind;
-    let etc_st = at_stat(&low_etc)?;
-    let Some(file_st) = low_etc.stat_in("hostname")? else {
+    let etc_st = low_etc.stat()?;
+    let Some(file_st) = low_etc.link_stat("hostname")? else {
         return Ok(());
     };
     if !is(&etc_st, libc::S_IFDIR) || !is(&file_st, libc::S_IFREG) {
@@ -228,11 +228,6 @@ fn copy_up_hostname(ovl: &OverlayStorage, newname: &str) -> Result<()> {
             file.set_permissions(std::fs::Permissions::from_mode(file_st.st_mode & 0o7777))
         })
         .map_err(|e| Error::io("Failed to write", &shown, &e))
-}
-
-/// fstat of an opened path.
-fn at_stat(opened: &Opened) -> Result<libc::stat> {
-    crate::sys::at::stat(opened.fd()).map_err(|e| Error::io("Failed to stat", opened.shown(), &e))
 }
 
 /// Gives what `path` (a /proc magic link to a directory we made) names

@@ -106,7 +106,12 @@ impl Opened {
 
     /// The file type (S_IFMT bits) of what is opened.
     pub fn file_type(&self) -> Result<libc::mode_t> {
-        at::file_type(self.fd()).map_err(|e| Error::io("Failed to stat", &self.shown, &e))
+        Ok(self.stat()?.st_mode & libc::S_IFMT)
+    }
+
+    /// fstat of what is opened.
+    pub fn stat(&self) -> Result<libc::stat> {
+        at::stat(self.fd()).map_err(|e| Error::io("Failed to stat", &self.shown, &e))
     }
 
     fn open_at(&self, rel: &Path, flags: i32) -> io::Result<OwnedFd> {
@@ -158,9 +163,15 @@ impl Opened {
     /// The type of `rel` itself (a trailing symlink not followed: S_IFLNK),
     /// or None when nothing is there.
     pub fn link_type(&self, rel: impl AsRef<Path>) -> Result<Option<libc::mode_t>> {
+        Ok(self.link_stat(rel)?.map(|st| st.st_mode & libc::S_IFMT))
+    }
+
+    /// What `rel` itself is (fstat, a trailing symlink not followed), or
+    /// None when nothing is there.
+    pub fn link_stat(&self, rel: impl AsRef<Path>) -> Result<Option<libc::stat>> {
         let rel = rel.as_ref();
         match self.open_at(rel, libc::O_NOFOLLOW) {
-            Ok(fd) => at::file_type(fd.as_fd())
+            Ok(fd) => at::stat(fd.as_fd())
                 .map(Some)
                 .map_err(|e| self.fail("Failed to stat", rel, &e)),
             Err(e) if errno(&e) == libc::ENOENT => Ok(None),
@@ -211,19 +222,6 @@ impl Opened {
         self.open_at(rel, libc::O_NOFOLLOW)
             .map(|fd| Some(self.child(fd, rel)))
             .map_err(|e| self.fail("Failed to open", rel, &e))
-    }
-
-    /// What `name` (one component) in this directory is, not following a
-    /// symlink (fstat of it); None when nothing is there.
-    pub fn stat_in(&self, name: &str) -> Result<Option<libc::stat>> {
-        let rel = Path::new(name);
-        match self.open_at(rel, libc::O_NOFOLLOW) {
-            Ok(fd) => at::stat(fd.as_fd())
-                .map(Some)
-                .map_err(|e| self.fail("Failed to stat", rel, &e)),
-            Err(e) if errno(&e) == libc::ENOENT => Ok(None),
-            Err(e) => Err(self.fail("Failed to open", rel, &e)),
-        }
     }
 
     /// The regular file `name` (one component) in this directory, opened
