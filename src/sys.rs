@@ -26,7 +26,7 @@ pub mod unix_diag;
 
 pub use clone::clone3_fork;
 pub use regular_file::{
-    open_regular, read_regular_file, read_regular_text, rewrite_regular, MAX_READ_SIZE,
+    open_regular, read_regular_file, read_regular_text, reopen, rewrite_regular, MAX_READ_SIZE,
 };
 
 /// pidfd_send_signal(2) of `signo` (0: only whether the process exists)

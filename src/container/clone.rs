@@ -160,9 +160,14 @@ fn set_hostname_file(root: &Path, newname: &str) {
 }
 
 fn write_hostname(root: &Opened, newname: &str) -> Result<()> {
-    let Some(etc) = root.try_resolve("etc")? else {
-        return Ok(());
-    };
+    match root.try_resolve("etc")? {
+        Some(etc) => write_hostname_in(&etc, newname),
+        None => Ok(()),
+    }
+}
+
+/// `hostname` in the tree's `etc` (already looked up in the tree).
+fn write_hostname_in(etc: &Opened, newname: &str) -> Result<()> {
     if etc.file_type()? != libc::S_IFDIR {
         return Ok(());
     }
@@ -190,9 +195,10 @@ fn set_overlay_hostname(ovl: &OverlayStorage, newname: &str) {
 
 fn copy_up_hostname(ovl: &OverlayStorage, newname: &str) -> Result<()> {
     let up = Opened::root(ovl.upper())?;
-    if let Some(etc) = up.try_resolve("etc")? {
+    let up_etc = up.try_resolve("etc")?;
+    if let Some(etc) = &up_etc {
         if etc.link_stat("hostname")?.is_some() {
-            return write_hostname(&up, newname);
+            return write_hostname_in(etc, newname);
         }
     }
     let lower = Opened::root(Path::new(ovl.lower().split(':').next().unwrap_or("")))?;
@@ -207,7 +213,7 @@ fn copy_up_hostname(ovl: &OverlayStorage, newname: &str) -> Result<()> {
     if !is(&etc_st, libc::S_IFDIR) || !is(&file_st, libc::S_IFREG) {
         return Ok(());
     }
-    let up_etc = match up.try_resolve("etc")? {
+    let up_etc = match up_etc {
         Some(etc) => etc,
         None => {
             let etc = up.make_dirs("etc")?;
@@ -215,19 +221,17 @@ fn copy_up_hostname(ovl: &OverlayStorage, newname: &str) -> Result<()> {
             etc
         }
     };
-    if up_etc.new_file_in("hostname")?.is_none() {
-        return write_hostname(&up, newname);
-    }
-    let Some(mut file) = up_etc.open_regular_in("hostname")? else {
-        return Ok(());
+    let Some(made) = up_etc.new_file_in("hostname")? else {
+        // Made meanwhile: written as it is.
+        return write_hostname_in(&up_etc, newname);
     };
-    let shown = up_etc.shown().join("hostname");
+    let mut file = made.reopen(libc::O_WRONLY)?;
     std::io::Write::write_all(&mut file, newname.as_bytes())
         .and_then(|()| std::os::unix::fs::fchown(&file, Some(file_st.st_uid), Some(file_st.st_gid)))
         .and_then(|()| {
             file.set_permissions(std::fs::Permissions::from_mode(file_st.st_mode & 0o7777))
         })
-        .map_err(|e| Error::io("Failed to write", &shown, &e))
+        .map_err(|e| Error::io("Failed to write", made.shown(), &e))
 }
 
 /// Gives what `path` (a /proc magic link to a directory we made) names

@@ -230,21 +230,22 @@ impl Opened {
     /// reopened through it. None when it is not there or not a regular file.
     pub fn open_regular_in(&self, name: &str) -> Result<Option<std::fs::File>> {
         let rel = Path::new(name);
-        let handle = match self.open_at(rel, libc::O_NOFOLLOW) {
-            Ok(fd) => fd,
+        let found = match self.open_at(rel, libc::O_NOFOLLOW) {
+            Ok(fd) => self.child(fd, rel),
             Err(e) if errno(&e) == libc::ENOENT => return Ok(None),
             Err(e) => return Err(self.fail("Failed to open", rel, &e)),
         };
-        if at::file_type(handle.as_fd()).map_err(|e| self.fail("Failed to stat", rel, &e))?
-            != libc::S_IFREG
-        {
+        if found.file_type()? != libc::S_IFREG {
             return Ok(None);
         }
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(at::proc_fd_path(handle.as_fd()))
-            .map(Some)
-            .map_err(|e| self.fail("Failed to open", rel, &e))
+        found.reopen(libc::O_WRONLY).map(Some)
+    }
+
+    /// What is opened, opened again with `flags` (read, write) through its
+    /// descriptor: the same inode, not looked up again.
+    pub fn reopen(&self, flags: libc::c_int) -> Result<std::fs::File> {
+        crate::sys::reopen(self.fd(), flags)
+            .map_err(|e| Error::io("Failed to open", &self.shown, &e))
     }
 
     /// A symlink `name` (one component) in this directory, pointing to

@@ -19,7 +19,7 @@
 
 use std::ffi::{CStr, CString, OsStr, OsString};
 use std::fs::{File, Metadata};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -86,7 +86,7 @@ impl SourceDir {
     /// A path naming entry `name` of this directory through the kernel's
     /// link to the held descriptor: only `name` itself is looked up in it.
     fn entry(&self, name: &OsStr) -> PathBuf {
-        Path::new(&format!("/proc/self/fd/{}", self.file.as_raw_fd())).join(name)
+        crate::sys::at::proc_fd_path(self.file.as_fd()).join(name)
     }
 
     /// The entries' names, sorted.
@@ -137,10 +137,7 @@ impl SourceDir {
                 ),
             ));
         }
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_CLOEXEC)
-            .open(format!("/proc/self/fd/{}", handle.as_raw_fd()))
+        let file = crate::sys::reopen(handle.as_fd(), libc::O_RDONLY)
             .map_err(|e| Error::io("Failed to open", &shown, &e))?;
         Ok((file, meta))
     }

@@ -7,7 +7,8 @@
 use std::ffi::CString;
 use std::fs::File;
 use std::io::Read;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStringExt;
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -27,14 +28,16 @@ fn open_raw(path: &CString, flags: libc::c_int) -> std::io::Result<OwnedFd> {
 }
 
 fn fstat(fd: &OwnedFd) -> std::io::Result<libc::stat> {
-    // SAFETY: fstat into a zeroed struct on our stack.
-    unsafe {
-        let mut st: libc::stat = std::mem::zeroed();
-        if libc::fstat(fd.as_raw_fd(), &mut st) < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        Ok(st)
-    }
+    super::at::stat(fd.as_fd())
+}
+
+/// The file behind `handle` (an O_PATH descriptor) opened with `flags`,
+/// through /proc/self/fd: that same inode, no path looked up again (what
+/// was type checked on the handle is what gets opened).
+pub fn reopen(handle: BorrowedFd<'_>, flags: libc::c_int) -> std::io::Result<File> {
+    let magic = CString::new(super::at::proc_fd_path(handle).into_os_string().into_vec())
+        .map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
+    open_raw(&magic, flags | libc::O_NOCTTY).map(File::from)
 }
 
 fn kind_name(mode: libc::mode_t) -> &'static str {
@@ -81,11 +84,9 @@ pub fn open_regular(path: &Path, flags: libc::c_int) -> Result<File> {
         open_raw(&cpath, libc::O_PATH).map_err(|e| Error::io("Failed to open", path, &e))?;
     let st = fstat(&pinned).map_err(|e| Error::io("Failed to stat", path, &e))?;
     require_regular(&st, path)?;
-    let flags = flags | libc::O_NOCTTY;
-    let magic = super::cstring(&format!("/proc/self/fd/{}", pinned.as_raw_fd()))?;
-    let fd = match open_raw(&magic, flags) {
+    match reopen(pinned.as_fd(), flags) {
         Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
-            let fd = open_raw(&cpath, flags | libc::O_NONBLOCK)
+            let fd = open_raw(&cpath, flags | libc::O_NOCTTY | libc::O_NONBLOCK)
                 .map_err(|e| Error::io("Failed to open", path, &e))?;
             let now = fstat(&fd).map_err(|e| Error::io("Failed to stat", path, &e))?;
             require_regular(&now, path)?;
@@ -95,11 +96,10 @@ pub fn open_regular(path: &Path, flags: libc::c_int) -> Result<File> {
                     format!("{} was replaced while being opened", path.display()),
                 ));
             }
-            fd
+            Ok(File::from(fd))
         }
-        other => other.map_err(|e| Error::io("Failed to open", path, &e))?,
-    };
-    Ok(File::from(fd))
+        other => other.map_err(|e| Error::io("Failed to open", path, &e)),
+    }
 }
 
 /// Opens `path` for writing from its start, created with `mode` when
@@ -180,6 +180,7 @@ pub(crate) fn mkfifo(path: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::fd::AsRawFd;
     use std::time::{Duration, Instant};
 
     fn tmpdir(tag: &str) -> std::path::PathBuf {

@@ -63,15 +63,17 @@ fn send_request(sock: &OwnedFd) -> std::io::Result<()> {
     req.extend_from_slice(&(len as u32).to_ne_bytes());
     req.extend_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
     req.extend_from_slice(&((libc::NLM_F_REQUEST | libc::NLM_F_DUMP) as u16).to_ne_bytes());
-    req.extend_from_slice(&[0u8; 8]); // sequence number, port id
-                                      // struct unix_diag_req
+    // Sequence number and port id.
+    req.extend_from_slice(&[0u8; 8]);
+    // struct unix_diag_req: family, protocol, padding; the states wanted;
+    // any inode; what to show; no cookie.
     req.extend_from_slice(&[libc::AF_UNIX as u8, 0, 0, 0]);
     req.extend_from_slice(&(1u32 << TCP_LISTEN).to_ne_bytes());
-    req.extend_from_slice(&0u32.to_ne_bytes()); // any inode
+    req.extend_from_slice(&0u32.to_ne_bytes());
     req.extend_from_slice(&UDIAG_SHOW_NAME.to_ne_bytes());
-    req.extend_from_slice(&[0u8; 8]); // cookie
-                                      // SAFETY: sending our buffer to the kernel (a netlink socket's
-                                      // default destination).
+    req.extend_from_slice(&[0u8; 8]);
+    // SAFETY: sending our buffer to the kernel (a netlink socket's default
+    // destination).
     let sent = unsafe { libc::send(sock.as_raw_fd(), req.as_ptr().cast(), req.len(), 0) };
     if sent < 0 {
         return Err(std::io::Error::last_os_error());
