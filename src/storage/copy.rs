@@ -51,12 +51,7 @@ pub fn copy_tree(src: &Path, dst: &Path) -> Result<()> {
 /// its contents, then its owner, mode, xattrs and times.
 pub fn copy_tree_into(src: &Path, dst: &Path) -> Result<()> {
     let (root, meta) = SourceDir::open_root(src)?;
-    Copier::run(&meta, |c| {
-        let xattrs = Xattrs::read(XattrSource::Fd(root.file.as_raw_fd()));
-        c.copy_contents(&root, dst, &meta)?;
-        c.dirs.push((dst.to_path_buf(), meta.clone(), xattrs));
-        Ok(())
-    })
+    Copier::run(&meta, |c| c.fill_dir(&root, dst, meta.clone()))
 }
 
 /// A directory of the source, held open while what is in it is copied.
@@ -237,8 +232,14 @@ impl Copier<'_> {
             .mode(0o700)
             .create(dst)
             .map_err(|e| Error::io("Failed to create directory", dst, &e))?;
+        self.fill_dir(&dir, dst, meta)
+    }
+
+    /// Copies what is in `dir` into the existing `dst`, which is finished
+    /// (owner, mode, xattrs, times) once everything is copied.
+    fn fill_dir(&mut self, dir: &SourceDir, dst: &Path, meta: Metadata) -> Result<()> {
         let xattrs = Xattrs::read(XattrSource::Fd(dir.file.as_raw_fd()));
-        self.copy_contents(&dir, dst, &meta)?;
+        self.copy_contents(dir, dst, &meta)?;
         self.dirs.push((dst.to_path_buf(), meta, xattrs));
         Ok(())
     }
