@@ -11,8 +11,11 @@ use crate::error::{Error, Result};
 pub mod at;
 pub mod clone;
 pub mod epoll;
+pub mod lean_malloc;
 pub mod mount_api;
+pub mod netlink;
 pub mod nsthread;
+pub mod own_stack_thread;
 pub mod procfs;
 pub mod proctitle;
 pub mod raw;
@@ -279,12 +282,21 @@ pub fn leave_session() {
     }
 }
 
+/// The size of a memory page.
+pub fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(size).unwrap_or(4096)
+}
+
 /// What a program of ours entered through its own C `main` (no std
 /// runtime) needs of that runtime: SIGPIPE ignored (a write to a closed
 /// socket fails with EPIPE instead of killing it), and descriptors 0-2
 /// open, on /dev/null where closed, so that nothing it opens or receives
-/// takes a standard descriptor's number.
+/// takes a standard descriptor's number; one malloc arena; the spawner's
+/// environment (see `lean_malloc`).
 pub fn runtime_init() {
+    lean_malloc::restore_spawner_environment();
     // SAFETY: polling and opening this process's own descriptors; setting
     // a disposition before any thread exists.
     unsafe {
@@ -304,6 +316,9 @@ pub fn runtime_init() {
             }
         }
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+        // Its helper threads allocate from the one heap: an arena of
+        // their own would keep a touched page for the container's life.
+        libc::mallopt(libc::M_ARENA_MAX, 1);
     }
 }
 

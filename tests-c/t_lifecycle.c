@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Lifecycle on a real busybox container: create, start (daemonized and
- * foreground), state, init pid, freeze, wait, shutdown, stop, errors, and
- * nothing left behind (cgroups, monitor) after each stop. */
+ * foreground), state, init pid, freeze, wait, shutdown, stop, errors, the
+ * caller's environment in the hooks, and nothing left behind (cgroups,
+ * monitor) after each stop. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -232,6 +233,50 @@ static void test_freeze_at_boot(struct lxc_container *c)
 	CHECK(leftover_cgroups() == 0);
 }
 
+/* The monitor's hooks get the caller's environment as it is: our monitor
+ * is spawned with a glibc tunable of its own (docs/design.md), which must
+ * not reach them, whether the caller had GLIBC_TUNABLES or not. */
+static void test_hooks_see_the_callers_environment(struct lxc_container *c, const char *lxcpath)
+{
+	static const char *const callers[] = {NULL, "", "glibc.malloc.check=0"};
+	char script[4096], out[4096], text[8192], want[512];
+	const char *got;
+	size_t i;
+
+	snprintf(out, sizeof(out), "%s/%s-env.out", lxcpath, name);
+	snprintf(script, sizeof(script), "%s/%s-env.sh", lxcpath, name);
+	snprintf(text, sizeof(text),
+		 "#!/bin/sh\n"
+		 "echo \"tunables=${GLIBC_TUNABLES-unset} marker=${LXC_MONITOR_SPAWNER_GLIBC_TUNABLES-unset}"
+		 " mine=${LXC_TEST_MINE-unset}\" > %s\n"
+		 "exit 1\n",
+		 out);
+	test_write_file(script, text, 0755);
+	CHECK(c->set_config_item(c, "lxc.hook.pre-start", script));
+	setenv("LXC_TEST_MINE", "a b", 1);
+	for (i = 0; i < sizeof(callers) / sizeof(callers[0]); i++) {
+		if (callers[i])
+			setenv("GLIBC_TUNABLES", callers[i], 1);
+		else
+			unsetenv("GLIBC_TUNABLES");
+		unlink(out);
+		/* The failing hook fails the start: it ran in the monitor. */
+		CHECK(!c->start(c, 0, NULL));
+		got = test_read_file(out);
+		snprintf(want, sizeof(want), "tunables=%s marker=unset mine=a b\n",
+			 callers[i] ? callers[i] : "unset");
+		CHECK(got && strcmp(got, want) == 0);
+		if (got && strcmp(got, want) != 0)
+			fprintf(stderr, "hook saw: %s wanted: %s", got, want);
+		CHECK(leftover_cgroups() == 0);
+	}
+	unsetenv("GLIBC_TUNABLES");
+	unsetenv("LXC_TEST_MINE");
+	CHECK(c->clear_config_item(c, "lxc.hook.pre-start"));
+	unlink(out);
+	unlink(script);
+}
+
 int main(int argc, char **argv)
 {
 	const char *lxcpath = test_lxcpath(argc, argv);
@@ -247,6 +292,7 @@ int main(int argc, char **argv)
 	test_unsaved_changes_start(c);
 	test_start_errors(c);
 	test_freeze_at_boot(c);
+	test_hooks_see_the_callers_environment(c, lxcpath);
 	if (c->is_running(c))
 		c->stop(c);
 	CHECK(c->destroy(c));

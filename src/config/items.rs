@@ -141,8 +141,7 @@ pub fn console_size(v: &str) -> Result<u64, ConfigError> {
     }
     let size = parse_byte_size(v)?;
     let size = u64::try_from(size).map_err(|_| einval(format!("Invalid size \"{v}\"")))?;
-    // SAFETY: sysconf has no memory-safety preconditions.
-    let page = u64::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+    let page = crate::sys::page_size() as u64;
     let size = size.max(page);
     size.checked_next_power_of_two()
         .ok_or_else(|| einval(format!("Invalid size \"{v}\"")))

@@ -233,6 +233,14 @@ impl Config {
         Ok(())
     }
 
+    /// Lets go of the texts (`write`, `replay_text`) for a holder that only
+    /// reads and sets items from now on (the monitor of a running
+    /// container keeps its configuration for its whole life).
+    pub fn keep_items_only(&mut self) {
+        self.unexpanded = String::new();
+        self.replay = String::new();
+    }
+
     /// The text `save_config` writes.
     pub fn write(&self) -> String {
         self.unexpanded.clone()

@@ -643,3 +643,17 @@ fn replay_rebuilds_cleared_prefixes_and_sets_after_them() {
         assert_eq!(r.get_item(key).ok(), c.get_item(key).ok(), "{key}");
     }
 }
+
+#[test]
+fn items_outlive_the_texts() {
+    let mut c = Config::new();
+    c.parse_str("lxc.uts.name = a\nlxc.environment = X=1\n", "t")
+        .unwrap();
+    c.keep_items_only();
+    assert_eq!(c.write(), "");
+    assert_eq!(c.replay_text(), "");
+    assert_eq!(c.get_item("lxc.uts.name").unwrap(), "a");
+    assert_eq!(c.get_item("lxc.environment").unwrap(), "X=1\n");
+    c.set_item("lxc.uts.name", "b").unwrap();
+    assert_eq!(c.get_item("lxc.uts.name").unwrap(), "b");
+}

@@ -42,6 +42,22 @@ extern "C" {
     static environ: *const *const libc::c_char;
 }
 
+/// The entries of this process's environment.
+///
+/// # Safety
+/// No other thread may change the environment while they are in use.
+unsafe fn process_environment<'a>() -> impl Iterator<Item = &'a std::ffi::CStr> {
+    let mut at = environ;
+    std::iter::from_fn(move || {
+        if at.is_null() || (*at).is_null() {
+            return None;
+        }
+        let entry = std::ffi::CStr::from_ptr(*at);
+        at = at.add(1);
+        Some(entry)
+    })
+}
+
 /// Spawns the monitor with the config on fd 3, the status pipe on fd 4,
 /// nothing else open, default signal dispositions and an empty mask; as
 /// our child in the foreground mode, else detached (not our child).
@@ -72,12 +88,20 @@ fn spawn_monitor(
         default_all_signals: true,
         detached: !foreground,
     };
-    // SAFETY: the process environment is NULL-terminated.
+    // SAFETY: the process environment is a NULL-terminated array of C
+    // strings.
+    let env = sys::lean_malloc::environment(unsafe { process_environment() });
+    let mut env_ptrs: Vec<*mut libc::c_char> = env
+        .iter()
+        .map(|e| e.as_ptr() as *mut libc::c_char)
+        .collect();
+    env_ptrs.push(std::ptr::null_mut());
+    // SAFETY: a NULL-terminated environment, alive across the call.
     unsafe {
         sys::spawn::spawn(
             &*handle,
             &arg_ptrs,
-            environ as *const *mut libc::c_char,
+            env_ptrs.as_ptr(),
             &setup,
             "the monitor",
         )

@@ -142,6 +142,7 @@ impl Monitor {
         let held_ns = HeldNamespaces::open(&prep.spec, init.pid);
         failed.cloned = None;
         let mut config = config;
+        config.keep_items_only();
         record_network(&mut config, &init);
         log::info!(
             "Container \"{}\" is running with init pid {}",
@@ -238,8 +239,10 @@ impl Monitor {
         Ok(())
     }
 
+    /// The ends take the monitor boxed: moved by value, its few kB would
+    /// sit in the frame of `run`, on the stack the monitor idles on.
     #[inline(never)]
-    fn finish(mut self, status: i32) -> i32 {
+    fn finish(mut self: Box<Self>, status: i32) -> i32 {
         self.set_state(STOPPING);
         // Drain what init's last words left on the console.
         self.drain_console();
@@ -266,14 +269,14 @@ impl Monitor {
     /// The end of a failed reboot, whose network was released and whose
     /// stop hooks ran already.
     #[inline(never)]
-    fn finish_after_hooks(mut self, status: i32) -> i32 {
+    fn finish_after_hooks(mut self: Box<Self>, status: i32) -> i32 {
         self.set_state(STOPPING);
         self.prep.cgroups.remove();
         crate::sentinel::release();
         self.close_down(status)
     }
 
-    fn close_down(mut self, status: i32) -> i32 {
+    fn close_down(mut self: Box<Self>, status: i32) -> i32 {
         // Close the command socket before announcing STOPPED: anyone told
         // "stopped" must find the container stopped.
         drop(self.prep.listener);

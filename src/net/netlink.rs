@@ -1,28 +1,77 @@
-//! A synchronous rtnetlink client on netlink-sys: one request, one ACK (or
-//! a dump), no async runtime inside a library that forks.
+//! A synchronous rtnetlink client: one request, one ACK (or a dump), no
+//! async runtime inside a library that forks. Messages are built and read
+//! with `sys::netlink`; only the attributes used here are encoded or read.
 
 use std::net::IpAddr;
+use std::os::fd::{AsRawFd, OwnedFd};
 
-use netlink_packet_core::{
-    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
-    NLM_F_REPLACE, NLM_F_REQUEST,
+use libc::{
+    IFLA_ADDRESS, IFLA_AF_SPEC, IFLA_IFNAME, IFLA_INFO_DATA, IFLA_INFO_KIND, IFLA_LINK,
+    IFLA_LINKINFO, IFLA_MASTER, IFLA_MTU, IFLA_NET_NS_FD, IFLA_NET_NS_PID, IFLA_NUM_RX_QUEUES,
+    IFLA_NUM_TX_QUEUES, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE,
+    NLM_F_REQUEST,
 };
-use netlink_packet_route::address::{AddressAttribute, AddressMessage};
-use netlink_packet_route::link::{
-    AfSpecBridge, BridgeFlag, BridgeVlanInfo, BridgeVlanInfoFlags, InfoData, InfoIpVlan, InfoKind,
-    InfoMacVlan, InfoVeth, InfoVlan, IpVlanFlags, IpVlanMode, LinkAttribute, LinkFlags, LinkInfo,
-    LinkMessage, MacVlanMode,
-};
-use netlink_packet_route::neighbour::{
-    NeighbourAddress, NeighbourAttribute, NeighbourFlags, NeighbourMessage,
-};
-use netlink_packet_route::route::{
-    RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
-};
-use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
-use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
 
 use crate::error::{Error, Result};
+use crate::sys::netlink::{self as nl, Outcome, Request};
+
+/// `<linux/if_link.h>`, `<linux/veth.h>`, `<linux/if_bridge.h>`: the
+/// nested attributes of the link kinds made here.
+const VETH_INFO_PEER: u16 = 1;
+const IFLA_MACVLAN_MODE: u16 = 1;
+const IFLA_VLAN_ID: u16 = 1;
+const IFLA_IPVLAN_MODE: u16 = 1;
+const IFLA_IPVLAN_FLAGS: u16 = 2;
+const IFLA_BRIDGE_FLAGS: u16 = 0;
+const IFLA_BRIDGE_VLAN_INFO: u16 = 2;
+const BRIDGE_FLAGS_MASTER: u16 = 1;
+const BRIDGE_VLAN_INFO_PVID: u16 = 2;
+const BRIDGE_VLAN_INFO_UNTAGGED: u16 = 4;
+const IPVLAN_F_PRIVATE: u16 = 1;
+const IPVLAN_F_VEPA: u16 = 2;
+
+/// `struct ifinfomsg`: family, type, index, flags, change mask.
+fn ifinfomsg(family: u8, index: u32, flags: u32, change: u32) -> [u8; 16] {
+    let mut m = [0u8; 16];
+    m[0] = family;
+    m[4..8].copy_from_slice(&index.to_ne_bytes());
+    m[8..12].copy_from_slice(&flags.to_ne_bytes());
+    m[12..16].copy_from_slice(&change.to_ne_bytes());
+    m
+}
+
+/// A link message's index (`struct ifinfomsg`), if it has the header.
+fn link_index(payload: &[u8]) -> Option<u32> {
+    (payload.len() >= 16).then(|| nl::u32_at(payload, 4))
+}
+
+/// A link message's attributes, after its `struct ifinfomsg`.
+fn link_attrs(payload: &[u8]) -> &[u8] {
+    payload.get(16..).unwrap_or_default()
+}
+
+fn family_of(ip: &IpAddr) -> u8 {
+    if ip.is_ipv4() {
+        libc::AF_INET as u8
+    } else {
+        libc::AF_INET6 as u8
+    }
+}
+
+fn ip_bytes(ip: &IpAddr) -> Vec<u8> {
+    match ip {
+        IpAddr::V4(a) => a.octets().to_vec(),
+        IpAddr::V6(a) => a.octets().to_vec(),
+    }
+}
+
+fn ip_from(bytes: &[u8]) -> Option<IpAddr> {
+    match bytes.len() {
+        4 => Some(IpAddr::from(<[u8; 4]>::try_from(bytes).ok()?)),
+        16 => Some(IpAddr::from(<[u8; 16]>::try_from(bytes).ok()?)),
+        _ => None,
+    }
+}
 
 /// A network namespace as netlink names it: by a process living in it,
 /// or by a descriptor of it (one made before init existed).
@@ -33,16 +82,16 @@ pub enum NetnsRef {
 }
 
 impl NetnsRef {
-    fn attribute(self) -> LinkAttribute {
+    fn put(self, msg: &mut Request) {
         match self {
-            NetnsRef::Pid(pid) => LinkAttribute::NetNsPid(pid as u32),
-            NetnsRef::Fd(fd) => LinkAttribute::NetNsFd(fd),
-        }
+            NetnsRef::Pid(pid) => msg.attr_u32(IFLA_NET_NS_PID, pid as u32),
+            NetnsRef::Fd(fd) => msg.attr_u32(IFLA_NET_NS_FD, fd as u32),
+        };
     }
 }
 
 pub struct Rtnl {
-    socket: Socket,
+    socket: OwnedFd,
     seq: u32,
 }
 
@@ -53,34 +102,22 @@ pub struct Link {
     pub name: String,
 }
 
+/// The size of a receive buffer: a dump's datagrams fit.
+const RECV_BUF: usize = 64 * 1024;
+
 impl Rtnl {
     /// A socket in the calling thread's network namespace.
     pub fn open() -> Result<Rtnl> {
-        let mut socket =
-            Socket::new(NETLINK_ROUTE).map_err(|e| Error::os("Failed to open rtnetlink", &e))?;
-        socket
-            .bind_auto()
-            .map_err(|e| Error::os("Failed to bind rtnetlink", &e))?;
-        socket
-            .connect(&SocketAddr::new(0, 0))
-            .map_err(|e| Error::os("Failed to connect rtnetlink", &e))?;
+        let socket = nl::open(libc::NETLINK_ROUTE, &[], false)
+            .map_err(|e| Error::os("Failed to open rtnetlink", &e))?;
         Ok(Rtnl { socket, seq: 0 })
     }
 
     /// A non-blocking socket hearing the link notifications (RTNLGRP_LINK)
     /// of the calling thread's network namespace.
     pub fn open_link_events() -> Result<Rtnl> {
-        let failed = |what: &str, e: std::io::Error| {
-            Error::os(format_args!("Failed to {what} rtnetlink link events"), &e)
-        };
-        let mut socket = Socket::new(NETLINK_ROUTE).map_err(|e| failed("open", e))?;
-        socket.bind_auto().map_err(|e| failed("bind", e))?;
-        socket
-            .add_membership(libc::RTNLGRP_LINK)
-            .map_err(|e| failed("join", e))?;
-        socket
-            .set_non_blocking(true)
-            .map_err(|e| failed("configure", e))?;
+        let socket = nl::open(libc::NETLINK_ROUTE, &[libc::RTNLGRP_LINK], true)
+            .map_err(|e| Error::os("Failed to open rtnetlink link events", &e))?;
         Ok(Rtnl { socket, seq: 0 })
     }
 
@@ -89,125 +126,84 @@ impl Rtnl {
     /// is queued). An error (ENOBUFS: notifications were lost) means the
     /// caller must look for itself.
     pub fn deleted_links(&mut self) -> Result<Vec<u32>> {
-        let mut buf = vec![0u8; 65536];
+        let mut buf = vec![0u8; RECV_BUF];
         let mut out = Vec::new();
         loop {
-            let n = match self.socket.recv(&mut &mut buf[..], 0) {
+            let n = match nl::recv(&self.socket, &mut buf) {
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(out),
                 Err(e) => return Err(Error::os("rtnetlink link events", &e)),
             };
-            let mut offset = 0;
-            while offset < n {
-                let Ok(msg) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&buf[offset..n])
-                else {
-                    break;
-                };
-                if let NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(l)) = msg.payload {
-                    out.push(l.header.index);
+            for msg in nl::messages(&buf[..n]).map_while(|m| m.ok()) {
+                if msg.kind == libc::RTM_DELLINK {
+                    out.extend(link_index(msg.payload));
                 }
-                let len = msg.header.length as usize;
-                if len == 0 {
-                    break;
-                }
-                offset += len;
             }
         }
     }
 
     /// The socket, to poll.
     pub fn raw_fd(&self) -> std::os::fd::RawFd {
-        use std::os::fd::AsRawFd;
         self.socket.as_raw_fd()
     }
 
-    fn send(&mut self, msg: RouteNetlinkMessage, flags: u16) -> Result<u32> {
-        let mut packet = NetlinkMessage::new(NetlinkHeader::default(), NetlinkPayload::from(msg));
+    fn send(&mut self, msg: &mut Request, flags: u16) -> Result<u32> {
         self.seq += 1;
-        packet.header.flags = flags;
-        packet.header.sequence_number = self.seq;
-        packet.finalize();
-        let mut buf = vec![0; packet.buffer_len()];
-        packet.serialize(&mut buf[..]);
-        self.socket
-            .send(&buf, 0)
+        nl::send(&self.socket, msg.datagram(self.seq, flags))
             .map_err(|e| Error::os("rtnetlink send", &e))?;
         Ok(self.seq)
     }
 
     /// Receives the answers to request `seq`, calling `each` on every
-    /// payload message, until the ACK/NACK or the end of a dump.
-    fn receive(
-        &mut self,
-        seq: u32,
-        what: &str,
-        mut each: impl FnMut(RouteNetlinkMessage),
-    ) -> Result<()> {
-        let mut buf = vec![0u8; 65536];
+    /// answer's payload, until the ACK/NACK or the end of a dump.
+    fn receive(&mut self, seq: u32, what: &str, mut each: impl FnMut(&[u8])) -> Result<()> {
+        let mut buf = vec![0u8; RECV_BUF];
         loop {
-            let n = self
-                .socket
-                .recv(&mut &mut buf[..], 0)
-                .map_err(|e| Error::os("rtnetlink recv", &e))?;
-            let mut offset = 0;
-            while offset < n {
-                let msg: NetlinkMessage<RouteNetlinkMessage> =
-                    NetlinkMessage::deserialize(&buf[offset..n]).map_err(|e| {
-                        Error::new(libc::EPROTO, format!("rtnetlink: bad message: {e}"))
-                    })?;
-                let len = msg.header.length as usize;
-                if msg.header.sequence_number == seq {
-                    match msg.payload {
-                        NetlinkPayload::Done(_) => return Ok(()),
-                        NetlinkPayload::Error(err) => {
-                            return match err.code {
-                                None => Ok(()),
-                                Some(code) => {
-                                    let errno = -code.get();
-                                    Err(Error::new(
-                                        errno,
-                                        format!(
-                                            "{what}: {}",
-                                            std::io::Error::from_raw_os_error(errno)
-                                        ),
-                                    ))
-                                }
-                            }
-                        }
-                        NetlinkPayload::InnerMessage(m) => each(m),
-                        _ => {}
+            let n =
+                nl::recv(&self.socket, &mut buf).map_err(|e| Error::os("rtnetlink recv", &e))?;
+            for msg in nl::messages(&buf[..n]) {
+                let msg = msg.map_err(|e| Error::os("rtnetlink: bad message", &e))?;
+                if msg.seq != seq {
+                    continue;
+                }
+                match msg.outcome() {
+                    Outcome::Data(payload) => each(payload),
+                    Outcome::Done => return Ok(()),
+                    Outcome::Failed(errno) => {
+                        return Err(Error::new(
+                            errno,
+                            format!("{what}: {}", std::io::Error::from_raw_os_error(errno)),
+                        ))
                     }
                 }
-                if len == 0 {
-                    break;
-                }
-                offset += len;
             }
         }
     }
 
-    fn request(&mut self, msg: RouteNetlinkMessage, extra: u16, what: &str) -> Result<()> {
-        let seq = self.send(msg, NLM_F_REQUEST | NLM_F_ACK | extra)?;
+    fn request(&mut self, mut msg: Request, extra: u16, what: &str) -> Result<()> {
+        let seq = self.send(&mut msg, (NLM_F_REQUEST | NLM_F_ACK) as u16 | extra)?;
         self.receive(seq, what, |_| {})
     }
 
-    pub fn links(&mut self) -> Result<Vec<Link>> {
-        let seq = self.send(
-            RouteNetlinkMessage::GetLink(LinkMessage::default()),
-            NLM_F_REQUEST | NLM_F_DUMP,
-        )?;
-        let mut out = Vec::new();
-        self.receive(seq, "Failed to list links", |m| {
-            if let RouteNetlinkMessage::NewLink(l) = m {
-                let name = l.attributes.iter().find_map(|a| match a {
-                    LinkAttribute::IfName(n) => Some(n.clone()),
-                    _ => None,
-                });
-                out.push(Link {
-                    index: l.header.index,
-                    name: name.unwrap_or_default(),
-                });
+    /// Every link of the namespace, each with its attributes.
+    fn dump_links(&mut self, mut each: impl FnMut(u32, &[u8])) -> Result<()> {
+        let mut msg = Request::new(libc::RTM_GETLINK, 0, &ifinfomsg(0, 0, 0, 0));
+        let seq = self.send(&mut msg, (NLM_F_REQUEST | NLM_F_DUMP) as u16)?;
+        self.receive(seq, "Failed to list links", |payload| {
+            if let Some(index) = link_index(payload) {
+                each(index, link_attrs(payload));
             }
+        })
+    }
+
+    pub fn links(&mut self) -> Result<Vec<Link>> {
+        let mut out = Vec::new();
+        self.dump_links(|index, attrs| {
+            let name = nl::find_attr(attrs, IFLA_IFNAME).map(nl::attr_str);
+            out.push(Link {
+                index,
+                name: String::from_utf8_lossy(name.unwrap_or_default()).into_owned(),
+            });
         })?;
         Ok(out)
     }
@@ -219,15 +215,13 @@ impl Rtnl {
         if name.is_empty() || name.len() >= libc::IFNAMSIZ {
             return Err(missing());
         }
-        let mut msg = LinkMessage::default();
-        msg.attributes.push(LinkAttribute::IfName(name.to_string()));
-        let seq = self.send(RouteNetlinkMessage::GetLink(msg), NLM_F_REQUEST | NLM_F_ACK)?;
+        let mut msg = Request::new(libc::RTM_GETLINK, 0, &ifinfomsg(0, 0, 0, 0));
+        msg.attr_str(IFLA_IFNAME, name);
+        let seq = self.send(&mut msg, (NLM_F_REQUEST | NLM_F_ACK) as u16)?;
         let mut found = None;
-        let asked = self.receive(seq, "Failed to look up a link", |m| {
-            if let RouteNetlinkMessage::NewLink(l) = m {
-                if is_named(&l, name) {
-                    found = Some(l.header.index);
-                }
+        let asked = self.receive(seq, "Failed to look up a link", |payload| {
+            if is_named(link_attrs(payload), name) {
+                found = link_index(payload);
             }
         });
         match asked {
@@ -239,26 +233,19 @@ impl Rtnl {
 
     /// Addresses of every interface: (interface index, address, prefix).
     pub fn addresses(&mut self) -> Result<Vec<(u32, IpAddr, u8)>> {
-        let seq = self.send(
-            RouteNetlinkMessage::GetAddress(AddressMessage::default()),
-            NLM_F_REQUEST | NLM_F_DUMP,
-        )?;
+        let mut msg = Request::new(libc::RTM_GETADDR, 0, &[0u8; 8]);
+        let seq = self.send(&mut msg, (NLM_F_REQUEST | NLM_F_DUMP) as u16)?;
         let mut out = Vec::new();
-        self.receive(seq, "Failed to list addresses", |m| {
-            if let RouteNetlinkMessage::NewAddress(a) = m {
-                let addr = a.attributes.iter().find_map(|x| match x {
-                    AddressAttribute::Local(ip) => Some(*ip),
-                    _ => None,
-                });
-                let addr = addr.or_else(|| {
-                    a.attributes.iter().find_map(|x| match x {
-                        AddressAttribute::Address(ip) => Some(*ip),
-                        _ => None,
-                    })
-                });
-                if let Some(ip) = addr {
-                    out.push((a.header.index, ip, a.header.prefix_len));
-                }
+        self.receive(seq, "Failed to list addresses", |payload| {
+            // struct ifaddrmsg: family, prefix length, flags, scope, index.
+            let Some(attrs) = payload.get(8..) else {
+                return;
+            };
+            let addr = nl::find_attr(attrs, libc::IFA_LOCAL)
+                .or_else(|| nl::find_attr(attrs, libc::IFA_ADDRESS))
+                .and_then(ip_from);
+            if let Some(ip) = addr {
+                out.push((nl::u32_at(payload, 4), ip, payload[1]));
             }
         })?;
         Ok(out)
@@ -273,9 +260,8 @@ impl Rtnl {
         peer_ns: Option<NetnsRef>,
         queues: (u32, u32),
     ) -> Result<()> {
-        self.request(
-            RouteNetlinkMessage::NewLink(veth_message(host, peer, mtu, peer_ns, queues)),
-            NLM_F_CREATE | NLM_F_EXCL,
+        self.create_link(
+            veth_message(host, peer, mtu, peer_ns, queues),
             &format!("Failed to create veth pair {host}/{peer}"),
         )
     }
@@ -283,21 +269,16 @@ impl Rtnl {
     /// Creates a macvlan `name` on `parent` (kernel MACVLAN_MODE_* value;
     /// 0 = the kernel's default).
     pub fn create_macvlan(&mut self, name: &str, parent: u32, mode: u32) -> Result<()> {
-        self.request(
-            RouteNetlinkMessage::NewLink(macvlan_message(name, parent, mode)),
-            NLM_F_CREATE | NLM_F_EXCL,
+        self.create_link(
+            macvlan_message(name, parent, mode),
             &format!("Failed to create macvlan {name}"),
         )
     }
 
-    /// Creates an ipvlan or 802.1q vlan device (`msg` from
-    /// `ipvlan_message`/`vlan_message`).
-    pub fn create_link(&mut self, msg: LinkMessage, what: &str) -> Result<()> {
-        self.request(
-            RouteNetlinkMessage::NewLink(msg),
-            NLM_F_CREATE | NLM_F_EXCL,
-            what,
-        )
+    /// Creates the link an RTM_NEWLINK message describes (`veth_message`,
+    /// `macvlan_message`, `ipvlan_message`, `vlan_message`).
+    pub fn create_link(&mut self, msg: Request, what: &str) -> Result<()> {
+        self.request(msg, (NLM_F_CREATE | NLM_F_EXCL) as u16, what)
     }
 
     /// Moves a link into the network namespace behind `ns_fd`, renaming it
@@ -309,131 +290,86 @@ impl Rtnl {
         new_name: &str,
         mtu: Option<u32>,
     ) -> Result<()> {
-        let mut attrs = vec![
-            LinkAttribute::NetNsFd(ns_fd),
-            LinkAttribute::IfName(new_name.to_string()),
-        ];
+        let mut msg = set_link_message(index, None);
+        msg.attr_u32(IFLA_NET_NS_FD, ns_fd as u32)
+            .attr_str(IFLA_IFNAME, new_name);
         if let Some(m) = mtu {
-            attrs.push(LinkAttribute::Mtu(m));
+            msg.attr_u32(IFLA_MTU, m);
         }
-        self.set_link(
-            index,
-            attrs,
-            None,
+        self.request(
+            msg,
+            0,
             &format!("Failed to move {new_name} back to the host"),
         )
     }
 
     /// MTU of a link.
     pub fn mtu_of(&mut self, name: &str) -> Result<Option<u32>> {
-        let seq = self.send(
-            RouteNetlinkMessage::GetLink(LinkMessage::default()),
-            NLM_F_REQUEST | NLM_F_DUMP,
-        )?;
         let mut found = None;
-        self.receive(seq, "Failed to list links", |m| {
-            if let RouteNetlinkMessage::NewLink(l) = m {
-                if is_named(&l, name) {
-                    found = l.attributes.iter().find_map(|a| match a {
-                        LinkAttribute::Mtu(m) => Some(*m),
-                        _ => None,
-                    });
-                }
+        self.dump_links(|_, attrs| {
+            if is_named(attrs, name) {
+                found = nl::find_attr(attrs, IFLA_MTU)
+                    .filter(|v| v.len() >= 4)
+                    .map(|v| nl::u32_at(v, 0));
             }
         })?;
         Ok(found)
     }
 
-    fn set_link(
-        &mut self,
-        index: u32,
-        attrs: Vec<LinkAttribute>,
-        up: Option<bool>,
-        what: &str,
-    ) -> Result<()> {
-        let mut msg = LinkMessage::default();
-        msg.header.index = index;
-        if let Some(up) = up {
-            msg.header.change_mask = LinkFlags::Up;
-            if up {
-                msg.header.flags = LinkFlags::Up;
-            }
-        }
-        msg.attributes = attrs;
-        self.request(RouteNetlinkMessage::SetLink(msg), 0, what)
-    }
-
     pub fn set_up(&mut self, index: u32, up: bool) -> Result<()> {
-        self.set_link(index, vec![], Some(up), "Failed to set link state")
+        self.request(
+            set_link_message(index, Some(up)),
+            0,
+            "Failed to set link state",
+        )
     }
 
     pub fn set_master(&mut self, index: u32, master: u32) -> Result<()> {
-        self.set_link(
-            index,
-            vec![LinkAttribute::Controller(master)],
-            None,
-            "Failed to attach to the bridge",
-        )
+        let mut msg = set_link_message(index, None);
+        msg.attr_u32(IFLA_MASTER, master);
+        self.request(msg, 0, "Failed to attach to the bridge")
     }
 
     pub fn set_name(&mut self, index: u32, name: &str) -> Result<()> {
-        self.set_link(
-            index,
-            vec![LinkAttribute::IfName(name.to_string())],
-            None,
-            &format!("Failed to rename interface to {name}"),
-        )
+        let mut msg = set_link_message(index, None);
+        msg.attr_str(IFLA_IFNAME, name);
+        self.request(msg, 0, &format!("Failed to rename interface to {name}"))
     }
 
     pub fn set_mtu(&mut self, index: u32, mtu: u32) -> Result<()> {
-        self.set_link(
-            index,
-            vec![LinkAttribute::Mtu(mtu)],
-            None,
-            &format!("Failed to set MTU {mtu}"),
-        )
+        let mut msg = set_link_message(index, None);
+        msg.attr_u32(IFLA_MTU, mtu);
+        self.request(msg, 0, &format!("Failed to set MTU {mtu}"))
     }
 
     pub fn set_hwaddr(&mut self, index: u32, mac: [u8; 6]) -> Result<()> {
-        self.set_link(
-            index,
-            vec![LinkAttribute::Address(mac.to_vec())],
-            None,
-            "Failed to set the hardware address",
-        )
+        let mut msg = set_link_message(index, None);
+        msg.attr(IFLA_ADDRESS, &mac);
+        self.request(msg, 0, "Failed to set the hardware address")
     }
 
     /// Moves a link into the network namespace `ns`.
     pub fn move_to_netns(&mut self, index: u32, ns: NetnsRef) -> Result<()> {
-        self.set_link(
-            index,
-            vec![ns.attribute()],
-            None,
-            "Failed to move the interface into the container",
-        )
+        let mut msg = set_link_message(index, None);
+        ns.put(&mut msg);
+        self.request(msg, 0, "Failed to move the interface into the container")
     }
 
     /// Moves a link into the network namespace of `pid` under `new_name`.
     pub fn move_to_pid_netns_named(&mut self, index: u32, pid: i32, new_name: &str) -> Result<()> {
-        self.set_link(
-            index,
-            vec![
-                LinkAttribute::NetNsPid(pid as u32),
-                LinkAttribute::IfName(new_name.to_string()),
-            ],
-            None,
+        let mut msg = set_link_message(index, None);
+        NetnsRef::Pid(pid).put(&mut msg);
+        msg.attr_str(IFLA_IFNAME, new_name);
+        self.request(
+            msg,
+            0,
             &format!("Failed to move the interface into the container as {new_name}"),
         )
     }
 
     pub fn delete_link(&mut self, index: u32) -> Result<()> {
-        let mut msg = LinkMessage::default();
-        msg.header.index = index;
-        self.request(
-            RouteNetlinkMessage::DelLink(msg),
-            0,
-            "Failed to delete link",
-        )
+        let msg = Request::new(libc::RTM_DELLINK, 0, &ifinfomsg(0, index, 0, 0));
+        self.request(msg, 0, "Failed to delete link")
     }
 
     pub fn add_address(
@@ -443,22 +379,20 @@ impl Rtnl {
         prefix: u8,
         broadcast: Option<std::net::Ipv4Addr>,
     ) -> Result<()> {
-        let mut msg = AddressMessage::default();
-        msg.header.family = if addr.is_ipv4() {
-            AddressFamily::Inet
-        } else {
-            AddressFamily::Inet6
-        };
-        msg.header.prefix_len = prefix;
-        msg.header.index = index;
-        msg.attributes.push(AddressAttribute::Local(addr));
-        msg.attributes.push(AddressAttribute::Address(addr));
+        // struct ifaddrmsg: family, prefix length, flags, scope, index.
+        let mut header = [0u8; 8];
+        header[0] = family_of(&addr);
+        header[1] = prefix;
+        header[4..8].copy_from_slice(&index.to_ne_bytes());
+        let mut msg = Request::new(libc::RTM_NEWADDR, 0, &header);
+        msg.attr(libc::IFA_LOCAL, &ip_bytes(&addr))
+            .attr(libc::IFA_ADDRESS, &ip_bytes(&addr));
         if let Some(b) = broadcast {
-            msg.attributes.push(AddressAttribute::Broadcast(b));
+            msg.attr(libc::IFA_BROADCAST, &b.octets());
         }
         self.request(
-            RouteNetlinkMessage::NewAddress(msg),
-            NLM_F_CREATE | NLM_F_EXCL,
+            msg,
+            (NLM_F_CREATE | NLM_F_EXCL) as u16,
             &format!("Failed to add address {addr}/{prefix}"),
         )
     }
@@ -466,8 +400,8 @@ impl Rtnl {
     /// A route to `dest/prefix` through the device `index` (scope link).
     pub fn add_device_route(&mut self, dest: IpAddr, prefix: u8, index: u32) -> Result<()> {
         self.request(
-            RouteNetlinkMessage::NewRoute(device_route_message(dest, prefix, index)),
-            NLM_F_CREATE | NLM_F_EXCL,
+            device_route_message(libc::RTM_NEWROUTE, dest, prefix, index),
+            (NLM_F_CREATE | NLM_F_EXCL) as u16,
             &format!("Failed to add route {dest}/{prefix}"),
         )
     }
@@ -476,8 +410,8 @@ impl Rtnl {
     /// device `index` (veth router mode).
     pub fn add_proxy_neighbour(&mut self, ip: IpAddr, index: u32) -> Result<()> {
         self.request(
-            RouteNetlinkMessage::NewNeighbour(proxy_neighbour_message(ip, index)),
-            NLM_F_CREATE | NLM_F_REPLACE,
+            proxy_neighbour_message(libc::RTM_NEWNEIGH, ip, index),
+            (NLM_F_CREATE | NLM_F_REPLACE) as u16,
             &format!("Failed to add proxy neighbour {ip}"),
         )
     }
@@ -485,7 +419,7 @@ impl Rtnl {
     /// Removes the proxy neighbour entry for `ip` on the device `index`.
     pub fn del_proxy_neighbour(&mut self, ip: IpAddr, index: u32) -> Result<()> {
         self.request(
-            RouteNetlinkMessage::DelNeighbour(proxy_neighbour_message(ip, index)),
+            proxy_neighbour_message(libc::RTM_DELNEIGH, ip, index),
             0,
             &format!("Failed to remove proxy neighbour {ip}"),
         )
@@ -494,7 +428,7 @@ impl Rtnl {
     /// Removes the route `dest/prefix` through the device `index`.
     pub fn del_device_route(&mut self, dest: IpAddr, prefix: u8, index: u32) -> Result<()> {
         self.request(
-            RouteNetlinkMessage::DelRoute(device_route_message(dest, prefix, index)),
+            device_route_message(libc::RTM_DELROUTE, dest, prefix, index),
             0,
             &format!("Failed to remove route {dest}/{prefix}"),
         )
@@ -503,14 +437,13 @@ impl Rtnl {
     /// Adds (RTM_SETLINK) or removes (RTM_DELLINK) VLAN `vid` on the bridge
     /// port `index` (see `bridge_vlan_message`).
     pub fn bridge_vlan(&mut self, index: u32, vid: u16, tagged: bool, add: bool) -> Result<()> {
-        let msg = bridge_vlan_message(index, vid, tagged);
-        let (msg, what) = if add {
-            (RouteNetlinkMessage::SetLink(msg), "add")
+        let (kind, what) = if add {
+            (libc::RTM_SETLINK, "add")
         } else {
-            (RouteNetlinkMessage::DelLink(msg), "remove")
+            (libc::RTM_DELLINK, "remove")
         };
         self.request(
-            msg,
+            bridge_vlan_message(kind, index, vid, tagged),
             0,
             &format!("Failed to {what} bridge VLAN {vid} on interface {index}"),
         )
@@ -523,75 +456,86 @@ impl Rtnl {
         gateway: Option<IpAddr>,
         v6: bool,
     ) -> Result<()> {
-        let mut msg = RouteMessage::default();
-        msg.header.address_family = if v6 {
-            AddressFamily::Inet6
+        let family = if v6 { libc::AF_INET6 } else { libc::AF_INET } as u8;
+        let scope = if gateway.is_some() {
+            libc::RT_SCOPE_UNIVERSE
         } else {
-            AddressFamily::Inet
+            libc::RT_SCOPE_LINK
         };
-        msg.header.table = RouteHeader::RT_TABLE_MAIN;
-        msg.header.protocol = RouteProtocol::Boot;
-        msg.header.kind = RouteType::Unicast;
-        msg.header.scope = if gateway.is_some() {
-            RouteScope::Universe
-        } else {
-            RouteScope::Link
-        };
-        msg.attributes.push(RouteAttribute::Oif(index));
+        let mut msg = Request::new(libc::RTM_NEWROUTE, 0, &rtmsg(family, 0, scope));
+        msg.attr_u32(libc::RTA_OIF, index);
         if let Some(gw) = gateway {
-            msg.attributes.push(RouteAttribute::Gateway(match gw {
-                IpAddr::V4(a) => RouteAddress::Inet(a),
-                IpAddr::V6(a) => RouteAddress::Inet6(a),
-            }));
+            msg.attr(libc::RTA_GATEWAY, &ip_bytes(&gw));
         }
         self.request(
-            RouteNetlinkMessage::NewRoute(msg),
-            NLM_F_CREATE | NLM_F_EXCL,
+            msg,
+            (NLM_F_CREATE | NLM_F_EXCL) as u16,
             "Failed to add the default route",
         )
     }
 }
 
-fn family_of(ip: &IpAddr) -> AddressFamily {
-    if ip.is_ipv4() {
-        AddressFamily::Inet
-    } else {
-        AddressFamily::Inet6
+/// An RTM_SETLINK of link `index`, bringing it up or down when `up` says.
+fn set_link_message(index: u32, up: Option<bool>) -> Request {
+    let iff_up = libc::IFF_UP as u32;
+    let (flags, change) = match up {
+        Some(true) => (iff_up, iff_up),
+        Some(false) => (0, iff_up),
+        None => (0, 0),
+    };
+    Request::new(libc::RTM_SETLINK, 0, &ifinfomsg(0, index, flags, change))
+}
+
+/// `struct rtmsg` of a unicast route of the main table that the boot
+/// protocol made: family, destination prefix length, scope.
+fn rtmsg(family: u8, dest_prefix: u8, scope: u8) -> [u8; 12] {
+    let mut m = [0u8; 12];
+    m[0] = family;
+    m[1] = dest_prefix;
+    m[4] = libc::RT_TABLE_MAIN;
+    m[5] = libc::RTPROT_BOOT;
+    m[6] = scope;
+    m[7] = libc::RTN_UNICAST;
+    m
+}
+
+/// The RTM_NEWROUTE/RTM_DELROUTE (`kind`) of a device route.
+pub fn device_route_message(kind: u16, dest: IpAddr, prefix: u8, index: u32) -> Request {
+    let header = rtmsg(family_of(&dest), prefix, libc::RT_SCOPE_LINK);
+    let mut msg = Request::new(kind, 0, &header);
+    msg.attr(libc::RTA_DST, &ip_bytes(&dest))
+        .attr_u32(libc::RTA_OIF, index);
+    msg
+}
+
+/// The RTM_NEWNEIGH/RTM_DELNEIGH (`kind`) of a proxy entry.
+pub fn proxy_neighbour_message(kind: u16, ip: IpAddr, index: u32) -> Request {
+    // struct ndmsg: family, padding, index, state, flags, type.
+    let mut header = [0u8; 12];
+    header[0] = family_of(&ip);
+    header[4..8].copy_from_slice(&index.to_ne_bytes());
+    header[10] = libc::NTF_PROXY;
+    let mut msg = Request::new(kind, 0, &header);
+    msg.attr(libc::NDA_DST, &ip_bytes(&ip));
+    msg
+}
+
+/// A link's name and its transmit/receive queue counts (0: not sent, the
+/// kernel picks).
+fn put_name_and_queues(msg: &mut Request, name: &str, rx: u32, tx: u32, mtu: Option<u32>) {
+    msg.attr_str(IFLA_IFNAME, name);
+    if rx > 0 {
+        msg.attr_u32(IFLA_NUM_RX_QUEUES, rx);
+    }
+    if tx > 0 {
+        msg.attr_u32(IFLA_NUM_TX_QUEUES, tx);
+    }
+    if let Some(m) = mtu {
+        msg.attr_u32(IFLA_MTU, m);
     }
 }
 
-/// The RTM_NEWROUTE body of a device route.
-pub fn device_route_message(dest: IpAddr, prefix: u8, index: u32) -> RouteMessage {
-    let mut msg = RouteMessage::default();
-    msg.header.address_family = family_of(&dest);
-    msg.header.destination_prefix_length = prefix;
-    msg.header.table = RouteHeader::RT_TABLE_MAIN;
-    msg.header.protocol = RouteProtocol::Boot;
-    msg.header.kind = RouteType::Unicast;
-    msg.header.scope = RouteScope::Link;
-    msg.attributes.push(RouteAttribute::Destination(match dest {
-        IpAddr::V4(a) => RouteAddress::Inet(a),
-        IpAddr::V6(a) => RouteAddress::Inet6(a),
-    }));
-    msg.attributes.push(RouteAttribute::Oif(index));
-    msg
-}
-
-/// The RTM_NEWNEIGH body of a proxy entry.
-pub fn proxy_neighbour_message(ip: IpAddr, index: u32) -> NeighbourMessage {
-    let mut msg = NeighbourMessage::default();
-    msg.header.family = family_of(&ip);
-    msg.header.ifindex = index;
-    msg.header.flags = NeighbourFlags::Proxy;
-    msg.attributes
-        .push(NeighbourAttribute::Destination(match ip {
-            IpAddr::V4(a) => NeighbourAddress::Inet(a),
-            IpAddr::V6(a) => NeighbourAddress::Inet6(a),
-        }));
-    msg
-}
-
-/// The RTM_NEWLINK body of a veth pair: `peer` created in the network
+/// The RTM_NEWLINK of a veth pair: `peer` created in the network
 /// namespace `peer_ns` when given. `queues` are the container end's
 /// (rx, tx) queue counts (0: the kernel's default); the host end gets them
 /// crossed (its rx = the peer's tx), as LXC does.
@@ -601,40 +545,22 @@ pub fn veth_message(
     mtu: Option<u32>,
     peer_ns: Option<NetnsRef>,
     queues: (u32, u32),
-) -> LinkMessage {
+) -> Request {
     let (rx, tx) = queues;
-    let mut peer_msg = LinkMessage::default();
-    peer_msg
-        .attributes
-        .push(LinkAttribute::IfName(peer.to_string()));
-    push_queues(&mut peer_msg, rx, tx);
-    if let Some(m) = mtu {
-        peer_msg.attributes.push(LinkAttribute::Mtu(m));
-    }
+    let mut msg = Request::new(libc::RTM_NEWLINK, 0, &ifinfomsg(0, 0, 0, 0));
+    put_name_and_queues(&mut msg, host, tx, rx, mtu);
+    msg.begin_nest(IFLA_LINKINFO)
+        .attr_str(IFLA_INFO_KIND, "veth")
+        .begin_nest(IFLA_INFO_DATA)
+        .begin_nest(VETH_INFO_PEER)
+        .bytes(&ifinfomsg(0, 0, 0, 0));
+    put_name_and_queues(&mut msg, peer, rx, tx, mtu);
     if let Some(ns) = peer_ns {
         // Created directly in init's namespace: no move needed.
-        peer_msg.attributes.push(ns.attribute());
+        ns.put(&mut msg);
     }
-    let mut msg = LinkMessage::default();
-    msg.attributes.push(LinkAttribute::IfName(host.to_string()));
-    push_queues(&mut msg, tx, rx);
-    if let Some(m) = mtu {
-        msg.attributes.push(LinkAttribute::Mtu(m));
-    }
-    msg.attributes.push(LinkAttribute::LinkInfo(vec![
-        LinkInfo::Kind(InfoKind::Veth),
-        LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer_msg))),
-    ]));
+    msg.end_nest().end_nest().end_nest();
     msg
-}
-
-fn push_queues(msg: &mut LinkMessage, rx: u32, tx: u32) {
-    if rx > 0 {
-        msg.attributes.push(LinkAttribute::NumRxQueues(rx));
-    }
-    if tx > 0 {
-        msg.attributes.push(LinkAttribute::NumTxQueues(tx));
-    }
 }
 
 /// The AF_BRIDGE link message that adds (RTM_SETLINK) or removes
@@ -643,107 +569,166 @@ fn push_queues(msg: &mut LinkMessage, rx: u32, tx: u32) {
 /// to its port) and IFLA_BRIDGE_VLAN_INFO, either tagged (no flags) or
 /// untagged with `vid` as the port's PVID, as LXC sends for
 /// `veth.vlan.tagged.id` and `veth.vlan.id`.
-pub fn bridge_vlan_message(index: u32, vid: u16, tagged: bool) -> LinkMessage {
+pub fn bridge_vlan_message(kind: u16, index: u32, vid: u16, tagged: bool) -> Request {
     let flags = if tagged {
-        BridgeVlanInfoFlags::empty()
+        0
     } else {
-        BridgeVlanInfoFlags::Pvid | BridgeVlanInfoFlags::Untagged
+        BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED
     };
-    let mut msg = LinkMessage::default();
-    msg.header.interface_family = AddressFamily::Bridge;
-    msg.header.index = index;
-    msg.attributes.push(LinkAttribute::AfSpecBridge(vec![
-        AfSpecBridge::Flags(BridgeFlag::Controller),
-        AfSpecBridge::VlanInfo(BridgeVlanInfo { flags, vid }),
-    ]));
+    // struct bridge_vlan_info: flags, vid.
+    let mut info = [0u8; 4];
+    info[..2].copy_from_slice(&flags.to_ne_bytes());
+    info[2..].copy_from_slice(&vid.to_ne_bytes());
+    let header = ifinfomsg(libc::AF_BRIDGE as u8, index, 0, 0);
+    let mut msg = Request::new(kind, 0, &header);
+    msg.begin_nest(IFLA_AF_SPEC)
+        .attr_u16(IFLA_BRIDGE_FLAGS, BRIDGE_FLAGS_MASTER)
+        .attr(IFLA_BRIDGE_VLAN_INFO, &info)
+        .end_nest();
     msg
 }
 
-fn child_link(name: &str, parent: u32, info: Vec<LinkInfo>) -> LinkMessage {
-    let mut msg = LinkMessage::default();
-    msg.attributes.push(LinkAttribute::IfName(name.to_string()));
-    msg.attributes.push(LinkAttribute::Link(parent));
-    msg.attributes.push(LinkAttribute::LinkInfo(info));
-    msg
-}
-
-/// The RTM_NEWLINK body of an 802.1q vlan `id` on `parent`.
-pub fn vlan_message(name: &str, parent: u32, id: u16) -> LinkMessage {
-    child_link(
-        name,
-        parent,
-        vec![
-            LinkInfo::Kind(InfoKind::Vlan),
-            LinkInfo::Data(InfoData::Vlan(vec![InfoVlan::Id(id)])),
-        ],
-    )
-}
-
-/// The RTM_NEWLINK body of an ipvlan: `mode` 0 l2, 1 l3, 2 l3s (LXC's
-/// `ipvlan.mode`), `isolation` 0 bridge, 1 private, 2 vepa.
-pub fn ipvlan_message(name: &str, parent: u32, mode: u16, isolation: u16) -> LinkMessage {
-    let mode = match mode {
-        0 => IpVlanMode::L2,
-        1 => IpVlanMode::L3,
-        2 => IpVlanMode::L3S,
-        other => IpVlanMode::Other(other),
-    };
-    let flags = match isolation {
-        1 => IpVlanFlags::Private,
-        2 => IpVlanFlags::Vepa,
-        _ => IpVlanFlags::empty(),
-    };
-    child_link(
-        name,
-        parent,
-        vec![
-            LinkInfo::Kind(InfoKind::IpVlan),
-            LinkInfo::Data(InfoData::IpVlan(vec![
-                InfoIpVlan::Mode(mode),
-                InfoIpVlan::Flags(flags),
-            ])),
-        ],
-    )
-}
-
-/// The RTM_NEWLINK body of a macvlan (separate so it can be unit-tested).
-pub fn macvlan_message(name: &str, parent: u32, mode: u32) -> LinkMessage {
-    let mut msg = LinkMessage::default();
-    msg.attributes.push(LinkAttribute::IfName(name.to_string()));
-    msg.attributes.push(LinkAttribute::Link(parent));
-    let mut info = vec![LinkInfo::Kind(InfoKind::MacVlan)];
-    if mode != 0 {
-        let mode = match mode {
-            1 => MacVlanMode::Private,
-            2 => MacVlanMode::Vepa,
-            4 => MacVlanMode::Bridge,
-            8 => MacVlanMode::Passthrough,
-            other => MacVlanMode::Other(other),
-        };
-        info.push(LinkInfo::Data(InfoData::MacVlan(vec![InfoMacVlan::Mode(
-            mode,
-        )])));
+/// The RTM_NEWLINK of a link `name` of `kind` on `parent`, with the
+/// kind's data attributes put by `data` (none when it is `None`).
+fn child_link(name: &str, parent: u32, kind: &str, data: Option<&dyn Fn(&mut Request)>) -> Request {
+    let mut msg = Request::new(libc::RTM_NEWLINK, 0, &ifinfomsg(0, 0, 0, 0));
+    msg.attr_str(IFLA_IFNAME, name)
+        .attr_u32(IFLA_LINK, parent)
+        .begin_nest(IFLA_LINKINFO)
+        .attr_str(IFLA_INFO_KIND, kind);
+    if let Some(data) = data {
+        msg.begin_nest(IFLA_INFO_DATA);
+        data(&mut msg);
+        msg.end_nest();
     }
-    msg.attributes.push(LinkAttribute::LinkInfo(info));
+    msg.end_nest();
     msg
 }
 
-/// Whether the link's own name (not an alternative name) is `name`.
-fn is_named(link: &LinkMessage, name: &str) -> bool {
-    link.attributes
-        .iter()
-        .any(|a| matches!(a, LinkAttribute::IfName(n) if n == name))
+/// The RTM_NEWLINK of an 802.1q vlan `id` on `parent`.
+pub fn vlan_message(name: &str, parent: u32, id: u16) -> Request {
+    child_link(
+        name,
+        parent,
+        "vlan",
+        Some(&|m: &mut Request| {
+            m.attr_u16(IFLA_VLAN_ID, id);
+        }),
+    )
+}
+
+/// The RTM_NEWLINK of an ipvlan: `mode` 0 l2, 1 l3, 2 l3s (LXC's
+/// `ipvlan.mode`, the kernel's IPVLAN_MODE_*), `isolation` 0 bridge,
+/// 1 private, 2 vepa.
+pub fn ipvlan_message(name: &str, parent: u32, mode: u16, isolation: u16) -> Request {
+    let flags = match isolation {
+        1 => IPVLAN_F_PRIVATE,
+        2 => IPVLAN_F_VEPA,
+        _ => 0,
+    };
+    child_link(
+        name,
+        parent,
+        "ipvlan",
+        Some(&|m: &mut Request| {
+            m.attr_u16(IFLA_IPVLAN_MODE, mode)
+                .attr_u16(IFLA_IPVLAN_FLAGS, flags);
+        }),
+    )
+}
+
+/// The RTM_NEWLINK of a macvlan (kernel MACVLAN_MODE_* `mode`; 0: the
+/// kernel's default, not sent).
+pub fn macvlan_message(name: &str, parent: u32, mode: u32) -> Request {
+    let data = |m: &mut Request| {
+        m.attr_u32(IFLA_MACVLAN_MODE, mode);
+    };
+    child_link(
+        name,
+        parent,
+        "macvlan",
+        (mode != 0).then_some(&data as &dyn Fn(&mut Request)),
+    )
+}
+
+/// Whether a link's own name (not an alternative name) among its
+/// attributes is `name`.
+fn is_named(attrs: &[u8], name: &str) -> bool {
+    nl::attrs(attrs).any(|(kind, v)| kind == IFLA_IFNAME && nl::attr_str(v) == name.as_bytes())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use netlink_packet_core::Emitable;
 
-    fn emitted(msg: &LinkMessage) -> Vec<u8> {
-        let mut buf = vec![0u8; msg.buffer_len()];
-        msg.emit(&mut buf);
-        buf
+    fn emitted(msg: &Request) -> Vec<u8> {
+        msg.body().to_vec()
+    }
+
+    /// The client against the kernel, in a network namespace of a thread
+    /// of its own (gone with the thread, with what was made in it).
+    #[test]
+    fn a_private_network_namespace_through_the_client() {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return;
+        }
+        std::thread::spawn(|| {
+            // SAFETY: only this thread changes namespace, and it ends after.
+            assert_eq!(unsafe { libc::unshare(libc::CLONE_NEWNET) }, 0);
+            let mut nl = Rtnl::open().unwrap();
+            let mut events = Rtnl::open_link_events().unwrap();
+            assert_eq!(events.deleted_links().unwrap(), Vec::<u32>::new());
+            let lo = nl.index_of("lo").unwrap();
+            let only_lo = vec![Link {
+                index: lo,
+                name: "lo".into(),
+            }];
+            assert_eq!(nl.links().unwrap(), only_lo);
+            assert_eq!(nl.index_of("nope0").unwrap_err().errno, libc::ENODEV);
+            nl.create_veth("tv0", "tv1", Some(1400), None, (2, 2))
+                .unwrap();
+            let again = nl.create_veth("tv0", "tv1", None, None, (0, 0));
+            assert_eq!(again.unwrap_err().errno, libc::EEXIST);
+            assert_eq!(nl.mtu_of("tv1").unwrap(), Some(1400));
+            let (a, b) = (nl.index_of("tv0").unwrap(), nl.index_of("tv1").unwrap());
+            nl.set_mtu(a, 1300).unwrap();
+            assert_eq!(nl.mtu_of("tv0").unwrap(), Some(1300));
+            nl.set_name(a, "tv2").unwrap();
+            assert_eq!(nl.index_of("tv2").unwrap(), a);
+            nl.set_hwaddr(a, [2, 0, 0, 0, 0, 1]).unwrap();
+            nl.set_up(a, true).unwrap();
+            nl.set_up(b, true).unwrap();
+            let ip: IpAddr = "10.9.8.7".parse().unwrap();
+            nl.add_address(a, ip, 24, Some("10.9.8.255".parse().unwrap()))
+                .unwrap();
+            let v6: IpAddr = "fd00:9::7".parse().unwrap();
+            nl.add_address(b, v6, 64, None).unwrap();
+            let addrs = nl.addresses().unwrap();
+            assert!(addrs.contains(&(a, ip, 24)), "{addrs:?}");
+            assert!(addrs.contains(&(b, v6, 64)), "{addrs:?}");
+            let net: IpAddr = "10.9.9.0".parse().unwrap();
+            nl.add_device_route(net, 24, a).unwrap();
+            let twice = nl.add_device_route(net, 24, a).unwrap_err();
+            assert_eq!(twice.errno, libc::EEXIST);
+            nl.del_device_route(net, 24, a).unwrap();
+            nl.add_default_route(a, Some("10.9.8.1".parse().unwrap()), false)
+                .unwrap();
+            nl.add_proxy_neighbour("10.9.8.9".parse().unwrap(), a)
+                .unwrap();
+            nl.del_proxy_neighbour("10.9.8.9".parse().unwrap(), a)
+                .unwrap();
+            nl.delete_link(a).unwrap();
+            let mut gone = events.deleted_links().unwrap();
+            gone.sort();
+            assert_eq!(gone, [a.min(b), a.max(b)]);
+            assert_eq!(nl.links().unwrap(), only_lo);
+            let missing = nl.delete_link(a).unwrap_err();
+            assert_eq!(missing.errno, libc::ENODEV);
+            assert!(missing.message.starts_with("Failed to delete link: "));
+        })
+        .join()
+        .unwrap();
     }
 
     #[test]
@@ -770,15 +755,16 @@ mod tests {
 
     #[test]
     fn route_and_proxy_messages() {
-        let r = device_route_message("10.0.3.7".parse().unwrap(), 32, 9);
-        assert_eq!(r.header.destination_prefix_length, 32);
-        assert_eq!(r.header.scope, RouteScope::Link);
-        assert!(r.attributes.contains(&RouteAttribute::Oif(9)));
-        let n = proxy_neighbour_message("fd00::1".parse().unwrap(), 9);
-        assert_eq!(n.header.family, AddressFamily::Inet6);
-        assert!(n.header.flags.contains(NeighbourFlags::Proxy));
-        let mut buf = vec![0u8; n.buffer_len()];
-        n.emit(&mut buf);
+        let r = device_route_message(libc::RTM_NEWROUTE, "10.0.3.7".parse().unwrap(), 32, 9);
+        let r = emitted(&r);
+        // rtmsg: AF_INET, /32, table main (254), boot (3), scope link
+        // (253), unicast (1); RTA_DST 10.0.3.7, RTA_OIF 9
+        assert_eq!(&r[..8], &[2, 32, 0, 0, 254, 3, 253, 1]);
+        assert_eq!(&r[12..20], &[8, 0, 1, 0, 10, 0, 3, 7]);
+        assert_eq!(&r[20..28], &[8, 0, 4, 0, 9, 0, 0, 0]);
+        let n = proxy_neighbour_message(libc::RTM_NEWNEIGH, "fd00::1".parse().unwrap(), 9);
+        assert_eq!(n.kind(), libc::RTM_NEWNEIGH);
+        let buf = emitted(&n);
         // ndmsg: family AF_INET6 (10), ifindex 9, flags NTF_PROXY (8)
         assert_eq!(buf[0], 10);
         assert_eq!(&buf[4..8], &9i32.to_ne_bytes());
@@ -877,20 +863,26 @@ mod tests {
         // untagged: BRIDGE_VLAN_INFO_PVID (2) | BRIDGE_VLAN_INFO_UNTAGGED (4)
         want.extend_from_slice(&6u16.to_ne_bytes());
         want.extend_from_slice(&100u16.to_ne_bytes());
-        assert_eq!(emitted(&bridge_vlan_message(9, 100, false)), want);
+        assert_eq!(
+            emitted(&bridge_vlan_message(libc::RTM_SETLINK, 9, 100, false)),
+            want
+        );
         // tagged: no flags
         let mut tagged = head;
         tagged.extend_from_slice(&0u16.to_ne_bytes());
         tagged.extend_from_slice(&4094u16.to_ne_bytes());
-        assert_eq!(emitted(&bridge_vlan_message(9, 4094, true)), tagged);
+        assert_eq!(
+            emitted(&bridge_vlan_message(libc::RTM_SETLINK, 9, 4094, true)),
+            tagged
+        );
     }
 
     #[test]
     fn proxy_neighbour_removal_is_the_same_entry() {
         // RTM_DELNEIGH carries the same ndmsg (NTF_PROXY) and NDA_DST.
-        let n = proxy_neighbour_message("10.1.2.3".parse().unwrap(), 4);
-        let mut buf = vec![0u8; n.buffer_len()];
-        n.emit(&mut buf);
+        let n = proxy_neighbour_message(libc::RTM_DELNEIGH, "10.1.2.3".parse().unwrap(), 4);
+        assert_eq!(n.kind(), libc::RTM_DELNEIGH);
+        let buf = emitted(&n);
         assert_eq!(buf[0], 2); // AF_INET
         assert_eq!(buf[10], 8); // NTF_PROXY
                                 // NDA_DST (1), 4-byte IPv4 address
@@ -899,14 +891,17 @@ mod tests {
 
     #[test]
     fn macvlan_message_carries_mode_and_parent() {
-        let msg = macvlan_message("mv0", 7, 4);
-        assert!(msg.attributes.contains(&LinkAttribute::Link(7)));
-        assert!(msg.attributes.iter().any(|a| matches!(a, LinkAttribute::LinkInfo(i)
-            if i.contains(&LinkInfo::Data(InfoData::MacVlan(vec![InfoMacVlan::Mode(MacVlanMode::Bridge)]))))));
-        let mut buf = vec![0u8; msg.buffer_len()];
-        msg.emit(&mut buf);
+        let buf = emitted(&macvlan_message("mv0", 7, 4));
+        // IFLA_LINK (5) = 7
+        assert_eq!(attrs(&buf, 16, buf.len(), 5).len(), 1);
+        assert!(buf.windows(8).any(|w| w == [8, 0, 5, 0, 7, 0, 0, 0]));
+        assert!(buf.windows(8).any(|w| w == b"macvlan\0"));
         // IFLA_MACVLAN_MODE (1) = MACVLAN_MODE_BRIDGE (4), u32
         let needle = [8u8, 0, 1, 0, 4, 0, 0, 0];
         assert!(buf.windows(8).any(|w| w == needle));
+        // The kernel's default mode: no IFLA_INFO_DATA at all.
+        let plain = emitted(&macvlan_message("mv0", 7, 0));
+        let li = attrs(&plain, 16, plain.len(), 18)[0];
+        assert!(attrs(&plain, li + 4, plain.len(), 2).is_empty());
     }
 }

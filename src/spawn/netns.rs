@@ -12,11 +12,10 @@
 //! as before. The thread is joined before the monitor clones or forks
 //! again, so the monitor stays single-threaded where that matters.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::thread::JoinHandle;
-
 use crate::error::{Error, Result};
 use crate::net::{self, HostSide, NetPlan, NetnsRef};
+use crate::sys::own_stack_thread::{self, OwnStackThread};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 /// What the helper thread made: the namespace, the network plan with its
 /// generated interface names, and what it built on the host for it.
@@ -31,7 +30,7 @@ type Outcome = Result<Option<NetnsAhead>>;
 
 /// A network namespace being made, or none to make.
 #[derive(Debug, Default)]
-pub struct PendingNetns(Option<JoinHandle<Outcome>>);
+pub struct PendingNetns(Option<OwnStackThread<Outcome>>);
 
 impl PendingNetns {
     /// Starts making one for `net` when init is to get a new network
@@ -42,12 +41,11 @@ impl PendingNetns {
             return PendingNetns(None);
         }
         let net = net.clone();
-        // A thread that cannot be made only means clone3 makes it.
-        let handle = std::thread::Builder::new()
-            .name("lxc-netns".into())
-            .stack_size(256 * 1024)
-            .spawn(move || make_ahead(net))
-            .ok();
+        // A thread that cannot be made only means clone3 makes it. Its
+        // stack is unmapped when it is joined, not kept for a next thread
+        // the monitor never makes.
+        let handle =
+            own_stack_thread::spawn(c"lxc-netns", 256 * 1024, move || make_ahead(net)).ok();
         PendingNetns(handle)
     }
 
@@ -56,7 +54,7 @@ impl PendingNetns {
     /// kernel refuses one); an error is the start's (the thread undid
     /// what it built).
     pub fn finish(mut self) -> Outcome {
-        match self.0.take().map(JoinHandle::join) {
+        match self.0.take().map(OwnStackThread::join) {
             None => Ok(None),
             Some(Ok(outcome)) => outcome,
             Some(Err(_)) => Err(Error::new(
@@ -71,7 +69,7 @@ impl Drop for PendingNetns {
     /// A start that fails before the clone still waits for the thread and
     /// undoes its host side (the namespace goes with its descriptor).
     fn drop(&mut self) {
-        if let Some(Ok(Ok(Some(ahead)))) = self.0.take().map(JoinHandle::join) {
+        if let Some(Ok(Ok(Some(ahead)))) = self.0.take().map(OwnStackThread::join) {
             ahead.host.cleanup();
         }
     }

@@ -40,9 +40,9 @@ const FAULT_AROUND: usize = 64 * 1024;
 /// live frame is below this one. The shedding is best effort.
 #[inline(never)]
 pub fn shed_idle_pages_then(wait: IdleWait<'_>) -> std::result::Result<usize, i32> {
-    let marker = 0u8;
-    let frame = std::hint::black_box(&marker) as *const u8 as usize;
-    let page = page_size();
+    // The lowest byte of this frame: nothing below it is live.
+    let frame = stack_pointer();
+    let page = super::page_size();
     // This function's own code stays: two fault-around windows from the one
     // it starts in.
     let own = shed_idle_pages_then as *const () as usize & !(FAULT_AROUND - 1);
@@ -52,11 +52,10 @@ pub fn shed_idle_pages_then(wait: IdleWait<'_>) -> std::result::Result<usize, i3
     if let Ok(maps) = super::procfs::read("/proc/self/smaps") {
         for (map, anonymous) in mappings(&maps) {
             let kept = if map.is_stack() {
-                // Only on the main thread's stack; the page below this
-                // frame's stays: the frame (under a page) may reach into it,
-                // and nothing deeper runs after the drop (the system calls
-                // are inline and push nothing).
-                let end = (frame & !(page - 1)).saturating_sub(page);
+                // Only on the main thread's stack, below the page this
+                // frame ends in: nothing deeper runs after the drop (the
+                // system calls are inline and push nothing).
+                let end = frame & !(page - 1);
                 if !(map.start <= frame && frame < map.end && map.start < end) {
                     continue;
                 }
@@ -116,6 +115,30 @@ pub fn shed_idle_pages_then(wait: IdleWait<'_>) -> std::result::Result<usize, i3
     } else {
         Ok(ret as usize)
     }
+}
+
+/// The stack pointer of the caller (inlined: its frame's lowest byte).
+#[inline(always)]
+fn stack_pointer() -> usize {
+    let sp: usize;
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: reads a register.
+    unsafe {
+        std::arch::asm!("mov {}, rsp", out(reg) sp, options(nomem, nostack, preserves_flags));
+    }
+    #[cfg(target_arch = "aarch64")]
+    // SAFETY: reads a register.
+    unsafe {
+        std::arch::asm!("mov {}, sp", out(reg) sp, options(nomem, nostack, preserves_flags));
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        // A local's address less a page: the frame's lowest byte is no
+        // further below it than that.
+        let marker = 0u8;
+        sp = (std::hint::black_box(&marker) as *const u8 as usize).saturating_sub(4096);
+    }
+    sp
 }
 
 /// A system call made in place (no call into libc, whose code may just
@@ -193,12 +216,6 @@ fn mappings(smaps: &str) -> Vec<(Mapping<'_>, u64)> {
         }
     }
     out
-}
-
-fn page_size() -> usize {
-    // SAFETY: sysconf has no preconditions.
-    let size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    usize::try_from(size).unwrap_or(4096)
 }
 
 /// One line of /proc/self/maps, as far as shedding needs it.

@@ -1,0 +1,118 @@
+//! A monitor's malloc without its per-thread cache. glibc keeps up to seven
+//! freed chunks of each small size in a cache that `malloc_trim` never
+//! empties; in a monitor, which frees most of what its start allocated
+//! and then idles for the container's life, those chunks pin about 16 kB
+//! of heap pages per running container. The cache can only be turned off
+//! by glibc's tunables, read from the environment when the process
+//! starts: the monitor is spawned with `glibc.malloc.tcache_count=0`
+//! added, and puts its spawner's environment back first thing, so that
+//! nothing it runs (hooks, init's environment is its own) sees the change.
+
+use std::ffi::{CStr, CString};
+
+const TUNABLES: &str = "GLIBC_TUNABLES";
+const NO_THREAD_CACHE: &str = "glibc.malloc.tcache_count=0";
+/// What the spawner's GLIBC_TUNABLES was: `=<value>`, or `-` for unset.
+const SPAWNER_TUNABLES: &str = "LXC_MONITOR_SPAWNER_GLIBC_TUNABLES";
+
+/// The environment `spawner_env` (NAME=value entries) with the thread
+/// cache turned off and the spawner's own setting recorded.
+pub fn environment<'a>(spawner_env: impl Iterator<Item = &'a CStr>) -> Vec<CString> {
+    let mut out = Vec::new();
+    let mut spawner_value = None;
+    for entry in spawner_env {
+        let bytes = entry.to_bytes();
+        match bytes.strip_prefix(TUNABLES.as_bytes()) {
+            Some(rest) if rest.first() == Some(&b'=') => spawner_value = Some(rest[1..].to_vec()),
+            _ if bytes.starts_with(SPAWNER_TUNABLES.as_bytes()) => {}
+            _ => out.push(entry.to_owned()),
+        }
+    }
+    let (tunables, saved) = match spawner_value {
+        // Later settings win: ours comes last.
+        Some(v) if !v.is_empty() => {
+            let mut t = v.clone();
+            t.push(b':');
+            t.extend_from_slice(NO_THREAD_CACHE.as_bytes());
+            let mut s = b"=".to_vec();
+            s.extend_from_slice(&v);
+            (t, s)
+        }
+        Some(_) => (NO_THREAD_CACHE.as_bytes().to_vec(), b"=".to_vec()),
+        None => (NO_THREAD_CACHE.as_bytes().to_vec(), b"-".to_vec()),
+    };
+    for (name, value) in [(TUNABLES, tunables), (SPAWNER_TUNABLES, saved)] {
+        let mut e = name.as_bytes().to_vec();
+        e.push(b'=');
+        e.extend_from_slice(&value);
+        // No NUL inside: every part came from C strings or constants.
+        out.extend(CString::new(e).ok());
+    }
+    out
+}
+
+/// In a process spawned with `environment`: the spawner's GLIBC_TUNABLES
+/// back as it was. Nothing changes in a process spawned otherwise. Called
+/// while the process has a single thread.
+pub fn restore_spawner_environment() {
+    let Some(saved) = std::env::var_os(SPAWNER_TUNABLES) else {
+        return;
+    };
+    std::env::remove_var(SPAWNER_TUNABLES);
+    match saved.as_encoded_bytes().strip_prefix(b"=") {
+        Some(value) => {
+            // SAFETY: the bytes are those of an OsStr minus an ASCII prefix.
+            let value = unsafe { std::ffi::OsStr::from_encoded_bytes_unchecked(value) };
+            std::env::set_var(TUNABLES, value);
+        }
+        None => std::env::remove_var(TUNABLES),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_of(entries: &[&str]) -> Vec<String> {
+        let owned: Vec<CString> = entries.iter().map(|e| CString::new(*e).unwrap()).collect();
+        environment(owned.iter().map(CString::as_c_str))
+            .into_iter()
+            .map(|c| c.into_string().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn adds_the_setting_and_records_the_spawner_s() {
+        assert_eq!(
+            env_of(&["PATH=/bin", "HOME=/root"]),
+            [
+                "PATH=/bin",
+                "HOME=/root",
+                "GLIBC_TUNABLES=glibc.malloc.tcache_count=0",
+                "LXC_MONITOR_SPAWNER_GLIBC_TUNABLES=-"
+            ]
+        );
+        assert_eq!(
+            env_of(&["GLIBC_TUNABLES=glibc.malloc.check=3", "A=1"]),
+            [
+                "A=1",
+                "GLIBC_TUNABLES=glibc.malloc.check=3:glibc.malloc.tcache_count=0",
+                "LXC_MONITOR_SPAWNER_GLIBC_TUNABLES==glibc.malloc.check=3"
+            ]
+        );
+        // A stale record from a spawner spawned so is not passed on twice.
+        let again = env_of(&[
+            "GLIBC_TUNABLES=",
+            "LXC_MONITOR_SPAWNER_GLIBC_TUNABLES=-",
+            "GLIBC_TUNABLESX=y",
+        ]);
+        assert_eq!(
+            again,
+            [
+                "GLIBC_TUNABLESX=y",
+                "GLIBC_TUNABLES=glibc.malloc.tcache_count=0",
+                "LXC_MONITOR_SPAWNER_GLIBC_TUNABLES=="
+            ]
+        );
+    }
+}
