@@ -319,6 +319,10 @@ pub fn runtime_init() {
         // Its helper threads allocate from the one heap: an arena of
         // their own would keep a touched page for the container's life.
         libc::mallopt(libc::M_ARENA_MAX, 1);
+        // Large buffers (netlink replies, /proc files) are mapped and
+        // unmapped: in the heap each one leaves a hole that what is
+        // allocated next scatters into.
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 16 * 1024);
     }
 }
 

@@ -302,7 +302,7 @@ impl Config {
 
     /// Network interfaces in index order.
     pub fn networks(&self) -> impl Iterator<Item = (u32, &NetDev)> {
-        self.conf.netdevs.iter().map(|(i, d)| (*i, d))
+        self.conf.netdevs.iter().map(|(i, d)| (*i, &**d))
     }
 }
 

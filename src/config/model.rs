@@ -236,8 +236,9 @@ pub struct LxcConf {
     pub time_offset_boot_ns: i64,
     pub time_offset_monotonic_s: i64,
     pub time_offset_monotonic_ns: i64,
-    /// Network interfaces by index (`lxc.net.<idx>.*`), ordered like LXC's list.
-    pub netdevs: BTreeMap<u32, NetDev>,
+    /// Network interfaces by index (`lxc.net.<idx>.*`), ordered like LXC's
+    /// list; boxed: a map node holds room for eleven values.
+    pub netdevs: BTreeMap<u32, Box<NetDev>>,
     pub no_new_privs: bool,
     pub prlimits: IndexedList<Rlimit>,
     pub pty_max: u32,

@@ -931,7 +931,7 @@ pub fn set(conf: &mut LxcConf, key: &str, value: &str) -> Result<(), ConfigError
         .netdevs
         .get(&r.idx)
         .cloned()
-        .unwrap_or_else(NetDev::new);
+        .unwrap_or_else(|| Box::new(NetDev::new()));
     (entry.set)(&mut dev, value)?;
     conf.netdevs.insert(r.idx, dev);
     Ok(())

@@ -11,25 +11,112 @@ const FIRST_READ: usize = 16 * 1024;
 
 /// The whole text of a /proc file (invalid UTF-8 replaced).
 pub fn read(path: impl AsRef<std::path::Path>) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
     let mut bytes = vec![0u8; FIRST_READ];
-    let mut len = 0;
-    loop {
-        if len == bytes.len() {
-            bytes.resize(len * 2, 0);
-        }
-        match file.read(&mut bytes[len..]) {
-            Ok(0) => break,
-            Ok(n) => len += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
+    let len = read_growing(path.as_ref(), &mut bytes, |b| {
+        b.resize(b.len() * 2, 0);
+        Ok(())
+    })?;
     bytes.truncate(len);
     Ok(match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
     })
+}
+
+/// Reads the file at `path` into `buf`, growing it with `grow` when full;
+/// the length read.
+fn read_growing<B: AsMut<[u8]>>(
+    path: &std::path::Path,
+    buf: &mut B,
+    grow: impl Fn(&mut B) -> std::io::Result<()>,
+) -> std::io::Result<usize> {
+    let mut file = std::fs::File::open(path)?;
+    let mut len = 0;
+    loop {
+        if len == buf.as_mut().len() {
+            grow(buf)?;
+        }
+        match file.read(&mut buf.as_mut()[len..]) {
+            Ok(0) => return Ok(len),
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// A /proc file's text in pages of its own, unmapped when dropped: for a
+/// long-lived process, in which a heap buffer of that size would leave a
+/// hole that later allocations scatter into.
+pub struct MappedText {
+    pages: Pages,
+    len: usize,
+}
+
+struct Pages {
+    at: *mut libc::c_void,
+    size: usize,
+}
+
+impl AsMut<[u8]> for Pages {
+    fn as_mut(&mut self) -> &mut [u8] {
+        // SAFETY: a private read-write mapping of `size` bytes, ours.
+        unsafe { std::slice::from_raw_parts_mut(self.at.cast(), self.size) }
+    }
+}
+
+impl Drop for Pages {
+    fn drop(&mut self) {
+        // SAFETY: our mapping, no longer referenced.
+        unsafe { libc::munmap(self.at, self.size) };
+    }
+}
+
+impl MappedText {
+    /// The file at `path`, or None if it cannot be read or is not UTF-8.
+    pub fn read(path: impl AsRef<std::path::Path>) -> Option<MappedText> {
+        // SAFETY: a fresh private anonymous mapping.
+        let at = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                FIRST_READ,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if at == libc::MAP_FAILED {
+            return None;
+        }
+        let mut pages = Pages {
+            at,
+            size: FIRST_READ,
+        };
+        let len = read_growing(path.as_ref(), &mut pages, |p| {
+            // SAFETY: our mapping, resized (and maybe moved) as a whole.
+            let moved = unsafe { libc::mremap(p.at, p.size, p.size * 2, libc::MREMAP_MAYMOVE) };
+            if moved == libc::MAP_FAILED {
+                return Err(std::io::Error::last_os_error());
+            }
+            p.at = moved;
+            p.size *= 2;
+            Ok(())
+        })
+        .ok()?;
+        let text = MappedText { pages, len };
+        std::str::from_utf8(text.bytes()).is_ok().then_some(text)
+    }
+
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: the first `len` bytes of our mapping were filled by read.
+        unsafe { std::slice::from_raw_parts(self.pages.at.cast(), self.len) }
+    }
+
+    pub fn text(&self) -> &str {
+        // Checked when read.
+        std::str::from_utf8(self.bytes()).unwrap_or_default()
+    }
 }
 
 /// The highest capability the running kernel knows (`fallback` when it
@@ -58,5 +145,22 @@ mod tests {
         );
         assert!(read("/proc/self/no-such-file").is_err());
         assert!(cap_last_cap(0) >= 36);
+    }
+
+    #[test]
+    fn reads_into_pages_of_its_own_past_the_first_read() {
+        // A file larger than the first read: the mapping grows.
+        let path = std::env::temp_dir().join(format!("lxc-test-mapped-{}", std::process::id()));
+        let text: String = (0..5000).map(|i| format!("line {i}\n")).collect();
+        assert!(text.len() > FIRST_READ * 2);
+        std::fs::write(&path, &text).unwrap();
+        let mapped = MappedText::read(&path).unwrap();
+        assert_eq!(mapped.text(), text);
+        std::fs::write(&path, b"\xff").unwrap();
+        assert!(MappedText::read(&path).is_none());
+        std::fs::remove_file(&path).unwrap();
+        assert!(MappedText::read(&path).is_none());
+        let smaps = MappedText::read("/proc/self/smaps").unwrap();
+        assert!(smaps.text().contains("Pss:"));
     }
 }

@@ -49,8 +49,8 @@ pub fn shed_idle_pages_then(wait: IdleWait<'_>) -> std::result::Result<usize, i3
     let own = (own, own + 2 * FAULT_AROUND);
     let mut ranges = [(0usize, 0usize); 8];
     let mut count = 0;
-    if let Ok(maps) = super::procfs::read("/proc/self/smaps") {
-        for (map, anonymous) in mappings(&maps) {
+    if let Some(maps) = super::procfs::MappedText::read("/proc/self/smaps") {
+        for (map, anonymous) in mappings(maps.text()) {
             let kept = if map.is_stack() {
                 // Only on the main thread's stack, below the page this
                 // frame ends in: nothing deeper runs after the drop (the
