@@ -8,6 +8,7 @@ use std::ptr;
 
 use crate::error::{Error, Result};
 
+pub mod anon_pages;
 pub mod at;
 pub mod clone;
 pub mod epoll;

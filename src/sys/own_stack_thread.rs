@@ -7,6 +7,8 @@
 use std::ffi::c_void;
 use std::panic::AssertUnwindSafe;
 
+use super::anon_pages::AnonPages;
+
 /// What the thread runs and what it returned (or its panic).
 struct Slot<T> {
     work: Option<Box<dyn FnOnce() -> T + Send>>,
@@ -16,10 +18,10 @@ struct Slot<T> {
 /// A running thread; joined (and its stack unmapped) by `join` or drop.
 pub struct OwnStackThread<T> {
     thread: libc::pthread_t,
-    stack: *mut c_void,
-    stack_size: usize,
     slot: Box<Slot<T>>,
     joined: bool,
+    /// Unmapped after the join (fields drop after `Drop::drop`).
+    stack: AnonPages,
 }
 
 // SAFETY: the handle only joins the thread and unmaps its stack; the slot
@@ -29,7 +31,7 @@ unsafe impl<T: Send> Send for OwnStackThread<T> {}
 impl<T> std::fmt::Debug for OwnStackThread<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OwnStackThread")
-            .field("stack_size", &self.stack_size)
+            .field("stack_size", &self.stack.size())
             .finish()
     }
 }
@@ -55,43 +57,27 @@ pub fn spawn<T: Send + 'static>(
 ) -> std::io::Result<OwnStackThread<T>> {
     let page = super::page_size();
     let stack_size = (stack_size.max(16 * page) + page - 1) & !(page - 1);
-    // SAFETY: a fresh private anonymous mapping.
-    let stack = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            stack_size,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
-            -1,
-            0,
-        )
-    };
-    if stack == libc::MAP_FAILED {
-        return Err(std::io::Error::last_os_error());
-    }
+    let stack = AnonPages::map(stack_size, true)?;
+    stack.guard_lowest_page()?;
     let mut handle = OwnStackThread {
         thread: 0,
-        stack,
-        stack_size,
         slot: Box::new(Slot {
             work: Some(Box::new(work)),
             outcome: None,
         }),
         joined: true,
+        stack,
     };
-    // SAFETY: the lowest page of our mapping becomes the guard; the
-    // attributes are initialised before use and destroyed after; the slot
-    // is boxed (it does not move) and outlives the thread.
+    // SAFETY: the attributes are initialised before use and destroyed
+    // after; the slot is boxed (it does not move) and outlives the thread,
+    // as does the stack.
     unsafe {
-        if libc::mprotect(stack, page, libc::PROT_NONE) < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
         let mut attr: libc::pthread_attr_t = std::mem::zeroed();
         let rc = libc::pthread_attr_init(&mut attr);
         if rc != 0 {
             return Err(std::io::Error::from_raw_os_error(rc));
         }
-        let mut rc = libc::pthread_attr_setstack(&mut attr, stack, stack_size);
+        let mut rc = libc::pthread_attr_setstack(&mut attr, handle.stack.base(), stack_size);
         if rc == 0 {
             let slot: *mut Slot<T> = &mut *handle.slot;
             rc = libc::pthread_create(&mut handle.thread, &attr, run::<T>, slot.cast());
@@ -127,9 +113,8 @@ impl<T> OwnStackThread<T> {
 
 impl<T> Drop for OwnStackThread<T> {
     fn drop(&mut self) {
+        // Before the stack goes.
         self.wait();
-        // SAFETY: our mapping; the thread that used it has ended.
-        unsafe { libc::munmap(self.stack, self.stack_size) };
     }
 }
 
@@ -144,7 +129,7 @@ mod tests {
             (std::hint::black_box(&here) as *const u8 as usize, 7)
         })
         .unwrap();
-        let (start, size) = (t.stack as usize, t.stack_size);
+        let (start, size) = (t.stack.base() as usize, t.stack.size());
         // Its guard page, as /proc/self/maps shows it.
         let guard = format!("{:x}-{:x} ---p", start, start + crate::sys::page_size());
         let has_guard = || {

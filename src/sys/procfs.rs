@@ -49,68 +49,21 @@ fn read_growing<B: AsMut<[u8]>>(
 /// long-lived process, in which a heap buffer of that size would leave a
 /// hole that later allocations scatter into.
 pub struct MappedText {
-    pages: Pages,
+    pages: super::anon_pages::AnonPages,
     len: usize,
-}
-
-struct Pages {
-    at: *mut libc::c_void,
-    size: usize,
-}
-
-impl AsMut<[u8]> for Pages {
-    fn as_mut(&mut self) -> &mut [u8] {
-        // SAFETY: a private read-write mapping of `size` bytes, ours.
-        unsafe { std::slice::from_raw_parts_mut(self.at.cast(), self.size) }
-    }
-}
-
-impl Drop for Pages {
-    fn drop(&mut self) {
-        // SAFETY: our mapping, no longer referenced.
-        unsafe { libc::munmap(self.at, self.size) };
-    }
 }
 
 impl MappedText {
     /// The file at `path`, or None if it cannot be read or is not UTF-8.
     pub fn read(path: impl AsRef<std::path::Path>) -> Option<MappedText> {
-        // SAFETY: a fresh private anonymous mapping.
-        let at = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                FIRST_READ,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        if at == libc::MAP_FAILED {
-            return None;
-        }
-        let mut pages = Pages {
-            at,
-            size: FIRST_READ,
-        };
-        let len = read_growing(path.as_ref(), &mut pages, |p| {
-            // SAFETY: our mapping, resized (and maybe moved) as a whole.
-            let moved = unsafe { libc::mremap(p.at, p.size, p.size * 2, libc::MREMAP_MAYMOVE) };
-            if moved == libc::MAP_FAILED {
-                return Err(std::io::Error::last_os_error());
-            }
-            p.at = moved;
-            p.size *= 2;
-            Ok(())
-        })
-        .ok()?;
+        let mut pages = super::anon_pages::AnonPages::map(FIRST_READ, false).ok()?;
+        let len = read_growing(path.as_ref(), &mut pages, |p| p.double()).ok()?;
         let text = MappedText { pages, len };
         std::str::from_utf8(text.bytes()).is_ok().then_some(text)
     }
 
     fn bytes(&self) -> &[u8] {
-        // SAFETY: the first `len` bytes of our mapping were filled by read.
-        unsafe { std::slice::from_raw_parts(self.pages.at.cast(), self.len) }
+        &self.pages.as_ref()[..self.len]
     }
 
     pub fn text(&self) -> &str {

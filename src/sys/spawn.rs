@@ -64,7 +64,8 @@ unsafe fn spawn_detached(plan: &Plan<'_>) -> std::result::Result<libc::pid_t, li
         plan,
         spawned: Err(libc::ECHILD),
     };
-    let stack = Stack::new(DETACHED_STACK).map_err(|e| e.errno)?;
+    let stack = super::anon_pages::AnonPages::map(DETACHED_STACK, true)
+        .map_err(|e| e.raw_os_error().unwrap_or(libc::ENOMEM))?;
     // Our signal handlers must never run in the intermediate, which runs
     // on our memory and our thread's TLS: it starts with every signal
     // blocked (posix_spawn sets the program's own mask and dispositions).
@@ -83,7 +84,7 @@ unsafe fn spawn_detached(plan: &Plan<'_>) -> std::result::Result<libc::pid_t, li
     let pid = unsafe {
         libc::clone(
             spawn_from_intermediate,
-            stack.top(),
+            stack.end(),
             libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
             &mut shared as *mut Detached<'_, '_> as *mut libc::c_void,
         )
@@ -127,45 +128,6 @@ extern "C" fn spawn_from_intermediate(arg: *mut libc::c_void) -> libc::c_int {
     // SAFETY: as `spawn_detached`'s caller promised.
     shared.spawned = unsafe { shared.plan.run() };
     0
-}
-
-/// An anonymous mapping used as a stack; unmapped on drop.
-struct Stack {
-    base: *mut libc::c_void,
-    size: usize,
-}
-
-impl Stack {
-    fn new(size: usize) -> Result<Stack> {
-        // SAFETY: a fresh private anonymous mapping.
-        let base = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                size,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_STACK,
-                -1,
-                0,
-            )
-        };
-        if base == libc::MAP_FAILED {
-            return Err(Error::last_os("Failed to map a stack for the spawn"));
-        }
-        Ok(Stack { base, size })
-    }
-
-    /// Where the stack starts (it grows down).
-    fn top(&self) -> *mut libc::c_void {
-        // SAFETY: one past the end of our own mapping.
-        unsafe { (self.base as *mut u8).add(self.size) as *mut libc::c_void }
-    }
-}
-
-impl Drop for Stack {
-    fn drop(&mut self) {
-        // SAFETY: our own mapping, no longer used by anyone.
-        unsafe { libc::munmap(self.base, self.size) };
-    }
 }
 
 fn spawn_error(what: &str, errno: libc::c_int) -> Error {
