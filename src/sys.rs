@@ -294,8 +294,8 @@ pub fn page_size() -> usize {
 /// runtime) needs of that runtime: SIGPIPE ignored (a write to a closed
 /// socket fails with EPIPE instead of killing it), and descriptors 0-2
 /// open, on /dev/null where closed, so that nothing it opens or receives
-/// takes a standard descriptor's number; one malloc arena; the spawner's
-/// environment (see `lean_malloc`).
+/// takes a standard descriptor's number; malloc with one arena and large
+/// buffers mapped; the spawner's environment (see `lean_malloc`).
 pub fn runtime_init() {
     lean_malloc::restore_spawner_environment();
     // SAFETY: polling and opening this process's own descriptors; setting

@@ -520,8 +520,8 @@ pub fn proxy_neighbour_message(kind: u16, ip: IpAddr, index: u32) -> Request {
     msg
 }
 
-/// A link's name and its transmit/receive queue counts (0: not sent, the
-/// kernel picks).
+/// A link's name, its receive and transmit queue counts (0: not sent, the
+/// kernel picks) and its MTU.
 fn put_name_and_queues(msg: &mut Request, name: &str, rx: u32, tx: u32, mtu: Option<u32>) {
     msg.attr_str(IFLA_IFNAME, name);
     if rx > 0 {

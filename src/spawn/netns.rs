@@ -12,10 +12,11 @@
 //! as before. The thread is joined before the monitor clones or forks
 //! again, so the monitor stays single-threaded where that matters.
 
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
 use crate::error::{Error, Result};
 use crate::net::{self, HostSide, NetPlan, NetnsRef};
 use crate::sys::own_stack_thread::{self, OwnStackThread};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 /// What the helper thread made: the namespace, the network plan with its
 /// generated interface names, and what it built on the host for it.
