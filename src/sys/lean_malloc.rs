@@ -20,12 +20,14 @@ const SPAWNER_TUNABLES: &str = "LXC_MONITOR_SPAWNER_GLIBC_TUNABLES";
 pub fn environment<'a>(spawner_env: impl Iterator<Item = &'a CStr>) -> Vec<CString> {
     let mut out = Vec::new();
     let mut spawner_value = None;
+    let value_of =
+        |entry: &'a [u8], name: &str| entry.strip_prefix(name.as_bytes())?.strip_prefix(b"=");
     for entry in spawner_env {
         let bytes = entry.to_bytes();
-        match bytes.strip_prefix(TUNABLES.as_bytes()) {
-            Some(rest) if rest.first() == Some(&b'=') => spawner_value = Some(rest[1..].to_vec()),
-            _ if bytes.starts_with(SPAWNER_TUNABLES.as_bytes()) => {}
-            _ => out.push(entry.to_owned()),
+        if let Some(value) = value_of(bytes, TUNABLES) {
+            spawner_value = Some(value.to_vec());
+        } else if value_of(bytes, SPAWNER_TUNABLES).is_none() {
+            out.push(entry.to_owned());
         }
     }
     let (tunables, saved) = match spawner_value {
@@ -61,9 +63,8 @@ pub fn restore_spawner_environment() {
     std::env::remove_var(SPAWNER_TUNABLES);
     match saved.as_encoded_bytes().strip_prefix(b"=") {
         Some(value) => {
-            // SAFETY: the bytes are those of an OsStr minus an ASCII prefix.
-            let value = unsafe { std::ffi::OsStr::from_encoded_bytes_unchecked(value) };
-            std::env::set_var(TUNABLES, value);
+            use std::os::unix::ffi::OsStrExt;
+            std::env::set_var(TUNABLES, std::ffi::OsStr::from_bytes(value));
         }
         None => std::env::remove_var(TUNABLES),
     }
@@ -105,11 +106,13 @@ mod tests {
             "GLIBC_TUNABLES=",
             "LXC_MONITOR_SPAWNER_GLIBC_TUNABLES=-",
             "GLIBC_TUNABLESX=y",
+            "LXC_MONITOR_SPAWNER_GLIBC_TUNABLESX=z",
         ]);
         assert_eq!(
             again,
             [
                 "GLIBC_TUNABLESX=y",
+                "LXC_MONITOR_SPAWNER_GLIBC_TUNABLESX=z",
                 "GLIBC_TUNABLES=glibc.malloc.tcache_count=0",
                 "LXC_MONITOR_SPAWNER_GLIBC_TUNABLES=="
             ]

@@ -16,6 +16,14 @@ fn align4(n: usize) -> usize {
     (n + 3) & !3
 }
 
+/// A netlink address of port 0: the kernel's, or, bound, one it picks.
+fn port_zero() -> libc::sockaddr_nl {
+    // SAFETY: all zeroes is a valid sockaddr_nl.
+    let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+    addr.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+    addr
+}
+
 /// A netlink socket of `protocol`, bound to a port the kernel picks,
 /// listening to multicast `groups` (none: only answers to its requests).
 pub fn open(protocol: i32, groups: &[u32], nonblocking: bool) -> std::io::Result<OwnedFd> {
@@ -28,9 +36,7 @@ pub fn open(protocol: i32, groups: &[u32], nonblocking: bool) -> std::io::Result
     }
     // SAFETY: fresh and ours.
     let sock = unsafe { OwnedFd::from_raw_fd(fd) };
-    // SAFETY: a zeroed sockaddr_nl is valid (port 0: the kernel assigns one).
-    let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-    addr.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+    let addr = port_zero();
     // SAFETY: `addr` is a sockaddr_nl of the size given.
     let bound = unsafe {
         libc::bind(
@@ -62,9 +68,7 @@ pub fn open(protocol: i32, groups: &[u32], nonblocking: bool) -> std::io::Result
 
 /// Sends one datagram to the kernel.
 pub fn send(sock: &impl AsRawFd, datagram: &[u8]) -> std::io::Result<()> {
-    // SAFETY: a sockaddr_nl of zeroes names the kernel.
-    let mut kernel: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-    kernel.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+    let kernel = port_zero();
     loop {
         // SAFETY: sending our buffer to the address given, of the size given.
         let sent = unsafe {
