@@ -665,6 +665,63 @@ mod tests {
         msg.body().to_vec()
     }
 
+    /// The netlink port `sock` is bound to.
+    fn port_of(sock: std::os::fd::RawFd) -> u32 {
+        // SAFETY: all zeroes is a valid sockaddr_nl; getsockname fills it.
+        let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+        let mut len = std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+        // SAFETY: our socket, our address of its length.
+        let rc = unsafe {
+            libc::getsockname(sock, (&mut addr as *mut libc::sockaddr_nl).cast(), &mut len)
+        };
+        assert_eq!(rc, 0);
+        addr.nl_pid
+    }
+
+    /// Sends `msg` numbered `seq` from a socket of another process's kind
+    /// (not the kernel) to netlink port `port`.
+    fn forge(mut msg: Request, seq: u32, port: u32) {
+        let liar = nl::open(libc::NETLINK_ROUTE, &[], false).unwrap();
+        nl::send_to(&liar, msg.datagram(seq, 0), port).unwrap();
+    }
+
+    /// A root inside a container's network namespace can send to the
+    /// ports of our sockets there: what it sends never passes for the
+    /// kernel's answer, nor for the kernel's notifications.
+    #[test]
+    fn replies_forged_by_another_process_are_ignored() {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return;
+        }
+        std::thread::spawn(|| {
+            // SAFETY: only this thread changes namespace, and it ends after.
+            assert_eq!(unsafe { libc::unshare(libc::CLONE_NEWNET) }, 0);
+            let mut nl = Rtnl::open().unwrap();
+            let mut events = Rtnl::open_link_events().unwrap();
+            // The next request is numbered 1: a forged refusal of it, and a
+            // forged link named "lo" with index 99 answering it.
+            let mut refusal = (-libc::EPERM).to_ne_bytes().to_vec();
+            refusal.extend_from_slice(&[0; nl::HEADER_LEN]);
+            forge(
+                Request::new(libc::NLMSG_ERROR as u16, 0, &refusal),
+                1,
+                port_of(nl.raw_fd()),
+            );
+            let mut fake = Request::new(libc::RTM_NEWLINK, 0, &ifinfomsg(0, 99, 0, 0));
+            fake.attr_str(IFLA_IFNAME, "lo");
+            forge(fake, 1, port_of(nl.raw_fd()));
+            let lo = nl.index_of("lo").unwrap();
+            assert_ne!(lo, 99);
+            // A forged deletion notification.
+            let gone = Request::new(libc::RTM_DELLINK, 0, &ifinfomsg(0, lo, 0, 0));
+            forge(gone, 0, port_of(events.raw_fd()));
+            assert_eq!(events.deleted_links().unwrap(), Vec::<u32>::new());
+        })
+        .join()
+        .unwrap();
+    }
+
     /// The client against the kernel, in a network namespace of a thread
     /// of its own (gone with the thread, with what was made in it).
     #[test]

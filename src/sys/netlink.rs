@@ -16,11 +16,13 @@ fn align4(n: usize) -> usize {
     (n + 3) & !3
 }
 
-/// A netlink address of port 0: the kernel's, or, bound, one it picks.
-fn port_zero() -> libc::sockaddr_nl {
+/// The netlink address of `port` (0: the kernel's, or, bound, one the
+/// kernel picks).
+fn address(port: u32) -> libc::sockaddr_nl {
     // SAFETY: all zeroes is a valid sockaddr_nl.
     let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
     addr.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+    addr.nl_pid = port;
     addr
 }
 
@@ -36,7 +38,7 @@ pub fn open(protocol: i32, groups: &[u32], nonblocking: bool) -> std::io::Result
     }
     // SAFETY: fresh and ours.
     let sock = unsafe { OwnedFd::from_raw_fd(fd) };
-    let addr = port_zero();
+    let addr = address(0);
     // SAFETY: `addr` is a sockaddr_nl of the size given.
     let bound = unsafe {
         libc::bind(
@@ -68,7 +70,12 @@ pub fn open(protocol: i32, groups: &[u32], nonblocking: bool) -> std::io::Result
 
 /// Sends one datagram to the kernel.
 pub fn send(sock: &impl AsRawFd, datagram: &[u8]) -> std::io::Result<()> {
-    let kernel = port_zero();
+    send_to(sock, datagram, 0)
+}
+
+/// Sends one datagram to netlink port `port`.
+pub fn send_to(sock: &impl AsRawFd, datagram: &[u8], port: u32) -> std::io::Result<()> {
+    let to = address(port);
     loop {
         // SAFETY: sending our buffer to the address given, of the size given.
         let sent = unsafe {
@@ -77,7 +84,7 @@ pub fn send(sock: &impl AsRawFd, datagram: &[u8]) -> std::io::Result<()> {
                 datagram.as_ptr().cast(),
                 datagram.len(),
                 0,
-                (&kernel as *const libc::sockaddr_nl).cast(),
+                (&to as *const libc::sockaddr_nl).cast(),
                 std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
             )
         };
@@ -91,13 +98,31 @@ pub fn send(sock: &impl AsRawFd, datagram: &[u8]) -> std::io::Result<()> {
     }
 }
 
-/// Receives one datagram into `buf`; its length.
+/// Receives one datagram from the kernel into `buf`; its length. What
+/// another process sent to this socket's port is dropped unread: a socket
+/// in a container's network namespace can be sent replies forged by a
+/// root inside (with CAP_NET_ADMIN there), which must never pass for the
+/// kernel's answer (a port of 0 is the kernel's alone).
 pub fn recv(sock: &impl AsRawFd, buf: &mut [u8]) -> std::io::Result<usize> {
     loop {
-        // SAFETY: receiving into our buffer, of its length.
-        let n = unsafe { libc::recv(sock.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
+        let mut from = address(0);
+        let mut from_len = std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+        // SAFETY: receiving into our buffer and address, of their lengths.
+        let n = unsafe {
+            libc::recvfrom(
+                sock.as_raw_fd(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                0,
+                (&mut from as *mut libc::sockaddr_nl).cast(),
+                &mut from_len,
+            )
+        };
         if n >= 0 {
-            return Ok(n as usize);
+            if from.nl_pid == 0 {
+                return Ok(n as usize);
+            }
+            continue;
         }
         let e = std::io::Error::last_os_error();
         if e.kind() != std::io::ErrorKind::Interrupted {
