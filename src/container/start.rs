@@ -91,11 +91,7 @@ fn spawn_monitor(
     // SAFETY: the process environment is a NULL-terminated array of C
     // strings.
     let env = sys::lean_malloc::environment(unsafe { process_environment() });
-    let mut env_ptrs: Vec<*mut libc::c_char> = env
-        .iter()
-        .map(|e| e.as_ptr() as *mut libc::c_char)
-        .collect();
-    env_ptrs.push(std::ptr::null_mut());
+    let env_ptrs = env.pointers();
     // SAFETY: a NULL-terminated environment, alive across the call.
     unsafe {
         sys::spawn::spawn(

@@ -15,42 +15,64 @@ const NO_THREAD_CACHE: &str = "glibc.malloc.tcache_count=0";
 /// What the spawner's GLIBC_TUNABLES was: `=<value>`, or `-` for unset.
 const SPAWNER_TUNABLES: &str = "LXC_MONITOR_SPAWNER_GLIBC_TUNABLES";
 
+/// A spawner's environment with malloc's thread cache turned off.
+pub struct Environment<'a> {
+    /// The spawner's entries but its GLIBC_TUNABLES (not copied).
+    kept: Vec<&'a CStr>,
+    /// GLIBC_TUNABLES and the record of the spawner's own.
+    added: [CString; 2],
+}
+
+impl Environment<'_> {
+    pub fn entries(&self) -> impl Iterator<Item = &CStr> {
+        self.kept
+            .iter()
+            .copied()
+            .chain(self.added.iter().map(CString::as_c_str))
+    }
+
+    /// The entries as execve takes them, NULL-terminated (alive as long as
+    /// `self`).
+    pub fn pointers(&self) -> Vec<*mut std::ffi::c_char> {
+        self.entries()
+            .map(|e| e.as_ptr() as *mut std::ffi::c_char)
+            .chain(std::iter::once(std::ptr::null_mut()))
+            .collect()
+    }
+}
+
 /// The environment `spawner_env` (NAME=value entries) with the thread
 /// cache turned off and the spawner's own setting recorded.
-pub fn environment<'a>(spawner_env: impl Iterator<Item = &'a CStr>) -> Vec<CString> {
-    let mut out = Vec::new();
+pub fn environment<'a>(spawner_env: impl Iterator<Item = &'a CStr>) -> Environment<'a> {
+    let mut kept = Vec::new();
     let mut spawner_value = None;
     let value_of =
         |entry: &'a [u8], name: &str| entry.strip_prefix(name.as_bytes())?.strip_prefix(b"=");
     for entry in spawner_env {
         let bytes = entry.to_bytes();
         if let Some(value) = value_of(bytes, TUNABLES) {
-            spawner_value = Some(value.to_vec());
+            spawner_value = Some(value);
         } else if value_of(bytes, SPAWNER_TUNABLES).is_none() {
-            out.push(entry.to_owned());
+            kept.push(entry);
         }
     }
     let (tunables, saved) = match spawner_value {
         // Later settings win: ours comes last.
-        Some(v) if !v.is_empty() => {
-            let mut t = v.clone();
-            t.push(b':');
-            t.extend_from_slice(NO_THREAD_CACHE.as_bytes());
-            let mut s = b"=".to_vec();
-            s.extend_from_slice(&v);
-            (t, s)
-        }
+        Some(v) if !v.is_empty() => (
+            [v, b":", NO_THREAD_CACHE.as_bytes()].concat(),
+            [b"=", v].concat(),
+        ),
         Some(_) => (NO_THREAD_CACHE.as_bytes().to_vec(), b"=".to_vec()),
         None => (NO_THREAD_CACHE.as_bytes().to_vec(), b"-".to_vec()),
     };
-    for (name, value) in [(TUNABLES, tunables), (SPAWNER_TUNABLES, saved)] {
-        let mut e = name.as_bytes().to_vec();
-        e.push(b'=');
-        e.extend_from_slice(&value);
-        // No NUL inside: every part came from C strings or constants.
-        out.extend(CString::new(e).ok());
+    // No NUL inside: every part came from C strings or constants.
+    let entry = |name: &str, value: Vec<u8>| {
+        CString::new([name.as_bytes(), b"=", &value].concat()).unwrap_or_default()
+    };
+    Environment {
+        kept,
+        added: [entry(TUNABLES, tunables), entry(SPAWNER_TUNABLES, saved)],
     }
-    out
 }
 
 /// In a process spawned with `environment`: the spawner's GLIBC_TUNABLES
@@ -77,8 +99,8 @@ mod tests {
     fn env_of(entries: &[&str]) -> Vec<String> {
         let owned: Vec<CString> = entries.iter().map(|e| CString::new(*e).unwrap()).collect();
         environment(owned.iter().map(CString::as_c_str))
-            .into_iter()
-            .map(|c| c.into_string().unwrap())
+            .entries()
+            .map(|c| c.to_str().unwrap().to_string())
             .collect()
     }
 

@@ -27,10 +27,6 @@ fn open_raw(path: &CString, flags: libc::c_int) -> std::io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-fn fstat(fd: &OwnedFd) -> std::io::Result<libc::stat> {
-    super::at::stat(fd.as_fd())
-}
-
 /// The file behind `handle` (an O_PATH descriptor) opened with `flags`,
 /// through /proc/self/fd: that same inode, no path looked up again (what
 /// was type checked on the handle is what gets opened).
@@ -82,13 +78,14 @@ pub fn open_regular(path: &Path, flags: libc::c_int) -> Result<File> {
     let cpath = super::cpath(path)?;
     let pinned =
         open_raw(&cpath, libc::O_PATH).map_err(|e| Error::io("Failed to open", path, &e))?;
-    let st = fstat(&pinned).map_err(|e| Error::io("Failed to stat", path, &e))?;
+    let st = super::at::stat(pinned.as_fd()).map_err(|e| Error::io("Failed to stat", path, &e))?;
     require_regular(&st, path)?;
     match reopen(pinned.as_fd(), flags) {
         Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
             let fd = open_raw(&cpath, flags | libc::O_NOCTTY | libc::O_NONBLOCK)
                 .map_err(|e| Error::io("Failed to open", path, &e))?;
-            let now = fstat(&fd).map_err(|e| Error::io("Failed to stat", path, &e))?;
+            let now =
+                super::at::stat(fd.as_fd()).map_err(|e| Error::io("Failed to stat", path, &e))?;
             require_regular(&now, path)?;
             if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino) {
                 return Err(Error::new(
@@ -118,7 +115,7 @@ pub fn rewrite_regular(path: &Path, mode: libc::mode_t) -> Result<File> {
     }
     // SAFETY: a fresh descriptor we own.
     let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-    let st = fstat(&fd).map_err(|e| Error::io("Failed to stat", path, &e))?;
+    let st = super::at::stat(fd.as_fd()).map_err(|e| Error::io("Failed to stat", path, &e))?;
     require_regular(&st, path)?;
     let file = File::from(fd);
     file.set_len(0)
