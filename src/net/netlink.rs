@@ -665,6 +665,23 @@ mod tests {
         msg.body().to_vec()
     }
 
+    /// Runs `test` (as root: skipped otherwise) with a request socket and
+    /// a link-event socket in a new network namespace of a thread of its
+    /// own, gone with the thread and what was made in it.
+    fn in_a_network_namespace_of_its_own(test: impl FnOnce(Rtnl, Rtnl) + Send + 'static) {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return;
+        }
+        std::thread::spawn(|| {
+            // SAFETY: only this thread changes namespace, and it ends after.
+            assert_eq!(unsafe { libc::unshare(libc::CLONE_NEWNET) }, 0);
+            test(Rtnl::open().unwrap(), Rtnl::open_link_events().unwrap());
+        })
+        .join()
+        .unwrap();
+    }
+
     /// The netlink port `sock` is bound to.
     fn port_of(sock: std::os::fd::RawFd) -> u32 {
         // SAFETY: all zeroes is a valid sockaddr_nl; getsockname fills it.
@@ -690,15 +707,7 @@ mod tests {
     /// kernel's answer, nor for the kernel's notifications.
     #[test]
     fn replies_forged_by_another_process_are_ignored() {
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0 {
-            return;
-        }
-        std::thread::spawn(|| {
-            // SAFETY: only this thread changes namespace, and it ends after.
-            assert_eq!(unsafe { libc::unshare(libc::CLONE_NEWNET) }, 0);
-            let mut nl = Rtnl::open().unwrap();
-            let mut events = Rtnl::open_link_events().unwrap();
+        in_a_network_namespace_of_its_own(|mut nl, mut events| {
             // The next request is numbered 1: a forged refusal of it, and a
             // forged link named "lo" with index 99 answering it.
             let mut refusal = (-libc::EPERM).to_ne_bytes().to_vec();
@@ -717,24 +726,14 @@ mod tests {
             let gone = Request::new(libc::RTM_DELLINK, 0, &ifinfomsg(0, lo, 0, 0));
             forge(gone, 0, port_of(events.raw_fd()));
             assert_eq!(events.deleted_links().unwrap(), Vec::<u32>::new());
-        })
-        .join()
-        .unwrap();
+        });
     }
 
     /// The client against the kernel, in a network namespace of a thread
     /// of its own (gone with the thread, with what was made in it).
     #[test]
     fn a_private_network_namespace_through_the_client() {
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0 {
-            return;
-        }
-        std::thread::spawn(|| {
-            // SAFETY: only this thread changes namespace, and it ends after.
-            assert_eq!(unsafe { libc::unshare(libc::CLONE_NEWNET) }, 0);
-            let mut nl = Rtnl::open().unwrap();
-            let mut events = Rtnl::open_link_events().unwrap();
+        in_a_network_namespace_of_its_own(|mut nl, mut events| {
             assert_eq!(events.deleted_links().unwrap(), Vec::<u32>::new());
             let lo = nl.index_of("lo").unwrap();
             let only_lo = vec![Link {
@@ -783,9 +782,7 @@ mod tests {
             let missing = nl.delete_link(a).unwrap_err();
             assert_eq!(missing.errno, libc::ENODEV);
             assert!(missing.message.starts_with("Failed to delete link: "));
-        })
-        .join()
-        .unwrap();
+        });
     }
 
     #[test]
