@@ -1,7 +1,7 @@
 //! Finding our own executable (the monitor, which is also the attach and
 //! id-map helper) and the handle it is executed through.
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -81,16 +81,34 @@ pub fn find_monitor() -> Result<PathBuf> {
         })
 }
 
-/// The handle the monitor is executed through (see `sys::sealed_exe`),
-/// to be dropped as soon as the spawn returned: a detached read-only mount
-/// made for this spawn (held open, a root inside could make it writable
-/// again through `/proc/<pid>/exe`), or the process's one sealed copy,
-/// made again when the file at that path changed.
+/// The handle the monitor is executed through: a read-only mount of this
+/// boot's prelinked copy (`prelink`) where there is one, else as
+/// [`helper_handle`].
 pub fn monitor_handle() -> Result<Arc<OwnedFd>> {
+    let path = find_monitor()?;
+    if let Some(copy) = crate::prelink::monitor_copy(&path) {
+        match sys::sealed_exe::read_only_mount(Some(copy.as_fd()), Path::new("")) {
+            Ok(mount) => return Ok(Arc::new(mount)),
+            Err(e) => log::info!("The monitor runs unprelinked: {}", e.message),
+        }
+    }
+    handle_of(path)
+}
+
+/// The handle the attach and id-map helpers are executed through (see
+/// `sys::sealed_exe`), to be dropped as soon as the spawn returned: a
+/// detached read-only mount made for this spawn (held open, a root inside
+/// could make it writable again through `/proc/<pid>/exe`), or the
+/// process's one sealed copy, made again when the file at that path
+/// changed.
+pub fn helper_handle() -> Result<Arc<OwnedFd>> {
+    handle_of(find_monitor()?)
+}
+
+fn handle_of(path: PathBuf) -> Result<Arc<OwnedFd>> {
     type Cached = (PathBuf, (u64, u64, i64, i64), Arc<OwnedFd>);
     static COPY: Mutex<Option<Cached>> = Mutex::new(None);
-    let path = find_monitor()?;
-    if let Ok(mount) = sys::sealed_exe::read_only_mount(&path) {
+    if let Ok(mount) = sys::sealed_exe::read_only_mount(None, &path) {
         return Ok(Arc::new(mount));
     }
     let meta = std::fs::metadata(&path).map_err(|e| Error::io("Failed to stat", &path, &e))?;

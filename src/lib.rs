@@ -20,6 +20,7 @@ pub mod lsm;
 pub mod monitor;
 pub mod names;
 pub mod net;
+pub mod prelink;
 pub mod pty;
 pub mod refcount;
 pub mod rootfs;

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 pub mod anon_pages;
 pub mod at;
 pub mod clone;
+pub mod eh_frame;
 pub mod epoll;
 pub mod lean_malloc;
 pub mod mount_api;
@@ -193,6 +194,40 @@ pub fn mkdir_p(path: &Path, what: &str) -> Result<()> {
         .map_err(|e| Error::io(&format!("Failed to create {what}"), path, &e))
 }
 
+/// Makes `dir` (mode 0700, its parents as `mkdir -p`) unless it exists,
+/// then checks it with [`check_private_dir`].
+pub fn private_dir(dir: &Path, what: &str) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if let Some(parent) = dir.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io("Failed to create", parent, &e))?;
+    }
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(Error::io("Failed to create", dir, &e)),
+    }
+    check_private_dir(dir, what)
+}
+
+/// Refuses a `dir` that is not this user's own directory or that others
+/// may enter: `what` is kept only in one that is.
+pub fn check_private_dir(dir: &Path, what: &str) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::symlink_metadata(dir).map_err(|e| Error::io("Failed to stat", dir, &e))?;
+    // SAFETY: geteuid cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    if !m.is_dir() || m.uid() != euid || m.mode() & 0o077 != 0 {
+        return Err(Error::new(
+            libc::EPERM,
+            format!(
+                "{} is not a private directory of uid {euid}: {what} is not kept there",
+                dir.display()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 pub fn umount_detach(target: &Path) -> Result<()> {
     let tgt = cpath(target)?;
     // SAFETY: a valid C string.
@@ -298,6 +333,7 @@ pub fn page_size() -> usize {
 /// buffers mapped; the spawner's environment (see `lean_malloc`).
 pub fn runtime_init() {
     lean_malloc::restore_spawner_environment();
+    eh_frame::register_if_prelinked();
     // SAFETY: polling and opening this process's own descriptors; setting
     // a disposition before any thread exists.
     unsafe {

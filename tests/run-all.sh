@@ -23,6 +23,8 @@ work=$(mktemp -d /tmp/lxc-rs-tests.XXXXXX)
 # t_unpriv runs as another user, who must be able to load our library.
 chmod 0755 "$work"
 trap 'rm -rf "$work"' EXIT
+# The monitor's prelinked copy (src/prelink) is made where the run removes it.
+export LXC_RS_PRELINK="$work/prelink"
 prefix="$work/prefix"
 status=0
 started=$(date +%s)

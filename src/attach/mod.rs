@@ -367,7 +367,7 @@ impl Attacher<'_> {
         // of the caller. Without the helper binary, a program takes the
         // copy's way too (the copy is private; see docs/security.md).
         let helper = match &command {
-            Some(_) => crate::helper_exe::monitor_handle()
+            Some(_) => crate::helper_exe::helper_handle()
                 .map_err(|e| log::warn!("attach: no helper ({}), forking the caller", e.message))
                 .ok(),
             None => None,

@@ -19,6 +19,7 @@ pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) ->
     let code = std::panic::catch_unwind(|| match argv.get(1).map(String::as_str) {
         Some(lxc_core::attach::helper::FLAG) => lxc_core::attach::helper::main(),
         Some(lxc_core::idmap::mapped::HELPER_FLAG) => lxc_core::idmap::mapped::helper_main(&argv),
+        Some(lxc_core::prelink::CHECK_FLAG) => lxc_core::prelink::check_main(),
         _ => lxc_core::monitor::main(argv.clone(), destroy),
     })
     // A panic was printed by the hook; exit as std's runtime would.

@@ -18,7 +18,7 @@
 
 use std::fs::File;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -67,7 +67,7 @@ impl Listener {
         let dir = path
             .parent()
             .ok_or_else(|| Error::invalid("The sentinel's socket has no directory"))?;
-        private_dir(dir)?;
+        sys::private_dir(dir, "the sentinel's socket")?;
         let gate = open_gate(path)?;
         // SAFETY: getpid cannot fail.
         let fresh = dir.join(format!(".socket.{}", unsafe { libc::getpid() }));
@@ -167,35 +167,9 @@ pub(super) struct SpawnTurn {
 }
 
 pub(super) fn spawn_turn(path: &Path) -> Option<SpawnTurn> {
-    private_dir(path.parent()?).ok()?;
+    sys::private_dir(path.parent()?, "the sentinel's socket").ok()?;
     let turn = lock_file(&path.with_extension("spawn")).ok()?;
     flock(&turn, libc::LOCK_EX).then_some(SpawnTurn { _held: turn })
-}
-
-/// Makes `dir` (mode 0700) unless it exists; refuses one that is not this
-/// user's own or that others may enter.
-fn private_dir(dir: &Path) -> Result<()> {
-    if let Some(parent) = dir.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| Error::io("Failed to create", parent, &e))?;
-    }
-    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(Error::io("Failed to create", dir, &e)),
-    }
-    let m = std::fs::symlink_metadata(dir).map_err(|e| Error::io("Failed to stat", dir, &e))?;
-    // SAFETY: geteuid cannot fail.
-    let euid = unsafe { libc::geteuid() };
-    if !m.is_dir() || m.uid() != euid || m.mode() & 0o077 != 0 {
-        return Err(Error::new(
-            libc::EPERM,
-            format!(
-                "{} is not a private directory of uid {euid}: the sentinel does not listen there",
-                dir.display()
-            ),
-        ));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

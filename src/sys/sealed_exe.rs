@@ -8,7 +8,7 @@
 
 use std::ffi::CString;
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::path::Path;
 
 use super::mount_api::{self, MountAttr};
@@ -21,14 +21,15 @@ const F_SEAL_SHRINK: libc::c_int = 0x2;
 const F_SEAL_GROW: libc::c_int = 0x4;
 const F_SEAL_WRITE: libc::c_int = 0x8;
 
-/// A detached read-only bind mount of the file `path`. Close it as soon
+/// A detached read-only bind mount of the file `path` (looked up from
+/// `dir`; an empty `path`: the file `dir` refers to). Close it as soon
 /// as the program runs: while this descriptor is open the mount belongs to
 /// an anonymous mount namespace, and anyone holding the file (through
 /// `/proc/<pid>/exe`) with CAP_SYS_ADMIN over its own mount namespace may
 /// clear the read-only flag; once closed, the mount is dissolved and its
 /// flags are final.
-pub fn read_only_mount(path: &Path) -> Result<OwnedFd> {
-    let tree = mount_api::open_tree_clone(path, false)?;
+pub fn read_only_mount(dir: Option<BorrowedFd<'_>>, path: &Path) -> Result<OwnedFd> {
+    let tree = mount_api::open_tree_clone_at(dir, path, false)?;
     let attr = MountAttr {
         attr_set: mount_api::MOUNT_ATTR_RDONLY
             | mount_api::MOUNT_ATTR_NOSUID
@@ -124,7 +125,7 @@ mod tests {
             .status()
             .unwrap();
         assert!(status.success());
-        if let Ok(mount) = read_only_mount(path) {
+        if let Ok(mount) = read_only_mount(None, path) {
             assert_not_writable(&mount);
             let status = std::process::Command::new(exec_path(&mount).to_str().unwrap())
                 .status()
@@ -161,7 +162,7 @@ mod tests {
     }
 
     fn closed_mount_handle_check() -> std::result::Result<(), String> {
-        let Ok(mount) = read_only_mount(Path::new("/bin/true")) else {
+        let Ok(mount) = read_only_mount(None, Path::new("/bin/true")) else {
             return Ok(()); // no CAP_SYS_ADMIN: the sealed copy is used
         };
         let held = std::fs::File::open(format!("/proc/self/fd/{}", mount.as_raw_fd()))

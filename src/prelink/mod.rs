@@ -1,0 +1,287 @@
+//! The monitor prelinked: a copy of the static-pie monitor linked at one
+//! random address per boot, which every monitor of that boot runs.
+//!
+//! Why: a static-pie relocates its pointers (tables, vtables, std's panic
+//! locations: 44 kB here) into private pages at each start, so every
+//! running monitor held its own copy. Written into the file, those pages
+//! stay the file's and are shared by all monitors.
+//!
+//! The trade-off: monitors of one boot share their code's address (their
+//! stacks, heaps and mappings stay random per process), as LXC's monitors
+//! forked from one caller share the caller's. A new boot, or a new monitor
+//! binary, gets a new address. `LXC_RS_PRELINK=0` keeps one address per
+//! monitor. Made only where the caller can run the monitor from a
+//! read-only mount (see `helper_exe`); the attach and id-map helpers,
+//! which a container can see, keep running the original.
+//!
+//! The copy lives in `/var/cache/lxc/monitor` for root (a directory only
+//! its owner may write; `LXC_RS_PRELINK=<dir>` chooses another), on disk
+//! like the original so that its unused pages are reclaimable. A copy is
+//! written under a temporary name, checked to run and unwind a panic, and
+//! only then linked to its final name.
+
+pub mod elf;
+
+use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::sys;
+
+/// The monitor's argument asking it to unwind a panic and report (status
+/// 0) that it could: what a fresh copy must pass before it is used.
+pub const CHECK_FLAG: &str = "--check-prelinked";
+
+const PREFIX: &str = "lxc-rs-monitor.";
+const WHAT: &str = "the prelinked monitor";
+
+/// The monitor's side of [`CHECK_FLAG`].
+pub fn check_main() -> i32 {
+    std::panic::set_hook(Box::new(|_| {}));
+    let unwound: std::thread::Result<()> =
+        std::panic::catch_unwind(|| panic!("the prelinked monitor's unwinding check"));
+    i32::from(unwound.is_ok())
+}
+
+/// The directory of the copies, or None where prelinking is off: for
+/// callers other than root (who run the monitor from a sealed copy of the
+/// original, see `helper_exe`) and with `LXC_RS_PRELINK=0`.
+fn directory() -> Option<PathBuf> {
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        return None;
+    }
+    match std::env::var_os("LXC_RS_PRELINK") {
+        Some(v) if v == "0" || v == "off" => None,
+        Some(v) if !v.is_empty() => Some(PathBuf::from(v)),
+        _ => Some(PathBuf::from("/var/cache/lxc/monitor")),
+    }
+}
+
+/// This boot's identity, read once.
+fn boot_id() -> Option<&'static str> {
+    static ID: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        let text = sys::procfs::read("/proc/sys/kernel/random/boot_id").ok()?;
+        let id: String = text.trim().chars().filter(|c| *c != '-').collect();
+        (!id.is_empty() && id.chars().all(|c| c.is_ascii_hexdigit())).then_some(id)
+    })
+    .as_deref()
+}
+
+/// The name of the copy of the file `meta` describes, in this boot.
+fn copy_name(meta: &std::fs::Metadata, boot: &str) -> String {
+    format!(
+        "{PREFIX}{boot}.{:x}-{:x}.{:x}.{:x}.{:x}",
+        meta.dev(),
+        meta.ino(),
+        meta.size(),
+        meta.mtime(),
+        meta.mtime_nsec()
+    )
+}
+
+/// A handle (O_PATH) on this boot's prelinked copy of the monitor at
+/// `original`, made if missing; None (why logged) where there is none to
+/// run: off, not a static-pie, or the copy could not be made or checked.
+pub fn monitor_copy(original: &Path) -> Option<OwnedFd> {
+    // One maker per process: they share the temporary file's name.
+    static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let dir = directory()?;
+    let _turn = MAKING.lock().unwrap_or_else(|p| p.into_inner());
+    let made = std::fs::metadata(original)
+        .map_err(|e| Error::io("Failed to stat", original, &e))
+        .and_then(|meta| {
+            let boot = boot_id().ok_or_else(|| Error::invalid("No boot id"))?;
+            let path = dir.join(copy_name(&meta, boot));
+            match open_checked(&path) {
+                Ok(handle) => Ok(Some(handle)),
+                Err(e) if e.errno == libc::ENOENT => make(original, &dir, &path, boot),
+                Err(e) => Err(e),
+            }
+        });
+    made.unwrap_or_else(|e| {
+        log::info!("The monitor runs unprelinked: {}", e.message);
+        None
+    })
+}
+
+/// The file at `path`, if it is a regular file of ours that only we may
+/// change, in a directory that only we may enter.
+fn open_checked(path: &Path) -> Result<OwnedFd> {
+    sys::check_private_dir(path.parent().unwrap_or(Path::new("/")), WHAT)?;
+    let c = sys::cpath(path)?;
+    // SAFETY: open of a NUL-terminated path; the descriptor is ours.
+    let fd = unsafe {
+        libc::open(
+            c.as_ptr(),
+            libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(Error::last_io("Failed to open", path));
+    }
+    // SAFETY: a fresh descriptor we own.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let meta = sys::at::stat(fd.as_fd()).map_err(|e| Error::io("Failed to stat", path, &e))?;
+    // SAFETY: geteuid cannot fail.
+    let euid = unsafe { libc::geteuid() };
+    if meta.st_mode & libc::S_IFMT != libc::S_IFREG
+        || meta.st_uid != euid
+        || meta.st_mode & 0o022 != 0
+    {
+        return Err(Error::new(
+            libc::EPERM,
+            format!(
+                "{} is not a file only uid {euid} may change",
+                path.display()
+            ),
+        ));
+    }
+    Ok(fd)
+}
+
+/// Writes, checks and places the copy; None when the monitor is not a
+/// static-pie (linked dynamically where no static libc was found).
+fn make(original: &Path, dir: &Path, path: &Path, boot: &str) -> Result<Option<OwnedFd>> {
+    let image = std::fs::read(original).map_err(|e| Error::io("Failed to read", original, &e))?;
+    if !elf::is_static_pie(&image) {
+        return Ok(None);
+    }
+    let copy = elf::relocate(&image, random_base()?)?;
+    sys::private_dir(dir, WHAT)?;
+    // SAFETY: getpid cannot fail.
+    let temporary = dir.join(format!(".{PREFIX}{}", unsafe { libc::getpid() }));
+    let _ = std::fs::remove_file(&temporary);
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o500)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&temporary)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, &copy));
+    let placed = written
+        .map_err(|e| Error::io("Failed to write", &temporary, &e))
+        .and_then(|()| check(&temporary))
+        .and_then(|()| match std::fs::hard_link(&temporary, path) {
+            // Another process placed its copy first: that one is used.
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                Err(Error::io("Failed to place", path, &e))
+            }
+            _ => Ok(()),
+        });
+    let _ = std::fs::remove_file(&temporary);
+    placed?;
+    remove_stale(dir, path, boot);
+    open_checked(path).map(Some)
+}
+
+/// Runs the copy with [`CHECK_FLAG`]: it must start and unwind a panic
+/// (the unwinder finds the copy's frames only through what
+/// `sys::eh_frame` registers).
+fn check(copy: &Path) -> Result<()> {
+    let status = std::process::Command::new(copy)
+        .arg(CHECK_FLAG)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map_err(|e| Error::io("Failed to run", copy, &e))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Error::new(
+            libc::ENOEXEC,
+            format!("{} failed its check ({status})", copy.display()),
+        ))
+    }
+}
+
+/// Copies of earlier boots and of earlier versions of this monitor.
+fn remove_stale(dir: &Path, current: &Path, boot: &str) {
+    let Some(name) = current.file_name().and_then(|n| n.to_str()) else {
+        return;
+    };
+    // "<prefix><boot>.<dev>-<ino>." names this monitor's file in this boot.
+    let same_file = name.rsplitn(4, '.').nth(3).unwrap_or(name);
+    let this_boot = format!("{PREFIX}{boot}.");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let other = entry.file_name();
+        let Some(other) = other.to_str() else {
+            continue;
+        };
+        let stale = other.starts_with(PREFIX)
+            && other != name
+            && (!other.starts_with(&this_boot) || other.starts_with(&format!("{same_file}.")));
+        if stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// A page-aligned address in the range the kernel gives position-
+/// independent executables (2/3 of the address space, 28 random bits).
+fn random_base() -> Result<u64> {
+    let mut bytes = [0u8; 8];
+    // SAFETY: getrandom into a local buffer of its size.
+    let n = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
+    if n != bytes.len() as isize {
+        return Err(Error::last_os("getrandom"));
+    }
+    let pages = u64::from_le_bytes(bytes) & ((1 << 28) - 1);
+    Ok(0x5555_5555_4000 + (pages << 12))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_are_named_by_boot_and_file() {
+        let meta = std::fs::metadata("/proc/self/exe").unwrap();
+        let name = copy_name(&meta, "abc");
+        assert!(name.starts_with("lxc-rs-monitor.abc."), "{name}");
+        let same_file = name.rsplitn(4, '.').nth(3).unwrap();
+        assert_eq!(
+            same_file,
+            format!("lxc-rs-monitor.abc.{:x}-{:x}", meta.dev(), meta.ino())
+        );
+        assert!(boot_id().is_some_and(|b| b.len() == 32));
+    }
+
+    #[test]
+    fn bases_are_page_aligned_and_vary() {
+        let a = random_base().unwrap();
+        let b = random_base().unwrap();
+        assert_eq!(a % 4096, 0);
+        assert!((0x5555_5555_4000..0x5655_5555_4000).contains(&a));
+        assert_ne!(a, b);
+    }
+
+    /// Stale copies go; the current one, other files' copies of this boot
+    /// and unrelated files stay.
+    #[test]
+    fn stale_copies_are_removed() {
+        let dir = std::env::temp_dir().join(format!("prelink-stale-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let names = [
+            ("lxc-rs-monitor.b1.1-2.10.5.7", true),  // current
+            ("lxc-rs-monitor.b1.1-2.10.4.7", false), // this file, older
+            ("lxc-rs-monitor.b1.1-3.10.5.7", true),  // another monitor
+            ("lxc-rs-monitor.b0.1-2.10.5.7", false), // another boot
+            ("unrelated", true),
+        ];
+        for (n, _) in names {
+            std::fs::write(dir.join(n), b"").unwrap();
+        }
+        remove_stale(&dir, &dir.join(names[0].0), "b1");
+        for (n, kept) in names {
+            assert_eq!(dir.join(n).exists(), kept, "{n}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
