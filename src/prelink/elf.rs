@@ -10,7 +10,8 @@
 //! dynamic section's pointers), so those stay as linked. The relocations
 //! glibc would still apply are cut down to the IRELATIVE ones (CPU-chosen
 //! functions, resolved at each start); the applied ones would only write
-//! the same values again, dirtying the pages.
+//! the same values again, dirtying the pages. DT_DEBUG goes too: glibc
+//! writes its debugger link there, into a page otherwise left clean.
 
 use crate::error::{Error, Result};
 
@@ -24,6 +25,7 @@ const DT_NULL: u64 = 0;
 const DT_RELA: u64 = 7;
 const DT_RELASZ: u64 = 8;
 const DT_RELAENT: u64 = 9;
+const DT_DEBUG: u64 = 21;
 const DT_RELACOUNT: u64 = 0x6fff_fff9;
 const R_X86_64_RELATIVE: u32 = 8;
 const R_X86_64_IRELATIVE: u32 = 37;
@@ -138,6 +140,7 @@ pub fn relocate(image: &[u8], base: u64) -> Result<Vec<u8>> {
     let mut rela_size = None;
     let mut rela_size_at = 0;
     let mut relative_count_at = None;
+    let mut debug_at = None;
     let mut at = usize_of(dynamic.offset)?;
     loop {
         let (tag, value) = (u64_at(image, at)?, u64_at(image, at + 8)?);
@@ -147,6 +150,7 @@ pub fn relocate(image: &[u8], base: u64) -> Result<Vec<u8>> {
             DT_RELASZ => (rela_size, rela_size_at) = (Some(value), at + 8),
             DT_RELAENT if value != RELA_SIZE as u64 => return Err(bad("unexpected RELA size")),
             DT_RELACOUNT => relative_count_at = Some(at + 8),
+            DT_DEBUG => debug_at = Some(at),
             _ => {}
         }
         at += 16;
@@ -181,15 +185,19 @@ pub fn relocate(image: &[u8], base: u64) -> Result<Vec<u8>> {
     if let Some(at) = relative_count_at {
         put_u64(&mut out, at, 0);
     }
+    if let Some(debug) = debug_at {
+        // The entries after it, DT_NULL included, move up one.
+        out.copy_within(debug + 16..at + 16, debug);
+    }
 
     // What the kernel reads: an executable at fixed addresses.
     out[16..18].copy_from_slice(&ET_EXEC.to_le_bytes());
     let entry = u64_at(image, 24)?;
-    put_u64(&mut out, 24, base + entry);
+    put_u64(&mut out, 24, base.wrapping_add(entry));
     for load in &loads {
-        put_u64(&mut out, load.at + 16, base + load.vaddr);
+        put_u64(&mut out, load.at + 16, base.wrapping_add(load.vaddr));
         let paddr = u64_at(image, load.at + 24)?;
-        put_u64(&mut out, load.at + 24, base + paddr);
+        put_u64(&mut out, load.at + 24, base.wrapping_add(paddr));
     }
     Ok(out)
 }
@@ -221,8 +229,9 @@ mod tests {
             put_u64(b, at + 40, size);
         };
         phdr(&mut b, 64, PT_LOAD, 0, 0x500);
-        phdr(&mut b, 64 + PHDR_SIZE, PT_DYNAMIC, 0x200, 0x50);
+        phdr(&mut b, 64 + PHDR_SIZE, PT_DYNAMIC, 0x200, 0x60);
         for (i, (tag, value)) in [
+            (DT_DEBUG, 0),
             (DT_RELA, 0x300),
             (DT_RELASZ, 3 * RELA_SIZE as u64),
             (DT_RELAENT, RELA_SIZE as u64),
@@ -262,9 +271,26 @@ mod tests {
         assert_eq!(u64_at(&out, 64 + PHDR_SIZE + 16).unwrap(), 0x200);
         assert_eq!(u64_at(&out, 0x400).unwrap(), BASE + 0x1234);
         assert_eq!(u64_at(&out, 0x408).unwrap(), BASE + 0x40);
-        // Only the IRELATIVE one is left, first in the table, untouched.
-        assert_eq!(u64_at(&out, 0x218).unwrap(), RELA_SIZE as u64);
-        assert_eq!(u64_at(&out, 0x238).unwrap(), 0);
+        // Only the IRELATIVE one is left, first in the table, untouched;
+        // the dynamic section lost DT_DEBUG (its first entry) and ends as it did.
+        let dynamic: Vec<(u64, u64)> = (0..5)
+            .map(|i| {
+                (
+                    u64_at(&out, 0x200 + 16 * i).unwrap(),
+                    u64_at(&out, 0x208 + 16 * i).unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            dynamic,
+            [
+                (DT_RELA, 0x300),
+                (DT_RELASZ, RELA_SIZE as u64),
+                (DT_RELAENT, RELA_SIZE as u64),
+                (DT_RELACOUNT, 0),
+                (DT_NULL, 0)
+            ]
+        );
         assert_eq!(out[0x300..0x318], input[0x330..0x348]);
         assert_eq!(u64_at(&out, 0x410).unwrap(), 0);
         assert!(!is_static_pie(&out));

@@ -22,7 +22,7 @@
 
 pub mod elf;
 
-use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -86,10 +86,11 @@ fn copy_name(meta: &std::fs::Metadata, boot: &str) -> String {
 /// `original`, made if missing; None (why logged) where there is none to
 /// run: off, not a static-pie, or the copy could not be made or checked.
 pub fn monitor_copy(original: &Path) -> Option<OwnedFd> {
-    // One maker per process: they share the temporary file's name.
-    static MAKING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    // One maker per process (they share the temporary file's name), which
+    // remembers the copy it could not make: not tried again at each start.
+    static NOT_MADE: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
     let dir = directory()?;
-    let _turn = MAKING.lock().unwrap_or_else(|p| p.into_inner());
+    let mut not_made = NOT_MADE.lock().unwrap_or_else(|p| p.into_inner());
     let made = std::fs::metadata(original)
         .map_err(|e| Error::io("Failed to stat", original, &e))
         .and_then(|meta| {
@@ -97,8 +98,15 @@ pub fn monitor_copy(original: &Path) -> Option<OwnedFd> {
             let path = dir.join(copy_name(&meta, boot));
             match open_checked(&path) {
                 Ok(handle) => Ok(Some(handle)),
-                Err(e) if e.errno == libc::ENOENT => make(original, &dir, &path, boot),
-                Err(e) => Err(e),
+                Err(e) if e.errno != libc::ENOENT => Err(e),
+                Err(_) if not_made.as_ref() == Some(&path) => Ok(None),
+                Err(_) => {
+                    let made = make(original, &dir, &path, boot);
+                    if !matches!(made, Ok(Some(_))) {
+                        *not_made = Some(path);
+                    }
+                    made
+                }
             }
         });
     made.unwrap_or_else(|e| {
@@ -111,19 +119,13 @@ pub fn monitor_copy(original: &Path) -> Option<OwnedFd> {
 /// change, in a directory that only we may enter.
 fn open_checked(path: &Path) -> Result<OwnedFd> {
     sys::check_private_dir(path.parent().unwrap_or(Path::new("/")), WHAT)?;
-    let c = sys::cpath(path)?;
-    // SAFETY: open of a NUL-terminated path; the descriptor is ours.
-    let fd = unsafe {
-        libc::open(
-            c.as_ptr(),
-            libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-        )
-    };
-    if fd < 0 {
-        return Err(Error::last_io("Failed to open", path));
-    }
-    // SAFETY: a fresh descriptor we own.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let fd = OwnedFd::from(
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_PATH | libc::O_NOFOLLOW)
+            .open(path)
+            .map_err(|e| Error::io("Failed to open", path, &e))?,
+    );
     let meta = sys::at::stat(fd.as_fd()).map_err(|e| Error::io("Failed to stat", path, &e))?;
     // SAFETY: geteuid cannot fail.
     let euid = unsafe { libc::geteuid() };
