@@ -86,10 +86,13 @@ fn copy_name(meta: &std::fs::Metadata, boot: &str) -> String {
 /// `original`, made if missing; None (why logged) where there is none to
 /// run: off, not a static-pie, or the copy could not be made or checked.
 pub fn monitor_copy(original: &Path) -> Option<OwnedFd> {
+    copy_in(&directory()?, original)
+}
+
+fn copy_in(dir: &Path, original: &Path) -> Option<OwnedFd> {
     // One maker per process (they share the temporary file's name), which
     // remembers the copy it could not make: not tried again at each start.
     static NOT_MADE: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
-    let dir = directory()?;
     let mut not_made = NOT_MADE.lock().unwrap_or_else(|p| p.into_inner());
     let made = std::fs::metadata(original)
         .map_err(|e| Error::io("Failed to stat", original, &e))
@@ -101,7 +104,7 @@ pub fn monitor_copy(original: &Path) -> Option<OwnedFd> {
                 Err(e) if e.errno != libc::ENOENT => Err(e),
                 Err(_) if not_made.as_ref() == Some(&path) => Ok(None),
                 Err(_) => {
-                    let made = make(original, &dir, &path, boot);
+                    let made = make(original, dir, &path, boot);
                     if !matches!(made, Ok(Some(_))) {
                         *not_made = Some(path);
                     }
@@ -262,6 +265,81 @@ mod tests {
         assert_eq!(a % 4096, 0);
         assert!((0x5555_5555_4000..0x5655_5555_4000).contains(&a));
         assert_ne!(a, b);
+    }
+
+    /// A static-pie made for the test: succeeds only when run with
+    /// CHECK_FLAG (C: no unwinding to check, the copy's start is).
+    fn static_pie(dir: &Path) -> PathBuf {
+        let source = dir.join("prog.c");
+        std::fs::write(
+            &source,
+            "#include <string.h>\nint main(int c, char **v) \
+             { return !(c == 2 && !strcmp(v[1], \"--check-prelinked\")); }\n",
+        )
+        .unwrap();
+        let prog = dir.join("prog");
+        let built = std::process::Command::new("cc")
+            .args(["-static-pie", "-O1", "-o"])
+            .arg(&prog)
+            .arg(&source)
+            .status()
+            .unwrap();
+        assert!(built.success(), "cc -static-pie (static glibc) is needed");
+        prog
+    }
+
+    fn inode(fd: &OwnedFd) -> u64 {
+        sys::at::stat(fd.as_fd()).unwrap().st_ino
+    }
+
+    /// Made once (checked, in a private directory), reused, made again
+    /// when the original changes (the old copy removed), refused in a
+    /// directory others may enter.
+    #[test]
+    fn a_copy_is_made_checked_reused_and_replaced() {
+        // SAFETY: geteuid cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            return; // copies are made for root only
+        }
+        let scratch = std::env::temp_dir().join(format!("prelink-copy-{}", std::process::id()));
+        std::fs::create_dir_all(&scratch).unwrap();
+        let original = static_pie(&scratch);
+        let dir = scratch.join("copies");
+        let copies = || std::fs::read_dir(&dir).unwrap().count();
+
+        let first = copy_in(&dir, &original).expect("a copy");
+        assert_eq!(copies(), 1);
+        let run = |fd: &OwnedFd| {
+            std::process::Command::new(sys::sealed_exe::exec_path(fd).to_str().unwrap())
+                .arg(CHECK_FLAG)
+                .status()
+                .unwrap()
+                .success()
+        };
+        assert!(run(&first));
+        let header = std::fs::read(sys::sealed_exe::exec_path(&first).to_str().unwrap()).unwrap();
+        assert!(
+            !elf::is_static_pie(&header) && header[16] == 2,
+            "a fixed-address executable"
+        );
+        assert_eq!(inode(&copy_in(&dir, &original).unwrap()), inode(&first));
+
+        // A new version of the original: a new copy replaces the old one.
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+        std::fs::File::options()
+            .append(true)
+            .open(&original)
+            .unwrap()
+            .set_modified(later)
+            .unwrap();
+        let second = copy_in(&dir, &original).expect("a new copy");
+        assert_ne!(inode(&second), inode(&first));
+        assert_eq!(copies(), 1);
+
+        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        assert!(copy_in(&dir, &original).is_none());
+        std::fs::remove_dir_all(&scratch).unwrap();
     }
 
     /// Stale copies go; the current one, other files' copies of this boot
