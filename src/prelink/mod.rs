@@ -203,7 +203,8 @@ fn check(copy: &Path) -> Result<()> {
     }
 }
 
-/// Copies of earlier boots and of earlier versions of this monitor.
+/// Copies of earlier boots and of earlier versions of this monitor, and
+/// the temporary files of makers that died (no such process here).
 fn remove_stale(dir: &Path, current: &Path, boot: &str) {
     let Some(name) = current.file_name().and_then(|n| n.to_str()) else {
         return;
@@ -222,7 +223,12 @@ fn remove_stale(dir: &Path, current: &Path, boot: &str) {
         let stale = other.starts_with(PREFIX)
             && other != name
             && (!other.starts_with(&this_boot) || other.starts_with(&format!("{same_file}.")));
-        if stale {
+        let orphan = other
+            .strip_prefix('.')
+            .and_then(|t| t.strip_prefix(PREFIX))
+            .and_then(|pid| pid.parse::<u32>().ok())
+            .is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists());
+        if stale || orphan {
             let _ = std::fs::remove_file(entry.path());
         }
     }
@@ -347,6 +353,8 @@ mod tests {
     #[test]
     fn stale_copies_are_removed() {
         let dir = std::env::temp_dir().join(format!("prelink-stale-{}", std::process::id()));
+        let live = format!(".{PREFIX}{}", std::process::id());
+        let dead = format!(".{PREFIX}{}", u32::MAX);
         std::fs::create_dir_all(&dir).unwrap();
         let names = [
             ("lxc-rs-monitor.b1.1-2.10.5.7", true),  // current
@@ -354,6 +362,8 @@ mod tests {
             ("lxc-rs-monitor.b1.1-3.10.5.7", true),  // another monitor
             ("lxc-rs-monitor.b0.1-2.10.5.7", false), // another boot
             ("unrelated", true),
+            (live.as_str(), true),  // being made by a live process
+            (dead.as_str(), false), // left by a maker that died
         ];
         for (n, _) in names {
             std::fs::write(dir.join(n), b"").unwrap();
