@@ -4,8 +4,10 @@
 Usage (as root): benches/create_clone.py PREFIX [REPS]
   PREFIX: a meson install of ours (its lib/x86_64-linux-gnu holds liblxc.so.1).
 
-Rows (medians of REPS, default 10; the libraries alternate, each in a child
-python3 with its LD_LIBRARY_PATH, in a private lxcpath removed at the end):
+Rows (medians of REPS, default 10, run as two halves per library in the
+order A B B A so that drift during a row weighs on both; each half in a
+child python3 with its LD_LIBRARY_PATH, in a private lxcpath removed at the
+end):
   create busybox    Debian's busybox template
   create download   the download template on a cached image (--force-cache,
                     LXC_CACHE_PATH pointing at an image made here from a
@@ -73,7 +75,7 @@ def row(lib, op, lxcpath, reps, arg, env):
     out = subprocess.run(["/usr/bin/python3", "-c", CHILD, op, lxcpath, str(reps), arg],
                          env=env, check=True, capture_output=True, text=True).stdout
     # The templates print to the same stdout: the timings are the last line.
-    return statistics.median(json.loads(out.strip().splitlines()[-1])) * 1000
+    return [t * 1000 for t in json.loads(out.strip().splitlines()[-1])]
 
 
 def main():
@@ -111,8 +113,14 @@ def main():
                 ("clone", "cold"), ("clone", "warm")]
         print("%-20s %10s %10s %7s" % ("row", "ours ms", "LXC ms", "ratio"))
         for k, (op, arg) in enumerate(rows):
-            order = [ours, DEBIAN] if k % 2 == 0 else [DEBIAN, ours]
-            got = {lib: row(lib, op, lp, reps, arg, env) for lib in order}
+            # Each library runs twice, A B B A, half the repetitions each:
+            # what drifts during a row (the disk after many destroys) weighs
+            # on both alike.
+            first, second = (ours, DEBIAN) if k % 2 == 0 else (DEBIAN, ours)
+            samples = {ours: [], DEBIAN: []}
+            for lib in (first, second, second, first):
+                samples[lib] += row(lib, op, lp, max(1, reps // 2), arg, env)
+            got = {lib: statistics.median(t) for lib, t in samples.items()}
             name = "%s %s" % (op, "no-op" if arg == noop else arg)
             print("%-20s %10.1f %10.1f %6.2fx" % (name, got[ours], got[DEBIAN],
                                                  got[ours] / got[DEBIAN]), flush=True)
