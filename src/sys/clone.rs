@@ -23,6 +23,9 @@ pub struct CloneArgs {
 }
 
 pub const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+/// The child starts with every handled signal back to its default action
+/// (ignored ones stay ignored), as exec leaves them.
+pub const CLONE_CLEAR_SIGHAND: u64 = 0x1_0000_0000;
 
 impl CloneArgs {
     /// `flags` plus, when given, CLONE_INTO_CGROUP with the v2 cgroup
@@ -58,6 +61,54 @@ pub unsafe fn clone3_raw(args: &mut CloneArgs) -> libc::c_long {
         args as *mut CloneArgs,
         std::mem::size_of::<CloneArgs>(),
     )
+}
+
+/// clone3 whose child starts on the stack `args` gives it and runs
+/// `entry(arg)`, which never returns (it ends in exec or exit). The
+/// child's pid in the parent, or -errno (-ENOSYS where no entry is written
+/// for this architecture).
+///
+/// # Safety
+/// `args.stack` and `args.stack_size` describe a stack only the child
+/// uses; with CLONE_VM, `entry` shares the caller's memory and must touch
+/// nothing but what `arg` points to and its own stack.
+pub unsafe fn clone3_with_entry(
+    args: &CloneArgs,
+    entry: unsafe extern "C" fn(*mut libc::c_void) -> !,
+    arg: *mut libc::c_void,
+) -> isize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let ret: isize;
+        // SAFETY: clone3 returns twice; the child's stack pointer is the
+        // top of its own (page-aligned) stack, and r12/r13 arrive intact:
+        // it calls entry(arg), which does not return.
+        unsafe {
+            std::arch::asm!(
+                "syscall",
+                "test rax, rax",
+                "jnz 2f",
+                "mov rdi, r13",
+                "call r12",
+                "ud2",
+                "2:",
+                inlateout("rax") libc::SYS_clone3 as isize => ret,
+                in("rdi") args as *const CloneArgs,
+                in("rsi") std::mem::size_of::<CloneArgs>(),
+                in("r12") entry as usize,
+                in("r13") arg as usize,
+                lateout("rcx") _,
+                lateout("r11") _,
+                options(nostack),
+            );
+        }
+        ret
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (args, entry, arg);
+        -(libc::ENOSYS as isize)
+    }
 }
 
 /// The old clone(2), fork-like (no new stack): for kernels before 5.3 and

@@ -1,9 +1,11 @@
-//! posix_spawn(3) of a helper program: the one way this library starts
-//! its own executables (the monitor, the attach helper). glibc creates the
-//! child sharing our memory until its exec (no page table copy) and resets
-//! the caller's signal handlers in it, so multi-threaded callers are safe.
-//! A daemon (the monitor) is spawned detached: from an intermediate that
-//! also shares our memory and exits at once.
+//! Spawning a helper program: the one way this library starts its own
+//! executables (the monitor, the attach helper). The child shares our
+//! memory until its exec (no page table copy, whatever the caller's size)
+//! and starts with the caller's signal handlers reset, so multi-threaded
+//! callers are safe: made by clone3 with `CLONE_CLEAR_SIGHAND` where the
+//! kernel has it, else by posix_spawn(3), whose child resets them one
+//! system call at a time. A daemon (the monitor) is spawned detached:
+//! from an intermediate that also shares our memory and exits at once.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
@@ -64,19 +66,12 @@ unsafe fn spawn_detached(plan: &Plan<'_>) -> std::result::Result<libc::pid_t, li
         plan,
         spawned: Err(libc::ECHILD),
     };
-    let stack = super::anon_pages::AnonPages::map(DETACHED_STACK, true)
+    let stack = super::anon_pages::AnonPages::map(CHILD_STACK, true)
         .map_err(|e| e.raw_os_error().unwrap_or(libc::ENOMEM))?;
     // Our signal handlers must never run in the intermediate, which runs
     // on our memory and our thread's TLS: it starts with every signal
     // blocked (posix_spawn sets the program's own mask and dispositions).
-    // SAFETY: plain signal-mask calls on this thread with local sets.
-    let old_mask = unsafe {
-        let mut all: libc::sigset_t = std::mem::zeroed();
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut all);
-        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
-        old
-    };
+    let old_mask = block_all_signals();
     let saved_errno = super::errno();
     // SAFETY: CLONE_VM|CLONE_VFORK: this thread sleeps until the
     // intermediate has exited; it runs `spawn_from_intermediate` on its own
@@ -107,9 +102,9 @@ unsafe fn spawn_detached(plan: &Plan<'_>) -> std::result::Result<libc::pid_t, li
     shared.spawned
 }
 
-/// The intermediate's stack: what posix_spawn needs (it maps the
-/// program's own).
-const DETACHED_STACK: usize = 64 * 1024;
+/// The stack of the intermediate (what posix_spawn needs: it maps the
+/// program's own) and of the child of `run_clearing_handlers`.
+const CHILD_STACK: usize = 64 * 1024;
 
 /// What the intermediate of [`spawn_detached`] reads and answers.
 struct Detached<'a, 'p> {
@@ -152,6 +147,12 @@ struct Plan<'a> {
     /// The copies the file actions name, open until the spawn is over.
     handle: OwnedFd,
     sources: Vec<OwnedFd>,
+    /// What the file actions and attributes say, for the child made
+    /// without posix_spawn (see `run_clearing_handlers`).
+    targets: Vec<RawFd>,
+    slot: RawFd,
+    mask: libc::sigset_t,
+    default_all_signals: bool,
 }
 
 impl<'a> Plan<'a> {
@@ -194,6 +195,10 @@ impl<'a> Plan<'a> {
                 envp,
                 handle,
                 sources,
+                targets: setup.dup2.iter().map(|&(_, to)| to).collect(),
+                slot,
+                mask: std::mem::zeroed(),
+                default_all_signals: setup.default_all_signals,
             };
             libc::posix_spawn_file_actions_init(&mut plan.actions);
             libc::posix_spawnattr_init(&mut plan.attr);
@@ -214,6 +219,7 @@ impl<'a> Plan<'a> {
                 libc::sigemptyset(&mut mask);
             }
             libc::posix_spawnattr_setsigmask(&mut plan.attr, &mask);
+            plan.mask = mask;
             let mut flags = libc::POSIX_SPAWN_SETSIGMASK;
             if setup.default_all_signals {
                 let mut all: libc::sigset_t = std::mem::zeroed();
@@ -229,6 +235,12 @@ impl<'a> Plan<'a> {
     /// # Safety
     /// `envp` is NULL-terminated (`argv` is checked by `new`).
     unsafe fn run(&self) -> std::result::Result<libc::pid_t, libc::c_int> {
+        if !self.default_all_signals {
+            // SAFETY: as promised by our caller.
+            if let Some(spawned) = unsafe { self.run_clearing_handlers() } {
+                return spawned;
+            }
+        }
         let mut pid: libc::pid_t = 0;
         // SAFETY: initialized objects of ours; argv and envp as promised.
         let r = unsafe {
@@ -249,6 +261,130 @@ impl<'a> Plan<'a> {
     }
 }
 
+impl Plan<'_> {
+    /// The spawn without posix_spawn, whose child resets the caller's
+    /// signal handlers one system call at a time (a query for every signal
+    /// and a reset for each handled one: 120 calls from a caller that
+    /// handles them all, as Go's runtime does): a `CLONE_VM|CLONE_VFORK`
+    /// child created with `CLONE_CLEAR_SIGHAND` has them reset by the
+    /// kernel, and ignored signals stay ignored, as posix_spawn leaves
+    /// them. None where clone3 refuses (old kernels, seccomp policies):
+    /// posix_spawn then.
+    ///
+    /// # Safety
+    /// As [`Plan::run`].
+    unsafe fn run_clearing_handlers(
+        &self,
+    ) -> Option<std::result::Result<libc::pid_t, libc::c_int>> {
+        let stack = super::anon_pages::AnonPages::map(CHILD_STACK, true).ok()?;
+        let mut job = ExecJob {
+            plan: self,
+            errno: 0,
+        };
+        let args = super::clone::CloneArgs {
+            flags: (libc::CLONE_VM | libc::CLONE_VFORK) as u64 | super::clone::CLONE_CLEAR_SIGHAND,
+            exit_signal: libc::SIGCHLD as u64,
+            stack: stack.base() as u64,
+            stack_size: stack.size() as u64,
+            ..Default::default()
+        };
+        // Our handlers must never run in the child, which runs on our
+        // memory and our thread's TLS: it starts with every signal blocked
+        // and sets the program's mask just before the exec.
+        let old_mask = block_all_signals();
+        let saved_errno = super::errno();
+        // SAFETY: the child runs `exec_job` on its own stack, touching
+        // nothing but `job` (this thread sleeps until its exec or exit).
+        let pid = unsafe {
+            super::clone::clone3_with_entry(
+                &args,
+                exec_job,
+                &mut job as *mut ExecJob<'_, '_> as *mut libc::c_void,
+            )
+        };
+        // SAFETY: restoring this thread's mask and errno as they were.
+        unsafe {
+            libc::pthread_sigmask(libc::SIG_SETMASK, &old_mask, std::ptr::null_mut());
+            *libc::__errno_location() = saved_errno;
+        }
+        if pid < 0 {
+            return None;
+        }
+        // SAFETY: the child wrote it before its exit, or never.
+        let failed = unsafe { std::ptr::read_volatile(&job.errno) };
+        if failed != 0 {
+            let mut status = 0;
+            // SAFETY: reaping the child that could not exec.
+            while unsafe { libc::waitpid(pid as libc::pid_t, &mut status, libc::__WALL) } < 0
+                && super::errno() == libc::EINTR
+            {}
+            return Some(Err(failed));
+        }
+        Some(Ok(pid as libc::pid_t))
+    }
+
+    /// The child's side of `run_clearing_handlers`: posix_spawn's file
+    /// actions and mask, then the exec; the errno of what failed.
+    fn exec_in_child(&self) -> libc::c_int {
+        for (from, &to) in self.sources.iter().zip(&self.targets) {
+            // SAFETY: dup3 of our descriptors; the sources are copies
+            // numbered above every target, so never equal to one.
+            if unsafe { libc::syscall(libc::SYS_dup3, from.as_raw_fd(), to, 0) } < 0 {
+                return super::errno();
+            }
+        }
+        // SAFETY: as above.
+        if unsafe { libc::syscall(libc::SYS_dup3, self.handle.as_raw_fd(), self.slot, 0) } < 0 {
+            return super::errno();
+        }
+        super::raw::close_from(self.slot + 1);
+        super::raw::set_sigmask(&self.mask);
+        // SAFETY: a C string path, the NULL-terminated argv `new` checked
+        // and the envp our caller promised.
+        unsafe {
+            libc::syscall(
+                libc::SYS_execve,
+                self.program.as_ptr(),
+                self.argv.as_ptr(),
+                self.envp,
+            )
+        };
+        super::errno()
+    }
+}
+
+/// What the child of `run_clearing_handlers` reads and answers.
+struct ExecJob<'a, 'p> {
+    plan: &'a Plan<'p>,
+    /// Why the exec did not happen; 0 while it has not failed.
+    errno: libc::c_int,
+}
+
+/// The child of `run_clearing_handlers`: execs, or records why not and
+/// exits. No allocation, no lock: it shares the caller's memory.
+unsafe extern "C" fn exec_job(arg: *mut libc::c_void) -> ! {
+    // SAFETY: `arg` is the parent's `ExecJob`, alive while it sleeps.
+    let job = unsafe { &mut *(arg as *mut ExecJob<'_, '_>) };
+    let errno = job.plan.exec_in_child();
+    // SAFETY: a plain store the parent reads once we are gone.
+    unsafe { std::ptr::write_volatile(&mut job.errno, errno.max(1)) };
+    // SAFETY: ending this child only (it is not a thread of ours).
+    unsafe { libc::syscall(libc::SYS_exit, 127) };
+    unreachable!("exit returned")
+}
+
+/// Blocks every signal of this thread; the mask it had.
+fn block_all_signals() -> libc::sigset_t {
+    // SAFETY: plain signal-mask calls on this thread with local sets.
+    unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+        old
+    }
+}
+
 impl Drop for Plan<'_> {
     fn drop(&mut self) {
         // SAFETY: initialized in `new`, destroyed once.
@@ -263,15 +399,8 @@ impl Drop for Plan<'_> {
 mod tests {
     use super::*;
 
-    /// A detached program is not our child, runs with what the setup
-    /// gave it, and an exec failure is reported as posix_spawn's.
-    #[test]
-    fn detached_programs_are_not_our_children() {
-        let handle = crate::sys::sealed_exe::sealed_copy(std::path::Path::new("/bin/sh")).unwrap();
-        let (r, w) = crate::sys::pipe("a test pipe").unwrap();
-        // Its own status, read by what it execs (a shell waiting for a
-        // child blocks every signal meanwhile).
-        let script = c"sleep 0.2; exec grep -E '^(PPid|SigBlk)' /proc/self/status >&5";
+    /// The argv and envp of `sh -c script` with a PATH.
+    fn sh_c(script: &'static std::ffi::CStr) -> ([*mut libc::c_char; 4], [*mut libc::c_char; 2]) {
         let argv = [
             c"sh".as_ptr() as *mut libc::c_char,
             c"-c".as_ptr() as *mut libc::c_char,
@@ -282,6 +411,19 @@ mod tests {
             c"PATH=/usr/bin:/bin".as_ptr() as *mut libc::c_char,
             std::ptr::null_mut(),
         ];
+        (argv, envp)
+    }
+
+    /// A detached program is not our child, runs with what the setup
+    /// gave it, and an exec failure is reported as posix_spawn's.
+    #[test]
+    fn detached_programs_are_not_our_children() {
+        let handle = crate::sys::sealed_exe::sealed_copy(std::path::Path::new("/bin/sh")).unwrap();
+        let (r, w) = crate::sys::pipe("a test pipe").unwrap();
+        // Its own status, read by what it execs (a shell waiting for a
+        // child blocks every signal meanwhile).
+        let script = c"sleep 0.2; exec grep -E '^(PPid|SigBlk)' /proc/self/status >&5";
+        let (argv, envp) = sh_c(script);
         let setup = SpawnSetup {
             dup2: &[(w.as_raw_fd(), 5)],
             handle_slot: 6,
@@ -351,5 +493,68 @@ mod tests {
         unsafe { libc::waitpid(pid, &mut status, 0) };
         assert_eq!(out, "through\n");
         assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
+    }
+
+    /// The child made without posix_spawn (its handlers cleared by the
+    /// kernel) gets what posix_spawn gives: the descriptors, an empty mask,
+    /// the signals we ignore still ignored; an exec failure comes back with
+    /// its errno.
+    #[test]
+    fn a_child_with_its_handlers_cleared_gets_what_posix_spawn_gives() {
+        extern "C" fn nothing(_: libc::c_int) {}
+        let handle = crate::sys::sealed_exe::sealed_copy(std::path::Path::new("/bin/sh")).unwrap();
+        let (r, w) = crate::sys::pipe("a test pipe").unwrap();
+        let script = c"exec grep -E '^(SigBlk|SigIgn)' /proc/self/status >&5";
+        let (argv, envp) = sh_c(script);
+        let setup = SpawnSetup {
+            dup2: &[(w.as_raw_fd(), 5)],
+            handle_slot: 6,
+            block_all_signals: false,
+            default_all_signals: false,
+            detached: false,
+        };
+        let (ignored, handled) = (libc::SIGRTMIN() + 6, libc::SIGRTMIN() + 5);
+        // SAFETY: dispositions of two real-time signals no test uses.
+        let before = unsafe {
+            (
+                libc::signal(ignored, libc::SIG_IGN),
+                libc::signal(handled, nothing as *const () as libc::sighandler_t),
+            )
+        };
+        let plan = Plan::new(&handle, &argv, envp.as_ptr(), &setup, "sh").unwrap();
+        // SAFETY: a NULL-terminated environment.
+        let spawned = unsafe { plan.run_clearing_handlers() };
+        // SAFETY: as above.
+        unsafe {
+            libc::signal(ignored, before.0);
+            libc::signal(handled, before.1);
+        }
+        let pid = spawned.expect("clone3 with CLONE_CLEAR_SIGHAND").unwrap();
+        drop(plan);
+        drop(w);
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut std::fs::File::from(r), &mut out).unwrap();
+        let mut status = 0;
+        // SAFETY: our child.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        assert!(
+            libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+            "{out}"
+        );
+        assert!(out.contains("SigBlk:\t0000000000000000"), "{out}");
+        let ignoring = out
+            .lines()
+            .find_map(|l| l.strip_prefix("SigIgn:\t"))
+            .unwrap();
+        let ignoring = u64::from_str_radix(ignoring.trim(), 16).unwrap();
+        assert_ne!(ignoring & (1 << (ignored - 1)), 0, "{out}");
+
+        let text =
+            crate::sys::sealed_exe::sealed_copy(std::path::Path::new("/etc/passwd")).unwrap();
+        let setup = SpawnSetup { dup2: &[], ..setup };
+        let plan = Plan::new(&text, &argv, envp.as_ptr(), &setup, "a text file").unwrap();
+        // SAFETY: as above.
+        let failed = unsafe { plan.run_clearing_handlers() }.unwrap();
+        assert_eq!(failed, Err(libc::ENOEXEC));
     }
 }
