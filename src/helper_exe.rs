@@ -61,11 +61,21 @@ fn locate_own_object() -> Option<PathBuf> {
 }
 
 pub fn find_monitor() -> Result<PathBuf> {
+    locate_monitor().map(|(path, _)| path)
+}
+
+/// The monitor's path and its metadata (read once per spawn: what tells
+/// whether a copy made of it is still its copy).
+fn locate_monitor() -> Result<(PathBuf, std::fs::Metadata)> {
     let candidates = monitor_candidates(own_object_dir());
     candidates
         .iter()
-        .find(|p| p.is_file())
-        .cloned()
+        .find_map(|p| {
+            let meta = std::fs::metadata(p)
+                .ok()
+                .filter(std::fs::Metadata::is_file)?;
+            Some((p.clone(), meta))
+        })
         .ok_or_else(|| {
             Error::new(
                 libc::ENOENT,
@@ -85,14 +95,14 @@ pub fn find_monitor() -> Result<PathBuf> {
 /// boot's prelinked copy (`prelink`) where there is one, else as
 /// [`helper_handle`].
 pub fn monitor_handle() -> Result<Arc<OwnedFd>> {
-    let path = find_monitor()?;
-    if let Some(copy) = crate::prelink::monitor_copy(&path) {
+    let (path, meta) = locate_monitor()?;
+    if let Some(copy) = crate::prelink::monitor_copy(&path, &meta) {
         match sys::sealed_exe::read_only_mount(Some(copy.as_fd()), Path::new("")) {
             Ok(mount) => return Ok(Arc::new(mount)),
             Err(e) => log::info!("The monitor runs unprelinked: {}", e.message),
         }
     }
-    handle_of(path)
+    handle_of(path, &meta)
 }
 
 /// The handle the attach and id-map helpers are executed through (see
@@ -102,16 +112,16 @@ pub fn monitor_handle() -> Result<Arc<OwnedFd>> {
 /// process's one sealed copy, made again when the file at that path
 /// changed.
 pub fn helper_handle() -> Result<Arc<OwnedFd>> {
-    handle_of(find_monitor()?)
+    let (path, meta) = locate_monitor()?;
+    handle_of(path, &meta)
 }
 
-fn handle_of(path: PathBuf) -> Result<Arc<OwnedFd>> {
+fn handle_of(path: PathBuf, meta: &std::fs::Metadata) -> Result<Arc<OwnedFd>> {
     type Cached = (PathBuf, (u64, u64, i64, i64), Arc<OwnedFd>);
     static COPY: Mutex<Option<Cached>> = Mutex::new(None);
     if let Ok(mount) = sys::sealed_exe::read_only_mount(None, &path) {
         return Ok(Arc::new(mount));
     }
-    let meta = std::fs::metadata(&path).map_err(|e| Error::io("Failed to stat", &path, &e))?;
     let key = (meta.dev(), meta.ino(), meta.mtime(), meta.mtime_nsec());
     let mut copy = COPY.lock().unwrap_or_else(|p| p.into_inner());
     if let Some((p, k, handle)) = copy.as_ref() {

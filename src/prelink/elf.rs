@@ -13,14 +13,10 @@
 //! the same values again, dirtying the pages. DT_DEBUG goes too: glibc
 //! writes its debugger link there, into a page otherwise left clean.
 
+use libc::{EM_X86_64, ET_DYN, ET_EXEC, PT_DYNAMIC, PT_INTERP, PT_LOAD};
+
 use crate::error::{Error, Result};
 
-const ET_EXEC: u16 = 2;
-const ET_DYN: u16 = 3;
-const EM_X86_64: u16 = 62;
-const PT_LOAD: u32 = 1;
-const PT_DYNAMIC: u32 = 2;
-const PT_INTERP: u32 = 3;
 const DT_NULL: u64 = 0;
 const DT_RELA: u64 = 7;
 const DT_RELASZ: u64 = 8;

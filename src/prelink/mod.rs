@@ -25,6 +25,7 @@ pub mod elf;
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
 use crate::sys;
@@ -83,39 +84,39 @@ fn copy_name(meta: &std::fs::Metadata, boot: &str) -> String {
 }
 
 /// A handle (O_PATH) on this boot's prelinked copy of the monitor at
-/// `original`, made if missing; None (why logged) where there is none to
-/// run: off, not a static-pie, or the copy could not be made or checked.
-pub fn monitor_copy(original: &Path) -> Option<OwnedFd> {
-    copy_in(&directory()?, original)
+/// `original` (whose metadata is `meta`), made if missing; None (why
+/// logged) where there is none to run: off, not a static-pie, or the copy
+/// could not be made or checked.
+pub fn monitor_copy(original: &Path, meta: &std::fs::Metadata) -> Option<Arc<OwnedFd>> {
+    copy_in(&directory()?, original, meta)
 }
 
-fn copy_in(dir: &Path, original: &Path) -> Option<OwnedFd> {
-    // One maker per process (they share the temporary file's name), which
-    // remembers the copy it could not make: not tried again at each start.
-    static NOT_MADE: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
-    let mut not_made = NOT_MADE.lock().unwrap_or_else(|p| p.into_inner());
-    let made = std::fs::metadata(original)
-        .map_err(|e| Error::io("Failed to stat", original, &e))
-        .and_then(|meta| {
-            let boot = boot_id().ok_or_else(|| Error::invalid("No boot id"))?;
-            let path = dir.join(copy_name(&meta, boot));
-            match open_checked(&path) {
-                Ok(handle) => Ok(Some(handle)),
-                Err(e) if e.errno != libc::ENOENT => Err(e),
-                Err(_) if not_made.as_ref() == Some(&path) => Ok(None),
-                Err(_) => {
-                    let made = make(original, dir, &path, boot);
-                    if !matches!(made, Ok(Some(_))) {
-                        *not_made = Some(path);
-                    }
-                    made
-                }
-            }
-        });
-    made.unwrap_or_else(|e| {
-        log::info!("The monitor runs unprelinked: {}", e.message);
-        None
-    })
+fn copy_in(dir: &Path, original: &Path, meta: &std::fs::Metadata) -> Option<Arc<OwnedFd>> {
+    // What this process last found for a copy's path: the copy, checked
+    // when opened and held from then on, or nothing (not retried at each
+    // start). One maker per process: they share the temporary file's name.
+    type Found = (PathBuf, Option<Arc<OwnedFd>>);
+    static FOUND: Mutex<Option<Found>> = Mutex::new(None);
+    let boot = boot_id()?;
+    let path = dir.join(copy_name(meta, boot));
+    let mut found = FOUND.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((known, handle)) = found.as_ref() {
+        if *known == path {
+            return handle.clone();
+        }
+    }
+    let opened = match open_checked(&path) {
+        Err(e) if e.errno == libc::ENOENT => make(original, dir, &path, boot),
+        other => other.map(Some),
+    };
+    let handle = opened
+        .unwrap_or_else(|e| {
+            log::info!("The monitor runs unprelinked: {}", e.message);
+            None
+        })
+        .map(Arc::new);
+    *found = Some((path, handle.clone()));
+    handle
 }
 
 /// The file at `path`, if it is a regular file of ours that only we may
@@ -186,19 +187,39 @@ fn make(original: &Path, dir: &Path, path: &Path, boot: &str) -> Result<Option<O
 /// (the unwinder finds the copy's frames only through what
 /// `sys::eh_frame` registers).
 fn check(copy: &Path) -> Result<()> {
-    let status = std::process::Command::new(copy)
-        .arg(CHECK_FLAG)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .map_err(|e| Error::io("Failed to run", copy, &e))?;
-    if status.success() {
+    let handle = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH)
+        .open(copy)
+        .map_err(|e| Error::io("Failed to open", copy, &e))?;
+    let flag = sys::cstring(CHECK_FLAG)?;
+    let argv = [
+        c"lxc-rs-monitor".as_ptr() as *mut libc::c_char,
+        flag.as_ptr() as *mut libc::c_char,
+        std::ptr::null_mut(),
+    ];
+    let envp = [std::ptr::null_mut::<libc::c_char>()];
+    let setup = sys::spawn::SpawnSetup {
+        dup2: &[],
+        handle_slot: 3,
+        block_all_signals: false,
+        default_all_signals: true,
+        detached: false,
+    };
+    // SAFETY: an empty, NULL-terminated environment.
+    let pid = unsafe { sys::spawn::spawn(&handle, &argv, envp.as_ptr(), &setup, WHAT) }?;
+    let mut status = 0;
+    // SAFETY: reaping the child we spawned.
+    while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 && sys::errno() == libc::EINTR {}
+    if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
         Ok(())
     } else {
         Err(Error::new(
             libc::ENOEXEC,
-            format!("{} failed its check ({status})", copy.display()),
+            format!(
+                "{} failed its check (wait status {status:#x})",
+                copy.display()
+            ),
         ))
     }
 }
@@ -212,6 +233,7 @@ fn remove_stale(dir: &Path, current: &Path, boot: &str) {
     // "<prefix><boot>.<dev>-<ino>." names this monitor's file in this boot.
     let same_file = name.rsplitn(4, '.').nth(3).unwrap_or(name);
     let this_boot = format!("{PREFIX}{boot}.");
+    let this_file = format!("{same_file}.");
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -222,7 +244,7 @@ fn remove_stale(dir: &Path, current: &Path, boot: &str) {
         };
         let stale = other.starts_with(PREFIX)
             && other != name
-            && (!other.starts_with(&this_boot) || other.starts_with(&format!("{same_file}.")));
+            && (!other.starts_with(&this_boot) || other.starts_with(&this_file));
         let orphan = other
             .strip_prefix('.')
             .and_then(|t| t.strip_prefix(PREFIX))
@@ -312,39 +334,43 @@ mod tests {
         let original = static_pie(&scratch);
         let dir = scratch.join("copies");
         let copies = || std::fs::read_dir(&dir).unwrap().count();
+        let copy_of =
+            |original: &Path| copy_in(&dir, original, &std::fs::metadata(original).unwrap());
+        // A new version of the original (its mtime moved on).
+        let rewrite = |seconds| {
+            let later = std::time::SystemTime::now() + std::time::Duration::from_secs(seconds);
+            std::fs::File::options()
+                .append(true)
+                .open(&original)
+                .unwrap()
+                .set_modified(later)
+                .unwrap();
+        };
 
-        let first = copy_in(&dir, &original).expect("a copy");
+        let first = copy_of(&original).expect("a copy");
         assert_eq!(copies(), 1);
-        let run = |fd: &OwnedFd| {
-            std::process::Command::new(sys::sealed_exe::exec_path(fd).to_str().unwrap())
+        let status =
+            std::process::Command::new(sys::sealed_exe::exec_path(&*first).to_str().unwrap())
                 .arg(CHECK_FLAG)
                 .status()
-                .unwrap()
-                .success()
-        };
-        assert!(run(&first));
-        let header = std::fs::read(sys::sealed_exe::exec_path(&first).to_str().unwrap()).unwrap();
+                .unwrap();
+        assert!(status.success());
+        let header = std::fs::read(sys::sealed_exe::exec_path(&*first).to_str().unwrap()).unwrap();
         assert!(
             !elf::is_static_pie(&header) && header[16] == 2,
             "a fixed-address executable"
         );
-        assert_eq!(inode(&copy_in(&dir, &original).unwrap()), inode(&first));
+        assert_eq!(inode(&copy_of(&original).unwrap()), inode(&first));
 
-        // A new version of the original: a new copy replaces the old one.
-        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
-        std::fs::File::options()
-            .append(true)
-            .open(&original)
-            .unwrap()
-            .set_modified(later)
-            .unwrap();
-        let second = copy_in(&dir, &original).expect("a new copy");
+        rewrite(5);
+        let second = copy_of(&original).expect("a new copy");
         assert_ne!(inode(&second), inode(&first));
         assert_eq!(copies(), 1);
 
         std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755))
             .unwrap();
-        assert!(copy_in(&dir, &original).is_none());
+        rewrite(10);
+        assert!(copy_of(&original).is_none());
         std::fs::remove_dir_all(&scratch).unwrap();
     }
 

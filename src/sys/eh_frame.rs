@@ -11,9 +11,6 @@ extern "C" {
     fn __register_frame(begin: *const u8);
 }
 
-const PT_LOAD: u32 = 1;
-const PT_PHDR: u32 = 6;
-const PT_GNU_EH_FRAME: u32 = 0x6474_e550;
 /// `.eh_frame_hdr`'s pointer to `.eh_frame`: 4 bytes, relative to itself.
 const DW_EH_PE_PCREL_SDATA4: u8 = 0x1b;
 
@@ -30,9 +27,11 @@ pub fn register_if_prelinked() {
         }
         let headers = std::slice::from_raw_parts(headers, count);
         let find = |kind| headers.iter().find(|h| h.p_type == kind);
-        let (Some(own), Some(first_load), Some(hdr)) =
-            (find(PT_PHDR), find(PT_LOAD), find(PT_GNU_EH_FRAME))
-        else {
+        let (Some(own), Some(first_load), Some(hdr)) = (
+            find(libc::PT_PHDR),
+            find(libc::PT_LOAD),
+            find(libc::PT_GNU_EH_FRAME),
+        ) else {
             return;
         };
         // PT_PHDR keeps its linked address: the difference is the bias.
