@@ -276,6 +276,11 @@ impl Plan<'_> {
     unsafe fn run_clearing_handlers(
         &self,
     ) -> Option<std::result::Result<libc::pid_t, libc::c_int>> {
+        // Refused once (an older kernel, a seccomp policy), refused for good.
+        static REFUSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        if REFUSED.load(std::sync::atomic::Ordering::Relaxed) {
+            return None;
+        }
         let stack = super::anon_pages::AnonPages::map(CHILD_STACK, true).ok()?;
         let mut job = ExecJob {
             plan: self,
@@ -308,7 +313,12 @@ impl Plan<'_> {
             *libc::__errno_location() = saved_errno;
         }
         if pid < 0 {
-            return None;
+            let errno = -pid as libc::c_int;
+            if matches!(errno, libc::ENOSYS | libc::EINVAL | libc::EPERM) {
+                REFUSED.store(true, std::sync::atomic::Ordering::Relaxed);
+                return None;
+            }
+            return Some(Err(errno));
         }
         // SAFETY: the child wrote it before its exit, or never.
         let failed = unsafe { std::ptr::read_volatile(&job.errno) };
@@ -369,8 +379,7 @@ unsafe extern "C" fn exec_job(arg: *mut libc::c_void) -> ! {
     // SAFETY: a plain store the parent reads once we are gone.
     unsafe { std::ptr::write_volatile(&mut job.errno, errno.max(1)) };
     // SAFETY: ending this child only (it is not a thread of ours).
-    unsafe { libc::syscall(libc::SYS_exit, 127) };
-    unreachable!("exit returned")
+    unsafe { libc::_exit(127) }
 }
 
 /// Blocks every signal of this thread; the mask it had.
