@@ -16,11 +16,11 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::journal::Item;
-use crate::sys;
 
 pub mod bpf_prog;
 pub mod device_rules;
 pub mod devices_bpf;
+mod files;
 pub mod limits;
 mod v1;
 mod v2;
@@ -94,6 +94,8 @@ pub struct Hierarchy {
     /// The position of its line in /proc/self/cgroup: the kernel's order
     /// of hierarchies, in which LXC lists them (GET_CGROUP_CTX).
     pub order: usize,
+    /// The mountpoint, opened by [`detect_base`] for the start's work.
+    pub mount: files::MountDir,
 }
 
 impl Hierarchy {
@@ -125,19 +127,12 @@ impl Hierarchy {
     /// unprivileged caller rather than failing.
     pub fn delegated(&self) -> bool {
         let dir = self.current_dir();
-        let writable = |p: &Path| {
-            sys::cpath(p).is_ok_and(|c| {
-                // SAFETY: access(2) on a NUL-terminated path.
-                let ok = unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0;
-                ok || sys::errno() == libc::ENOENT
-            })
-        };
-        writable(&dir)
+        self.may_write(&dir)
             && self
                 .backend()
                 .delegation_files()
                 .iter()
-                .all(|f| writable(&dir.join(f)))
+                .all(|f| self.may_write(&dir.join(f)))
     }
 }
 
@@ -247,6 +242,7 @@ pub fn hierarchies_from(mountinfo: &str, proc_cgroup: &str) -> Vec<Hierarchy> {
                 unified,
                 current: current.clone(),
                 order,
+                mount: files::MountDir::default(),
             })
         })
         .collect()
@@ -307,8 +303,10 @@ pub fn detect_base(relative: bool) -> Result<Vec<Hierarchy>> {
             h.current = prune_init_scope(&h.current).to_string();
         }
     }
-    hierarchies.retain(|h| {
-        let visible = !h.current.split('/').any(|c| c == "..") && h.current_dir().is_dir();
+    hierarchies.retain_mut(|h| {
+        let visible = !h.current.split('/').any(|c| c == "..")
+            && h.open_mount().is_ok()
+            && h.is_dir(&h.current_dir());
         if !visible {
             log::info!(
                 "Skipping cgroup hierarchy {}: base cgroup {} (from {file}) is not reachable here",
@@ -436,7 +434,7 @@ pub fn payload_name(container: &str) -> String {
 
 /// Creates `dir` unless it exists; true when this call created it.
 fn make_dir(h: &Hierarchy, dir: &Path) -> Result<bool> {
-    match std::fs::create_dir(dir) {
+    match h.mkdir(dir) {
         Ok(()) => {
             h.backend().init_dir(h, dir)?;
             Ok(true)
@@ -448,24 +446,19 @@ fn make_dir(h: &Hierarchy, dir: &Path) -> Result<bool> {
 
 /// Writes one setting into `dir`, naming the key, file and errno on
 /// failure. The file must exist (cgroup files are never created).
-fn write_setting(dir: &Path, s: &Setting, value: &str) -> Result<()> {
-    use std::io::Write;
+fn write_setting(h: &Hierarchy, dir: &Path, s: &Setting, value: &str) -> Result<()> {
     let path = dir.join(&s.file);
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&path)
-        .and_then(|mut f| f.write_all(value.as_bytes()))
-        .map_err(|e| {
-            Error::os(
-                format_args!(
-                    "Failed to set {} = \"{}\" ({})",
-                    s.key,
-                    s.value,
-                    path.display()
-                ),
-                &e,
-            )
-        })
+    h.write(&path, value).map_err(|e| {
+        Error::os(
+            format_args!(
+                "Failed to set {} = \"{}\" ({})",
+                s.key,
+                s.value,
+                path.display()
+            ),
+            &e,
+        )
+    })
 }
 
 impl ContainerCgroups {
@@ -567,7 +560,7 @@ impl ContainerCgroups {
                             made.created_parents.push(parent.clone());
                         }
                     }
-                    match std::fs::create_dir(&dir) {
+                    match h.mkdir(&dir) {
                         Ok(()) => {
                             crate::journal::note(Item::Cgroup(dir.clone()));
                             made.dirs.push((h.clone(), dir.clone()));
@@ -578,7 +571,7 @@ impl ContainerCgroups {
                     }
                     if let Some(inner) = &setup.placement.inner {
                         let inner_dir = dir.join(inner);
-                        std::fs::create_dir(&inner_dir)
+                        h.mkdir(&inner_dir)
                             .map_err(|e| Error::io("Failed to create cgroup", &inner_dir, &e))?;
                         h.backend().init_dir(h, &inner_dir)?;
                     }
@@ -691,10 +684,10 @@ impl ContainerCgroups {
         let joined = self
             .dirs
             .iter()
-            .filter_map(|(h, dir)| Some((dir, h.backend().self_attach_file()?)));
-        for (dir, file) in joined {
+            .filter_map(|(h, dir)| Some((h, dir, h.backend().self_attach_file()?)));
+        for (h, dir, file) in joined {
             let path = self.process_dir(dir).join(file);
-            std::fs::write(&path, "0")
+            h.write(&path, "0")
                 .map_err(|e| Error::io("Failed to move init into", &path, &e))?;
         }
         Ok(())
@@ -703,8 +696,7 @@ impl ContainerCgroups {
     /// The container's v2 cgroup directory (where init lives), opened for
     /// clone3's CLONE_INTO_CGROUP; None without a v2 hierarchy.
     pub fn unified_clone_dir(&self) -> Result<Option<std::fs::File>> {
-        use std::os::unix::fs::OpenOptionsExt;
-        let Some((_, dir)) = self
+        let Some((h, dir)) = self
             .dirs
             .iter()
             .find(|(h, _)| h.backend().enters_at_birth())
@@ -712,10 +704,7 @@ impl ContainerCgroups {
             return Ok(None);
         };
         let path = self.process_dir(dir);
-        std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
-            .open(&path)
+        h.open_dir(&path)
             .map(Some)
             .map_err(|e| Error::io("Failed to open cgroup", &path, &e))
     }

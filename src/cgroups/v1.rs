@@ -104,7 +104,7 @@ impl Backend for V1 {
 /// controller. A refused `devices.*` write is only a warning, as in LXC.
 fn apply_legacy(cg: &ContainerCgroups, s: &Setting, devices: bool) -> Result<()> {
     let controller = limits::controller_of(&s.file)?;
-    let Some((_, dir)) = cg
+    let Some((h, dir)) = cg
         .dirs
         .iter()
         .find(|(h, _)| h.controllers.iter().any(|c| c == controller))
@@ -122,10 +122,10 @@ fn apply_legacy(cg: &ContainerCgroups, s: &Setting, devices: bool) -> Result<()>
     } else {
         s.value.clone()
     };
-    let mut result = write_setting(dir, s, &value);
+    let mut result = write_setting(h, dir, s, &value);
     // Init lives in the inner cgroup: it gets the same cpuset.
     if result.is_ok() && controller == "cpuset" && cg.setup.placement.inner.is_some() {
-        result = write_setting(&cg.process_dir(dir), s, &value);
+        result = write_setting(h, &cg.process_dir(dir), s, &value);
     }
     match result {
         Err(e) if devices && (e.errno == libc::EACCES || e.errno == libc::EPERM) => {
@@ -154,18 +154,18 @@ fn inherit_cpuset(h: &Hierarchy, dir: &Path) -> Result<()> {
     };
     for file in ["cpuset.cpus", "cpuset.mems"] {
         let own = dir.join(file);
-        let current = std::fs::read_to_string(&own).unwrap_or_default();
+        let current = h.read(&own).unwrap_or_default();
         if !current.trim().is_empty() {
             continue;
         }
         if file == "cpuset.cpus" {
-            skip_domain_rebuild(dir, ancestors());
+            skip_domain_rebuild(h, dir, ancestors());
         }
         let parent_value = ancestors()
-            .filter_map(|p| std::fs::read_to_string(p.join(file)).ok())
+            .filter_map(|p| h.read(&p.join(file)).ok())
             .find(|v| !v.trim().is_empty())
             .unwrap_or_default();
-        std::fs::write(&own, parent_value.trim())
+        h.write(&own, parent_value.trim())
             .map_err(|e| Error::io("Failed to initialise", &own, &e))?;
     }
     Ok(())
@@ -179,11 +179,14 @@ fn inherit_cpuset(h: &Hierarchy, dir: &Path) -> Result<()> {
 /// domain spans its CPUs), so the new one stops asking for a domain of its
 /// own before it gets its CPUs. Elsewhere it is left as it is. Best
 /// effort: without it the start is only slower.
-fn skip_domain_rebuild<'a>(dir: &Path, mut ancestors: impl Iterator<Item = &'a Path>) {
+fn skip_domain_rebuild<'a>(
+    h: &Hierarchy,
+    dir: &Path,
+    mut ancestors: impl Iterator<Item = &'a Path>,
+) {
     const FLAG: &str = "cpuset.sched_load_balance";
-    let balanced_above =
-        ancestors.any(|p| std::fs::read_to_string(p.join(FLAG)).is_ok_and(|v| v.trim() == "1"));
+    let balanced_above = ancestors.any(|p| h.read(&p.join(FLAG)).is_ok_and(|v| v.trim() == "1"));
     if balanced_above {
-        let _ = std::fs::write(dir.join(FLAG), "0");
+        let _ = h.write(&dir.join(FLAG), "0");
     }
 }

@@ -26,9 +26,12 @@ pub(super) struct Devices {
 }
 
 /// The files the kernel lets a cgroup's owner write when delegated
-/// (empty when the kernel does not say).
-fn delegate_list() -> Option<String> {
-    std::fs::read_to_string("/sys/kernel/cgroup/delegate").ok()
+/// (None when the kernel does not say). Read once: the list is the
+/// kernel's, and it is in sysfs (see `files`).
+fn delegate_list() -> Option<&'static str> {
+    static LIST: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    LIST.get_or_init(|| std::fs::read_to_string("/sys/kernel/cgroup/delegate").ok())
+        .as_deref()
 }
 
 fn lines(text: &str) -> impl Iterator<Item = &str> {
@@ -42,17 +45,17 @@ impl Backend for V2 {
     }
 
     fn delegation_files(&self) -> Vec<String> {
-        lines(&delegate_list().unwrap_or_default())
+        lines(delegate_list().unwrap_or_default())
             .map(str::to_string)
             .collect()
     }
 
     fn shared_files(&self) -> Vec<String> {
         // Older kernels lack the list: these are what they delegate.
-        let delegate = delegate_list()
-            .unwrap_or_else(|| "cgroup.procs\ncgroup.subtree_control\ncgroup.threads\n".into());
+        let delegate =
+            delegate_list().unwrap_or("cgroup.procs\ncgroup.subtree_control\ncgroup.threads\n");
         std::iter::once("cgroup.procs")
-            .chain(lines(&delegate).filter(|l| *l != "cgroup.procs"))
+            .chain(lines(delegate).filter(|l| *l != "cgroup.procs"))
             .map(str::to_string)
             .collect()
     }
@@ -139,12 +142,12 @@ impl Backend for V2 {
         if !cg.setup.legacy.is_empty() {
             log::warn!("Ignoring legacy cgroup limits on pure cgroup2 system");
         }
-        let Some(dir) = cg.cgroup2_dir() else {
+        let Some((h, dir)) = cg.dirs.iter().find(|(h, _)| h.unified) else {
             return Ok(());
         };
         // devices.* become the device program (prepare_devices).
         for s in cg.setup.unified.iter().filter(|s| !s.is_devices()) {
-            write_setting(dir, s, &s.value)?;
+            write_setting(h, dir, s, &s.value)?;
             log::debug!("Set {} to \"{}\"", s.file, s.value);
         }
         Ok(())

@@ -142,6 +142,7 @@ mod tests {
             unified: false,
             current: "/".into(),
             order: 0,
+            mount: Default::default(),
         };
         let v2 = cgroups::Hierarchy {
             mountpoint: "/sys/fs/cgroup/unified".into(),
@@ -149,6 +150,7 @@ mod tests {
             unified: true,
             current: "/".into(),
             order: 1,
+            mount: Default::default(),
         };
         let hs = vec![v1.clone(), v2.clone()];
         assert_eq!(hierarchy_for(&hs, "pids"), Some(&v1));

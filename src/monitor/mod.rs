@@ -321,14 +321,7 @@ pub(crate) fn prepare(
     failed.hooks = spec.hooks.clone();
     // LXC's pre-start: on the host, before cgroups and namespaces.
     spec.hooks.run("pre-start", &[], &[])?;
-    // The network namespace and the host side of the network (after
-    // pre-start, which may make what they use) are made meanwhile, on a
-    // thread joined before init's clone. A restore's come from CRIU.
-    let netns = if args.restore.is_some() {
-        spawn::netns::PendingNetns::default()
-    } else {
-        spawn::netns::PendingNetns::start(spec.clone_flags, &spec.net)
-    };
+    // Before the network namespace's thread: see cgroups::files.
     let hierarchies: Vec<_> = cgroups::detect_base(config.conf().cgroup_relative)?
         .into_iter()
         .filter(|h| {
@@ -343,6 +336,14 @@ pub(crate) fn prepare(
             ok
         })
         .collect();
+    // The network namespace and the host side of the network (after
+    // pre-start, which may make what they use) are made meanwhile, on a
+    // thread joined before init's clone. A restore's come from CRIU.
+    let netns = if args.restore.is_some() {
+        spawn::netns::PendingNetns::default()
+    } else {
+        spawn::netns::PendingNetns::start(spec.clone_flags, &spec.net)
+    };
     let setup = CgroupSetup::from_conf(config.conf())?;
     failed.cgroups = ContainerCgroups::create_with(&hierarchies, &args.name, &setup)?;
     if args.restore.is_some() {

@@ -4,7 +4,7 @@
 
 use std::ffi::{CString, OsStr};
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -50,11 +50,59 @@ pub fn openat2(dir: BorrowedFd<'_>, path: &Path, flags: i32, resolve: u64) -> io
     }
 }
 
+/// What the `*at` calls below look a path up from: `dir`, or without one
+/// the working directory (an absolute path is then looked up as is).
+fn base<'a>(dir: impl Into<Option<BorrowedFd<'a>>>) -> RawFd {
+    dir.into().map_or(libc::AT_FDCWD, |d| d.as_raw_fd())
+}
+
 /// mkdirat(2): a directory `name` in `dir` (`mode` less the umask).
-pub fn mkdirat(dir: BorrowedFd<'_>, name: &OsStr, mode: libc::mode_t) -> io::Result<()> {
+pub fn mkdirat<'a>(
+    dir: impl Into<Option<BorrowedFd<'a>>>,
+    name: &OsStr,
+    mode: libc::mode_t,
+) -> io::Result<()> {
     let n = c_name(name)?;
     // SAFETY: a NUL-terminated name relative to a descriptor we borrow.
-    check(unsafe { libc::mkdirat(dir.as_raw_fd(), n.as_ptr(), mode) } as libc::c_long).map(drop)
+    check(unsafe { libc::mkdirat(base(dir), n.as_ptr(), mode) } as libc::c_long).map(drop)
+}
+
+/// openat(2) of `path` from `dir` with `flags` (O_CLOEXEC and O_NOCTTY
+/// added; nothing is created).
+pub fn openat<'a>(
+    dir: impl Into<Option<BorrowedFd<'a>>>,
+    path: &Path,
+    flags: i32,
+) -> io::Result<OwnedFd> {
+    let p = c_name(path.as_os_str())?;
+    let flags = flags | libc::O_CLOEXEC | libc::O_NOCTTY;
+    // SAFETY: a NUL-terminated path relative to a descriptor we borrow.
+    let fd = check(unsafe { libc::openat(base(dir), p.as_ptr(), flags) } as libc::c_long)?;
+    // SAFETY: the kernel returned a fresh descriptor.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// faccessat(2): whether this process may access `path` from `dir` as
+/// `mode` (R_OK, W_OK, X_OK) says.
+pub fn accessat<'a>(
+    dir: impl Into<Option<BorrowedFd<'a>>>,
+    path: &Path,
+    mode: i32,
+) -> io::Result<()> {
+    let p = c_name(path.as_os_str())?;
+    // SAFETY: as above.
+    check(unsafe { libc::faccessat(base(dir), p.as_ptr(), mode, 0) } as libc::c_long).map(drop)
+}
+
+/// fstatat(2) of `path` from `dir`, following a final symlink.
+pub fn statat<'a>(dir: impl Into<Option<BorrowedFd<'a>>>, path: &Path) -> io::Result<libc::stat> {
+    let p = c_name(path.as_os_str())?;
+    // SAFETY: fstatat into a struct on our stack, with a NUL-terminated path.
+    unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        check(libc::fstatat(base(dir), p.as_ptr(), &mut st, 0) as libc::c_long)?;
+        Ok(st)
+    }
 }
 
 /// An empty regular file `name` in `dir`; EEXIST when anything (a symlink

@@ -1,0 +1,92 @@
+//! A hierarchy's directories and files, looked up from its mountpoint
+//! opened once. A path from `/` crosses `/sys` and `/sys/fs`, sysfs
+//! directories: each lookup there waits while the kernel adds or removes
+//! sysfs entries, which it does for every network namespace made or
+//! destroyed (its `lo`). A start makes one on a thread while the monitor
+//! makes the cgroups, so every cgroup path waited for it (0.2 ms per start
+//! here, up to 1.5 ms).
+
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::Path;
+use std::sync::Arc;
+
+use super::Hierarchy;
+use crate::sys::at;
+
+/// A hierarchy's opened mountpoint, when it has one (see [`Hierarchy::open_mount`]).
+#[derive(Debug, Clone, Default)]
+pub struct MountDir(Option<Arc<OwnedFd>>);
+
+/// Two views of one hierarchy are equal whether or not either opened it.
+impl PartialEq for MountDir {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for MountDir {}
+
+impl Hierarchy {
+    /// Opens the mountpoint, from which this hierarchy's paths are looked
+    /// up from now on.
+    pub(super) fn open_mount(&mut self) -> io::Result<()> {
+        let fd = at::openat(None, &self.mountpoint, libc::O_PATH | libc::O_DIRECTORY)?;
+        self.mount = MountDir(Some(Arc::new(fd)));
+        Ok(())
+    }
+
+    /// Where `path` is looked up from: the opened mountpoint and the rest
+    /// of the path when it lies in this hierarchy, else the path as is.
+    fn at<'p>(&self, path: &'p Path) -> (Option<BorrowedFd<'_>>, &'p Path) {
+        let from_mount = self.mount.0.as_ref().and_then(|fd| {
+            let rest = path.strip_prefix(&self.mountpoint).ok()?;
+            let rest = if rest.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                rest
+            };
+            Some((Some(fd.as_fd()), rest))
+        });
+        from_mount.unwrap_or((None, path))
+    }
+
+    pub(super) fn mkdir(&self, dir: &Path) -> io::Result<()> {
+        let (base, rest) = self.at(dir);
+        at::mkdirat(base, rest.as_os_str(), 0o777)
+    }
+
+    pub(super) fn is_dir(&self, dir: &Path) -> bool {
+        let (base, rest) = self.at(dir);
+        at::statat(base, rest).is_ok_and(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR)
+    }
+
+    /// Whether this process may write `path` (true when it does not
+    /// exist: what may be created there is for the kernel to say).
+    pub(super) fn may_write(&self, path: &Path) -> bool {
+        let (base, rest) = self.at(path);
+        match at::accessat(base, rest, libc::W_OK) {
+            Ok(()) => true,
+            Err(e) => e.raw_os_error() == Some(libc::ENOENT),
+        }
+    }
+
+    pub(super) fn read(&self, file: &Path) -> io::Result<String> {
+        let (base, rest) = self.at(file);
+        let mut text = String::new();
+        std::fs::File::from(at::openat(base, rest, libc::O_RDONLY)?).read_to_string(&mut text)?;
+        Ok(text)
+    }
+
+    /// Writes `value` to an existing file in one write (cgroup files are
+    /// never created).
+    pub(super) fn write(&self, file: &Path, value: &str) -> io::Result<()> {
+        let (base, rest) = self.at(file);
+        std::fs::File::from(at::openat(base, rest, libc::O_WRONLY)?).write_all(value.as_bytes())
+    }
+
+    pub(super) fn open_dir(&self, dir: &Path) -> io::Result<std::fs::File> {
+        let (base, rest) = self.at(dir);
+        at::openat(base, rest, libc::O_RDONLY | libc::O_DIRECTORY).map(std::fs::File::from)
+    }
+}
