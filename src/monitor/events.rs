@@ -139,8 +139,10 @@ impl Monitor {
         let (ring, logfile) = terminal::from_config(&config);
         let holders = Holders::new(prep.ttys.len());
         // Now that init joined them all (its cgroup namespace included).
-        let held_ns = HeldNamespaces::open(&prep.spec, init.pid);
-        failed.cloned = None;
+        let held_ns = match failed.cloned.take() {
+            Some((_, since_clone)) => since_clone.completed(&prep.spec, init.pid),
+            None => HeldNamespaces::open(&prep.spec, init.pid),
+        };
         let mut config = config;
         config.keep_items_only();
         record_network(&mut config, &init);

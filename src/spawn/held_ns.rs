@@ -32,11 +32,17 @@ impl HeldNamespaces {
     /// Opens the namespaces init was created with (best effort), once init
     /// has joined them all.
     pub fn open(spec: &StartSpec, pid: i32) -> HeldNamespaces {
-        let mut flags = spec.reported_clone_flags();
+        Self::open_flags(Self::flags_of(spec), pid, None)
+    }
+
+    /// The namespaces init ends up with that it did not share.
+    fn flags_of(spec: &StartSpec) -> i32 {
+        let flags = spec.reported_clone_flags();
         if spec.new_cgroupns {
-            flags |= libc::CLONE_NEWCGROUP;
+            flags | libc::CLONE_NEWCGROUP
+        } else {
+            flags
         }
-        Self::open_flags(flags, pid, None)
     }
 
     /// Right after the clone: what the clone made (init makes its cgroup
@@ -45,6 +51,29 @@ impl HeldNamespaces {
     pub fn open_cloned(spec: &StartSpec, pid: i32, net: Option<BorrowedFd<'_>>) -> HeldNamespaces {
         let flags = spec.clone_flags & !(libc::CLONE_NEWCGROUP | libc::CLONE_NEWTIME);
         Self::open_flags(flags, pid, net)
+    }
+
+    /// What [`HeldNamespaces::open`] gives, from those held since the
+    /// clone: only the namespaces init made afterwards are opened (its
+    /// cgroup and time ones), once init has made them.
+    pub fn completed(self, spec: &StartSpec, pid: i32) -> HeldNamespaces {
+        self.completed_to(Self::flags_of(spec), pid)
+    }
+
+    fn completed_to(mut self, flags: i32, pid: i32) -> HeldNamespaces {
+        let mut all = Self::open_flags(flags & !self.flags(), pid, None);
+        all.fds.append(&mut self.fds);
+        all.fds
+            .sort_by_key(|(name, _, _)| NAMESPACES.iter().position(|(_, n, _)| n == name));
+        all
+    }
+
+    /// The flags of the namespaces held.
+    fn flags(&self) -> i32 {
+        NAMESPACES
+            .iter()
+            .filter(|(_, name, _)| self.fds.iter().any(|(n, _, _)| n == name))
+            .fold(0, |flags, (f, _, _)| flags | f)
     }
 
     fn open_flags(flags: i32, pid: i32, net: Option<BorrowedFd<'_>>) -> HeldNamespaces {
@@ -97,6 +126,28 @@ mod tests {
         );
         assert_eq!(env[0].0, "LXC_MNT_NS");
         assert_eq!(Some(env[0].1.as_str()), args[0].strip_prefix("mnt:"));
+    }
+
+    #[test]
+    fn completed_keeps_what_was_held_and_adds_the_rest_in_order() {
+        use std::os::fd::AsFd;
+        use std::os::unix::fs::MetadataExt;
+        let me = std::process::id() as i32;
+        let given = std::fs::File::open("/proc/self/ns/uts").unwrap();
+        let cloned = HeldNamespaces::open_flags(
+            libc::CLONE_NEWNS | libc::CLONE_NEWNET,
+            me,
+            Some(given.as_fd()),
+        );
+        let all =
+            libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWNET | libc::CLONE_NEWCGROUP;
+        let held = cloned.completed_to(all, me);
+        let (args, _) = held.hook_args();
+        let names: Vec<_> = args.iter().map(|a| a.split(':').next().unwrap()).collect();
+        assert_eq!(names, ["mnt", "pid", "net", "cgroup"]);
+        // The network namespace is still the one held since the clone.
+        let net = std::fs::metadata(args[2].strip_prefix("net:").unwrap()).unwrap();
+        assert_eq!(net.ino(), given.metadata().unwrap().ino());
     }
 
     #[test]
