@@ -4,6 +4,7 @@
 
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
 
+use super::netns::MadeAhead;
 use super::StartSpec;
 
 /// LXC's namespace names and environment variables, in its order.
@@ -32,7 +33,7 @@ impl HeldNamespaces {
     /// Opens the namespaces init was created with (best effort), once init
     /// has joined them all.
     pub fn open(spec: &StartSpec, pid: i32) -> HeldNamespaces {
-        Self::open_flags(Self::flags_of(spec), pid, None)
+        Self::open_flags(Self::flags_of(spec), pid, |_| None)
     }
 
     /// The namespaces init ends up with that it did not share.
@@ -46,11 +47,11 @@ impl HeldNamespaces {
     }
 
     /// Right after the clone: what the clone made (init makes its cgroup
-    /// and time namespaces later); `net`, a network namespace made ahead
-    /// that init has not joined yet.
-    pub fn open_cloned(spec: &StartSpec, pid: i32, net: Option<BorrowedFd<'_>>) -> HeldNamespaces {
+    /// and time namespaces later) and what was made `ahead` for it, which
+    /// init may not have joined yet.
+    pub fn open_cloned(spec: &StartSpec, pid: i32, ahead: Option<&MadeAhead>) -> HeldNamespaces {
         let flags = spec.clone_flags & !(libc::CLONE_NEWCGROUP | libc::CLONE_NEWTIME);
-        Self::open_flags(flags, pid, net)
+        Self::open_flags(flags, pid, |flag| ahead.and_then(|a| a.get(flag)))
     }
 
     /// What [`HeldNamespaces::open`] gives, from those held since the
@@ -61,7 +62,7 @@ impl HeldNamespaces {
     }
 
     fn completed_to(mut self, flags: i32, pid: i32) -> HeldNamespaces {
-        let mut all = Self::open_flags(flags & !self.flags(), pid, None);
+        let mut all = Self::open_flags(flags & !self.flags(), pid, |_| None);
         all.fds.append(&mut self.fds);
         all.fds
             .sort_by_key(|(name, _, _)| NAMESPACES.iter().position(|(_, n, _)| n == name));
@@ -76,14 +77,19 @@ impl HeldNamespaces {
             .fold(0, |flags, (f, _, _)| flags | f)
     }
 
-    fn open_flags(flags: i32, pid: i32, net: Option<BorrowedFd<'_>>) -> HeldNamespaces {
+    /// The namespaces of `flags`: those `given` has, else init's.
+    fn open_flags<'a>(
+        flags: i32,
+        pid: i32,
+        given: impl Fn(i32) -> Option<BorrowedFd<'a>>,
+    ) -> HeldNamespaces {
         let fds = NAMESPACES
             .iter()
             .filter(|(f, _, _)| flags & f != 0)
             .filter_map(|(f, name, var)| {
-                let fd = match net {
-                    Some(net) if *f == libc::CLONE_NEWNET => net.try_clone_to_owned().ok(),
-                    _ => std::fs::File::open(format!("/proc/{pid}/ns/{name}"))
+                let fd = match given(*f) {
+                    Some(fd) => fd.try_clone_to_owned().ok(),
+                    None => std::fs::File::open(format!("/proc/{pid}/ns/{name}"))
                         .ok()
                         .map(OwnedFd::from),
                 };
@@ -117,7 +123,7 @@ mod tests {
 
     #[test]
     fn ns_arguments() {
-        let ns = HeldNamespaces::open_flags(libc::CLONE_NEWNS, std::process::id() as i32, None);
+        let ns = HeldNamespaces::open_flags(libc::CLONE_NEWNS, std::process::id() as i32, |_| None);
         let (args, env) = ns.hook_args();
         let me = std::process::id();
         assert!(
@@ -134,11 +140,9 @@ mod tests {
         use std::os::unix::fs::MetadataExt;
         let me = std::process::id() as i32;
         let given = std::fs::File::open("/proc/self/ns/uts").unwrap();
-        let cloned = HeldNamespaces::open_flags(
-            libc::CLONE_NEWNS | libc::CLONE_NEWNET,
-            me,
-            Some(given.as_fd()),
-        );
+        let cloned = HeldNamespaces::open_flags(libc::CLONE_NEWNS | libc::CLONE_NEWNET, me, |f| {
+            (f == libc::CLONE_NEWNET).then(|| given.as_fd())
+        });
         let all =
             libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWNET | libc::CLONE_NEWCGROUP;
         let held = cloned.completed_to(all, me);
@@ -158,7 +162,9 @@ mod tests {
         // Any namespace file tells the given descriptor from init's entry.
         let given = std::fs::File::open("/proc/self/ns/uts").unwrap();
         let flags = libc::CLONE_NEWNS | libc::CLONE_NEWNET;
-        let ns = HeldNamespaces::open_flags(flags, me, Some(given.as_fd()));
+        let ns = HeldNamespaces::open_flags(flags, me, |f| {
+            (f == libc::CLONE_NEWNET).then(|| given.as_fd())
+        });
         let (args, _) = ns.hook_args();
         assert_eq!(args.len(), 2, "{args:?}");
         assert!(args[0].starts_with("mnt:") && args[1].starts_with("net:"));

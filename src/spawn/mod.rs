@@ -79,10 +79,10 @@ fn spawn_with_network(
     plan: &RootfsPlan,
     cgroups: &mut ContainerCgroups,
     net: NetPlan,
-    ahead: Option<(OwnedFd, net::HostSide)>,
+    ahead: Option<(netns::MadeAhead, net::HostSide)>,
     cloned_init: &mut ClonedInit,
 ) -> Result<InitProcess> {
-    let (made_netns, built) = ahead.unzip();
+    let (made_ahead, built) = ahead.unzip();
     // Before init exists, a failure undoes what was built ahead.
     let undo_built = |e: Error| {
         if let Some(host) = &built {
@@ -99,11 +99,7 @@ fn spawn_with_network(
     let pid_join = JoinPidNs::enter(&shared).map_err(undo_built)?;
     let (parent_end, child_end) = sys::socketpair_seqpacket().map_err(undo_built)?;
     let into_v2 = cgroups.unified_clone_dir().map_err(undo_built)?;
-    let clone_flags = if made_netns.is_some() {
-        spec.clone_flags & !libc::CLONE_NEWNET
-    } else {
-        spec.clone_flags
-    };
+    let clone_flags = spec.clone_flags & !made_ahead.as_ref().map_or(0, netns::MadeAhead::flags);
     // SAFETY: the monitor is single-threaded.
     let mut cloned = unsafe {
         sys::clone3_fork(
@@ -124,9 +120,9 @@ fn spawn_with_network(
     drop(into_v2);
     let Some((pid, pidfd)) = cloned.map_err(undo_built)? else {
         drop(parent_end);
-        let joined = made_netns
+        let joined = made_ahead
             .as_ref()
-            .map_or(Ok(()), netns::join)
+            .map_or(Ok(()), netns::MadeAhead::join)
             .and_then(|()| join_namespaces(&shared))
             .and_then(|()| cgroups.attach_self_v1())
             .and_then(|()| send_parent(&child_end, CGROUPS_SYNC));
@@ -139,8 +135,9 @@ fn spawn_with_network(
     drop(child_end);
     drop(pid_join);
     crate::journal::note_init(&pidfd);
-    let netns = if made_netns.is_some() {
-        made_netns
+    let held = HeldNamespaces::open_cloned(spec, pid, made_ahead.as_ref());
+    let netns = if let Some(made) = made_ahead {
+        Some(made.net)
     } else if spec.clone_flags & libc::CLONE_NEWNET != 0 {
         std::fs::File::open(format!("/proc/{pid}/ns/net"))
             .ok()
@@ -148,7 +145,6 @@ fn spawn_with_network(
     } else {
         None
     };
-    let held = HeldNamespaces::open_cloned(spec, pid, netns.as_ref().map(|n| n.as_fd()));
     *cloned_init = Some((pid, held));
     // Netlink reaches init's namespace through our descriptor when we
     // hold one: init may not have joined a namespace made ahead yet.
