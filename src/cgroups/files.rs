@@ -90,3 +90,59 @@ impl Hierarchy {
         at::openat(base, rest, libc::O_RDONLY | libc::O_DIRECTORY).map(std::fs::File::from)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hierarchy_at(mountpoint: &Path) -> Hierarchy {
+        Hierarchy {
+            mountpoint: mountpoint.to_path_buf(),
+            controllers: vec!["pids".into()],
+            unified: false,
+            current: "/".into(),
+            order: 0,
+            mount: MountDir::default(),
+        }
+    }
+
+    /// Once opened, the hierarchy's paths are looked up from the
+    /// descriptor: moving the directory away does not change where they
+    /// lead, which a lookup from `/` would.
+    #[test]
+    fn paths_are_looked_up_from_the_opened_mountpoint() {
+        let base = std::env::temp_dir().join(format!("lxc-cgfiles-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let (mnt, moved) = (base.join("mnt"), base.join("moved"));
+        std::fs::create_dir_all(&mnt).unwrap();
+        let mut h = hierarchy_at(&mnt);
+        h.open_mount().unwrap();
+        std::fs::rename(&mnt, &moved).unwrap();
+
+        assert!(h.is_dir(&mnt));
+        h.mkdir(&mnt.join("lxc.payload.c")).unwrap();
+        assert!(moved.join("lxc.payload.c").is_dir());
+        let file = mnt.join("lxc.payload.c/tasks");
+        std::fs::write(moved.join("lxc.payload.c/tasks"), "").unwrap();
+        h.write(&file, "0").unwrap();
+        assert_eq!(h.read(&file).unwrap(), "0");
+        assert!(h.may_write(&file) && h.may_write(&mnt.join("absent")));
+        assert!(h.open_dir(&mnt.join("lxc.payload.c")).is_ok());
+        // Nothing is created by a write.
+        assert!(h.write(&mnt.join("lxc.payload.c/absent"), "1").is_err());
+        // A path outside the hierarchy is taken as it is.
+        assert!(h.is_dir(&moved) && !h.is_dir(&mnt.join("nowhere")));
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    #[test]
+    fn without_an_opened_mountpoint_paths_are_taken_as_they_are() {
+        let base = std::env::temp_dir().join(format!("lxc-cgfiles-plain-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        std::fs::create_dir_all(&base).unwrap();
+        let h = hierarchy_at(&base);
+        h.mkdir(&base.join("d")).unwrap();
+        assert!(h.is_dir(&base.join("d")));
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+}
