@@ -5,7 +5,8 @@
 # alternating, five rounds of N/5 (default N=20) unstraced cycles of
 # benches/profile.c (median wall times, and the kernel floor sampled in the
 # same cycles), then 5 cycles under `strace -f -T -tt -y`, cut into phases
-# by benches/profile-strace.py. The container and the private lxcpath are
+# by benches/profile-strace.py, then under the kernel's tracer (what each
+# process ran, and where it slept). The container and the private lxcpath are
 # removed at the end; raw output is kept only in OUTDIR if given. Not a test.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -69,8 +70,10 @@ tr=/sys/kernel/tracing
 [ -w "$tr/trace_marker" ] || exit 0
 saved_kb=$(sed 's/.*expanded: \([0-9]*\).*/\1/' "$tr/buffer_size_kb") # "7 (expanded: 1408)" before first use
 saved_cmdlines=$(cat "$tr/saved_cmdlines_size")
+sleep_trigger='stacktrace if prev_state == 2'
 untrace() {
 	echo 0 >"$tr/tracing_on"
+	echo "!$sleep_trigger" >"$tr/events/sched/sched_switch/trigger" 2>/dev/null || true
 	echo "$saved_cmdlines" >"$tr/saved_cmdlines_size"
 	: >"$tr/set_event"
 	: >"$tr/set_event_pid"
@@ -98,4 +101,26 @@ for lib in debian ours; do
 	untrace
 	echo "#### $lib, under the kernel's tracer"
 	python3 "$top/benches/profile-ftrace.py" "$out/$lib.ftrace" | tee "$out/$lib.ftrace-phases"
+done
+# Then 10 cycles of each with only the scheduler's switches and forks, and
+# a kernel stack at every switch away from a task in uninterruptible sleep:
+# where the processes waited, not ran (benches/profile-sleeps.py).
+for lib in debian ours; do
+	untrace
+	: >"$tr/trace"
+	echo 32768 >"$tr/buffer_size_kb"
+	echo 4096 >"$tr/saved_cmdlines_size"
+	echo 1 >"$tr/options/event-fork"
+	for e in sched:sched_process_fork sched:sched_switch; do
+		echo "$e" >>"$tr/set_event"
+	done
+	echo "$sleep_trigger" >"$tr/events/sched/sched_switch/trigger"
+	LD_LIBRARY_PATH=$(libdir $lib) PROF_FTRACE=1 sh -c 'echo $$ >"$1/set_event_pid";
+		echo 1 >"$1/tracing_on"; shift; exec "$@"' sh "$tr" "$work/profile" "$work/lxcpath" 10 "$work" \
+		>/dev/null
+	echo 0 >"$tr/tracing_on"
+	cp "$tr/trace" "$out/$lib.sleeps"
+	untrace
+	echo "#### $lib, where it slept"
+	python3 "$top/benches/profile-sleeps.py" "$out/$lib.sleeps" | tee "$out/$lib.sleeps-phases"
 done
