@@ -93,6 +93,22 @@ pub fn errno() -> i32 {
         .unwrap_or(libc::EIO)
 }
 
+/// waitpid(2) of child `pid` with `flags`, retried when a signal
+/// interrupts it: its wait status.
+pub fn wait_status(pid: libc::pid_t, flags: libc::c_int) -> std::io::Result<libc::c_int> {
+    let mut status = 0;
+    loop {
+        // SAFETY: waiting for a child of ours into a local status.
+        if unsafe { libc::waitpid(pid, &mut status, flags) } >= 0 {
+            return Ok(status);
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
 pub fn cstring(s: &str) -> Result<CString> {
     CString::new(s).map_err(|_| Error::invalid(format!("{s:?} contains a NUL byte")))
 }

@@ -11,18 +11,8 @@ pub(super) use crate::sys::pidfd_open;
 
 /// waitpid() that retries on EINTR; the raw status.
 pub(super) fn wait_status(pid: i32) -> Result<i32> {
-    let mut status = 0;
-    loop {
-        // SAFETY: waiting for our own child.
-        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
-        if r == pid {
-            return Ok(status);
-        }
-        let e = crate::sys::errno();
-        if r < 0 && e != libc::EINTR {
-            return Err(Error::new(e, format!("Failed to wait for process {pid}")));
-        }
-    }
+    crate::sys::wait_status(pid, 0)
+        .map_err(|e| Error::os(format_args!("Failed to wait for process {pid}"), &e))
 }
 
 /// Whether process `pid` lives in the pid namespace of inode `ns`. A

@@ -105,18 +105,7 @@ fn spawn_monitor(
 }
 
 fn wait_child(pid: libc::pid_t) -> Option<i32> {
-    let mut status = 0;
-    loop {
-        // SAFETY: reaping the child we spawned.
-        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
-        if r == pid {
-            return Some(status);
-        }
-        if r < 0 && sys::errno() == libc::EINTR {
-            continue;
-        }
-        return None;
-    }
+    sys::wait_status(pid, 0).ok()
 }
 
 impl Container {

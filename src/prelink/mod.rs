@@ -208,9 +208,10 @@ fn check(copy: &Path) -> Result<()> {
     };
     // SAFETY: an empty, NULL-terminated environment.
     let pid = unsafe { sys::spawn::spawn(&handle, &argv, envp.as_ptr(), &setup, WHAT) }?;
-    let mut status = 0;
-    // SAFETY: reaping the child we spawned.
-    while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 && sys::errno() == libc::EINTR {}
+    // A status that cannot be read (a caller ignoring SIGCHLD has its
+    // children reaped by the kernel) is no pass.
+    let status = sys::wait_status(pid, 0)
+        .map_err(|e| Error::io("Failed to wait for the check of", copy, &e))?;
     if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
         Ok(())
     } else {

@@ -182,10 +182,9 @@ fn start_new() -> Result<OwnedFd> {
     };
     drop(theirs);
     if !sibling {
-        let mut status = 0;
-        // SAFETY: reaping the middle process, our own child.
-        while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 && sys::errno() == libc::EINTR {}
-        if status != 0 {
+        // Reaping the middle process (already reaped for a caller that
+        // ignores SIGCHLD).
+        if sys::wait_status(pid, 0).unwrap_or(0) != 0 {
             return Err(Error::new(
                 libc::ECHILD,
                 "The sentinel could not be started",

@@ -93,12 +93,9 @@ unsafe fn spawn_detached(plan: &Plan<'_>) -> std::result::Result<libc::pid_t, li
     if pid < 0 {
         return Err(clone_errno);
     }
-    let mut status = 0;
-    // SAFETY: reaping the intermediate, which has exited (a caller that
-    // ignores SIGCHLD has it reaped already: ECHILD).
-    while unsafe { libc::waitpid(pid, &mut status, libc::__WALL) } < 0
-        && super::errno() == libc::EINTR
-    {}
+    // Reaping the intermediate, which has exited (a caller that ignores
+    // SIGCHLD has it reaped already: ECHILD).
+    let _ = super::wait_status(pid, libc::__WALL);
     shared.spawned
 }
 
@@ -323,11 +320,8 @@ impl Plan<'_> {
         // SAFETY: the child wrote it before its exit, or never.
         let failed = unsafe { std::ptr::read_volatile(&job.errno) };
         if failed != 0 {
-            let mut status = 0;
-            // SAFETY: reaping the child that could not exec.
-            while unsafe { libc::waitpid(pid as libc::pid_t, &mut status, libc::__WALL) } < 0
-                && super::errno() == libc::EINTR
-            {}
+            // Reaping the child that could not exec.
+            let _ = super::wait_status(pid as libc::pid_t, libc::__WALL);
             return Some(Err(failed));
         }
         Some(Ok(pid as libc::pid_t))
