@@ -497,10 +497,15 @@ impl ContainerCgroups {
 
     /// The container's (limit) cgroup in the cgroup2 hierarchy.
     pub fn cgroup2_dir(&self) -> Option<&Path> {
+        self.cgroup2().map(|(_, d)| d)
+    }
+
+    /// The cgroup2 hierarchy and the container's (limit) cgroup in it.
+    fn cgroup2(&self) -> Option<(&Hierarchy, &Path)> {
         self.dirs
             .iter()
             .find(|(h, _)| h.unified)
-            .map(|(_, d)| d.as_path())
+            .map(|(h, d)| (h, d.as_path()))
     }
 
     /// Whose limits apply: `lxc.cgroup2.*` and the device program on a

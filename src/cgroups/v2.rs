@@ -142,7 +142,7 @@ impl Backend for V2 {
         if !cg.setup.legacy.is_empty() {
             log::warn!("Ignoring legacy cgroup limits on pure cgroup2 system");
         }
-        let Some((h, dir)) = cg.dirs.iter().find(|(h, _)| h.unified) else {
+        let Some((h, dir)) = cg.cgroup2() else {
             return Ok(());
         };
         // devices.* become the device program (prepare_devices).
