@@ -30,6 +30,8 @@ pub mod spawn;
 pub mod states;
 pub mod storage;
 pub mod sys;
+#[cfg(test)]
+mod test_support;
 pub mod version;
 
 pub use container::Container;

@@ -111,8 +111,7 @@ mod tests {
     /// lead, which a lookup from `/` would.
     #[test]
     fn paths_are_looked_up_from_the_opened_mountpoint() {
-        let base = std::env::temp_dir().join(format!("lxc-cgfiles-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&base);
+        let base = crate::test_support::scratch_dir("cgfiles-moved");
         let (mnt, moved) = (base.join("mnt"), base.join("moved"));
         std::fs::create_dir_all(&mnt).unwrap();
         let mut h = hierarchy_at(&mnt);
@@ -137,9 +136,7 @@ mod tests {
 
     #[test]
     fn without_an_opened_mountpoint_paths_are_taken_as_they_are() {
-        let base = std::env::temp_dir().join(format!("lxc-cgfiles-plain-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&base);
-        std::fs::create_dir_all(&base).unwrap();
+        let base = crate::test_support::scratch_dir("cgfiles-plain");
         let h = hierarchy_at(&base);
         h.mkdir(&base.join("d")).unwrap();
         assert!(h.is_dir(&base.join("d")));

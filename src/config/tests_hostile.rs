@@ -8,10 +8,7 @@ use super::*;
 use crate::sys::regular_file::mkfifo;
 
 fn scratch(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("lxc-hostile-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    crate::test_support::scratch_dir(&format!("hostile-{tag}"))
 }
 
 /// A configuration with one item set, for checking that nothing changes.

@@ -330,8 +330,7 @@ mod tests {
         if unsafe { libc::geteuid() } != 0 {
             return; // copies are made for root only
         }
-        let scratch = std::env::temp_dir().join(format!("prelink-copy-{}", std::process::id()));
-        std::fs::create_dir_all(&scratch).unwrap();
+        let scratch = crate::test_support::scratch_dir("prelink-copy");
         let original = static_pie(&scratch);
         let dir = scratch.join("copies");
         let copies = || std::fs::read_dir(&dir).unwrap().count();
@@ -379,10 +378,9 @@ mod tests {
     /// and unrelated files stay.
     #[test]
     fn stale_copies_are_removed() {
-        let dir = std::env::temp_dir().join(format!("prelink-stale-{}", std::process::id()));
+        let dir = crate::test_support::scratch_dir("prelink-stale");
         let live = format!(".{PREFIX}{}", std::process::id());
         let dead = format!(".{PREFIX}{}", u32::MAX);
-        std::fs::create_dir_all(&dir).unwrap();
         let names = [
             ("lxc-rs-monitor.b1.1-2.10.5.7", true),  // current
             ("lxc-rs-monitor.b1.1-2.10.4.7", false), // this file, older

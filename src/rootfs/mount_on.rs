@@ -178,13 +178,9 @@ mod tests {
     fn scratch(tag: &str) -> PathBuf {
         match std::env::var_os(IN_MOUNT_NS) {
             Some(dir) => PathBuf::from(dir),
-            None => {
-                let d =
-                    std::env::temp_dir().join(format!("lxc-mount-on-{tag}-{}", std::process::id()));
-                let _ = std::fs::remove_dir_all(&d);
-                std::fs::create_dir_all(&d).unwrap();
-                d.canonicalize().unwrap()
-            }
+            None => crate::test_support::scratch_dir(&format!("mount-on-{tag}"))
+                .canonicalize()
+                .unwrap(),
         }
     }
 

@@ -181,10 +181,7 @@ mod tests {
     use std::time::{Duration, Instant};
 
     fn tmpdir(tag: &str) -> std::path::PathBuf {
-        let d = std::env::temp_dir().join(format!("lxc-regfile-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&d);
-        std::fs::create_dir_all(&d).unwrap();
-        d
+        crate::test_support::scratch_dir(&format!("regfile-{tag}"))
     }
 
     #[test]
