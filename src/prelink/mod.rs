@@ -206,8 +206,20 @@ fn check(copy: &Path) -> Result<()> {
         default_all_signals: true,
         detached: false,
     };
-    // SAFETY: an empty, NULL-terminated environment.
-    let pid = unsafe { sys::spawn::spawn(&handle, &argv, envp.as_ptr(), &setup, WHAT) }?;
+    // A child another thread forked while the copy was open for writing
+    // holds that descriptor until its own exec: the copy cannot run
+    // (ETXTBSY) for that long.
+    let mut tries = 0;
+    let pid = loop {
+        // SAFETY: an empty, NULL-terminated environment.
+        match unsafe { sys::spawn::spawn(&handle, &argv, envp.as_ptr(), &setup, WHAT) } {
+            Err(e) if e.errno == libc::ETXTBSY && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+            spawned => break spawned?,
+        }
+    };
     // A status that cannot be read (a caller ignoring SIGCHLD has its
     // children reaped by the kernel) is no pass.
     let status = sys::wait_status(pid, 0)
