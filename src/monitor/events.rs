@@ -779,7 +779,11 @@ impl Monitor {
             let Some((master, _)) = &self.prep.console else {
                 return server::respond(&conn, &denied);
             };
-            let (ptx, pty, _) = super::open_pty_pair()?;
+            let crate::pty::Pty {
+                master: ptx,
+                slave: pty,
+                ..
+            } = crate::pty::allocate(None)?;
             crate::sys::tty::set_raw(pty.as_raw_fd())?;
             crate::sys::set_blocking(pty.as_raw_fd(), false)?;
             crate::sys::tty::copy_winsize(master.as_raw_fd(), ptx.as_raw_fd());

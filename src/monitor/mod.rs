@@ -283,16 +283,54 @@ pub(crate) struct Prepared {
     /// (master, slave kept open so the master never reports a hangup).
     pub console: Option<(OwnedFd, OwnedFd)>,
     pub ttys: Vec<(OwnedFd, OwnedFd)>,
+    /// The console and ttys still to allocate (whether a console, how
+    /// many ttys): a start allocates them once init is cloned.
+    pub terminals_due: Option<(bool, usize)>,
     /// Init's network namespace and the host side of its network, being
     /// made meanwhile (first start only; a reboot's clone3 makes them).
     pub netns: spawn::netns::PendingNetns,
 }
 
-/// A pty of the host's devpts for the console or a tty: (master, slave
-/// kept open so the master never reports a hangup, the slave's path).
-fn open_pty_pair() -> Result<(OwnedFd, OwnedFd, String)> {
-    let pty = crate::pty::allocate(None)?;
-    Ok((pty.master, pty.slave, format!("/dev/pts/{}", pty.number)))
+/// A container's console and ttys, ptys of the host's devpts: (master,
+/// slave kept open so the master never reports a hangup), and the slaves'
+/// paths.
+struct HostTerminals {
+    console: Option<(OwnedFd, OwnedFd)>,
+    ttys: Vec<(OwnedFd, OwnedFd)>,
+    names: spawn::TerminalNames,
+}
+
+impl HostTerminals {
+    fn allocate((console, ttys): (bool, usize)) -> Result<HostTerminals> {
+        let pair = || -> Result<((OwnedFd, OwnedFd), String)> {
+            let pty = crate::pty::allocate(None)?;
+            Ok(((pty.master, pty.slave), format!("/dev/pts/{}", pty.number)))
+        };
+        let mut made = HostTerminals {
+            console: None,
+            ttys: Vec::with_capacity(ttys),
+            names: Default::default(),
+        };
+        if console {
+            let (fds, name) = pair()?;
+            made.console = Some(fds);
+            made.names.console = Some(name);
+        }
+        for _ in 0..ttys {
+            let (fds, name) = pair()?;
+            made.ttys.push(fds);
+            made.names.ttys.push(name);
+        }
+        Ok(made)
+    }
+
+    /// Into the prepared container: its descriptors and the plan's paths.
+    fn install(self, prep: &mut Prepared) {
+        prep.console = self.console;
+        prep.ttys = self.ttys;
+        prep.plan.console = self.names.console;
+        prep.plan.ttys = self.names.ttys;
+    }
 }
 
 /// Everything before init's clone, in LXC's order. `listener` is the
@@ -346,22 +384,7 @@ pub(crate) fn prepare(
     };
     let setup = CgroupSetup::from_conf(config.conf())?;
     failed.cgroups = ContainerCgroups::create_with(&hierarchies, &args.name, &setup)?;
-    if args.restore.is_some() {
-        restore::writable_ptys()?;
-    }
-    let (console, console_name) = if config.conf().console_disabled() {
-        (None, None)
-    } else {
-        let (m, s, n) = open_pty_pair()?;
-        (Some((m, s)), Some(n))
-    };
-    let mut ttys = Vec::new();
-    let mut tty_names = Vec::new();
-    for _ in 0..spec.tty_max {
-        let (m, s, n) = open_pty_pair()?;
-        ttys.push((m, s));
-        tty_names.push(n);
-    }
+    let terminals = (!config.conf().console_disabled(), spec.tty_max as usize);
     // Negative sizes (LXC's int) mean none given.
     let tmpfs_size = u64::try_from(config.conf().autodev_tmpfs_size).unwrap_or(0);
     let plan = RootfsPlan {
@@ -372,23 +395,31 @@ pub(crate) fn prepare(
         autodev: spec.autodev,
         autodev_tmpfs_size: tmpfs_size * 1024 * 1024,
         pty_max: spec.pty_max,
-        console: console_name,
-        ttys: tty_names,
+        console: None,
+        ttys: Vec::new(),
         hierarchies,
         own_cgroups: failed.cgroups.dirs.clone(),
         cgroupns: spec.new_cgroupns,
         userns: userns_rootfs(&spec),
         options: spec.rootfs_options.clone(),
     };
-    Ok(Prepared {
+    let mut prep = Prepared {
         spec,
         plan,
         cgroups: std::mem::take(&mut failed.cgroups),
         listener,
-        console,
-        ttys,
+        console: None,
+        ttys: Vec::new(),
+        terminals_due: Some(terminals),
         netns,
-    })
+    };
+    // CRIU restores onto them; a start makes them once init is cloned.
+    if args.restore.is_some() {
+        restore::writable_ptys()?;
+        HostTerminals::allocate(terminals)?.install(&mut prep);
+        prep.terminals_due = None;
+    }
+    Ok(prep)
 }
 
 /// What the rootfs setup does differently in a user namespace.
@@ -419,6 +450,22 @@ pub(crate) fn spawn_or_restore(
 /// [`spawn::spawn_init`]'s `cloned_init`). On failure the container's cgroups move to
 /// `failed`, for the end of the failed start.
 pub(crate) fn spawn(prep: &mut Prepared, failed: &mut FailedStart) -> Result<InitProcess> {
+    let mut allocated = None;
+    // Allocated by the first start, kept by a reboot's.
+    let due = prep.terminals_due.take();
+    let kept = spawn::TerminalNames {
+        console: prep.plan.console.clone(),
+        ttys: prep.plan.ttys.clone(),
+    };
+    let mut terminals = || match due {
+        Some(wanted) => {
+            let made = HostTerminals::allocate(wanted)?;
+            let names = made.names.clone();
+            allocated = Some(made);
+            Ok(names)
+        }
+        None => Ok(kept.clone()),
+    };
     let init = std::mem::take(&mut prep.netns).finish().and_then(|netns| {
         spawn::spawn_init(
             &prep.spec,
@@ -426,8 +473,12 @@ pub(crate) fn spawn(prep: &mut Prepared, failed: &mut FailedStart) -> Result<Ini
             &mut prep.cgroups,
             netns,
             &mut failed.cloned,
+            &mut terminals,
         )
     });
+    if let Some(made) = allocated {
+        made.install(prep);
+    }
     if init.is_err() {
         failed.cgroups = std::mem::take(&mut prep.cgroups);
     }

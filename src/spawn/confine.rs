@@ -101,6 +101,11 @@ impl Confinement {
         })
     }
 
+    /// Whether [`Self::apply_from_parent`] has anything to do.
+    pub fn acts_from_parent(&self) -> bool {
+        self.sched_core || !self.procs.is_empty() || !self.prlimits.is_empty()
+    }
+
     /// In the monitor, once init exists and before it is released:
     /// core scheduling, `lxc.proc.*`, `lxc.prlimit.*`.
     pub fn apply_from_parent(&self, pid: i32, new_pidns: bool) -> Result<()> {

@@ -49,39 +49,97 @@ const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 /// `ahead`: a new network namespace made ahead with the host side of the
 /// network built (see [`netns`]); init joins it instead of getting one
 /// from clone3. `cloned_init` gets init's pid and namespaces right after the
-/// clone, for the stop hooks of a start failing later.
+/// clone, for the stop hooks of a start failing later. `terminals` gives
+/// the console and ttys init binds (`plan`'s are not used): it runs once
+/// init is cloned, so that what it allocates overlaps init's cgroup joins.
 pub fn spawn_init(
     spec: &StartSpec,
     plan: &RootfsPlan,
     cgroups: &mut ContainerCgroups,
     ahead: Option<netns::NetnsAhead>,
     cloned_init: &mut ClonedInit,
+    terminals: &mut dyn FnMut() -> Result<TerminalNames>,
 ) -> Result<InitProcess> {
+    let steps = InitSteps {
+        spec,
+        plan,
+        cloned_init,
+        terminals,
+    };
     if let Some(a) = ahead {
-        return spawn_with_network(
-            spec,
-            plan,
-            cgroups,
-            a.net,
-            Some((a.ns, a.host)),
-            cloned_init,
-        );
+        return spawn_with_network(steps, cgroups, a.net, Some((a.ns, a.host)));
     }
     // Interface names and the bridges' addresses are decided before the
     // clone, so init knows them; the host side is built once init exists.
     let mut net = spec.net.clone();
     net::assign_names(&mut net)?;
-    spawn_with_network(spec, plan, cgroups, net, None, cloned_init)
+    spawn_with_network(steps, cgroups, net, None)
+}
+
+/// What [`spawn_init`] was given, but for the cgroups and the network.
+struct InitSteps<'a> {
+    spec: &'a StartSpec,
+    plan: &'a RootfsPlan,
+    cloned_init: &'a mut ClonedInit,
+    terminals: &'a mut dyn FnMut() -> Result<TerminalNames>,
+}
+
+/// The console and ttys init binds onto its /dev: paths of host pty
+/// slaves, sent with the monitor's "go".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TerminalNames {
+    pub console: Option<String>,
+    pub ttys: Vec<String>,
+}
+
+impl TerminalNames {
+    /// Each path NUL-terminated, the console's first, marked `c`, the
+    /// ttys' `t`.
+    fn encode(&self) -> Vec<u8> {
+        let console = self.console.iter().map(|c| (b'c', c));
+        let ttys = self.ttys.iter().map(|t| (b't', t));
+        let mut out = Vec::new();
+        for (kind, path) in console.chain(ttys) {
+            out.push(kind);
+            out.extend_from_slice(path.as_bytes());
+            out.push(0);
+        }
+        out
+    }
+
+    fn decode(bytes: &[u8]) -> Result<TerminalNames> {
+        let mut names = TerminalNames::default();
+        let bad = || Error::invalid("init got malformed terminal names from the monitor");
+        for entry in bytes.split_inclusive(|b| *b == 0) {
+            let (kind, path) = entry
+                .strip_suffix(&[0])
+                .and_then(|e| e.split_first())
+                .ok_or_else(bad)?;
+            let path = String::from_utf8(path.to_vec()).map_err(|_| bad())?;
+            match kind {
+                b'c' if names.console.is_none() && names.ttys.is_empty() => {
+                    names.console = Some(path)
+                }
+                b't' => names.ttys.push(path),
+                _ => return Err(bad()),
+            }
+        }
+        Ok(names)
+    }
 }
 
 fn spawn_with_network(
-    spec: &StartSpec,
-    plan: &RootfsPlan,
+    steps: InitSteps<'_>,
     cgroups: &mut ContainerCgroups,
     net: NetPlan,
     ahead: Option<(netns::MadeAhead, net::HostSide)>,
-    cloned_init: &mut ClonedInit,
 ) -> Result<InitProcess> {
+    let InitSteps {
+        spec,
+        plan,
+        cloned_init,
+        terminals,
+    } = steps;
     let (made_ahead, built) = ahead.unzip();
     // Before init exists, a failure undoes what was built ahead.
     let undo_built = |e: Error| {
@@ -178,22 +236,29 @@ fn spawn_with_network(
         abandon(&init, &host);
         return Err(e);
     }
+    // Only a step that needs init in its cgroups (the cgroups given to a
+    // mapped root, a v2 move from here), or one whose error could hide
+    // init's, waits for init to join them: otherwise "go" is queued for
+    // init while it joins, and its message is read with the others below.
+    let cgroups_first = parent_moves_v2
+        || spec.clone_flags & libc::CLONE_NEWUSER != 0
+        || spec.rootfs_options.idmap.is_some()
+        || spec.confine.acts_from_parent();
     let parent_steps = net::move_into(&init.net, ns_ref)
-        .and_then(|()| wait_child_msg(&sock, CGROUPS_SYNC))
-        .and_then(|()| {
-            if parent_moves_v2 {
-                cgroups.attach_unified(pid)
-            } else {
-                Ok(())
+        .and_then(|()| terminals())
+        .and_then(|names| {
+            if cgroups_first {
+                wait_child_msg(&sock, CGROUPS_SYNC)?;
             }
-        })
-        .and_then(|()| {
+            if parent_moves_v2 {
+                cgroups.attach_unified(pid)?;
+            }
             spec.confine
-                .apply_from_parent(pid, spec.clone_flags & libc::CLONE_NEWPID != 0)
-        })
-        .and_then(|()| setup_userns(spec, plan, cgroups, pid))
-        .and_then(|()| idmapped_rootfs(spec, pid))
-        .and_then(|tree| release_init(&mut sock, tree));
+                .apply_from_parent(pid, spec.clone_flags & libc::CLONE_NEWPID != 0)?;
+            setup_userns(spec, &names, cgroups, pid)?;
+            let tree = idmapped_rootfs(spec, pid)?;
+            release_init(&mut sock, &names, tree)
+        });
     if let Err(e) = parent_steps {
         abandon(&init, &host);
         return Err(e);
@@ -205,6 +270,9 @@ fn spawn_with_network(
     let msg = loop {
         let got = crate::sys::socket::recv_msg(&sock, &mut buf);
         let n = got.as_ref().map_or(0, |r| r.len);
+        if &buf[..n] == CGROUPS_SYNC {
+            continue;
+        }
         if &buf[..n] == crate::seccomp::NOTIFY_SYNC {
             init.seccomp_notify = got.ok().and_then(|mut r| r.fds.pop());
             continue;
@@ -297,7 +365,7 @@ fn send_parent(sock: &OwnedFd, msg: &[u8]) -> Result<()> {
 /// cgroups, console and ttys given to the container's root on the host.
 fn setup_userns(
     spec: &StartSpec,
-    plan: &RootfsPlan,
+    terminals: &TerminalNames,
     cgroups: &ContainerCgroups,
     pid: i32,
 ) -> Result<()> {
@@ -306,10 +374,10 @@ fn setup_userns(
     }
     crate::idmap::write_maps(pid, &spec.idmaps)?;
     cgroups.chown_to(&spec.idmaps)?;
-    let ptys: Vec<PathBuf> = plan
+    let ptys: Vec<PathBuf> = terminals
         .console
         .iter()
-        .chain(plan.ttys.iter())
+        .chain(terminals.ttys.iter())
         .map(PathBuf::from)
         .collect();
     use crate::idmap::mapped::{chown_mapped, Who};
@@ -329,12 +397,19 @@ fn idmapped_rootfs(spec: &StartSpec, pid: i32) -> Result<Option<OwnedFd>> {
     crate::rootfs::options::idmapped_tree(&spec.rootfs, &userns, &spec.rootfs_options).map(Some)
 }
 
-/// Lets init go on, handing it the idmapped rootfs if there is one.
-fn release_init(sock: &mut UnixStream, tree: Option<OwnedFd>) -> Result<()> {
+/// Lets init go on with its console and ttys, handing it the idmapped
+/// rootfs if there is one.
+fn release_init(
+    sock: &mut UnixStream,
+    terminals: &TerminalNames,
+    tree: Option<OwnedFd>,
+) -> Result<()> {
+    let mut msg = GO.to_vec();
+    msg.extend(terminals.encode());
     let sent = match &tree {
-        Some(t) => crate::sys::socket::send_with_fd(sock, GO, t.as_raw_fd()).map(drop),
+        Some(t) => crate::sys::socket::send_with_fd(sock, &msg, t.as_raw_fd()).map(drop),
         None => sock
-            .write_all(GO)
+            .write_all(&msg)
             .map_err(|e| Error::os("Failed to write to init's socket", &e)),
     };
     sent.context("Failed to release init")
@@ -487,16 +562,24 @@ fn child_main(
         libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    // "go", with the idmapped rootfs when there is one.
-    let mut go = [0u8; 8];
-    let idmapped = match crate::sys::socket::recv_msg(sock, &mut go) {
-        Ok(mut r) if &go[..r.len] == GO => r.fds.pop(),
+    // "go" with the terminals' names, and the idmapped rootfs when there
+    // is one. A path is at most 20 bytes ("/dev/pts/" and a u32).
+    let mut go = vec![0u8; GO.len() + 24 * (spec.tty_max as usize + 1)];
+    let (idmapped, terminals) = match crate::sys::socket::recv_msg(sock, &mut go) {
+        Ok(mut r) if go[..r.len].starts_with(GO) => {
+            (r.fds.pop(), TerminalNames::decode(&go[GO.len()..r.len])?)
+        }
         _ => {
             return Err(Error::new(
                 libc::EPIPE,
                 "The monitor went away before init was released",
             ))
         }
+    };
+    let plan = &RootfsPlan {
+        console: terminals.console,
+        ttys: terminals.ttys,
+        ..plan.clone()
     };
     let timens_offsets = spec
         .time_ns
@@ -776,4 +859,32 @@ fn resolve_program(name: &str) -> std::path::PathBuf {
         .map(|d| Path::new(d).join(name))
         .find(|p| p.is_file())
         .unwrap_or_else(|| name.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_names_travel_in_go_and_junk_is_refused() {
+        let all = TerminalNames {
+            console: Some("/dev/pts/3".into()),
+            ttys: vec!["/dev/pts/4".into(), "/dev/pts/12".into()],
+        };
+        let ttys_only = TerminalNames {
+            console: None,
+            ttys: vec!["/dev/pts/0".into()],
+        };
+        for names in [all, ttys_only, TerminalNames::default()] {
+            assert_eq!(TerminalNames::decode(&names.encode()).unwrap(), names);
+        }
+        for junk in [
+            &b"c/dev/pts/1"[..],
+            b"x/dev/pts/1\0",
+            b"\0",
+            b"t/dev/pts/1\0c/dev/pts/2\0",
+        ] {
+            assert!(TerminalNames::decode(junk).is_err(), "{junk:?}");
+        }
+    }
 }
