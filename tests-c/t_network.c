@@ -4,7 +4,8 @@
  * get_interfaces, get_ips, container<->container and host<->container
  * ping, a TCP echo, l2proxy entries, bridge VLANs refused without
  * vlan_filtering, and nothing left behind (veths, cgroups, monitors,
- * proxy entries) after stop or a failed start. */
+ * proxy entries) after stop or a failed start; the network configured
+ * before a mount hook or a sysctl uses it. */
 #include <errno.h>
 #include <net/if.h>
 #include <signal.h>
@@ -404,6 +405,46 @@ static void test_bad_bridge(const char *lxcpath)
 	lxc_container_put(c);
 }
 
+/* The network is configured before what may use it, as LXC's order has
+ * it: a mount hook (run by init before its pivot, in the container's
+ * network namespace) sees the interface up with its address, and an
+ * lxc.sysctl naming the interface applies (the network is built by the
+ * monitor while init mounts the rootfs: see NetworkWait in spawn). */
+static void test_network_before_use(const char *lxcpath)
+{
+	struct lxc_container *c = make(lxcpath, "norder", 5, NULL, NULL);
+	char hook[4200], seen[4200], want[64], *out;
+	FILE *f;
+
+	if (!c)
+		return;
+	snprintf(hook, sizeof(hook), "%s/norder-mount-hook", lxcpath);
+	snprintf(seen, sizeof(seen), "%s/norder-seen", lxcpath);
+	f = fopen(hook, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fprintf(f, "#!/bin/sh\nip -o -4 addr show dev net0 > %s 2>&1\n", seen);
+		fclose(f);
+	}
+	CHECK(chmod(hook, 0755) == 0);
+	CHECK(c->set_config_item(c, "lxc.hook.mount", hook));
+	CHECK(c->start(c, 0, NULL));
+	snprintf(want, sizeof(want), "inet 10.%d.0.5/24", net);
+	CHECK(strstr(test_read_file(seen), want) != NULL);
+	CHECK(c->stop(c));
+	unlink(seen);
+	unlink(hook);
+	/* no hook: the sysctl waits for the interface the monitor configures */
+	CHECK(c->clear_config_item(c, "lxc.hook.mount"));
+	CHECK(c->set_config_item(c, "lxc.sysctl.net.ipv6.conf.net0.disable_ipv6", "1"));
+	CHECK(c->start(c, 0, NULL));
+	out = inside(c, "cat /proc/sys/net/ipv6/conf/net0/disable_ipv6; ip -o -4 addr show dev net0");
+	CHECK(out && strncmp(out, "1\n", 2) == 0 && strstr(out, want));
+	CHECK(c->stop(c));
+	CHECK(c->destroy(c));
+	lxc_container_put(c);
+}
+
 /* veth.vlan.id / veth.vlan.tagged.id need vlan_filtering on the bridge,
  * as in LXC. This kernel has no CONFIG_BRIDGE_VLAN_FILTERING: the start
  * must fail naming it and leave nothing behind. On a kernel that has it,
@@ -535,6 +576,7 @@ int main(int argc, char **argv)
 	test_macvlan_and_phys(lxcpath);
 	test_router_mode(lxcpath);
 	test_bad_bridge(lxcpath);
+	test_network_before_use(lxcpath);
 	test_bridge_vlan(lxcpath);
 	test_l2proxy(lxcpath);
 	test_sh("ip link del %s", bridge);

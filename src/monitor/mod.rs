@@ -286,8 +286,8 @@ pub(crate) struct Prepared {
     /// The console and ttys still to allocate (whether a console, how
     /// many ttys): a start allocates them once init is cloned.
     pub terminals_due: Option<(bool, usize)>,
-    /// Init's network namespace and the host side of its network, being
-    /// made meanwhile (first start only; a reboot's clone3 makes them).
+    /// Init's network namespace, being made meanwhile (first start only;
+    /// a reboot's clone3 makes it).
     pub netns: spawn::netns::PendingNetns,
 }
 
@@ -374,13 +374,13 @@ pub(crate) fn prepare(
             ok
         })
         .collect();
-    // The network namespace and the host side of the network (after
-    // pre-start, which may make what they use) are made meanwhile, on a
-    // thread joined before init's clone. A restore's come from CRIU.
+    // The network namespace is made meanwhile, on a thread joined before
+    // init's clone; the network in it once init runs (after pre-start,
+    // which may make what it uses). A restore's come from CRIU.
     let netns = if args.restore.is_some() {
         spawn::netns::PendingNetns::default()
     } else {
-        spawn::netns::PendingNetns::start(spec.clone_flags, &spec.net)
+        spawn::netns::PendingNetns::start(spec.clone_flags)
     };
     let setup = CgroupSetup::from_conf(config.conf())?;
     failed.cgroups = ContainerCgroups::create_with(&hierarchies, &args.name, &setup)?;

@@ -665,14 +665,19 @@ pub fn move_into(plan: &NetPlan, ns: NetnsRef) -> Result<()> {
 
 /// Inside the container's network namespace: loopback up (if asked), then
 /// every interface renamed, addressed and brought up, then the gateways.
-pub fn setup_inside(
-    plan: &NetPlan,
-    host_gateways: &[(Option<Ipv4Addr>, Option<Ipv6Addr>)],
-) -> Result<()> {
+pub fn setup_inside(plan: &NetPlan, host_gateways: &[Gateways]) -> Result<()> {
     if plan.host_netns {
         return Ok(());
     }
-    let mut nl = Rtnl::open()?;
+    configure_inside(&mut Rtnl::open()?, plan, host_gateways)
+}
+
+/// What [`setup_inside`] does, through `nl`, a socket of the container's
+/// network namespace (the monitor's, for a namespace it holds).
+pub fn configure_inside(nl: &mut Rtnl, plan: &NetPlan, host_gateways: &[Gateways]) -> Result<()> {
+    if plan.host_netns {
+        return Ok(());
+    }
     if plan.loopback_up {
         let lo = nl.index_of("lo")?;
         nl.set_up(lo, true)?;
@@ -696,8 +701,8 @@ pub fn setup_inside(
             nl.set_up(idx, true)?;
         }
         let (auto4, auto6) = host_gateways.get(n).copied().unwrap_or((None, None));
-        set_gateway(&mut nl, idx, iface.index, false, &iface.gateway4, auto4)?;
-        set_gateway(&mut nl, idx, iface.index, true, &iface.gateway6, auto6)?;
+        set_gateway(nl, idx, iface.index, false, &iface.gateway4, auto4)?;
+        set_gateway(nl, idx, iface.index, true, &iface.gateway6, auto6)?;
     }
     Ok(())
 }
@@ -759,9 +764,12 @@ fn default_via(nl: &mut Rtnl, idx: u32, gw: IpAddr) -> Result<()> {
     }
 }
 
+/// The addresses automatic gateways take, per interface (`host_gateways`).
+pub type Gateways = (Option<Ipv4Addr>, Option<Ipv6Addr>);
+
 /// For `gateway = auto`: the first IPv4/IPv6 address of each bridge, read
 /// on the host before init leaves it.
-pub fn host_gateways(plan: &NetPlan) -> Result<Vec<(Option<Ipv4Addr>, Option<Ipv6Addr>)>> {
+pub fn host_gateways(plan: &NetPlan) -> Result<Vec<Gateways>> {
     let needs = plan
         .ifaces
         .iter()

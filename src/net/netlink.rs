@@ -90,6 +90,7 @@ impl NetnsRef {
     }
 }
 
+#[derive(Debug)]
 pub struct Rtnl {
     socket: OwnedFd,
     seq: u32,

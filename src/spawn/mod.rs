@@ -46,9 +46,9 @@ const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 
 /// Clones init and drives it to its exec. On success init has exec'd; on
 /// failure it has exited and the error says which step failed inside.
-/// `ahead`: a new network namespace made ahead with the host side of the
-/// network built (see [`netns`]); init joins it instead of getting one
-/// from clone3. `cloned_init` gets init's pid and namespaces right after the
+/// `ahead`: namespaces made ahead (see [`netns`]); init joins them instead
+/// of getting them from clone3, and the monitor builds the network in them
+/// while init sets up its rootfs. `cloned_init` gets init's pid and namespaces right after the
 /// clone, for the stop hooks of a start failing later. `terminals` gives
 /// the console and ttys init binds (`plan`'s are not used): it runs once
 /// init is cloned, so that what it allocates overlaps init's cgroup joins.
@@ -56,7 +56,7 @@ pub fn spawn_init(
     spec: &StartSpec,
     plan: &RootfsPlan,
     cgroups: &mut ContainerCgroups,
-    ahead: Option<netns::NetnsAhead>,
+    ahead: Option<netns::MadeAhead>,
     cloned_init: &mut ClonedInit,
     terminals: &mut dyn FnMut() -> Result<TerminalNames>,
 ) -> Result<InitProcess> {
@@ -66,14 +66,13 @@ pub fn spawn_init(
         cloned_init,
         terminals,
     };
-    if let Some(a) = ahead {
-        return spawn_with_network(steps, cgroups, a.net, Some((a.ns, a.host)));
-    }
-    // Interface names and the bridges' addresses are decided before the
-    // clone, so init knows them; the host side is built once init exists.
     let mut net = spec.net.clone();
-    net::assign_names(&mut net)?;
-    spawn_with_network(steps, cgroups, net, None)
+    if ahead.is_none() {
+        // Init configures its network itself then: it needs the interface
+        // names, decided before the clone.
+        net::assign_names(&mut net)?;
+    }
+    spawn_with_network(steps, cgroups, net, ahead)
 }
 
 /// What [`spawn_init`] was given, but for the cgroups and the network.
@@ -132,7 +131,7 @@ fn spawn_with_network(
     steps: InitSteps<'_>,
     cgroups: &mut ContainerCgroups,
     net: NetPlan,
-    ahead: Option<(netns::MadeAhead, net::HostSide)>,
+    made_ahead: Option<netns::MadeAhead>,
 ) -> Result<InitProcess> {
     let InitSteps {
         spec,
@@ -140,23 +139,26 @@ fn spawn_with_network(
         cloned_init,
         terminals,
     } = steps;
-    let (made_ahead, built) = ahead.unzip();
-    // Before init exists, a failure undoes what was built ahead.
-    let undo_built = |e: Error| {
-        if let Some(host) = &built {
-            host.cleanup();
-        }
-        e
-    };
-    let gateways = net::host_gateways(&net).map_err(undo_built)?;
+    let gateways = net::host_gateways(&net)?;
     // Device settings (v1 `devices.*`, the v2 device program) wait until
     // init has made its /dev nodes.
     let sync_devices = cgroups.needs_device_sync();
-    let shared = open_shared_namespaces(spec).map_err(undo_built)?;
+    let shared = open_shared_namespaces(spec)?;
     // Joining another pid namespace applies to the children we clone next.
-    let pid_join = JoinPidNs::enter(&shared).map_err(undo_built)?;
-    let (parent_end, child_end) = sys::socketpair_seqpacket().map_err(undo_built)?;
-    let into_v2 = cgroups.unified_clone_dir().map_err(undo_built)?;
+    let pid_join = JoinPidNs::enter(&shared)?;
+    let (parent_end, child_end) = sys::socketpair_seqpacket()?;
+    let into_v2 = cgroups.unified_clone_dir()?;
+    // In namespaces made ahead the monitor builds the network after "go"
+    // (see `build_network`); init waits for it, and configures nothing.
+    let network = if made_ahead.is_some() {
+        if network_before_mounts(spec, plan) {
+            NetworkWait::BeforeMounts
+        } else {
+            NetworkWait::BeforeSysctls
+        }
+    } else {
+        NetworkWait::OwnSetup
+    };
     let clone_flags = spec.clone_flags & !made_ahead.as_ref().map_or(0, netns::MadeAhead::flags);
     // SAFETY: the monitor is single-threaded.
     let mut cloned = unsafe {
@@ -176,7 +178,7 @@ fn spawn_with_network(
         cloned = unsafe { sys::clone3_fork(clone_flags, None, "the container's init") };
     }
     drop(into_v2);
-    let Some((pid, pidfd)) = cloned.map_err(undo_built)? else {
+    let Some((pid, pidfd)) = cloned? else {
         drop(parent_end);
         let joined = made_ahead
             .as_ref()
@@ -187,15 +189,21 @@ fn spawn_with_network(
         if let Err(e) = joined {
             report_and_exit(&child_end, &e);
         }
-        let Err(err) = child_main(spec, plan, &net, &gateways, &child_end, sync_devices);
+        let network = InitNetwork {
+            plan: &net,
+            gateways: &gateways,
+            wait: network,
+        };
+        let Err(err) = child_main(spec, plan, network, &child_end, sync_devices);
         report_and_exit(&child_end, &err);
     };
     drop(child_end);
     drop(pid_join);
     crate::journal::note_init(&pidfd);
     let held = HeldNamespaces::open_cloned(spec, pid, made_ahead.as_ref());
-    let netns = if let Some(made) = made_ahead {
-        Some(made.net)
+    let (netns, inside) = made_ahead.map(|m| (m.net, m.inside)).unzip();
+    let netns = if netns.is_some() {
+        netns
     } else if spec.clone_flags & libc::CLONE_NEWNET != 0 {
         std::fs::File::open(format!("/proc/{pid}/ns/net"))
             .ok()
@@ -225,16 +233,22 @@ fn spawn_with_network(
         seccomp_notify: None,
     };
     let mut sock = UnixStream::from(parent_end);
-    let host = match built.map_or_else(|| net::setup_host(&init.net, ns_ref), Ok) {
-        Ok(h) => h,
-        Err(e) => {
-            kill_and_reap(&init);
+    let mut host = net::HostSide::default();
+    if inside.is_none() {
+        // Init configures its network once released: the host side first.
+        host = match net::setup_host(&init.net, ns_ref) {
+            Ok(h) => h,
+            Err(e) => {
+                kill_and_reap(&init);
+                return Err(e);
+            }
+        };
+        let moved = net::run_scripts(&init.net, &spec.hooks, true)
+            .and_then(|()| net::move_into(&init.net, ns_ref));
+        if let Err(e) = moved {
+            abandon(&init, &host);
             return Err(e);
         }
-    };
-    if let Err(e) = net::run_scripts(&init.net, &spec.hooks, true) {
-        abandon(&init, &host);
-        return Err(e);
     }
     // Only a step that needs init in its cgroups (the cgroups given to a
     // mapped root, a v2 move from here), or one whose error could hide
@@ -244,8 +258,7 @@ fn spawn_with_network(
         || spec.clone_flags & libc::CLONE_NEWUSER != 0
         || spec.rootfs_options.idmap.is_some()
         || spec.confine.acts_from_parent();
-    let parent_steps = net::move_into(&init.net, ns_ref)
-        .and_then(|()| terminals())
+    let parent_steps = terminals()
         .and_then(|names| {
             if cgroups_first {
                 wait_child_msg(&sock, CGROUPS_SYNC)?;
@@ -258,6 +271,14 @@ fn spawn_with_network(
             setup_userns(spec, &names, cgroups, pid)?;
             let tree = idmapped_rootfs(spec, pid)?;
             release_init(&mut sock, &names, tree)
+        })
+        .and_then(|()| match inside {
+            Some(mut nl) => {
+                build_network(&mut init, &mut host, ns_ref, &mut nl, &gateways, spec)?;
+                sock.write_all(NETWORK_READY)
+                    .map_err(|e| Error::os("Failed to tell init its network is ready", &e))
+            }
+            None => Ok(()),
         });
     if let Err(e) = parent_steps {
         abandon(&init, &host);
@@ -317,6 +338,113 @@ fn spawn_with_network(
     }
     abandon(&init, &host);
     Err(child_error(&msg))
+}
+
+/// Where init waits for the network the monitor builds, or whether it
+/// configures its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NetworkWait {
+    /// Init configures its network right after its release (no
+    /// namespace made ahead: the host side was built before).
+    OwnSetup,
+    /// Before its first mount: a hook or a mount may use the network.
+    BeforeMounts,
+    /// After its mounts, before its sysctls (which may name the
+    /// container's interfaces) and anything that runs the container's code.
+    BeforeSysctls,
+}
+
+/// Init's network: its plan, the bridges' addresses for automatic
+/// gateways, and who configures it.
+struct InitNetwork<'a> {
+    plan: &'a NetPlan,
+    gateways: &'a [net::Gateways],
+    wait: NetworkWait,
+}
+
+/// Whether init's rootfs setup may need the container's network: a hook
+/// it runs (pre-mount, mount, autodev) or a mount entry of a filesystem
+/// other than the kernel's local ones (NFS, CIFS...), which LXC makes with
+/// the network configured. With `up` scripts too, which LXC runs before
+/// init goes on.
+fn network_before_mounts(spec: &StartSpec, plan: &RootfsPlan) -> bool {
+    const LOCAL: &[&str] = &[
+        "",
+        "none",
+        "bind",
+        "tmpfs",
+        "proc",
+        "sysfs",
+        "devpts",
+        "mqueue",
+        "cgroup",
+        "cgroup2",
+        "overlay",
+        "ramfs",
+        "devtmpfs",
+        "securityfs",
+        "debugfs",
+        "tracefs",
+        "hugetlbfs",
+        "binfmt_misc",
+        "fusectl",
+        "pstore",
+        "bpf",
+        "configfs",
+        "efivarfs",
+        "squashfs",
+        "ext2",
+        "ext3",
+        "ext4",
+        "xfs",
+        "btrfs",
+        "vfat",
+        "iso9660",
+    ];
+    ["pre-mount", "mount", "autodev"]
+        .iter()
+        .any(|hook| spec.hooks.has(hook))
+        || spec.net.ifaces.iter().any(|i| i.up_script.is_some())
+        || plan
+            .entries
+            .iter()
+            .any(|e| !LOCAL.contains(&e.fstype.as_str()))
+}
+
+/// In the monitor once init is released, in namespaces made ahead: the
+/// host side (veth pairs made with their container end inside, bridge
+/// ports), the `up` scripts, the devices moved in, then the inside
+/// configured through `nl`, a socket of the container's namespace (what
+/// init otherwise does itself: names, addresses, routes, links up).
+fn build_network(
+    init: &mut InitProcess,
+    host: &mut net::HostSide,
+    ns: net::NetnsRef,
+    nl: &mut crate::net::netlink::Rtnl,
+    gateways: &[net::Gateways],
+    spec: &StartSpec,
+) -> Result<()> {
+    net::assign_names(&mut init.net)?;
+    *host = net::setup_host(&init.net, ns)?;
+    net::run_scripts(&init.net, &spec.hooks, true)?;
+    net::move_into(&init.net, ns)?;
+    net::configure_inside(nl, &init.net, gateways)
+}
+
+/// What the monitor sends init once it built its network (see
+/// [`NetworkWait`]).
+const NETWORK_READY: &[u8] = b"network";
+
+/// In init: waits for the monitor's [`NETWORK_READY`].
+fn wait_network(sock: &OwnedFd) -> Result<()> {
+    let mut buf = [0u8; 16];
+    match crate::sys::socket::recv_msg(sock, &mut buf) {
+        Ok(r) if &buf[..r.len] == NETWORK_READY => Ok(()),
+        _ => Err(Error::new(
+            libc::EPIPE,
+            "The monitor went away before the container's network was ready",
+        )),
+    }
 }
 
 /// The error init reported ("<errno> <text>", see `report_and_exit`).
@@ -545,8 +673,7 @@ pub(crate) enum Never {}
 fn child_main(
     spec: &StartSpec,
     plan: &RootfsPlan,
-    net: &NetPlan,
-    gateways: &[(Option<std::net::Ipv4Addr>, Option<std::net::Ipv6Addr>)],
+    network: InitNetwork<'_>,
     sock: &OwnedFd,
     sync_devices: bool,
 ) -> Result<Never> {
@@ -602,8 +729,12 @@ fn child_main(
         timens::enter_new(offsets, file)?;
     }
     spec.confine.join_session_keyring();
-    // The moved interfaces are here now: configure them from inside.
-    net::setup_inside(net, gateways)?;
+    match network.wait {
+        // The moved interfaces are here now: configure them from inside.
+        NetworkWait::OwnSetup => net::setup_inside(network.plan, network.gateways)?,
+        NetworkWait::BeforeMounts => wait_network(sock)?,
+        NetworkWait::BeforeSysctls => {}
+    }
     let hook_env = child_hook_env(spec);
     run_pre_mount(spec, &hook_env)?;
     plan.setup_with(
@@ -614,6 +745,9 @@ fn child_main(
     drop(idmapped);
     sys::pivot_root_here(&plan.rootfs)?;
     sys::sethostname(&spec.uts_name)?;
+    if network.wait == NetworkWait::BeforeSysctls {
+        wait_network(sock)?;
+    }
     spec.confine.write_sysctls()?;
     setup_stdio(plan.console.is_some())?;
     if sync_devices {

@@ -1,13 +1,13 @@
 //! The container's new network namespace, made on a helper thread while
-//! the monitor prepares the rest (command socket, cgroups, ptys), with the
-//! host side of its network (veth pairs, their bridge ports, `l2proxy`
-//! entries) built into it there too: the namespace is the costliest one to
-//! create (about half a millisecond), and both would otherwise sit on the
-//! start's critical path, one inside clone3, the other while init waits.
-//! Init joins the namespace with setns right after its clone, before
-//! anything of its own uses the network. The IPC and UTS namespaces init
-//! is to get are made there too: the IPC one (an internal mqueue mount)
-//! cost clone3 as much again as the pid and mount ones together.
+//! the monitor prepares the rest (command socket, cgroups): it is the
+//! costliest one to create (about half a millisecond), which would
+//! otherwise sit inside init's clone3. Init joins it with setns right
+//! after its clone. The IPC and UTS namespaces init is to get are made
+//! there too: the IPC one (an internal mqueue mount) cost clone3 as much
+//! again as the pid and mount ones together. The thread also opens a route
+//! netlink socket inside the new namespace: with it the monitor builds the
+//! network (host side and inside) once init runs, while init sets up its
+//! rootfs (see `spawn`), instead of before init's clone.
 //!
 //! Only for a namespace the host's user namespace may own: with
 //! `lxc.idmap` init's own user namespace must own it, so clone3 makes it
@@ -17,17 +17,8 @@
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 use crate::error::{Error, Result};
-use crate::net::{self, HostSide, NetPlan, NetnsRef};
+use crate::net::netlink::Rtnl;
 use crate::sys::own_stack_thread::{self, OwnStackThread};
-
-/// What the helper thread made: the namespaces, the network plan with its
-/// generated interface names, and what it built on the host for it.
-#[derive(Debug)]
-pub struct NetnsAhead {
-    pub ns: MadeAhead,
-    pub net: NetPlan,
-    pub host: HostSide,
-}
 
 /// The namespaces made ahead for init, which it joins after its clone.
 #[derive(Debug)]
@@ -35,6 +26,8 @@ pub struct MadeAhead {
     pub net: OwnedFd,
     /// (CLONE_NEWIPC or CLONE_NEWUTS, the namespace).
     pub others: Vec<(i32, OwnedFd)>,
+    /// Route netlink, bound to the network namespace.
+    pub inside: Rtnl,
 }
 
 /// The namespaces besides the network one that are made ahead with it.
@@ -78,69 +71,54 @@ impl MadeAhead {
     }
 }
 
-type Outcome = Result<Option<NetnsAhead>>;
+type Outcome = Option<MadeAhead>;
 
 /// A network namespace being made, or none to make.
 #[derive(Debug, Default)]
 pub struct PendingNetns(Option<OwnStackThread<Outcome>>);
 
 impl PendingNetns {
-    /// Starts making one for `net` when init is to get a new network
-    /// namespace (`clone_flags` holds CLONE_NEWNET) outside a new user
-    /// namespace.
-    pub fn start(clone_flags: i32, net: &NetPlan) -> PendingNetns {
+    /// Starts making one when init is to get a new network namespace
+    /// (`clone_flags` holds CLONE_NEWNET) outside a new user namespace.
+    pub fn start(clone_flags: i32) -> PendingNetns {
         if clone_flags & libc::CLONE_NEWNET == 0 || clone_flags & libc::CLONE_NEWUSER != 0 {
             return PendingNetns(None);
         }
-        let net = net.clone();
         let others = clone_flags & (libc::CLONE_NEWIPC | libc::CLONE_NEWUTS);
         // A thread that cannot be made only means clone3 makes it. Its
         // stack is unmapped when it is joined, not kept for a next thread
         // the monitor never makes.
         let handle =
-            own_stack_thread::spawn(c"lxc-netns", 256 * 1024, move || make_ahead(net, others)).ok();
+            own_stack_thread::spawn(c"lxc-netns", 256 * 1024, move || new_namespaces(others)).ok();
         PendingNetns(handle)
     }
 
     /// What the thread made. Ok(None): nothing to join (init then gets its
     /// network namespace from clone3, which also reports the error if the
-    /// kernel refuses one); an error is the start's (the thread undid
-    /// what it built).
-    pub fn finish(mut self) -> Outcome {
+    /// kernel refuses one).
+    pub fn finish(mut self) -> Result<Outcome> {
         match self.0.take().map(OwnStackThread::join) {
             None => Ok(None),
-            Some(Ok(outcome)) => outcome,
+            Some(Ok(outcome)) => Ok(outcome),
             Some(Err(_)) => Err(Error::new(
                 libc::EIO,
-                "The thread setting up the container's network died",
+                "The thread making the container's network namespace died",
             )),
         }
     }
 }
 
 impl Drop for PendingNetns {
-    /// A start that fails before the clone still waits for the thread and
-    /// undoes its host side (the namespace goes with its descriptor).
+    /// A start that fails before the clone still waits for the thread (the
+    /// namespaces go with their descriptors).
     fn drop(&mut self) {
-        if let Some(Ok(Ok(Some(ahead)))) = self.0.take().map(OwnStackThread::join) {
-            ahead.host.cleanup();
-        }
+        drop(self.0.take().map(OwnStackThread::join));
     }
 }
 
-/// On the helper thread: a new network namespace, kept by a descriptor,
-/// and the host side of the network built into it from the host's.
-fn make_ahead(mut net: NetPlan, others: i32) -> Outcome {
-    let Some(ns) = new_namespaces(others) else {
-        return Ok(None);
-    };
-    let host = net::assign_names(&mut net)
-        .and_then(|()| net::setup_host(&net, NetnsRef::Fd(ns.net.as_raw_fd())))?;
-    Ok(Some(NetnsAhead { ns, net, host }))
-}
-
-/// A new network namespace and those of `others` (of [`MADE_WITH_NET`]),
-/// this thread staying in its own; None (logged) when the kernel refuses.
+/// On the helper thread: a new network namespace and those of `others`
+/// (of [`MADE_WITH_NET`]), this thread staying in its own; None (logged)
+/// when the kernel refuses.
 fn new_namespaces(others: i32) -> Option<MadeAhead> {
     let open = |path: &std::ffi::CStr| {
         // SAFETY: open of a namespace file of this thread.
@@ -165,6 +143,7 @@ fn new_namespaces(others: i32) -> Option<MadeAhead> {
     let made = kinds
         .map(|(flag, path)| Some((flag, open(path)?)))
         .collect::<Option<Vec<_>>>();
+    let inside = Rtnl::open();
     // Back, so the netlink sockets opened next talk to the host. A thread
     // that cannot go back must not go on: it ends here, and the namespaces
     // with their descriptors.
@@ -179,5 +158,6 @@ fn new_namespaces(others: i32) -> Option<MadeAhead> {
     Some(MadeAhead {
         net,
         others: made.collect(),
+        inside: inside.ok()?,
     })
 }
