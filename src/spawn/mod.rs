@@ -290,6 +290,15 @@ fn spawn_with_network(
     let mut buf = vec![0u8; 8192];
     let msg = loop {
         let got = crate::sys::socket::recv_msg(&sock, &mut buf);
+        if let Err(e) = &got {
+            // Not an exec: init ended with what we sent it unread
+            // (ECONNRESET), which only a failure inside does.
+            abandon(&init, &host);
+            return Err(Error::new(
+                e.errno,
+                format!("The container's init ended during its setup: {}", e.message),
+            ));
+        }
         let n = got.as_ref().map_or(0, |r| r.len);
         if &buf[..n] == CGROUPS_SYNC {
             continue;
@@ -366,7 +375,8 @@ struct InitNetwork<'a> {
 /// it runs (pre-mount, mount, autodev) or a mount entry of a filesystem
 /// other than the kernel's local ones (NFS, CIFS...), which LXC makes with
 /// the network configured. With `up` scripts too, which LXC runs before
-/// init goes on.
+/// init goes on, and with idmapped mount entries: init asks the monitor
+/// for those during its mounts, and must have read "network" first.
 fn network_before_mounts(spec: &StartSpec, plan: &RootfsPlan) -> bool {
     const LOCAL: &[&str] = &[
         "",
@@ -408,7 +418,7 @@ fn network_before_mounts(spec: &StartSpec, plan: &RootfsPlan) -> bool {
         || plan
             .entries
             .iter()
-            .any(|e| !LOCAL.contains(&e.fstype.as_str()))
+            .any(|e| e.idmap.is_some() || !LOCAL.contains(&e.fstype.as_str()))
 }
 
 /// In the monitor once init is released, in namespaces made ahead: the
