@@ -282,24 +282,37 @@ fn spawn_with_network(
         });
     if let Err(e) = parent_steps {
         abandon(&init, &host);
-        return Err(e);
+        return Err(reported_error(&sock).unwrap_or(e));
     }
     // EOF means exec succeeded (the socket is close-on-exec); DEVICES_SYNC
     // asks for the device settings; anything else is the child's error.
     // One SEQPACKET message: read it whole (a short buffer truncates it).
     let mut buf = vec![0u8; 8192];
+    let mut reset = false;
     let msg = loop {
         let got = crate::sys::socket::recv_msg(&sock, &mut buf);
         if let Err(e) = &got {
-            // Not an exec: init ended with what we sent it unread
-            // (ECONNRESET), which only a failure inside does.
+            if e.errno == libc::ECONNRESET && !reset {
+                // Init ended with something of ours unread, which only a
+                // failure inside does (it reads all before its exec). The
+                // kernel says so before giving what init sent: read on.
+                reset = true;
+                continue;
+            }
             abandon(&init, &host);
             return Err(Error::new(
                 e.errno,
-                format!("The container's init ended during its setup: {}", e.message),
+                format!("Lost the container's init during its setup: {}", e.message),
             ));
         }
         let n = got.as_ref().map_or(0, |r| r.len);
+        if n == 0 && reset {
+            abandon(&init, &host);
+            return Err(Error::new(
+                libc::ECHILD,
+                "The container's init exited during its setup",
+            ));
+        }
         if &buf[..n] == CGROUPS_SYNC {
             continue;
         }
@@ -442,7 +455,8 @@ fn build_network(
 }
 
 /// What the monitor sends init once it built its network (see
-/// [`NetworkWait`]).
+/// [`NetworkWait`]). Init reads it before it asks the monitor anything:
+/// a request made earlier would read it as its answer.
 const NETWORK_READY: &[u8] = b"network";
 
 /// In init: waits for the monitor's [`NETWORK_READY`].
@@ -454,6 +468,29 @@ fn wait_network(sock: &OwnedFd) -> Result<()> {
             libc::EPIPE,
             "The monitor went away before the container's network was ready",
         )),
+    }
+}
+
+/// The error init reported and we have not read, if any: a step of ours
+/// failing once init runs (EPIPE writing to it) most often follows init's
+/// own failure, whose cause is the one to give.
+fn reported_error(sock: &UnixStream) -> Option<Error> {
+    let mut buf = vec![0u8; 8192];
+    loop {
+        let got = match crate::sys::socket::recv_msg_flags(sock, &mut buf, libc::MSG_DONTWAIT) {
+            Ok(got) => got,
+            // Said once, before what init sent (see the loop above).
+            Err(e) if e.errno == libc::ECONNRESET => continue,
+            Err(_) => return None,
+        };
+        let msg = &buf[..got.len];
+        if msg.is_empty() {
+            return None;
+        }
+        // Errors are "<errno> <text>"; requests and notes are words.
+        if msg[0].is_ascii_digit() {
+            return Some(child_error(&String::from_utf8_lossy(msg)));
+        }
     }
 }
 
