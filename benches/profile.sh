@@ -67,6 +67,10 @@ done
 # starts; a fraction of a microsecond per event), read by
 # benches/profile-ftrace.py. The tracer's settings are put back after.
 tr=/sys/kernel/tracing
+mounted_tracefs=0
+if [ ! -e "$tr/trace_marker" ] && mount -t tracefs nodev "$tr" 2>/dev/null; then
+	mounted_tracefs=1 # a fresh boot has none: unmounted again at the end
+fi
 [ -w "$tr/trace_marker" ] || exit 0
 saved_kb=$(sed 's/.*expanded: \([0-9]*\).*/\1/' "$tr/buffer_size_kb") # "7 (expanded: 1408)" before first use
 saved_cmdlines=$(cat "$tr/saved_cmdlines_size")
@@ -81,7 +85,7 @@ untrace() {
 	echo "$saved_kb" >"$tr/buffer_size_kb"
 }
 # A failure or an interrupt must not leave the host tracing.
-trap 'untrace; cleanup' EXIT
+trap 'untrace; [ "$mounted_tracefs" = 0 ] || umount "$tr"; cleanup' EXIT
 for lib in debian ours; do
 	untrace
 	: >"$tr/trace"
