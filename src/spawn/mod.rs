@@ -151,7 +151,7 @@ fn spawn_with_network(
     // In namespaces made ahead the monitor builds the network after "go"
     // (see `build_network`); init waits for it, and configures nothing.
     let network = if made_ahead.is_some() {
-        if network_before_mounts(spec, plan) {
+        if network_before_mounts(&spec.hooks, &spec.net, &plan.entries) {
             NetworkWait::BeforeMounts
         } else {
             NetworkWait::BeforeSysctls
@@ -390,7 +390,11 @@ struct InitNetwork<'a> {
 /// the network configured. With `up` scripts too, which LXC runs before
 /// init goes on, and with idmapped mount entries: init asks the monitor
 /// for those during its mounts, and must have read "network" first.
-fn network_before_mounts(spec: &StartSpec, plan: &RootfsPlan) -> bool {
+fn network_before_mounts(
+    hooks: &crate::hooks::Hooks,
+    net: &NetPlan,
+    entries: &[crate::rootfs::MountEntry],
+) -> bool {
     const LOCAL: &[&str] = &[
         "",
         "none",
@@ -426,10 +430,9 @@ fn network_before_mounts(spec: &StartSpec, plan: &RootfsPlan) -> bool {
     ];
     ["pre-mount", "mount", "autodev"]
         .iter()
-        .any(|hook| spec.hooks.has(hook))
-        || spec.net.ifaces.iter().any(|i| i.up_script.is_some())
-        || plan
-            .entries
+        .any(|hook| hooks.has(hook))
+        || net.ifaces.iter().any(|i| i.up_script.is_some())
+        || entries
             .iter()
             .any(|e| e.idmap.is_some() || !LOCAL.contains(&e.fstype.as_str()))
 }
@@ -1045,6 +1048,40 @@ fn resolve_program(name: &str) -> std::path::PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn init_waits_for_its_network_before_mounting_only_what_may_use_it() {
+        use crate::rootfs::MountEntry;
+        let none = crate::hooks::Hooks::default();
+        let net = NetPlan::default();
+        let entry = |line: &str| MountEntry::parse(line).unwrap();
+        let local = [
+            entry("/lib lib none ro,bind 0 0"),
+            entry("tmpfs tmp tmpfs defaults 0 0"),
+            entry("proc proc proc defaults 0 0"),
+        ];
+        assert!(!network_before_mounts(&none, &net, &local));
+        for remote in [
+            "srv:/export mnt/nfs nfs ro 0 0",
+            "//srv/share mnt/smb cifs guest 0 0",
+            "/srv mnt/idm none bind,idmap=container 0 0",
+        ] {
+            assert!(
+                network_before_mounts(&none, &net, &[entry(remote)]),
+                "{remote}"
+            );
+        }
+        for hook in ["pre-mount", "mount", "autodev"] {
+            let mut hooks = none.clone();
+            let at = crate::config::HOOK_NAMES.iter().position(|h| *h == hook);
+            hooks.scripts[at.unwrap()] = vec!["/bin/true".into()];
+            assert!(network_before_mounts(&hooks, &net, &local), "{hook}");
+        }
+        let mut start_only = none.clone();
+        let at = crate::config::HOOK_NAMES.iter().position(|h| *h == "start");
+        start_only.scripts[at.unwrap()] = vec!["/bin/true".into()];
+        assert!(!network_before_mounts(&start_only, &net, &local));
+    }
 
     #[test]
     fn terminal_names_travel_in_go_and_junk_is_refused() {
