@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use crate::cgroups::{self, CgroupSetup, ContainerCgroups};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::rootfs::RootfsPlan;
+use crate::rootfs::{RootfsPlan, TerminalNames};
 use crate::spawn::StartOptions;
 use crate::spawn::{self, InitProcess, StartSpec};
 use crate::sys;
@@ -283,6 +283,8 @@ pub(crate) struct Prepared {
     /// (master, slave kept open so the master never reports a hangup).
     pub console: Option<(OwnedFd, OwnedFd)>,
     pub ttys: Vec<(OwnedFd, OwnedFd)>,
+    /// Their slaves' paths, bound in the container.
+    pub terminal_names: TerminalNames,
     /// The console and ttys still to allocate (whether a console, how
     /// many ttys): a start allocates them once init is cloned.
     pub terminals_due: Option<(bool, usize)>,
@@ -297,7 +299,7 @@ pub(crate) struct Prepared {
 struct HostTerminals {
     console: Option<(OwnedFd, OwnedFd)>,
     ttys: Vec<(OwnedFd, OwnedFd)>,
-    names: spawn::TerminalNames,
+    names: TerminalNames,
 }
 
 impl HostTerminals {
@@ -324,12 +326,11 @@ impl HostTerminals {
         Ok(made)
     }
 
-    /// Into the prepared container: its descriptors and the plan's paths.
+    /// Into the prepared container.
     fn install(self, prep: &mut Prepared) {
         prep.console = self.console;
         prep.ttys = self.ttys;
-        prep.plan.console = self.names.console;
-        prep.plan.ttys = self.names.ttys;
+        prep.terminal_names = self.names;
     }
 }
 
@@ -395,8 +396,6 @@ pub(crate) fn prepare(
         autodev: spec.autodev,
         autodev_tmpfs_size: tmpfs_size * 1024 * 1024,
         pty_max: spec.pty_max,
-        console: None,
-        ttys: Vec::new(),
         hierarchies,
         own_cgroups: failed.cgroups.dirs.clone(),
         cgroupns: spec.new_cgroupns,
@@ -410,6 +409,7 @@ pub(crate) fn prepare(
         listener,
         console: None,
         ttys: Vec::new(),
+        terminal_names: TerminalNames::default(),
         terminals_due: Some(terminals),
         netns,
     };
@@ -453,10 +453,7 @@ pub(crate) fn spawn(prep: &mut Prepared, failed: &mut FailedStart) -> Result<Ini
     let mut allocated = None;
     // Allocated by the first start, kept by a reboot's.
     let due = prep.terminals_due.take();
-    let kept = spawn::TerminalNames {
-        console: prep.plan.console.clone(),
-        ttys: prep.plan.ttys.clone(),
-    };
+    let kept = &prep.terminal_names;
     let mut terminals = || match due {
         Some(wanted) => {
             let made = HostTerminals::allocate(wanted)?;

@@ -73,10 +73,10 @@ pub(crate) fn restore(prep: &Prepared, req: &RestoreRequest) -> Result<InitProce
     let mut net = spec.net.clone();
     crate::net::assign_names(&mut net)?;
     let console = (prep.console.as_ref())
-        .zip(prep.plan.console.as_deref())
+        .zip(prep.terminal_names.console.as_deref())
         .map(|((_, slave), path)| (slave, path));
     let ttys: Vec<(&OwnedFd, &str)> = (prep.ttys.iter())
-        .zip(&prep.plan.ttys)
+        .zip(&prep.terminal_names.ttys)
         .map(|((_, slave), path)| (slave, path.as_str()))
         .collect();
     let terminals = crate::criu::terminals::for_restore(dir, console, &ttys)?;

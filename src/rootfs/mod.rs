@@ -40,10 +40,6 @@ pub struct RootfsPlan {
     pub autodev: bool,
     pub autodev_tmpfs_size: u64,
     pub pty_max: u32,
-    /// Host pty slave bound onto /dev/console.
-    pub console: Option<String>,
-    /// Host pty slaves bound onto /dev/tty1.. in order.
-    pub ttys: Vec<String>,
     pub hierarchies: Vec<Hierarchy>,
     /// The container's own cgroup directory of each hierarchy (its limit
     /// cgroup), for `lxc.mount.auto = cgroup*`.
@@ -54,6 +50,16 @@ pub struct RootfsPlan {
     pub userns: Option<UsernsRootfs>,
     /// `lxc.rootfs.options` of a directory rootfs.
     pub options: RootfsOptions,
+}
+
+/// The console and ttys bound onto the container's /dev: paths of host
+/// pty slaves, known once the monitor allocated them (after init's clone).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TerminalNames {
+    /// Bound onto /dev/console.
+    pub console: Option<String>,
+    /// Bound onto /dev/tty1.. in order.
+    pub ttys: Vec<String>,
 }
 
 /// Inside a user namespace: what replaces the mounts it may not make
@@ -83,16 +89,10 @@ fn check_rootfs_dir(root: &Path) -> Result<()> {
 }
 
 impl RootfsPlan {
-    /// Runs every step in LXC's order; the rootfs ends up mounted on itself
-    /// ready for pivot_root.
-    pub fn setup(&self) -> Result<()> {
-        self.setup_with(None, &mut |_| Ok(()), &mut |_, _, _| {
-            Err(Error::invalid("No monitor to idmap a mount entry"))
-        })
-    }
-
-    /// [`RootfsPlan::setup`], calling `hook` with "mount" once every mount
-    /// is done and with "autodev" before /dev is filled (LXC's
+    /// Runs every step in LXC's order, `terminals` bound last; the rootfs
+    /// ends up mounted on itself ready for pivot_root. Calls `hook` with
+    /// "mount" once every mount is done and with "autodev" before /dev is
+    /// filled (LXC's
     /// `lxc.hook.mount` and `lxc.hook.autodev` points). `idmapped` is the
     /// detached idmapped rootfs the monitor built (`idmap=` in
     /// `lxc.rootfs.options`), attached on `rootfs` instead of a bind.
@@ -101,6 +101,7 @@ impl RootfsPlan {
     pub fn setup_with(
         &self,
         idmapped: Option<&OwnedFd>,
+        terminals: &TerminalNames,
         hook: &mut dyn FnMut(&str) -> Result<()>,
         idmap: &mut IdmapRequest<'_>,
     ) -> Result<()> {
@@ -158,7 +159,7 @@ impl RootfsPlan {
             self.fill_dev(&root)?;
         }
         self.mount_devpts(&root)?;
-        self.bind_console_and_ttys(&root)
+        self.bind_console_and_ttys(&root, terminals)
     }
 
     fn mount_dev_tmpfs(&self, root: &Opened) -> Result<()> {
@@ -366,9 +367,10 @@ impl RootfsPlan {
         }
     }
 
-    fn bind_console_and_ttys(&self, root: &Opened) -> Result<()> {
-        let console = self.console.iter().map(|pty| ("console".to_string(), pty));
-        let ttys = (self.ttys.iter().enumerate()).map(|(i, pty)| (format!("tty{}", i + 1), pty));
+    fn bind_console_and_ttys(&self, root: &Opened, terminals: &TerminalNames) -> Result<()> {
+        let console = (terminals.console.iter()).map(|pty| ("console".to_string(), pty));
+        let ttys =
+            (terminals.ttys.iter().enumerate()).map(|(i, pty)| (format!("tty{}", i + 1), pty));
         // An autodev /dev is our own tmpfs: a missing target is made in it
         // directly; one already there (a hook's) is looked up from the root.
         let dev = if self.autodev {

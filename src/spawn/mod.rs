@@ -25,7 +25,7 @@ pub use spec::{RestoreRequest, StartOptions, StartSpec};
 use crate::cgroups::ContainerCgroups;
 use crate::error::{Error, Result, ResultExt};
 use crate::net::{self, NetPlan};
-use crate::rootfs::RootfsPlan;
+use crate::rootfs::{RootfsPlan, TerminalNames};
 use crate::sys;
 
 /// The container's init, seen from the monitor.
@@ -50,8 +50,8 @@ const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 /// of getting them from clone3, and the monitor builds the network in them
 /// while init sets up its rootfs. `cloned_init` gets init's pid and namespaces right after the
 /// clone, for the stop hooks of a start failing later. `terminals` gives
-/// the console and ttys init binds (`plan`'s are not used): it runs once
-/// init is cloned, so that what it allocates overlaps init's cgroup joins.
+/// the console and ttys init binds: it runs once init is cloned, so that
+/// what it allocates overlaps init's cgroup joins.
 pub fn spawn_init(
     spec: &StartSpec,
     plan: &RootfsPlan,
@@ -83,14 +83,7 @@ struct InitSteps<'a> {
     terminals: &'a mut dyn FnMut() -> Result<TerminalNames>,
 }
 
-/// The console and ttys init binds onto its /dev: paths of host pty
-/// slaves, sent with the monitor's "go".
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TerminalNames {
-    pub console: Option<String>,
-    pub ttys: Vec<String>,
-}
-
+/// The terminals' names as "go" carries them.
 impl TerminalNames {
     /// Each path NUL-terminated, the console's first, marked `c`, the
     /// ttys' `t`.
@@ -753,11 +746,6 @@ fn child_main(
             ))
         }
     };
-    let plan = &RootfsPlan {
-        console: terminals.console,
-        ttys: terminals.ttys,
-        ..plan.clone()
-    };
     let timens_offsets = spec
         .time_ns
         .as_ref()
@@ -789,6 +777,7 @@ fn child_main(
     run_pre_mount(spec, &hook_env)?;
     plan.setup_with(
         idmapped.as_ref(),
+        &terminals,
         &mut |hook| spec.hooks.run(hook, &hook_env, &[]),
         &mut |tree, userns, recursive| request_idmap(sock, tree, userns, recursive),
     )?;
@@ -799,7 +788,7 @@ fn child_main(
         wait_network(sock)?;
     }
     spec.confine.write_sysctls()?;
-    setup_stdio(plan.console.is_some())?;
+    setup_stdio(terminals.console.is_some())?;
     if sync_devices {
         wait_device_limits(sock)?;
     }
