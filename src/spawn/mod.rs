@@ -381,8 +381,9 @@ struct InitNetwork<'a> {
 /// it runs (pre-mount, mount, autodev) or a mount entry of a filesystem
 /// other than the kernel's local ones (NFS, CIFS...), which LXC makes with
 /// the network configured. With `up` scripts too, which LXC runs before
-/// init goes on, and with idmapped mount entries: init asks the monitor
-/// for those during its mounts, and must have read "network" first.
+/// init goes on, and with idmapped mount entries: the monitor answers
+/// init's requests for those only once the network is built, so init
+/// would wait for it there anyway.
 fn network_before_mounts(
     hooks: &crate::hooks::Hooks,
     net: &NetPlan,
@@ -451,19 +452,66 @@ fn build_network(
 }
 
 /// What the monitor sends init once it built its network (see
-/// [`NetworkWait`]). Init reads it before it asks the monitor anything:
-/// a request made earlier would read it as its answer.
+/// [`NetworkWait`]), whatever init is waiting for then.
 const NETWORK_READY: &[u8] = b"network";
 
-/// In init: waits for the monitor's [`NETWORK_READY`].
-fn wait_network(sock: &OwnedFd) -> Result<()> {
-    let mut buf = [0u8; 16];
-    match crate::sys::socket::recv_msg(sock, &mut buf) {
-        Ok(r) if &buf[..r.len] == NETWORK_READY => Ok(()),
-        _ => Err(Error::new(
-            libc::EPIPE,
-            "The monitor went away before the container's network was ready",
-        )),
+/// Init's side of its socket once released: its requests and the
+/// monitor's answers. [`NETWORK_READY`] may come before an answer: it is
+/// noted and the answer read next.
+struct MonitorLink<'a> {
+    sock: &'a OwnedFd,
+    network_ready: std::cell::Cell<bool>,
+}
+
+impl<'a> MonitorLink<'a> {
+    fn new(sock: &'a OwnedFd) -> MonitorLink<'a> {
+        MonitorLink {
+            sock,
+            network_ready: std::cell::Cell::new(false),
+        }
+    }
+
+    /// The monitor's next message into `buf` but [`NETWORK_READY`]; its
+    /// length (0: the monitor went away).
+    fn answer(&self, buf: &mut [u8]) -> Result<usize> {
+        loop {
+            let n = crate::sys::socket::recv_msg(self.sock, buf)?.len;
+            if &buf[..n] != NETWORK_READY {
+                return Ok(n);
+            }
+            self.network_ready.set(true);
+        }
+    }
+
+    /// Waits for [`NETWORK_READY`] unless it came already.
+    fn wait_network(&self) -> Result<()> {
+        let mut buf = [0u8; 16];
+        let ready = self.network_ready.get()
+            || crate::sys::socket::recv_msg(self.sock, &mut buf)
+                .is_ok_and(|r| &buf[..r.len] == NETWORK_READY);
+        if !ready {
+            return Err(Error::new(
+                libc::EPIPE,
+                "The monitor went away before the container's network was ready",
+            ));
+        }
+        self.network_ready.set(true);
+        Ok(())
+    }
+
+    /// Sends `msg` and waits for the monitor's "ok" (`what` names the step
+    /// in the error).
+    fn ask(&self, msg: &[u8], what: &str) -> Result<()> {
+        let mut reply = [0u8; 16];
+        let ok = send_parent(self.sock, msg).is_ok()
+            && self.answer(&mut reply).is_ok_and(|n| &reply[..n] == b"ok");
+        if !ok {
+            return Err(Error::new(
+                libc::EPIPE,
+                format!("The monitor did not release init after {what}"),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -683,7 +731,7 @@ fn answer_idmap(sock: &mut UnixStream, fds: &[OwnedFd], recursive: bool) -> Resu
 
 /// In init: has the monitor idmap `tree` to `userns`.
 fn request_idmap(
-    sock: &OwnedFd,
+    link: &MonitorLink<'_>,
     tree: std::os::fd::BorrowedFd<'_>,
     userns: std::os::fd::BorrowedFd<'_>,
     recursive: bool,
@@ -693,9 +741,9 @@ fn request_idmap(
     } else {
         IDMAP_SYNC
     };
-    crate::sys::socket::send_with_fds(sock, msg, &[tree.as_raw_fd(), userns.as_raw_fd()])?;
+    crate::sys::socket::send_with_fds(link.sock, msg, &[tree.as_raw_fd(), userns.as_raw_fd()])?;
     let mut buf = vec![0u8; 8192];
-    let n = crate::sys::socket::recv_msg(sock, &mut buf)?.len;
+    let n = link.answer(&mut buf)?;
     match &buf[..n] {
         b"ok" => Ok(()),
         [] => Err(Error::new(
@@ -746,6 +794,7 @@ fn child_main(
             ))
         }
     };
+    let link = MonitorLink::new(sock);
     let timens_offsets = spec
         .time_ns
         .as_ref()
@@ -770,7 +819,7 @@ fn child_main(
     match network.wait {
         // The moved interfaces are here now: configure them from inside.
         NetworkWait::OwnSetup => net::setup_inside(network.plan, network.gateways)?,
-        NetworkWait::BeforeMounts => wait_network(sock)?,
+        NetworkWait::BeforeMounts => link.wait_network()?,
         NetworkWait::BeforeSysctls => {}
     }
     let hook_env = child_hook_env(spec);
@@ -779,21 +828,23 @@ fn child_main(
         idmapped.as_ref(),
         &terminals,
         &mut |hook| spec.hooks.run(hook, &hook_env, &[]),
-        &mut |tree, userns, recursive| request_idmap(sock, tree, userns, recursive),
+        &mut |tree, userns, recursive| request_idmap(&link, tree, userns, recursive),
     )?;
     drop(idmapped);
     sys::pivot_root_here(&plan.rootfs)?;
     sys::sethostname(&spec.uts_name)?;
     if network.wait == NetworkWait::BeforeSysctls {
-        wait_network(sock)?;
+        link.wait_network()?;
     }
     spec.confine.write_sysctls()?;
     setup_stdio(terminals.console.is_some())?;
     if sync_devices {
-        wait_device_limits(sock)?;
+        // The `devices.*` settings, after autodev's mknod and the opening
+        // of /dev/console, which they may forbid.
+        link.ask(DEVICES_SYNC, "the device cgroup limits")?;
     }
     if spec.hooks.has("start-host") {
-        wait_parent(sock, START_HOST_SYNC, "lxc.hook.start-host")?;
+        link.ask(START_HOST_SYNC, "lxc.hook.start-host")?;
     }
     crate::caps::drop_bounding(&spec.caps_drop)?;
     if spec.no_new_privs {
@@ -843,36 +894,6 @@ fn run_pre_mount(spec: &StartSpec, env: &[(String, String)]) -> Result<()> {
     sys::make_rslave()
         .map_err(|e| Error::io("Failed to make a recursive slave of", Path::new("/"), &e))?;
     spec.hooks.run("pre-mount", env, &[])
-}
-
-/// Sends `msg` to the monitor and waits for its "ok".
-fn wait_parent(sock: &OwnedFd, msg: &[u8], what: &str) -> Result<()> {
-    // SAFETY: writing and reading buffers we own on our socket.
-    let ok = unsafe {
-        libc::write(
-            sock.as_raw_fd(),
-            msg.as_ptr() as *const libc::c_void,
-            msg.len(),
-        ) == msg.len() as isize
-            && {
-                let mut reply = [0u8; 2];
-                libc::read(sock.as_raw_fd(), reply.as_mut_ptr() as *mut libc::c_void, 2) == 2
-            }
-    };
-    if !ok {
-        return Err(Error::new(
-            libc::EPIPE,
-            format!("The monitor did not release init after {what}"),
-        ));
-    }
-    Ok(())
-}
-
-/// Asks the parent to write the `devices.*` settings (after autodev's
-/// mknod and the opening of /dev/console, which they may forbid) and
-/// waits until it has.
-fn wait_device_limits(sock: &OwnedFd) -> Result<()> {
-    wait_parent(sock, DEVICES_SYNC, "the device cgroup limits")
 }
 
 /// New session with /dev/console as controlling terminal and stdio.
@@ -1070,6 +1091,32 @@ mod tests {
         let at = crate::config::HOOK_NAMES.iter().position(|h| *h == "start");
         start_only.scripts[at.unwrap()] = vec!["/bin/true".into()];
         assert!(!network_before_mounts(&start_only, &net, &local));
+    }
+
+    /// "network" coming before the answer to a request is noted, not
+    /// taken for the answer; a later wait for it returns at once.
+    #[test]
+    fn the_network_note_is_never_an_answer() {
+        let (monitor, init) = sys::socketpair_seqpacket().unwrap();
+        let monitor = UnixStream::from(monitor);
+        let link = MonitorLink::new(&init);
+        (&monitor).write_all(NETWORK_READY).unwrap();
+        (&monitor).write_all(b"ok").unwrap();
+        link.ask(START_HOST_SYNC, "a test").unwrap();
+        link.wait_network().unwrap();
+        let mut buf = [0u8; 16];
+        let n = crate::sys::socket::recv_msg(&monitor, &mut buf)
+            .unwrap()
+            .len;
+        assert_eq!(&buf[..n], START_HOST_SYNC);
+
+        let other = MonitorLink::new(&init);
+        (&monitor).write_all(b"22 refused").unwrap();
+        assert!(other.ask(DEVICES_SYNC, "a test").is_err());
+        (&monitor).write_all(NETWORK_READY).unwrap();
+        other.wait_network().unwrap();
+        drop(monitor);
+        assert!(MonitorLink::new(&init).wait_network().is_err());
     }
 
     #[test]
