@@ -529,10 +529,7 @@ impl Monitor {
     }
 
     fn reap_init(&mut self) -> i32 {
-        let mut status = 0;
-        // SAFETY: reaping our own child.
-        unsafe { libc::waitpid(self.init.pid, &mut status, 0) };
-        status
+        crate::sys::wait_status(self.init.pid, 0).unwrap_or(0)
     }
 
     fn drain_console(&mut self) {

@@ -660,9 +660,7 @@ fn run_start_host(spec: &StartSpec, pid: i32, sock: &mut UnixStream) -> Result<(
 /// Kills a half-started init and reaps it.
 pub fn kill_and_reap(init: &InitProcess) {
     let _ = sys::pidfd_send_signal(&init.pidfd, libc::SIGKILL);
-    let mut status = 0;
-    // SAFETY: reaping our own child.
-    unsafe { libc::waitpid(init.pid, &mut status, 0) };
+    let _ = sys::wait_status(init.pid, 0);
 }
 
 fn report_and_exit(sock: &OwnedFd, err: &Error) -> ! {
