@@ -8,7 +8,9 @@
 # all N running (median of 5), host memory per container, 1 s after the listing (Pss of every host
 # process whose cmdline names the lxcpath, and our one sentinel), stop-all
 # and destroy-all time, and what is left afterwards (lxc.payload.<name>
-# cgroups, host processes). Not a timed test: numbers are reported.
+# cgroups, host processes); and, with all N running, one pivot_root(2)
+# alone (which visits every thread on the host: the kernel's part of what
+# grows with N). Not a timed test: numbers are reported.
 # Usage: benches/scale.sh [PREFIX]   (PREFIX: a meson install of ours;
 #        default: build one into a scratch directory)
 # Environment: SCALE_NS (default "1 10 100 1000"), SCALE_LXC_BUDGET seconds
@@ -141,24 +143,26 @@ for n in $ns; do
 done
 
 get() { awk -v l="$1" -v n="$2" -v k="$3" '$1 == l && $2 == n && $3 == k { print $4 }' "$results"; }
-printf '%-5s %-10s %9s %9s %6s %9s %9s %6s %8s %8s %6s\n' N library "start1/10" "startN/10" ratio "list ms" "Pss kB/c" "procs" "stop s" "destr s" left
+printf '%-5s %-10s %9s %9s %6s %9s %9s %6s %8s %8s %6s %9s\n' N library "start1/10" "startN/10" ratio "list ms" "Pss kB/c" "procs" "stop s" "destr s" left "pivot us"
 for n in $ns; do
 	for lib in debian ours; do
 		[ -n "$(get $lib "$n" started)" ] || continue
 		a=$(get $lib "$n" start_first_tenth_ms)
 		b=$(get $lib "$n" start_last_tenth_ms)
-		printf '%-5s %-10s %9.2f %9.2f %6.2f %9.3f %9.0f %6.2f %8.3f %8.3f %6s\n' "$n" \
+		printf '%-5s %-10s %9.2f %9.2f %6.2f %9.3f %9.0f %6.2f %8.3f %8.3f %6s %9.0f\n' "$n" \
 			"$([ $lib = debian ] && echo 'LXC 5.0.2' || echo ours)" "$a" "$b" "$(echo "$b / $a" | bc -l)" \
 			"$(get $lib "$n" list_active_ms)" "$(get $lib "$n" pss_kb_per_container)" \
 			"$(echo "$(get $lib "$n" host_procs) / $n" | bc -l)" \
 			"$(get $lib "$n" stop_all_s)" "$(get $lib "$n" destroy_all_s)" \
-			"$(($(get $lib "$n" left_payload_cgroups) + $(get $lib "$n" left_host_procs)))"
+			"$(($(get $lib "$n" left_payload_cgroups) + $(get $lib "$n" left_host_procs)))" \
+			"$(get $lib "$n" pivot_root_us)"
 	done
 done
 echo "(start: median ms of the first and of the last tenth of the starts, ratio last/first;"
 echo " list: list_active_containers with all N running, median of 5; Pss: host processes"
 echo " naming the lxcpath, per container; procs: those processes per container; left:"
-echo " lxc.payload.<name> cgroups + host processes after destroy)"
+echo " lxc.payload.<name> cgroups + host processes after destroy; pivot: one pivot_root(2)"
+echo " alone with all N running, median of 15 in us: the kernel's part of the start's growth)"
 [ -f "$work/notes" ] && cat "$work/notes"
 if [ -n "${SCALE_RESULTS:-}" ]; then cp "$results" "$SCALE_RESULTS"; fi
 if [ -n "${SCALE_PLOT:-}" ]; then
@@ -173,16 +177,17 @@ for line in open(sys.argv[1]):
     lib, n, k, v = line.split()
     d[(lib, int(n))][k] = float(v)
 rows = [("start_last_tenth_ms", "start latency, last tenth (ms)"),
+        ("pivot_root_us", "pivot_root(2) alone (us)"),
         ("list_active_ms", "list_active_containers (ms)"),
         ("pss_kb_per_container", "host Pss per container (kB)"),
         ("stop_all_s", "stop all (s)")]
-fig, axs = plt.subplots(1, 4, figsize=(16, 4))
+fig, axs = plt.subplots(1, 5, figsize=(20, 4))
 for ax, (k, title) in zip(axs, rows):
     for lib, label in (("debian", "LXC 5.0.2"), ("ours", "ours")):
         ns = sorted(n for (l, n) in d if l == lib and k in d[(l, n)])
         ax.plot(ns, [d[(lib, n)][k] for n in ns], "o-", label=label)
     ax.set_xscale("log"); ax.set_xlabel("N containers"); ax.set_title(title); ax.grid(True, alpha=.3)
-    if k in ("list_active_ms", "stop_all_s"):
+    if k in ("list_active_ms", "stop_all_s", "pivot_root_us"):
         ax.set_yscale("log")
 axs[0].legend()
 fig.tight_layout()
