@@ -423,6 +423,15 @@ pub fn is_read_only(path: &Path) -> bool {
     }
 }
 
+/// Descriptor `fd`, handed to this process at its exec, when it is open.
+/// Only for a number nothing in this process opened itself.
+pub fn inherited_fd(fd: RawFd) -> Option<OwnedFd> {
+    // SAFETY: fcntl probes whether the descriptor exists before we own it.
+    let open = unsafe { libc::fcntl(fd, libc::F_GETFD) } >= 0;
+    // SAFETY: open, and the caller says it is ours to own.
+    open.then(|| unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
 /// Sets FD_CLOEXEC on every descriptor from `first` up.
 pub fn cloexec_from(first: RawFd) {
     // SAFETY: close_range with CLOSE_RANGE_CLOEXEC only flags descriptors.

@@ -27,6 +27,17 @@ impl PartialEq for MountDir {
 
 impl Eq for MountDir {}
 
+impl MountDir {
+    /// A mountpoint opened elsewhere (see `handoff`).
+    pub(super) fn opened(fd: Arc<OwnedFd>) -> MountDir {
+        MountDir(Some(fd))
+    }
+
+    pub(super) fn fd(&self) -> Option<BorrowedFd<'_>> {
+        self.0.as_ref().map(|fd| fd.as_fd())
+    }
+}
+
 impl Hierarchy {
     /// Opens the mountpoint, from which this hierarchy's paths are looked
     /// up from now on.

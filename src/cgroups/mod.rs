@@ -21,6 +21,7 @@ pub mod bpf_prog;
 pub mod device_rules;
 pub mod devices_bpf;
 mod files;
+pub mod handoff;
 pub mod limits;
 mod v1;
 mod v2;
@@ -276,7 +277,7 @@ pub fn base_cgroup_file(euid: libc::uid_t, relative: bool) -> &'static str {
     if euid == 0 && !relative {
         "/proc/1/cgroup"
     } else {
-        "/proc/self/cgroup"
+        "/proc/thread-self/cgroup"
     }
 }
 
@@ -297,7 +298,12 @@ pub fn prune_init_scope(path: &str) -> &str {
 pub fn detect_base(relative: bool) -> Result<Vec<Hierarchy>> {
     // SAFETY: geteuid has no preconditions.
     let file = base_cgroup_file(unsafe { libc::geteuid() }, relative);
-    let mut hierarchies = hierarchies_from(&read_proc("/proc/self/mountinfo")?, &read_proc(file)?);
+    // The calling thread's: the caller's thread that spawns the monitor
+    // finds them for it (`handoff`), and namespaces are per thread.
+    let mut hierarchies = hierarchies_from(
+        &read_proc("/proc/thread-self/mountinfo")?,
+        &read_proc(file)?,
+    );
     if !relative {
         for h in &mut hierarchies {
             h.current = prune_init_scope(&h.current).to_string();
@@ -830,8 +836,8 @@ mod tests {
     #[test]
     fn base_cgroup() {
         assert_eq!(base_cgroup_file(0, false), "/proc/1/cgroup");
-        assert_eq!(base_cgroup_file(0, true), "/proc/self/cgroup");
-        assert_eq!(base_cgroup_file(1000, false), "/proc/self/cgroup");
+        assert_eq!(base_cgroup_file(0, true), "/proc/thread-self/cgroup");
+        assert_eq!(base_cgroup_file(1000, false), "/proc/thread-self/cgroup");
         assert_eq!(prune_init_scope("/init.scope"), "/");
         assert_eq!(
             prune_init_scope("/system.slice/init.scope"),

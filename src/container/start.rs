@@ -15,7 +15,7 @@ use std::path::Path;
 
 use super::Container;
 use crate::error::{Error, Result};
-use crate::monitor::{Args, StatusLine, STATUS_FD};
+use crate::monitor::{Args, StatusLine, HIERARCHIES_FD, STATUS_FD};
 use crate::spawn::StartOptions;
 use crate::sys;
 
@@ -59,12 +59,14 @@ unsafe fn process_environment<'a>() -> impl Iterator<Item = &'a std::ffi::CStr> 
 }
 
 /// Spawns the monitor with the config on fd 3, the status pipe on fd 4,
-/// nothing else open, default signal dispositions and an empty mask; as
-/// our child in the foreground mode, else detached (not our child).
+/// the socket of the cgroup hierarchies on fd 5, nothing else open,
+/// default signal dispositions and an empty mask; as our child in the
+/// foreground mode, else detached (not our child).
 fn spawn_monitor(
     argv: &[String],
     config: &OwnedFd,
     status_w: &OwnedFd,
+    hierarchies: &OwnedFd,
     foreground: bool,
 ) -> Result<libc::pid_t> {
     let handle = crate::helper_exe::monitor_handle()?;
@@ -81,9 +83,10 @@ fn spawn_monitor(
         dup2: &[
             (config.as_raw_fd(), crate::monitor::CONFIG_FD),
             (status_w.as_raw_fd(), STATUS_FD),
+            (hierarchies.as_raw_fd(), HIERARCHIES_FD),
         ],
-        // The monitor closes everything above its status pipe first.
-        handle_slot: STATUS_FD + 1,
+        // The monitor closes everything above those first.
+        handle_slot: HIERARCHIES_FD + 1,
         block_all_signals: false,
         default_all_signals: true,
         detached: !foreground,
@@ -112,7 +115,7 @@ impl Container {
     /// Starts the container. In the foreground mode returns the wait
     /// status of the container's init once it stopped (LXC's error_num).
     pub fn start(&self, opts: &StartOptions) -> Result<i32> {
-        let (name, lxcpath, config_file, text) = {
+        let (name, lxcpath, config_file, text, cgroup_relative) = {
             let st = self.lock();
             let Some(config) = &st.config else {
                 return Err(Error::new(
@@ -128,6 +131,7 @@ impl Container {
                 st.lxcpath.clone(),
                 st.config_file.clone(),
                 config.replay_text().to_string(),
+                config.conf().cgroup_relative,
             )
         };
         if self.is_running() {
@@ -149,9 +153,18 @@ impl Container {
         argv.extend(args.to_argv());
         let config_fd = config_memfd(&text)?;
         let (status_r, status_w) = sys::pipe("the status pipe")?;
-        let pid = spawn_monitor(&argv, &config_fd, &status_w, !opts.daemonize)?;
-        drop(status_w);
-        drop(config_fd);
+        let (hierarchies, monitor_end) = sys::socketpair_seqpacket()?;
+        let pid = spawn_monitor(&argv, &config_fd, &status_w, &monitor_end, !opts.daemonize)?;
+        drop((status_w, monitor_end, config_fd));
+        // While the monitor is being executed. Best effort: a failure here
+        // only closes the socket, and the monitor finds them itself.
+        if let Err(e) = crate::cgroups::handoff::send(&hierarchies, cgroup_relative) {
+            log::debug!(
+                "Cgroup hierarchies not handed to the monitor: {}",
+                e.message
+            );
+        }
+        drop(hierarchies);
         let mut reader = BufReader::new(std::fs::File::from(status_r));
         let first = read_status(&mut reader);
         let init_pid = match first {

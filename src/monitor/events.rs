@@ -98,14 +98,19 @@ impl Monitor {
     /// Kept out of line and boxed: the setup's locals go with its frame,
     /// not into the stack the monitor idles on for the container's life.
     #[inline(never)]
-    pub fn start(args: &Args, config: Config) -> Result<Box<Monitor>> {
+    /// `found`: the cgroup hierarchies the caller found (see `prepare`).
+    pub fn start(
+        args: &Args,
+        config: Config,
+        found: Option<Vec<crate::cgroups::handoff::Found>>,
+    ) -> Result<Box<Monitor>> {
         // The socket first: a second start of the same container fails
         // here, before anything of the running one is touched, and runs
         // no hook (LXC makes it before `__lxc_start`).
         let listener = server::listen(&args.lxcpath, &args.name)?;
         let config_file = std::path::Path::new(&args.config_file);
         let mut failed = FailedStart::new(Hooks::for_start(&args.name, config_file, &config));
-        Self::start_with(args, config, listener, &mut failed).map_err(|e| failed.end(e))
+        Self::start_with(args, config, listener, &mut failed, found).map_err(|e| failed.end(e))
     }
 
     fn start_with(
@@ -113,8 +118,9 @@ impl Monitor {
         config: Config,
         listener: OwnedFd,
         failed: &mut FailedStart,
+        found: Option<Vec<crate::cgroups::handoff::Found>>,
     ) -> Result<Box<Monitor>> {
-        let mut prep = prepare(args, &config, listener, failed)?;
+        let mut prep = prepare(args, &config, listener, failed, found)?;
         let init = spawn_or_restore(args, &mut prep, failed)?;
         // From here init runs: a failure kills it and hands its cgroups
         // to the end of the failed start.

@@ -33,6 +33,10 @@ pub use status::{StatusLine, STATUS_FD};
 /// Descriptor carrying the configuration text.
 pub const CONFIG_FD: i32 = 3;
 
+/// Descriptor on which the caller sends the cgroup hierarchies it found
+/// (`cgroups::handoff`), after the status pipe.
+pub const HIERARCHIES_FD: i32 = STATUS_FD + 1;
+
 /// Parsed command line of the monitor.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Args {
@@ -150,14 +154,14 @@ fn destroy_ephemeral(name: &str, lxcpath: &str) -> Result<()> {
 /// Entry point of the monitor binary; returns its exit status.
 pub fn main(argv: Vec<String>, destroy: DestroyFn) -> i32 {
     let _ = DESTROY.set(destroy);
-    let Some((args, mut status)) = detach(&argv) else {
+    let Some((args, mut status, hierarchies)) = detach(&argv) else {
         return 1;
     };
     // Before anything of the container exists, while single-threaded, and
     // early and shallow: the sentinel keeps the heap and the stack it was
     // forked with, so neither holds the configuration yet.
     let sentinel = crate::sentinel::launch(&args.name, &args.lxcpath, !args.foreground);
-    let Some(monitor) = start(&args, sentinel, &mut status) else {
+    let Some(monitor) = start(&args, sentinel, &mut status, hierarchies) else {
         return 1;
     };
     // A sentinel this start had to start greeted it meanwhile.
@@ -169,13 +173,15 @@ pub fn main(argv: Vec<String>, destroy: DestroyFn) -> i32 {
 }
 
 /// Reads the arguments and leaves the caller; `None` once a failure was
-/// told.
+/// told. With them, the socket of `HIERARCHIES_FD` when the caller passed
+/// one.
 #[inline(never)]
-fn detach(argv: &[String]) -> Option<(Args, status::StatusPipe)> {
+fn detach(argv: &[String]) -> Option<(Args, status::StatusPipe, Option<OwnedFd>)> {
     // Nothing the caller left open may reach the container.
-    sys::raw::close_from(5);
-    sys::cloexec_from(3);
+    sys::raw::close_from(HIERARCHIES_FD + 1);
+    sys::cloexec_from(CONFIG_FD);
     let mut status = status::StatusPipe::open();
+    let hierarchies = sys::inherited_fd(HIERARCHIES_FD);
     let args = match Args::parse(argv) {
         Ok(a) => a,
         Err(e) => {
@@ -192,7 +198,7 @@ fn detach(argv: &[String]) -> Option<(Args, status::StatusPipe)> {
         // caller's already, and no process group leader.
         sys::leave_session();
     }
-    Some((args, status))
+    Some((args, status, hierarchies))
 }
 
 /// Reads the configuration, starts the container and tells the caller;
@@ -203,6 +209,7 @@ fn start(
     args: &Args,
     sentinel: Result<()>,
     status: &mut status::StatusPipe,
+    hierarchies: Option<OwnedFd>,
 ) -> Option<Box<events::Monitor>> {
     let config = match read_config(args) {
         Ok(c) => c,
@@ -225,7 +232,11 @@ fn start(
             e.message
         );
     }
-    let monitor = match events::Monitor::start(args, config) {
+    // Sent by the caller long before now (it found them while we were
+    // executed): nothing to wait for but the message already queued.
+    let found = hierarchies.as_ref().and_then(cgroups::handoff::receive);
+    drop(hierarchies);
+    let monitor = match events::Monitor::start(args, config, found) {
         Ok(m) => m,
         Err(e) => {
             log::error!("Failed to start container \"{}\": {}", args.name, e.message);
@@ -342,6 +353,7 @@ pub(crate) fn prepare(
     config: &Config,
     listener: OwnedFd,
     failed: &mut FailedStart,
+    found: Option<Vec<cgroups::handoff::Found>>,
 ) -> Result<Prepared> {
     let opts = StartOptions {
         argv: args.init_argv.clone(),
@@ -360,20 +372,32 @@ pub(crate) fn prepare(
     failed.hooks = spec.hooks.clone();
     // LXC's pre-start: on the host, before cgroups and namespaces.
     spec.hooks.run("pre-start", &[], &[])?;
-    // Before the network namespace's thread: see cgroups::files.
-    let hierarchies: Vec<_> = cgroups::detect_base(config.conf().cgroup_relative)?
+    // The hierarchies the caller found, else found here. Either before the
+    // network namespace's thread: finding them looks paths up through
+    // sysfs, which that thread's new namespace writes (see cgroups::files).
+    let found = match found {
+        Some(found) => found,
+        None => cgroups::detect_base(config.conf().cgroup_relative)?
+            .into_iter()
+            .map(|h| {
+                let delegated = h.delegated();
+                (h, delegated)
+            })
+            .collect(),
+    };
+    let hierarchies: Vec<_> = found
         .into_iter()
-        .filter(|h| {
-            let ok = h.delegated();
-            if !ok {
+        .filter(|(h, delegated)| {
+            if !delegated {
                 log::info!(
                     "Skipping cgroup hierarchy {}: {} is not writable (not delegated to us)",
                     h.mountpoint.display(),
                     h.current_dir().display()
                 );
             }
-            ok
+            *delegated
         })
+        .map(|(h, _)| h)
         .collect();
     // The network namespace is made meanwhile, on a thread joined before
     // init's clone; the network in it once init runs (after pre-start,

@@ -2,7 +2,7 @@
 //! event, so `start` can return only once the container runs, or with the
 //! real error from inside the monitor.
 
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 
 /// Descriptor of the status pipe in the monitor.
 pub const STATUS_FD: i32 = 4;
@@ -47,11 +47,9 @@ pub struct StatusPipe {
 
 impl StatusPipe {
     pub fn open() -> StatusPipe {
-        // SAFETY: fcntl probes whether fd 4 exists before we own it.
-        let valid = unsafe { libc::fcntl(STATUS_FD, libc::F_GETFD) } >= 0;
-        // SAFETY: fd 4 was handed to us by `start` for exactly this.
+        // fd 4 was handed to us by `start` for exactly this.
         StatusPipe {
-            fd: valid.then(|| unsafe { OwnedFd::from_raw_fd(STATUS_FD) }),
+            fd: crate::sys::inherited_fd(STATUS_FD),
         }
     }
 

@@ -365,6 +365,18 @@ pub fn send_with_fds_flags(
     )
 }
 
+/// Whether `sock` has something to read (or its peer left) within
+/// `timeout_ms`.
+pub fn wait_readable(sock: &impl AsRawFd, timeout_ms: i32) -> bool {
+    let mut pfd = libc::pollfd {
+        fd: sock.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: poll on one local pollfd.
+    unsafe { libc::poll(&mut pfd, 1, timeout_ms) > 0 }
+}
+
 /// What one `recvmsg` brought: bytes, the peer's credentials, descriptors.
 #[derive(Debug, Default)]
 pub struct Received {
