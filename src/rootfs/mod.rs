@@ -89,7 +89,8 @@ fn check_rootfs_dir(root: &Path) -> Result<()> {
 }
 
 impl RootfsPlan {
-    /// Runs every step in LXC's order, `terminals` bound last; the rootfs
+    /// Runs every step in LXC's order, the console and ttys `terminals`
+    /// gives (asked for only then) bound last; the rootfs
     /// ends up mounted on itself ready for pivot_root. Calls `hook` with
     /// "mount" once every mount is done and with "autodev" before /dev is
     /// filled (LXC's
@@ -101,7 +102,7 @@ impl RootfsPlan {
     pub fn setup_with(
         &self,
         idmapped: Option<&OwnedFd>,
-        terminals: &TerminalNames,
+        terminals: &mut dyn FnMut() -> Result<TerminalNames>,
         hook: &mut dyn FnMut(&str) -> Result<()>,
         idmap: &mut IdmapRequest<'_>,
     ) -> Result<()> {
@@ -159,7 +160,7 @@ impl RootfsPlan {
             self.fill_dev(&root)?;
         }
         self.mount_devpts(&root)?;
-        self.bind_console_and_ttys(&root, terminals)
+        self.bind_console_and_ttys(&root, &terminals()?)
     }
 
     fn mount_dev_tmpfs(&self, root: &Opened) -> Result<()> {

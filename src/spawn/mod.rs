@@ -251,28 +251,44 @@ fn spawn_with_network(
         || spec.clone_flags & libc::CLONE_NEWUSER != 0
         || spec.rootfs_options.idmap.is_some()
         || spec.confine.acts_from_parent();
-    let parent_steps = terminals()
-        .and_then(|names| {
-            if cgroups_first {
-                wait_child_msg(&sock, CGROUPS_SYNC)?;
-            }
-            if parent_moves_v2 {
-                cgroups.attach_unified(pid)?;
-            }
-            spec.confine
-                .apply_from_parent(pid, spec.clone_flags & libc::CLONE_NEWPID != 0)?;
-            setup_userns(spec, &names, cgroups, pid)?;
-            let tree = idmapped_rootfs(spec, pid)?;
-            release_init(&mut sock, &names, tree)
-        })
-        .and_then(|()| match inside {
-            Some(mut nl) => {
-                build_network(&mut init, &mut host, ns_ref, &mut nl, &gateways, spec)?;
-                sock.write_all(NETWORK_READY)
-                    .map_err(|e| Error::os("Failed to tell init its network is ready", &e))
-            }
-            None => Ok(()),
-        });
+    // A mapped root gets the terminals before "go" (they are chowned to
+    // it); otherwise init has them while it mounts (see [`TERMINALS`]).
+    let names_before_go = spec.clone_flags & libc::CLONE_NEWUSER != 0;
+    let mut released = || -> Result<()> {
+        let names = if names_before_go {
+            Some(terminals()?)
+        } else {
+            None
+        };
+        if cgroups_first {
+            wait_child_msg(&sock, CGROUPS_SYNC)?;
+        }
+        if parent_moves_v2 {
+            cgroups.attach_unified(pid)?;
+        }
+        spec.confine
+            .apply_from_parent(pid, spec.clone_flags & libc::CLONE_NEWPID != 0)?;
+        if let Some(names) = &names {
+            setup_userns(spec, names, cgroups, pid)?;
+        }
+        let tree = idmapped_rootfs(spec, pid)?;
+        release_init(&mut sock, names.as_ref(), tree)?;
+        if names.is_none() {
+            let mut msg = TERMINALS.to_vec();
+            msg.extend(terminals()?.encode());
+            sock.write_all(&msg)
+                .map_err(|e| Error::os("Failed to give init its terminals", &e))?;
+        }
+        Ok(())
+    };
+    let parent_steps = released().and_then(|()| match inside {
+        Some(mut nl) => {
+            build_network(&mut init, &mut host, ns_ref, &mut nl, &gateways, spec)?;
+            sock.write_all(NETWORK_READY)
+                .map_err(|e| Error::os("Failed to tell init its network is ready", &e))
+        }
+        None => Ok(()),
+    });
     if let Err(e) = parent_steps {
         abandon(&init, &host);
         return Err(reported_error(&sock).unwrap_or(e));
@@ -456,55 +472,95 @@ fn build_network(
 const NETWORK_READY: &[u8] = b"network";
 
 /// Init's side of its socket once released: its requests and the
-/// monitor's answers. [`NETWORK_READY`] may come before an answer: it is
-/// noted and the answer read next.
+/// monitor's answers. Two notes may come before an answer, in any order:
+/// [`NETWORK_READY`] and the terminals' names ([`TERMINALS`], unless "go"
+/// carried them); each is kept and the answer read next.
 struct MonitorLink<'a> {
     sock: &'a OwnedFd,
     network_ready: std::cell::Cell<bool>,
+    terminals: std::cell::RefCell<Option<TerminalNames>>,
 }
 
+/// Room for any message of the monitor's (the terminals' names at most:
+/// a path is at most 20 bytes, "/dev/pts/" and a u32).
+const MONITOR_MESSAGE_MAX: usize = 8192;
+
 impl<'a> MonitorLink<'a> {
-    fn new(sock: &'a OwnedFd) -> MonitorLink<'a> {
+    fn new(sock: &'a OwnedFd, terminals: Option<TerminalNames>) -> MonitorLink<'a> {
         MonitorLink {
             sock,
             network_ready: std::cell::Cell::new(false),
+            terminals: std::cell::RefCell::new(terminals),
         }
     }
 
-    /// The monitor's next message into `buf` but [`NETWORK_READY`]; its
-    /// length (0: the monitor went away).
-    fn answer(&self, buf: &mut [u8]) -> Result<usize> {
+    /// The monitor's next message but the notes (empty: it went away).
+    fn answer(&self) -> Result<Vec<u8>> {
         loop {
-            let n = crate::sys::socket::recv_msg(self.sock, buf)?.len;
-            if &buf[..n] != NETWORK_READY {
-                return Ok(n);
+            if let Some(msg) = self.read_one()? {
+                return Ok(msg);
             }
-            self.network_ready.set(true);
         }
+    }
+
+    /// One message of the monitor's; None when it was a note (kept).
+    fn read_one(&self) -> Result<Option<Vec<u8>>> {
+        let mut buf = vec![0u8; MONITOR_MESSAGE_MAX];
+        let n = crate::sys::socket::recv_msg(self.sock, &mut buf)?.len;
+        buf.truncate(n);
+        Ok((!self.noted(&buf)?).then_some(buf))
+    }
+
+    /// Keeps `msg` if it is a note; whether it was.
+    fn noted(&self, msg: &[u8]) -> Result<bool> {
+        if msg == NETWORK_READY {
+            self.network_ready.set(true);
+            return Ok(true);
+        }
+        match msg.strip_prefix(TERMINALS) {
+            Some(names) => {
+                *self.terminals.borrow_mut() = Some(TerminalNames::decode(names)?);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Reads notes until `done` (`what` names it in the error): nothing
+    /// else may come first.
+    fn wait_for(&self, done: impl Fn(&Self) -> bool, what: &str) -> Result<()> {
+        while !done(self) {
+            if self.read_one()?.is_some() {
+                return Err(Error::new(
+                    libc::EPIPE,
+                    format!("The monitor went away before {what}"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Waits for [`NETWORK_READY`] unless it came already.
     fn wait_network(&self) -> Result<()> {
-        let mut buf = [0u8; 16];
-        let ready = self.network_ready.get()
-            || crate::sys::socket::recv_msg(self.sock, &mut buf)
-                .is_ok_and(|r| &buf[..r.len] == NETWORK_READY);
-        if !ready {
-            return Err(Error::new(
-                libc::EPIPE,
-                "The monitor went away before the container's network was ready",
-            ));
-        }
-        self.network_ready.set(true);
-        Ok(())
+        self.wait_for(
+            |l| l.network_ready.get(),
+            "the container's network was ready",
+        )
+    }
+
+    /// The console's and ttys' names, waited for unless they came.
+    fn terminals(&self) -> Result<TerminalNames> {
+        self.wait_for(
+            |l| l.terminals.borrow().is_some(),
+            "the container's terminals were allocated",
+        )?;
+        Ok(self.terminals.borrow().clone().unwrap_or_default())
     }
 
     /// Sends `msg` and waits for the monitor's "ok" (`what` names the step
     /// in the error).
     fn ask(&self, msg: &[u8], what: &str) -> Result<()> {
-        let mut reply = [0u8; 16];
-        let ok = send_parent(self.sock, msg).is_ok()
-            && self.answer(&mut reply).is_ok_and(|n| &reply[..n] == b"ok");
+        let ok = send_parent(self.sock, msg).is_ok() && self.answer().is_ok_and(|r| r == b"ok");
         if !ok {
             return Err(Error::new(
                 libc::EPIPE,
@@ -616,15 +672,22 @@ fn idmapped_rootfs(spec: &StartSpec, pid: i32) -> Result<Option<OwnedFd>> {
     crate::rootfs::options::idmapped_tree(&spec.rootfs, &userns, &spec.rootfs_options).map(Some)
 }
 
-/// Lets init go on with its console and ttys, handing it the idmapped
-/// rootfs if there is one.
+/// Lets init go on, handing it the idmapped rootfs if there is one and
+/// its console's and ttys' names if known already (else [`TERMINALS`]
+/// follows).
 fn release_init(
     sock: &mut UnixStream,
-    terminals: &TerminalNames,
+    terminals: Option<&TerminalNames>,
     tree: Option<OwnedFd>,
 ) -> Result<()> {
     let mut msg = GO.to_vec();
-    msg.extend(terminals.encode());
+    match terminals {
+        Some(names) => {
+            msg.push(NAMES_NOW);
+            msg.extend(names.encode());
+        }
+        None => msg.push(NAMES_LATER),
+    }
     let sent = match &tree {
         Some(t) => crate::sys::socket::send_with_fd(sock, &msg, t.as_raw_fd()).map(drop),
         None => sock
@@ -634,8 +697,27 @@ fn release_init(
     sent.context("Failed to release init")
 }
 
-/// What releases init once the monitor's steps are done.
+/// What releases init once the monitor's steps are done; then
+/// [`NAMES_NOW`] and the terminals' names, or [`NAMES_LATER`].
 const GO: &[u8] = b"go";
+const NAMES_NOW: u8 = b'=';
+const NAMES_LATER: u8 = b'+';
+
+/// The terminals' names, after a "go" that did not carry them: init needs
+/// them only at the end of its rootfs, so the monitor allocates them
+/// while init mounts (made before "go", they were what init waited for).
+const TERMINALS: &[u8] = b"terminals ";
+
+/// Init's reading of "go" after [`GO`]: the names, if they came.
+fn names_in_go(rest: &[u8]) -> Result<Option<TerminalNames>> {
+    match rest.split_first() {
+        Some((&NAMES_NOW, names)) => TerminalNames::decode(names).map(Some),
+        Some((&NAMES_LATER, [])) => Ok(None),
+        _ => Err(Error::invalid(
+            "init got a malformed \"go\" from the monitor",
+        )),
+    }
+}
 
 /// Undoes a start that failed once init existed: physical interfaces go
 /// back to the host, init dies, the host veth ends go.
@@ -740,9 +822,7 @@ fn request_idmap(
         IDMAP_SYNC
     };
     crate::sys::socket::send_with_fds(link.sock, msg, &[tree.as_raw_fd(), userns.as_raw_fd()])?;
-    let mut buf = vec![0u8; 8192];
-    let n = link.answer(&mut buf)?;
-    match &buf[..n] {
+    match link.answer()?.as_slice() {
         b"ok" => Ok(()),
         [] => Err(Error::new(
             libc::EPIPE,
@@ -778,12 +858,12 @@ fn child_main(
         libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut());
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    // "go" with the terminals' names, and the idmapped rootfs when there
-    // is one. A path is at most 20 bytes ("/dev/pts/" and a u32).
-    let mut go = vec![0u8; GO.len() + 24 * (spec.tty_max as usize + 1)];
+    // "go", with the idmapped rootfs when there is one, and maybe the
+    // terminals' names.
+    let mut go = vec![0u8; MONITOR_MESSAGE_MAX];
     let (idmapped, terminals) = match crate::sys::socket::recv_msg(sock, &mut go) {
         Ok(mut r) if go[..r.len].starts_with(GO) => {
-            (r.fds.pop(), TerminalNames::decode(&go[GO.len()..r.len])?)
+            (r.fds.pop(), names_in_go(&go[GO.len()..r.len])?)
         }
         _ => {
             return Err(Error::new(
@@ -792,7 +872,7 @@ fn child_main(
             ))
         }
     };
-    let link = MonitorLink::new(sock);
+    let link = MonitorLink::new(sock, terminals);
     let timens_offsets = spec
         .time_ns
         .as_ref()
@@ -824,7 +904,7 @@ fn child_main(
     run_pre_mount(spec, &hook_env)?;
     plan.setup_with(
         idmapped.as_ref(),
-        &terminals,
+        &mut || link.terminals(),
         &mut |hook| spec.hooks.run(hook, &hook_env, &[]),
         &mut |tree, userns, recursive| request_idmap(&link, tree, userns, recursive),
     )?;
@@ -835,7 +915,7 @@ fn child_main(
         link.wait_network()?;
     }
     spec.confine.write_sysctls()?;
-    setup_stdio(terminals.console.is_some())?;
+    setup_stdio(link.terminals()?.console.is_some())?;
     if sync_devices {
         // The `devices.*` settings, after autodev's mknod and the opening
         // of /dev/console, which they may forbid.
@@ -1097,7 +1177,7 @@ mod tests {
     fn the_network_note_is_never_an_answer() {
         let (monitor, init) = sys::socketpair_seqpacket().unwrap();
         let monitor = UnixStream::from(monitor);
-        let link = MonitorLink::new(&init);
+        let link = MonitorLink::new(&init, None);
         (&monitor).write_all(NETWORK_READY).unwrap();
         (&monitor).write_all(b"ok").unwrap();
         link.ask(START_HOST_SYNC, "a test").unwrap();
@@ -1108,13 +1188,55 @@ mod tests {
             .len;
         assert_eq!(&buf[..n], START_HOST_SYNC);
 
-        let other = MonitorLink::new(&init);
+        let other = MonitorLink::new(&init, None);
         (&monitor).write_all(b"22 refused").unwrap();
         assert!(other.ask(DEVICES_SYNC, "a test").is_err());
         (&monitor).write_all(NETWORK_READY).unwrap();
         other.wait_network().unwrap();
         drop(monitor);
-        assert!(MonitorLink::new(&init).wait_network().is_err());
+        assert!(MonitorLink::new(&init, None).wait_network().is_err());
+    }
+
+    /// The terminals' names may come in "go" or after it, before or
+    /// between answers and the network note; init gets them whole either
+    /// way, and a monitor gone before them is an error, not empty names.
+    #[test]
+    fn the_terminals_come_in_go_or_as_a_note() {
+        let names = TerminalNames {
+            console: Some("/dev/pts/7".into()),
+            ttys: vec!["/dev/pts/8".into()],
+        };
+        let mut go = vec![NAMES_NOW];
+        go.extend(names.encode());
+        assert_eq!(names_in_go(&go).unwrap(), Some(names.clone()));
+        assert_eq!(names_in_go(&[NAMES_LATER]).unwrap(), None);
+        for junk in [&b""[..], b"x", b"+junk"] {
+            assert!(names_in_go(junk).is_err(), "{junk:?}");
+        }
+
+        let (monitor, init) = sys::socketpair_seqpacket().unwrap();
+        let monitor = UnixStream::from(monitor);
+        let link = MonitorLink::new(&init, None);
+        let mut note = TERMINALS.to_vec();
+        note.extend(names.encode());
+        (&monitor).write_all(&note).unwrap();
+        (&monitor).write_all(b"ok").unwrap();
+        (&monitor).write_all(NETWORK_READY).unwrap();
+        link.ask(START_HOST_SYNC, "a test").unwrap();
+        link.wait_network().unwrap();
+        assert_eq!(link.terminals().unwrap(), names);
+        assert_eq!(link.terminals().unwrap(), names, "kept");
+
+        let later = MonitorLink::new(&init, None);
+        (&monitor).write_all(NETWORK_READY).unwrap();
+        (&monitor).write_all(&note).unwrap();
+        assert_eq!(later.terminals().unwrap(), names);
+        later.wait_network().unwrap();
+
+        let given = MonitorLink::new(&init, Some(TerminalNames::default()));
+        assert_eq!(given.terminals().unwrap(), TerminalNames::default());
+        drop(monitor);
+        assert!(MonitorLink::new(&init, None).terminals().is_err());
     }
 
     #[test]
