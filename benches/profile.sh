@@ -15,7 +15,17 @@ n=${2:-20}
 work=$(mktemp -d /tmp/lxc-prof.XXXXXX)
 out=${3:-$work/out}
 mkdir -p "$out" "$work/lxcpath"
-cleanup() { lxc-stop -P "$work/lxcpath" -n prof -k >/dev/null 2>&1 || true; rm -rf "$work"; }
+# LXC 5.0 leaves an lxc.pivot cgroup per hierarchy (and may leave an
+# lxc.monitor.<name> one): those this run made go with it.
+had_pivot=$(find /sys/fs/cgroup -maxdepth 4 -type d -name lxc.pivot | sort)
+cleanup() {
+	lxc-stop -P "$work/lxcpath" -n prof -k >/dev/null 2>&1 || true
+	rm -rf "$work"
+	find /sys/fs/cgroup -maxdepth 5 -depth -type d -name 'lxc.monitor.prof' -exec rmdir {} + 2>/dev/null || true
+	for d in $(find /sys/fs/cgroup -maxdepth 4 -type d -name lxc.pivot); do
+		echo "$had_pivot" | grep -qxF "$d" || rmdir "$d" 2>/dev/null || true
+	done
+}
 trap cleanup EXIT
 ours=$(dirname "$(find "$prefix" -name liblxc.so.1 | head -n1)")
 debian=/usr/lib/x86_64-linux-gnu
