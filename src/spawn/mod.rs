@@ -477,18 +477,26 @@ const NETWORK_READY: &[u8] = b"network";
 /// carried them); each is kept and the answer read next.
 struct MonitorLink<'a> {
     sock: &'a OwnedFd,
+    /// Room for the largest message the monitor may send (see
+    /// [`message_room`]).
+    room: usize,
     network_ready: std::cell::Cell<bool>,
     terminals: std::cell::RefCell<Option<TerminalNames>>,
 }
 
-/// Room for any message of the monitor's (the terminals' names at most:
-/// a path is at most 20 bytes, "/dev/pts/" and a u32).
-const MONITOR_MESSAGE_MAX: usize = 8192;
+/// Room for any message of the monitor's to an init with `tty_max` ttys:
+/// an answer (an error's text), or "go" or [`TERMINALS`] with the names
+/// (a path is at most 20 bytes, "/dev/pts/" and a u32, and its kind and
+/// NUL).
+fn message_room(tty_max: u32) -> usize {
+    8192 + 24 * (tty_max as usize + 1)
+}
 
 impl<'a> MonitorLink<'a> {
-    fn new(sock: &'a OwnedFd, terminals: Option<TerminalNames>) -> MonitorLink<'a> {
+    fn new(sock: &'a OwnedFd, room: usize, terminals: Option<TerminalNames>) -> MonitorLink<'a> {
         MonitorLink {
             sock,
+            room,
             network_ready: std::cell::Cell::new(false),
             terminals: std::cell::RefCell::new(terminals),
         }
@@ -505,7 +513,7 @@ impl<'a> MonitorLink<'a> {
 
     /// One message of the monitor's; None when it was a note (kept).
     fn read_one(&self) -> Result<Option<Vec<u8>>> {
-        let mut buf = vec![0u8; MONITOR_MESSAGE_MAX];
+        let mut buf = vec![0u8; self.room];
         let n = crate::sys::socket::recv_msg(self.sock, &mut buf)?.len;
         buf.truncate(n);
         Ok((!self.noted(&buf)?).then_some(buf))
@@ -530,7 +538,7 @@ impl<'a> MonitorLink<'a> {
     /// else may come first.
     fn wait_for(&self, done: impl Fn(&Self) -> bool, what: &str) -> Result<()> {
         while !done(self) {
-            if self.read_one()?.is_some() {
+            if !matches!(self.read_one(), Ok(None)) {
                 return Err(Error::new(
                     libc::EPIPE,
                     format!("The monitor went away before {what}"),
@@ -860,7 +868,8 @@ fn child_main(
     }
     // "go", with the idmapped rootfs when there is one, and maybe the
     // terminals' names.
-    let mut go = vec![0u8; MONITOR_MESSAGE_MAX];
+    let room = message_room(spec.tty_max);
+    let mut go = vec![0u8; room];
     let (idmapped, terminals) = match crate::sys::socket::recv_msg(sock, &mut go) {
         Ok(mut r) if go[..r.len].starts_with(GO) => {
             (r.fds.pop(), names_in_go(&go[GO.len()..r.len])?)
@@ -872,7 +881,7 @@ fn child_main(
             ))
         }
     };
-    let link = MonitorLink::new(sock, terminals);
+    let link = MonitorLink::new(sock, room, terminals);
     let timens_offsets = spec
         .time_ns
         .as_ref()
@@ -1177,7 +1186,7 @@ mod tests {
     fn the_network_note_is_never_an_answer() {
         let (monitor, init) = sys::socketpair_seqpacket().unwrap();
         let monitor = UnixStream::from(monitor);
-        let link = MonitorLink::new(&init, None);
+        let link = MonitorLink::new(&init, message_room(1), None);
         (&monitor).write_all(NETWORK_READY).unwrap();
         (&monitor).write_all(b"ok").unwrap();
         link.ask(START_HOST_SYNC, "a test").unwrap();
@@ -1188,13 +1197,15 @@ mod tests {
             .len;
         assert_eq!(&buf[..n], START_HOST_SYNC);
 
-        let other = MonitorLink::new(&init, None);
+        let other = MonitorLink::new(&init, message_room(1), None);
         (&monitor).write_all(b"22 refused").unwrap();
         assert!(other.ask(DEVICES_SYNC, "a test").is_err());
         (&monitor).write_all(NETWORK_READY).unwrap();
         other.wait_network().unwrap();
         drop(monitor);
-        assert!(MonitorLink::new(&init, None).wait_network().is_err());
+        assert!(MonitorLink::new(&init, message_room(1), None)
+            .wait_network()
+            .is_err());
     }
 
     /// The terminals' names may come in "go" or after it, before or
@@ -1216,7 +1227,7 @@ mod tests {
 
         let (monitor, init) = sys::socketpair_seqpacket().unwrap();
         let monitor = UnixStream::from(monitor);
-        let link = MonitorLink::new(&init, None);
+        let link = MonitorLink::new(&init, message_room(1), None);
         let mut note = TERMINALS.to_vec();
         note.extend(names.encode());
         (&monitor).write_all(&note).unwrap();
@@ -1227,16 +1238,34 @@ mod tests {
         assert_eq!(link.terminals().unwrap(), names);
         assert_eq!(link.terminals().unwrap(), names, "kept");
 
-        let later = MonitorLink::new(&init, None);
+        let later = MonitorLink::new(&init, message_room(1), None);
         (&monitor).write_all(NETWORK_READY).unwrap();
         (&monitor).write_all(&note).unwrap();
         assert_eq!(later.terminals().unwrap(), names);
         later.wait_network().unwrap();
 
-        let given = MonitorLink::new(&init, Some(TerminalNames::default()));
+        // As many ttys as the kernel has ptys: the names arrive whole.
+        let many = TerminalNames {
+            console: Some("/dev/pts/4294967295".into()),
+            ttys: (0..4096)
+                .map(|i| format!("/dev/pts/{}", 4294967295u32 - i))
+                .collect(),
+        };
+        let mut note = TERMINALS.to_vec();
+        note.extend(many.encode());
+        (&monitor).write_all(&note).unwrap();
+        let room = message_room(many.ttys.len() as u32);
+        assert_eq!(
+            MonitorLink::new(&init, room, None).terminals().unwrap(),
+            many
+        );
+
+        let given = MonitorLink::new(&init, message_room(1), Some(TerminalNames::default()));
         assert_eq!(given.terminals().unwrap(), TerminalNames::default());
         drop(monitor);
-        assert!(MonitorLink::new(&init, None).terminals().is_err());
+        assert!(MonitorLink::new(&init, message_room(1), None)
+            .terminals()
+            .is_err());
     }
 
     #[test]
