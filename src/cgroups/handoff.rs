@@ -37,17 +37,21 @@ const MAX_HIERARCHIES: usize = socket::MAX_FDS;
 /// ms after the spawn, and the monitor asks about 0.5 ms after its exec.
 const WAIT_MS: i32 = 20;
 
-/// Finds the hierarchies of a start (`relative`: `lxc.cgroup.relative`)
-/// and sends them on `sock`, one message.
-pub fn send(sock: &OwnedFd, relative: bool) -> Result<()> {
-    let found: Vec<Found> = super::detect_base(relative)?
+/// The hierarchies of a start (`relative`: `lxc.cgroup.relative`), as
+/// the caller sends them and as the monitor finds them when none came.
+pub fn find(relative: bool) -> Result<Vec<Found>> {
+    Ok(super::detect_base(relative)?
         .into_iter()
         .map(|h| {
             let delegated = h.delegated();
             (h, delegated)
         })
-        .collect();
-    let (bytes, fds) = encode(&found)?;
+        .collect())
+}
+
+/// Finds the hierarchies of a start and sends them on `sock`, one message.
+pub fn send(sock: &OwnedFd, relative: bool) -> Result<()> {
+    let (bytes, fds) = encode(&find(relative)?)?;
     socket::send_with_fds(sock, &bytes, &fds).map(drop)
 }
 

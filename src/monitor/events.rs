@@ -97,8 +97,8 @@ fn signal_fd() -> Result<OwnedFd> {
 impl Monitor {
     /// Kept out of line and boxed: the setup's locals go with its frame,
     /// not into the stack the monitor idles on for the container's life.
-    #[inline(never)]
     /// `found`: the cgroup hierarchies the caller found (see `prepare`).
+    #[inline(never)]
     pub fn start(
         args: &Args,
         config: Config,

@@ -377,13 +377,7 @@ pub(crate) fn prepare(
     // sysfs, which that thread's new namespace writes (see cgroups::files).
     let found = match found {
         Some(found) => found,
-        None => cgroups::detect_base(config.conf().cgroup_relative)?
-            .into_iter()
-            .map(|h| {
-                let delegated = h.delegated();
-                (h, delegated)
-            })
-            .collect(),
+        None => cgroups::handoff::find(config.conf().cgroup_relative)?,
     };
     let hierarchies: Vec<_> = found
         .into_iter()

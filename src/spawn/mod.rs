@@ -1180,13 +1180,23 @@ mod tests {
         assert!(!network_before_mounts(&start_only, &net, &local));
     }
 
+    /// The monitor's end (to write to) and init's end of a start's socket.
+    fn monitor_and_init() -> (UnixStream, OwnedFd) {
+        let (monitor, init) = sys::socketpair_seqpacket().unwrap();
+        (UnixStream::from(monitor), init)
+    }
+
+    /// A fresh link of init with one tty, the names not in "go".
+    fn link_on(init: &OwnedFd) -> MonitorLink<'_> {
+        MonitorLink::new(init, message_room(1), None)
+    }
+
     /// "network" coming before the answer to a request is noted, not
     /// taken for the answer; a later wait for it returns at once.
     #[test]
     fn the_network_note_is_never_an_answer() {
-        let (monitor, init) = sys::socketpair_seqpacket().unwrap();
-        let monitor = UnixStream::from(monitor);
-        let link = MonitorLink::new(&init, message_room(1), None);
+        let (monitor, init) = monitor_and_init();
+        let link = link_on(&init);
         (&monitor).write_all(NETWORK_READY).unwrap();
         (&monitor).write_all(b"ok").unwrap();
         link.ask(START_HOST_SYNC, "a test").unwrap();
@@ -1197,15 +1207,13 @@ mod tests {
             .len;
         assert_eq!(&buf[..n], START_HOST_SYNC);
 
-        let other = MonitorLink::new(&init, message_room(1), None);
+        let other = link_on(&init);
         (&monitor).write_all(b"22 refused").unwrap();
         assert!(other.ask(DEVICES_SYNC, "a test").is_err());
         (&monitor).write_all(NETWORK_READY).unwrap();
         other.wait_network().unwrap();
         drop(monitor);
-        assert!(MonitorLink::new(&init, message_room(1), None)
-            .wait_network()
-            .is_err());
+        assert!(link_on(&init).wait_network().is_err());
     }
 
     /// The terminals' names may come in "go" or after it, before or
@@ -1225,9 +1233,8 @@ mod tests {
             assert!(names_in_go(junk).is_err(), "{junk:?}");
         }
 
-        let (monitor, init) = sys::socketpair_seqpacket().unwrap();
-        let monitor = UnixStream::from(monitor);
-        let link = MonitorLink::new(&init, message_room(1), None);
+        let (monitor, init) = monitor_and_init();
+        let link = link_on(&init);
         let mut note = TERMINALS.to_vec();
         note.extend(names.encode());
         (&monitor).write_all(&note).unwrap();
@@ -1238,7 +1245,7 @@ mod tests {
         assert_eq!(link.terminals().unwrap(), names);
         assert_eq!(link.terminals().unwrap(), names, "kept");
 
-        let later = MonitorLink::new(&init, message_room(1), None);
+        let later = link_on(&init);
         (&monitor).write_all(NETWORK_READY).unwrap();
         (&monitor).write_all(&note).unwrap();
         assert_eq!(later.terminals().unwrap(), names);
@@ -1263,9 +1270,7 @@ mod tests {
         let given = MonitorLink::new(&init, message_room(1), Some(TerminalNames::default()));
         assert_eq!(given.terminals().unwrap(), TerminalNames::default());
         drop(monitor);
-        assert!(MonitorLink::new(&init, message_room(1), None)
-            .terminals()
-            .is_err());
+        assert!(link_on(&init).terminals().is_err());
     }
 
     #[test]
