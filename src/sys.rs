@@ -16,6 +16,7 @@ pub mod epoll;
 pub mod lean_malloc;
 pub mod mount_api;
 pub mod netlink;
+pub mod new_root;
 pub mod nsthread;
 pub mod own_stack_thread;
 pub mod procfs;
@@ -276,23 +277,6 @@ pub fn sethostname(name: &str) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-/// pivot_root(".", ".") in `new_root`, then detach the old root stacked
-/// underneath: no directory for the old root is needed inside the rootfs.
-pub fn pivot_root_here(new_root: &Path) -> Result<()> {
-    std::env::set_current_dir(new_root)
-        .map_err(|e| Error::io("Failed to enter rootfs", new_root, &e))?;
-    let dot = c".";
-    // SAFETY: valid C strings; a raw syscall because libc has no wrapper.
-    if unsafe { libc::syscall(libc::SYS_pivot_root, dot.as_ptr(), dot.as_ptr()) } < 0 {
-        return Err(Error::last_os(format_args!(
-            "Failed to pivot_root into {}",
-            new_root.display()
-        )));
-    }
-    umount_detach(Path::new("."))?;
-    std::env::set_current_dir("/").map_err(|e| Error::io("Failed to enter", Path::new("/"), &e))
 }
 
 /// Sets or clears O_NONBLOCK on `fd`.

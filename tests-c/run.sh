@@ -19,7 +19,7 @@ set -u
 # (it inherits the cleared LD_LIBRARY_PATH).
 oracle_programs="t_confine t_hostile_mounts t_seccomp t_cgroup t_cgroup2 t_cgmount t_console t_attach
 	t_namespaces t_inject t_userns t_idmapped t_unpriv t_edges t_lxd_prereqs t_conform_global
-	t_conform_config t_conform_lifecycle"
+	t_conform_config t_conform_lifecycle t_rootswitch"
 oracle=0
 if [ "${1:-}" = "--oracle" ]; then
 	oracle=1

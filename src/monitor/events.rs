@@ -45,6 +45,9 @@ pub(crate) struct Monitor {
     holders: Holders,
     /// Init's namespaces, for the stop hooks.
     held_ns: HeldNamespaces,
+    /// The mount namespace init was cloned with and left, until the caller
+    /// has its answer (see `HeldNamespaces::completed`).
+    left_mnt_ns: Option<OwnedFd>,
     /// Where init's seccomp notifications go (`lxc.seccomp.notify.proxy`).
     notify_proxy: Option<crate::seccomp::proxy::NotifyProxy>,
     /// The listeners of attached processes (SECCOMP_NOTIFY_ADD_LISTENER),
@@ -145,9 +148,9 @@ impl Monitor {
         let (ring, logfile) = terminal::from_config(&config);
         let holders = Holders::new(prep.ttys.len());
         // Now that init joined them all (its cgroup namespace included).
-        let held_ns = match failed.cloned.take() {
+        let (held_ns, left_mnt_ns) = match failed.cloned.take() {
             Some((_, since_clone)) => since_clone.completed(&prep.spec, init.pid),
-            None => HeldNamespaces::open(&prep.spec, init.pid),
+            None => (HeldNamespaces::open(&prep.spec, init.pid), None),
         };
         let mut config = config;
         config.keep_items_only();
@@ -172,6 +175,7 @@ impl Monitor {
             logfile,
             holders,
             held_ns,
+            left_mnt_ns,
             notify_proxy,
             attach_listeners: Vec::new(),
         }))
@@ -183,6 +187,7 @@ impl Monitor {
 
     /// Serves until init exits, cleans up, returns init's wait status.
     pub fn run(mut self: Box<Self>) -> i32 {
+        drop(self.left_mnt_ns.take());
         loop {
             let status = loop {
                 match self.poll_once() {

@@ -481,6 +481,7 @@ pub(crate) fn spawn(prep: &mut Prepared, failed: &mut FailedStart) -> Result<Ini
         }
         None => Ok(kept.clone()),
     };
+    let root_holder = crate::sentinel::root_holder();
     let init = std::mem::take(&mut prep.netns).finish().and_then(|netns| {
         spawn::spawn_init(
             &prep.spec,
@@ -489,6 +490,7 @@ pub(crate) fn spawn(prep: &mut Prepared, failed: &mut FailedStart) -> Result<Ini
             netns,
             &mut failed.cloned,
             &mut terminals,
+            root_holder,
         )
     });
     if let Some(made) = allocated {

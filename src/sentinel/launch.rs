@@ -131,6 +131,36 @@ pub fn settle() {
     drop(turn);
 }
 
+/// The holder mount namespace the sentinel sent with its greeting (see
+/// `sys::new_root`), kept for a reboot's init.
+static ROOT_HOLDER: Mutex<Option<OwnedFd>> = Mutex::new(None);
+
+/// The sentinel's holder, if its greeting came already (a copy of the
+/// descriptor); None without one. A greeting read here is the one
+/// [`settle`] would wait for.
+pub fn root_holder() -> Option<OwnedFd> {
+    let mut holder = lock(&ROOT_HOLDER);
+    if holder.is_none() {
+        *holder = read_greeting();
+    }
+    holder.as_ref().and_then(|h| h.try_clone().ok())
+}
+
+/// A greeting waiting on the journal: its holder, if it came with one.
+fn read_greeting() -> Option<OwnedFd> {
+    let mut buf = [0u8; 64];
+    let mut got = journal::with_socket(|sock| {
+        sys::socket::recv_msg_flags(sock, &mut buf, libc::MSG_DONTWAIT).ok()
+    })
+    .flatten()?;
+    let Some(Reply::Hello { pid }) = wire::decode_reply(&buf[..got.len]) else {
+        return None;
+    };
+    greeted(pid);
+    drop(lock(&STARTED).take());
+    got.fds.pop()
+}
+
 /// Remembers the sentinel that greeted this monitor, to see it exit.
 fn greeted(pid: i32) {
     *lock(&JOINED) = Some(Joined {

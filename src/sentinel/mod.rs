@@ -38,4 +38,4 @@ mod place;
 mod undo;
 mod watch;
 
-pub use launch::{dismiss, journal_readable, launch, reap, release, settle};
+pub use launch::{dismiss, journal_readable, launch, reap, release, root_holder, settle};

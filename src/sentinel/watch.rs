@@ -100,19 +100,13 @@ pub(super) fn serve(first: OwnedFd) -> i32 {
         following: Vec::new(),
         orphans: Vec::new(),
         retry_leaving: false,
+        root_holder: None,
     };
     // Without a place to listen it follows its first monitor only.
     let mut listener = Listener::bind(&place::socket_path())
         .ok()
         .filter(|l| sentinel.epoll.add(l.sock.as_raw_fd(), LISTENER).is_ok());
-    // SAFETY: getpid cannot fail.
-    let hello = wire::encode_reply(&Reply::Hello {
-        pid: unsafe { libc::getpid() },
-    });
-    if crate::journal::send_on(&first, &hello, None).is_err() {
-        return 1;
-    }
-    if !sentinel.follow(first) {
+    if !sentinel.greet(&first) || !sentinel.follow(first) {
         return 1;
     }
     loop {
@@ -133,6 +127,13 @@ struct Sentinel {
     orphans: Vec<Followed>,
     /// Whether leaving was put off for a monitor that was joining.
     retry_leaving: bool,
+    /// The mount namespace monitors get with their greeting, for their
+    /// init to enter its root without pivot_root (`sys::new_root`). Made
+    /// for the second container: the first one's start is under way as the
+    /// sentinel starts, and one container alone never has to pay for it.
+    /// Without CAP_SYS_ADMIN there is none: inits then pivot_root. (None:
+    /// not made yet.)
+    root_holder: Option<Option<OwnedFd>>,
 }
 
 const LISTENER: u64 = u64::MAX;
@@ -176,6 +177,18 @@ impl Sentinel {
             self.epoll.remove(l.sock.as_raw_fd());
             l.close();
         }
+    }
+
+    /// Says hello to a monitor on `sock` (its sentinel's pid, and the
+    /// holder); false if it could not be sent.
+    fn greet(&self, sock: &OwnedFd) -> bool {
+        // SAFETY: getpid cannot fail.
+        let hello = wire::encode_reply(&Reply::Hello {
+            pid: unsafe { libc::getpid() },
+        });
+        let holder = self.root_holder.as_ref().and_then(|h| h.as_ref());
+        let holder = holder.map(|h| h.as_raw_fd());
+        crate::journal::send_on(sock, &hello, holder).is_ok()
     }
 
     /// Follows the journal on `sock`; false if it cannot be watched.
@@ -291,7 +304,13 @@ impl Sentinel {
             };
             // SAFETY: geteuid cannot fail.
             let euid = unsafe { libc::geteuid() };
-            if sys::socket::peer_credentials(&sock).is_ok_and(|c| c.uid == euid) {
+            if !sys::socket::peer_credentials(&sock).is_ok_and(|c| c.uid == euid) {
+                continue;
+            }
+            if self.root_holder.is_none() {
+                self.root_holder = Some(sys::new_root::make_holder().ok());
+            }
+            if self.greet(&sock) {
                 self.follow(sock);
             }
         }

@@ -56,17 +56,29 @@ impl HeldNamespaces {
 
     /// What [`HeldNamespaces::open`] gives, from those held since the
     /// clone: only the namespaces init made afterwards are opened (its
-    /// cgroup and time ones), once init has made them.
-    pub fn completed(self, spec: &StartSpec, pid: i32) -> HeldNamespaces {
+    /// cgroup and time ones), once init has made them, and the mount
+    /// namespace again if init left the one it was cloned with (it entered
+    /// its root through a holder, `sys::new_root`). That one comes back
+    /// too, to be dropped off the start's path: freeing it unmounts the
+    /// host's copy.
+    pub fn completed(self, spec: &StartSpec, pid: i32) -> (HeldNamespaces, Option<OwnedFd>) {
         self.completed_to(Self::flags_of(spec), pid)
     }
 
-    fn completed_to(mut self, flags: i32, pid: i32) -> HeldNamespaces {
+    fn completed_to(mut self, flags: i32, pid: i32) -> (HeldNamespaces, Option<OwnedFd>) {
         let mut all = Self::open_flags(flags & !self.flags(), pid, |_| None);
+        let left = self
+            .fds
+            .iter_mut()
+            .find(|(name, _, _)| *name == "mnt")
+            .and_then(|held| {
+                let now = OwnedFd::from(std::fs::File::open(format!("/proc/{pid}/ns/mnt")).ok()?);
+                (ns_id(&now)? != ns_id(&held.2)?).then(|| std::mem::replace(&mut held.2, now))
+            });
         all.fds.append(&mut self.fds);
         all.fds
             .sort_by_key(|(name, _, _)| NAMESPACES.iter().position(|(_, n, _)| n == name));
-        all
+        (all, left)
     }
 
     /// The flags of the namespaces held.
@@ -117,6 +129,15 @@ impl HeldNamespaces {
     }
 }
 
+/// What tells one namespace from another: its file's device and inode.
+fn ns_id(fd: &OwnedFd) -> Option<(u64, u64)> {
+    // SAFETY: fstat into a struct on our stack.
+    unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        (libc::fstat(fd.as_raw_fd(), &mut st) == 0).then_some((st.st_dev, st.st_ino))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,13 +166,49 @@ mod tests {
         });
         let all =
             libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWNET | libc::CLONE_NEWCGROUP;
-        let held = cloned.completed_to(all, me);
+        let (held, left) = cloned.completed_to(all, me);
+        assert!(left.is_none(), "the same mount namespace");
         let (args, _) = held.hook_args();
         let names: Vec<_> = args.iter().map(|a| a.split(':').next().unwrap()).collect();
         assert_eq!(names, ["mnt", "pid", "net", "cgroup"]);
         // The network namespace is still the one held since the clone.
         let net = std::fs::metadata(args[2].strip_prefix("net:").unwrap()).unwrap();
         assert_eq!(net.ino(), given.metadata().unwrap().ino());
+    }
+
+    #[test]
+    fn completed_takes_the_mount_namespace_init_moved_to_and_gives_back_the_one_it_left() {
+        use std::os::unix::fs::MetadataExt;
+        // SAFETY: geteuid cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            return;
+        }
+        let me = std::process::id() as i32;
+        let cloned = HeldNamespaces::open_flags(libc::CLONE_NEWNS, me, |_| None);
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        // "init": a thread in a mount namespace of its own.
+        let moved = std::thread::spawn(move || {
+            // SAFETY: unshare affects this thread only.
+            assert!(unsafe { libc::unshare(libc::CLONE_FS | libc::CLONE_NEWNS) } == 0);
+            // SAFETY: gettid cannot fail.
+            ready_tx.send(unsafe { libc::gettid() }).unwrap();
+            done_rx.recv().unwrap();
+        });
+        let tid = ready_rx.recv().unwrap();
+        let (held, left) = cloned.completed_to(libc::CLONE_NEWNS, tid);
+        let (args, _) = held.hook_args();
+        let now = std::fs::metadata(args[0].strip_prefix("mnt:").unwrap()).unwrap();
+        let its = std::fs::metadata(format!("/proc/{tid}/ns/mnt")).unwrap();
+        assert_eq!(now.ino(), its.ino());
+        let left = left.expect("the namespace it left");
+        let ours = std::fs::metadata("/proc/self/ns/mnt").unwrap();
+        assert_eq!(
+            std::fs::File::from(left).metadata().unwrap().ino(),
+            ours.ino()
+        );
+        done_tx.send(()).unwrap();
+        moved.join().unwrap();
     }
 
     #[test]

@@ -27,6 +27,7 @@ use crate::error::{Error, Result, ResultExt};
 use crate::net::{self, NetPlan};
 use crate::rootfs::{RootfsPlan, TerminalNames};
 use crate::sys;
+use crate::sys::new_root::EnterFailure;
 
 /// The container's init, seen from the monitor.
 #[derive(Debug)]
@@ -51,7 +52,10 @@ const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 /// while init sets up its rootfs. `cloned_init` gets init's pid and namespaces right after the
 /// clone, for the stop hooks of a start failing later. `terminals` gives
 /// the console and ttys init binds: it runs once init is cloned, so that
-/// what it allocates overlaps init's cgroup joins.
+/// what it allocates overlaps init's cgroup joins. `root_holder`: the
+/// sentinel's holder, through which init enters its root without
+/// pivot_root (`sys::new_root`; not in a user namespace, which may not
+/// enter it).
 pub fn spawn_init(
     spec: &StartSpec,
     plan: &RootfsPlan,
@@ -59,12 +63,14 @@ pub fn spawn_init(
     ahead: Option<netns::MadeAhead>,
     cloned_init: &mut ClonedInit,
     terminals: &mut dyn FnMut() -> Result<TerminalNames>,
+    root_holder: Option<OwnedFd>,
 ) -> Result<InitProcess> {
     let steps = InitSteps {
         spec,
         plan,
         cloned_init,
         terminals,
+        root_holder: root_holder.filter(|_| spec.clone_flags & libc::CLONE_NEWUSER == 0),
     };
     let mut net = spec.net.clone();
     if ahead.is_none() {
@@ -81,6 +87,8 @@ struct InitSteps<'a> {
     plan: &'a RootfsPlan,
     cloned_init: &'a mut ClonedInit,
     terminals: &'a mut dyn FnMut() -> Result<TerminalNames>,
+    /// Init's copy of it (inherited through the clone) is what it uses.
+    root_holder: Option<OwnedFd>,
 }
 
 /// The terminals' names as "go" carries them.
@@ -131,6 +139,7 @@ fn spawn_with_network(
         plan,
         cloned_init,
         terminals,
+        root_holder,
     } = steps;
     let gateways = net::host_gateways(&net)?;
     // Device settings (v1 `devices.*`, the v2 device program) wait until
@@ -187,10 +196,11 @@ fn spawn_with_network(
             gateways: &gateways,
             wait: network,
         };
-        let Err(err) = child_main(spec, plan, network, &child_end, sync_devices);
+        let Err(err) = child_main(spec, plan, network, &child_end, sync_devices, root_holder);
         report_and_exit(&child_end, &err);
     };
     drop(child_end);
+    drop(root_holder);
     drop(pid_join);
     crate::journal::note_init(&pidfd);
     let held = HeldNamespaces::open_cloned(spec, pid, made_ahead.as_ref());
@@ -727,6 +737,23 @@ fn names_in_go(rest: &[u8]) -> Result<Option<TerminalNames>> {
     }
 }
 
+/// Makes init's finished rootfs its root: through the sentinel's holder
+/// when there is one (no pivot_root, whose cost grows with the host's
+/// tasks: `sys::new_root`), else with pivot_root.
+fn enter_root(rootfs: &Path, holder: Option<OwnedFd>) -> Result<()> {
+    if let Some(holder) = holder {
+        match sys::new_root::enter_through_holder(rootfs, holder.as_fd()) {
+            Ok(()) => {
+                log::debug!("Entered the rootfs through the sentinel's holder");
+                return Ok(());
+            }
+            Err(EnterFailure::After(e)) => return Err(e),
+            Err(EnterFailure::Before(e)) => log::info!("{}; pivot_root instead", e.message),
+        }
+    }
+    sys::new_root::pivot_root_here(rootfs)
+}
+
 /// Undoes a start that failed once init existed: physical interfaces go
 /// back to the host, init dies, the host veth ends go.
 fn abandon(init: &InitProcess, host: &net::HostSide) {
@@ -853,6 +880,7 @@ fn child_main(
     network: InitNetwork<'_>,
     sock: &OwnedFd,
     sync_devices: bool,
+    root_holder: Option<OwnedFd>,
 ) -> Result<Never> {
     // Die with the monitor rather than outlive it unsupervised
     // (`lxc.monitor.signal.pdeath`, SIGKILL by default).
@@ -918,7 +946,7 @@ fn child_main(
         &mut |tree, userns, recursive| request_idmap(&link, tree, userns, recursive),
     )?;
     drop(idmapped);
-    sys::pivot_root_here(&plan.rootfs)?;
+    enter_root(&plan.rootfs, root_holder)?;
     sys::sethostname(&spec.uts_name)?;
     if network.wait == NetworkWait::BeforeSysctls {
         link.wait_network()?;
