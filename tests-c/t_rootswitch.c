@@ -8,7 +8,8 @@
  * - the container's root is the first mount it sees (one "/" in mountinfo);
  * - pivot_root in there works (a nested container's start);
  * - lxc.hook.stop's mnt: argument is the container's final mount namespace
- *   (its root is the rootfs), not the one init was cloned with.
+ *   (its root is the rootfs), not the one init was cloned with, also when
+ *   the start fails after init entered its root.
  * Checked on a container alone (pivot_root, on a quiet host) and on one
  * started while it runs (the holder; ours logs which way it went). */
 #define _GNU_SOURCE
@@ -152,16 +153,28 @@ static int through_holder(const char *lxcpath, const char *name)
 	return log && strstr(log, "Entered the rootfs through the sentinel's holder");
 }
 
-static void check_stop_hook(struct lxc_container *c, const char *hook_out)
+/* What the stop hook found: the rootfs's marker at the root of the mount
+ * namespace it was given. Waited for: LXC 5.0.2 returns from a failed
+ * start before its monitor has run the hooks (docs/differences.md). */
+static void check_hook_said(const char *hook_out)
 {
-	const char *said;
+	const char *said = test_read_file(hook_out);
 
-	CHECK(c->stop(c));
-	said = test_read_file(hook_out);
+	for (int i = 0; i < 50 && (!said || !*said); i++) {
+		usleep(100000);
+		said = test_read_file(hook_out);
+	}
+
 	if (!said || strcmp(said, "inside\n") != 0)
 		fprintf(stderr, "stop hook: %s\n", said ? said : "(nothing)");
 	CHECK(said && strcmp(said, "inside\n") == 0);
 	unlink(hook_out);
+}
+
+static void check_stop_hook(struct lxc_container *c, const char *hook_out)
+{
+	CHECK(c->stop(c));
+	check_hook_said(hook_out);
 }
 
 int main(int argc, char **argv)
@@ -191,6 +204,20 @@ int main(int argc, char **argv)
 	}
 	if (!test_oracle())
 		CHECK(holder);
+	/* A start failing after init entered its root (its start hook fails
+	 * inside): the stop hook still gets the container's namespace. */
+	CHECK(b->set_config_item(b, "lxc.hook.start", "/bin/false"));
+	holder = 0;
+	for (int i = 0; i < 10 && !holder; i++) {
+		snprintf(path, sizeof(path), "%s/rsb/log", lxcpath);
+		unlink(path);
+		CHECK(!b->start(b, 0, NULL));
+		holder = through_holder(lxcpath, "rsb");
+		check_hook_said(out_b);
+	}
+	if (!test_oracle())
+		CHECK(holder);
+	CHECK(b->clear_config_item(b, "lxc.hook.start"));
 	check_stop_hook(a, out_a);
 	unlink(host_marker);
 	test_finish_container(b, "rsb");

@@ -23,6 +23,9 @@ const NAMESPACES: [(i32, &str, &str); 7] = [
 #[derive(Debug, Default)]
 pub struct HeldNamespaces {
     fds: Vec<(&'static str, &'static str, OwnedFd)>,
+    /// The mount namespace init was cloned with, once it left it (see
+    /// [`HeldNamespaces::entered_root`]).
+    left_mnt: Option<OwnedFd>,
 }
 
 /// Init as a failed start's end hooks see it: its pid and the namespaces
@@ -54,31 +57,30 @@ impl HeldNamespaces {
         Self::open_flags(flags, pid, |flag| ahead.and_then(|a| a.get(flag)))
     }
 
+    /// Init entered its root through a holder (`sys::new_root`): `ns`, its
+    /// mount namespace now, is the container's. The one it was cloned with
+    /// is kept aside (see [`HeldNamespaces::completed`]).
+    pub fn entered_root(&mut self, ns: OwnedFd) {
+        if let Some(held) = self.fds.iter_mut().find(|(name, _, _)| *name == "mnt") {
+            self.left_mnt = Some(std::mem::replace(&mut held.2, ns));
+        }
+    }
+
     /// What [`HeldNamespaces::open`] gives, from those held since the
     /// clone: only the namespaces init made afterwards are opened (its
-    /// cgroup and time ones), once init has made them, and the mount
-    /// namespace again if init left the one it was cloned with (it entered
-    /// its root through a holder, `sys::new_root`). That one comes back
-    /// too, to be dropped off the start's path: freeing it unmounts the
-    /// host's copy.
+    /// cgroup and time ones), once init has made them. With it, the mount
+    /// namespace init left, if it did, to be dropped off the start's path:
+    /// freeing it unmounts the host's copy.
     pub fn completed(self, spec: &StartSpec, pid: i32) -> (HeldNamespaces, Option<OwnedFd>) {
         self.completed_to(Self::flags_of(spec), pid)
     }
 
     fn completed_to(mut self, flags: i32, pid: i32) -> (HeldNamespaces, Option<OwnedFd>) {
         let mut all = Self::open_flags(flags & !self.flags(), pid, |_| None);
-        let left = self
-            .fds
-            .iter_mut()
-            .find(|(name, _, _)| *name == "mnt")
-            .and_then(|held| {
-                let now = OwnedFd::from(std::fs::File::open(format!("/proc/{pid}/ns/mnt")).ok()?);
-                (ns_id(&now)? != ns_id(&held.2)?).then(|| std::mem::replace(&mut held.2, now))
-            });
         all.fds.append(&mut self.fds);
         all.fds
             .sort_by_key(|(name, _, _)| NAMESPACES.iter().position(|(_, n, _)| n == name));
-        (all, left)
+        (all, self.left_mnt.take())
     }
 
     /// The flags of the namespaces held.
@@ -108,7 +110,10 @@ impl HeldNamespaces {
                 fd.map(|fd| (*name, *var, fd))
             })
             .collect();
-        HeldNamespaces { fds }
+        HeldNamespaces {
+            fds,
+            left_mnt: None,
+        }
     }
 
     /// ("<ns>:/proc/<monitor>/fd/<n>" arguments, LXC_<NS>_NS variables).
@@ -126,15 +131,6 @@ impl HeldNamespaces {
             .map(|(_, var, fd)| (var.to_string(), path(fd)))
             .collect();
         (args, env)
-    }
-}
-
-/// What tells one namespace from another: its file's device and inode.
-fn ns_id(fd: &OwnedFd) -> Option<(u64, u64)> {
-    // SAFETY: fstat into a struct on our stack.
-    unsafe {
-        let mut st: libc::stat = std::mem::zeroed();
-        (libc::fstat(fd.as_raw_fd(), &mut st) == 0).then_some((st.st_dev, st.st_ino))
     }
 }
 
@@ -177,38 +173,21 @@ mod tests {
     }
 
     #[test]
-    fn completed_takes_the_mount_namespace_init_moved_to_and_gives_back_the_one_it_left() {
+    fn the_mount_namespace_init_entered_replaces_the_one_it_left() {
         use std::os::unix::fs::MetadataExt;
-        // SAFETY: geteuid cannot fail.
-        if unsafe { libc::geteuid() } != 0 {
-            return;
-        }
         let me = std::process::id() as i32;
-        let cloned = HeldNamespaces::open_flags(libc::CLONE_NEWNS, me, |_| None);
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
-        // "init": a thread in a mount namespace of its own.
-        let moved = std::thread::spawn(move || {
-            // SAFETY: unshare affects this thread only.
-            assert!(unsafe { libc::unshare(libc::CLONE_FS | libc::CLONE_NEWNS) } == 0);
-            // SAFETY: gettid cannot fail.
-            ready_tx.send(unsafe { libc::gettid() }).unwrap();
-            done_rx.recv().unwrap();
-        });
-        let tid = ready_rx.recv().unwrap();
-        let (held, left) = cloned.completed_to(libc::CLONE_NEWNS, tid);
+        let mut cloned = HeldNamespaces::open_flags(libc::CLONE_NEWNS, me, |_| None);
+        // Any namespace file stands for the one init entered.
+        let entered = std::fs::File::open("/proc/self/ns/uts").unwrap();
+        let entered_ino = entered.metadata().unwrap().ino();
+        cloned.entered_root(entered.into());
+        let (held, left) = cloned.completed_to(libc::CLONE_NEWNS, me);
         let (args, _) = held.hook_args();
         let now = std::fs::metadata(args[0].strip_prefix("mnt:").unwrap()).unwrap();
-        let its = std::fs::metadata(format!("/proc/{tid}/ns/mnt")).unwrap();
-        assert_eq!(now.ino(), its.ino());
-        let left = left.expect("the namespace it left");
+        assert_eq!(now.ino(), entered_ino);
         let ours = std::fs::metadata("/proc/self/ns/mnt").unwrap();
-        assert_eq!(
-            std::fs::File::from(left).metadata().unwrap().ino(),
-            ours.ino()
-        );
-        done_tx.send(()).unwrap();
-        moved.join().unwrap();
+        let left = std::fs::File::from(left.expect("the namespace it left"));
+        assert_eq!(left.metadata().unwrap().ino(), ours.ino());
     }
 
     #[test]

@@ -362,6 +362,14 @@ fn spawn_with_network(
             log::error!("{}", String::from_utf8_lossy(text));
             continue;
         }
+        if &buf[..n] == ROOT_ENTERED {
+            // Init stays in it until it ends: opened while it runs on.
+            let ns = std::fs::File::open(format!("/proc/{pid}/ns/mnt"));
+            if let (Ok(ns), Some((_, held))) = (ns, cloned_init.as_mut()) {
+                held.entered_root(ns.into());
+            }
+            continue;
+        }
         if &buf[..n] == START_HOST_SYNC {
             if let Err(e) = run_start_host(spec, pid, &mut sock) {
                 abandon(&init, &host);
@@ -739,19 +747,20 @@ fn names_in_go(rest: &[u8]) -> Result<Option<TerminalNames>> {
 
 /// Makes init's finished rootfs its root: through the sentinel's holder
 /// when there is one (no pivot_root, whose cost grows with the host's
-/// tasks: `sys::new_root`), else with pivot_root.
-fn enter_root(rootfs: &Path, holder: Option<OwnedFd>) -> Result<()> {
+/// tasks: `sys::new_root`), else with pivot_root. Whether it went through
+/// the holder (init is then in another mount namespace).
+fn enter_root(rootfs: &Path, holder: Option<OwnedFd>) -> Result<bool> {
     if let Some(holder) = holder {
         match sys::new_root::enter_through_holder(rootfs, holder.as_fd()) {
             Ok(()) => {
                 log::debug!("Entered the rootfs through the sentinel's holder");
-                return Ok(());
+                return Ok(true);
             }
             Err(EnterFailure::After(e)) => return Err(e),
             Err(EnterFailure::Before(e)) => log::info!("{}; pivot_root instead", e.message),
         }
     }
-    sys::new_root::pivot_root_here(rootfs)
+    sys::new_root::pivot_root_here(rootfs).map(|()| false)
 }
 
 /// Undoes a start that failed once init existed: physical interfaces go
@@ -804,6 +813,11 @@ const DEVICES_SYNC: &[u8] = b"devices";
 /// What init sends, when start-host hooks are configured, once it is set
 /// up; it goes on when the monitor has run them.
 const START_HOST_SYNC: &[u8] = b"start-host";
+
+/// What init sends once it entered its root through the holder: its mount
+/// namespace is not the one it was cloned with, which the monitor held for
+/// the stop hooks (see `HeldNamespaces::entered_root`).
+const ROOT_ENTERED: &[u8] = b"root-entered";
 
 /// What init sends with a detached mount entry and a user namespace to
 /// have the mount idmapped (`idmap=` in `lxc.mount.entry`); the second
@@ -946,7 +960,9 @@ fn child_main(
         &mut |tree, userns, recursive| request_idmap(&link, tree, userns, recursive),
     )?;
     drop(idmapped);
-    enter_root(&plan.rootfs, root_holder)?;
+    if enter_root(&plan.rootfs, root_holder)? {
+        send_parent(sock, ROOT_ENTERED)?;
+    }
     sys::sethostname(&spec.uts_name)?;
     if network.wait == NetworkWait::BeforeSysctls {
         link.wait_network()?;
