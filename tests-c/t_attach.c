@@ -410,6 +410,9 @@ static void test_stopped(struct lxc_container *c)
 	CHECK_ERRSTR(c, "not running");
 	CHECK(c->attach(c, payload_fn, &value, NULL, &pid) < 0);
 	CHECK(pid == -1);
+	/* No child left behind (ours starts its helper before asking the
+	 * monitor, and reaps it when the attach fails). */
+	CHECK(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD);
 }
 
 int main(int argc, char **argv)

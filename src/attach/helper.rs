@@ -2,7 +2,9 @@
 //! container ever seeing anything of the caller. The caller spawns a fresh
 //! exec of our helper binary (`lxc-rs-monitor --attach-helper`, from its
 //! read-only handle, see `sys::sealed_exe`) with only the attach socket
-//! open, and sends it the plan; the helper is the intermediate: it joins
+//! open, first thing (its exec overlaps the monitor's answers and the
+//! plan's making), and sends it the plan once made; the helper is the
+//! intermediate: it joins
 //! the cgroups and namespaces and forks the attached process from itself.
 //! What the container can then see before the program's exec is a copy of
 //! the small helper holding the plan, non-dumpable, with no descriptor but
@@ -29,7 +31,7 @@ const HANDLE_FD: RawFd = 4;
 const CHUNK: usize = 32 * 1024;
 
 /// Starts the helper with `sock` as its attach socket; its pid.
-pub(super) fn spawn(handle: &OwnedFd, sock: &OwnedFd) -> Result<i32> {
+fn spawn(handle: &OwnedFd, sock: &OwnedFd) -> Result<i32> {
     let argv = [
         c"[lxc attach]".as_ptr() as *mut libc::c_char,
         c"--attach-helper".as_ptr() as *mut libc::c_char,
@@ -46,6 +48,53 @@ pub(super) fn spawn(handle: &OwnedFd, sock: &OwnedFd) -> Result<i32> {
     };
     // SAFETY: an empty, NULL-terminated environment.
     unsafe { sys::spawn::spawn(handle, &argv, envp.as_ptr(), &setup, "the attach helper") }
+}
+
+/// A helper started before its plan exists: its exec overlaps the
+/// monitor's answers and the plan's making. Killed and reaped if the
+/// attach ends before it was given its plan.
+pub(super) struct Early {
+    pid: i32,
+    sock: OwnedFd,
+}
+
+impl Early {
+    /// Spawns a helper waiting for its plan; None (logged) without the
+    /// helper binary: the attach then forks the caller.
+    pub(super) fn start() -> Result<Option<Early>> {
+        let handle = match crate::helper_exe::helper_handle() {
+            Ok(h) => h,
+            Err(e) => {
+                log::warn!("attach: no helper ({}), forking the caller", e.message);
+                return Ok(None);
+            }
+        };
+        let (sock, theirs) = sys::socketpair_seqpacket()?;
+        let pid = spawn(&handle, &theirs)?;
+        Ok(Some(Early { pid, sock }))
+    }
+
+    /// Sends the helper `plan`; its pid and the socket, which is the
+    /// caller's to watch from then on.
+    ///
+    /// # Safety
+    /// The plan's pointers are live.
+    pub(super) unsafe fn give(self, plan: &mut Plan) -> Result<(i32, OwnedFd)> {
+        // SAFETY: as the caller promised.
+        let messages = unsafe { plan_messages(plan) }?;
+        send_messages(&self.sock, &messages)?;
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: moved out once; `this` is never dropped.
+        Ok((this.pid, unsafe { std::ptr::read(&this.sock) }))
+    }
+}
+
+impl Drop for Early {
+    fn drop(&mut self) {
+        // SAFETY: killing and reaping our own child.
+        unsafe { libc::kill(self.pid, libc::SIGKILL) };
+        let _ = sys::wait_status(self.pid, 0);
+    }
 }
 
 /// Whether SIGPIPE is ignored in the caller (the helper's runtime ignores
@@ -91,27 +140,13 @@ pub(super) unsafe fn plan_messages(plan: &mut Plan) -> Result<Vec<(Vec<u8>, Vec<
         .collect())
 }
 
-/// Sends `messages[from..]` on `sock`; how many of them are sent in all
-/// (with MSG_DONTWAIT in `flags`, up to the first that did not fit).
-pub(super) fn send_messages(
-    sock: &OwnedFd,
-    messages: &[(Vec<u8>, Vec<RawFd>)],
-    from: usize,
-    flags: libc::c_int,
-) -> Result<usize> {
-    for (i, (piece, fds)) in messages.iter().enumerate().skip(from) {
-        match send_with_fds_flags(sock, piece, fds, flags) {
-            Ok(_) => {}
-            Err(e) if e.errno == libc::EAGAIN => return Ok(i),
-            Err(e) => {
-                return Err(Error::new(
-                    e.errno,
-                    "Failed to send the plan to the attach helper",
-                ))
-            }
-        }
+/// Sends `messages` on `sock`, waiting for room as the helper reads them.
+fn send_messages(sock: &OwnedFd, messages: &[(Vec<u8>, Vec<RawFd>)]) -> Result<()> {
+    for (piece, fds) in messages {
+        send_with_fds_flags(sock, piece, fds, 0)
+            .map_err(|e| Error::new(e.errno, "Failed to send the plan to the attach helper"))?;
     }
-    Ok(messages.len())
+    Ok(())
 }
 
 /// Receives the plan on `sock`: (bytes, descriptors).

@@ -220,6 +220,13 @@ impl Attacher<'_> {
             timeout: self.timeout,
         };
         check_stdio(opts)?;
+        // A program runs through the helper, started first (an exec
+        // function needs a copy of the caller; without the helper binary a
+        // program takes the copy's way too, see docs/security.md).
+        let early = match &payload {
+            Payload::Command { .. } => helper::Early::start()?,
+            Payload::Function(..) => None,
+        };
         let (answers, ctx) = self.checked_context(&target, opts)?;
         let cgroups = cgroups_to_join(&name, &answers, opts)?;
         let enters = |flag: i32| ctx.ns_fds.iter().any(|(_, f, _)| *f == flag);
@@ -363,16 +370,6 @@ impl Attacher<'_> {
             close_fds.extend(t.child_close_fds(&stdio));
         }
 
-        // A program runs through the helper; an exec function needs a copy
-        // of the caller. Without the helper binary, a program takes the
-        // copy's way too (the copy is private; see docs/security.md).
-        let helper = match &command {
-            Some(_) => crate::helper_exe::helper_handle()
-                .map_err(|e| log::warn!("attach: no helper ({}), forking the caller", e.message))
-                .ok(),
-            None => None,
-        };
-
         let (parent_sock, child_sock) = crate::sys::socketpair_seqpacket()?;
         let mut plan = Plan {
             sock: child_sock.as_raw_fd(),
@@ -409,24 +406,13 @@ impl Attacher<'_> {
             sigmask: None,
         };
 
-        let inter = match helper {
-            Some(handle) => {
-                // SAFETY: the plan's pointers live until this returns.
-                let messages = unsafe { helper::plan_messages(&mut plan) }?;
-                // Queued before the helper exists, it reads the plan as soon
-                // as it runs; what does not fit in the socket's buffer goes
-                // once it runs.
-                let queued = helper::send_messages(&parent_sock, &messages, 0, libc::MSG_DONTWAIT)?;
-                let pid = helper::spawn(&handle, &child_sock)?;
-                // Its mount dissolved before anything runs inside.
-                drop(handle);
+        let mut parent_sock = parent_sock;
+        let inter = match early {
+            Some(early) => {
                 drop(child_sock);
-                if let Err(e) = helper::send_messages(&parent_sock, &messages, queued, 0) {
-                    // SAFETY: killing and reaping our own child.
-                    unsafe { libc::kill(pid, libc::SIGKILL) };
-                    let _ = wait_status(pid);
-                    return Err(e);
-                }
+                // SAFETY: the plan's pointers live until this returns.
+                let (pid, sock) = unsafe { early.give(&mut plan) }?;
+                parent_sock = sock;
                 pid
             }
             None => {
