@@ -70,7 +70,8 @@ pub fn spawn_init(
         plan,
         cloned_init,
         terminals,
-        root_holder: root_holder.filter(|_| spec.clone_flags & libc::CLONE_NEWUSER == 0),
+        root_holder: root_holder
+            .filter(|_| holder_keeps_the_tree(spec.clone_flags, &spec.hooks, &plan.entries)),
     };
     let mut net = spec.net.clone();
     if ahead.is_none() {
@@ -745,6 +746,23 @@ fn names_in_go(rest: &[u8]) -> Result<Option<TerminalNames>> {
     }
 }
 
+/// Whether init may enter its root through the holder: not in a user
+/// namespace (which may not enter the host's), and only when the clone of
+/// its tree keeps every mount: the kernel leaves unbindable ones out of a
+/// clone, and a mount entry or a hook run in init's namespace could make
+/// some (`pivot_root` then, which moves the tree as it is).
+fn holder_keeps_the_tree(
+    clone_flags: i32,
+    hooks: &crate::hooks::Hooks,
+    entries: &[crate::rootfs::MountEntry],
+) -> bool {
+    clone_flags & libc::CLONE_NEWUSER == 0
+        && !entries.iter().any(|e| e.flags & libc::MS_UNBINDABLE != 0)
+        && !["pre-mount", "mount", "autodev"]
+            .iter()
+            .any(|hook| hooks.has(hook))
+}
+
 /// Makes init's finished rootfs its root: through the sentinel's holder
 /// when there is one (no pivot_root, whose cost grows with the host's
 /// tasks: `sys::new_root`), else with pivot_root. Whether it went through
@@ -1213,15 +1231,54 @@ mod tests {
             );
         }
         for hook in ["pre-mount", "mount", "autodev"] {
-            let mut hooks = none.clone();
-            let at = crate::config::HOOK_NAMES.iter().position(|h| *h == hook);
-            hooks.scripts[at.unwrap()] = vec!["/bin/true".into()];
-            assert!(network_before_mounts(&hooks, &net, &local), "{hook}");
+            assert!(
+                network_before_mounts(&hook_only(hook), &net, &local),
+                "{hook}"
+            );
         }
-        let mut start_only = none.clone();
-        let at = crate::config::HOOK_NAMES.iter().position(|h| *h == "start");
-        start_only.scripts[at.unwrap()] = vec!["/bin/true".into()];
-        assert!(!network_before_mounts(&start_only, &net, &local));
+        assert!(!network_before_mounts(&hook_only("start"), &net, &local));
+    }
+
+    /// Hooks with `/bin/true` as `name`'s only script.
+    fn hook_only(name: &str) -> crate::hooks::Hooks {
+        let mut hooks = crate::hooks::Hooks::default();
+        let at = crate::config::HOOK_NAMES.iter().position(|h| *h == name);
+        hooks.scripts[at.unwrap()] = vec!["/bin/true".into()];
+        hooks
+    }
+
+    #[test]
+    fn the_holder_is_used_only_where_the_tree_s_clone_keeps_every_mount() {
+        use crate::rootfs::MountEntry;
+        let none = crate::hooks::Hooks::default();
+        let entry = |line: &str| MountEntry::parse(line).unwrap();
+        let plain = [entry("/lib lib none ro,bind 0 0")];
+        assert!(holder_keeps_the_tree(libc::CLONE_NEWNS, &none, &plain));
+        assert!(!holder_keeps_the_tree(
+            libc::CLONE_NEWNS | libc::CLONE_NEWUSER,
+            &none,
+            &plain
+        ));
+        for unbindable in [
+            "/srv srv none bind,unbindable 0 0",
+            "/srv srv none rbind,runbindable 0 0",
+        ] {
+            assert!(
+                !holder_keeps_the_tree(libc::CLONE_NEWNS, &none, &[entry(unbindable)]),
+                "{unbindable}"
+            );
+        }
+        for hook in ["pre-mount", "mount", "autodev"] {
+            assert!(
+                !holder_keeps_the_tree(libc::CLONE_NEWNS, &hook_only(hook), &plain),
+                "{hook}"
+            );
+        }
+        assert!(holder_keeps_the_tree(
+            libc::CLONE_NEWNS,
+            &hook_only("start"),
+            &plain
+        ));
     }
 
     /// The monitor's end (to write to) and init's end of a start's socket.
