@@ -55,7 +55,8 @@ fn spawn(handle: &OwnedFd, sock: &OwnedFd) -> Result<i32> {
 /// attach ends before it was given its plan.
 pub(super) struct Early {
     pid: i32,
-    sock: OwnedFd,
+    /// Taken once the helper has its plan (then nothing is killed).
+    sock: Option<OwnedFd>,
 }
 
 impl Early {
@@ -71,7 +72,10 @@ impl Early {
         };
         let (sock, theirs) = sys::socketpair_seqpacket()?;
         let pid = spawn(&handle, &theirs)?;
-        Ok(Some(Early { pid, sock }))
+        Ok(Some(Early {
+            pid,
+            sock: Some(sock),
+        }))
     }
 
     /// Sends the helper `plan`; its pid and the socket, which is the
@@ -79,21 +83,22 @@ impl Early {
     ///
     /// # Safety
     /// The plan's pointers are live.
-    pub(super) unsafe fn give(self, plan: &mut Plan) -> Result<(i32, OwnedFd)> {
+    pub(super) unsafe fn give(mut self, plan: &mut Plan) -> Result<(i32, OwnedFd)> {
         // SAFETY: as the caller promised.
         let messages = unsafe { plan_messages(plan) }?;
-        send_messages(&self.sock, &messages)?;
-        let this = std::mem::ManuallyDrop::new(self);
-        // SAFETY: moved out once; `this` is never dropped.
-        Ok((this.pid, unsafe { std::ptr::read(&this.sock) }))
+        let sock = self.sock.as_ref().expect("an early helper has its socket");
+        send_messages(sock, &messages)?;
+        Ok((self.pid, self.sock.take().expect("taken once")))
     }
 }
 
 impl Drop for Early {
     fn drop(&mut self) {
-        // SAFETY: killing and reaping our own child.
-        unsafe { libc::kill(self.pid, libc::SIGKILL) };
-        let _ = sys::wait_status(self.pid, 0);
+        if self.sock.is_some() {
+            // SAFETY: killing and reaping our own child.
+            unsafe { libc::kill(self.pid, libc::SIGKILL) };
+            let _ = sys::wait_status(self.pid, 0);
+        }
     }
 }
 

@@ -370,10 +370,17 @@ impl Attacher<'_> {
             close_fds.extend(t.child_close_fds(&stdio));
         }
 
-        let (parent_sock, child_sock) = crate::sys::socketpair_seqpacket()?;
+        // The fork's socket; the helper has its own already.
+        let fork_pair = match &early {
+            Some(_) => None,
+            None => Some(crate::sys::socketpair_seqpacket()?),
+        };
+        let raw = |end: fn(&(OwnedFd, OwnedFd)) -> &OwnedFd| {
+            fork_pair.as_ref().map_or(-1, |p| end(p).as_raw_fd())
+        };
         let mut plan = Plan {
-            sock: child_sock.as_raw_fd(),
-            parent_sock: parent_sock.as_raw_fd(),
+            sock: raw(|p| &p.1),
+            parent_sock: raw(|p| &p.0),
             cgroup_v1: cgroups.v1,
             cgroup_v2: cgroups.v2,
             v2_optional: cgroups.v2_optional,
@@ -406,22 +413,17 @@ impl Attacher<'_> {
             sigmask: None,
         };
 
-        let mut parent_sock = parent_sock;
-        let inter = match early {
-            Some(early) => {
-                drop(child_sock);
-                // SAFETY: the plan's pointers live until this returns.
-                let (pid, sock) = unsafe { early.give(&mut plan) }?;
-                parent_sock = sock;
-                pid
-            }
-            None => {
+        let (inter, parent_sock) = match (early, fork_pair) {
+            // SAFETY: the plan's pointers live until this returns.
+            (Some(early), _) => unsafe { early.give(&mut plan) }?,
+            (None, Some((parent_sock, child_sock))) => {
                 // SAFETY: the child only runs `child::intermediate`, which
                 // is async-signal safe and never returns.
                 let pid = unsafe { spawn_forking(&plan) }?;
                 drop(child_sock);
-                pid
+                (pid, parent_sock)
             }
+            (None, None) => unreachable!("a fork has its socket pair"),
         };
         drop(ctx);
         let result = after_fork(&parent_sock, inter, attached_pid_ns).map(|(pid, listener)| {
