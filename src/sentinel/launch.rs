@@ -156,7 +156,11 @@ fn read_greeting() -> Option<OwnedFd> {
     let Some(Reply::Hello { pid }) = wire::decode_reply(&buf[..got.len]) else {
         return None;
     };
-    greeted(pid);
+    // A sentinel joined is known already (its pid came with the
+    // connection); one this monitor started is known from here on.
+    if lock(&JOINED).is_none() {
+        greeted(pid);
+    }
     drop(lock(&STARTED).take());
     got.fds.pop()
 }
