@@ -12,7 +12,7 @@
 //! way's time.
 
 use std::ffi::OsStr;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -51,7 +51,9 @@ pub fn find(relative: bool) -> Result<Vec<Found>> {
 
 /// Finds the hierarchies of a start and sends them on `sock`, one message.
 pub fn send(sock: &OwnedFd, relative: bool) -> Result<()> {
-    let (bytes, fds) = encode(&find(relative)?)?;
+    let found = find(relative)?;
+    let (bytes, fds) = encode(&found)?;
+    let fds: Vec<RawFd> = fds.iter().map(AsRawFd::as_raw_fd).collect();
     socket::send_with_fds(sock, &bytes, &fds).map(drop)
 }
 
@@ -66,7 +68,9 @@ pub fn receive(sock: &OwnedFd) -> Option<Vec<Found>> {
     decode(&buf[..got.len], got.fds)
 }
 
-fn encode(found: &[Found]) -> Result<(Vec<u8>, Vec<std::os::fd::RawFd>)> {
+/// The message of `found`; its descriptors borrow from `found`, so they
+/// cannot be sent after it is dropped (which closes them).
+fn encode(found: &[Found]) -> Result<(Vec<u8>, Vec<BorrowedFd<'_>>)> {
     if found.len() > MAX_HIERARCHIES {
         return Err(Error::invalid("Too many cgroup hierarchies to hand over"));
     }
@@ -94,7 +98,7 @@ fn encode(found: &[Found]) -> Result<(Vec<u8>, Vec<std::os::fd::RawFd>)> {
             bytes.extend_from_slice(field);
             bytes.push(0);
         }
-        fds.push(fd.as_raw_fd());
+        fds.push(fd);
     }
     Ok((bytes, fds))
 }
@@ -164,7 +168,8 @@ mod tests {
         ];
         let (a, b) = crate::sys::socketpair_seqpacket().unwrap();
         let (bytes, fds) = encode(&found).unwrap();
-        socket::send_with_fds(&a, &bytes, &fds).unwrap();
+        let raw: Vec<RawFd> = fds.iter().map(AsRawFd::as_raw_fd).collect();
+        socket::send_with_fds(&a, &bytes, &raw).unwrap();
         let got = receive(&b).unwrap();
         assert_eq!(got.len(), 2);
         for ((want, wd), (have, hd)) in found.iter().zip(&got) {
@@ -201,5 +206,18 @@ mod tests {
         let waited = asked.elapsed();
         assert!(waited >= std::time::Duration::from_millis(WAIT_MS as u64 / 2));
         assert!(waited < std::time::Duration::from_secs(2));
+    }
+
+    /// What `send` finds on this host arrives (a send whose descriptors
+    /// were closed before the message went failed every start unnoticed:
+    /// the monitor fell back to finding them itself).
+    #[test]
+    fn the_caller_s_send_arrives() {
+        let Ok(here) = find(false) else { return };
+        let (a, b) = crate::sys::socketpair_seqpacket().unwrap();
+        send(&a, false).unwrap();
+        let got = receive(&b).expect("the hierarchies sent");
+        assert_eq!(got.len(), here.len());
+        assert!(got.iter().all(|(h, _)| h.mount.fd().is_some()));
     }
 }
