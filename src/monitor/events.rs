@@ -106,6 +106,7 @@ impl Monitor {
         args: &Args,
         config: Config,
         found: Option<Vec<crate::cgroups::handoff::Found>>,
+        early: Option<super::EarlyNetns>,
     ) -> Result<Box<Monitor>> {
         // The socket first: a second start of the same container fails
         // here, before anything of the running one is touched, and runs
@@ -113,7 +114,8 @@ impl Monitor {
         let listener = server::listen(&args.lxcpath, &args.name)?;
         let config_file = std::path::Path::new(&args.config_file);
         let mut failed = FailedStart::new(Hooks::for_start(&args.name, config_file, &config));
-        Self::start_with(args, config, listener, &mut failed, found).map_err(|e| failed.end(e))
+        Self::start_with(args, config, listener, &mut failed, found, early)
+            .map_err(|e| failed.end(e))
     }
 
     fn start_with(
@@ -122,8 +124,9 @@ impl Monitor {
         listener: OwnedFd,
         failed: &mut FailedStart,
         found: Option<Vec<crate::cgroups::handoff::Found>>,
+        early: Option<super::EarlyNetns>,
     ) -> Result<Box<Monitor>> {
-        let mut prep = prepare(args, &config, listener, failed, found)?;
+        let mut prep = prepare(args, &config, listener, failed, found, early)?;
         let init = spawn_or_restore(args, &mut prep, failed)?;
         // From here init runs: a failure kills it and hands its cgroups
         // to the end of the failed start.

@@ -236,7 +236,8 @@ fn start(
     // executed): nothing to wait for but the message already queued.
     let found = hierarchies.as_ref().and_then(cgroups::handoff::receive);
     drop(hierarchies);
-    let monitor = match events::Monitor::start(args, config, found) {
+    let early = early_netns(args, &config, found.is_some());
+    let monitor = match events::Monitor::start(args, config, found, early) {
         Ok(m) => m,
         Err(e) => {
             log::error!("Failed to start container \"{}\": {}", args.name, e.message);
@@ -252,6 +253,27 @@ fn start(
     }
     Some(monitor)
 }
+
+/// The network namespace's thread started as soon as the configuration is
+/// read, when nothing must come before it: not after a pre-start hook
+/// (which runs before the container's namespaces exist), nor before the
+/// monitor finds the hierarchies itself (see [`prepare`]). Init's clone
+/// waited for that thread; the command socket and the start's spec now
+/// come while it works. With the flags it was started for.
+fn early_netns(args: &Args, config: &Config, hierarchies_found: bool) -> Option<EarlyNetns> {
+    let pre_start = crate::config::HOOK_NAMES
+        .iter()
+        .position(|h| *h == "pre-start")
+        .is_some_and(|i| !config.conf().hooks[i].is_empty());
+    if args.restore.is_some() || !hierarchies_found || pre_start {
+        return None;
+    }
+    let flags = spawn::spec::own_clone_flags(config)?;
+    Some((flags, spawn::netns::PendingNetns::start(flags)))
+}
+
+/// A network namespace's thread and the clone flags it was started for.
+pub(crate) type EarlyNetns = (i32, spawn::netns::PendingNetns);
 
 #[inline(never)]
 fn read_config(args: &Args) -> Result<Config> {
@@ -354,6 +376,7 @@ pub(crate) fn prepare(
     listener: OwnedFd,
     failed: &mut FailedStart,
     found: Option<Vec<cgroups::handoff::Found>>,
+    early: Option<EarlyNetns>,
 ) -> Result<Prepared> {
     let opts = StartOptions {
         argv: args.init_argv.clone(),
@@ -393,13 +416,14 @@ pub(crate) fn prepare(
         })
         .map(|(h, _)| h)
         .collect();
-    // The network namespace is made meanwhile, on a thread joined before
-    // init's clone; the network in it once init runs (after pre-start,
-    // which may make what it uses). A restore's come from CRIU.
-    let netns = if args.restore.is_some() {
-        spawn::netns::PendingNetns::default()
-    } else {
-        spawn::netns::PendingNetns::start(spec.clone_flags)
+    // The network namespace is made meanwhile (or since the configuration
+    // was read: `early_netns`), on a thread joined before init's clone; the
+    // network in it once init runs (after pre-start, which may make what it
+    // uses). A restore's come from CRIU.
+    let netns = match early {
+        Some((flags, netns)) if flags == spec.clone_flags => netns,
+        _ if args.restore.is_some() => spawn::netns::PendingNetns::default(),
+        _ => spawn::netns::PendingNetns::start(spec.clone_flags),
     };
     let setup = CgroupSetup::from_conf(config.conf())?;
     failed.cgroups = ContainerCgroups::create_with(&hierarchies, &args.name, &setup)?;

@@ -218,6 +218,18 @@ struct Namespaces {
     shared: SharedNamespaces,
 }
 
+/// Init's clone flags when the configuration alone decides them (no
+/// `lxc.namespace.share.*`, which asks other containers); None otherwise,
+/// or when it is invalid (the start then says why).
+pub fn own_clone_flags(config: &Config) -> Option<i32> {
+    let shares = config.conf().ns_share.iter();
+    if shares.flatten().any(|target| !target.is_empty()) {
+        return None;
+    }
+    let net = NetPlan::from_config(config).ok()?;
+    namespaces(config, "", &net).ok().map(|ns| ns.clone_flags)
+}
+
 /// The namespaces of init: LXC's default set (mnt, pid, uts, ipc, net
 /// unless `none`, cgroup, time when an offset is set), narrowed by
 /// `lxc.namespace.clone` or `lxc.namespace.keep`, minus those joined
@@ -527,6 +539,40 @@ mod tests {
         }
         let net = NetPlan::from_config(&c).unwrap();
         namespaces(&c, "/nonexistent", &net)
+    }
+
+    /// What the monitor starts its network namespace's thread with before
+    /// the spec exists: the spec's own flags, or nothing where they depend
+    /// on another container (or the configuration is refused).
+    #[test]
+    fn own_clone_flags_are_the_spec_s_or_none() {
+        let config = |items: &[(&str, &str)]| {
+            let mut c = Config::new();
+            c.set_item("lxc.net.0.type", "empty").unwrap();
+            for (k, v) in items {
+                c.set_item(k, v).unwrap();
+            }
+            c
+        };
+        for items in [
+            &[][..],
+            &[("lxc.namespace.keep", "net")],
+            &[("lxc.namespace.clone", "mnt pid uts")],
+            &[
+                ("lxc.idmap", "u 0 100000 65536"),
+                ("lxc.idmap", "g 0 100000 65536"),
+            ],
+        ] {
+            assert_eq!(
+                own_clone_flags(&config(items)),
+                Some(ns(items).unwrap().clone_flags),
+                "{items:?}"
+            );
+        }
+        let shared = config(&[("lxc.namespace.share.uts", "1")]);
+        assert_eq!(own_clone_flags(&shared), None);
+        let refused = config(&[("lxc.namespace.keep", "mnt")]);
+        assert_eq!(own_clone_flags(&refused), None);
     }
 
     #[test]
