@@ -348,6 +348,7 @@ pub fn assign_names(plan: &mut NetPlan) -> Result<()> {
         return Ok(());
     }
     let mut nl = Rtnl::open()?;
+    let host_netns = plan.host_netns;
     for iface in &mut plan.ifaces {
         if !(iface.router && iface.link.is_empty()) {
             link_index(&mut nl, iface)?;
@@ -360,7 +361,14 @@ pub fn assign_names(plan: &mut NetPlan) -> Result<()> {
                 if iface.host_name.is_empty() {
                     iface.host_name = random_name("veth");
                 }
-                iface.peer_name = random_name("vethc");
+                // Made in the container's own namespace (see `setup_host`),
+                // the container end can take its name at once, unless the
+                // kernel is to number it ("eth%d").
+                iface.peer_name = if host_netns || iface.name.contains('%') {
+                    random_name("vethc")
+                } else {
+                    iface.name.clone()
+                };
             }
             NetType::Macvlan => iface.peer_name = random_name("mcvl"),
             NetType::Vlan => iface.peer_name = random_name("vlan"),
@@ -391,22 +399,32 @@ pub fn setup_host(plan: &NetPlan, ns: NetnsRef) -> Result<HostSide> {
             setup_l2proxy(&mut nl, iface, &mut host)?;
             match iface.kind {
                 NetType::Veth => {
+                    let bridge = if iface.router {
+                        None
+                    } else {
+                        Some(link_index(&mut nl, iface)?)
+                    };
+                    // Plugged in and up as it is made, one request, unless
+                    // a step needs the host end's index between.
+                    let plugged = iface.bridge_vlan.is_empty() && iface.host_routes.is_empty();
                     nl.create_veth(
                         &iface.host_name,
                         &iface.peer_name,
                         iface.mtu,
                         Some(ns),
                         iface.queues,
+                        bridge.filter(|_| plugged),
                     )?;
                     host.add_created(&iface.host_name);
-                    let idx = nl.index_of(&iface.host_name)?;
-                    if !iface.router {
-                        let bridge = link_index(&mut nl, iface)?;
-                        nl.set_master(idx, bridge)?;
-                        bridge_vlan::apply(&mut nl, iface, idx)?;
+                    if bridge.is_none() || !plugged {
+                        let idx = nl.index_of(&iface.host_name)?;
+                        if let Some(bridge) = bridge {
+                            nl.set_master(idx, bridge)?;
+                            bridge_vlan::apply(&mut nl, iface, idx)?;
+                        }
+                        nl.set_up(idx, true)?;
+                        route_to_container(&mut nl, iface, idx)?;
                     }
-                    nl.set_up(idx, true)?;
-                    route_to_container(&mut nl, iface, idx)?;
                 }
                 NetType::Macvlan => {
                     let parent = link_index(&mut nl, iface)?;
@@ -672,6 +690,10 @@ pub fn setup_inside(plan: &NetPlan, host_gateways: &[Gateways]) -> Result<()> {
     configure_inside(&mut Rtnl::open()?, plan, host_gateways)
 }
 
+/// The loopback device's index in every network namespace (the kernel's
+/// `LOOPBACK_IFINDEX`).
+const LOOPBACK_INDEX: u32 = 1;
+
 /// What [`setup_inside`] does, through `nl`, a socket of the container's
 /// network namespace (the monitor's, for a namespace it holds).
 pub fn configure_inside(nl: &mut Rtnl, plan: &NetPlan, host_gateways: &[Gateways]) -> Result<()> {
@@ -679,16 +701,18 @@ pub fn configure_inside(nl: &mut Rtnl, plan: &NetPlan, host_gateways: &[Gateways
         return Ok(());
     }
     if plan.loopback_up {
-        let lo = nl.index_of("lo")?;
-        nl.set_up(lo, true)?;
+        nl.set_up(LOOPBACK_INDEX, true)?;
     }
     for (n, iface) in plan.ifaces.iter().enumerate() {
         let idx = nl.index_of(&iface.peer_name)?;
-        nl.set_name(idx, &iface.name)?;
+        if iface.peer_name != iface.name {
+            nl.set_name(idx, &iface.name)?;
+        }
         if let Some(mac) = iface.hwaddr {
             nl.set_hwaddr(idx, mac)?;
         }
-        if let Some(mtu) = iface.mtu {
+        // A veth's ends were made with it.
+        if let Some(mtu) = iface.mtu.filter(|_| iface.kind != NetType::Veth) {
             nl.set_mtu(idx, mtu)?;
         }
         for (addr, prefix, bcast) in &iface.ipv4 {

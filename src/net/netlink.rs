@@ -260,9 +260,10 @@ impl Rtnl {
         mtu: Option<u32>,
         peer_ns: Option<NetnsRef>,
         queues: (u32, u32),
+        master: Option<u32>,
     ) -> Result<()> {
         self.create_link(
-            veth_message(host, peer, mtu, peer_ns, queues),
+            veth_message(host, peer, mtu, peer_ns, queues, master),
             &format!("Failed to create veth pair {host}/{peer}"),
         )
     }
@@ -539,17 +540,29 @@ fn put_name_and_queues(msg: &mut Request, name: &str, rx: u32, tx: u32, mtu: Opt
 /// The RTM_NEWLINK of a veth pair: `peer` created in the network
 /// namespace `peer_ns` when given. `queues` are the container end's
 /// (rx, tx) queue counts (0: the kernel's default); the host end gets them
-/// crossed (its rx = the peer's tx), as LXC does.
+/// crossed (its rx = the peer's tx), as LXC does. With `master`, the host
+/// end is plugged into that bridge and brought up in the same request
+/// (the kernel applies both once it made the pair, and undoes the pair if
+/// either fails).
 pub fn veth_message(
     host: &str,
     peer: &str,
     mtu: Option<u32>,
     peer_ns: Option<NetnsRef>,
     queues: (u32, u32),
+    master: Option<u32>,
 ) -> Request {
     let (rx, tx) = queues;
-    let mut msg = Request::new(libc::RTM_NEWLINK, 0, &ifinfomsg(0, 0, 0, 0));
+    let up = if master.is_some() {
+        libc::IFF_UP as u32
+    } else {
+        0
+    };
+    let mut msg = Request::new(libc::RTM_NEWLINK, 0, &ifinfomsg(0, 0, up, up));
     put_name_and_queues(&mut msg, host, tx, rx, mtu);
+    if let Some(bridge) = master {
+        msg.attr_u32(IFLA_MASTER, bridge);
+    }
     msg.begin_nest(IFLA_LINKINFO)
         .attr_str(IFLA_INFO_KIND, "veth")
         .begin_nest(IFLA_INFO_DATA)
@@ -683,6 +696,56 @@ mod tests {
         .unwrap();
     }
 
+    /// The flags and the master's index of the link named `name`.
+    fn flags_and_master(nl: &mut Rtnl, name: &str) -> (u32, Option<u32>) {
+        let mut msg = Request::new(libc::RTM_GETLINK, 0, &ifinfomsg(0, 0, 0, 0));
+        msg.attr_str(IFLA_IFNAME, name);
+        let seq = nl
+            .send(&mut msg, (NLM_F_REQUEST | NLM_F_ACK) as u16)
+            .unwrap();
+        let mut found = (0, None);
+        nl.receive(seq, "the link", |payload| {
+            let master = nl::find_attr(link_attrs(payload), IFLA_MASTER).map(|v| nl::u32_at(v, 0));
+            found = (nl::u32_at(payload, 8), master);
+        })
+        .unwrap();
+        found
+    }
+
+    /// A veth made with a master is plugged into that bridge and up, from
+    /// one request; without one it is neither.
+    #[test]
+    fn a_veth_is_plugged_and_up_as_it_is_made() {
+        in_a_network_namespace_of_its_own(|mut nl, _| {
+            let mut bridge = Request::new(libc::RTM_NEWLINK, 0, &ifinfomsg(0, 0, 0, 0));
+            bridge
+                .attr_str(IFLA_IFNAME, "tbr0")
+                .begin_nest(IFLA_LINKINFO)
+                .attr_str(IFLA_INFO_KIND, "bridge")
+                .end_nest();
+            nl.create_link(bridge, "a bridge").unwrap();
+            let br = nl.index_of("tbr0").unwrap();
+            nl.create_veth("tp0", "tp1", None, None, (0, 0), Some(br))
+                .unwrap();
+            let (flags, master) = flags_and_master(&mut nl, "tp0");
+            assert_eq!(master, Some(br));
+            assert_ne!(flags & libc::IFF_UP as u32, 0);
+            let (peer_flags, peer_master) = flags_and_master(&mut nl, "tp1");
+            assert_eq!((peer_flags & libc::IFF_UP as u32, peer_master), (0, None));
+            nl.create_veth("tq0", "tq1", None, None, (0, 0), None)
+                .unwrap();
+            let (flags, master) = flags_and_master(&mut nl, "tq0");
+            assert_eq!((flags & libc::IFF_UP as u32, master), (0, None));
+            // A master that is no bridge: nothing is left of the pair.
+            let lo = nl.index_of("lo").unwrap();
+            assert!(nl
+                .create_veth("tr0", "tr1", None, None, (0, 0), Some(lo))
+                .is_err());
+            assert_eq!(nl.index_of("tr0").unwrap_err().errno, libc::ENODEV);
+            assert_eq!(nl.index_of("tr1").unwrap_err().errno, libc::ENODEV);
+        });
+    }
+
     /// The netlink port `sock` is bound to.
     fn port_of(sock: std::os::fd::RawFd) -> u32 {
         // SAFETY: all zeroes is a valid sockaddr_nl; getsockname fills it.
@@ -743,9 +806,9 @@ mod tests {
             }];
             assert_eq!(nl.links().unwrap(), only_lo);
             assert_eq!(nl.index_of("nope0").unwrap_err().errno, libc::ENODEV);
-            nl.create_veth("tv0", "tv1", Some(1400), None, (2, 2))
+            nl.create_veth("tv0", "tv1", Some(1400), None, (2, 2), None)
                 .unwrap();
-            let again = nl.create_veth("tv0", "tv1", None, None, (0, 0));
+            let again = nl.create_veth("tv0", "tv1", None, None, (0, 0), None);
             assert_eq!(again.unwrap_err().errno, libc::EEXIST);
             assert_eq!(nl.mtu_of("tv1").unwrap(), Some(1400));
             let (a, b) = (nl.index_of("tv0").unwrap(), nl.index_of("tv1").unwrap());
@@ -862,6 +925,7 @@ mod tests {
             None,
             Some(NetnsRef::Pid(42)),
             (4, 2),
+            None,
         ));
         // Host end (top level, after the 16-byte ifinfomsg): rx 2, tx 4.
         let rx = attrs(&buf, 16, buf.len(), IFLA_NUM_RX_QUEUES);
@@ -884,13 +948,13 @@ mod tests {
         assert_eq!(attrs(&buf, body, peer_end, 19).len(), 1);
         assert!(attrs(&buf, 16, buf.len(), 19).is_empty());
         // Unset counts are not sent at all (the kernel picks its default).
-        let plain = emitted(&veth_message("vh0", "vc0", None, None, (0, 0)));
+        let plain = emitted(&veth_message("vh0", "vc0", None, None, (0, 0), None));
         assert!(attrs(&plain, 16, plain.len(), IFLA_NUM_RX_QUEUES).is_empty());
         assert!(!plain
             .windows(4)
             .any(|w| w == [8, 0, 32, 0] || w == [8, 0, 31, 0]));
         // Only rx set: host tx = n, peer rx = n, nothing else.
-        let one = emitted(&veth_message("vh0", "vc0", None, None, (3, 0)));
+        let one = emitted(&veth_message("vh0", "vc0", None, None, (3, 0), None));
         let htx = attrs(&one, 16, one.len(), IFLA_NUM_TX_QUEUES);
         assert_eq!(htx.len(), 1);
         assert_eq!(u32_attr(&one, htx[0]), 3);
