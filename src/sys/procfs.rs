@@ -11,8 +11,19 @@ const FIRST_READ: usize = 16 * 1024;
 
 /// The whole text of a /proc file (invalid UTF-8 replaced).
 pub fn read(path: impl AsRef<std::path::Path>) -> std::io::Result<String> {
-    let mut bytes = vec![0u8; FIRST_READ];
-    let len = read_growing(path.as_ref(), &mut bytes, |b| {
+    read_text(std::fs::File::open(path)?, FIRST_READ)
+}
+
+/// The whole text of a short kernel file already open (a cgroup's): reads
+/// only, not the size first.
+pub fn read_opened(file: std::fs::File) -> std::io::Result<String> {
+    read_text(file, 512)
+}
+
+/// The text of `file`, the first read asking for `first` bytes.
+fn read_text(file: std::fs::File, first: usize) -> std::io::Result<String> {
+    let mut bytes = vec![0u8; first];
+    let len = read_growing_from(file, &mut bytes, |b| {
         b.resize(b.len() * 2, 0);
         Ok(())
     })?;
@@ -30,7 +41,15 @@ fn read_growing<B: AsMut<[u8]>>(
     buf: &mut B,
     grow: impl Fn(&mut B) -> std::io::Result<()>,
 ) -> std::io::Result<usize> {
-    let mut file = std::fs::File::open(path)?;
+    read_growing_from(std::fs::File::open(path)?, buf, grow)
+}
+
+/// [`read_growing`] of a file already open.
+fn read_growing_from<B: AsMut<[u8]>>(
+    mut file: std::fs::File,
+    buf: &mut B,
+    grow: impl Fn(&mut B) -> std::io::Result<()>,
+) -> std::io::Result<usize> {
     let mut len = 0;
     loop {
         if len == buf.as_mut().len() {
