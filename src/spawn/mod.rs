@@ -310,15 +310,8 @@ fn spawn_with_network(
     let mut buf = vec![0u8; 8192];
     let mut reset = false;
     let msg = loop {
-        let got = crate::sys::socket::recv_msg(&sock, &mut buf);
+        let got = recv_from_init(&sock, &mut buf, 0, &mut reset);
         if let Err(e) = &got {
-            if e.errno == libc::ECONNRESET && !reset {
-                // Init ended with something of ours unread, which only a
-                // failure inside does (it reads all before its exec). The
-                // kernel says so before giving what init sent: read on.
-                reset = true;
-                continue;
-            }
             abandon(&init, &host);
             return Err(Error::new(
                 e.errno,
@@ -557,11 +550,21 @@ impl<'a> MonitorLink<'a> {
     /// else may come first.
     fn wait_for(&self, done: impl Fn(&Self) -> bool, what: &str) -> Result<()> {
         while !done(self) {
-            if !matches!(self.read_one(), Ok(None)) {
-                return Err(Error::new(
-                    libc::EPIPE,
-                    format!("The monitor went away before {what}"),
-                ));
+            // A note that cannot be read (a malformed one) says so itself.
+            match self.read_one()? {
+                None => {}
+                Some(msg) if msg.is_empty() => {
+                    return Err(Error::new(
+                        libc::EPIPE,
+                        format!("The monitor went away before {what}"),
+                    ))
+                }
+                Some(_) => {
+                    return Err(Error::new(
+                        libc::EPROTO,
+                        format!("The monitor sent something else before {what}"),
+                    ))
+                }
             }
         }
         Ok(())
@@ -603,12 +606,10 @@ impl<'a> MonitorLink<'a> {
 /// own failure, whose cause is the one to give.
 fn reported_error(sock: &UnixStream) -> Option<Error> {
     let mut buf = vec![0u8; 8192];
+    let mut reset = false;
     loop {
-        let got = match crate::sys::socket::recv_msg_flags(sock, &mut buf, libc::MSG_DONTWAIT) {
-            Ok(got) => got,
-            // Said once, before what init sent (see the loop above).
-            Err(e) if e.errno == libc::ECONNRESET => continue,
-            Err(_) => return None,
+        let Ok(got) = recv_from_init(sock, &mut buf, libc::MSG_DONTWAIT, &mut reset) else {
+            return None;
         };
         let msg = &buf[..got.len];
         if msg.is_empty() {
@@ -617,6 +618,24 @@ fn reported_error(sock: &UnixStream) -> Option<Error> {
         // Errors are "<errno> <text>"; requests and notes are words.
         if msg[0].is_ascii_digit() {
             return Some(child_error(&String::from_utf8_lossy(msg)));
+        }
+    }
+}
+
+/// One message of init's (recv with `flags`). When init ended with
+/// something of ours unread, which only a failure inside does (it reads all
+/// before its exec), the kernel says so (ECONNRESET) once, before giving
+/// what init sent: that is noted in `reset` and the read goes on.
+fn recv_from_init(
+    sock: &UnixStream,
+    buf: &mut [u8],
+    flags: libc::c_int,
+    reset: &mut bool,
+) -> Result<crate::sys::socket::Received> {
+    loop {
+        match crate::sys::socket::recv_msg_flags(sock, buf, flags) {
+            Err(e) if e.errno == libc::ECONNRESET && !*reset => *reset = true,
+            got => return got,
         }
     }
 }
@@ -1372,6 +1391,25 @@ mod tests {
         assert_eq!(given.terminals().unwrap(), TerminalNames::default());
         drop(monitor);
         assert!(link_on(&init).terminals().is_err());
+    }
+
+    /// What comes instead of the note init waits for is told as it is: a
+    /// malformed note by what is wrong with it, another message as one,
+    /// the monitor gone as gone.
+    #[test]
+    fn a_wait_for_a_note_says_what_came_instead() {
+        let (monitor, init) = monitor_and_init();
+        let mut bad = TERMINALS.to_vec();
+        bad.extend(b"junk");
+        (&monitor).write_all(&bad).unwrap();
+        let e = link_on(&init).terminals().unwrap_err();
+        assert!(e.message.contains("malformed"), "{}", e.message);
+        (&monitor).write_all(b"ok").unwrap();
+        let e = link_on(&init).wait_network().unwrap_err();
+        assert_eq!(e.errno, libc::EPROTO, "{}", e.message);
+        drop(monitor);
+        let e = link_on(&init).wait_network().unwrap_err();
+        assert_eq!(e.errno, libc::EPIPE, "{}", e.message);
     }
 
     #[test]
