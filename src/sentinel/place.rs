@@ -12,9 +12,13 @@
 //! Joining needs no answer from the sentinel: connecting to a listening
 //! socket succeeds at once. What could go wrong is a sentinel that is
 //! leaving: a connection queued just before it closes its socket would be
-//! dropped. A lock file next to the socket keeps that apart: a monitor
-//! connects holding a shared lock on it, and a sentinel leaves only once it
-//! gets the exclusive lock and has accepted every queued connection.
+//! dropped. A lock keeps that apart: a monitor connects holding it shared,
+//! and a sentinel leaves only once it gets it exclusive and has accepted
+//! every queued connection. Every context's locks are bytes of one file,
+//! `locks` next to the sockets (record locks of the open file, which a fork
+//! shares as it shares the file): a lock file per context was never
+//! removed (removing a lock file races with its users), and contexts come
+//! and go with the callers' cgroups.
 
 use std::fs::File;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -57,7 +61,7 @@ pub(super) struct Listener {
     pub sock: OwnedFd,
     path: PathBuf,
     file: (u64, u64),
-    gate: File,
+    gate: Lock,
 }
 
 impl Listener {
@@ -68,7 +72,8 @@ impl Listener {
             .parent()
             .ok_or_else(|| Error::invalid("The sentinel's socket has no directory"))?;
         sys::private_dir(dir, "the sentinel's socket")?;
-        let gate = open_gate(path)?;
+        let gate = Lock::open(path, Lock::GATE, true)
+            .map_err(|e| Error::io("Failed to open the lock of", path, &e))?;
         // SAFETY: getpid cannot fail.
         let fresh = dir.join(format!(".socket.{}", unsafe { libc::getpid() }));
         let _ = std::fs::remove_file(&fresh);
@@ -95,12 +100,12 @@ impl Listener {
     /// every monitor that will ever join is queued already, and holds off
     /// until this process is gone. Held until the process exits.
     pub fn may_leave(&self) -> bool {
-        flock(&self.gate, libc::LOCK_EX | libc::LOCK_NB)
+        self.gate.take(libc::F_WRLCK, false)
     }
 
     /// Lets monitors join again after `may_leave` (it found some queued).
     pub fn stay(&self) {
-        flock(&self.gate, libc::LOCK_UN);
+        self.gate.take(libc::F_UNLCK, false);
     }
 
     /// Stops listening: a monitor connecting from now on finds nobody and
@@ -114,28 +119,59 @@ impl Listener {
     }
 }
 
-/// The lock file of the sentinel listening on `path`.
-fn open_gate(path: &Path) -> Result<File> {
-    let gate = path.with_extension("lock");
-    lock_file(&gate).map_err(|e| Error::io("Failed to open", &gate, &e))
+/// One of the two locks of the sentinel listening on a path: a byte of
+/// the shared `locks` file, where the context's key puts it. Released when
+/// the file is closed by every process sharing it.
+struct Lock {
+    file: File,
+    at: libc::off_t,
 }
 
-/// Opens (or makes) a lock file in the sentinel's private directory.
-fn lock_file(path: &Path) -> std::io::Result<File> {
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-}
+impl Lock {
+    /// Held shared by a joining monitor, exclusive by a leaving sentinel.
+    const GATE: libc::off_t = 0;
+    /// Held by the monitor starting the context's sentinel, and by it.
+    const SPAWN: libc::off_t = 1;
 
-fn flock(file: &File, how: libc::c_int) -> bool {
-    loop {
-        // SAFETY: flock on a descriptor we own.
-        let r = unsafe { libc::flock(file.as_raw_fd(), how) };
-        if !(r < 0 && sys::errno() == libc::EINTR) {
-            return r == 0;
+    /// The lock `which` of the sentinel of `path`, in the `locks` file next
+    /// to it (made if `writable`; a joining monitor only reads it).
+    fn open(path: &Path, which: libc::off_t, writable: bool) -> std::io::Result<Lock> {
+        let name = path
+            .file_name()
+            .map(|n| n.as_encoded_bytes())
+            .unwrap_or_default();
+        // Two bytes per context, anywhere in a file offsets of 63 bits reach.
+        let at = (crate::commands::fnv1a_64(name) >> 2) as libc::off_t * 2 + which;
+        let locks = path.with_file_name("locks");
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(writable)
+            .create(writable)
+            .truncate(false)
+            .open(locks)?;
+        Ok(Lock { file, at })
+    }
+
+    /// Takes (`F_RDLCK`, `F_WRLCK`) or releases (`F_UNLCK`) the lock,
+    /// waiting for it if `wait`; whether it is done.
+    fn take(&self, kind: libc::c_int, wait: bool) -> bool {
+        // SAFETY: flock is plain data.
+        let mut range: libc::flock = unsafe { std::mem::zeroed() };
+        range.l_type = kind as libc::c_short;
+        range.l_whence = libc::SEEK_SET as libc::c_short;
+        range.l_start = self.at;
+        range.l_len = 1;
+        let cmd = if wait {
+            libc::F_OFD_SETLKW
+        } else {
+            libc::F_OFD_SETLK
+        };
+        loop {
+            // SAFETY: fcntl on a descriptor we own with a flock on our stack.
+            let r = unsafe { libc::fcntl(self.file.as_raw_fd(), cmd, &range) };
+            if !(r < 0 && sys::errno() == libc::EINTR) {
+                return r == 0;
+            }
         }
     }
 }
@@ -144,12 +180,12 @@ fn flock(file: &File, how: libc::c_int) -> bool {
 /// shared meanwhile (a sentinel that is leaving is waited for, and then
 /// gone); returns the connection and the sentinel's pid.
 pub(super) fn join(path: &Path) -> Option<(OwnedFd, i32)> {
-    let gate = std::fs::File::open(path.with_extension("lock")).ok()?;
+    let gate = Lock::open(path, Lock::GATE, false).ok()?;
     // SAFETY: geteuid cannot fail.
     let euid = unsafe { libc::geteuid() };
     // Only a lock of our own: another user's could hold this monitor off
     // forever (where they could write the directory).
-    if gate.metadata().ok()?.uid() != euid || !flock(&gate, libc::LOCK_SH) {
+    if gate.file.metadata().ok()?.uid() != euid || !gate.take(libc::F_RDLCK, true) {
         return None;
     }
     let sock = sys::socket::connect_seqpacket_path(path).ok()?;
@@ -163,13 +199,14 @@ pub(super) fn join(path: &Path) -> Option<(OwnedFd, i32)> {
 /// monitor that waited for it may find one started meanwhile, so that
 /// monitors that all lost theirs at once (it was killed) end with one.
 pub(super) struct SpawnTurn {
-    _held: File,
+    _held: Lock,
 }
 
 pub(super) fn spawn_turn(path: &Path) -> Option<SpawnTurn> {
     sys::private_dir(path.parent()?, "the sentinel's socket").ok()?;
-    let turn = lock_file(&path.with_extension("spawn")).ok()?;
-    flock(&turn, libc::LOCK_EX).then_some(SpawnTurn { _held: turn })
+    let turn = Lock::open(path, Lock::SPAWN, true).ok()?;
+    turn.take(libc::F_WRLCK, true)
+        .then_some(SpawnTurn { _held: turn })
 }
 
 #[cfg(test)]
@@ -200,6 +237,40 @@ mod tests {
         second.close();
         assert!(!path.exists());
         assert!(join(&path).is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Every context's locks are bytes of one file: a joining monitor's
+    /// shared lock keeps its own context's sentinel from leaving, not
+    /// another's, and nothing but that file and the sockets is left.
+    #[test]
+    fn the_contexts_share_one_lock_file() {
+        let dir = std::env::temp_dir().join(format!("sentinel-locks-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .unwrap();
+        let (a, b) = (dir.join("00000000000000aa"), dir.join("00000000000000bb"));
+        let (first, second) = (Listener::bind(&a).unwrap(), Listener::bind(&b).unwrap());
+        let joining = Lock::open(&a, Lock::GATE, false).unwrap();
+        assert!(joining.take(libc::F_RDLCK, true));
+        assert!(!first.may_leave(), "a monitor is joining it");
+        assert!(second.may_leave(), "another context's");
+        drop(joining);
+        assert!(first.may_leave());
+        let turn = spawn_turn(&a).unwrap();
+        let other = Lock::open(&a, Lock::SPAWN, true).unwrap();
+        assert!(!other.take(libc::F_WRLCK, false), "the turn is taken");
+        drop(turn);
+        assert!(other.take(libc::F_WRLCK, false));
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["00000000000000aa", "00000000000000bb", "locks"]);
+        first.close();
+        second.close();
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
