@@ -213,17 +213,19 @@ pub(super) fn spawn_turn(path: &Path) -> Option<SpawnTurn> {
 mod tests {
     use super::*;
 
+    /// A fresh directory `name` (with this process's pid) of `mode`.
+    fn scratch_dir(name: &str, mode: u32) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
+        dir
+    }
+
     #[test]
     fn a_listener_replaces_a_stale_file_and_removes_only_its_own() {
-        let dir = std::env::temp_dir().join(format!("sentinel-place-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let path = dir.join("s/socket");
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::set_permissions(
-            path.parent().unwrap(),
-            std::os::unix::fs::PermissionsExt::from_mode(0o700),
-        )
-        .unwrap();
+        let dir = scratch_dir("sentinel-place", 0o700);
+        let path = dir.join("socket");
         std::fs::write(&path, b"stale").unwrap();
         let first = Listener::bind(&path).unwrap();
         let (_sock, pid) = join(&path).unwrap();
@@ -245,11 +247,7 @@ mod tests {
     /// another's, and nothing but that file and the sockets is left.
     #[test]
     fn the_contexts_share_one_lock_file() {
-        let dir = std::env::temp_dir().join(format!("sentinel-locks-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
-            .unwrap();
+        let dir = scratch_dir("sentinel-locks", 0o700);
         let (a, b) = (dir.join("00000000000000aa"), dir.join("00000000000000bb"));
         let (first, second) = (Listener::bind(&a).unwrap(), Listener::bind(&b).unwrap());
         let joining = Lock::open(&a, Lock::GATE, false).unwrap();
@@ -276,11 +274,7 @@ mod tests {
 
     #[test]
     fn a_directory_others_may_enter_is_refused() {
-        let dir = std::env::temp_dir().join(format!("sentinel-open-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-            .unwrap();
+        let dir = scratch_dir("sentinel-open", 0o755);
         let err = Listener::bind(&dir.join("socket")).err().unwrap();
         assert_eq!(err.errno, libc::EPERM);
         std::fs::remove_dir_all(&dir).unwrap();
