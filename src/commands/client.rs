@@ -156,17 +156,24 @@ impl Target<'_> {
             datalen,
             inline,
         };
-        match socket::send_with_credentials(&conn, &header.encode()) {
-            Ok(n) if n == HEADER_LEN => {}
-            Ok(_) => return Err(Error::new(libc::EIO, "Short write of a command request")),
+        let sent = socket::send_with_credentials(&conn, &header.encode()).and_then(|n| {
+            if n != HEADER_LEN {
+                return Err(Error::new(libc::EIO, "Short write of a command request"));
+            }
+            if !data.is_empty() {
+                socket::write_full(&conn, &data)?;
+            }
+            if let Some(fd) = passed_fd {
+                socket::send_with_fd(&conn, &[0], fd)?;
+            }
+            Ok(())
+        });
+        match sent {
+            Ok(()) => {}
+            // A monitor that ends while a request reaches it (its container
+            // stopping) closes the connection between any two writes.
             Err(e) if is_stopped_errno(e.errno) => return Ok(stopped),
             Err(e) => return Err(e),
-        }
-        if !data.is_empty() {
-            socket::write_full(&conn, &data)?;
-        }
-        if let Some(fd) = passed_fd {
-            socket::send_with_fd(&conn, &[0], fd)?;
         }
         Ok(Pending {
             cmd,
@@ -651,5 +658,38 @@ pub fn wait_any_readable(fds: &[&OwnedFd], timeout_ms: i32) -> Result<bool> {
             return Err(Error::last_os("poll failed"));
         }
         return Ok(n > 0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A monitor that ends while a request reaches it (its container
+    /// stopping) may close the connection after the header and before the
+    /// rest: the container is stopped, as when nobody listens at all. (A
+    /// checkpoint that stops the container waits for STOPPED so: it failed
+    /// with EPIPE when the monitor left between the two writes.)
+    #[test]
+    fn a_monitor_gone_mid_request_means_stopped() {
+        let lxcpath = format!("/tmp/cmd-client-{}", std::process::id());
+        let listener = socket::listen(&super::super::socket_name(&lxcpath, "c")).unwrap();
+        let monitor = std::thread::spawn(move || {
+            let conn = socket::accept_plain(&listener, false).unwrap();
+            let mut header = [0u8; HEADER_LEN];
+            socket::read_full(&conn, &mut header).unwrap();
+            // Gone, with the rest of the request unread.
+        });
+        let target = Target {
+            lxcpath: &lxcpath,
+            name: "c",
+            timeout: 5,
+        };
+        // More than the socket takes before its reader reads: the writes
+        // are still going when the monitor closes.
+        let rest = Payload::Data(vec![0u8; 8 << 20]);
+        let outcome = target.command(Cmd::AddStateClient, rest).unwrap();
+        assert!(matches!(outcome, Outcome::Stopped), "{outcome:?}");
+        monitor.join().unwrap();
     }
 }
