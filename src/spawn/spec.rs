@@ -220,10 +220,11 @@ struct Namespaces {
 
 /// Init's clone flags when the configuration alone decides them (no
 /// `lxc.namespace.share.*`, which asks other containers); None otherwise,
-/// or when it is invalid (the start then says why).
+/// when it is invalid (the start then says why), or with time offsets
+/// (whose warning the spec's own reading gives, once).
 pub fn own_clone_flags(config: &Config) -> Option<i32> {
     let shares = config.conf().ns_share.iter();
-    if shares.flatten().any(|target| !target.is_empty()) {
+    if shares.flatten().any(|target| !target.is_empty()) || TimeOffsets::from_config(config).any() {
         return None;
     }
     let net = NetPlan::from_config(config).ok()?;
@@ -573,6 +574,8 @@ mod tests {
         assert_eq!(own_clone_flags(&shared), None);
         let refused = config(&[("lxc.namespace.keep", "mnt")]);
         assert_eq!(own_clone_flags(&refused), None);
+        let offsets = config(&[("lxc.time.offset.boot", "1s")]);
+        assert_eq!(own_clone_flags(&offsets), None);
     }
 
     #[test]
