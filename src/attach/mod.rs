@@ -135,6 +135,14 @@ pub struct Attacher<'a> {
     pub config_env: Vec<(String, String)>,
 }
 
+/// How an attach's intermediate comes to be: the helper, started first
+/// (a program), or a fork of the caller (an exec function, or no helper
+/// binary) with the socket pair it is forked with.
+enum Intermediate {
+    Helper(helper::Early),
+    Fork { parent: OwnedFd, child: OwnedFd },
+}
+
 impl Attacher<'_> {
     /// Reads init's namespaces and status; checked against the monitor's
     /// answers by `checked_context`.
@@ -370,17 +378,21 @@ impl Attacher<'_> {
             close_fds.extend(t.child_close_fds(&stdio));
         }
 
-        // The fork's socket; the helper has its own already.
-        let fork_pair = match &early {
-            Some(_) => None,
-            None => Some(crate::sys::socketpair_seqpacket()?),
+        // The helper has its socket already; a fork gets a pair of its own.
+        let way = match early {
+            Some(early) => Intermediate::Helper(early),
+            None => {
+                let (parent, child) = crate::sys::socketpair_seqpacket()?;
+                Intermediate::Fork { parent, child }
+            }
         };
-        let raw = |end: fn(&(OwnedFd, OwnedFd)) -> &OwnedFd| {
-            fork_pair.as_ref().map_or(-1, |p| end(p).as_raw_fd())
+        let (sock, parent_sock) = match &way {
+            Intermediate::Helper(_) => (-1, -1),
+            Intermediate::Fork { parent, child } => (child.as_raw_fd(), parent.as_raw_fd()),
         };
         let mut plan = Plan {
-            sock: raw(|p| &p.1),
-            parent_sock: raw(|p| &p.0),
+            sock,
+            parent_sock,
             cgroup_v1: cgroups.v1,
             cgroup_v2: cgroups.v2,
             v2_optional: cgroups.v2_optional,
@@ -413,17 +425,16 @@ impl Attacher<'_> {
             sigmask: None,
         };
 
-        let (inter, parent_sock) = match (early, fork_pair) {
+        let (inter, parent_sock) = match way {
             // SAFETY: the plan's pointers live until this returns.
-            (Some(early), _) => unsafe { early.give(&mut plan) }?,
-            (None, Some((parent_sock, child_sock))) => {
+            Intermediate::Helper(early) => unsafe { early.give(&mut plan) }?,
+            Intermediate::Fork { parent, child } => {
                 // SAFETY: the child only runs `child::intermediate`, which
                 // is async-signal safe and never returns.
                 let pid = unsafe { spawn_forking(&plan) }?;
-                drop(child_sock);
-                (pid, parent_sock)
+                drop(child);
+                (pid, parent)
             }
-            (None, None) => unreachable!("a fork has its socket pair"),
         };
         drop(ctx);
         let result = after_fork(&parent_sock, inter, attached_pid_ns).map(|(pid, listener)| {

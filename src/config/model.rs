@@ -275,6 +275,14 @@ impl LxcConf {
     pub fn console_disabled(&self) -> bool {
         self.console_path.as_deref().map(str::trim) == Some("none")
     }
+
+    /// Whether `lxc.hook.<name>` has a command.
+    pub fn has_hook(&self, name: &str) -> bool {
+        HOOK_NAMES
+            .iter()
+            .position(|h| *h == name)
+            .is_some_and(|i| !self.hooks[i].is_empty())
+    }
 }
 
 impl Default for LxcConf {

@@ -693,11 +693,7 @@ impl Container {
 
         // 5. Clone hooks, then the hostname.
         let fconf = fresh.conf();
-        let clone_idx = crate::config::HOOK_NAMES
-            .iter()
-            .position(|h| *h == "clone")
-            .unwrap_or(usize::MAX);
-        if fconf.hooks.get(clone_idx).is_some_and(|h| !h.is_empty()) {
+        if fconf.has_hook("clone") {
             let mount_point = if new_storage.rootfs_mount().is_some() {
                 rootfs_dir.clone()
             } else {

@@ -261,11 +261,7 @@ fn start(
 /// waited for that thread; the command socket and the start's spec now
 /// come while it works. With the flags it was started for.
 fn early_netns(args: &Args, config: &Config, hierarchies_found: bool) -> Option<EarlyNetns> {
-    let pre_start = crate::config::HOOK_NAMES
-        .iter()
-        .position(|h| *h == "pre-start")
-        .is_some_and(|i| !config.conf().hooks[i].is_empty());
-    if args.restore.is_some() || !hierarchies_found || pre_start {
+    if args.restore.is_some() || !hierarchies_found || config.conf().has_hook("pre-start") {
         return None;
     }
     let flags = spawn::spec::own_clone_flags(config)?;

@@ -21,7 +21,6 @@ use crate::error::{Error, Result};
 /// The holder's tmpfs: room for its root directory only, read-only, so
 /// that nothing can ever be created in it, and recognizable by that.
 const HOLDER_OPTIONS: [(&str, &str); 3] = [("nr_inodes", "1"), ("size", "4k"), ("mode", "0555")];
-const TMPFS_MAGIC: i64 = 0x0102_1994;
 
 /// pivot_root(".", ".") in `new_root`, then detach the old root stacked
 /// underneath: no directory for the old root is needed inside the rootfs.
@@ -153,7 +152,7 @@ fn is_holder_root() -> bool {
     unsafe {
         let mut st: libc::statfs = std::mem::zeroed();
         libc::statfs(c"/".as_ptr(), &mut st) == 0
-            && st.f_type as i64 == TMPFS_MAGIC
+            && st.f_type == libc::TMPFS_MAGIC
             && st.f_files == 1
     }
 }
