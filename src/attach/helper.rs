@@ -30,8 +30,9 @@ const HANDLE_FD: RawFd = 4;
 /// The largest piece of the plan sent in one message.
 const CHUNK: usize = 32 * 1024;
 
-/// Starts the helper with `sock` as its attach socket; its pid.
-fn spawn(handle: &OwnedFd, sock: &OwnedFd) -> Result<i32> {
+/// Starts the helper with `sock` as its attach socket, without waiting for
+/// its exec (see `sys::spawn::start`).
+fn spawn(handle: &OwnedFd, sock: &OwnedFd) -> Result<sys::spawn::Spawning> {
     let argv = [
         c"[lxc attach]".as_ptr() as *mut libc::c_char,
         c"--attach-helper".as_ptr() as *mut libc::c_char,
@@ -46,8 +47,8 @@ fn spawn(handle: &OwnedFd, sock: &OwnedFd) -> Result<i32> {
         default_all_signals: false,
         detached: false,
     };
-    // SAFETY: an empty, NULL-terminated environment.
-    unsafe { sys::spawn::spawn(handle, &argv, envp.as_ptr(), &setup, "the attach helper") }
+    // SAFETY: static strings and an empty, NULL-terminated environment.
+    unsafe { sys::spawn::start(handle, &argv, envp.as_ptr(), &setup, "the attach helper") }
 }
 
 /// A helper started before its plan exists: its exec overlaps the
@@ -55,6 +56,8 @@ fn spawn(handle: &OwnedFd, sock: &OwnedFd) -> Result<i32> {
 /// attach ends before it was given its plan.
 pub(super) struct Early {
     pid: i32,
+    /// Until the plan is sent: the helper on its way to its exec.
+    spawning: Option<sys::spawn::Spawning>,
     /// Taken once the helper has its plan (then nothing is killed).
     sock: Option<OwnedFd>,
 }
@@ -71,9 +74,10 @@ impl Early {
             }
         };
         let (sock, theirs) = sys::socketpair_seqpacket()?;
-        let pid = spawn(&handle, &theirs)?;
+        let spawning = spawn(&handle, &theirs)?;
         Ok(Some(Early {
-            pid,
+            pid: spawning.pid(),
+            spawning: Some(spawning),
             sock: Some(sock),
         }))
     }
@@ -86,6 +90,13 @@ impl Early {
     pub(super) unsafe fn give(mut self, plan: &mut Plan) -> Result<(i32, OwnedFd)> {
         // SAFETY: as the caller promised.
         let messages = unsafe { plan_messages(plan) }?;
+        if let Some(spawning) = self.spawning.take() {
+            if let Err(e) = spawning.finish() {
+                // Reaped already: nothing left to kill.
+                self.sock = None;
+                return Err(e);
+            }
+        }
         let sock = self.sock.as_ref().expect("an early helper has its socket");
         send_messages(sock, &messages)?;
         Ok((self.pid, self.sock.take().expect("taken once")))
@@ -97,6 +108,8 @@ impl Drop for Early {
         if self.sock.is_some() {
             // SAFETY: killing and reaping our own child.
             unsafe { libc::kill(self.pid, libc::SIGKILL) };
+            // Waits until it is off our memory (reaped if its exec failed).
+            drop(self.spawning.take());
             let _ = sys::wait_status(self.pid, 0);
         }
     }

@@ -98,3 +98,46 @@ pub(crate) fn getppid() -> i64 {
     // SAFETY: no pointer.
     unsafe { libc::syscall(libc::SYS_getppid) }
 }
+
+/// A system call that leaves errno alone (glibc's `syscall` stores a
+/// failure in the calling thread's errno): for a child that shares its
+/// parent's memory and thread pointer while the parent goes on (see
+/// `spawn::start`). The raw result, -errno on failure.
+///
+/// # Safety
+/// As the system call `nr` with these arguments.
+#[cfg(target_arch = "x86_64")]
+pub unsafe fn syscall_keeping_errno(nr: libc::c_long, args: [usize; 4]) -> isize {
+    let ret: isize;
+    // SAFETY: as the caller promised; the kernel clobbers rcx and r11.
+    unsafe {
+        std::arch::asm!(
+            "syscall",
+            inlateout("rax") nr as isize => ret,
+            in("rdi") args[0],
+            in("rsi") args[1],
+            in("rdx") args[2],
+            in("r10") args[3],
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack),
+        );
+    }
+    ret
+}
+
+/// Elsewhere no child runs beside its parent (`clone::clone3_with_entry`
+/// has no entry for other architectures), so glibc's errno is free to use.
+///
+/// # Safety
+/// As the system call `nr` with these arguments.
+#[cfg(not(target_arch = "x86_64"))]
+pub unsafe fn syscall_keeping_errno(nr: libc::c_long, args: [usize; 4]) -> isize {
+    // SAFETY: as the caller promised.
+    let r = unsafe { libc::syscall(nr, args[0], args[1], args[2], args[3]) };
+    if r < 0 {
+        -(super::errno() as isize)
+    } else {
+        r as isize
+    }
+}

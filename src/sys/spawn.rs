@@ -6,9 +6,13 @@
 //! kernel has it, else by posix_spawn(3), whose child resets them one
 //! system call at a time. A daemon (the monitor) is spawned detached:
 //! from an intermediate that also shares our memory and exits at once.
+//! A program can be started without waiting for its exec ([`start`]): the
+//! caller goes on beside it.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 
+use super::anon_pages::AnonPages;
 use crate::error::{Error, Result};
 
 /// How the child's descriptors and signals are arranged before its exec.
@@ -30,7 +34,8 @@ pub struct SpawnSetup<'a> {
 }
 
 /// Runs the executable `handle` (see `sealed_exe`) with `argv` and `envp`
-/// (both NULL-terminated); the pid. `what` names the program in the error.
+/// (both NULL-terminated); the pid once it is executed. `what` names the
+/// program in the error.
 ///
 /// # Safety
 /// `envp` is a live NULL-terminated array of C strings.
@@ -41,33 +46,173 @@ pub unsafe fn spawn(
     setup: &SpawnSetup<'_>,
     what: &str,
 ) -> Result<libc::pid_t> {
-    let plan = Plan::new(handle, argv, envp, setup, what)?;
-    // SAFETY: envp as the caller promised; argv checked by `Plan::new`.
-    let spawned = unsafe {
-        if setup.detached {
-            spawn_detached(&plan)
-        } else {
-            plan.run()
-        }
-    };
-    spawned.map_err(|r| spawn_error(what, r))
+    // SAFETY: as the caller promised.
+    unsafe { start_as(handle, argv, envp, setup, what, Beside::No) }?.finish()
 }
 
-/// Runs `plan` so that the program is not our child: an intermediate that
-/// shares our memory (no page table copy) spawns it and exits at once, so
-/// it is reparented to the nearest subreaper (or init) at birth, as a
-/// double fork leaves a daemon, without the daemon forking again after its
-/// exec (and faulting its pages in a second time).
+/// As [`spawn`], without waiting for the exec: the caller goes on while
+/// the child is executed (a child of ours, with its handlers cleared by
+/// the kernel; else the exec is waited for here). The child is moved off
+/// the caller's CPU, its affinity left as it was: a new task starts on its
+/// parent's CPU, and a scheduler that keeps it there while another CPU
+/// idles (this VM's does; its wake-ups land on the waker's CPU too) would
+/// have the child's start-up wait for the caller's work, or, with the
+/// caller waiting for the exec, the caller for the child's start-up: an
+/// attach's helper and its caller ran one after the other, not side by
+/// side.
 ///
 /// # Safety
-/// As [`Plan::run`].
-unsafe fn spawn_detached(plan: &Plan<'_>) -> std::result::Result<libc::pid_t, libc::c_int> {
+/// `envp` is a NULL-terminated array of C strings; the strings of `argv`
+/// and `envp` stay live until the [`Spawning`] is finished or dropped.
+pub unsafe fn start(
+    handle: &impl AsRawFd,
+    argv: &[*mut libc::c_char],
+    envp: *const *mut libc::c_char,
+    setup: &SpawnSetup<'_>,
+    what: &str,
+) -> Result<Spawning> {
+    // SAFETY: as the caller promised.
+    unsafe { start_as(handle, argv, envp, setup, what, Beside::Yes) }
+}
+
+/// Whether [`start_as`] may return before the exec.
+#[derive(PartialEq)]
+enum Beside {
+    Yes,
+    No,
+}
+
+/// # Safety
+/// As [`start`].
+unsafe fn start_as(
+    handle: &impl AsRawFd,
+    argv: &[*mut libc::c_char],
+    envp: *const *mut libc::c_char,
+    setup: &SpawnSetup<'_>,
+    what: &str,
+    beside: Beside,
+) -> Result<Spawning> {
+    // SAFETY: envp as the caller promised.
+    let launch = Box::new(Launch {
+        plan: unsafe { Plan::new(handle, argv, envp, setup, what) }?,
+        running: AtomicU32::new(0),
+        errno: AtomicI32::new(0),
+    });
+    let mut spawning = Spawning {
+        launch,
+        pid: 0,
+        stack: None,
+        what: what.to_string(),
+    };
+    if beside == Beside::Yes && !setup.detached && !setup.default_all_signals {
+        // SAFETY: the launch stays where it is (boxed) and alive until the
+        // Spawning has seen the exec.
+        match unsafe { spawning.launch.clone_cleared() } {
+            Some(Ok((pid, stack))) => {
+                spawning.pid = pid;
+                spawning.stack = Some(stack);
+                move_off_this_cpu(pid);
+                return Ok(spawning);
+            }
+            Some(Err(errno)) => return Err(spawn_error(what, errno)),
+            None => {}
+        }
+    }
+    // SAFETY: as above.
+    let spawned = unsafe {
+        if setup.detached {
+            spawn_detached(&spawning.launch)
+        } else {
+            spawning.launch.run()
+        }
+    };
+    spawning.pid = spawned.map_err(|r| spawn_error(what, r))?;
+    Ok(spawning)
+}
+
+/// A program [`start`] made that may not have reached its exec yet: until
+/// then it runs on our memory (the launch, its stack), which this keeps
+/// until [`Spawning::finish`] or the drop has seen the exec happen or
+/// fail.
+pub struct Spawning {
+    launch: Box<Launch>,
+    pid: libc::pid_t,
+    /// The child's stack while it may be on it.
+    stack: Option<AnonPages>,
+    what: String,
+}
+
+impl Spawning {
+    pub fn pid(&self) -> libc::pid_t {
+        self.pid
+    }
+
+    /// Waits for the exec: the pid, or why it failed (the child reaped).
+    pub fn finish(mut self) -> Result<libc::pid_t> {
+        match self.stack.take() {
+            Some(stack) => self
+                .launch
+                .exec_outcome(self.pid, stack)
+                .map_err(|e| spawn_error(&self.what, e)),
+            None => Ok(self.pid),
+        }
+    }
+}
+
+impl Drop for Spawning {
+    fn drop(&mut self) {
+        if let Some(stack) = self.stack.take() {
+            let _ = self.launch.exec_outcome(self.pid, stack);
+        }
+    }
+}
+
+/// Moves the child `pid` off this thread's CPU (see [`start`]): its
+/// affinity narrowed to the others, then set back, which leaves it where
+/// the first moved it. Best effort: a thread allowed one CPU only, or a
+/// policy refusing the calls, leaves it where it is.
+fn move_off_this_cpu(pid: libc::pid_t) {
+    let size = std::mem::size_of::<libc::cpu_set_t>();
+    // SAFETY: affinity calls on our own child with local sets; the child
+    // inherited this thread's set, which is what it gets back.
+    unsafe {
+        let mut allowed: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, size, &mut allowed) != 0 {
+            return;
+        }
+        let cpu = libc::sched_getcpu();
+        if cpu < 0 || cpu as usize >= 8 * size {
+            return;
+        }
+        let mut elsewhere = allowed;
+        libc::CPU_CLR(cpu as usize, &mut elsewhere);
+        if libc::CPU_COUNT(&elsewhere) == 0 || libc::sched_setaffinity(pid, size, &elsewhere) != 0 {
+            return;
+        }
+        if libc::sched_setaffinity(pid, size, &allowed) != 0 {
+            log::warn!(
+                "The affinity of process {pid} could not be set back: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+    }
+}
+
+/// Runs `launch` so that the program is not our child: an intermediate
+/// that shares our memory (no page table copy) spawns it and exits at
+/// once, so it is reparented to the nearest subreaper (or init) at birth,
+/// as a double fork leaves a daemon, without the daemon forking again
+/// after its exec (and faulting its pages in a second time).
+///
+/// # Safety
+/// As [`Launch::run`].
+unsafe fn spawn_detached(launch: &Launch) -> std::result::Result<libc::pid_t, libc::c_int> {
     let mut shared = Detached {
-        plan,
+        launch,
         spawned: Err(libc::ECHILD),
     };
-    let stack = super::anon_pages::AnonPages::map(CHILD_STACK, true)
-        .map_err(|e| e.raw_os_error().unwrap_or(libc::ENOMEM))?;
+    let stack =
+        AnonPages::map(CHILD_STACK, true).map_err(|e| e.raw_os_error().unwrap_or(libc::ENOMEM))?;
     // Our signal handlers must never run in the intermediate, which runs
     // on our memory and our thread's TLS: it starts with every signal
     // blocked (posix_spawn sets the program's own mask and dispositions).
@@ -81,7 +226,7 @@ unsafe fn spawn_detached(plan: &Plan<'_>) -> std::result::Result<libc::pid_t, li
             spawn_from_intermediate,
             stack.end(),
             libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
-            &mut shared as *mut Detached<'_, '_> as *mut libc::c_void,
+            &mut shared as *mut Detached<'_> as *mut libc::c_void,
         )
     };
     let clone_errno = super::errno();
@@ -100,12 +245,12 @@ unsafe fn spawn_detached(plan: &Plan<'_>) -> std::result::Result<libc::pid_t, li
 }
 
 /// The stack of the intermediate (what posix_spawn needs: it maps the
-/// program's own) and of the child of `run_clearing_handlers`.
+/// program's own) and of the child of `clone_cleared`.
 const CHILD_STACK: usize = 64 * 1024;
 
 /// What the intermediate of [`spawn_detached`] reads and answers.
-struct Detached<'a, 'p> {
-    plan: &'a Plan<'p>,
+struct Detached<'a> {
+    launch: &'a Launch,
     /// The program's pid, or posix_spawn's error number.
     spawned: std::result::Result<libc::pid_t, libc::c_int>,
 }
@@ -116,9 +261,9 @@ struct Detached<'a, 'p> {
 extern "C" fn spawn_from_intermediate(arg: *mut libc::c_void) -> libc::c_int {
     // SAFETY: `arg` is the `Detached` of `spawn_detached`, alive until we
     // exit (its thread sleeps until then).
-    let shared = unsafe { &mut *(arg as *mut Detached<'_, '_>) };
+    let shared = unsafe { &mut *(arg as *mut Detached<'_>) };
     // SAFETY: as `spawn_detached`'s caller promised.
-    shared.spawned = unsafe { shared.plan.run() };
+    shared.spawned = unsafe { shared.launch.run() };
     0
 }
 
@@ -135,34 +280,47 @@ fn spawn_error(what: &str, errno: libc::c_int) -> Error {
 /// A posix_spawn made ready: the descriptors copied above every target,
 /// the file actions and attributes, the arguments. Running it allocates
 /// nothing.
-struct Plan<'a> {
+struct Plan {
     actions: libc::posix_spawn_file_actions_t,
     attr: libc::posix_spawnattr_t,
     program: std::ffi::CString,
-    argv: &'a [*mut libc::c_char],
-    envp: *const *mut libc::c_char,
+    /// Copies of the NULL-terminated pointer arrays given.
+    argv: Vec<*mut libc::c_char>,
+    envp: Vec<*mut libc::c_char>,
     /// The copies the file actions name, open until the spawn is over.
     handle: OwnedFd,
     sources: Vec<OwnedFd>,
     /// What the file actions and attributes say, for the child made
-    /// without posix_spawn (see `run_clearing_handlers`).
+    /// without posix_spawn (see `clone_cleared`).
     targets: Vec<RawFd>,
     slot: RawFd,
     mask: libc::sigset_t,
     default_all_signals: bool,
 }
 
-impl<'a> Plan<'a> {
-    fn new(
+impl Plan {
+    /// # Safety
+    /// `envp` is a NULL-terminated array.
+    unsafe fn new(
         handle: &impl AsRawFd,
-        argv: &'a [*mut libc::c_char],
+        argv: &[*mut libc::c_char],
         envp: *const *mut libc::c_char,
         setup: &SpawnSetup<'_>,
         what: &str,
-    ) -> Result<Plan<'a>> {
+    ) -> Result<Plan> {
         if argv.last().is_none_or(|p| !p.is_null()) {
             return Err(Error::invalid("argv must end with NULL"));
         }
+        let mut env = Vec::new();
+        // SAFETY: as the caller promised, up to and with its NULL.
+        unsafe {
+            let mut at = envp;
+            while !(*at).is_null() {
+                env.push(*at);
+                at = at.add(1);
+            }
+        }
+        env.push(std::ptr::null_mut());
         // The child's dup2s run in order: a source numbered like an earlier
         // target would be overwritten first. Sources copied above every
         // target cannot be.
@@ -188,8 +346,8 @@ impl<'a> Plan<'a> {
                 actions: std::mem::zeroed(),
                 attr: std::mem::zeroed(),
                 program: super::sealed_exe::exec_path(&slot),
-                argv,
-                envp,
+                argv: argv.to_vec(),
+                envp: env,
                 handle,
                 sources,
                 targets: setup.dup2.iter().map(|&(_, to)| to).collect(),
@@ -229,13 +387,82 @@ impl<'a> Plan<'a> {
         }
     }
 
+    /// The child's side of `Launch::clone_cleared`: posix_spawn's file
+    /// actions and mask, then the exec; the errno of what failed. It runs
+    /// on our memory while the caller may go on, so it writes nothing of
+    /// the caller's (errno included: raw system calls only).
+    fn exec_in_child(&self) -> libc::c_int {
+        // SAFETY: system calls on the child's own descriptors, mask and
+        // image; the pointers are the plan's, alive while it runs.
+        let call = |nr: libc::c_long, args: [usize; 4]| unsafe {
+            super::raw::syscall_keeping_errno(nr, args)
+        };
+        for (from, &to) in self.sources.iter().zip(&self.targets) {
+            // The sources are copies numbered above every target, so never
+            // equal to one.
+            let r = call(
+                libc::SYS_dup3,
+                [from.as_raw_fd() as usize, to as usize, 0, 0],
+            );
+            if r < 0 {
+                return -r as libc::c_int;
+            }
+        }
+        let r = call(
+            libc::SYS_dup3,
+            [self.handle.as_raw_fd() as usize, self.slot as usize, 0, 0],
+        );
+        if r < 0 {
+            return -r as libc::c_int;
+        }
+        call(
+            libc::SYS_close_range,
+            [self.slot as usize + 1, u32::MAX as usize, 0, 0],
+        );
+        call(
+            libc::SYS_rt_sigprocmask,
+            [
+                libc::SIG_SETMASK as usize,
+                &self.mask as *const libc::sigset_t as usize,
+                0,
+                8,
+            ],
+        );
+        let r = call(
+            libc::SYS_execve,
+            [
+                self.program.as_ptr() as usize,
+                self.argv.as_ptr() as usize,
+                self.envp.as_ptr() as usize,
+                0,
+            ],
+        );
+        (-r as libc::c_int).max(1)
+    }
+}
+
+/// A plan and what its child made without posix_spawn answers through
+/// our shared memory.
+struct Launch {
+    plan: Plan,
+    /// Nonzero until the child's exec or exit, when the kernel clears it
+    /// and wakes its futex (`CLONE_CHILD_CLEARTID`, as for a thread's end).
+    running: AtomicU32,
+    /// Why the exec did not happen; 0 while it has not failed.
+    errno: AtomicI32,
+}
+
+impl Launch {
+    /// The spawn, waited for until the exec.
+    ///
     /// # Safety
-    /// `envp` is NULL-terminated (`argv` is checked by `new`).
+    /// The strings of the plan's argv and envp are live.
     unsafe fn run(&self) -> std::result::Result<libc::pid_t, libc::c_int> {
-        if !self.default_all_signals {
-            // SAFETY: as promised by our caller.
-            if let Some(spawned) = unsafe { self.run_clearing_handlers() } {
-                return spawned;
+        if !self.plan.default_all_signals {
+            // SAFETY: as promised by our caller; waited for before return.
+            if let Some(started) = unsafe { self.clone_cleared() } {
+                let (pid, stack) = started?;
+                return self.exec_outcome(pid, stack);
             }
         }
         let mut pid: libc::pid_t = 0;
@@ -243,11 +470,11 @@ impl<'a> Plan<'a> {
         let r = unsafe {
             libc::posix_spawn(
                 &mut pid,
-                self.program.as_ptr(),
-                &self.actions,
-                &self.attr,
-                self.argv.as_ptr(),
-                self.envp,
+                self.plan.program.as_ptr(),
+                &self.plan.actions,
+                &self.plan.attr,
+                self.plan.argv.as_ptr(),
+                self.plan.envp.as_ptr(),
             )
         };
         if r == 0 {
@@ -256,35 +483,35 @@ impl<'a> Plan<'a> {
             Err(r)
         }
     }
-}
 
-impl Plan<'_> {
     /// The spawn without posix_spawn, whose child resets the caller's
     /// signal handlers one system call at a time (a query for every signal
     /// and a reset for each handled one: 120 calls from a caller that
-    /// handles them all, as Go's runtime does): a `CLONE_VM|CLONE_VFORK`
-    /// child created with `CLONE_CLEAR_SIGHAND` has them reset by the
-    /// kernel, and ignored signals stay ignored, as posix_spawn leaves
-    /// them. None where clone3 refuses (old kernels, seccomp policies):
-    /// posix_spawn then.
+    /// handles them all, as Go's runtime does): a `CLONE_VM` child created
+    /// with `CLONE_CLEAR_SIGHAND` has them reset by the kernel, and ignored
+    /// signals stay ignored, as posix_spawn leaves them. Not waited for
+    /// (no `CLONE_VFORK`): the pid and the stack the child runs on until
+    /// its exec, which [`Launch::exec_outcome`] waits for. None where
+    /// clone3 refuses (old kernels, seccomp policies): posix_spawn then.
     ///
     /// # Safety
-    /// As [`Plan::run`].
-    unsafe fn run_clearing_handlers(
+    /// As [`Launch::run`]; `self` stays where it is, alive, until
+    /// `exec_outcome` returned.
+    unsafe fn clone_cleared(
         &self,
-    ) -> Option<std::result::Result<libc::pid_t, libc::c_int>> {
+    ) -> Option<std::result::Result<(libc::pid_t, AnonPages), libc::c_int>> {
         // Refused once (an older kernel, a seccomp policy), refused for good.
         static REFUSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-        if REFUSED.load(std::sync::atomic::Ordering::Relaxed) {
+        if REFUSED.load(Ordering::Relaxed) {
             return None;
         }
-        let stack = super::anon_pages::AnonPages::map(CHILD_STACK, true).ok()?;
-        let mut job = ExecJob {
-            plan: self,
-            errno: 0,
-        };
+        let stack = AnonPages::map(CHILD_STACK, true).ok()?;
+        self.running.store(1, Ordering::Relaxed);
+        self.errno.store(0, Ordering::Relaxed);
         let args = super::clone::CloneArgs {
-            flags: (libc::CLONE_VM | libc::CLONE_VFORK) as u64 | super::clone::CLONE_CLEAR_SIGHAND,
+            flags: (libc::CLONE_VM | libc::CLONE_CHILD_CLEARTID) as u64
+                | super::clone::CLONE_CLEAR_SIGHAND,
+            child_tid: self.running.as_ptr() as u64,
             exit_signal: libc::SIGCHLD as u64,
             stack: stack.base() as u64,
             stack_size: stack.size() as u64,
@@ -295,13 +522,14 @@ impl Plan<'_> {
         // and sets the program's mask just before the exec.
         let old_mask = block_all_signals();
         let saved_errno = super::errno();
-        // SAFETY: the child runs `exec_job` on its own stack, touching
-        // nothing but `job` (this thread sleeps until its exec or exit).
+        // SAFETY: the child runs `exec_launch` on its own stack, touching
+        // nothing but `self` (alive and in place until its exec or exit,
+        // as our caller promised).
         let pid = unsafe {
             super::clone::clone3_with_entry(
                 &args,
-                exec_job,
-                &mut job as *mut ExecJob<'_, '_> as *mut libc::c_void,
+                exec_launch,
+                self as *const Launch as *mut libc::c_void,
             )
         };
         // SAFETY: restoring this thread's mask and errno as they were.
@@ -312,68 +540,60 @@ impl Plan<'_> {
         if pid < 0 {
             let errno = -pid as libc::c_int;
             if matches!(errno, libc::ENOSYS | libc::EINVAL | libc::EPERM) {
-                REFUSED.store(true, std::sync::atomic::Ordering::Relaxed);
+                REFUSED.store(true, Ordering::Relaxed);
                 return None;
             }
             return Some(Err(errno));
         }
-        // SAFETY: the child wrote it before its exit, or never.
-        let failed = unsafe { std::ptr::read_volatile(&job.errno) };
+        Some(Ok((pid as libc::pid_t, stack)))
+    }
+
+    /// Waits until the child of `clone_cleared` has executed its program
+    /// or exited, then frees its stack: the pid, or the exec's errno (the
+    /// child reaped).
+    fn exec_outcome(
+        &self,
+        pid: libc::pid_t,
+        stack: AnonPages,
+    ) -> std::result::Result<libc::pid_t, libc::c_int> {
+        while self.running.load(Ordering::Acquire) != 0 {
+            // A shared futex: the kernel's wake at the child's exec or exit
+            // is not a private one.
+            // SAFETY: waiting on our own word while it still holds 1.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_futex,
+                    self.running.as_ptr(),
+                    libc::FUTEX_WAIT,
+                    1u32,
+                    std::ptr::null::<libc::timespec>(),
+                )
+            };
+        }
+        drop(stack);
+        let failed = self.errno.load(Ordering::Acquire);
         if failed != 0 {
             // Reaping the child that could not exec.
-            let _ = super::wait_status(pid as libc::pid_t, libc::__WALL);
-            return Some(Err(failed));
+            let _ = super::wait_status(pid, libc::__WALL);
+            return Err(failed);
         }
-        Some(Ok(pid as libc::pid_t))
-    }
-
-    /// The child's side of `run_clearing_handlers`: posix_spawn's file
-    /// actions and mask, then the exec; the errno of what failed.
-    fn exec_in_child(&self) -> libc::c_int {
-        for (from, &to) in self.sources.iter().zip(&self.targets) {
-            // SAFETY: dup3 of our descriptors; the sources are copies
-            // numbered above every target, so never equal to one.
-            if unsafe { libc::syscall(libc::SYS_dup3, from.as_raw_fd(), to, 0) } < 0 {
-                return super::errno();
-            }
-        }
-        // SAFETY: as above.
-        if unsafe { libc::syscall(libc::SYS_dup3, self.handle.as_raw_fd(), self.slot, 0) } < 0 {
-            return super::errno();
-        }
-        super::raw::close_from(self.slot + 1);
-        super::raw::set_sigmask(&self.mask);
-        // SAFETY: a C string path, the NULL-terminated argv `new` checked
-        // and the envp our caller promised.
-        unsafe {
-            libc::syscall(
-                libc::SYS_execve,
-                self.program.as_ptr(),
-                self.argv.as_ptr(),
-                self.envp,
-            )
-        };
-        super::errno()
+        Ok(pid)
     }
 }
 
-/// What the child of `run_clearing_handlers` reads and answers.
-struct ExecJob<'a, 'p> {
-    plan: &'a Plan<'p>,
-    /// Why the exec did not happen; 0 while it has not failed.
-    errno: libc::c_int,
-}
-
-/// The child of `run_clearing_handlers`: execs, or records why not and
-/// exits. No allocation, no lock: it shares the caller's memory.
-unsafe extern "C" fn exec_job(arg: *mut libc::c_void) -> ! {
-    // SAFETY: `arg` is the parent's `ExecJob`, alive while it sleeps.
-    let job = unsafe { &mut *(arg as *mut ExecJob<'_, '_>) };
-    let errno = job.plan.exec_in_child();
-    // SAFETY: a plain store the parent reads once we are gone.
-    unsafe { std::ptr::write_volatile(&mut job.errno, errno.max(1)) };
-    // SAFETY: ending this child only (it is not a thread of ours).
-    unsafe { libc::_exit(127) }
+/// The child of `clone_cleared`: execs, or records why not and exits.
+/// No allocation, no lock, no errno: it shares the caller's memory and
+/// thread pointer while the caller goes on.
+unsafe extern "C" fn exec_launch(arg: *mut libc::c_void) -> ! {
+    // SAFETY: `arg` is the parent's `Launch`, alive until we are gone.
+    let launch = unsafe { &*(arg as *const Launch) };
+    let errno = launch.plan.exec_in_child();
+    launch.errno.store(errno, Ordering::Release);
+    loop {
+        // SAFETY: ending this child only (it is not a thread of ours); the
+        // kernel then clears `running` and wakes the parent.
+        unsafe { super::raw::syscall_keeping_errno(libc::SYS_exit, [127, 0, 0, 0]) };
+    }
 }
 
 /// Blocks every signal of this thread; the mask it had.
@@ -388,7 +608,7 @@ fn block_all_signals() -> libc::sigset_t {
     }
 }
 
-impl Drop for Plan<'_> {
+impl Drop for Plan {
     fn drop(&mut self) {
         // SAFETY: initialized in `new`, destroyed once.
         unsafe {
@@ -499,15 +719,16 @@ mod tests {
     }
 
     /// The child made without posix_spawn (its handlers cleared by the
-    /// kernel) gets what posix_spawn gives: the descriptors, an empty mask,
-    /// the signals we ignore still ignored; an exec failure comes back with
-    /// its errno.
+    /// kernel, the caller going on beside it) gets what posix_spawn gives:
+    /// the descriptors, an empty mask, the signals we ignore still ignored,
+    /// our CPUs (moved off ours, its affinity is set back); an exec failure
+    /// comes back with its errno when the start is finished.
     #[test]
-    fn a_child_with_its_handlers_cleared_gets_what_posix_spawn_gives() {
+    fn a_child_started_beside_us_gets_what_posix_spawn_gives() {
         extern "C" fn nothing(_: libc::c_int) {}
         let handle = crate::sys::sealed_exe::sealed_copy(std::path::Path::new("/bin/sh")).unwrap();
         let (r, w) = crate::sys::pipe("a test pipe").unwrap();
-        let script = c"exec grep -E '^(SigBlk|SigIgn)' /proc/self/status >&5";
+        let script = c"exec grep -E '^(SigBlk|SigIgn|Cpus_allowed)' /proc/self/status >&5";
         let (argv, envp) = sh_c(script);
         let setup = SpawnSetup {
             dup2: &[(w.as_raw_fd(), 5)],
@@ -524,16 +745,15 @@ mod tests {
                 libc::signal(handled, nothing as *const () as libc::sighandler_t),
             )
         };
-        let plan = Plan::new(&handle, &argv, envp.as_ptr(), &setup, "sh").unwrap();
-        // SAFETY: a NULL-terminated environment.
-        let spawned = unsafe { plan.run_clearing_handlers() };
+        // SAFETY: static strings, a NULL-terminated environment.
+        let started = unsafe { start(&handle, &argv, envp.as_ptr(), &setup, "sh") }.unwrap();
+        assert!(started.stack.is_some(), "made by clone3, not posix_spawn");
+        let pid = started.finish().unwrap();
         // SAFETY: as above.
         unsafe {
             libc::signal(ignored, before.0);
             libc::signal(handled, before.1);
         }
-        let pid = spawned.expect("clone3 with CLONE_CLEAR_SIGHAND").unwrap();
-        drop(plan);
         drop(w);
         let mut out = String::new();
         std::io::Read::read_to_string(&mut std::fs::File::from(r), &mut out).unwrap();
@@ -551,13 +771,22 @@ mod tests {
             .unwrap();
         let ignoring = u64::from_str_radix(ignoring.trim(), 16).unwrap();
         assert_ne!(ignoring & (1 << (ignored - 1)), 0, "{out}");
+        let ours = crate::sys::procfs::read("/proc/thread-self/status").unwrap();
+        let cpus = |s: &str| {
+            s.lines()
+                .find(|l| l.starts_with("Cpus_allowed_list:"))
+                .map(str::to_string)
+        };
+        assert_eq!(cpus(&out), cpus(&ours), "{out}");
 
         let text =
             crate::sys::sealed_exe::sealed_copy(std::path::Path::new("/etc/passwd")).unwrap();
         let setup = SpawnSetup { dup2: &[], ..setup };
-        let plan = Plan::new(&text, &argv, envp.as_ptr(), &setup, "a text file").unwrap();
         // SAFETY: as above.
-        let failed = unsafe { plan.run_clearing_handlers() }.unwrap();
-        assert_eq!(failed, Err(libc::ENOEXEC));
+        let started = unsafe { start(&text, &argv, envp.as_ptr(), &setup, "a text file") };
+        assert_eq!(started.unwrap().finish().unwrap_err().errno, libc::ENOEXEC);
+        // Dropped unfinished: waited for all the same (and reaped).
+        // SAFETY: as above.
+        drop(unsafe { start(&text, &argv, envp.as_ptr(), &setup, "a text file") }.unwrap());
     }
 }
