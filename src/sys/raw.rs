@@ -99,17 +99,21 @@ pub(crate) fn getppid() -> i64 {
     unsafe { libc::syscall(libc::SYS_getppid) }
 }
 
-/// A system call that leaves errno alone (glibc's `syscall` stores a
-/// failure in the calling thread's errno): for a child that shares its
-/// parent's memory and thread pointer while the parent goes on (see
-/// `spawn::start`). The raw result, -errno on failure.
+/// A system call made in place, without glibc's `syscall`: for code that
+/// may just have dropped libc's pages (`resident`), and for a child that
+/// shares its parent's memory and thread pointer while the parent goes on
+/// (`spawn::start`), which must not write the parent's errno. The kernel's
+/// raw result (-errno on failure; elsewhere than x86-64 and arm64 through
+/// libc, where no child runs beside its parent: `clone3_with_entry` has no
+/// entry there).
 ///
 /// # Safety
-/// As the system call `nr` with these arguments.
-#[cfg(target_arch = "x86_64")]
-pub unsafe fn syscall_keeping_errno(nr: libc::c_long, args: [usize; 4]) -> isize {
+/// The arguments must be valid for system call `nr`.
+#[inline(always)]
+pub unsafe fn inline_syscall(nr: usize, args: [usize; 5]) -> isize {
     let ret: isize;
-    // SAFETY: as the caller promised; the kernel clobbers rcx and r11.
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: the x86-64 system call convention; rcx and r11 are clobbered.
     unsafe {
         std::arch::asm!(
             "syscall",
@@ -118,26 +122,44 @@ pub unsafe fn syscall_keeping_errno(nr: libc::c_long, args: [usize; 4]) -> isize
             in("rsi") args[1],
             in("rdx") args[2],
             in("r10") args[3],
+            in("r8") args[4],
             lateout("rcx") _,
             lateout("r11") _,
             options(nostack),
         );
     }
-    ret
-}
-
-/// Elsewhere no child runs beside its parent (`clone::clone3_with_entry`
-/// has no entry for other architectures), so glibc's errno is free to use.
-///
-/// # Safety
-/// As the system call `nr` with these arguments.
-#[cfg(not(target_arch = "x86_64"))]
-pub unsafe fn syscall_keeping_errno(nr: libc::c_long, args: [usize; 4]) -> isize {
-    // SAFETY: as the caller promised.
-    let r = unsafe { libc::syscall(nr, args[0], args[1], args[2], args[3]) };
-    if r < 0 {
-        -(super::errno() as isize)
-    } else {
-        r as isize
+    #[cfg(target_arch = "aarch64")]
+    // SAFETY: the arm64 system call convention.
+    unsafe {
+        std::arch::asm!(
+            "svc 0",
+            in("x8") nr,
+            inlateout("x0") args[0] as isize => ret,
+            in("x1") args[1],
+            in("x2") args[2],
+            in("x3") args[3],
+            in("x4") args[4],
+            options(nostack),
+        );
     }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    {
+        // SAFETY: as promised by the caller.
+        let r = unsafe {
+            libc::syscall(
+                nr as libc::c_long,
+                args[0],
+                args[1],
+                args[2],
+                args[3],
+                args[4],
+            )
+        };
+        ret = if r < 0 {
+            -(super::errno() as isize)
+        } else {
+            r as isize
+        };
+    }
+    ret
 }

@@ -101,7 +101,7 @@ pub fn shed_idle_pages_then(wait: IdleWait<'_>) -> std::result::Result<usize, i3
         // SAFETY: unused stack or clean, read-only file pages of our own
         // address space; both read back correctly after MADV_DONTNEED.
         unsafe {
-            inline_syscall(
+            super::raw::inline_syscall(
                 libc::SYS_madvise as usize,
                 [start, end - start, libc::MADV_DONTNEED as usize, 0, 0],
             )
@@ -109,7 +109,9 @@ pub fn shed_idle_pages_then(wait: IdleWait<'_>) -> std::result::Result<usize, i3
     }
     // SAFETY: the wait's arguments point into `wait`'s buffers, alive and
     // exclusively ours for the call.
-    let ret = unsafe { inline_syscall(call[0], [call[1], call[2], call[3], call[4], call[5]]) };
+    let ret = unsafe {
+        super::raw::inline_syscall(call[0], [call[1], call[2], call[3], call[4], call[5]])
+    };
     if ret < 0 {
         Err(-ret as i32)
     } else {
@@ -139,66 +141,6 @@ fn stack_pointer() -> usize {
         sp = (std::hint::black_box(&marker) as *const u8 as usize).saturating_sub(4096);
     }
     sp
-}
-
-/// A system call made in place (no call into libc, whose code may just
-/// have been dropped); the kernel's raw result (-errno on failure).
-///
-/// # Safety
-/// The arguments must be valid for system call `nr`.
-#[inline(always)]
-unsafe fn inline_syscall(nr: usize, args: [usize; 5]) -> isize {
-    let ret: isize;
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: the x86-64 system call convention; rcx and r11 are clobbered.
-    unsafe {
-        std::arch::asm!(
-            "syscall",
-            inlateout("rax") nr as isize => ret,
-            in("rdi") args[0],
-            in("rsi") args[1],
-            in("rdx") args[2],
-            in("r10") args[3],
-            in("r8") args[4],
-            lateout("rcx") _,
-            lateout("r11") _,
-            options(nostack),
-        );
-    }
-    #[cfg(target_arch = "aarch64")]
-    // SAFETY: the arm64 system call convention.
-    unsafe {
-        std::arch::asm!(
-            "svc 0",
-            in("x8") nr,
-            inlateout("x0") args[0] as isize => ret,
-            in("x1") args[1],
-            in("x2") args[2],
-            in("x3") args[3],
-            in("x4") args[4],
-            options(nostack),
-        );
-    }
-    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-    {
-        // SAFETY: as promised by the caller.
-        let r = unsafe {
-            libc::syscall(
-                nr as libc::c_long,
-                args[0],
-                args[1],
-                args[2],
-                args[3],
-                args[4],
-            )
-        };
-        ret = if r < 0 {
-            -(super::errno() as isize)
-        } else {
-            r as isize
-        };
-    }
-    ret
 }
 
 /// The mappings of a /proc/<pid>/smaps text, each with its `Anonymous`

@@ -395,7 +395,7 @@ impl Plan {
         // SAFETY: system calls on the child's own descriptors, mask and
         // image; the pointers are the plan's, alive while it runs.
         let call = |nr: libc::c_long, args: [usize; 4]| unsafe {
-            super::raw::syscall_keeping_errno(nr, args)
+            super::raw::inline_syscall(nr as usize, [args[0], args[1], args[2], args[3], 0])
         };
         for (from, &to) in self.sources.iter().zip(&self.targets) {
             // The sources are copies numbered above every target, so never
@@ -592,7 +592,7 @@ unsafe extern "C" fn exec_launch(arg: *mut libc::c_void) -> ! {
     loop {
         // SAFETY: ending this child only (it is not a thread of ours); the
         // kernel then clears `running` and wakes the parent.
-        unsafe { super::raw::syscall_keeping_errno(libc::SYS_exit, [127, 0, 0, 0]) };
+        unsafe { super::raw::inline_syscall(libc::SYS_exit as usize, [127, 0, 0, 0, 0]) };
     }
 }
 
