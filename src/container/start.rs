@@ -68,7 +68,7 @@ fn spawn_monitor(
     status_w: &OwnedFd,
     hierarchies: &OwnedFd,
     foreground: bool,
-) -> Result<libc::pid_t> {
+) -> Result<MonitorSpawn> {
     let handle = crate::helper_exe::monitor_handle()?;
     let args: Vec<CString> = argv
         .iter()
@@ -95,16 +95,32 @@ fn spawn_monitor(
     // strings.
     let env = sys::lean_malloc::environment(unsafe { process_environment() });
     let env_ptrs = env.pointers();
-    // SAFETY: a NULL-terminated environment, alive across the call.
-    unsafe {
-        sys::spawn::spawn(
+    // SAFETY: a NULL-terminated environment; what the strings of both
+    // arrays are goes into the MonitorSpawn, after the Spawning.
+    let spawning = unsafe {
+        sys::spawn::start(
             &*handle,
             &arg_ptrs,
             env_ptrs.as_ptr(),
             &setup,
             "the monitor",
         )
-    }
+    }?;
+    Ok(MonitorSpawn {
+        spawning,
+        _args: args,
+        _env: env,
+    })
+}
+
+/// The monitor on its way to its exec, with the strings it reads until
+/// then.
+struct MonitorSpawn {
+    /// First: dropped (or finished), it waits for the exec, before the
+    /// strings go.
+    spawning: sys::spawn::Spawning,
+    _args: Vec<CString>,
+    _env: sys::lean_malloc::Environment<'static>,
 }
 
 fn wait_child(pid: libc::pid_t) -> Option<i32> {
@@ -154,8 +170,7 @@ impl Container {
         let config_fd = config_memfd(&text)?;
         let (status_r, status_w) = sys::pipe("the status pipe")?;
         let (hierarchies, monitor_end) = sys::socketpair_seqpacket()?;
-        let pid = spawn_monitor(&argv, &config_fd, &status_w, &monitor_end, !opts.daemonize)?;
-        drop((status_w, monitor_end, config_fd));
+        let monitor = spawn_monitor(&argv, &config_fd, &status_w, &monitor_end, !opts.daemonize)?;
         // While the monitor is being executed. Best effort: a failure here
         // only closes the socket, and the monitor finds them itself.
         if let Err(e) = crate::cgroups::handoff::send(&hierarchies, cgroup_relative) {
@@ -165,6 +180,9 @@ impl Container {
             );
         }
         drop(hierarchies);
+        let pid = monitor.spawning.finish();
+        drop((status_w, monitor_end, config_fd));
+        let pid = pid?;
         let mut reader = BufReader::new(std::fs::File::from(status_r));
         let first = read_status(&mut reader);
         let init_pid = match first {

@@ -7,7 +7,9 @@
 //! system call at a time. A daemon (the monitor) is spawned detached:
 //! from an intermediate that also shares our memory and exits at once.
 //! A program can be started without waiting for its exec ([`start`]): the
-//! caller goes on beside it.
+//! caller goes on beside it, and the child, which then runs on our memory
+//! while our thread does, writes nothing of ours until the exec but the
+//! word telling why it failed (its system calls are made in place).
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
@@ -51,8 +53,9 @@ pub unsafe fn spawn(
 }
 
 /// As [`spawn`], without waiting for the exec: the caller goes on while
-/// the child is executed (a child of ours, with its handlers cleared by
-/// the kernel; else the exec is waited for here). The child is moved off
+/// the program is executed (made by clone3 without `CLONE_VFORK`, the
+/// kernel clearing a word of the launch at its exec; where clone3 is
+/// refused, the exec is waited for here). The program is moved off
 /// the caller's CPU, its affinity left as it was: a new task starts on its
 /// parent's CPU, and a scheduler that keeps it there while another CPU
 /// idles (this VM's does; its wake-ups land on the waker's CPU too) would
@@ -76,7 +79,7 @@ pub unsafe fn start(
 }
 
 /// Whether [`start_as`] may return before the exec.
-#[derive(PartialEq)]
+#[derive(PartialEq, Clone, Copy)]
 enum Beside {
     Yes,
     No,
@@ -104,7 +107,15 @@ unsafe fn start_as(
         stack: None,
         what: what.to_string(),
     };
-    if beside == Beside::Yes && !setup.detached && !setup.default_all_signals {
+    if setup.detached {
+        // SAFETY: as above.
+        let (pid, stack) = unsafe { spawn_detached(&spawning.launch, beside) }
+            .map_err(|r| spawn_error(what, r))?;
+        spawning.pid = pid;
+        spawning.stack = stack;
+        return Ok(spawning);
+    }
+    if beside == Beside::Yes {
         // SAFETY: the launch stays where it is (boxed) and alive until the
         // Spawning has seen the exec.
         match unsafe { spawning.launch.clone_cleared() } {
@@ -119,14 +130,7 @@ unsafe fn start_as(
         }
     }
     // SAFETY: as above.
-    let spawned = unsafe {
-        if setup.detached {
-            spawn_detached(&spawning.launch)
-        } else {
-            spawning.launch.run()
-        }
-    };
-    spawning.pid = spawned.map_err(|r| spawn_error(what, r))?;
+    spawning.pid = unsafe { spawning.launch.run() }.map_err(|r| spawn_error(what, r))?;
     Ok(spawning)
 }
 
@@ -167,34 +171,41 @@ impl Drop for Spawning {
     }
 }
 
-/// Moves the child `pid` off this thread's CPU (see [`start`]): its
-/// affinity narrowed to the others, then set back, which leaves it where
-/// the first moved it. Best effort: a thread allowed one CPU only, or a
-/// policy refusing the calls, leaves it where it is.
+/// Moves the child `pid` off this thread's CPU (see [`start`]).
 fn move_off_this_cpu(pid: libc::pid_t) {
+    // SAFETY: no argument.
+    let cpu = unsafe { libc::sched_getcpu() };
+    if !move_off(pid, cpu) {
+        log::warn!(
+            "The affinity of process {pid} could not be set back: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+}
+
+/// Moves the child `pid` off `cpu`: its affinity narrowed to the others,
+/// then set back (this thread's, which it inherited), which leaves it
+/// where the first moved it. Best effort: a thread allowed one CPU only,
+/// or a policy refusing the calls, leaves it where it is. False only when
+/// the affinity could not be set back. No allocation: usable in the
+/// intermediate of [`spawn_detached`].
+fn move_off(pid: libc::pid_t, cpu: libc::c_int) -> bool {
     let size = std::mem::size_of::<libc::cpu_set_t>();
-    // SAFETY: affinity calls on our own child with local sets; the child
-    // inherited this thread's set, which is what it gets back.
+    // SAFETY: affinity calls on our own child with local sets.
     unsafe {
         let mut allowed: libc::cpu_set_t = std::mem::zeroed();
-        if libc::sched_getaffinity(0, size, &mut allowed) != 0 {
-            return;
-        }
-        let cpu = libc::sched_getcpu();
-        if cpu < 0 || cpu as usize >= 8 * size {
-            return;
+        if cpu < 0
+            || cpu as usize >= 8 * size
+            || libc::sched_getaffinity(0, size, &mut allowed) != 0
+        {
+            return true;
         }
         let mut elsewhere = allowed;
         libc::CPU_CLR(cpu as usize, &mut elsewhere);
         if libc::CPU_COUNT(&elsewhere) == 0 || libc::sched_setaffinity(pid, size, &elsewhere) != 0 {
-            return;
+            return true;
         }
-        if libc::sched_setaffinity(pid, size, &allowed) != 0 {
-            log::warn!(
-                "The affinity of process {pid} could not be set back: {}",
-                std::io::Error::last_os_error()
-            );
-        }
+        libc::sched_setaffinity(pid, size, &allowed) == 0
     }
 }
 
@@ -202,13 +213,21 @@ fn move_off_this_cpu(pid: libc::pid_t) {
 /// that shares our memory (no page table copy) spawns it and exits at
 /// once, so it is reparented to the nearest subreaper (or init) at birth,
 /// as a double fork leaves a daemon, without the daemon forking again
-/// after its exec (and faulting its pages in a second time).
+/// after its exec (and faulting its pages in a second time). Beside: the
+/// intermediate does not wait for the program's exec either (see
+/// [`start`]); the program's pid, and the stack it runs on until its exec.
 ///
 /// # Safety
-/// As [`Launch::run`].
-unsafe fn spawn_detached(launch: &Launch) -> std::result::Result<libc::pid_t, libc::c_int> {
+/// As [`Launch::run`]; beside, as [`Launch::clone_cleared`].
+unsafe fn spawn_detached(
+    launch: &Launch,
+    beside: Beside,
+) -> std::result::Result<(libc::pid_t, Option<AnonPages>), libc::c_int> {
     let mut shared = Detached {
         launch,
+        beside,
+        // SAFETY: no argument.
+        caller_cpu: unsafe { libc::sched_getcpu() },
         spawned: Err(libc::ECHILD),
     };
     let stack =
@@ -251,8 +270,11 @@ const CHILD_STACK: usize = 64 * 1024;
 /// What the intermediate of [`spawn_detached`] reads and answers.
 struct Detached<'a> {
     launch: &'a Launch,
-    /// The program's pid, or posix_spawn's error number.
-    spawned: std::result::Result<libc::pid_t, libc::c_int>,
+    beside: Beside,
+    /// The CPU the caller ran on: the program is moved off it.
+    caller_cpu: libc::c_int,
+    /// The program's pid (and its stack while beside), or the error number.
+    spawned: std::result::Result<(libc::pid_t, Option<AnonPages>), libc::c_int>,
 }
 
 /// The intermediate: spawns the program and returns (glibc's clone then
@@ -262,8 +284,23 @@ extern "C" fn spawn_from_intermediate(arg: *mut libc::c_void) -> libc::c_int {
     // SAFETY: `arg` is the `Detached` of `spawn_detached`, alive until we
     // exit (its thread sleeps until then).
     let shared = unsafe { &mut *(arg as *mut Detached<'_>) };
+    if shared.beside == Beside::Yes {
+        // SAFETY: as `spawn_detached`'s caller promised.
+        match unsafe { shared.launch.clone_cleared() } {
+            Some(Ok((pid, stack))) => {
+                move_off(pid, shared.caller_cpu);
+                shared.spawned = Ok((pid, Some(stack)));
+                return 0;
+            }
+            Some(Err(errno)) => {
+                shared.spawned = Err(errno);
+                return 0;
+            }
+            None => {}
+        }
+    }
     // SAFETY: as `spawn_detached`'s caller promised.
-    shared.spawned = unsafe { shared.launch.run() };
+    shared.spawned = unsafe { shared.launch.run() }.map(|pid| (pid, None));
     0
 }
 
@@ -419,6 +456,24 @@ impl Plan {
             libc::SYS_close_range,
             [self.slot as usize + 1, u32::MAX as usize, 0, 0],
         );
+        if self.default_all_signals {
+            // What posix_spawn's POSIX_SPAWN_SETSIGDEF does: the ignored
+            // ones too (`CLONE_CLEAR_SIGHAND` reset the handled ones).
+            let default = KernelSigaction::default();
+            for signal in 1..=64 {
+                if signal != libc::SIGKILL && signal != libc::SIGSTOP {
+                    call(
+                        libc::SYS_rt_sigaction,
+                        [
+                            signal as usize,
+                            &default as *const KernelSigaction as usize,
+                            0,
+                            8,
+                        ],
+                    );
+                }
+            }
+        }
         call(
             libc::SYS_rt_sigprocmask,
             [
@@ -441,6 +496,17 @@ impl Plan {
     }
 }
 
+/// The kernel's `struct sigaction` (handler, flags, restorer, mask);
+/// zeroed, SIG_DFL.
+#[repr(C)]
+#[derive(Default)]
+struct KernelSigaction {
+    handler: usize,
+    flags: u64,
+    restorer: usize,
+    mask: u64,
+}
+
 /// A plan and what its child made without posix_spawn answers through
 /// our shared memory.
 struct Launch {
@@ -458,12 +524,10 @@ impl Launch {
     /// # Safety
     /// The strings of the plan's argv and envp are live.
     unsafe fn run(&self) -> std::result::Result<libc::pid_t, libc::c_int> {
-        if !self.plan.default_all_signals {
-            // SAFETY: as promised by our caller; waited for before return.
-            if let Some(started) = unsafe { self.clone_cleared() } {
-                let (pid, stack) = started?;
-                return self.exec_outcome(pid, stack);
-            }
+        // SAFETY: as promised by our caller; waited for before return.
+        if let Some(started) = unsafe { self.clone_cleared() } {
+            let (pid, stack) = started?;
+            return self.exec_outcome(pid, stack);
         }
         let mut pid: libc::pid_t = 0;
         // SAFETY: initialized objects of ours; argv and envp as promised.
@@ -638,14 +702,22 @@ mod tests {
     }
 
     /// A detached program is not our child, runs with what the setup
-    /// gave it, and an exec failure is reported as posix_spawn's.
+    /// gave it (every signal back to its default, ignored ones included,
+    /// as posix_spawn's SETSIGDEF leaves them), and an exec failure is
+    /// reported, whether the spawn waited for the exec or not.
     #[test]
     fn detached_programs_are_not_our_children() {
+        for beside in [Beside::No, Beside::Yes] {
+            detached_program_is_not_our_child(beside);
+        }
+    }
+
+    fn detached_program_is_not_our_child(beside: Beside) {
         let handle = crate::sys::sealed_exe::sealed_copy(std::path::Path::new("/bin/sh")).unwrap();
         let (r, w) = crate::sys::pipe("a test pipe").unwrap();
         // Its own status, read by what it execs (a shell waiting for a
         // child blocks every signal meanwhile).
-        let script = c"sleep 0.2; exec grep -E '^(PPid|SigBlk)' /proc/self/status >&5";
+        let script = c"sleep 0.2; exec grep -E '^(PPid|SigBlk|SigIgn)' /proc/self/status >&5";
         let (argv, envp) = sh_c(script);
         let setup = SpawnSetup {
             dup2: &[(w.as_raw_fd(), 5)],
@@ -654,8 +726,17 @@ mod tests {
             default_all_signals: true,
             detached: true,
         };
-        // SAFETY: a NULL-terminated environment.
-        let pid = unsafe { spawn(&handle, &argv, envp.as_ptr(), &setup, "sh") }.unwrap();
+        let ignored = libc::SIGRTMIN() + 7;
+        // SAFETY: the disposition of a real-time signal no test uses.
+        let before = unsafe { libc::signal(ignored, libc::SIG_IGN) };
+        // SAFETY: static strings, a NULL-terminated environment.
+        let started = unsafe { start_as(&handle, &argv, envp.as_ptr(), &setup, "sh", beside) };
+        let started = started.unwrap();
+        // Made by clone3 (not posix_spawn) and not waited for, or waited for.
+        assert_eq!(started.stack.is_some(), beside == Beside::Yes);
+        let pid = started.finish().unwrap();
+        // SAFETY: as above.
+        unsafe { libc::signal(ignored, before) };
         drop(w);
         // SAFETY: asking about a pid that must not be our child.
         let r_wait = unsafe { libc::waitpid(pid, std::ptr::null_mut(), libc::WNOHANG) };
@@ -665,17 +746,22 @@ mod tests {
         // SAFETY: getpid has no preconditions.
         let me = unsafe { libc::getpid() };
         assert!(out.contains("SigBlk:\t0000000000000000"), "{out}");
+        let ignoring = out
+            .lines()
+            .find_map(|l| l.strip_prefix("SigIgn:\t"))
+            .unwrap();
+        let ignoring = u64::from_str_radix(ignoring.trim(), 16).unwrap();
+        assert_eq!(ignoring & (1 << (ignored - 1)), 0, "{out}");
         let ppid = out.lines().find_map(|l| l.strip_prefix("PPid:\t")).unwrap();
         assert_ne!(ppid.trim().parse::<i32>().unwrap(), me, "{out}");
-        // A handle that cannot be executed: the intermediate's posix_spawn
-        // error comes back.
+        // A handle that cannot be executed: the exec's error comes back.
         let text =
             crate::sys::sealed_exe::sealed_copy(std::path::Path::new("/etc/passwd")).unwrap();
+        let setup = SpawnSetup { dup2: &[], ..setup };
         // SAFETY: as above.
-        let failed = unsafe {
-            let setup = SpawnSetup { dup2: &[], ..setup };
-            spawn(&text, &argv, envp.as_ptr(), &setup, "a text file")
-        };
+        let failed =
+            unsafe { start_as(&text, &argv, envp.as_ptr(), &setup, "a text file", beside) }
+                .and_then(Spawning::finish);
         assert_eq!(failed.unwrap_err().errno, libc::ENOEXEC);
     }
 
