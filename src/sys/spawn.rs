@@ -101,37 +101,25 @@ unsafe fn start_as(
         running: AtomicU32::new(0),
         errno: AtomicI32::new(0),
     });
-    let mut spawning = Spawning {
-        launch,
-        pid: 0,
-        stack: None,
-        what: what.to_string(),
-    };
-    if setup.detached {
-        // SAFETY: as above.
-        let (pid, stack) = unsafe { spawn_detached(&spawning.launch, beside) }
-            .map_err(|r| spawn_error(what, r))?;
-        spawning.pid = pid;
-        spawning.stack = stack;
-        return Ok(spawning);
-    }
-    if beside == Beside::Yes {
-        // SAFETY: the launch stays where it is (boxed) and alive until the
-        // Spawning has seen the exec.
-        match unsafe { spawning.launch.clone_cleared() } {
-            Some(Ok((pid, stack))) => {
-                spawning.pid = pid;
-                spawning.stack = Some(stack);
-                move_off_this_cpu(pid);
-                return Ok(spawning);
-            }
-            Some(Err(errno)) => return Err(spawn_error(what, errno)),
-            None => {}
+    // SAFETY: no argument.
+    let caller_cpu = unsafe { libc::sched_getcpu() };
+    // SAFETY: the launch stays where it is (boxed) and alive until the
+    // Spawning has seen the exec; envp as above.
+    let begun = unsafe {
+        if setup.detached {
+            spawn_detached(&launch, beside, caller_cpu)
+        } else {
+            launch.begin(beside, caller_cpu)
         }
-    }
-    // SAFETY: as above.
-    spawning.pid = unsafe { spawning.launch.run() }.map_err(|r| spawn_error(what, r))?;
-    Ok(spawning)
+    };
+    let (pid, stack) = begun.map_err(|r| spawn_error(what, r))?;
+    Ok(Spawning {
+        launch,
+        pid,
+        stack,
+        ours: !setup.detached,
+        what: what.to_string(),
+    })
 }
 
 /// A program [`start`] made that may not have reached its exec yet: until
@@ -143,6 +131,9 @@ pub struct Spawning {
     pid: libc::pid_t,
     /// The child's stack while it may be on it.
     stack: Option<AnonPages>,
+    /// Our child (a detached one is its intermediate's: reaped by whoever
+    /// adopts it).
+    ours: bool,
     what: String,
 }
 
@@ -151,12 +142,13 @@ impl Spawning {
         self.pid
     }
 
-    /// Waits for the exec: the pid, or why it failed (the child reaped).
+    /// Waits for the exec: the pid, or why it failed (the child reaped
+    /// if ours).
     pub fn finish(mut self) -> Result<libc::pid_t> {
         match self.stack.take() {
             Some(stack) => self
                 .launch
-                .exec_outcome(self.pid, stack)
+                .exec_outcome(self.pid, stack, self.ours)
                 .map_err(|e| spawn_error(&self.what, e)),
             None => Ok(self.pid),
         }
@@ -166,30 +158,18 @@ impl Spawning {
 impl Drop for Spawning {
     fn drop(&mut self) {
         if let Some(stack) = self.stack.take() {
-            let _ = self.launch.exec_outcome(self.pid, stack);
+            let _ = self.launch.exec_outcome(self.pid, stack, self.ours);
         }
     }
 }
 
-/// Moves the child `pid` off this thread's CPU (see [`start`]).
-fn move_off_this_cpu(pid: libc::pid_t) {
-    // SAFETY: no argument.
-    let cpu = unsafe { libc::sched_getcpu() };
-    if !move_off(pid, cpu) {
-        log::warn!(
-            "The affinity of process {pid} could not be set back: {}",
-            std::io::Error::last_os_error()
-        );
-    }
-}
-
-/// Moves the child `pid` off `cpu`: its affinity narrowed to the others,
-/// then set back (this thread's, which it inherited), which leaves it
-/// where the first moved it. Best effort: a thread allowed one CPU only,
-/// or a policy refusing the calls, leaves it where it is. False only when
-/// the affinity could not be set back. No allocation: usable in the
-/// intermediate of [`spawn_detached`].
-fn move_off(pid: libc::pid_t, cpu: libc::c_int) -> bool {
+/// Moves the child `pid` off `cpu`, the caller's (see [`start`]): its
+/// affinity narrowed to the others, then set back (the calling thread's,
+/// which it inherited), which leaves it where the first moved it. Best
+/// effort: a thread allowed one CPU only, or a policy refusing the calls,
+/// leaves it where it is. No allocation: usable in the intermediate of
+/// [`spawn_detached`].
+fn move_off(pid: libc::pid_t, cpu: libc::c_int) {
     let size = std::mem::size_of::<libc::cpu_set_t>();
     // SAFETY: affinity calls on our own child with local sets.
     unsafe {
@@ -198,14 +178,15 @@ fn move_off(pid: libc::pid_t, cpu: libc::c_int) -> bool {
             || cpu as usize >= 8 * size
             || libc::sched_getaffinity(0, size, &mut allowed) != 0
         {
-            return true;
+            return;
         }
         let mut elsewhere = allowed;
         libc::CPU_CLR(cpu as usize, &mut elsewhere);
-        if libc::CPU_COUNT(&elsewhere) == 0 || libc::sched_setaffinity(pid, size, &elsewhere) != 0 {
-            return true;
+        if libc::CPU_COUNT(&elsewhere) > 0 && libc::sched_setaffinity(pid, size, &elsewhere) == 0 {
+            // A superset of what was just accepted: refused only if the
+            // cpuset shrank meanwhile, which narrows the child anyway.
+            libc::sched_setaffinity(pid, size, &allowed);
         }
-        libc::sched_setaffinity(pid, size, &allowed) == 0
     }
 }
 
@@ -222,12 +203,12 @@ fn move_off(pid: libc::pid_t, cpu: libc::c_int) -> bool {
 unsafe fn spawn_detached(
     launch: &Launch,
     beside: Beside,
+    caller_cpu: libc::c_int,
 ) -> std::result::Result<(libc::pid_t, Option<AnonPages>), libc::c_int> {
     let mut shared = Detached {
         launch,
         beside,
-        // SAFETY: no argument.
-        caller_cpu: unsafe { libc::sched_getcpu() },
+        caller_cpu,
         spawned: Err(libc::ECHILD),
     };
     let stack =
@@ -284,23 +265,8 @@ extern "C" fn spawn_from_intermediate(arg: *mut libc::c_void) -> libc::c_int {
     // SAFETY: `arg` is the `Detached` of `spawn_detached`, alive until we
     // exit (its thread sleeps until then).
     let shared = unsafe { &mut *(arg as *mut Detached<'_>) };
-    if shared.beside == Beside::Yes {
-        // SAFETY: as `spawn_detached`'s caller promised.
-        match unsafe { shared.launch.clone_cleared() } {
-            Some(Ok((pid, stack))) => {
-                move_off(pid, shared.caller_cpu);
-                shared.spawned = Ok((pid, Some(stack)));
-                return 0;
-            }
-            Some(Err(errno)) => {
-                shared.spawned = Err(errno);
-                return 0;
-            }
-            None => {}
-        }
-    }
     // SAFETY: as `spawn_detached`'s caller promised.
-    shared.spawned = unsafe { shared.launch.run() }.map(|pid| (pid, None));
+    shared.spawned = unsafe { shared.launch.begin(shared.beside, shared.caller_cpu) };
     0
 }
 
@@ -519,6 +485,29 @@ struct Launch {
 }
 
 impl Launch {
+    /// The spawn. Beside: not waited for, the child moved off `caller_cpu`
+    /// (the pid, and the stack it runs on until its exec); else (or where
+    /// clone3 is refused) waited for until the exec (the pid).
+    ///
+    /// # Safety
+    /// As [`Launch::clone_cleared`].
+    unsafe fn begin(
+        &self,
+        beside: Beside,
+        caller_cpu: libc::c_int,
+    ) -> std::result::Result<(libc::pid_t, Option<AnonPages>), libc::c_int> {
+        if beside == Beside::Yes {
+            // SAFETY: as our caller promised.
+            if let Some(started) = unsafe { self.clone_cleared() } {
+                let (pid, stack) = started?;
+                move_off(pid, caller_cpu);
+                return Ok((pid, Some(stack)));
+            }
+        }
+        // SAFETY: as our caller promised.
+        unsafe { self.run() }.map(|pid| (pid, None))
+    }
+
     /// The spawn, waited for until the exec.
     ///
     /// # Safety
@@ -527,7 +516,7 @@ impl Launch {
         // SAFETY: as promised by our caller; waited for before return.
         if let Some(started) = unsafe { self.clone_cleared() } {
             let (pid, stack) = started?;
-            return self.exec_outcome(pid, stack);
+            return self.exec_outcome(pid, stack, true);
         }
         let mut pid: libc::pid_t = 0;
         // SAFETY: initialized objects of ours; argv and envp as promised.
@@ -614,11 +603,13 @@ impl Launch {
 
     /// Waits until the child of `clone_cleared` has executed its program
     /// or exited, then frees its stack: the pid, or the exec's errno (the
-    /// child reaped).
+    /// child reaped if `ours`: a detached one is not, and its pid may be
+    /// another's by now).
     fn exec_outcome(
         &self,
         pid: libc::pid_t,
         stack: AnonPages,
+        ours: bool,
     ) -> std::result::Result<libc::pid_t, libc::c_int> {
         while self.running.load(Ordering::Acquire) != 0 {
             // A shared futex: the kernel's wake at the child's exec or exit
@@ -637,8 +628,10 @@ impl Launch {
         drop(stack);
         let failed = self.errno.load(Ordering::Acquire);
         if failed != 0 {
-            // Reaping the child that could not exec.
-            let _ = super::wait_status(pid, libc::__WALL);
+            if ours {
+                // Reaping the child that could not exec.
+                let _ = super::wait_status(pid, libc::__WALL);
+            }
             return Err(failed);
         }
         Ok(pid)
