@@ -421,6 +421,13 @@ impl Target<'_> {
         }))
     }
 
+    /// Asks the monitor to freeze (or thaw) the container and answer once
+    /// the freezer settled, waiting up to `timeout` seconds (-1: its cap).
+    pub fn set_frozen(&self, freeze: bool, timeout: i32) -> Result<Outcome> {
+        let cmd = if freeze { Cmd::Freeze } else { Cmd::Unfreeze };
+        self.command(cmd, Payload::Inline(timeout))
+    }
+
     /// Tells the monitor a state change it cannot see itself (freezer).
     pub fn serve_state_clients(&self, state: usize) -> Result<()> {
         self.ask(Cmd::ServeStateClients, Payload::Inline(state as i32))?;

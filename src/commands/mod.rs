@@ -51,6 +51,11 @@ pub enum Cmd {
 /// One past the last command LXC 6.0 knows.
 pub const CMD_MAX: i32 = 27;
 
+/// What our monitor answers to FREEZE and UNFREEZE once done (in the
+/// pointer field, where LXC's leaves 0): it also served the states, which
+/// LXC's monitor leaves to its clients.
+pub const FREEZE_STATES_SERVED: i32 = 1;
+
 /// Largest payload accepted in either direction (LXC's 2 * PATH_MAX).
 pub const DATA_MAX: usize = 8192;
 

@@ -7,8 +7,8 @@ use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
 
 use super::{Container, STATES};
-use crate::commands::client::{self, StateWait, Target};
-use crate::commands::{state_index, MAX_STATE};
+use crate::commands::client::{self, Outcome, StateWait, Target};
+use crate::commands::{state_index, FREEZE_STATES_SERVED, MAX_STATE};
 use crate::error::{Error, Result, ResultExt};
 
 /// A command target owning its strings (the lock is not held while
@@ -80,22 +80,16 @@ impl Container {
     pub(crate) fn running_init_pid(&self) -> Result<i32> {
         let pid = self.init_pid();
         if pid <= 0 {
-            return Err(Error::new(
-                libc::ESRCH,
-                format!("Container \"{}\" is not running", self.name()),
-            ));
+            return Err(not_running(libc::ESRCH, &self.name()));
         }
         Ok(pid)
     }
 
     pub fn init_pidfd(&self) -> Result<OwnedFd> {
         let addr = self.addr();
-        addr.target().get_init_pidfd()?.ok_or_else(|| {
-            Error::new(
-                libc::ESRCH,
-                format!("Container \"{}\" is not running", addr.name),
-            )
-        })
+        addr.target()
+            .get_init_pidfd()?
+            .ok_or_else(|| not_running(libc::ESRCH, &addr.name))
     }
 
     /// Kills the container (lxc.signal.stop, default SIGKILL) and waits
@@ -150,12 +144,38 @@ impl Container {
 
     fn set_frozen(&self, freeze: bool) -> Result<()> {
         let addr = self.addr();
+        let what = if freeze { "freeze" } else { "thaw" };
+        let target = addr.target();
+        let done = if freeze { FROZEN } else { THAWED };
+        // Our monitor freezes itself and serves the states: one round trip.
+        // LXC's freezes only on a pure cgroup2 host, serving no state, and answers
+        // ENOENT elsewhere (ENOSYS or EINVAL without the command): then the
+        // freezer is driven from here, as LXC's clients do.
+        match target.set_frozen(freeze, -1)? {
+            Outcome::Stopped | Outcome::Closed if freeze => {
+                return Err(not_running(libc::EINVAL, &addr.name))
+            }
+            Outcome::Stopped | Outcome::Closed => return Ok(()),
+            Outcome::Reply(r) => match r.check(&format!("Failed to {what} \"{}\"", addr.name)) {
+                Ok(()) if r.header.inline_int() != FREEZE_STATES_SERVED => {
+                    let _ = target.serve_state_clients(done);
+                    return Ok(());
+                }
+                Ok(()) => return Ok(()),
+                Err(e)
+                    if !matches!(
+                        e.errno,
+                        libc::ENOENT | libc::ENOSYS | libc::EINVAL | libc::ENOTSUP
+                    ) =>
+                {
+                    return Err(e)
+                }
+                Err(_) => {}
+            },
+        }
         let state = self.state_index()?;
         if freeze && state == STOPPED {
-            return Err(Error::new(
-                libc::EINVAL,
-                format!("Container \"{}\" is not running", addr.name),
-            ));
+            return Err(not_running(libc::EINVAL, &addr.name));
         }
         // As LXC: freezing a frozen container and thawing one that is
         // neither frozen nor freezing (a stopped one too) are successes.
@@ -163,14 +183,13 @@ impl Container {
             return Ok(());
         }
         let freezer = self.freezer(&addr)?;
-        let target = addr.target();
         if freeze {
             let _ = target.serve_state_clients(FREEZING);
         }
         freezer
             .set_and_wait(freeze, Duration::from_secs(10))
             .context(format_args!("\"{}\"", addr.name))?;
-        let _ = target.serve_state_clients(if freeze { FROZEN } else { THAWED });
+        let _ = target.serve_state_clients(done);
         Ok(())
     }
 
@@ -318,12 +337,9 @@ impl Container {
 
     pub fn get_running_config_item(&self, key: &str) -> Result<String> {
         let addr = self.addr();
-        addr.target().get_config_item(key)?.ok_or_else(|| {
-            Error::new(
-                libc::ESRCH,
-                format!("Container \"{}\" is not running", addr.name),
-            )
-        })
+        addr.target()
+            .get_config_item(key)?
+            .ok_or_else(|| not_running(libc::ESRCH, &addr.name))
     }
 
     /// Whether the caller may control the container: a monitor that
@@ -374,4 +390,8 @@ fn signal_until_ready(
 fn send_signal(pidfd: &OwnedFd, signo: i32) -> Result<()> {
     crate::sys::pidfd_send_signal(pidfd, signo)
         .map_err(|e| Error::os(format_args!("Failed to send signal {signo} to init"), &e))
+}
+
+fn not_running(errno: i32, name: &str) -> Error {
+    Error::new(errno, format!("Container \"{name}\" is not running"))
 }

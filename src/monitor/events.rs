@@ -11,7 +11,7 @@ use super::stop_hooks::{self, FailedStart};
 use super::terminal::{self, ConsoleLogRequest, Holders, LogFile, Proxy, RingBuf};
 use super::{prepare, spawn, spawn_or_restore, Args, Prepared};
 use crate::commands::server::{self, Request, Response};
-use crate::commands::{Cmd, CMD_MAX, MAX_STATE};
+use crate::commands::{Cmd, CMD_MAX, FREEZE_STATES_SERVED, MAX_STATE};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::hooks::Hooks;
@@ -731,11 +731,10 @@ impl Monitor {
             cgroup_fds::answer(&conn, req, &self.prep.cgroups)
         } else if req.is(Cmd::Freeze) || req.is(Cmd::Unfreeze) {
             let freeze = req.is(Cmd::Freeze);
-            let r = self.freeze(freeze, req.header.inline_int());
-            reply(&Response {
-                ret: r.map_or_else(|e| -e.errno, |()| 0),
-                ..Default::default()
-            })
+            match self.freeze(freeze, req.header.inline_int()) {
+                Ok(()) => reply(&Response::inline(FREEZE_STATES_SERVED)),
+                Err(e) => reply(&Response::error(e.errno)),
+            }
         } else {
             reply(&Response::error(libc::ENOSYS))
         }
@@ -862,16 +861,24 @@ impl Monitor {
 
     /// Freezes or thaws, waiting up to `timeout` seconds (-1: 10s cap so a
     /// stuck freezer cannot wedge the monitor) for the freezer to settle.
+    /// As LXC's clients: freezing a frozen container and thawing one that
+    /// is neither frozen nor freezing succeed without a change.
     fn freeze(&mut self, freeze: bool, timeout: i32) -> Result<()> {
+        if (freeze && self.state == FROZEN)
+            || (!freeze && self.state != FROZEN && self.state != FREEZING)
+        {
+            return Ok(());
+        }
+        let freezer = self
+            .prep
+            .cgroups
+            .freezer()
+            .ok_or_else(|| Error::new(libc::ENOTSUP, "No freezer cgroup on this host"))?;
         if freeze {
             self.set_state(FREEZING);
         }
         let limit = if timeout < 0 { 10 } else { timeout as u64 };
-        self.prep
-            .cgroups
-            .freezer()
-            .ok_or_else(|| Error::new(libc::ENOTSUP, "No freezer cgroup on this host"))?
-            .set_and_wait(freeze, Duration::from_secs(limit))?;
+        freezer.set_and_wait(freeze, Duration::from_secs(limit))?;
         self.set_state(if freeze { FROZEN } else { THAWED });
         Ok(())
     }
