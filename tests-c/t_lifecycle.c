@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Lifecycle on a real busybox container: create, start (daemonized and
- * foreground), state, init pid, freeze, wait, shutdown, stop, errors, the
+ * foreground), state, init pid, freeze (ours and LXC's client sequence on
+ * our monitor), wait, shutdown, stop, errors, the
  * caller's environment in the hooks, the monitor run prelinked, and
  * nothing left behind (cgroups, monitor) after each stop. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -237,6 +242,69 @@ static void test_freeze_at_boot(struct lxc_container *c)
 	CHECK(leftover_cgroups() == 0);
 }
 
+/* One request of LXC's command protocol (a 16-byte header, the value in
+ * its pointer field, the sender's credentials), as LXC's clients send it;
+ * the answer's ret. */
+static int raw_command(const char *lxcpath, int cmd, long value)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct {
+		int cmd;
+		int datalen;
+		long data;
+	} req = {cmd, 0, value}, rsp = {-1, 0, 0};
+	struct ucred cred = {getpid(), getuid(), getgid()};
+	char control[CMSG_SPACE(sizeof(cred))] = {0};
+	struct iovec iov = {&req, sizeof(req)};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+			     .msg_controllen = sizeof(control)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	socklen_t len;
+	int fd, n;
+
+	/* abstract: "\0<lxcpath>/<name>/command" (short enough here) */
+	n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "%s/%s/command", lxcpath, name);
+	len = offsetof(struct sockaddr_un, sun_path) + 1 + n;
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_CREDENTIALS;
+	cm->cmsg_len = CMSG_LEN(sizeof(cred));
+	memcpy(CMSG_DATA(cm), &cred, sizeof(cred));
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, len) < 0 || sendmsg(fd, &msg, 0) != sizeof(req) ||
+	    recv(fd, &rsp, sizeof(rsp), MSG_WAITALL) != sizeof(rsp))
+		rsp.cmd = -errno;
+	if (fd >= 0)
+		close(fd);
+	return rsp.cmd;
+}
+
+/* LXC's clients, where they ask the monitor to thaw (liblxc's
+ * lxc_unfreeze), serve THAWED before the request and RUNNING after it: our
+ * monitor must still thaw, though its state reads RUNNING by then. */
+static void test_lxc_clients_thaw(struct lxc_container *c, const char *lxcpath)
+{
+	enum { SERVE_STATE_CLIENTS = 12, UNFREEZE = 16, RUNNING = 2, THAWED = 7 };
+	char state[32] = "";
+
+	if (!c->start(c, 0, NULL)) {
+		CHECK(0);
+		return;
+	}
+	sleep(1); /* past busybox's rcS: a v1 freeze then never stalls */
+	CHECK(c->freeze(c));
+	CHECK_STR(c->state(c), "FROZEN");
+	CHECK(raw_command(lxcpath, SERVE_STATE_CLIENTS, THAWED) == 0);
+	CHECK(raw_command(lxcpath, UNFREEZE, -1) == 0);
+	CHECK(raw_command(lxcpath, SERVE_STATE_CLIENTS, RUNNING) == 0);
+	CHECK_STR(c->state(c), "RUNNING");
+	/* the v1 freezer on this host (cgroup.freeze where there is none) */
+	if (c->get_cgroup_item(c, "freezer.state", state, sizeof(state)) > 0)
+		CHECK(strncmp(state, "THAWED", 6) == 0);
+	else
+		CHECK(c->get_cgroup_item(c, "cgroup.freeze", state, sizeof(state)) > 0 && state[0] == '0');
+	CHECK(c->stop(c));
+}
+
 /* The monitor's hooks get the caller's environment as it is: our monitor
  * is spawned with a glibc tunable of its own (docs/design.md), which must
  * not reach them, whether the caller had GLIBC_TUNABLES or not. */
@@ -328,6 +396,7 @@ int main(int argc, char **argv)
 	test_unsaved_changes_start(c);
 	test_start_errors(c);
 	test_freeze_at_boot(c);
+	test_lxc_clients_thaw(c, lxcpath);
 	test_hooks_see_the_callers_environment(c, lxcpath);
 	test_monitor_runs_prelinked(c);
 	if (c->is_running(c))

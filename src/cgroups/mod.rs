@@ -415,6 +415,34 @@ impl Freezer {
     pub fn is_frozen(&self) -> bool {
         self.backend.is_frozen(&self.dir)
     }
+
+    /// [`Freezer::set_and_wait`], telling `serve` the container's states
+    /// as LXC's clients do: FREEZING, then FROZEN (or THAWED). On failure,
+    /// the state it is left in: a freeze that did not settle is undone
+    /// (LXC leaves the tasks it froze frozen) and RUNNING served, a thaw
+    /// that failed serves FROZEN.
+    pub fn change_serving(
+        &self,
+        frozen: bool,
+        limit: Duration,
+        mut serve: impl FnMut(usize),
+    ) -> Result<()> {
+        use crate::states::state::{FREEZING, FROZEN, RUNNING, THAWED};
+        if frozen {
+            serve(FREEZING);
+        }
+        let outcome = self.set_and_wait(frozen, limit);
+        match (&outcome, frozen) {
+            (Ok(()), true) => serve(FROZEN),
+            (Ok(()), false) => serve(THAWED),
+            (Err(_), true) => {
+                let _ = self.set(false);
+                serve(RUNNING);
+            }
+            (Err(_), false) => serve(FROZEN),
+        }
+        outcome
+    }
 }
 
 /// The cgroup directories of one container, one per hierarchy.
@@ -831,6 +859,28 @@ mod tests {
         // The kernel's order is that of /proc/self/cgroup.
         let order: Vec<usize> = hs.iter().map(|h| h.order).collect();
         assert_eq!(order, vec![3, 2, 1, 0, 4]);
+    }
+
+    #[test]
+    fn freezer_serves_the_states_it_leaves() {
+        use crate::states::state::{FREEZING, FROZEN, RUNNING, THAWED};
+        let dir = crate::test_support::scratch_dir("freezer-states");
+        let run = |dir: &Path, frozen: bool| {
+            let freezer = Freezer {
+                dir: dir.to_path_buf(),
+                backend: &v1::V1_BACKEND,
+            };
+            let mut served = Vec::new();
+            let r = freezer.change_serving(frozen, Duration::from_secs(1), |s| served.push(s));
+            (r.is_ok(), served)
+        };
+        assert_eq!(run(&dir, true), (true, vec![FREEZING, FROZEN]));
+        assert_eq!(run(&dir, false), (true, vec![THAWED]));
+        // A freezer that cannot be set: a freeze ends RUNNING, a thaw FROZEN.
+        let gone = dir.join("gone");
+        assert_eq!(run(&gone, true), (false, vec![FREEZING, RUNNING]));
+        assert_eq!(run(&gone, false), (false, vec![FROZEN]));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -146,11 +146,11 @@ impl Container {
         let addr = self.addr();
         let what = if freeze { "freeze" } else { "thaw" };
         let target = addr.target();
-        let done = if freeze { FROZEN } else { THAWED };
         // Our monitor freezes itself and serves the states: one round trip.
-        // LXC's freezes only on a pure cgroup2 host, serving no state, and answers
-        // ENOENT elsewhere (ENOSYS or EINVAL without the command): then the
-        // freezer is driven from here, as LXC's clients do.
+        // LXC's freezes only on a pure cgroup2 host, serving no state (its
+        // clients serve them around the request: the states it ends in are
+        // served after it here), and answers ENOENT elsewhere (ENOSYS or
+        // EINVAL without the command): then the freezer is driven from here.
         match target.set_frozen(freeze, -1)? {
             Outcome::Stopped | Outcome::Closed if freeze => {
                 return Err(not_running(libc::EINVAL, &addr.name))
@@ -158,7 +158,14 @@ impl Container {
             Outcome::Stopped | Outcome::Closed => return Ok(()),
             Outcome::Reply(r) => match r.check(&format!("Failed to {what} \"{}\"", addr.name)) {
                 Ok(()) if r.header.inline_int() != FREEZE_STATES_SERVED => {
-                    let _ = target.serve_state_clients(done);
+                    let served: &[usize] = if freeze {
+                        &[FROZEN]
+                    } else {
+                        &[THAWED, RUNNING]
+                    };
+                    for &state in served {
+                        let _ = target.serve_state_clients(state);
+                    }
                     return Ok(());
                 }
                 Ok(()) => return Ok(()),
@@ -182,15 +189,11 @@ impl Container {
         if (freeze && state == FROZEN) || (!freeze && state != FROZEN && state != FREEZING) {
             return Ok(());
         }
-        let freezer = self.freezer(&addr)?;
-        if freeze {
-            let _ = target.serve_state_clients(FREEZING);
-        }
-        freezer
-            .set_and_wait(freeze, Duration::from_secs(10))
-            .context(format_args!("\"{}\"", addr.name))?;
-        let _ = target.serve_state_clients(done);
-        Ok(())
+        self.freezer(&addr)?
+            .change_serving(freeze, Duration::from_secs(10), |state| {
+                let _ = target.serve_state_clients(state);
+            })
+            .context(format_args!("\"{}\"", addr.name))
     }
 
     pub fn freeze(&self) -> Result<()> {

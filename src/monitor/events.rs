@@ -861,26 +861,26 @@ impl Monitor {
 
     /// Freezes or thaws, waiting up to `timeout` seconds (-1: 10s cap so a
     /// stuck freezer cannot wedge the monitor) for the freezer to settle.
-    /// As LXC's clients: freezing a frozen container and thawing one that
-    /// is neither frozen nor freezing succeed without a change.
+    /// The freezer set and waited for in any case, the states served only
+    /// where the container's changes (freezing a frozen container, thawing
+    /// one neither frozen nor freezing: LXC's clients check first, and
+    /// serve THAWED themselves before they ask for a thaw).
     fn freeze(&mut self, freeze: bool, timeout: i32) -> Result<()> {
-        if (freeze && self.state == FROZEN)
-            || (!freeze && self.state != FROZEN && self.state != FREEZING)
-        {
-            return Ok(());
-        }
         let freezer = self
             .prep
             .cgroups
             .freezer()
             .ok_or_else(|| Error::new(libc::ENOTSUP, "No freezer cgroup on this host"))?;
-        if freeze {
-            self.set_state(FREEZING);
+        let limit = Duration::from_secs(if timeout < 0 { 10 } else { timeout as u64 });
+        let changes = if freeze {
+            self.state != FROZEN
+        } else {
+            self.state == FROZEN || self.state == FREEZING
+        };
+        if !changes {
+            return freezer.set_and_wait(freeze, limit);
         }
-        let limit = if timeout < 0 { 10 } else { timeout as u64 };
-        freezer.set_and_wait(freeze, Duration::from_secs(limit))?;
-        self.set_state(if freeze { FROZEN } else { THAWED });
-        Ok(())
+        freezer.change_serving(freeze, limit, |state| self.set_state(state))
     }
 }
 
