@@ -213,11 +213,9 @@ pub(super) fn spawn_turn(path: &Path) -> Option<SpawnTurn> {
 mod tests {
     use super::*;
 
-    /// A fresh directory `name` (with this process's pid) of `mode`.
+    /// The test's scratch directory `name`, of `mode`.
     fn scratch_dir(name: &str, mode: u32) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_support::scratch_dir(name);
         std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(mode)).unwrap();
         dir
     }
