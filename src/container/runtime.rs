@@ -2,7 +2,7 @@
 //! command socket: state, init pid, stop, freeze, wait, shutdown, reboot.
 //! Works the same on containers started by LXC itself (same protocol).
 
-use super::state::{FREEZING, FROZEN, RUNNING, STOPPED, THAWED};
+use super::state::{FROZEN, RUNNING, STOPPED, THAWED};
 use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
 
@@ -184,9 +184,7 @@ impl Container {
         if freeze && state == STOPPED {
             return Err(not_running(libc::EINVAL, &addr.name));
         }
-        // As LXC: freezing a frozen container and thawing one that is
-        // neither frozen nor freezing (a stopped one too) are successes.
-        if (freeze && state == FROZEN) || (!freeze && state != FROZEN && state != FREEZING) {
+        if !crate::states::freeze_changes(state, freeze) {
             return Ok(());
         }
         self.freezer(&addr)?

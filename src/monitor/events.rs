@@ -1,7 +1,7 @@
 //! The monitor's event loop: one poll over the signalfd, init's pidfd, the
 //! command socket, the console and tty masters and the state clients.
 
-use crate::states::state::{FREEZING, FROZEN, RUNNING, STARTING, STOPPED, STOPPING, THAWED};
+use crate::states::state::{FROZEN, RUNNING, STARTING, STOPPED, STOPPING, THAWED};
 use std::io::Write;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
@@ -872,12 +872,7 @@ impl Monitor {
             .freezer()
             .ok_or_else(|| Error::new(libc::ENOTSUP, "No freezer cgroup on this host"))?;
         let limit = Duration::from_secs(if timeout < 0 { 10 } else { timeout as u64 });
-        let changes = if freeze {
-            self.state != FROZEN
-        } else {
-            self.state == FROZEN || self.state == FREEZING
-        };
-        if !changes {
+        if !crate::states::freeze_changes(self.state, freeze) {
             return freezer.set_and_wait(freeze, limit);
         }
         freezer.change_serving(freeze, limit, |state| self.set_state(state))
