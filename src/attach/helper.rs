@@ -108,9 +108,12 @@ impl Drop for Early {
         if self.sock.is_some() {
             // SAFETY: killing and reaping our own child.
             unsafe { libc::kill(self.pid, libc::SIGKILL) };
-            // Waits until it is off our memory (reaped if its exec failed).
-            drop(self.spawning.take());
-            let _ = sys::wait_status(self.pid, 0);
+            // Waits until it is off our memory; one whose exec failed was
+            // reaped there (its pid may be another's by now).
+            let reaped = self.spawning.take().is_some_and(|s| s.finish().is_err());
+            if !reaped {
+                let _ = sys::wait_status(self.pid, 0);
+            }
         }
     }
 }
